@@ -1,0 +1,5 @@
+export * from "./channel.js";
+export * from "./claims.js";
+export * from "./codes.js";
+export * from "./decode.js";
+export * from "./frames.js";

@@ -1,0 +1,107 @@
+import type { Member, PresenceMember, Publication, StreamPosition } from "@switchboard/protocol";
+
+/** How long a channel's history lives; set per namespace. */
+export interface HistoryOptions {
+  /** Publications kept; 0 keeps none (offsets still advance, recovery only works with nothing missed). */
+  size: number;
+  /** Publications older than this are dropped. */
+  ttlMs: number;
+}
+
+export interface PublishInput {
+  event: string;
+  data: unknown;
+  from?: { user: string };
+  /** Idempotency key: a repeat on the same channel within `idempotencyTtlMs` publishes nothing. */
+  key?: string;
+  history: HistoryOptions;
+}
+
+export interface PublishResult extends StreamPosition {
+  /** True when `key` was seen before: nothing was published and the first offset is returned. */
+  duplicate: boolean;
+}
+
+export interface HistoryQuery {
+  /** Return publications after this position; absent: the latest `limit` publications. */
+  since?: StreamPosition;
+  limit: number;
+}
+
+export interface HistoryResult extends StreamPosition {
+  publications: Publication[];
+  /**
+   * With `since`: true when the stream still has the same epoch and every publication after
+   * `since.offset` (up to `limit`) is in `publications`. Without `since`: always true.
+   */
+  complete: boolean;
+}
+
+/** What a node receives for a channel it subscribed to. */
+export type BrokerEvent =
+  | { kind: "publication"; channel: string; epoch: string; publication: Publication }
+  | {
+      kind: "signal";
+      channel: string;
+      event: string;
+      data: unknown;
+      ts: number;
+      from?: { user: string };
+    }
+  | { kind: "join"; channel: string; member: Member }
+  | { kind: "leave"; channel: string; member: Member };
+
+export type BrokerEventHandler = (event: BrokerEvent) => void;
+
+export interface PresenceChange {
+  /** True when this was the user's first connection on the channel (others should see `join`). */
+  joined?: boolean;
+  /** True when this was the user's last connection on the channel (others should see `leave`). */
+  left?: boolean;
+  member?: Member;
+}
+
+/**
+ * Everything that differs between one node and a cluster. One broker instance per node;
+ * the memory broker's nodes share one in-process hub, the Redis broker's share a Redis.
+ *
+ * Guarantees every implementation must keep (see broker.contract.ts):
+ * - offsets on a channel are 1, 2, 3… with no gap or repeat within one epoch, whichever node publishes;
+ * - events for a channel reach every subscribed node in offset order;
+ * - a repeated idempotency key returns the first offset and fans out nothing;
+ * - history is bounded by size and TTL; a lost stream gets a new epoch.
+ */
+export interface Broker {
+  /** Identifies this node (presence entries, logs). */
+  readonly nodeId: string;
+  /** Where this node's events arrive. Set once, before any subscribe. */
+  onEvent(handler: BrokerEventHandler): void;
+  /** Start receiving a channel's events on this node (idempotent). */
+  subscribe(channel: string): Promise<void>;
+  /** Stop receiving a channel's events on this node (idempotent). */
+  unsubscribe(channel: string): Promise<void>;
+
+  /** Assign the next offset, append to history, fan out to every subscribed node. */
+  publish(channel: string, input: PublishInput): Promise<PublishResult>;
+  /** Fan out an ephemeral event (signal, join, leave): no offset, no history. */
+  broadcast(event: Exclude<BrokerEvent, { kind: "publication" }>): Promise<void>;
+  /** The channel's current position (creates the stream, with a fresh epoch, if there is none). */
+  position(channel: string): Promise<StreamPosition>;
+  history(channel: string, query: HistoryQuery, options: HistoryOptions): Promise<HistoryResult>;
+
+  /** Record one connection of a member on a channel. */
+  presenceAdd(channel: string, connectionId: string, member: Member): Promise<PresenceChange>;
+  /** Remove one connection; says whether the member left altogether. */
+  presenceRemove(channel: string, connectionId: string): Promise<PresenceChange>;
+  /** Members (one entry per user, with their connection count). */
+  presence(channel: string): Promise<PresenceMember[]>;
+  /** Cheap count of distinct users present (what a viewer counter asks for). */
+  presenceCount(channel: string): Promise<number>;
+
+  /** Whether the broker's dependencies are reachable (readiness). */
+  ready(): Promise<boolean>;
+  /** Release timers and connections; removes this node's presence entries. */
+  close(): Promise<void>;
+}
+
+export const IDEMPOTENCY_TTL_MS = 2 * 60 * 1000;

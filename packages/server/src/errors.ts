@@ -1,0 +1,77 @@
+import { CloseCode, type ErrorCode } from "@switchboard/protocol";
+
+/** HTTP status for each code the API can answer. Modules add their own codes here. */
+export const HTTP_STATUS = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  retryAfterMs?: number;
+}
+
+/**
+ * The one error class of the server. Anything else thrown is wrapped as `internal`
+ * (logged with its stack, sent without it).
+ */
+export class SwitchboardError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  readonly retryAfterMs?: number;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    extra: { details?: unknown; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = "SwitchboardError";
+    this.code = code;
+    if (extra.details !== undefined) this.details = extra.details;
+    if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
+  }
+
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+
+  toBody(): ErrorBody {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.details !== undefined && { details: this.details }),
+      ...(this.retryAfterMs !== undefined && { retryAfterMs: this.retryAfterMs }),
+    };
+  }
+}
+
+export function toSwitchboardError(error: unknown): SwitchboardError {
+  if (error instanceof SwitchboardError) return error;
+  return new SwitchboardError("internal", "internal error");
+}
+
+/** Close code the gateway uses when a connection must end because of an error of this code. */
+export function closeCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case "unauthorized":
+      return CloseCode.Unauthorized;
+    case "too_large":
+      return CloseCode.FrameTooLarge;
+    case "rate_limited":
+      return CloseCode.RateLimited;
+    case "bad_request":
+      return CloseCode.ProtocolViolation;
+    default:
+      return CloseCode.Internal;
+  }
+}
