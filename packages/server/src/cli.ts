@@ -1,0 +1,88 @@
+import { parseArgs } from "node:util";
+import { ROLES } from "@switchboard/protocol";
+import { z } from "zod";
+import { resolveSecrets } from "./auth/dev-secrets.js";
+import { mintToken } from "./auth/tokens.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { main as startServer } from "./main.js";
+
+const USAGE = `Usage: switchboard <command> [options]
+
+Commands:
+  start                      Start the server (configuration from environment variables)
+  token --sub <id> [--role customer|agent|admin] [--name <name>] [--ttl <seconds>]
+                             Print a signed JWT for the configured secret (development and tests)
+  help                       Show this help
+`;
+
+const tokenArgs = z.object({
+  sub: z.string({ error: "--sub is required" }).min(1).max(255),
+  role: z.enum(ROLES).default("customer"),
+  name: z.string().max(255).optional(),
+  ttl: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(365 * 24 * 3600)
+    .default(24 * 3600),
+});
+
+async function token(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      sub: { type: "string" },
+      role: { type: "string" },
+      name: { type: "string" },
+      ttl: { type: "string" },
+    },
+  });
+  const parsed = tokenArgs.safeParse(values);
+  if (!parsed.success) {
+    process.stderr.write(
+      `${parsed.error.issues.map((i) => `switchboard token: ${String(i.path[0] ?? "")} ${i.message}`).join("\n")}\n`,
+    );
+    return 2;
+  }
+  const config = loadConfig();
+  const { jwtSecret } = resolveSecrets(config);
+  if (!jwtSecret) {
+    process.stderr.write(
+      "switchboard token: no SWITCHBOARD_JWT_SECRET (tokens from a JWKS issuer are minted there)\n",
+    );
+    return 1;
+  }
+  const { sub, role, name, ttl } = parsed.data;
+  process.stdout.write(
+    `${await mintToken(jwtSecret, { sub, role, ...(name && { name }), expiresInSeconds: ttl })}\n`,
+  );
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "start":
+        await startServer();
+        return -1; // keeps running
+      case "token":
+        return await token(rest);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        process.stderr.write(`switchboard: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchboard: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

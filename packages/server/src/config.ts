@@ -1,0 +1,169 @@
+import { z } from "zod";
+
+/**
+ * Every setting of the server, read from the environment in one place and validated once.
+ * Nothing else in the server reads process.env. docs/configuration.md mirrors this file.
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess(emptyAsUndefined, schema.optional());
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.preprocess(
+      emptyAsUndefined,
+      z.enum(["development", "production", "test"]).default("development"),
+    ),
+    PORT: z.preprocess(emptyAsUndefined, int(0, 65535).default(8080)),
+    HOST: z.preprocess(emptyAsUndefined, z.string().min(1).default("127.0.0.1")),
+    LOG_LEVEL: z.preprocess(
+      emptyAsUndefined,
+      z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    ),
+    SWITCHBOARD_JWT_SECRET: optional(
+      z.string().min(32, "must be at least 32 characters (HS256 needs a 256-bit secret)"),
+    ),
+    SWITCHBOARD_JWKS_URL: optional(
+      z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    ),
+    SWITCHBOARD_API_KEY: optional(z.string().min(24, "must be at least 24 characters")),
+    SWITCHBOARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().min(1).default("./data")),
+    DATABASE_URL: optional(
+      z
+        .string()
+        .regex(
+          /^(postgres(ql)?:\/\/|sqlite:|file:)/,
+          "must start with postgres://, sqlite: or file:",
+        ),
+    ),
+    REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")),
+    SWITCHBOARD_PING_INTERVAL: z.preprocess(emptyAsUndefined, int(1, 300).default(25)),
+    SWITCHBOARD_PING_GRACE_MS: z.preprocess(emptyAsUndefined, int(100, 300_000).default(10_000)),
+    SWITCHBOARD_CONNECT_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      int(100, 120_000).default(10_000),
+    ),
+    SWITCHBOARD_MAX_FRAME_BYTES: z.preprocess(
+      emptyAsUndefined,
+      int(1024, 16 * 1024 * 1024).default(65_536),
+    ),
+    SWITCHBOARD_MAX_SUBSCRIPTIONS: z.preprocess(emptyAsUndefined, int(1, 100_000).default(512)),
+    SWITCHBOARD_RATE_PER_SECOND: z.preprocess(emptyAsUndefined, int(1, 1_000_000).default(50)),
+    SWITCHBOARD_RATE_BURST: z.preprocess(emptyAsUndefined, int(1, 1_000_000).default(100)),
+    SWITCHBOARD_RATE_LIMIT_CLOSE_MS: z.preprocess(
+      emptyAsUndefined,
+      int(100, 600_000).default(10_000),
+    ),
+    SWITCHBOARD_SLOW_CONSUMER_BYTES: z.preprocess(
+      emptyAsUndefined,
+      int(64 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+    ),
+    SWITCHBOARD_MAX_CONNECTIONS: z.preprocess(
+      emptyAsUndefined,
+      int(1, 10_000_000).default(100_000),
+    ),
+    SWITCHBOARD_DRAIN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(10_000)),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.SWITCHBOARD_JWT_SECRET && !env.SWITCHBOARD_JWKS_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWITCHBOARD_JWT_SECRET"],
+        message: "is required in production (or set SWITCHBOARD_JWKS_URL)",
+      });
+    }
+    if (env.SWITCHBOARD_RATE_BURST < env.SWITCHBOARD_RATE_PER_SECOND / 10) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWITCHBOARD_RATE_BURST"],
+        message: "must be at least a tenth of SWITCHBOARD_RATE_PER_SECOND",
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  host: string;
+  logLevel: Env["LOG_LEVEL"];
+  /** HS256 secret; in development one is generated and kept in the data dir when unset. */
+  jwtSecret?: string;
+  jwksUrl?: string;
+  apiKey?: string;
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  pingIntervalSeconds: number;
+  /** How long past a ping interval a silent client is kept before close 4408. */
+  pingGraceMs: number;
+  connectTimeoutMs: number;
+  limits: {
+    maxFrameBytes: number;
+    maxSubscriptions: number;
+    ratePerSecond: number;
+    rateBurst: number;
+    rateLimitCloseMs: number;
+    slowConsumerBytes: number;
+    maxConnections: number;
+  };
+  drainTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? "environment");
+        const value = source[name];
+        const shown = value === undefined || /SECRET|KEY|URL/.test(name) ? "" : ` (got "${value}")`;
+        return `${name}: ${i.message}${shown}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    ...(e.SWITCHBOARD_JWT_SECRET && { jwtSecret: e.SWITCHBOARD_JWT_SECRET }),
+    ...(e.SWITCHBOARD_JWKS_URL && { jwksUrl: e.SWITCHBOARD_JWKS_URL }),
+    ...(e.SWITCHBOARD_API_KEY && { apiKey: e.SWITCHBOARD_API_KEY }),
+    dataDir: e.SWITCHBOARD_DATA_DIR,
+    ...(e.DATABASE_URL && { databaseUrl: e.DATABASE_URL }),
+    ...(e.REDIS_URL && { redisUrl: e.REDIS_URL }),
+    pingIntervalSeconds: e.SWITCHBOARD_PING_INTERVAL,
+    pingGraceMs: e.SWITCHBOARD_PING_GRACE_MS,
+    connectTimeoutMs: e.SWITCHBOARD_CONNECT_TIMEOUT_MS,
+    limits: {
+      maxFrameBytes: e.SWITCHBOARD_MAX_FRAME_BYTES,
+      maxSubscriptions: e.SWITCHBOARD_MAX_SUBSCRIPTIONS,
+      ratePerSecond: e.SWITCHBOARD_RATE_PER_SECOND,
+      rateBurst: e.SWITCHBOARD_RATE_BURST,
+      rateLimitCloseMs: e.SWITCHBOARD_RATE_LIMIT_CLOSE_MS,
+      slowConsumerBytes: e.SWITCHBOARD_SLOW_CONSUMER_BYTES,
+      maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
+    },
+    drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
+  };
+}
+
+/** A config for tests and embedding: defaults, overridden field by field. */
+export function defaultConfig(
+  overrides: Partial<Omit<Config, "limits">> & { limits?: Partial<Config["limits"]> } = {},
+): Config {
+  const base = loadConfig({ NODE_ENV: "test" });
+  return { ...base, ...overrides, limits: { ...base.limits, ...overrides.limits } };
+}

@@ -1,0 +1,211 @@
+import type {
+  ClientFrame,
+  ConnectFrame,
+  HistoryFrame,
+  PresenceFrame,
+  PublishFrame,
+  RefreshFrame,
+  RpcFrame,
+  SignalFrame,
+  SubscribeFrame,
+  UnsubscribeFrame,
+} from "@switchboard/protocol";
+import type { Identity } from "../auth/identity.js";
+import type { TokenVerifier } from "../auth/tokens.js";
+import type { Broker } from "../broker/types.js";
+import type { Config } from "../config.js";
+import { SwitchboardError } from "../errors.js";
+import type { Namespaces } from "./namespaces.js";
+import type { RpcRegistry } from "./rpc.js";
+import type { Session } from "./session.js";
+
+/** What command handlers need from the gateway. */
+export interface CommandContext {
+  config: Config;
+  broker: Broker;
+  namespaces: Namespaces;
+  rpc: RpcRegistry;
+  verifyToken: TokenVerifier;
+  /** Binds a session to its identity (and a resumed session id). */
+  authenticate(session: Session, identity: Identity, resume?: string): void;
+  subscribe(session: Session, frame: SubscribeFrame): Promise<void>;
+  unsubscribe(session: Session, channel: string): Promise<void>;
+  /** Re-checks every subscription after a token refresh; drops those no longer allowed. */
+  revalidate(session: Session): Promise<void>;
+}
+
+const DEFAULT_HISTORY_LIMIT = 100;
+/** The presence reply lists at most this many members; `count` is always the full count. */
+export const MAX_PRESENCE_MEMBERS = 1000;
+
+function identityOf(session: Session): Identity {
+  if (!session.identity) throw new SwitchboardError("unauthorized", "connect first");
+  return session.identity;
+}
+
+async function connect(ctx: CommandContext, session: Session, frame: ConnectFrame): Promise<void> {
+  if (session.identity) throw new SwitchboardError("conflict", "already connected");
+  const identity = await ctx.verifyToken(frame.token);
+  ctx.authenticate(session, identity, frame.session);
+  const { limits } = ctx.config;
+  session.send({
+    type: "connected",
+    id: frame.id,
+    session: session.id,
+    user: { id: identity.user, ...(identity.name !== undefined && { name: identity.name }) },
+    role: identity.role,
+    ping: ctx.config.pingIntervalSeconds,
+    ...(identity.exp !== undefined && { exp: identity.exp }),
+    limits: {
+      maxFrameBytes: limits.maxFrameBytes,
+      maxSubscriptions: limits.maxSubscriptions,
+      ratePerSecond: limits.ratePerSecond,
+      rateBurst: limits.rateBurst,
+    },
+  });
+}
+
+async function unsubscribe(
+  ctx: CommandContext,
+  session: Session,
+  frame: UnsubscribeFrame,
+): Promise<void> {
+  if (!session.subscriptions.has(frame.channel)) {
+    throw new SwitchboardError("not_found", `not subscribed to ${frame.channel}`);
+  }
+  await ctx.unsubscribe(session, frame.channel);
+  session.send({ type: "ok", id: frame.id });
+}
+
+async function publish(ctx: CommandContext, session: Session, frame: PublishFrame): Promise<void> {
+  const identity = identityOf(session);
+  const { namespace } = await ctx.namespaces.authorize(identity, frame.channel, "publish");
+  if (!namespace.options.clientPublish) {
+    throw new SwitchboardError("forbidden", `clients may not publish on ${namespace.name}:*`);
+  }
+  const result = await ctx.broker.publish(frame.channel, {
+    event: frame.event,
+    data: frame.data,
+    from: { user: identity.user },
+    history: namespace.options.history,
+    ...(frame.key !== undefined && { key: frame.key }),
+  });
+  session.send({
+    type: "published",
+    id: frame.id,
+    channel: frame.channel,
+    epoch: result.epoch,
+    offset: result.offset,
+    ...(result.duplicate && { duplicate: true }),
+  });
+}
+
+async function signal(ctx: CommandContext, session: Session, frame: SignalFrame): Promise<void> {
+  const identity = identityOf(session);
+  await ctx.namespaces.authorize(identity, frame.channel, "signal");
+  await ctx.broker.broadcast({
+    kind: "signal",
+    channel: frame.channel,
+    event: frame.event,
+    data: frame.data,
+    ts: Date.now(),
+    from: { user: identity.user },
+  });
+  session.send({ type: "ok", id: frame.id });
+}
+
+async function presence(
+  ctx: CommandContext,
+  session: Session,
+  frame: PresenceFrame,
+): Promise<void> {
+  const { namespace } = await ctx.namespaces.authorize(
+    identityOf(session),
+    frame.channel,
+    "presence",
+  );
+  if (!namespace.options.presence) {
+    throw new SwitchboardError("bad_request", `presence is off for ${namespace.name}:*`);
+  }
+  const members = await ctx.broker.presence(frame.channel);
+  session.send({
+    type: "presence",
+    id: frame.id,
+    channel: frame.channel,
+    members: members.slice(0, MAX_PRESENCE_MEMBERS),
+    count: members.length,
+  });
+}
+
+async function history(ctx: CommandContext, session: Session, frame: HistoryFrame): Promise<void> {
+  const { namespace } = await ctx.namespaces.authorize(
+    identityOf(session),
+    frame.channel,
+    "history",
+  );
+  const result = await ctx.broker.history(
+    frame.channel,
+    { limit: frame.limit ?? DEFAULT_HISTORY_LIMIT, ...(frame.since && { since: frame.since }) },
+    namespace.options.history,
+  );
+  session.send({
+    type: "history",
+    id: frame.id,
+    channel: frame.channel,
+    epoch: result.epoch,
+    offset: result.offset,
+    publications: result.publications,
+    complete: result.complete,
+  });
+}
+
+async function rpc(ctx: CommandContext, session: Session, frame: RpcFrame): Promise<void> {
+  const data = await ctx.rpc.call(frame.method, frame.params, {
+    identity: identityOf(session),
+    session: session.id,
+  });
+  session.send({ type: "result", id: frame.id, data: data ?? null });
+}
+
+async function refresh(ctx: CommandContext, session: Session, frame: RefreshFrame): Promise<void> {
+  const current = identityOf(session);
+  const identity = await ctx.verifyToken(frame.token);
+  if (identity.user !== current.user) {
+    throw new SwitchboardError("forbidden", "a refreshed token must be for the same user");
+  }
+  session.identity = identity;
+  session.refreshRequestedFor = undefined;
+  session.send({ type: "ok", id: frame.id });
+  await ctx.revalidate(session);
+}
+
+/** Runs one validated command. Throws SwitchboardError for the caller to answer. */
+export async function execute(
+  ctx: CommandContext,
+  session: Session,
+  frame: ClientFrame,
+): Promise<void> {
+  switch (frame.type) {
+    case "connect":
+      return connect(ctx, session, frame);
+    case "subscribe":
+      identityOf(session);
+      return ctx.subscribe(session, frame);
+    case "unsubscribe":
+      return unsubscribe(ctx, session, frame);
+    case "publish":
+      return publish(ctx, session, frame);
+    case "signal":
+      return signal(ctx, session, frame);
+    case "presence":
+      return presence(ctx, session, frame);
+    case "history":
+      return history(ctx, session, frame);
+    case "rpc":
+      return rpc(ctx, session, frame);
+    case "refresh":
+      return refresh(ctx, session, frame);
+    case "pong":
+      return;
+  }
+}

@@ -1,0 +1,98 @@
+import { UnsubscribeReason } from "@switchboard/protocol";
+import type { BrokerEvent } from "../broker/types.js";
+import type { Metrics } from "../metrics.js";
+import type { Session, Subscription } from "./session.js";
+
+/** The sessions of this node subscribed to one channel. */
+export interface LocalChannel {
+  readonly name: string;
+  readonly members: Map<Session, Subscription>;
+  /** Resolves once the broker delivers this channel's events to this node. */
+  ready: Promise<void>;
+}
+
+/**
+ * Turns one broker event into one serialized frame and writes that same buffer to every
+ * local subscriber, in offset order, with no duplicate within a subscription.
+ */
+export function fanOut(
+  channel: LocalChannel,
+  event: BrokerEvent,
+  metrics: Metrics,
+  onBroken: (session: Session, sub: Subscription, reason: string) => void,
+): void {
+  if (event.kind === "publication") {
+    const { epoch, publication: p } = event;
+    const frame = Buffer.from(
+      JSON.stringify({
+        type: "message",
+        channel: event.channel,
+        event: p.event,
+        data: p.data,
+        offset: p.offset,
+        epoch,
+        ts: p.ts,
+        ...(p.from && { from: p.from }),
+      }),
+    );
+    let written = 0;
+    for (const [session, sub] of channel.members) {
+      if (!sub.ready) {
+        sub.pending.push({ epoch, offset: p.offset, frame });
+        continue;
+      }
+      if (sub.epoch === epoch && p.offset <= sub.offset) continue; // already sent (recovery overlap)
+      if (sub.epoch !== epoch || p.offset !== sub.offset + 1) {
+        // The stream was lost or this node missed publications: let the client recover from history.
+        onBroken(session, sub, UnsubscribeReason.Resubscribe);
+        continue;
+      }
+      sub.offset = p.offset;
+      if (session.write(frame)) written++;
+    }
+    metrics.deliveries += written;
+    metrics.count(metrics.framesOut, "message", written);
+    metrics.publishToWrite.observe(Math.max(0, Date.now() - p.ts) / 1000);
+    return;
+  }
+  const frame = Buffer.from(
+    JSON.stringify(
+      event.kind === "signal"
+        ? {
+            type: "message",
+            channel: event.channel,
+            event: event.event,
+            data: event.data,
+            ts: event.ts,
+            ...(event.from && { from: event.from }),
+          }
+        : { type: event.kind, channel: event.channel, member: event.member },
+    ),
+  );
+  const type = event.kind === "signal" ? "message" : event.kind;
+  let written = 0;
+  for (const [session, sub] of channel.members) {
+    if (sub.ready && session.write(frame)) written++;
+  }
+  metrics.count(metrics.framesOut, type, written);
+}
+
+/** Sends a subscription's buffered publications once its subscribe reply is out. */
+export function flushPending(
+  session: Session,
+  sub: Subscription,
+  onBroken: (session: Session, sub: Subscription, reason: string) => void,
+): void {
+  const pending = sub.pending;
+  sub.pending = [];
+  sub.ready = true;
+  for (const p of pending) {
+    if (p.epoch === sub.epoch && p.offset <= sub.offset) continue;
+    if (p.epoch !== sub.epoch || p.offset !== sub.offset + 1) {
+      onBroken(session, sub, UnsubscribeReason.Resubscribe);
+      return;
+    }
+    sub.offset = p.offset;
+    session.write(p.frame);
+  }
+}

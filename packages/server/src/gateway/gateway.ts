@@ -1,0 +1,494 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import {
+  type ClientFrame,
+  CloseCode,
+  decodeClientFrame,
+  type Member,
+  PROTOCOL_NAME,
+  type Publication,
+  type SubscribeFrame,
+  UnsubscribeReason,
+} from "@switchboard/protocol";
+import type { Logger } from "pino";
+import { ulid } from "ulid";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { Identity } from "../auth/identity.js";
+import type { TokenVerifier } from "../auth/tokens.js";
+import type { Broker, BrokerEvent } from "../broker/types.js";
+import type { Config } from "../config.js";
+import { SwitchboardError, toSwitchboardError } from "../errors.js";
+import type { Metrics } from "../metrics.js";
+import { type CommandContext, execute } from "./commands.js";
+import { fanOut, flushPending, type LocalChannel } from "./fanout.js";
+import type { Namespaces } from "./namespaces.js";
+import type { RpcRegistry } from "./rpc.js";
+import { Session, type Subscription } from "./session.js";
+
+export interface GatewayDeps {
+  config: Config;
+  broker: Broker;
+  namespaces: Namespaces;
+  rpc: RpcRegistry;
+  verifyToken: TokenVerifier;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const PING_FRAME = Buffer.from('{"type":"ping"}');
+const TICK_MS = 250;
+const SESSION_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** The WebSocket side of the server: sessions, subscriptions, fan-out, liveness, drain. */
+export class Gateway implements CommandContext {
+  readonly config: Config;
+  readonly broker: Broker;
+  readonly namespaces: Namespaces;
+  readonly rpc: RpcRegistry;
+  readonly verifyToken: TokenVerifier;
+  readonly sessions = new Set<Session>();
+  readonly channels = new Map<string, LocalChannel>();
+  private readonly byId = new Map<string, Session>();
+  private readonly cleanups = new Set<Promise<void>>();
+  private readonly wss: WebSocketServer;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly ticker: NodeJS.Timeout;
+  private nextPingAt: number;
+  private draining = false;
+
+  constructor(deps: GatewayDeps) {
+    this.config = deps.config;
+    this.broker = deps.broker;
+    this.namespaces = deps.namespaces;
+    this.rpc = deps.rpc;
+    this.verifyToken = deps.verifyToken;
+    this.metrics = deps.metrics;
+    this.logger = deps.logger.child({ component: "gateway" });
+    const max = deps.config.limits.maxFrameBytes;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      // Frames between the limit and this cap are answered with `too_large`; above it ws closes with 1009.
+      maxPayload: Math.max(max * 4, 256 * 1024),
+      handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
+    });
+    this.broker.onEvent((event) => this.onBrokerEvent(event));
+    this.nextPingAt = Date.now() + deps.config.pingIntervalSeconds * 1000;
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.ticker.unref();
+  }
+
+  // ---- connections ----
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? "").split("?")[0];
+    if (path !== "/ws") {
+      rejectUpgrade(socket, 404, "Not Found");
+      return;
+    }
+    if (this.draining) {
+      rejectUpgrade(socket, 503, "Service Unavailable");
+      return;
+    }
+    if (this.sessions.size >= this.config.limits.maxConnections) {
+      this.metrics.count(this.metrics.errors, "unavailable");
+      rejectUpgrade(socket, 503, "Service Unavailable");
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  private accept(ws: WebSocket): void {
+    const session = new Session(
+      ws,
+      ulid(),
+      this.config.limits,
+      this.metrics,
+      (s) => this.dropSlowConsumer(s),
+      Date.now(),
+    );
+    this.sessions.add(session);
+    this.metrics.connections++;
+    ws.on("message", (data, isBinary) => this.onFrame(session, data as Buffer, isBinary));
+    ws.on("error", (error) =>
+      this.logger.debug({ err: error, session: session.id }, "socket error"),
+    );
+    ws.on("close", () => this.remove(session));
+  }
+
+  private onFrame(session: Session, data: Buffer, isBinary: boolean): void {
+    const now = Date.now();
+    session.lastSeenAt = now;
+    if (session.closing) return;
+    if (isBinary) {
+      this.replyError(
+        session,
+        undefined,
+        new SwitchboardError("bad_request", "binary frames are not supported; send JSON text"),
+      );
+      return;
+    }
+    const { maxFrameBytes } = this.config.limits;
+    const text =
+      data.length > maxFrameBytes ? data.toString("latin1", 0, 256) : data.toString("utf8");
+    const decoded = decodeClientFrame(text, maxFrameBytes, data.length);
+    if (!decoded.ok) {
+      this.metrics.count(this.metrics.framesIn, "invalid");
+      const error = new SwitchboardError(decoded.code, decoded.message, {
+        details: decoded.details,
+      });
+      if (decoded.code === "too_large" && decoded.id === undefined) {
+        this.closeWithError(session, error, CloseCode.FrameTooLarge);
+        return;
+      }
+      if (!session.identity && !session.connecting) {
+        this.closeWithError(session, error, CloseCode.ProtocolViolation, decoded.id);
+        return;
+      }
+      this.replyError(session, decoded.id, error);
+      return;
+    }
+    const frame = decoded.frame;
+    this.metrics.count(this.metrics.framesIn, frame.type);
+    if (frame.type === "pong") return;
+    if (!session.identity && !session.connecting && frame.type !== "connect") {
+      this.closeWithError(
+        session,
+        new SwitchboardError("unauthorized", "the first frame must be connect"),
+        CloseCode.ProtocolViolation,
+        frame.id,
+      );
+      return;
+    }
+    const wait = session.takeToken(now);
+    if (wait > 0) {
+      if (session.limitedTooLong(now)) {
+        this.closeWithError(
+          session,
+          new SwitchboardError("rate_limited", "rate limited for too long"),
+          CloseCode.RateLimited,
+        );
+        return;
+      }
+      this.replyError(
+        session,
+        frame.id,
+        new SwitchboardError("rate_limited", "too many commands", { retryAfterMs: wait }),
+      );
+      return;
+    }
+    if (frame.type === "connect") session.connecting = true;
+    const run = () => this.run(session, frame);
+    // rpc calls may be slow (module work): they wait for earlier commands but do not hold up later ones.
+    if (frame.type === "rpc") void session.queue.then(run);
+    else session.queue = session.queue.then(run);
+  }
+
+  private async run(
+    session: Session,
+    frame: Exclude<ClientFrame, { type: "pong" }>,
+  ): Promise<void> {
+    if (session.closing) return;
+    try {
+      await execute(this, session, frame);
+    } catch (error) {
+      if (frame.type === "connect") {
+        session.connecting = false;
+        const e = toSwitchboardError(error);
+        if (e.code === "internal") this.logger.error({ err: error }, "connect failed");
+        const close = e.code === "unauthorized" ? CloseCode.Unauthorized : CloseCode.Internal;
+        this.closeWithError(session, e, close, frame.id);
+        return;
+      }
+      this.replyError(session, frame.id, error);
+    }
+  }
+
+  private replyError(session: Session, id: number | undefined, error: unknown): void {
+    const e = toSwitchboardError(error);
+    if (e.code === "internal")
+      this.logger.error({ err: error, session: session.id }, "command failed");
+    this.metrics.count(this.metrics.errors, e.code);
+    session.send({ type: "error", ...(id !== undefined && { id }), ...e.toBody() });
+  }
+
+  private closeWithError(
+    session: Session,
+    error: SwitchboardError,
+    code: number,
+    id?: number,
+  ): void {
+    this.replyError(session, id, error);
+    session.close(code, error.message, code >= 4500);
+  }
+
+  authenticate(session: Session, identity: Identity, resume?: string): void {
+    session.identity = identity;
+    session.connecting = false;
+    if (resume && SESSION_ID.test(resume)) {
+      const previous = this.byId.get(resume);
+      if (previous && previous !== session && previous.identity?.user === identity.user) {
+        previous.close(CloseCode.SessionReplaced, "session resumed by another connection", false);
+        session.id = resume;
+      } else if (!previous) {
+        session.id = resume;
+      }
+    }
+    this.byId.set(session.id, session);
+  }
+
+  private remove(session: Session): void {
+    if (!this.sessions.delete(session)) return;
+    session.closing = true;
+    this.metrics.connections--;
+    if (this.byId.get(session.id) === session) this.byId.delete(session.id);
+    if (session.subscriptions.size === 0) return;
+    const cleanup = Promise.all(
+      [...session.subscriptions.keys()].map((channel) =>
+        this.unsubscribe(session, channel).catch((err) =>
+          this.logger.warn({ err, channel }, "cleanup after close failed"),
+        ),
+      ),
+    ).then(() => undefined);
+    this.cleanups.add(cleanup);
+    void cleanup.finally(() => this.cleanups.delete(cleanup));
+  }
+
+  private dropSlowConsumer(session: Session): void {
+    this.metrics.slowConsumersDropped++;
+    this.metrics.count(this.metrics.errors, "slow_consumer");
+    this.logger.warn(
+      { session: session.id, user: session.identity?.user },
+      "slow consumer dropped",
+    );
+    session.drop("slow consumer");
+  }
+
+  // ---- subscriptions ----
+
+  async subscribe(session: Session, frame: SubscribeFrame): Promise<void> {
+    const identity = session.identity as Identity;
+    const { channel } = frame;
+    if (session.subscriptions.has(channel))
+      throw new SwitchboardError("conflict", `already subscribed to ${channel}`);
+    if (session.subscriptions.size >= this.config.limits.maxSubscriptions) {
+      throw new SwitchboardError(
+        "too_large",
+        `subscription limit (${this.config.limits.maxSubscriptions}) reached`,
+      );
+    }
+    const { namespace } = await this.namespaces.authorize(identity, channel, "subscribe");
+    const options = namespace.options;
+    const sub: Subscription = {
+      channel,
+      namespace,
+      epoch: "",
+      offset: 0,
+      ready: false,
+      pending: [],
+      present: false,
+    };
+    session.subscriptions.set(channel, sub);
+    this.metrics.subscriptions++;
+    const local = this.attach(channel, session, sub);
+    try {
+      await local.ready;
+      let recovered = false;
+      let publications: Publication[] = [];
+      let position: { epoch: string; offset: number };
+      if (frame.recover && options.recoverable) {
+        const h = await this.broker.history(
+          channel,
+          { since: frame.recover, limit: Math.max(options.history.size, 1) },
+          options.history,
+        );
+        position = h;
+        const last = h.publications.at(-1)?.offset ?? frame.recover.offset;
+        if (h.complete && last === h.offset) {
+          recovered = true;
+          publications = h.publications;
+        }
+      } else {
+        position = await this.broker.position(channel);
+      }
+      if (session.subscriptions.get(channel) !== sub) return; // unsubscribed or closed meanwhile
+      sub.epoch = position.epoch;
+      sub.offset = position.offset;
+      if (options.presence && frame.presence !== false) {
+        const member: Member = {
+          user: identity.user,
+          role: identity.role,
+          ...(identity.name !== undefined && { name: identity.name }),
+        };
+        const change = await this.broker.presenceAdd(channel, session.connectionId, member);
+        sub.present = true;
+        if (change.joined && options.joinLeave)
+          await this.broker.broadcast({ kind: "join", channel, member });
+      }
+      session.send({
+        type: "subscribed",
+        id: frame.id,
+        channel,
+        epoch: position.epoch,
+        offset: position.offset,
+        recovered,
+        publications,
+      });
+      flushPending(session, sub, (s, b, reason) => this.breakSubscription(s, b, reason));
+    } catch (error) {
+      if (session.subscriptions.get(channel) === sub)
+        await this.unsubscribe(session, channel).catch(() => {});
+      throw error;
+    }
+  }
+
+  private attach(channel: string, session: Session, sub: Subscription): LocalChannel {
+    let local = this.channels.get(channel);
+    if (!local) {
+      const created: LocalChannel = {
+        name: channel,
+        members: new Map(),
+        ready: this.broker.subscribe(channel),
+      };
+      created.ready.catch(() => {
+        if (this.channels.get(channel) === created) this.channels.delete(channel);
+      });
+      this.channels.set(channel, created);
+      this.metrics.channels = this.channels.size;
+      local = created;
+    }
+    local.members.set(session, sub);
+    return local;
+  }
+
+  async unsubscribe(session: Session, channel: string): Promise<void> {
+    const sub = session.subscriptions.get(channel);
+    if (!sub) return;
+    session.subscriptions.delete(channel);
+    this.metrics.subscriptions--;
+    const local = this.channels.get(channel);
+    if (local?.members.get(session) === sub) {
+      local.members.delete(session);
+      if (local.members.size === 0) {
+        this.channels.delete(channel);
+        this.metrics.channels = this.channels.size;
+        await this.broker.unsubscribe(channel);
+      }
+    }
+    if (sub.present) {
+      const change = await this.broker.presenceRemove(channel, session.connectionId);
+      if (change.left && change.member && sub.namespace.options.joinLeave) {
+        await this.broker.broadcast({ kind: "leave", channel, member: change.member });
+      }
+    }
+  }
+
+  async revalidate(session: Session): Promise<void> {
+    const identity = session.identity as Identity;
+    for (const channel of [...session.subscriptions.keys()]) {
+      try {
+        await this.namespaces.authorize(identity, channel, "subscribe");
+      } catch {
+        const sub = session.subscriptions.get(channel);
+        if (sub) this.breakSubscription(session, sub, UnsubscribeReason.Revoked);
+      }
+    }
+  }
+
+  /** Ends one subscription from the server side and tells the client why. */
+  private breakSubscription(session: Session, sub: Subscription, reason: string): void {
+    if (session.subscriptions.get(sub.channel) !== sub) return;
+    session.send({
+      type: "unsubscribed",
+      channel: sub.channel,
+      code: reason,
+      reason:
+        reason === UnsubscribeReason.Revoked
+          ? "permission revoked"
+          : "stream interrupted; resubscribe to recover",
+    });
+    void this.unsubscribe(session, sub.channel).catch((err) =>
+      this.logger.warn({ err }, "unsubscribe failed"),
+    );
+  }
+
+  private onBrokerEvent(event: BrokerEvent): void {
+    const local = this.channels.get(event.channel);
+    if (!local) return;
+    fanOut(local, event, this.metrics, (s, sub, reason) => this.breakSubscription(s, sub, reason));
+  }
+
+  // ---- liveness and shutdown ----
+
+  private tick(): void {
+    const now = Date.now();
+    const pingDue = now >= this.nextPingAt;
+    if (pingDue) this.nextPingAt = now + this.config.pingIntervalSeconds * 1000;
+    const deadAfter = this.config.pingIntervalSeconds * 1000 + this.config.pingGraceMs;
+    let pings = 0;
+    for (const session of this.sessions) {
+      if (session.closing) continue;
+      const identity = session.identity;
+      if (!identity) {
+        if (now - session.openedAt > this.config.connectTimeoutMs) {
+          this.closeWithError(
+            session,
+            new SwitchboardError("unauthorized", "no connect frame in time"),
+            CloseCode.Unauthorized,
+          );
+        }
+        continue;
+      }
+      if (now - session.lastSeenAt > deadAfter) {
+        session.close(CloseCode.PingTimeout, "ping timeout", true);
+        continue;
+      }
+      if (identity.exp !== undefined) {
+        const expMs = identity.exp * 1000;
+        if (now >= expMs) {
+          session.close(CloseCode.TokenExpired, "token expired", true);
+          continue;
+        }
+        if (expMs - now <= 30_000 && session.refreshRequestedFor !== identity.exp) {
+          session.refreshRequestedFor = identity.exp;
+          session.send({ type: "refresh", exp: identity.exp });
+        }
+      }
+      if (pingDue && session.write(PING_FRAME)) pings++;
+    }
+    if (pings) this.metrics.count(this.metrics.framesOut, "ping", pings);
+  }
+
+  /** Active channels on this node with their local subscriber counts. */
+  channelStats(): { channel: string; subscribers: number }[] {
+    return [...this.channels.values()].map((c) => ({
+      channel: c.name,
+      subscribers: c.members.size,
+    }));
+  }
+
+  /** Stops accepting, tells every client to reconnect elsewhere, waits for them to go. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    clearInterval(this.ticker);
+    for (const session of this.sessions) {
+      session.close(CloseCode.ServerRestart, "server restarting", true);
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const session of [...this.sessions]) {
+      session.socket.terminate();
+      this.remove(session);
+    }
+    await Promise.all([...this.cleanups]);
+    this.wss.close();
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,62 @@
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Identity } from "../auth/identity.js";
+import type { TokenVerifier } from "../auth/tokens.js";
+import { SwitchboardError } from "../errors.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    identity?: Identity;
+  }
+}
+
+export interface HttpAuthOptions {
+  apiKey?: string;
+  verifyToken: TokenVerifier;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Reads `Authorization: Bearer <api key | JWT>` into an Identity, or throws `unauthorized`. */
+export function createRequestAuthenticator(options: HttpAuthOptions) {
+  return async function authenticate(request: FastifyRequest): Promise<Identity> {
+    const header = request.headers.authorization;
+    if (!header) throw new SwitchboardError("unauthorized", "missing Authorization: Bearer header");
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1])
+      throw new SwitchboardError("unauthorized", "Authorization must be 'Bearer <token>'");
+    const credential = match[1];
+    if (options.apiKey && sameSecret(credential, options.apiKey)) {
+      return { user: "server", role: "admin", server: true };
+    }
+    return options.verifyToken(credential);
+  };
+}
+
+export type RequestAuthenticator = ReturnType<typeof createRequestAuthenticator>;
+
+/**
+ * onRequest hooks (they run before body validation, so missing credentials answer 401, not 400).
+ * `server` routes take the API key or an admin JWT (which then acts
+ * with server rights); `user` routes take any valid token.
+ */
+export function authHooks(authenticate: RequestAuthenticator) {
+  return {
+    server: async (request: FastifyRequest, _reply: FastifyReply) => {
+      const identity = await authenticate(request);
+      if (!identity.server && identity.role !== "admin") {
+        throw new SwitchboardError("forbidden", "this route needs the API key or an admin token");
+      }
+      request.identity = { ...identity, server: true };
+    },
+    user: async (request: FastifyRequest, _reply: FastifyReply) => {
+      request.identity = await authenticate(request);
+    },
+  };
+}
+
+export type AuthHooks = ReturnType<typeof authHooks>;

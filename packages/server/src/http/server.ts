@@ -1,0 +1,106 @@
+import helmet from "@fastify/helmet";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { ErrorCode } from "@switchboard/protocol";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from "fastify";
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import { HTTP_STATUS, SwitchboardError } from "../errors.js";
+import type { Metrics } from "../metrics.js";
+
+const CODE_FOR_STATUS = new Map<number, ErrorCode>(
+  Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+export interface HttpOptions {
+  logger: Logger;
+  metrics: Metrics;
+  version: string;
+  /** Largest accepted JSON body. */
+  bodyLimit: number;
+}
+
+/** Fastify with zod validation, OpenAPI at /docs, one error shape ({code, message, details}). */
+export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Per-request info lines would drown the gateway's own logs; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(helmet, {
+    // The OpenAPI UI and the web app load their own scripts and styles.
+    contentSecurityPolicy: false,
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "Switchboard API",
+        description:
+          "REST API of Switchboard. Authenticate with `Authorization: Bearer <API key or JWT>`. Real-time traffic uses the WebSocket at /ws (see docs/protocol.md).",
+        version: options.version,
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer", description: "API key or JWT" },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const metrics = options.metrics;
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      metrics.count(metrics.errors, "bad_request");
+      return reply.status(400).send({
+        code: "bad_request",
+        message: `invalid ${error.validationContext ?? "request"}`,
+        details: error.validation.map((v) => ({
+          path: v.instancePath.replace(/^\//, "").replaceAll("/", "."),
+          message: v.message,
+        })),
+      });
+    }
+    if (error instanceof SwitchboardError) {
+      metrics.count(metrics.errors, error.code);
+      if (error.code === "rate_limited" && error.retryAfterMs) {
+        void reply.header("retry-after", Math.ceil(error.retryAfterMs / 1000));
+      }
+      return reply.status(error.status).send(error.toBody());
+    }
+    const status = typeof error.statusCode === "number" ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error, url: request.url }, "request failed");
+      metrics.count(metrics.errors, "internal");
+      return reply.status(500).send({ code: "internal", message: "internal error" });
+    }
+    const code = CODE_FOR_STATUS.get(status) ?? "bad_request";
+    metrics.count(metrics.errors, code);
+    return reply.status(status).send({ code, message: error.message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({
+      code: "not_found",
+      message: `no route ${request.method} ${request.url.split("?")[0]}`,
+    });
+  });
+  return app;
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type App, createApp } from "./app.js";
+import { type MintOptions, mintToken } from "./auth/tokens.js";
+import { MemoryHub } from "./broker/memory.js";
+import { type Config, defaultConfig } from "./config.js";
+
+/**
+ * A real server on an ephemeral loopback port, for tests of this repository (server, SDK, hooks,
+ * web app). Its broker state lives in a hub that outlives stop()/restart(), so a client can
+ * reconnect to the "same" server and recover.
+ */
+export interface TestServer {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly apiKey: string;
+  readonly secret: string;
+  readonly port: number;
+  /** The running app (changes after restart()). */
+  readonly app: App;
+  readonly hub: MemoryHub;
+  token(
+    claims: Omit<MintOptions, "expiresInSeconds">,
+    opts?: { expiresInSeconds?: number },
+  ): Promise<string>;
+  /** Server-side publish, as a module would (namespace history options apply). */
+  publish(
+    channel: string,
+    event: string,
+    data: unknown,
+  ): Promise<{ epoch: string; offset: number }>;
+  /** Graceful stop (clients get disconnect 1012); broker state and port are kept. */
+  stop(): Promise<void>;
+  /** Start again on the same port with the same broker state. */
+  restart(): Promise<void>;
+  /** Stop and free everything. */
+  close(): Promise<void>;
+}
+
+export type ConfigOverrides = Partial<Omit<Config, "limits">> & {
+  limits?: Partial<Config["limits"]>;
+};
+
+export interface TestServerOptions {
+  pingIntervalSeconds?: number;
+  config?: ConfigOverrides;
+  /** Share a hub to run several nodes of one cluster in one process. */
+  hub?: MemoryHub;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const hub = options.hub ?? new MemoryHub();
+  const ownsHub = !options.hub;
+  const dataDir = mkdtempSync(join(tmpdir(), "switchboard-test-"));
+  const secret = randomBytes(32).toString("hex");
+  const apiKey = `sb_test_${randomBytes(16).toString("hex")}`;
+  const config = defaultConfig({
+    port: 0,
+    host: "127.0.0.1",
+    logLevel: "silent",
+    dataDir,
+    jwtSecret: secret,
+    apiKey,
+    drainTimeoutMs: 2000,
+    ...(options.pingIntervalSeconds !== undefined && {
+      pingIntervalSeconds: options.pingIntervalSeconds,
+    }),
+    ...options.config,
+  });
+  let app = await createApp(config, { broker: hub.node() });
+  const { port } = await app.listen();
+  config.port = port;
+  let running = true;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    apiKey,
+    secret,
+    port,
+    hub,
+    get app() {
+      return app;
+    },
+    token: (claims, opts) => mintToken(secret, { ...claims, ...opts }),
+    async publish(channel, event, data) {
+      const { namespace } = app.namespaces.resolve(channel);
+      const r = await app.broker.publish(channel, {
+        event,
+        data,
+        history: namespace.options.history,
+      });
+      return { epoch: r.epoch, offset: r.offset };
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      await app.close();
+    },
+    async restart() {
+      if (running) await app.close();
+      app = await createApp(config, { broker: hub.node() });
+      await app.listen();
+      running = true;
+    },
+    async close() {
+      if (running) await app.close();
+      running = false;
+      if (ownsHub) hub.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
