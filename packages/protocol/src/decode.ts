@@ -15,9 +15,9 @@ export type DecodeResult =
 
 const ID_PREFIX = /"id"\s*:\s*(\d{1,15})\b/;
 
-/** Reads a command id from the start of a frame too large to parse, so the error can answer it. */
+/** Reads a command id from the start or end of a frame too large to parse, so the error can answer it. */
 export function peekCommandId(text: string): number | undefined {
-  const m = ID_PREFIX.exec(text.slice(0, 256));
+  const m = ID_PREFIX.exec(text.slice(0, 256)) ?? ID_PREFIX.exec(text.slice(-256));
   if (!m?.[1]) return undefined;
   const id = Number(m[1]);
   return id > 0 ? id : undefined;

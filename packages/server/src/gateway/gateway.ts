@@ -131,8 +131,11 @@ export class Gateway implements CommandContext {
       return;
     }
     const { maxFrameBytes } = this.config.limits;
+    // An oversize frame is never parsed: only its head and tail are read, to find a command id.
     const text =
-      data.length > maxFrameBytes ? data.toString("latin1", 0, 256) : data.toString("utf8");
+      data.length > maxFrameBytes
+        ? `${data.toString("latin1", 0, 256)} ${data.toString("latin1", data.length - 256)}`
+        : data.toString("utf8");
     const decoded = decodeClientFrame(text, maxFrameBytes, data.length);
     if (!decoded.ok) {
       this.metrics.count(this.metrics.framesIn, "invalid");
@@ -194,7 +197,7 @@ export class Gateway implements CommandContext {
     try {
       await execute(this, session, frame);
     } catch (error) {
-      if (frame.type === "connect") {
+      if (frame.type === "connect" && !session.identity) {
         session.connecting = false;
         const e = toSwitchboardError(error);
         if (e.code === "internal") this.logger.error({ err: error }, "connect failed");

@@ -43,6 +43,7 @@ export class Session {
   /** The `exp` for which a refresh request was already sent. */
   refreshRequestedFor?: number;
   limitedSince?: number;
+  private lastLimitedAt?: number;
   closing = false;
   /** A connect command is in flight: later frames wait for it instead of being refused. */
   connecting = false;
@@ -68,8 +69,14 @@ export class Session {
   /** Returns 0 when the command may run, else milliseconds until it could. */
   takeToken(now: number): number {
     const wait = this.bucket.take(now);
-    if (wait === 0) this.limitedSince = undefined;
-    else this.limitedSince ??= now;
+    if (wait > 0) {
+      this.limitedSince ??= now;
+      this.lastLimitedAt = now;
+    } else if (this.lastLimitedAt !== undefined && now - this.lastLimitedAt > 1000) {
+      // A second without hitting the limit ends the episode; a token trickling through does not.
+      this.limitedSince = undefined;
+      this.lastLimitedAt = undefined;
+    }
     return wait;
   }
 
