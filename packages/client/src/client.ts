@@ -1,0 +1,222 @@
+import { type ConnectedFrame, isValidChannel, type StreamPosition } from "@switchboard/protocol";
+import {
+  type ChannelFrame,
+  Connection,
+  type ConnectionState,
+  type DisconnectInfo,
+} from "./connection.js";
+import { Emitter } from "./emitter.js";
+import { SwitchboardError } from "./errors.js";
+import { idempotencyKey } from "./ids.js";
+import { resolveOptions, type SwitchboardOptions } from "./options.js";
+import type { PresenceState } from "./presence.js";
+import { Subscription } from "./subscription.js";
+import type {
+  ChannelMessage,
+  HistoryOptions,
+  HistoryResult,
+  PublishOptions,
+  PublishResult,
+  SubscriptionHost,
+} from "./subscription_types.js";
+
+export interface ClientEvents {
+  state: ConnectionState;
+  /** A connection was established (the server's `connected` reply). */
+  connected: ConnectedFrame;
+  /** A socket ended; `willReconnect` says whether the SDK will try again by itself. */
+  disconnected: DisconnectInfo;
+  error: Error;
+  /** Every message delivered on any channel. */
+  message: ChannelMessage;
+}
+
+export interface SubscribeOptions {
+  /**
+   * `true`: keep a live member list (`members`, `presence` events). `false`: subscribe without
+   * being counted in the channel's presence. Absent: counted, list not tracked.
+   */
+  presence?: boolean;
+  /** Resume from a position saved earlier (e.g. in storage), instead of from now. */
+  recover?: StreamPosition;
+}
+
+/**
+ * The Switchboard client: one logical connection that survives network changes, server
+ * restarts and expiring tokens, with channels that recover what they missed.
+ */
+export class Switchboard {
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #connection: Connection;
+  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #host: SubscriptionHost;
+
+  constructor(options: SwitchboardOptions) {
+    this.#connection = new Connection(resolveOptions(options), {
+      connected: () => {
+        for (const subscription of this.#subscriptions.values()) subscription._connected();
+      },
+      lost: () => {
+        for (const subscription of this.#subscriptions.values()) subscription._lost();
+      },
+      frame: (frame) => this.#onChannelFrame(frame),
+    });
+    const events = this.#connection.events;
+    events.on("state", (s) => this.#events.emit("state", s));
+    events.on("connected", (f) => this.#events.emit("connected", f));
+    events.on("disconnected", (d) => this.#events.emit("disconnected", d));
+    events.on("error", (e) => this.#events.emit("error", e));
+    this.#host = this.#makeHost();
+  }
+
+  get state(): ConnectionState {
+    return this.#connection.state;
+  }
+
+  /** The authenticated user of the current (or last) connection. */
+  get user(): { id: string; name?: string; role: string } | undefined {
+    const info = this.#connection.info;
+    return info && { ...info.user, role: info.role };
+  }
+
+  /** The server's `connected` reply: session id, ping interval, limits, token expiry. */
+  get connection(): ConnectedFrame | undefined {
+    return this.#connection.info;
+  }
+
+  /** Application commands waiting for a connection (or for the rate pacer). */
+  get queued(): number {
+    return this.#connection.queued;
+  }
+
+  on<K extends keyof ClientEvents>(event: K, fn: (payload: ClientEvents[K]) => void): () => void {
+    return this.#events.on(event, fn);
+  }
+
+  /** Starts connecting (idempotent). Reconnects happen by themselves until `close()`. */
+  connect(): this {
+    this.#connection.connect();
+    return this;
+  }
+
+  /**
+   * Closes the connection and rejects queued commands. Subscriptions are kept: a later
+   * `connect()` resubscribes them and recovers what was published meanwhile.
+   */
+  close(): void {
+    this.#connection.close();
+  }
+
+  /**
+   * Subscribes to a channel, or returns the existing subscription (counted: call
+   * `unsubscribe()` once per `subscribe()`; the server subscription ends with the last one).
+   */
+  subscribe(channel: string, options: SubscribeOptions = {}): Subscription {
+    if (!isValidChannel(channel)) {
+      throw new SwitchboardError("bad_request", `invalid channel name "${channel}"`);
+    }
+    const existing = this.#subscriptions.get(channel);
+    if (existing) return existing._retain(options);
+    const subscription = new Subscription(this.#host, channel, options);
+    this.#subscriptions.set(channel, subscription);
+    subscription._retain(options);
+    subscription._connected();
+    return subscription;
+  }
+
+  getSubscription(channel: string): Subscription | undefined {
+    return this.#subscriptions.get(channel);
+  }
+
+  subscriptions(): Subscription[] {
+    return [...this.#subscriptions.values()];
+  }
+
+  /**
+   * Publishes to a channel and resolves with its offset once the server acknowledged it.
+   * Issued while offline, it is queued and given an idempotency key (unless it has one), so the
+   * SDK can resend it after a reconnect without it ever being applied twice. A publish without a
+   * key that was in flight when the connection dropped is rejected instead (it may or may not
+   * have been applied): pass `key` to make every retry safe.
+   */
+  async publish(
+    channel: string,
+    event: string,
+    data: unknown,
+    options: PublishOptions = {},
+  ): Promise<PublishResult> {
+    const key = options.key ?? (this.state === "connected" ? undefined : idempotencyKey());
+    const reply = await this.#connection.request(
+      { type: "publish", channel, event, data, ...(key !== undefined && { key }) },
+      { lane: "user", resendable: key !== undefined },
+    );
+    return { epoch: reply.epoch, offset: reply.offset, duplicate: reply.duplicate === true };
+  }
+
+  /** Sends an ephemeral event (no offset, no history), e.g. typing indicators. */
+  async signal(channel: string, event: string, data: unknown): Promise<void> {
+    await this.#connection.request({ type: "signal", channel, event, data }, { lane: "user" });
+  }
+
+  async presence(channel: string): Promise<PresenceState> {
+    const reply = await this.#connection.request(
+      { type: "presence", channel },
+      { lane: "user", resendable: true },
+    );
+    return { members: reply.members, count: reply.count };
+  }
+
+  async history(channel: string, options: HistoryOptions = {}): Promise<HistoryResult> {
+    const {
+      type: _type,
+      id: _id,
+      ...result
+    } = await this.#connection.request(
+      { type: "history", channel, ...options },
+      { lane: "user", resendable: true },
+    );
+    return result;
+  }
+
+  /** Calls a module method over the socket (same handlers as the REST API). */
+  async rpc<T = unknown>(method: string, params?: unknown): Promise<T> {
+    const reply = await this.#connection.request(
+      { type: "rpc", method, params: params ?? null },
+      { lane: "user" },
+    );
+    return reply.data as T;
+  }
+
+  #onChannelFrame(frame: ChannelFrame): void {
+    const subscription = this.#subscriptions.get(frame.channel);
+    if (subscription) subscription._frame(frame);
+    else if (frame.type === "message") {
+      // A channel the server put us on (or one just released): still worth surfacing.
+      const { type: _type, ...message } = frame;
+      this.#events.emit("message", message);
+    }
+  }
+
+  #makeHost(): SubscriptionHost {
+    const client = this;
+    return {
+      get state() {
+        return client.state;
+      },
+      get userId() {
+        return client.#connection.info?.user.id;
+      },
+      request: (body) => this.#connection.request(body, { lane: "control" }),
+      publish: (channel, event, data, options) => this.publish(channel, event, data, options),
+      signal: (channel, event, data) => this.signal(channel, event, data),
+      presence: (channel) => this.presence(channel),
+      history: (channel, options) => this.history(channel, options),
+      release: (subscription) => {
+        if (this.#subscriptions.get((subscription as Subscription).channel) === subscription) {
+          this.#subscriptions.delete((subscription as Subscription).channel);
+        }
+      },
+      delivered: (message) => this.#events.emit("message", message),
+    };
+  }
+}

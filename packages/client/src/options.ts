@@ -1,0 +1,70 @@
+import type { TokenProvider } from "./token.js";
+import type { WebSocketConstructor } from "./transport.js";
+
+export interface ReconnectOptions {
+  /** Ceiling of the first reconnect wait, in ms. Default 250. */
+  baseMs?: number;
+  /** Largest ceiling of a reconnect wait, in ms. Default 30,000. */
+  capMs?: number;
+  /** Give up after this many consecutive failed attempts. Default unlimited. */
+  maxAttempts?: number;
+}
+
+export interface SwitchboardOptions {
+  /** WebSocket endpoint, e.g. `wss://example.com/ws`. Never put the token here. */
+  url: string;
+  /** The connection token, or a callback the SDK calls for a new one (on expiry, refresh, 4403). */
+  token: TokenProvider;
+  /** Sent in `connect` so operators can tell client versions apart. */
+  client?: { name: string; version: string };
+  reconnect?: ReconnectOptions;
+  /** Most application commands held while offline; when full the oldest is rejected. Default 1,000. */
+  queueLimit?: number;
+  /** How long a sent command waits for its reply, in ms. Default 10,000. */
+  commandTimeoutMs?: number;
+  /**
+   * Silence tolerated on top of the server's ping interval before the connection is declared
+   * dead and replaced, in ms. Default 10,000.
+   */
+  livenessGraceMs?: number;
+  /** Refresh the token this long before it expires, in ms. Default 30,000. */
+  refreshBeforeMs?: number;
+  /** A WebSocket implementation to use instead of the global one (or `ws` in Node). */
+  WebSocket?: WebSocketConstructor;
+}
+
+export interface ResolvedOptions {
+  url: string;
+  token: TokenProvider;
+  client: { name: string; version: string };
+  reconnect: Required<ReconnectOptions>;
+  queueLimit: number;
+  commandTimeoutMs: number;
+  livenessGraceMs: number;
+  refreshBeforeMs: number;
+  WebSocket: WebSocketConstructor | undefined;
+}
+
+export const SDK_NAME = "@switchboard/client";
+export const SDK_VERSION = "0.1.0";
+
+export function resolveOptions(options: SwitchboardOptions): ResolvedOptions {
+  if (typeof options.url !== "string" || options.url.length === 0) {
+    throw new TypeError("Switchboard: `url` is required");
+  }
+  return {
+    url: options.url,
+    token: options.token,
+    client: options.client ?? { name: SDK_NAME, version: SDK_VERSION },
+    reconnect: {
+      baseMs: options.reconnect?.baseMs ?? 250,
+      capMs: options.reconnect?.capMs ?? 30_000,
+      maxAttempts: options.reconnect?.maxAttempts ?? Number.POSITIVE_INFINITY,
+    },
+    queueLimit: options.queueLimit ?? 1000,
+    commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
+    livenessGraceMs: options.livenessGraceMs ?? 10_000,
+    refreshBeforeMs: options.refreshBeforeMs ?? 30_000,
+    WebSocket: options.WebSocket,
+  };
+}

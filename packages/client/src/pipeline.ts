@@ -1,0 +1,111 @@
+import type { Limits } from "@switchboard/protocol";
+import type { Command } from "./commands.js";
+import { localError, type SwitchboardError } from "./errors.js";
+import { Outbox } from "./outbox.js";
+import { PendingReplies } from "./pending.js";
+import { TokenBucket } from "./token_bucket.js";
+
+type Write = (frame: object) => void;
+
+/**
+ * The path of a command from the application to the wire: the offline queue, the rate pacer
+ * and the table of commands waiting for a reply. It writes only while a connection is up.
+ */
+export class CommandPipeline {
+  readonly pending = new PendingReplies();
+  readonly #outbox: Outbox;
+  readonly #timeoutMs: number;
+  #write: Write | undefined;
+  #bucket: TokenBucket | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(queueLimit: number, timeoutMs: number) {
+    this.#outbox = new Outbox(queueLimit);
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Application commands waiting to be sent. */
+  get queued(): number {
+    return this.#outbox.userSize;
+  }
+
+  enqueue(command: Command, urgent = false): void {
+    this.#outbox.push(command, { urgent });
+    this.#pump();
+  }
+
+  /** The connection is up: start writing, paced a little under the server's announced limits. */
+  open(write: Write, limits: Limits): void {
+    this.#closed = false;
+    this.#write = write;
+    this.#bucket = new TokenBucket(
+      limits.ratePerSecond * 0.9,
+      Math.max(1, Math.floor(limits.rateBurst * 0.8)),
+    );
+    this.#pump();
+  }
+
+  /**
+   * The socket is gone. The SDK's own commands are dropped (they are rebuilt on reconnect);
+   * application commands in flight are sent again when that cannot apply them twice, and
+   * rejected otherwise, because the server may or may not have applied them.
+   */
+  lost(): void {
+    this.#write = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const lost = localError("connection_lost", "connection lost before the reply");
+    const unsure = localError(
+      "connection_lost",
+      "connection lost before the reply; the command may or may not have been applied",
+    );
+    const resend: Command[] = [];
+    for (const command of this.pending.drain()) {
+      if (command.lane === "control") command.reject(lost);
+      else if (command.resendable) resend.push(command);
+      else command.reject(unsure);
+    }
+    this.#outbox.dropControl(lost);
+    this.#outbox.requeue(resend);
+  }
+
+  /** The client was closed: nothing queued or in flight will ever be answered. */
+  close(error: SwitchboardError): void {
+    this.lost();
+    this.#closed = true;
+    for (const command of this.pending.drain()) command.reject(error);
+    this.#outbox.rejectAll(error);
+  }
+
+  /** Sends a command again after the server asked us to wait (`rate_limited`). */
+  retryLater(command: Command, delayMs: number): void {
+    setTimeout(() => {
+      if (this.#closed) command.reject(localError("closed", "client closed"));
+      else if (command.lane === "control" && !this.#write) {
+        command.reject(localError("connection_lost", "connection lost"));
+      } else this.enqueue(command, true);
+    }, delayMs);
+  }
+
+  #pump(): void {
+    if (!this.#write || this.#timer) return;
+    while (this.#outbox.size > 0) {
+      const wait = this.#bucket?.take() ?? 0;
+      if (wait > 0) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, wait);
+        return;
+      }
+      const command = this.#outbox.shift();
+      if (!command) return;
+      const timeoutMs = this.#timeoutMs;
+      const id = this.pending.add(command, timeoutMs, (c) =>
+        c.reject(localError("timeout", `${c.body.type} timed out after ${timeoutMs} ms`)),
+      );
+      this.#write({ ...command.body, id });
+    }
+  }
+}

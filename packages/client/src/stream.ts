@@ -1,0 +1,55 @@
+import type {
+  MessageFrame,
+  Publication,
+  StreamPosition,
+  SubscribedFrame,
+} from "@switchboard/protocol";
+
+export type LiveVerdict =
+  /** Next in order: deliver it. */
+  | "deliver"
+  /** Ephemeral signal (no offset): deliver, position unchanged. */
+  | "ephemeral"
+  /** Already delivered (offset ≤ last): drop. */
+  | "duplicate"
+  /** Offsets skipped or the epoch changed: resubscribe with recovery to find out what was lost. */
+  | "resync";
+
+/** Where a subscription stands in its channel's stream, and whether a live message fits. */
+export function judgeLive(position: StreamPosition | undefined, frame: MessageFrame): LiveVerdict {
+  if (frame.offset === undefined) return "ephemeral";
+  if (!position) return "deliver";
+  if (frame.epoch !== undefined && frame.epoch !== position.epoch) return "resync";
+  if (frame.offset <= position.offset) return "duplicate";
+  if (frame.offset > position.offset + 1) return "resync";
+  return "deliver";
+}
+
+export type SubscribeOutcome =
+  | { kind: "fresh"; position: StreamPosition }
+  | { kind: "recovered"; position: StreamPosition; publications: Publication[] }
+  | { kind: "gap"; position: StreamPosition; previous: StreamPosition };
+
+/** What a `subscribed` reply means, given the position we asked to recover from (if any). */
+export function interpretSubscribed(
+  reply: SubscribedFrame,
+  recover: StreamPosition | undefined,
+): SubscribeOutcome {
+  const current = { epoch: reply.epoch, offset: reply.offset };
+  if (!recover) return { kind: "fresh", position: current };
+  if (!reply.recovered) return { kind: "gap", position: current, previous: recover };
+  // Defensive: a reply must never make us deliver something twice or out of order.
+  let last = recover.offset;
+  const publications: Publication[] = [];
+  for (const publication of reply.publications) {
+    if (publication.offset > last) {
+      publications.push(publication);
+      last = publication.offset;
+    }
+  }
+  return {
+    kind: "recovered",
+    position: { epoch: reply.epoch, offset: Math.max(last, reply.offset) },
+    publications,
+  };
+}

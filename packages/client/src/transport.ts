@@ -1,0 +1,58 @@
+/**
+ * The slice of the WebSocket API the SDK uses; satisfied by the browser's WebSocket, Node 22's
+ * global one and the `ws` package. Handlers take `never` so that each implementation's own event
+ * type is accepted; the SDK reads only `data`, `code` and `reason`.
+ */
+export interface SocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => SocketLike;
+
+export const OPEN = 1;
+
+/**
+ * The global WebSocket where there is one (browsers, Node ≥ 22), else `ws`, imported lazily so
+ * browser bundles never pull it in.
+ */
+export async function resolveWebSocket(
+  custom?: WebSocketConstructor,
+): Promise<WebSocketConstructor> {
+  if (custom) return custom;
+  const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (global) return global;
+  const mod = await import("ws");
+  return (mod.WebSocket ?? mod.default) as unknown as WebSocketConstructor;
+}
+
+/**
+ * Detaches our handlers and closes. Not graceful means without the closing handshake (ws's
+ * terminate), which on a dead link would otherwise keep the socket around for half a minute.
+ */
+export function abandonSocket(
+  socket: SocketLike,
+  code: number,
+  reason: string,
+  graceful: boolean,
+): void {
+  socket.onopen = null;
+  socket.onmessage = null;
+  socket.onclose = null;
+  // Keep an error handler: ws emits 'error' on a socket closed while connecting, and an
+  // unhandled 'error' would crash a Node process.
+  socket.onerror = () => {};
+  const terminate = (socket as { terminate?: () => void }).terminate;
+  try {
+    if (!graceful && typeof terminate === "function") terminate.call(socket);
+    else socket.close(code, reason);
+  } catch {
+    // Closing a socket that never opened may throw in some implementations; it is gone anyway.
+  }
+}
