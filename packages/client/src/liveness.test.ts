@@ -1,0 +1,98 @@
+import { type ConnectedFrame, DEFAULT_LIMITS, PROTOCOL_NAME } from "@switchboard/protocol";
+import { describe, expect, it } from "vitest";
+import { type WebSocket, WebSocketServer } from "ws";
+import { LivenessWatchdog } from "./liveness.js";
+import { nextEvent, useFixture, waitFor } from "./test-support/fixture.js";
+
+const fx = useFixture();
+
+/**
+ * A server that accepts `connect`, answers `connected` announcing 1 s pings, and then never
+ * sends another frame: the zombie connection a sleeping laptop or a stale NAT leaves behind.
+ */
+async function silentServer(): Promise<{ url: string; connections: WebSocket[] }> {
+  const wss = new WebSocketServer({
+    port: 0,
+    host: "127.0.0.1",
+    handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
+  });
+  await new Promise<void>((resolve) => wss.once("listening", resolve));
+  const connections: WebSocket[] = [];
+  wss.on("connection", (socket) => {
+    connections.push(socket);
+    socket.once("message", (raw) => {
+      const connect = JSON.parse(String(raw)) as { id: number };
+      const reply: ConnectedFrame = {
+        type: "connected",
+        id: connect.id,
+        session: `s${connections.length}`,
+        user: { id: "alice" },
+        role: "agent",
+        ping: 1,
+        limits: DEFAULT_LIMITS,
+      };
+      socket.send(JSON.stringify(reply));
+    });
+  });
+  fx.defer(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of wss.clients) socket.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+  const { port } = wss.address() as { port: number };
+  return { url: `ws://127.0.0.1:${port}/ws`, connections };
+}
+
+describe("liveness", () => {
+  it("declares a silent connection dead after ping + grace and reconnects", async () => {
+    const server = await silentServer();
+    const client = fx.client({ url: server.url, token: "t", livenessGraceMs: 1000 });
+    client.connect();
+    await waitFor(() => client.state === "connected");
+    const connectedAt = Date.now();
+    const dropped = await nextEvent(
+      (fn) => client.on("disconnected", fn),
+      () => true,
+      4000,
+    );
+    const silentFor = Date.now() - connectedAt;
+    expect(dropped).toMatchObject({ willReconnect: true });
+    expect(dropped.reason).toMatch(/liveness/);
+    expect(silentFor).toBeGreaterThanOrEqual(1900);
+    expect(silentFor).toBeLessThan(2600);
+    await waitFor(() => server.connections.length === 2 && client.state === "connected", {
+      timeoutMs: 1500,
+    });
+  });
+
+  it("stays connected to a real server that pings every second", async () => {
+    const server = await fx.server({ pingIntervalSeconds: 1 });
+    const client = await fx.agent(server, "alice", { livenessGraceMs: 500 });
+    let drops = 0;
+    client.on("disconnected", () => drops++);
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(drops).toBe(0);
+    expect(client.state).toBe("connected");
+  });
+
+  it("reports staleness once the silence exceeds the limit (checked when a tab wakes up)", () => {
+    let now = 0;
+    let dead = 0;
+    const watchdog = new LivenessWatchdog(
+      () => dead++,
+      () => now,
+    );
+    watchdog.start(11_000);
+    now = 5_000;
+    watchdog.touch();
+    now = 15_000;
+    expect(watchdog.isStale()).toBe(false);
+    now = 16_000;
+    expect(watchdog.isStale()).toBe(true);
+    watchdog.stop();
+    expect(watchdog.isStale()).toBe(false);
+    expect(dead).toBe(0);
+  });
+});
