@@ -52,11 +52,7 @@ describe("liveness", () => {
     client.connect();
     await waitFor(() => client.state === "connected");
     const connectedAt = Date.now();
-    const dropped = await nextEvent(
-      (fn) => client.on("disconnected", fn),
-      () => true,
-      4000,
-    );
+    const dropped = await nextEvent(client, "disconnected", () => true, 4000);
     const silentFor = Date.now() - connectedAt;
     expect(dropped).toMatchObject({ willReconnect: true });
     expect(dropped.reason).toMatch(/liveness/);

@@ -90,7 +90,7 @@ describe("reconnecting against a real server", () => {
     client.on("state", (s) => states.push(s));
     const errors: Error[] = [];
     client.on("error", (e) => errors.push(e));
-    const disconnected = nextEvent<DisconnectInfo>((fn) => client.on("disconnected", fn));
+    const disconnected = nextEvent(client, "disconnected");
     client.connect();
     expect(await disconnected).toMatchObject({ code: 4401, willReconnect: false });
     await new Promise((r) => setTimeout(r, 700));
@@ -156,11 +156,7 @@ describe("reconnecting against a real server", () => {
       if (d.code === CloseCode.TokenExpired) expired = true;
     });
     client.connect();
-    const closed = await nextEvent<DisconnectInfo>(
-      (fn) => client.on("disconnected", fn),
-      () => true,
-      8000,
-    );
+    const closed = await nextEvent(client, "disconnected", () => true, 8000);
     expect(closed).toMatchObject({ code: CloseCode.TokenExpired, willReconnect: true });
     await waitFor(() => client.state === "connected");
     expect(client.connection?.exp).toBeGreaterThan(Date.now() / 1000 + 3000);

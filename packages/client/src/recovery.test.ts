@@ -23,11 +23,11 @@ describe("recovery after a reconnect", () => {
     for (let i = 1; i <= 5; i++) await server.publish("staff:floor", "before", { i });
     await waitFor(() => got.length === 5);
 
-    const disconnected = nextEvent((fn) => client.on("disconnected", fn));
+    const disconnected = nextEvent(client, "disconnected");
     await server.stop();
     expect(await disconnected).toMatchObject({ code: 1012, willReconnect: true });
     for (let i = 1; i <= 100; i++) await other.publish("staff:floor", "while-away", { i });
-    const recovered = nextEvent((fn) => sub.on("recovered", fn));
+    const recovered = nextEvent(sub, "recovered");
     await server.restart();
     expect(await recovered).toMatchObject({ publications: 100 });
     await server.publish("staff:floor", "after", {});
@@ -62,7 +62,7 @@ describe("recovery after a reconnect", () => {
     await server.publish("staff:floor", "x", 1);
     const client = await fx.agent(server, "alice");
     const sub = client.subscribe("staff:floor", { recover: { epoch: "stale-epoch", offset: 7 } });
-    const gap = await nextEvent((fn) => sub.on("gap", fn));
+    const gap = await nextEvent(sub, "gap");
     expect(gap.previous).toEqual({ epoch: "stale-epoch", offset: 7 });
     expect(gap.position.offset).toBe(1);
     expect(gap.position.epoch).not.toBe("stale-epoch");
@@ -80,7 +80,7 @@ describe("recovery after a reconnect", () => {
     await server.stop();
     // staff:* keeps 200 publications.
     for (let i = 1; i <= 250; i++) await other.publish("staff:floor", "flood", { i });
-    const gap = nextEvent((fn) => sub.on("gap", fn));
+    const gap = nextEvent(sub, "gap");
     await server.restart();
     expect((await gap).position.offset).toBe(251);
   });
@@ -95,11 +95,11 @@ describe("recovery after a reconnect", () => {
     const before = sub.position;
     // Losing the stream (a broker restart, an evicted key) starts a new epoch.
     server.hub.streams.delete("staff:floor");
-    const gap = nextEvent((fn) => sub.on("gap", fn));
+    const gap = nextEvent(sub, "gap");
     await server.publish("staff:floor", "b", 2);
     expect((await gap).previous).toEqual(before);
     expect(sub.status).toBe("subscribed");
-    const next = nextEvent((fn) => sub.on("message", fn));
+    const next = nextEvent(sub, "message");
     await server.publish("staff:floor", "c", 3);
     expect(await next).toMatchObject({ event: "c", offset: 2 });
   });
@@ -116,7 +116,7 @@ describe("recovery after a reconnect", () => {
     await server.publish("staff:floor", "missed", 2);
     const second = await fx.agent(server, "alice");
     const sub2 = second.subscribe("staff:floor", saved ? { recover: saved } : {});
-    const message = await nextEvent((fn) => sub2.on("message", fn));
+    const message = await nextEvent(sub2, "message");
     expect(message).toMatchObject({ event: "missed", offset: 2 });
   });
 });

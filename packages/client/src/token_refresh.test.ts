@@ -61,7 +61,7 @@ describe("token refresh while connected", () => {
         return server.token({ sub: "alice", role: "agent" }, { expiresInSeconds: 25 });
       },
     });
-    const error = nextEvent((fn) => client.on("error", fn));
+    const error = nextEvent(client, "error");
     client.connect();
     expect((await error).message).toBe("token service down");
     expect(client.state).toBe("connected");

@@ -4,8 +4,10 @@ import {
   type TestServer,
   type TestServerOptions,
 } from "../../../server/src/testing.js";
-import { Switchboard } from "../client.js";
+import { type ClientEvents, Switchboard } from "../client.js";
 import type { SwitchboardOptions } from "../options.js";
+import type { Subscription } from "../subscription.js";
+import type { SubscriptionEvents } from "../subscription_types.js";
 
 type Cleanup = () => unknown;
 
@@ -63,18 +65,27 @@ export async function waitFor(
   }
 }
 
-/** Resolves with the next payload of an event that satisfies `predicate`. */
-export function nextEvent<T>(
-  on: (listener: (payload: T) => void) => () => void,
-  predicate: (payload: T) => boolean = () => true,
+type EventsOf<T> = T extends Switchboard
+  ? ClientEvents
+  : T extends Subscription
+    ? SubscriptionEvents
+    : never;
+
+/** Resolves with the next payload of `event` on `target` that satisfies `predicate`. */
+export function nextEvent<T extends Switchboard | Subscription, K extends keyof EventsOf<T>>(
+  target: T,
+  event: K,
+  predicate: (payload: EventsOf<T>[K]) => boolean = () => true,
   timeoutMs = 5000,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+): Promise<EventsOf<T>[K]> {
+  type Listen = (event: K, fn: (payload: EventsOf<T>[K]) => void) => () => void;
+  const on = (target.on as unknown as Listen).bind(target);
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`no matching event within ${timeoutMs} ms`));
+      reject(new Error(`no matching ${String(event)} event within ${timeoutMs} ms`));
     }, timeoutMs);
-    const off = on((payload) => {
+    const off = on(event, (payload) => {
       if (!predicate(payload)) return;
       clearTimeout(timer);
       off();
