@@ -1,0 +1,201 @@
+/** Turns rows into the terminal/Markdown tables (with ratios to uWS and Socket.IO) and an SVG plot. */
+import type { CurvePoint, Row } from "./context.js";
+import { LABELS, type ServerName } from "./servers.js";
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  node: string;
+  os: string;
+  pinning: string;
+  loadProcesses: number;
+  openFiles: string;
+}
+
+export interface Results {
+  machine: Machine;
+  startedAt: string;
+  finishedAt: string;
+  mode: "quick" | "full";
+  scenarios: Row[];
+  curves: Record<string, Partial<Record<ServerName, CurvePoint[]>>>;
+  notes: string[];
+}
+
+interface Metric {
+  key: keyof Row;
+  title: string;
+  fmt: (v: number) => string;
+  /** Whether a ratio to the anchors means anything for this metric. */
+  ratio: boolean;
+}
+
+const num = (d: number) => (v: number) => (Number.isFinite(v) ? v.toFixed(d) : "-");
+const rate = (v: number) =>
+  !Number.isFinite(v) ? "-" : v >= 10_000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0);
+const mib = (v: number) => (Number.isFinite(v) ? `${(v / 2 ** 20).toFixed(1)} MiB` : "-");
+const kib = (v: number) => (Number.isFinite(v) ? `${(v / 1024).toFixed(2)} KiB` : "-");
+const pct = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)}%` : "-");
+
+const METRICS: Metric[] = [
+  { key: "deliveriesPerSec", title: "deliveries/s", fmt: rate, ratio: true },
+  { key: "connectsPerSec", title: "connects/s", fmt: rate, ratio: true },
+  { key: "p50Ms", title: "p50 ms", fmt: num(2), ratio: true },
+  { key: "p99Ms", title: "p99 ms", fmt: num(2), ratio: true },
+  { key: "cpuMicrosPerDelivery", title: "server CPU µs/delivery", fmt: num(2), ratio: true },
+  { key: "cpuMicrosPerConnect", title: "server CPU µs/connect", fmt: num(0), ratio: true },
+  { key: "serverCpuPercent", title: "server CPU", fmt: pct, ratio: false },
+  { key: "rssBytesPerConn", title: "RSS per conn", fmt: kib, ratio: true },
+  { key: "rssBytes", title: "server RSS", fmt: mib, ratio: true },
+  { key: "loadElu", title: "load ELU", fmt: (v) => pct(v * 100), ratio: false },
+];
+
+const ORDER: ServerName[] = ["switchboard", "uws", "raw-ws", "socketio"];
+
+function ratio(v: number, ref: number | null | undefined): string {
+  if (
+    ref === null ||
+    ref === undefined ||
+    !Number.isFinite(ref) ||
+    ref === 0 ||
+    !Number.isFinite(v)
+  )
+    return "";
+  return `${(v / ref).toFixed(2)}×`;
+}
+
+/** Markdown tables, one per scenario; each figure followed by its ratio to uWS (U) and Socket.IO (S). */
+export function tables(rows: Row[]): string {
+  const names = [...new Set(rows.map((r) => r.name))];
+  const out: string[] = [];
+  for (const name of names) {
+    const group = rows
+      .filter((r) => r.name === name)
+      .sort((a, b) => ORDER.indexOf(a.server) - ORDER.indexOf(b.server));
+    const uws = group.find((r) => r.server === "uws");
+    const sio = group.find((r) => r.server === "socketio");
+    const metrics = METRICS.filter((m) =>
+      group.some((r) => typeof r[m.key] === "number" && Number.isFinite(r[m.key] as number)),
+    );
+    out.push(`### ${name}`, "");
+    out.push(`| server | ${metrics.map((m) => m.title).join(" | ")} | limited by / note |`);
+    out.push(`|---|${metrics.map(() => "--:").join("|")}|---|`);
+    for (const r of group) {
+      const cells = metrics.map((m) => {
+        const v = r[m.key];
+        if (typeof v !== "number" || !Number.isFinite(v)) return "-";
+        if (!m.ratio) return m.fmt(v);
+        const parts: string[] = [];
+        const u = r.server === "uws" ? "" : ratio(v, uws?.[m.key] as number | undefined);
+        const s = r.server === "socketio" ? "" : ratio(v, sio?.[m.key] as number | undefined);
+        if (u) parts.push(`${u}U`);
+        if (s) parts.push(`${s}S`);
+        return parts.length ? `${m.fmt(v)} (${parts.join(" ")})` : m.fmt(v);
+      });
+      const note = [r.limitedBy, r.note].filter(Boolean).join("; ");
+      out.push(`| ${LABELS[r.server]} | ${cells.join(" | ")} | ${note} |`);
+    }
+    out.push("");
+  }
+  out.push(
+    "Ratios: `U` = this figure ÷ uWebSockets.js's, `S` = ÷ Socket.IO 4's (same run, same scenario).",
+  );
+  return out.join("\n");
+}
+
+export function markdown(res: Results): string {
+  const m = res.machine;
+  return [
+    `# Switchboard benchmark — ${res.startedAt} (${res.mode})`,
+    "",
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}, Node ${m.node}.`,
+    `Pinning: ${m.pinning}. Load processes: ${m.loadProcesses}. Open files: ${m.openFiles}.`,
+    "",
+    tables(res.scenarios),
+    "",
+    ...(res.notes.length ? ["## Notes", "", ...res.notes.map((n) => `- ${n}`), ""] : []),
+  ].join("\n");
+}
+
+const COLORS: Record<ServerName, string> = {
+  switchboard: "#d62728",
+  uws: "#1f77b4",
+  "raw-ws": "#2ca02c",
+  socketio: "#9467bd",
+};
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** Throughput (x, deliveries/s) against p99 latency (y, log scale) per server, hand-written SVG. */
+export function svg(curves: Partial<Record<ServerName, CurvePoint[]>>, title: string): string {
+  const W = 760;
+  const H = 460;
+  const L = 70;
+  const R = 180;
+  const T = 40;
+  const B = 50;
+  const pw = W - L - R;
+  const ph = H - T - B;
+  const all = Object.values(curves).flat();
+  const maxX = Math.max(50_000, ...all.map((p) => p.deliveriesPerSec).filter(Number.isFinite));
+  const xStep = maxX > 300_000 ? 100_000 : maxX > 120_000 ? 50_000 : 20_000;
+  const xMax = Math.ceil(maxX / xStep) * xStep;
+  const ys = all.map((p) => p.p99Ms).filter((v) => Number.isFinite(v) && v > 0);
+  const yMin = 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(0.1, ...ys))));
+  const yMax = 10 ** Math.ceil(Math.log10(Math.max(100, ...ys)));
+  const x = (v: number) => L + (v / xMax) * pw;
+  const y = (v: number) =>
+    T +
+    ph -
+    ((Math.log10(Math.max(v, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) *
+      ph;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${L}" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`,
+  );
+  for (let v = 0; v <= xMax; v += xStep) {
+    parts.push(
+      `<line x1="${x(v)}" y1="${T}" x2="${x(v)}" y2="${T + ph}" stroke="#eee"/>`,
+      `<text x="${x(v)}" y="${T + ph + 18}" text-anchor="middle">${v / 1000}k</text>`,
+    );
+  }
+  for (let v = yMin; v <= yMax * 1.0001; v *= 10) {
+    parts.push(
+      `<line x1="${L}" y1="${y(v)}" x2="${L + pw}" y2="${y(v)}" stroke="#eee"/>`,
+      `<text x="${L - 8}" y="${y(v) + 4}" text-anchor="end">${v >= 1 ? v.toFixed(0) : v.toPrecision(1)}</text>`,
+    );
+  }
+  parts.push(
+    `<line x1="${L}" y1="${y(50)}" x2="${L + pw}" y2="${y(50)}" stroke="#999" stroke-dasharray="6 4"/>`,
+    `<text x="${L + pw - 4}" y="${y(50) - 5}" text-anchor="end" fill="#666">p99 50 ms</text>`,
+    `<rect x="${L}" y="${T}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`,
+    `<text x="${L + pw / 2}" y="${H - 12}" text-anchor="middle">deliveries per second (measured)</text>`,
+    `<text transform="translate(18 ${T + ph / 2}) rotate(-90)" text-anchor="middle">p99 publish→deliver latency, ms (log)</text>`,
+  );
+  let ly = T + 10;
+  for (const server of ORDER) {
+    const pts = (curves[server] ?? []).filter(
+      (p) => Number.isFinite(p.deliveriesPerSec) && Number.isFinite(p.p99Ms),
+    );
+    if (pts.length === 0) continue;
+    const c = COLORS[server];
+    parts.push(
+      `<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${x(p.deliveriesPerSec).toFixed(1)},${y(p.p99Ms).toFixed(1)}`).join(" ")}"/>`,
+    );
+    for (const p of pts) {
+      parts.push(
+        `<circle cx="${x(p.deliveriesPerSec).toFixed(1)}" cy="${y(p.p99Ms).toFixed(1)}" r="3.5" fill="${c}"><title>${esc(LABELS[server])}: ${rate(p.deliveriesPerSec)}/s, p99 ${p.p99Ms.toFixed(2)} ms, ${p.cpuMicrosPerDelivery.toFixed(2)} µs CPU/delivery</title></circle>`,
+      );
+    }
+    parts.push(
+      `<line x1="${L + pw + 15}" y1="${ly}" x2="${L + pw + 40}" y2="${ly}" stroke="${c}" stroke-width="3"/>`,
+      `<text x="${L + pw + 46}" y="${ly + 4}">${esc(LABELS[server])}</text>`,
+    );
+    ly += 20;
+  }
+  parts.push("</svg>");
+  return parts.join("\n");
+}

@@ -1,0 +1,133 @@
+/** The servers under test: Switchboard and the three anchors, each started as its own process. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { DialectName } from "../load/dialects.js";
+import { freePort, stopChild, track, waitForPort } from "./proc.js";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const SWITCHBOARD_MAIN = join(ROOT, "packages/server/dist/main.js");
+
+export type ServerName = "switchboard" | "uws" | "raw-ws" | "socketio";
+export const ALL_SERVERS: ServerName[] = ["switchboard", "uws", "raw-ws", "socketio"];
+
+export const LABELS: Record<ServerName, string> = {
+  switchboard: "Switchboard",
+  uws: "uWebSockets.js",
+  "raw-ws": "raw ws (floor)",
+  socketio: "Socket.IO 4",
+};
+
+export const DIALECT_OF: Record<ServerName, DialectName> = {
+  switchboard: "switchboard",
+  uws: "bench",
+  "raw-ws": "bench",
+  socketio: "socketio",
+};
+
+/** Secrets for the bench server only; fresh per run, never written anywhere. */
+export const BENCH_SECRET = randomBytes(32).toString("hex");
+export const BENCH_API_KEY = randomBytes(24).toString("hex");
+
+export interface RunningServer {
+  name: ServerName;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** The last lines the server printed (for error reports). */
+  tail: () => string;
+  stop: () => Promise<void>;
+}
+
+export interface StartOptions {
+  /** taskset -c cores for the server, or null for no pinning. */
+  cores: string | null;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeFlags?: string[];
+}
+
+function command(name: ServerName): { script: string; env: Record<string, string> } {
+  switch (name) {
+    case "raw-ws":
+      return { script: join(ROOT, "bench/anchors/raw-ws.mjs"), env: {} };
+    case "socketio":
+      return { script: join(ROOT, "bench/anchors/socketio.mjs"), env: {} };
+    case "uws":
+      return { script: join(ROOT, "bench/anchors/uws.mjs"), env: {} };
+    case "switchboard":
+      return {
+        script: SWITCHBOARD_MAIN,
+        env: {
+          NODE_ENV: "development",
+          LOG_LEVEL: "warn",
+          SWITCHBOARD_JWT_SECRET: BENCH_SECRET,
+          SWITCHBOARD_API_KEY: BENCH_API_KEY,
+          // The bench publishes far above an end user's command rate and opens 10k sockets.
+          SWITCHBOARD_RATE_PER_SECOND: "1000000",
+          SWITCHBOARD_RATE_BURST: "1000000",
+          SWITCHBOARD_MAX_SUBSCRIPTIONS: "100000",
+          SWITCHBOARD_MAX_CONNECTIONS: "1000000",
+          SWITCHBOARD_SLOW_CONSUMER_BYTES: String(64 * 1024 * 1024),
+        },
+      };
+  }
+}
+
+export function available(name: ServerName): { ok: boolean; why?: string } {
+  if (name === "switchboard" && !existsSync(SWITCHBOARD_MAIN)) {
+    return { ok: false, why: "packages/server/dist/main.js not found (run `npm run build`)" };
+  }
+  return { ok: true };
+}
+
+export async function startServer(name: ServerName, opts: StartOptions): Promise<RunningServer> {
+  const { script, env } = command(name);
+  const port = await freePort();
+  const dataDir = name === "switchboard" ? mkdtempSync(join(tmpdir(), "switchboard-bench-")) : null;
+  const node = [process.execPath, ...(opts.nodeFlags ?? []), script];
+  const argv = opts.cores ? ["taskset", "-c", opts.cores, ...node] : node;
+  // Raise the open-files limit to the hard limit, then exec: the pid we hold is the server's.
+  const child = track(
+    spawn("sh", ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "sh", ...argv], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        ...(dataDir && { SWITCHBOARD_DATA_DIR: dataDir }),
+      },
+    }),
+  );
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(l);
+    if (lines.length > 60) lines.splice(0, lines.length - 60);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const tail = () => lines.slice(-20).join("\n");
+  try {
+    await waitForPort(port, 20_000, alive);
+  } catch (err) {
+    await stopChild(child, 1000);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`${name} did not start: ${(err as Error).message}\n${tail()}`);
+  }
+  return {
+    name,
+    port,
+    pid: child.pid ?? 0,
+    child,
+    tail,
+    stop: async () => {
+      await stopChild(child, 8000);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,142 @@
+/** Building blocks the scenarios share: a server's lifetime, opening clients, one measured step. */
+
+import type { Ctx } from "../lib/context.js";
+import { procCpuMicros, procRssBytes } from "../lib/proc.js";
+import {
+  BENCH_SECRET,
+  DIALECT_OF,
+  type RunningServer,
+  type ServerName,
+  startServer,
+} from "../lib/servers.js";
+import type { OpenResult } from "../load/commands.js";
+import type { RunSummary } from "../load/pool.js";
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts `name`, runs `fn`, then closes every client and stops the server, whatever happens. */
+export async function withServer<T>(
+  ctx: Ctx,
+  name: ServerName,
+  fn: (srv: RunningServer) => Promise<T>,
+): Promise<T> {
+  const srv = await startServer(name, {
+    cores: ctx.serverCores,
+    nodeFlags: ctx.nodeFlagsFor(name),
+  });
+  try {
+    return await fn(srv);
+  } catch (err) {
+    const tail = srv.tail();
+    throw new Error(`${(err as Error).message}${tail ? `\n--- ${name} output ---\n${tail}` : ""}`);
+  } finally {
+    try {
+      await ctx.pool.closeAll();
+    } finally {
+      await srv.stop();
+    }
+  }
+}
+
+function auth(srv: RunningServer, role: "admin" | "customer") {
+  return srv.name === "switchboard"
+    ? {
+        auth: {
+          secret: BENCH_SECRET,
+          role,
+          subPrefix: role === "admin" ? "bench-admin-" : "bench-user-",
+        },
+      }
+    : {};
+}
+
+export async function openSubscribers(
+  ctx: Ctx,
+  srv: RunningServer,
+  count: number,
+  channels: string[],
+  concurrency = 100,
+): Promise<OpenResult> {
+  const r = await ctx.pool.open(
+    {
+      dialect: DIALECT_OF[srv.name],
+      port: srv.port,
+      channels,
+      concurrency,
+      timeoutMs: 30_000,
+      ...auth(srv, "customer"),
+    },
+    count,
+    count * 50 + 60_000,
+  );
+  return r;
+}
+
+export async function openPublisher(ctx: Ctx, srv: RunningServer): Promise<void> {
+  const r = await ctx.pool.openPublisher(
+    {
+      dialect: DIALECT_OF[srv.name],
+      port: srv.port,
+      channels: [],
+      concurrency: 1,
+      timeoutMs: 15_000,
+      ...auth(srv, "admin"),
+    },
+    30_000,
+  );
+  if (r.ok !== 1) throw new Error(`publisher did not connect: ${r.errors.join("; ")}`);
+}
+
+export interface StepResult extends RunSummary {
+  serverCpuPercent: number;
+  cpuMicrosPerDelivery: number;
+  rssBytes: number;
+}
+
+/** One measured step: publish at `pubsPerSec` for warmup + duration; server CPU over the window. */
+export async function step(
+  ctx: Ctx,
+  srv: RunningServer,
+  pubsPerSec: number,
+  channels: string[],
+  warmupMs: number,
+  durationMs: number,
+): Promise<StepResult> {
+  const running = ctx.pool.run(warmupMs, durationMs, pubsPerSec, channels);
+  await sleep(warmupMs);
+  const cpu0 = procCpuMicros(srv.pid);
+  const t0 = performance.now();
+  await sleep(durationMs);
+  const cpu1 = procCpuMicros(srv.pid);
+  const t1 = performance.now();
+  const rssBytes = procRssBytes(srv.pid);
+  const sum = await running;
+  const cpuPerSec = (cpu1 - cpu0) / ((t1 - t0) / 1000); // µs of CPU per wall second
+  await ctx.pool.drain(5000);
+  return {
+    ...sum,
+    serverCpuPercent: cpuPerSec / 1e4,
+    cpuMicrosPerDelivery: sum.deliveriesPerSec > 0 ? cpuPerSec / sum.deliveriesPerSec : Number.NaN,
+    rssBytes,
+  };
+}
+
+/** Why a step fell short, as far as we can tell from both sides. */
+export function limiter(r: StepResult, target: number, maxP99Ms: number): string | null {
+  const loadBound = r.loadElu > 0.9;
+  const serverBound = r.serverCpuPercent > 90;
+  const short = r.deliveriesPerSec < 0.9 * target;
+  const slow = r.p99Ms > maxP99Ms;
+  if (!short && !slow) return null;
+  if (loadBound && !serverBound) return "load generator (event loop saturated)";
+  if (serverBound && !loadBound) return "server CPU (one core)";
+  if (serverBound && loadBound) return "both server and load generator saturated";
+  return slow ? `p99 > ${maxP99Ms} ms` : "throughput short of target";
+}
+
+export const fmtRate = (n: number) =>
+  !Number.isFinite(n)
+    ? "-"
+    : n >= 1000
+      ? `${(n / 1000).toFixed(n >= 100_000 ? 0 : 1)}k`
+      : n.toFixed(0);
