@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
+import { RedisBroker } from "./broker/redis.js";
 import type { Broker } from "./broker/types.js";
 import type { Config } from "./config.js";
 import { Gateway } from "./gateway/gateway.js";
@@ -41,12 +42,23 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The memory broker for one node; Redis when REDIS_URL is set. */
+async function createBroker(config: Config, logger: Logger): Promise<Broker> {
+  if (!config.redisUrl) return createMemoryBroker();
+  return RedisBroker.connect({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    nodeTtlMs: config.nodeTtlMs,
+    logger,
+  });
+}
+
 /** Composes the server: HTTP + gateway + broker (+ modules, as they arrive). */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
   const secrets = resolveSecrets(config);
   const metrics = new Metrics();
-  const broker = options.broker ?? createMemoryBroker();
+  const broker = options.broker ?? (await createBroker(config, logger));
   const namespaces = new Namespaces();
   const rpc = new RpcRegistry();
   const verifyToken = createTokenVerifier({

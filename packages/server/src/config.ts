@@ -39,6 +39,14 @@ export const envSchema = z
         ),
     ),
     REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")),
+    SWITCHBOARD_REDIS_PREFIX: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_:.-]{1,64}$/, "must be 1-64 chars of [A-Za-z0-9_:.-]")
+        .default("sb:"),
+    ),
+    SWITCHBOARD_NODE_TTL_MS: z.preprocess(emptyAsUndefined, int(1000, 600_000).default(10_000)),
     SWITCHBOARD_PING_INTERVAL: z.preprocess(emptyAsUndefined, int(1, 300).default(25)),
     SWITCHBOARD_PING_GRACE_MS: z.preprocess(emptyAsUndefined, int(100, 300_000).default(10_000)),
     SWITCHBOARD_CONNECT_TIMEOUT_MS: z.preprocess(
@@ -97,6 +105,10 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** Prefix of every Redis key and pub/sub channel. */
+  redisPrefix: string;
+  /** A node silent this long is dead: others remove its presence. */
+  nodeTtlMs: number;
   pingIntervalSeconds: number;
   /** How long past a ping interval a silent client is kept before close 4408. */
   pingGraceMs: number;
@@ -144,6 +156,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: e.SWITCHBOARD_DATA_DIR,
     ...(e.DATABASE_URL && { databaseUrl: e.DATABASE_URL }),
     ...(e.REDIS_URL && { redisUrl: e.REDIS_URL }),
+    redisPrefix: e.SWITCHBOARD_REDIS_PREFIX,
+    nodeTtlMs: e.SWITCHBOARD_NODE_TTL_MS,
     pingIntervalSeconds: e.SWITCHBOARD_PING_INTERVAL,
     pingGraceMs: e.SWITCHBOARD_PING_GRACE_MS,
     connectTimeoutMs: e.SWITCHBOARD_CONNECT_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Member, PresenceMember, Publication, StreamPosition } from "@switchboard/protocol";
+import { selectHistory } from "./history.js";
 import {
   type Broker,
   type BrokerEvent,
@@ -183,7 +184,7 @@ export class MemoryBroker implements Broker {
     return { epoch: s.epoch, offset: s.offset, duplicate: false };
   }
 
-  async broadcast(event: Exclude<BrokerEvent, { kind: "publication" }>): Promise<void> {
+  async broadcast(event: Exclude<BrokerEvent, { kind: "publication" | "resync" }>): Promise<void> {
     this.assertOpen();
     this.hub.deliver(event);
   }
@@ -200,22 +201,9 @@ export class MemoryBroker implements Broker {
   ): Promise<HistoryResult> {
     const s = this.hub.stream(channel);
     trim(s, options, this.hub.now());
-    const retained = s.pubs.length - s.head;
-    const position = { epoch: s.epoch, offset: s.offset };
-    const { since, limit } = query;
-    if (!since) {
-      const from = Math.max(s.head, s.pubs.length - limit);
-      return { ...position, publications: s.pubs.slice(from), complete: true };
-    }
-    if (since.epoch !== s.epoch || since.offset > s.offset) {
-      return { ...position, publications: [], complete: false };
-    }
-    if (since.offset === s.offset) return { ...position, publications: [], complete: true };
-    const oldest = retained > 0 ? s.pubs[s.head]!.offset : s.offset + 1;
-    // Offsets are contiguous in the retained window, so the index of `since.offset + 1` is arithmetic.
-    const start = s.head + Math.max(0, since.offset + 1 - oldest);
-    const publications = s.pubs.slice(start, start + limit);
-    return { ...position, publications, complete: oldest <= since.offset + 1 };
+    // The retained window is the array past `head` (trimmed entries wait there for compaction).
+    const retained = s.head === 0 ? s.pubs : s.pubs.slice(s.head);
+    return selectHistory({ epoch: s.epoch, offset: s.offset }, retained, query);
   }
 
   async presenceAdd(

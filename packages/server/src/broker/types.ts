@@ -49,7 +49,9 @@ export type BrokerEvent =
       from?: { user: string };
     }
   | { kind: "join"; channel: string; member: Member }
-  | { kind: "leave"; channel: string; member: Member };
+  | { kind: "leave"; channel: string; member: Member }
+  /** The node may have missed events (its pub/sub link was re-established): check continuity. */
+  | { kind: "resync"; channel: string };
 
 export type BrokerEventHandler = (event: BrokerEvent) => void;
 
@@ -84,7 +86,7 @@ export interface Broker {
   /** Assign the next offset, append to history, fan out to every subscribed node. */
   publish(channel: string, input: PublishInput): Promise<PublishResult>;
   /** Fan out an ephemeral event (signal, join, leave): no offset, no history. */
-  broadcast(event: Exclude<BrokerEvent, { kind: "publication" }>): Promise<void>;
+  broadcast(event: Exclude<BrokerEvent, { kind: "publication" | "resync" }>): Promise<void>;
   /** The channel's current position (creates the stream, with a fresh epoch, if there is none). */
   position(channel: string): Promise<StreamPosition>;
   history(channel: string, query: HistoryQuery, options: HistoryOptions): Promise<HistoryResult>;

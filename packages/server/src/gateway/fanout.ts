@@ -21,6 +21,7 @@ export function fanOut(
   metrics: Metrics,
   onBroken: (session: Session, sub: Subscription, reason: string) => void,
 ): void {
+  if (event.kind === "resync") return;
   if (event.kind === "publication") {
     const { epoch, publication: p } = event;
     const frame = Buffer.from(

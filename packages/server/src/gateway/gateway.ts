@@ -420,7 +420,47 @@ export class Gateway implements CommandContext {
   private onBrokerEvent(event: BrokerEvent): void {
     const local = this.channels.get(event.channel);
     if (!local) return;
+    if (event.kind === "resync") {
+      void this.resync(local);
+      return;
+    }
+    if ((event.kind === "join" || event.kind === "leave") && !this.sendsJoinLeave(event.channel))
+      return;
     fanOut(local, event, this.metrics, (s, sub, reason) => this.breakSubscription(s, sub, reason));
+  }
+
+  private sendsJoinLeave(channel: string): boolean {
+    try {
+      return this.namespaces.resolve(channel).namespace.options.joinLeave;
+    } catch {
+      return false;
+    }
+  }
+
+  /** After the broker link was re-established: subscriptions behind the stream must recover. */
+  private async resync(local: LocalChannel): Promise<void> {
+    let position: { epoch: string; offset: number } | undefined;
+    // The pub/sub link may come back before the command link: retry for a while.
+    for (let attempt = 0; !position && attempt < 50; attempt++) {
+      try {
+        position = await this.broker.position(local.name);
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    if (!position || this.channels.get(local.name) !== local) {
+      if (!position)
+        this.logger.warn(
+          { channel: local.name },
+          "resync gave up; the next publication will check continuity",
+        );
+      return;
+    }
+    for (const [session, sub] of local.members) {
+      if (sub.ready && (sub.epoch !== position.epoch || sub.offset < position.offset)) {
+        this.breakSubscription(session, sub, UnsubscribeReason.Resubscribe);
+      }
+    }
   }
 
   // ---- liveness and shutdown ----
