@@ -1,4 +1,5 @@
 import { afterEach } from "vitest";
+import { WebSocket as NodeWebSocket } from "ws";
 import {
   startTestServer,
   type TestServer,
@@ -30,7 +31,13 @@ export function useFixture() {
       return server;
     },
     client(options: SwitchboardOptions): Switchboard {
-      const client = new Switchboard({ reconnect: { baseMs: 50, capMs: 500 }, ...options });
+      const client = new Switchboard({
+        reconnect: { baseMs: 50, capMs: 500 },
+        // jsdom's WebSocket mixes jsdom and Node event classes under vitest and cannot open a
+        // connection; a real browser's would, and in Node the SDK loads `ws` itself.
+        ...(typeof window !== "undefined" && { WebSocket: NodeWebSocket }),
+        ...options,
+      });
       cleanups.push(() => client.close());
       return client;
     },

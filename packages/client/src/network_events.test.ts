@@ -1,0 +1,67 @@
+// @vitest-environment jsdom
+import "./test-support/node-realm.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { useFixture, waitFor } from "./test-support/fixture.js";
+
+const fx = useFixture();
+
+function setVisibility(state: "visible" | "hidden"): void {
+  Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
+  document.dispatchEvent(new Event("visibilitychange"));
+}
+
+describe("browser network and visibility events", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("goes disconnected on 'offline' without retrying, and reconnects at once on 'online'", async () => {
+    const server = await fx.server();
+    const client = await fx.agent(server, "alice", {
+      reconnect: { baseMs: 60_000, capMs: 60_000 },
+    });
+    const sub = client.subscribe("staff:floor");
+    await waitFor(() => sub.status === "subscribed");
+    const states: string[] = [];
+    client.on("state", (s) => states.push(s));
+
+    window.dispatchEvent(new Event("offline"));
+    expect(client.state).toBe("disconnected");
+    await server.publish("staff:floor", "while-offline", 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(client.state).toBe("disconnected");
+
+    const recovered = new Promise((resolve) => sub.on("recovered", resolve));
+    window.dispatchEvent(new Event("online"));
+    // No backoff wait (it would be up to a minute here): the network is back, so try now.
+    await waitFor(() => client.state === "connected", { timeoutMs: 2000 });
+    expect(await recovered).toMatchObject({ publications: 1 });
+    expect(states).toEqual(["disconnected", "connecting", "connected"]);
+  });
+
+  it("skips a long backoff when the page becomes visible again", async () => {
+    const server = await fx.server();
+    const client = await fx.agent(server, "alice", {
+      reconnect: { baseMs: 60_000, capMs: 60_000 },
+    });
+    // Make the backoff draw its longest wait, so only the visibility event can explain a reconnect.
+    vi.spyOn(Math, "random").mockReturnValue(0.999);
+    await server.stop();
+    await waitFor(() => client.state === "connecting");
+    await server.restart();
+    setVisibility("hidden");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(client.state).toBe("connecting");
+    setVisibility("visible");
+    await waitFor(() => client.state === "connected", { timeoutMs: 2000 });
+  });
+
+  it("removes its window listeners when closed", async () => {
+    const server = await fx.server();
+    const client = await fx.agent(server, "alice");
+    client.close();
+    window.dispatchEvent(new Event("online"));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(client.state).toBe("closed");
+  });
+});
