@@ -1,10 +1,6 @@
 import { type ConnectedFrame, isValidChannel, type StreamPosition } from "@switchboard/protocol";
-import {
-  type ChannelFrame,
-  Connection,
-  type ConnectionState,
-  type DisconnectInfo,
-} from "./connection.js";
+import { Connection } from "./connection.js";
+import type { ChannelFrame, ConnectionState, DisconnectInfo } from "./connection_types.js";
 import { Emitter } from "./emitter.js";
 import { SwitchboardError } from "./errors.js";
 import { idempotencyKey } from "./ids.js";

@@ -3,10 +3,9 @@ import {
   type ConnectedFrame,
   type DisconnectFrame,
   PROTOCOL_NAME,
-  type ServerFrame,
 } from "@switchboard/protocol";
-import { fullJitterDelay } from "./backoff.js";
-import type { Command, CommandBody, CommandType, Lane, ReplyByCommand } from "./commands.js";
+import type { CommandBody, CommandType, Lane, ReplyByCommand } from "./commands.js";
+import type { ConnectionEvents, ConnectionSink, ConnectionState } from "./connection_types.js";
 import { Emitter } from "./emitter.js";
 import { localError, toError } from "./errors.js";
 import { dispatchFrame, parseServerFrame } from "./inbound.js";
@@ -14,41 +13,11 @@ import { LivenessWatchdog } from "./liveness.js";
 import { browserSaysOffline, watchNetwork } from "./network.js";
 import type { ResolvedOptions } from "./options.js";
 import { CommandPipeline } from "./pipeline.js";
-import { decideAfterClose } from "./reconnect_policy.js";
+import { ABNORMAL, decideAfterClose } from "./reconnect_policy.js";
 import { TokenRefresher } from "./refresher.js";
+import { RetryTimer } from "./retry_timer.js";
 import { TokenSource } from "./token.js";
-import { abandonSocket, resolveWebSocket, type SocketLike } from "./transport.js";
-
-export type ConnectionState = "connecting" | "connected" | "disconnected" | "closed";
-
-export interface DisconnectInfo {
-  code: number;
-  reason: string;
-  willReconnect: boolean;
-}
-
-export interface ConnectionEvents {
-  state: ConnectionState;
-  connected: ConnectedFrame;
-  disconnected: DisconnectInfo;
-  error: Error;
-}
-
-export type ChannelFrame = Extract<
-  ServerFrame,
-  { type: "message" | "join" | "leave" | "unsubscribed" }
->;
-
-/** What the subscription layer needs to hear from the connection. */
-export interface ConnectionSink {
-  /** Called before queued commands are flushed, so resubscribes go out first. */
-  connected(frame: ConnectedFrame): void;
-  lost(): void;
-  frame(frame: ChannelFrame): void;
-}
-
-/** Close code we report when the client itself gives up on a socket (never sent by a server). */
-const ABNORMAL = 1006;
+import { abandonSocket, resolveWebSocket, type SocketLike, sendJson } from "./transport.js";
 
 /**
  * One logical connection across many sockets: the state machine, reconnects with backoff,
@@ -69,14 +38,13 @@ export class Connection {
   #state: ConnectionState = "disconnected";
   #socket: SocketLike | undefined;
   #gen = 0;
-  #attempt = 0;
+  readonly #retry: RetryTimer;
   #info: ConnectedFrame | undefined;
   #serverDisconnect: DisconnectFrame | undefined;
   #usedCachedToken = false;
   #retriedAuth = false;
   #offline = false;
   #stopNetwork: (() => void) | undefined;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ResolvedOptions, sink: ConnectionSink) {
@@ -84,6 +52,7 @@ export class Connection {
     this.#sink = sink;
     this.#token = new TokenSource(options.token);
     this.#pipeline = new CommandPipeline(options.queueLimit, options.commandTimeoutMs);
+    this.#retry = new RetryTimer(options.reconnect);
     this.#refresher = new TokenRefresher({
       token: this.#token,
       beforeMs: options.refreshBeforeMs,
@@ -114,7 +83,7 @@ export class Connection {
       offline: () => this.#onOffline(),
       visible: () => this.#onVisible(),
     });
-    this.#attempt = 0;
+    this.#retry.reset();
     // Listeners are off while closed, so a remembered offline state may be stale;
     // navigator.onLine is checked again when the socket is opened.
     this.#offline = false;
@@ -131,13 +100,8 @@ export class Connection {
     this.#pipeline.close(localError("closed", "client closed"));
     this.#sink.lost();
     this.#setState("closed");
-    if (hadSocket) {
-      this.events.emit("disconnected", {
-        code: 1000,
-        reason: "client closed",
-        willReconnect: false,
-      });
-    }
+    const info = { code: 1000, reason: "client closed", willReconnect: false };
+    if (hadSocket) this.events.emit("disconnected", info);
   }
 
   /**
@@ -152,25 +116,16 @@ export class Connection {
     if (options.lane === "control" && this.#state !== "connected") {
       return Promise.reject(localError("not_connected", "not connected"));
     }
-    return new Promise<ReplyByCommand[T]>((resolve, reject) => {
-      const command: Command = {
-        body,
-        lane: options.lane,
-        resendable: options.resendable ?? false,
-        resolve: (reply) => resolve(reply as ReplyByCommand[T]),
-        reject,
-      };
-      this.#pipeline.enqueue(command, options.urgent ?? false);
-    });
+    return this.#pipeline.request(body, options);
   }
 
   async #open(): Promise<void> {
     const gen = ++this.#gen;
-    this.#setState("connecting");
     if (this.#offline || browserSaysOffline()) {
       this.#waitForOnline();
       return;
     }
+    this.#setState("connecting");
     let socket: SocketLike;
     let token: string;
     try {
@@ -200,29 +155,23 @@ export class Connection {
 
   #onOpen(gen: number, token: string): void {
     if (gen !== this.#gen) return;
-    this.#pipeline.pending.resetIds();
-    const command: Command = {
-      body: { type: "connect", token, client: this.#opts.client },
-      lane: "control",
-      resendable: false,
-      resolve: (reply) => this.#onConnected(gen, reply as ConnectedFrame),
+    const body = { type: "connect" as const, token, client: this.#opts.client };
+    this.#pipeline.handshake(body, (f) => this.#write(f), {
+      resolve: (reply) => this.#onConnected(gen, reply),
       reject: (error) => {
         if (gen !== this.#gen) return;
         this.events.emit("error", error);
         const code = error.code === "unauthorized" ? CloseCode.Unauthorized : CloseCode.Internal;
         this.#end(gen, code, error.message);
       },
-    };
-    // The handshake timer bounds the whole connect; no separate reply timeout needed.
-    const id = this.#pipeline.pending.add(command, 0, () => {});
-    this.#write({ ...command.body, id });
+    });
   }
 
   #onConnected(gen: number, frame: ConnectedFrame): void {
     if (gen !== this.#gen) return;
     clearTimeout(this.#handshakeTimer);
     this.#info = frame;
-    this.#attempt = 0;
+    this.#retry.reset();
     this.#retriedAuth = false;
     if (frame.ping > 0) this.#watchdog.start(frame.ping * 1000 + this.#opts.livenessGraceMs);
     this.#refresher.schedule(frame.exp);
@@ -260,7 +209,7 @@ export class Connection {
       ...(this.#serverDisconnect && { server: this.#serverDisconnect }),
       usedCachedToken: this.#usedCachedToken,
       retriedAuth: this.#retriedAuth,
-      attempt: this.#attempt,
+      attempt: this.#retry.attempt,
       maxAttempts: this.#opts.reconnect.maxAttempts,
     });
     this.#teardown(reason, false);
@@ -279,9 +228,9 @@ export class Connection {
   }
 
   #teardown(reason: string, graceful: boolean): void {
-    clearTimeout(this.#reconnectTimer);
+    this.#retry.cancel();
     clearTimeout(this.#handshakeTimer);
-    this.#reconnectTimer = this.#handshakeTimer = undefined;
+    this.#handshakeTimer = undefined;
     this.#watchdog.stop();
     this.#refresher.stop();
     this.#serverDisconnect = undefined;
@@ -296,11 +245,7 @@ export class Connection {
       return;
     }
     this.#setState("connecting");
-    const delay = fullJitterDelay(this.#attempt++, this.#opts.reconnect);
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      void this.#open();
-    }, delay);
+    this.#retry.schedule(() => void this.#open());
   }
 
   #waitForOnline(): void {
@@ -309,13 +254,12 @@ export class Connection {
   }
 
   #onOnline(): void {
-    const waiting = this.#offline || this.#reconnectTimer !== undefined;
+    const waiting = this.#offline || this.#retry.pending;
     this.#offline = false;
     if (this.#state === "closed" || !waiting) return;
     // A new network is a new situation: the old backoff says nothing about it.
-    clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = undefined;
-    this.#attempt = 0;
+    this.#retry.cancel();
+    this.#retry.reset();
     void this.#open();
   }
 
@@ -334,23 +278,16 @@ export class Connection {
 
   #onVisible(): void {
     if (this.#state === "connected" && this.#watchdog.isStale()) {
-      this.#attempt = 0;
+      this.#retry.reset();
       this.#end(this.#gen, ABNORMAL, "liveness timeout: connection went stale", true);
-    } else if (this.#reconnectTimer !== undefined) {
+    } else {
       // The user is looking again: do not make them wait out a long backoff.
-      clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = undefined;
-      void this.#open();
+      this.#retry.fireNow();
     }
   }
 
   #write(frame: object): void {
-    try {
-      this.#socket?.send(JSON.stringify(frame));
-    } catch (error) {
-      // The close event that follows a failed send drives the reconnect; report the cause.
-      this.events.emit("error", toError(error));
-    }
+    if (this.#socket) sendJson(this.#socket, frame, (e) => this.events.emit("error", e));
   }
 
   #setState(state: ConnectionState): void {

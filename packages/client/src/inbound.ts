@@ -1,6 +1,6 @@
 import type { DisconnectFrame, ErrorFrame, ReplyFrame, ServerFrame } from "@switchboard/protocol";
 import { expectedReplyType } from "./commands.js";
-import type { ChannelFrame } from "./connection.js";
+import type { ChannelFrame } from "./connection_types.js";
 import { SwitchboardError } from "./errors.js";
 import type { CommandPipeline } from "./pipeline.js";
 

@@ -1,5 +1,5 @@
-import type { Limits } from "@switchboard/protocol";
-import type { Command } from "./commands.js";
+import type { ConnectedFrame, Limits } from "@switchboard/protocol";
+import type { Command, CommandBody, CommandType, Lane, ReplyByCommand } from "./commands.js";
 import { localError, type SwitchboardError } from "./errors.js";
 import { Outbox } from "./outbox.js";
 import { PendingReplies } from "./pending.js";
@@ -30,9 +30,46 @@ export class CommandPipeline {
     return this.#outbox.userSize;
   }
 
+  /** Queues a command and resolves with its reply frame. */
+  request<T extends CommandType>(
+    body: Extract<CommandBody, { type: T }>,
+    options: { lane: Lane; resendable?: boolean; urgent?: boolean },
+  ): Promise<ReplyByCommand[T]> {
+    return new Promise<ReplyByCommand[T]>((resolve, reject) => {
+      const command: Command = {
+        body,
+        lane: options.lane,
+        resendable: options.resendable ?? false,
+        resolve: (reply) => resolve(reply as ReplyByCommand[T]),
+        reject,
+      };
+      this.enqueue(command, options.urgent ?? false);
+    });
+  }
+
   enqueue(command: Command, urgent = false): void {
     this.#outbox.push(command, { urgent });
     this.#pump();
+  }
+
+  /**
+   * Writes `connect` on a new socket, outside the queue: it must come before anything else.
+   * The connection's handshake timer bounds it, so it has no reply timeout of its own.
+   */
+  handshake(
+    body: Extract<CommandBody, { type: "connect" }>,
+    write: Write,
+    handlers: { resolve(reply: ConnectedFrame): void; reject(error: SwitchboardError): void },
+  ): void {
+    this.pending.resetIds();
+    const command: Command = {
+      body,
+      lane: "control",
+      resendable: false,
+      resolve: (reply) => handlers.resolve(reply as ConnectedFrame),
+      reject: handlers.reject,
+    };
+    write({ ...body, id: this.pending.add(command, 0, () => {}) });
   }
 
   /** The connection is up: start writing, paced a little under the server's announced limits. */

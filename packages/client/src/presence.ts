@@ -55,3 +55,69 @@ export class PresenceMap {
     this.#state = { members: [...this.#members.values()], count };
   }
 }
+
+/**
+ * A channel's live member list, when the application asked for one: a fresh snapshot after
+ * every (re)subscribe, then join/leave. Snapshots that arrive after the subscription moved on
+ * (reconnect, release) are dropped.
+ */
+export class PresenceTracker {
+  readonly #map = new PresenceMap();
+  readonly #fetch: () => Promise<PresenceState>;
+  readonly #onChange: () => void;
+  readonly #onError: (error: Error) => void;
+  #enabled: boolean;
+  #generation = 0;
+
+  constructor(
+    enabled: boolean,
+    fetch: () => Promise<PresenceState>,
+    onChange: () => void,
+    onError: (error: Error) => void,
+  ) {
+    this.#enabled = enabled;
+    this.#fetch = fetch;
+    this.#onChange = onChange;
+    this.#onError = onError;
+  }
+
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  get state(): PresenceState {
+    return this.#map.state;
+  }
+
+  /** Returns true when tracking was off until now. */
+  enable(): boolean {
+    if (this.#enabled) return false;
+    this.#enabled = true;
+    return true;
+  }
+
+  async load(): Promise<void> {
+    if (!this.#enabled) return;
+    const generation = ++this.#generation;
+    try {
+      const state = await this.#fetch();
+      if (generation !== this.#generation) return;
+      this.#map.reset(state.members, state.count);
+      this.#onChange();
+    } catch (error) {
+      if (generation === this.#generation) {
+        this.#onError(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  invalidate(): void {
+    this.#generation++;
+  }
+
+  apply(kind: "join" | "leave", member: Member): void {
+    if (!this.#enabled) return;
+    const changed = kind === "join" ? this.#map.join(member) : this.#map.leave(member);
+    if (changed) this.#onChange();
+  }
+}

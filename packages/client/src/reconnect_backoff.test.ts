@@ -1,7 +1,7 @@
 import { CloseCode } from "@switchboard/protocol";
 import { describe, expect, it } from "vitest";
 import { backoffCeiling, fullJitterDelay } from "./backoff.js";
-import type { DisconnectInfo } from "./connection.js";
+import type { DisconnectInfo } from "./connection_types.js";
 import { decideAfterClose, type SocketEnd } from "./reconnect_policy.js";
 import { nextEvent, useFixture, waitFor } from "./test-support/fixture.js";
 

@@ -1,5 +1,8 @@
 import { CloseCode, type DisconnectFrame, shouldReconnect } from "@switchboard/protocol";
 
+/** Close code we report when the client itself gives up on a socket (never sent by a server). */
+export const ABNORMAL = 1006;
+
 export interface SocketEnd {
   /** Close code of the socket, or the SDK's own when it gave up on the socket. */
   code: number;

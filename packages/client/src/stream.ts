@@ -4,6 +4,8 @@ import type {
   StreamPosition,
   SubscribedFrame,
 } from "@switchboard/protocol";
+import type { SwitchboardError } from "./errors.js";
+import type { ChannelMessage } from "./subscription_types.js";
 
 export type LiveVerdict =
   /** Next in order: deliver it. */
@@ -52,4 +54,32 @@ export function interpretSubscribed(
     position: { epoch: reply.epoch, offset: Math.max(last, reply.offset) },
     publications,
   };
+}
+
+export function toMessage(frame: MessageFrame): ChannelMessage {
+  return {
+    channel: frame.channel,
+    event: frame.event,
+    data: frame.data,
+    ts: frame.ts,
+    ...(frame.offset !== undefined && { offset: frame.offset }),
+    ...(frame.epoch !== undefined && { epoch: frame.epoch }),
+    ...(frame.from !== undefined && { from: frame.from }),
+  };
+}
+
+/** Error codes after which subscribing again cannot succeed without a change. */
+const FINAL_CODES = new Set(["forbidden", "not_found", "bad_request", "unauthorized", "too_large"]);
+
+/**
+ * What a failed subscribe means: `wait` for the next connection (it was lost, or the client
+ * closed), give up for good (`final`), or `retry` shortly (unavailable, internal, timeout,
+ * conflict, rate limited).
+ */
+export function subscribeErrorAction(error: SwitchboardError): "wait" | "final" | "retry" {
+  const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+  if (reason === "connection_lost" || reason === "closed" || reason === "not_connected") {
+    return "wait";
+  }
+  return FINAL_CODES.has(error.code) ? "final" : "retry";
 }

@@ -1,16 +1,8 @@
-import {
-  type Member,
-  type MessageFrame,
-  type PresenceMember,
-  type StreamPosition,
-  type SubscribedFrame,
-  UnsubscribeReason,
-} from "@switchboard/protocol";
-import type { ChannelFrame } from "./connection.js";
+import { type PresenceMember, type StreamPosition, UnsubscribeReason } from "@switchboard/protocol";
+import type { ChannelFrame } from "./connection_types.js";
 import { Emitter } from "./emitter.js";
-import { type SwitchboardError, toError } from "./errors.js";
-import { PresenceMap, type PresenceState } from "./presence.js";
-import { interpretSubscribed, judgeLive } from "./stream.js";
+import { type FollowerHooks, StreamFollower } from "./follower.js";
+import { type PresenceState, PresenceTracker } from "./presence.js";
 import type {
   ChannelMessage,
   HistoryOptions,
@@ -24,21 +16,6 @@ import type {
 } from "./subscription_types.js";
 import { TypingCoordinator } from "./typing_coordinator.js";
 
-/** Error codes after which subscribing again cannot succeed without a change. */
-const FINAL_CODES = new Set(["forbidden", "not_found", "bad_request", "unauthorized", "too_large"]);
-
-function toMessage(frame: MessageFrame): ChannelMessage {
-  return {
-    channel: frame.channel,
-    event: frame.event,
-    data: frame.data,
-    ts: frame.ts,
-    ...(frame.offset !== undefined && { offset: frame.offset }),
-    ...(frame.epoch !== undefined && { epoch: frame.epoch }),
-    ...(frame.from !== undefined && { from: frame.from }),
-  };
-}
-
 /**
  * One channel, shared by everyone in the app who subscribed to it (ref-counted by the client).
  * Keeps its place in the stream so that after any reconnect it resubscribes with
@@ -49,18 +26,11 @@ export class Subscription {
   readonly channel: string;
   readonly #events = new Emitter<SubscriptionEvents>();
   readonly #host: SubscriptionHost;
-  readonly #presence = new PresenceMap();
+  readonly #presence: PresenceTracker;
   readonly #typing: TypingCoordinator;
-  #trackPresence: boolean;
-  readonly #invisible: boolean;
+  readonly #follower: StreamFollower;
   #refs = 0;
   #status: SubscriptionStatus = "subscribing";
-  #position: StreamPosition | undefined;
-  /** Live frames that arrive while a subscribe is in flight wait here, behind recovered ones. */
-  #buffer: MessageFrame[] | undefined;
-  /** Bumped whenever an in-flight subscribe becomes irrelevant, so its reply is ignored. */
-  #attempt = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #snapshot: SubscriptionSnapshot;
 
   constructor(
@@ -70,9 +40,21 @@ export class Subscription {
   ) {
     this.#host = host;
     this.channel = channel;
-    this.#position = options.recover;
-    this.#trackPresence = options.presence === true;
-    this.#invisible = options.presence === false;
+    this.#presence = new PresenceTracker(
+      options.presence === true,
+      () => host.presence(channel),
+      () => {
+        this.#events.emit("presence", this.#presence.state.members);
+        this.#changed();
+      },
+      (error) => this.#events.emit("error", error),
+    );
+    this.#follower = new StreamFollower(
+      host,
+      channel,
+      { invisible: options.presence === false, position: options.recover },
+      this.#followerHooks(),
+    );
     this.#typing = new TypingCoordinator(host, channel, (users) => {
       this.#events.emit("typing", users);
       this.#changed();
@@ -93,7 +75,7 @@ export class Subscription {
 
   /** The last publication delivered (or the recovery point): pass it to `recover` to resume later. */
   get position(): StreamPosition | undefined {
-    return this.#position;
+    return this.#follower.position;
   }
 
   get members(): readonly PresenceMember[] {
@@ -154,24 +136,22 @@ export class Subscription {
   /** @internal */
   _retain(options: { presence?: boolean }): this {
     this.#refs++;
-    if (options.presence && !this.#trackPresence) {
-      this.#trackPresence = true;
-      if (this.#status === "subscribed") void this.#loadPresence();
+    if (options.presence && this.#presence.enable() && this.#status === "subscribed") {
+      void this.#presence.load();
     }
     return this;
   }
 
   /** @internal The connection is up: (re)subscribe, recovering from our position. */
   _connected(): void {
-    if (this.#refs > 0) this.#subscribe();
+    if (this.#refs > 0) this.#follower.subscribe();
   }
 
   /** @internal The socket is gone; we will resubscribe on the next connection. */
   _lost(): void {
     if (this.#status === "unsubscribed") return;
-    this.#attempt++;
-    clearTimeout(this.#retryTimer);
-    this.#buffer = undefined;
+    this.#follower.stop();
+    this.#presence.invalidate();
     this.#setStatus("subscribing");
   }
 
@@ -180,160 +160,55 @@ export class Subscription {
     if (this.#status === "unsubscribed") return;
     switch (frame.type) {
       case "message":
-        if (this.#buffer) this.#buffer.push(frame);
-        else this.#live(frame);
+        this.#follower.message(frame);
         return;
       case "join":
-        this.#member("join", frame.member);
-        return;
       case "leave":
-        this.#member("leave", frame.member);
+        this.#events.emit(frame.type, frame.member);
+        this.#presence.apply(frame.type, frame.member);
         return;
       case "unsubscribed":
-        if (frame.code === UnsubscribeReason.Resubscribe) {
-          this.#subscribe();
-          return;
-        }
-        this.#finish({ code: frame.code, reason: frame.reason });
+        if (frame.code === UnsubscribeReason.Resubscribe) this.#follower.subscribe();
+        else this.#finish({ code: frame.code, reason: frame.reason });
         return;
     }
   }
 
   // ---- internals ----
 
-  #subscribe(): void {
-    if (this.#host.state !== "connected" || this.#refs === 0) return;
-    const attempt = ++this.#attempt;
-    clearTimeout(this.#retryTimer);
-    this.#buffer = [];
-    this.#setStatus("subscribing");
-    const recover = this.#position;
-    this.#host
-      .request({
-        type: "subscribe",
-        channel: this.channel,
-        ...(recover && { recover }),
-        ...(this.#invisible && { presence: false }),
-      })
-      .then(
-        (reply) => {
-          if (attempt === this.#attempt) this.#onSubscribed(reply, recover);
-        },
-        (error: SwitchboardError) => {
-          if (attempt === this.#attempt) this.#onSubscribeError(error);
-        },
-      );
-  }
-
-  #onSubscribed(reply: SubscribedFrame, recover: StreamPosition | undefined): void {
-    const outcome = interpretSubscribed(reply, recover);
-    this.#position = outcome.position;
-    const buffered = this.#buffer ?? [];
-    this.#buffer = undefined;
-    this.#setStatus("subscribed", false);
-    if (outcome.kind === "recovered") {
-      for (const publication of outcome.publications) {
-        this.#deliver({ channel: this.channel, epoch: reply.epoch, ...publication });
-      }
-    }
-    this.#events.emit("subscribed", {
-      epoch: reply.epoch,
-      offset: reply.offset,
-      recovered: reply.recovered,
-    });
-    if (outcome.kind === "recovered") {
-      this.#events.emit("recovered", {
-        publications: outcome.publications.length,
-        position: outcome.position,
-      });
-    } else if (outcome.kind === "gap") {
-      this.#events.emit("gap", { position: outcome.position, previous: outcome.previous });
-    }
-    this.#changed();
-    for (const frame of buffered) this.#live(frame);
-    if (this.#trackPresence) void this.#loadPresence();
-  }
-
-  #onSubscribeError(error: SwitchboardError): void {
-    this.#buffer = undefined;
-    this.#events.emit("error", error);
-    const reason = (error.details as { reason?: unknown } | undefined)?.reason;
-    if (reason === "connection_lost" || reason === "closed") return; // _connected() retries
-    if (FINAL_CODES.has(error.code)) {
-      this.#finish({ code: error.code, reason: error.message });
-      return;
-    }
-    // Transient (unavailable, internal, timeout, conflict): try again shortly.
-    const delay = error.retryAfterMs ?? 500 + Math.random() * 1500;
-    this.#retryTimer = setTimeout(() => {
-      if (error.code === "conflict") {
-        this.#host.request({ type: "unsubscribe", channel: this.channel }).catch(() => {});
-      }
-      this.#subscribe();
-    }, delay);
-  }
-
-  #live(frame: MessageFrame): void {
-    switch (judgeLive(this.#position, frame)) {
-      case "duplicate":
-        return;
-      case "resync":
-        // Something was skipped (or the stream was reset): let the server tell us what.
-        this.#host.request({ type: "unsubscribe", channel: this.channel }).catch(() => {});
-        this.#subscribe();
-        return;
-      case "ephemeral":
-        this.#typing.signal(frame);
-        this.#deliver(toMessage(frame));
-        return;
-      case "deliver":
-        if (frame.offset !== undefined) {
-          this.#position = {
-            epoch: frame.epoch ?? this.#position?.epoch ?? "",
-            offset: frame.offset,
-          };
+  #followerHooks(): FollowerHooks {
+    return {
+      subscribing: () => this.#setStatus("subscribing"),
+      accepted: () => this.#setStatus("subscribed", false),
+      deliver: (message) => {
+        if (message.offset === undefined) this.#typing.signal(message);
+        this.#snapshot = this.#makeSnapshot(message);
+        this.#events.emit("message", message);
+        this.#host.delivered(message);
+        this.#events.emit("change", this.#snapshot);
+      },
+      subscribed: ({ epoch, offset, recovered }, outcome) => {
+        this.#events.emit("subscribed", { epoch, offset, recovered });
+        if (outcome.kind === "recovered") {
+          const publications = outcome.publications.length;
+          this.#events.emit("recovered", { publications, position: outcome.position });
+        } else if (outcome.kind === "gap") {
+          this.#events.emit("gap", { position: outcome.position, previous: outcome.previous });
         }
-        this.#deliver(toMessage(frame));
-        return;
-    }
-  }
-
-  #deliver(message: ChannelMessage): void {
-    this.#snapshot = this.#makeSnapshot(message);
-    this.#events.emit("message", message);
-    this.#host.delivered(message);
-    this.#events.emit("change", this.#snapshot);
-  }
-
-  #member(kind: "join" | "leave", member: Member): void {
-    this.#events.emit(kind, member);
-    if (!this.#trackPresence) return;
-    const changed = kind === "join" ? this.#presence.join(member) : this.#presence.leave(member);
-    if (changed) this.#presenceChanged();
-  }
-
-  async #loadPresence(): Promise<void> {
-    const attempt = this.#attempt;
-    try {
-      const state = await this.#host.presence(this.channel);
-      if (attempt !== this.#attempt || this.#status !== "subscribed") return;
-      this.#presence.reset(state.members, state.count);
-      this.#presenceChanged();
-    } catch (error) {
-      if (attempt === this.#attempt) this.#events.emit("error", toError(error));
-    }
-  }
-
-  #presenceChanged(): void {
-    this.#events.emit("presence", this.#presence.state.members);
-    this.#changed();
+        this.#changed();
+        void this.#presence.load();
+      },
+      failed: (error, final) => {
+        this.#events.emit("error", error);
+        if (final) this.#finish({ code: error.code, reason: error.message });
+      },
+    };
   }
 
   #finish(info: { code: string; reason: string }): void {
-    this.#attempt++;
+    this.#follower.stop();
+    this.#presence.invalidate();
     this.#refs = 0;
-    clearTimeout(this.#retryTimer);
-    this.#buffer = undefined;
     this.#typing.dispose();
     this.#host.release(this);
     this.#setStatus("unsubscribed", false);
@@ -355,7 +230,7 @@ export class Subscription {
   #makeSnapshot(lastMessage: ChannelMessage | undefined): SubscriptionSnapshot {
     return {
       status: this.#status,
-      position: this.#position,
+      position: this.#follower.position,
       lastMessage,
       presence: this.#presence.state,
       typing: this.#typing.users,

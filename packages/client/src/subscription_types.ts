@@ -5,7 +5,7 @@ import type {
   StreamPosition,
 } from "@switchboard/protocol";
 import type { CommandBody, CommandType, ReplyByCommand } from "./commands.js";
-import type { ConnectionState } from "./connection.js";
+import type { ConnectionState } from "./connection_types.js";
 import type { PresenceState } from "./presence.js";
 
 /** A publication (or an ephemeral signal, which has no offset) delivered on a channel. */

@@ -56,3 +56,12 @@ export function abandonSocket(
     // Closing a socket that never opened may throw in some implementations; it is gone anyway.
   }
 }
+
+/** Writes one JSON frame; a failed send is reported, and the close event that follows reconnects. */
+export function sendJson(socket: SocketLike, frame: object, onError: (error: Error) => void): void {
+  try {
+    socket.send(JSON.stringify(frame));
+  } catch (error) {
+    onError(error instanceof Error ? error : new Error(String(error)));
+  }
+}

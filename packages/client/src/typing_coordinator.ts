@@ -1,5 +1,4 @@
-import type { MessageFrame } from "@switchboard/protocol";
-import type { SubscriptionHost } from "./subscription_types.js";
+import type { ChannelMessage, SubscriptionHost } from "./subscription_types.js";
 import { isTypingSignal, TYPING_EVENT, TypingThrottle, TypingTracker } from "./typing.js";
 
 /**
@@ -39,7 +38,7 @@ export class TypingCoordinator {
   }
 
   /** Feeds an incoming signal; ignores our own echo and anything that is not a typing signal. */
-  signal(frame: MessageFrame): void {
+  signal(frame: ChannelMessage): void {
     if (frame.event !== TYPING_EVENT || !isTypingSignal(frame.data)) return;
     const user = frame.from?.user;
     if (!user || user === this.#host.userId) return;

@@ -1,0 +1,29 @@
+import type { ConnectedFrame, ServerFrame } from "@switchboard/protocol";
+
+export type ConnectionState = "connecting" | "connected" | "disconnected" | "closed";
+
+export interface DisconnectInfo {
+  code: number;
+  reason: string;
+  willReconnect: boolean;
+}
+
+export interface ConnectionEvents {
+  state: ConnectionState;
+  connected: ConnectedFrame;
+  disconnected: DisconnectInfo;
+  error: Error;
+}
+
+export type ChannelFrame = Extract<
+  ServerFrame,
+  { type: "message" | "join" | "leave" | "unsubscribed" }
+>;
+
+/** What the subscription layer needs to hear from the connection. */
+export interface ConnectionSink {
+  /** Called before queued commands are flushed, so resubscribes go out first. */
+  connected(frame: ConnectedFrame): void;
+  lost(): void;
+  frame(frame: ChannelFrame): void;
+}
