@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ChannelMessage } from "./subscription_types.js";
-import { useFixture, waitFor } from "./test-support/fixture.js";
+import { setupFixture, waitFor } from "./test-support/fixture.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 
 describe("connect and subscribe", () => {
   it("connects with a token in the first frame and reports the user", async () => {

@@ -2,9 +2,9 @@ import { type ConnectedFrame, DEFAULT_LIMITS, PROTOCOL_NAME } from "@switchboard
 import { describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import { LivenessWatchdog } from "./liveness.js";
-import { nextEvent, useFixture, waitFor } from "./test-support/fixture.js";
+import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 
 /**
  * A server that accepts `connect`, answers `connected` announcing 1 s pings, and then never

@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import "./test-support/node-realm.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { useFixture, waitFor } from "./test-support/fixture.js";
+import { setupFixture, waitFor } from "./test-support/fixture.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 
 function setVisibility(state: "visible" | "hidden"): void {
   Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });

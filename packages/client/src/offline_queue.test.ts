@@ -4,10 +4,10 @@ import type { SwitchboardError } from "./errors.js";
 import { Outbox } from "./outbox.js";
 import { CommandPipeline } from "./pipeline.js";
 import type { ChannelMessage } from "./subscription_types.js";
-import { useFixture, waitFor } from "./test-support/fixture.js";
+import { setupFixture, waitFor } from "./test-support/fixture.js";
 import { flakyNetwork } from "./test-support/proxy.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 
 function command(
   name: string,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { PresenceMap } from "./presence.js";
-import { nextEvent, useFixture, waitFor } from "./test-support/fixture.js";
+import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 const users = (members: readonly { user: string }[]) => members.map((m) => m.user).sort();
 
 describe("presence map", () => {

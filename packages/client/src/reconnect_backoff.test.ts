@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { backoffCeiling, fullJitterDelay } from "./backoff.js";
 import type { DisconnectInfo } from "./connection_types.js";
 import { decideAfterClose, type SocketEnd } from "./reconnect_policy.js";
-import { nextEvent, useFixture, waitFor } from "./test-support/fixture.js";
+import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 const opts = { baseMs: 250, capMs: 30_000 };
 
 describe("backoff math", () => {

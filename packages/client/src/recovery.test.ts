@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ChannelMessage, SubscriptionEvents } from "./subscription_types.js";
-import { nextEvent, useFixture, waitFor } from "./test-support/fixture.js";
+import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 
 const offsets = (messages: ChannelMessage[]) => messages.map((m) => m.offset);
 const range = (from: number, to: number) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { nextEvent, useFixture, waitFor } from "./test-support/fixture.js";
+import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 
 /** Whether the server still counts `channel` as subscribed on this node. */
 function serverHas(

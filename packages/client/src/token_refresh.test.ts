@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { nextEvent, useFixture, waitFor } from "./test-support/fixture.js";
+import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 import { refreshDelayMs, TokenSource, tokenExpiry } from "./token.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 
 describe("token refresh while connected", () => {
   it("stays connected past the first token's expiry by refreshing it", async () => {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ChannelMessage } from "./subscription_types.js";
-import { useFixture, waitFor } from "./test-support/fixture.js";
+import { setupFixture, waitFor } from "./test-support/fixture.js";
 import { TYPING_EXPIRY_MS, TypingThrottle, TypingTracker } from "./typing.js";
 
-const fx = useFixture();
+const fx = setupFixture();
 
 describe("typing throttle and expiry", () => {
   afterEach(() => {

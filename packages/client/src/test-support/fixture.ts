@@ -16,7 +16,7 @@ type Cleanup = () => unknown;
  * Real servers and real clients for one test file, all torn down after each test.
  * Everything runs on loopback with ephemeral ports.
  */
-export function useFixture() {
+export function setupFixture() {
   const cleanups: Cleanup[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
