@@ -184,13 +184,9 @@ export class Switchboard {
   }
 
   #onChannelFrame(frame: ChannelFrame): void {
-    const subscription = this.#subscriptions.get(frame.channel);
-    if (subscription) subscription._frame(frame);
-    else if (frame.type === "message") {
-      // A channel the server put us on (or one just released): still worth surfacing.
-      const { type: _type, ...message } = frame;
-      this.#events.emit("message", message);
-    }
+    // Frames for a channel we no longer hold (released, the server's unsubscribe still on its
+    // way) are dropped: nobody asked for them.
+    this.#subscriptions.get(frame.channel)?._frame(frame);
   }
 
   #makeHost(): SubscriptionHost {
