@@ -1,53 +1,13 @@
-import { type ConnectedFrame, DEFAULT_LIMITS, PROTOCOL_NAME } from "@switchboard/protocol";
 import { describe, expect, it } from "vitest";
-import { type WebSocket, WebSocketServer } from "ws";
 import { LivenessWatchdog } from "./liveness.js";
 import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
+import { silentServer } from "./test-support/silent_server.js";
 
 const fx = setupFixture();
 
-/**
- * A server that accepts `connect`, answers `connected` announcing 1 s pings, and then never
- * sends another frame: the zombie connection a sleeping laptop or a stale NAT leaves behind.
- */
-async function silentServer(): Promise<{ url: string; connections: WebSocket[] }> {
-  const wss = new WebSocketServer({
-    port: 0,
-    host: "127.0.0.1",
-    handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
-  });
-  await new Promise<void>((resolve) => wss.once("listening", resolve));
-  const connections: WebSocket[] = [];
-  wss.on("connection", (socket) => {
-    connections.push(socket);
-    socket.once("message", (raw) => {
-      const connect = JSON.parse(String(raw)) as { id: number };
-      const reply: ConnectedFrame = {
-        type: "connected",
-        id: connect.id,
-        session: `s${connections.length}`,
-        user: { id: "alice" },
-        role: "agent",
-        ping: 1,
-        limits: DEFAULT_LIMITS,
-      };
-      socket.send(JSON.stringify(reply));
-    });
-  });
-  fx.defer(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of wss.clients) socket.terminate();
-        wss.close(() => resolve());
-      }),
-  );
-  const { port } = wss.address() as { port: number };
-  return { url: `ws://127.0.0.1:${port}/ws`, connections };
-}
-
 describe("liveness", () => {
   it("declares a silent connection dead after ping + grace and reconnects", async () => {
-    const server = await silentServer();
+    const server = await silentServer(fx);
     const client = fx.client({ url: server.url, token: "t", livenessGraceMs: 1000 });
     client.connect();
     await waitFor(() => client.state === "connected");

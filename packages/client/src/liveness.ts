@@ -14,7 +14,7 @@ export class LivenessWatchdog {
   #lastFrameAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(onDead: () => void, now: () => number = Date.now) {
+  constructor(onDead: () => void, now: () => number = () => Date.now()) {
     this.#onDead = onDead;
     this.#now = now;
   }

@@ -2,6 +2,7 @@
 import "./test-support/node-realm.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setupFixture, waitFor } from "./test-support/fixture.js";
+import { silentServer } from "./test-support/silent_server.js";
 
 const fx = setupFixture();
 
@@ -54,6 +55,32 @@ describe("browser network and visibility events", () => {
     expect(client.state).toBe("connecting");
     setVisibility("visible");
     await waitFor(() => client.state === "connected", { timeoutMs: 2000 });
+  });
+
+  it("replaces a connection that went silent while the tab was hidden", async () => {
+    const server = await silentServer(fx);
+    // A long grace: the watchdog's own timer will not fire during this test, as if the
+    // browser had frozen it in a background tab.
+    const client = fx.client({ url: server.url, token: "t", livenessGraceMs: 60_000 });
+    client.connect();
+    await waitFor(() => client.state === "connected");
+    setVisibility("hidden");
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(Date, "now").mockImplementation(() => realNow() + 120_000); // two minutes later
+    setVisibility("visible");
+    await waitFor(() => server.connections.length === 2 && client.state === "connected", {
+      timeoutMs: 2000,
+    });
+  });
+
+  it("keeps a fresh connection when the tab becomes visible", async () => {
+    const server = await silentServer(fx);
+    const client = fx.client({ url: server.url, token: "t", livenessGraceMs: 60_000 });
+    client.connect();
+    await waitFor(() => client.state === "connected");
+    setVisibility("visible");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.connections).toHaveLength(1);
   });
 
   it("removes its window listeners when closed", async () => {

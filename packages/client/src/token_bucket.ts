@@ -10,7 +10,7 @@ export class TokenBucket {
   #tokens: number;
   #at: number;
 
-  constructor(ratePerSecond: number, burst: number, now: () => number = Date.now) {
+  constructor(ratePerSecond: number, burst: number, now: () => number = () => Date.now()) {
     this.#rate = Math.max(ratePerSecond, 0.001);
     this.#burst = Math.max(burst, 1);
     this.#now = now;

@@ -21,7 +21,7 @@ export class TypingThrottle {
   readonly #now: () => number;
   #lastSentAt = Number.NEGATIVE_INFINITY;
 
-  constructor(intervalMs = TYPING_THROTTLE_MS, now: () => number = Date.now) {
+  constructor(intervalMs = TYPING_THROTTLE_MS, now: () => number = () => Date.now()) {
     this.#intervalMs = intervalMs;
     this.#now = now;
   }
@@ -57,7 +57,7 @@ export class TypingTracker {
   constructor(
     onChange: (users: readonly string[]) => void,
     ttlMs = TYPING_EXPIRY_MS,
-    now: () => number = Date.now,
+    now: () => number = () => Date.now(),
   ) {
     this.#onChange = onChange;
     this.#ttlMs = ttlMs;
