@@ -1,5 +1,6 @@
-import { CloseCode } from "@switchboard/protocol";
+import { CloseCode, PROTOCOL_NAME } from "@switchboard/protocol";
 import { describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { backoffCeiling, fullJitterDelay } from "./backoff.js";
 import type { DisconnectInfo } from "./connection_types.js";
 import { decideAfterClose, type SocketEnd } from "./reconnect_policy.js";
@@ -131,6 +132,22 @@ describe("reconnecting against a real server", () => {
     await server.stop();
     await waitFor(() => events.some((d) => !d.willReconnect));
     expect(events.filter((d) => d.willReconnect)).toHaveLength(3);
+    expect(client.state).toBe("disconnected");
+  });
+
+  it("obeys a server disconnect that says not to reconnect (session resumed elsewhere)", async () => {
+    const server = await fx.server();
+    const client = await fx.agent(server, "alice");
+    const session = client.connection?.session;
+    const closed = nextEvent(client, "disconnected");
+    // Another connection resumes this session, so the server replaces ours.
+    const other = new WebSocket(server.wsUrl, PROTOCOL_NAME);
+    fx.defer(() => other.terminate());
+    await new Promise((resolve) => other.once("open", resolve));
+    const token = await server.token({ sub: "alice", role: "agent" });
+    other.send(JSON.stringify({ type: "connect", id: 1, token, session }));
+    expect(await closed).toMatchObject({ code: CloseCode.SessionReplaced, willReconnect: false });
+    await new Promise((r) => setTimeout(r, 300));
     expect(client.state).toBe("disconnected");
   });
 
