@@ -1,28 +1,40 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { ulid } from "ulid";
 import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
 import type { Broker } from "./broker/types.js";
 import type { Config } from "./config.js";
+import { EventBus } from "./events.js";
 import { Gateway } from "./gateway/gateway.js";
 import { Namespaces } from "./gateway/namespaces.js";
 import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
+import { purgeIdempotencyKeys, registerIdempotency } from "./http/idempotency.js";
 import { registerChannelRoutes } from "./http/routes/channels.js";
 import { registerHealthRoutes } from "./http/routes/health.js";
 import { registerRootRoute } from "./http/routes/root.js";
 import { createHttpServer } from "./http/server.js";
+import { JobRunner } from "./jobs/runner.js";
 import { createLogger } from "./logger.js";
 import { Metrics } from "./metrics.js";
+import { builtInModules } from "./modules/index.js";
+import type { ModuleContext, SwitchboardModule } from "./modules/types.js";
+import { coreMigrations } from "./store/core-migrations.js";
+import { openStore, type Store, type StoreOptions } from "./store/db.js";
+import { migrate } from "./store/migrations.js";
 import { VERSION } from "./version.js";
 
 export interface AppOptions {
   /** Use this broker instead of the one the config names (tests: several nodes on one hub). */
   broker?: Broker;
   logger?: Logger;
+  /** Modules to load; default: every built-in module. */
+  modules?: SwitchboardModule[];
+  store?: StoreOptions;
 }
 
 export interface App {
@@ -31,6 +43,9 @@ export interface App {
   logger: Logger;
   metrics: Metrics;
   broker: Broker;
+  store: Store;
+  events: EventBus;
+  jobs: JobRunner;
   namespaces: Namespaces;
   rpc: RpcRegistry;
   gateway: Gateway;
@@ -38,7 +53,7 @@ export interface App {
   verifyToken: TokenVerifier;
   /** Listen on config.host:config.port; resolves with the bound address. */
   listen(): Promise<{ url: string; port: number }>;
-  /** Graceful stop: drain sockets (1012), close HTTP, release the broker. Idempotent. */
+  /** Graceful stop: drain sockets (1012), stop jobs, close HTTP, broker and database. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -53,14 +68,34 @@ async function createBroker(config: Config, logger: Logger): Promise<Broker> {
   });
 }
 
-/** Composes the server: HTTP + gateway + broker (+ modules, as they arrive). */
+/** Opens the database and brings it to the latest schema (what start-up and `switchboard migrate` do). */
+export async function openMigratedStore(
+  config: Config,
+  modules: SwitchboardModule[] = builtInModules(),
+  options: StoreOptions = {},
+): Promise<Store> {
+  const store = await openStore(config, options);
+  try {
+    await migrate(store.db, [coreMigrations, ...modules.map((m) => m.migrations)]);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+/** Composes the server: HTTP + gateway + broker + store + modules. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
   const secrets = resolveSecrets(config);
   const metrics = new Metrics();
+  const modules = options.modules ?? builtInModules();
+  const store = await openMigratedStore(config, modules, options.store);
   const broker = options.broker ?? (await createBroker(config, logger));
   const namespaces = new Namespaces();
   const rpc = new RpcRegistry();
+  const events = new EventBus(logger);
+  const jobs = new JobRunner(store.db, `${broker.nodeId}:${ulid()}`, logger);
   const verifyToken = createTokenVerifier({
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
     ...(config.jwksUrl && { jwksUrl: config.jwksUrl }),
@@ -79,11 +114,47 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let draining = false;
   registerHealthRoutes(http, {
     metrics,
-    checks: [{ name: "broker", check: () => broker.ready() }],
+    checks: [
+      { name: "broker", check: () => broker.ready() },
+      { name: "database", check: () => store.ready() },
+    ],
     isDraining: () => draining,
   });
+  registerIdempotency(http, store.db);
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   registerRootRoute(http, { version: VERSION });
+
+  const context: ModuleContext = {
+    config,
+    logger,
+    db: store.db,
+    dialect: store.dialect,
+    broker,
+    namespaces,
+    rpc,
+    events,
+    http,
+    auth,
+    jobs,
+    async publish(channel, event, data, key) {
+      const { namespace } = namespaces.resolve(channel);
+      const r = await broker.publish(channel, {
+        event,
+        data,
+        history: namespace.options.history,
+        ...(key && { key }),
+      });
+      return { epoch: r.epoch, offset: r.offset };
+    },
+  };
+  for (const module of modules)
+    await module.register({ ...context, logger: logger.child({ module: module.name }) });
+  jobs.add({
+    name: "idempotency-retention",
+    intervalMs: 60 * 60 * 1000,
+    run: async () => void (await purgeIdempotencyKeys(store.db)),
+  });
+
   http.server.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   await http.ready();
 
@@ -94,6 +165,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     metrics,
     broker,
+    store,
+    events,
+    jobs,
     namespaces,
     rpc,
     gateway,
@@ -109,8 +183,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closing ??= (async () => {
         draining = true;
         await gateway.shutdown(config.drainTimeoutMs);
+        await jobs.stop();
         await http.close();
+        await events.settled();
         await broker.close();
+        await store.close();
       })();
       return closing;
     },

@@ -2,10 +2,22 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { type App, createApp } from "./app.js";
 import { type MintOptions, mintToken } from "./auth/tokens.js";
 import { MemoryHub } from "./broker/memory.js";
 import { type Config, defaultConfig } from "./config.js";
+import { openStore } from "./store/db.js";
+import { POSTGRES_URL } from "./test-support/services.js";
+
+async function dropSchema(schema: string): Promise<void> {
+  const store = await openStore({ databaseUrl: POSTGRES_URL, dataDir: "." });
+  try {
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
+  } finally {
+    await store.close();
+  }
+}
 
 /**
  * A real server on an ephemeral loopback port, for tests of this repository (server, SDK, hooks,
@@ -44,6 +56,8 @@ export type ConfigOverrides = Partial<Omit<Config, "limits">> & {
 };
 
 export interface TestServerOptions {
+  /** sqlite (default): a file in a temp data dir; postgres: a private schema in the test database. */
+  database?: "sqlite" | "postgres";
   pingIntervalSeconds?: number;
   config?: ConfigOverrides;
   /** Share a hub to run several nodes of one cluster in one process. */
@@ -69,7 +83,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }),
     ...options.config,
   });
-  let app = await createApp(config, { broker: hub.node() });
+  const schema =
+    options.database === "postgres" ? `t_${randomBytes(6).toString("hex")}` : undefined;
+  if (schema) config.databaseUrl = POSTGRES_URL;
+  const appOptions = () => ({ broker: hub.node(), ...(schema && { store: { schema } }) });
+  let app = await createApp(config, appOptions());
   const { port } = await app.listen();
   config.port = port;
   let running = true;
@@ -101,7 +119,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async restart() {
       if (running) await app.close();
-      app = await createApp(config, { broker: hub.node() });
+      app = await createApp(config, appOptions());
       await app.listen();
       running = true;
     },
@@ -109,6 +127,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (running) await app.close();
       running = false;
       if (ownsHub) hub.close();
+      if (schema) await dropSchema(schema);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

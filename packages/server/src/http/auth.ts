@@ -53,6 +53,18 @@ export function authHooks(authenticate: RequestAuthenticator) {
       }
       request.identity = { ...identity, server: true };
     },
+    /** Agents, admins, or the API key. */
+    staff: async (request: FastifyRequest, _reply: FastifyReply) => {
+      const identity = await authenticate(request);
+      if (!identity.server && identity.role === "customer") {
+        throw new SwitchboardError(
+          "forbidden",
+          "this route is for staff (agent or admin) or the API key",
+        );
+      }
+      request.identity = identity;
+    },
+    /** Any valid token or the API key; the service decides what this caller may see. */
     user: async (request: FastifyRequest, _reply: FastifyReply) => {
       request.identity = await authenticate(request);
     },

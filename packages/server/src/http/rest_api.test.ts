@@ -165,7 +165,7 @@ describe("operations", () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       status: "ready",
-      checks: { accepting: true, broker: true },
+      checks: { accepting: true, broker: true, database: true },
     });
   });
 

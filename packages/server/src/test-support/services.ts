@@ -50,3 +50,11 @@ export async function dropPrefix(prefix: string): Promise<void> {
   } while (cursor !== "0");
   redis.disconnect();
 }
+
+export const POSTGRES_URL =
+  process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export function postgresAvailable(): Promise<boolean> {
+  const url = new URL(POSTGRES_URL);
+  return requireService("PostgreSQL", "TEST_DATABASE_URL", url.hostname, Number(url.port || 5432));
+}

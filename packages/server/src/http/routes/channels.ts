@@ -51,6 +51,8 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelRoutesD
     "/api/publish",
     {
       onRequest: auth.server,
+      // The broker dedupes keys itself (and answers 200 with the first offset), across nodes.
+      config: { idempotency: false },
       schema: {
         summary: "Publish a message on a channel",
         description:

@@ -1,0 +1,6 @@
+import type { SwitchboardModule } from "./types.js";
+
+/** Every module the server loads by default, in registration order. */
+export function builtInModules(): SwitchboardModule[] {
+  return [];
+}

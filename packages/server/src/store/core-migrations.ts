@@ -1,0 +1,64 @@
+import type { Kysely } from "kysely";
+import type { MigrationSet } from "./migrations.js";
+
+export interface IdempotencyKeyRow {
+  scope: string;
+  key: string;
+  request_hash: string;
+  /** Null while the first request is still running. */
+  status: number | null;
+  body: string | null;
+  created_at: string;
+}
+
+export interface LeaseRow {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
+declare module "./schema.js" {
+  interface Database {
+    idempotency_keys: IdempotencyKeyRow;
+    leases: LeaseRow;
+  }
+}
+
+/** Tables the platform itself owns (modules bring their own). */
+export const coreMigrations: MigrationSet = {
+  "core/001_idempotency_keys": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("idempotency_keys")
+        .addColumn("scope", "text", (c) => c.notNull())
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("request_hash", "text", (c) => c.notNull())
+        .addColumn("status", "integer")
+        .addColumn("body", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("idempotency_keys_pk", ["scope", "key"])
+        .execute();
+      await db.schema
+        .createIndex("idempotency_keys_created")
+        .on("idempotency_keys")
+        .column("created_at")
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("idempotency_keys").execute();
+    },
+  },
+  "core/002_leases": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("leases")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("holder", "text", (c) => c.notNull())
+        .addColumn("expires_at", "text", (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("leases").execute();
+    },
+  },
+};

@@ -1,0 +1,94 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import type { Config } from "../config.js";
+import type { Database } from "./schema.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Where the data lives, for logs (never includes a password). */
+  location: string;
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** PostgreSQL only: use this schema (created if missing) instead of `public`. Tests isolate with it. */
+  schema?: string;
+}
+
+function sqlitePath(config: Pick<Config, "databaseUrl" | "dataDir">): string {
+  const url = config.databaseUrl;
+  if (url?.startsWith("sqlite:") || url?.startsWith("file:")) {
+    const path = url.replace(/^(sqlite|file):(\/\/)?/, "");
+    return path === ":memory:" ? path : resolve(path);
+  }
+  return resolve(join(config.dataDir, "switchboard.db"));
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres";
+  }
+}
+
+/** SQLite file in the data dir by default; PostgreSQL when DATABASE_URL is postgres://. */
+export async function openStore(
+  config: Pick<Config, "databaseUrl" | "dataDir">,
+  options: StoreOptions = {},
+): Promise<Store> {
+  const url = config.databaseUrl;
+  if (url?.startsWith("postgres")) {
+    if (options.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new Error("schema must be a plain lowercase identifier");
+    }
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      ...(options.schema && { options: `-c search_path=${options.schema}` }),
+    });
+    pool.on("error", () => {}); // an idle client's error must not crash the process; queries report it
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    if (options.schema)
+      await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
+    return {
+      db,
+      dialect: "postgres",
+      location: redact(url),
+      ready: async () => {
+        try {
+          await sql`select 1`.execute(db);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      close: () => db.destroy(),
+    };
+  }
+  const path = sqlitePath(config);
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const database = new SQLite(path);
+  // WAL: readers never wait for the writer; NORMAL sync is durable across process crashes.
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("busy_timeout = 5000");
+  database.pragma("foreign_keys = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    db,
+    dialect: "sqlite",
+    location: path,
+    ready: async () => database.open,
+    close: () => db.destroy(),
+  };
+}
