@@ -15,6 +15,7 @@ import type {
   PublishResult,
   SubscriptionHost,
 } from "./subscription_types.js";
+import type { TokenProvider } from "./token.js";
 
 export interface ClientEvents {
   state: ConnectionState;
@@ -87,6 +88,14 @@ export class Switchboard {
 
   on<K extends keyof ClientEvents>(event: K, fn: (payload: ClientEvents[K]) => void): () => void {
     return this.#events.on(event, fn);
+  }
+
+  /**
+   * Replaces the token (or token callback). The next connect, reconnect or refresh uses it; the
+   * current connection is left as it is (call `close()` then `connect()` to switch users now).
+   */
+  setToken(token: TokenProvider): void {
+    this.#connection.setToken(token);
   }
 
   /** Starts connecting (idempotent). Reconnects happen by themselves until `close()`. */

@@ -16,7 +16,7 @@ import { CommandPipeline } from "./pipeline.js";
 import { ABNORMAL, decideAfterClose } from "./reconnect_policy.js";
 import { TokenRefresher } from "./refresher.js";
 import { RetryTimer } from "./retry_timer.js";
-import { TokenSource } from "./token.js";
+import { type TokenProvider, TokenSource } from "./token.js";
 import { abandonSocket, resolveWebSocket, type SocketLike, sendJson } from "./transport.js";
 
 /**
@@ -74,6 +74,10 @@ export class Connection {
 
   get queued(): number {
     return this.#pipeline.queued;
+  }
+
+  setToken(token: TokenProvider): void {
+    this.#token.set(token);
   }
 
   connect(): void {

@@ -32,7 +32,7 @@ export function refreshDelayMs(expSeconds: number, nowMs: number, beforeMs: numb
  * fetches a new one when the server said the old one expired or it is about to.
  */
 export class TokenSource {
-  readonly #provider: TokenProvider;
+  #provider: TokenProvider;
   #cached: string | undefined;
   #stale = false;
 
@@ -47,6 +47,13 @@ export class TokenSource {
 
   get current(): string | undefined {
     return this.#cached;
+  }
+
+  /** Replaces the token or callback; the cached token is dropped. */
+  set(provider: TokenProvider): void {
+    this.#provider = provider;
+    this.#cached = undefined;
+    this.#stale = false;
   }
 
   /** Forces the next `get` to call the provider. */

@@ -46,10 +46,14 @@ function useSubscription(
     onMessageRef.current = onMessage;
   });
   const { presence } = options;
+  // The subscription this hook holds. Read through it rather than the client's registry so a
+  // subscription the server ended (revoked) still shows its final "unsubscribed" state.
+  const held = useRef<Subscription | undefined>(undefined);
   const subscribe = useCallback(
     (notify: () => void) => {
       if (!channel) return () => {};
       const subscription = client.subscribe(channel, presence === undefined ? {} : { presence });
+      held.current = subscription;
       const offChange = subscription.on("change", notify);
       const offMessage = subscription.on("message", (m) => onMessageRef.current?.(m));
       return () => {
@@ -60,12 +64,14 @@ function useSubscription(
     },
     [client, channel, presence],
   );
-  const get = () => {
-    if (!channel) return NONE;
-    return client.getSubscription(channel)?.snapshot ?? PENDING;
+  const current = (): Subscription | undefined => {
+    if (!channel) return undefined;
+    const mine = held.current;
+    return mine?.channel === channel ? mine : client.getSubscription(channel);
   };
+  const get = () => (channel ? (current()?.snapshot ?? PENDING) : NONE);
   const snapshot = useSyncExternalStore(subscribe, get, get);
-  return { subscription: channel ? client.getSubscription(channel) : undefined, snapshot };
+  return { subscription: current(), snapshot };
 }
 
 export interface ChannelState {

@@ -25,27 +25,22 @@ export type SwitchboardProviderProps =
 export function SwitchboardProvider(props: SwitchboardProviderProps): ReactNode {
   const external = "client" in props ? props.client : undefined;
   const url = "url" in props ? props.url : undefined;
-  const tokenRef = useRef<TokenProvider | undefined>("token" in props ? props.token : undefined);
-  const optionsRef = useRef("options" in props ? props.options : undefined);
-  useEffect(() => {
-    if ("token" in props) tokenRef.current = props.token;
-  });
+  const token = "token" in props ? props.token : undefined;
+  // Read once, when the client is created (a new url creates a new one).
+  const initial = useRef({ token, options: "options" in props ? props.options : undefined });
 
   // Constructing a client has no side effects (nothing happens before connect()), so creating
   // it during render is safe even when React throws a render away.
   const owned = useMemo(() => {
-    if (external || url === undefined) return undefined;
-    return new Switchboard({
-      ...optionsRef.current,
-      url,
-      // Read through the ref so a new token prop is used at the next (re)connect or refresh.
-      token: () => {
-        const token = tokenRef.current;
-        if (token === undefined) throw new Error("SwitchboardProvider: no token");
-        return typeof token === "function" ? token() : token;
-      },
-    });
+    const { token: first, options } = initial.current;
+    if (external || url === undefined || first === undefined) return undefined;
+    return new Switchboard({ ...options, url, token: first });
   }, [external, url]);
+
+  useEffect(() => {
+    // A new token (or callback) is used from the next connect or refresh on.
+    if (owned && token !== undefined) owned.setToken(token);
+  }, [owned, token]);
   const client = external ?? owned;
   if (!client) throw new Error("SwitchboardProvider: pass either `client` or `url` and `token`");
 
