@@ -95,7 +95,7 @@ export class Switchboard {
    * current connection is left as it is (call `close()` then `connect()` to switch users now).
    */
   setToken(token: TokenProvider): void {
-    this.#connection.setToken(token);
+    this.#connection.token.set(token);
   }
 
   /** Starts connecting (idempotent). Reconnects happen by themselves until `close()`. */

@@ -16,7 +16,7 @@ import { CommandPipeline } from "./pipeline.js";
 import { ABNORMAL, decideAfterClose } from "./reconnect_policy.js";
 import { TokenRefresher } from "./refresher.js";
 import { RetryTimer } from "./retry_timer.js";
-import { type TokenProvider, TokenSource } from "./token.js";
+import { TokenSource } from "./token.js";
 import { abandonSocket, resolveWebSocket, type SocketLike, sendJson } from "./transport.js";
 
 /**
@@ -29,7 +29,8 @@ export class Connection {
   readonly events = new Emitter<ConnectionEvents>();
   readonly #opts: ResolvedOptions;
   readonly #sink: ConnectionSink;
-  readonly #token: TokenSource;
+  /** The token cache; `token.set()` replaces the token for the next connect or refresh. */
+  readonly token: TokenSource;
   readonly #pipeline: CommandPipeline;
   readonly #watchdog = new LivenessWatchdog(() =>
     this.#end(this.#gen, ABNORMAL, "liveness timeout: no frame from the server", true),
@@ -50,11 +51,11 @@ export class Connection {
   constructor(options: ResolvedOptions, sink: ConnectionSink) {
     this.#opts = options;
     this.#sink = sink;
-    this.#token = new TokenSource(options.token);
+    this.token = new TokenSource(options.token);
     this.#pipeline = new CommandPipeline(options.queueLimit, options.commandTimeoutMs);
     this.#retry = new RetryTimer(options.reconnect);
     this.#refresher = new TokenRefresher({
-      token: this.#token,
+      token: this.token,
       beforeMs: options.refreshBeforeMs,
       send: async (token) => {
         await this.request({ type: "refresh", token }, { lane: "control", urgent: true });
@@ -74,10 +75,6 @@ export class Connection {
 
   get queued(): number {
     return this.#pipeline.queued;
-  }
-
-  setToken(token: TokenProvider): void {
-    this.#token.set(token);
   }
 
   connect(): void {
@@ -133,8 +130,8 @@ export class Connection {
     let socket: SocketLike;
     let token: string;
     try {
-      this.#usedCachedToken = this.#token.willReuse(Date.now(), this.#opts.refreshBeforeMs);
-      token = await this.#token.get({ marginMs: this.#opts.refreshBeforeMs });
+      this.#usedCachedToken = this.token.willReuse(Date.now(), this.#opts.refreshBeforeMs);
+      token = await this.token.get({ marginMs: this.#opts.refreshBeforeMs });
       const WebSocketImpl = await resolveWebSocket(this.#opts.WebSocket);
       if (gen !== this.#gen) return;
       socket = new WebSocketImpl(this.#opts.url, PROTOCOL_NAME);
@@ -217,7 +214,7 @@ export class Connection {
       maxAttempts: this.#opts.reconnect.maxAttempts,
     });
     this.#teardown(reason, false);
-    if (decision.freshToken) this.#token.invalidate();
+    if (decision.freshToken) this.token.invalidate();
     if (decision.spendsAuthRetry) this.#retriedAuth = true;
     this.#pipeline.lost();
     this.#sink.lost();
