@@ -22,6 +22,11 @@ export const ERROR_CODES = [
   "unavailable",
   /** Anything else. Never carries a stack trace. */
   "internal",
+  // Codes of the business modules (they answer over REST and rpc alike):
+  /** orders: the lifecycle does not allow this status change from the current one; `details.allowed` lists what does. */
+  "invalid_transition",
+  /** inventory: not enough available stock for the reservation; `details.available` says how much there is. */
+  "insufficient_stock",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -75,3 +80,15 @@ export const UnsubscribeReason = {
 } as const;
 
 export type UnsubscribeReason = (typeof UnsubscribeReason)[keyof typeof UnsubscribeReason];
+
+/** WebSocket subprotocol of this version. */
+export const PROTOCOL_NAME = "switchboard.v1";
+
+/** Default limits; a server announces its own in `connected.limits`. */
+export const DEFAULT_LIMITS = {
+  maxFrameBytes: 64 * 1024,
+  maxSubscriptions: 512,
+  ratePerSecond: 50,
+  rateBurst: 100,
+  maxHistoryLimit: 1000,
+} as const;

@@ -1,18 +1,7 @@
 import { z } from "zod";
 import { isValidChannel, MAX_CHANNEL_LENGTH } from "./channel.js";
 import { ROLES } from "./claims.js";
-import { ERROR_CODES } from "./codes.js";
-
-/** Default limits; a server announces its own in `connected.limits`. */
-export const DEFAULT_LIMITS = {
-  maxFrameBytes: 64 * 1024,
-  maxSubscriptions: 512,
-  ratePerSecond: 50,
-  rateBurst: 100,
-  maxHistoryLimit: 1000,
-} as const;
-
-export const PROTOCOL_NAME = "switchboard.v1";
+import { DEFAULT_LIMITS, ERROR_CODES } from "./codes.js";
 
 const commandId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const channelSchema = z

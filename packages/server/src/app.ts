@@ -26,6 +26,7 @@ import type { ModuleContext, SwitchboardModule } from "./modules/types.js";
 import { coreMigrations } from "./store/core-migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
+import { Outbox } from "./store/outbox.js";
 import { VERSION } from "./version.js";
 
 export interface AppOptions {
@@ -124,6 +125,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   registerRootRoute(http, { version: VERSION });
 
+  const publish = async (channel: string, event: string, data: unknown, key?: string) => {
+    const { namespace } = namespaces.resolve(channel);
+    const r = await broker.publish(channel, {
+      event,
+      data,
+      history: namespace.options.history,
+      ...(key && { key }),
+    });
+    return { epoch: r.epoch, offset: r.offset };
+  };
+  const outbox = new Outbox(store.db, publish, logger);
   const context: ModuleContext = {
     config,
     logger,
@@ -136,19 +148,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     http,
     auth,
     jobs,
-    async publish(channel, event, data, key) {
-      const { namespace } = namespaces.resolve(channel);
-      const r = await broker.publish(channel, {
-        event,
-        data,
-        history: namespace.options.history,
-        ...(key && { key }),
-      });
-      return { epoch: r.epoch, offset: r.offset };
-    },
+    outbox,
+    publish,
   };
   for (const module of modules)
     await module.register({ ...context, logger: logger.child({ module: module.name }) });
+  jobs.add({
+    name: "outbox-sweep",
+    intervalMs: 2000,
+    run: async () => void (await outbox.sweep()),
+  });
   jobs.add({
     name: "idempotency-retention",
     intervalMs: 60 * 60 * 1000,

@@ -11,6 +11,8 @@ export const HTTP_STATUS = {
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
+  invalid_transition: 409,
+  insufficient_stock: 409,
 } as const satisfies Record<ErrorCode, number>;
 
 export interface ErrorBody {

@@ -90,7 +90,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let app = await createApp(config, appOptions());
   const { port } = await app.listen();
   config.port = port;
-  let running = true;
+  let stopping: Promise<void> | undefined;
+  // One stop at a time: restart() and close() wait for a stop in flight to free the port.
+  const stop = () => {
+    stopping ??= app.close();
+    return stopping;
+  };
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
@@ -112,20 +117,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       });
       return { epoch: r.epoch, offset: r.offset };
     },
-    async stop() {
-      if (!running) return;
-      running = false;
-      await app.close();
-    },
+    stop,
     async restart() {
-      if (running) await app.close();
+      await stop();
       app = await createApp(config, appOptions());
       await app.listen();
-      running = true;
+      stopping = undefined;
     },
     async close() {
-      if (running) await app.close();
-      running = false;
+      await stop();
       if (ownsHub) hub.close();
       if (schema) await dropSchema(schema);
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
+import { ordersModule } from "./orders/index.js";
 import type { SwitchboardModule } from "./types.js";
 
 /** Every module the server loads by default, in registration order. */
 export function builtInModules(): SwitchboardModule[] {
-  return [];
+  return [ordersModule];
 }

@@ -10,6 +10,7 @@ import type { AuthHooks } from "../http/auth.js";
 import type { JobRunner } from "../jobs/runner.js";
 import type { Dialect } from "../store/db.js";
 import type { MigrationSet } from "../store/migrations.js";
+import type { Outbox } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
 
 /** What the platform hands a module when it registers. */
@@ -25,6 +26,8 @@ export interface ModuleContext {
   http: FastifyInstance;
   auth: AuthHooks;
   jobs: JobRunner;
+  /** Realtime messages written in the same transaction as the change they announce. */
+  outbox: Outbox;
   /** Server-side publish with the namespace's history options (what services call). */
   publish(
     channel: string,

@@ -17,10 +17,21 @@ export interface LeaseRow {
   expires_at: string;
 }
 
+export interface OutboxRow {
+  id: string;
+  channel: string;
+  event: string;
+  /** JSON text. */
+  data: string;
+  key: string;
+  created_at: string;
+}
+
 declare module "./schema.js" {
   interface Database {
     idempotency_keys: IdempotencyKeyRow;
     leases: LeaseRow;
+    outbox: OutboxRow;
   }
 }
 
@@ -59,6 +70,22 @@ export const coreMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable("leases").execute();
+    },
+  },
+  "core/003_outbox": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("outbox")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("channel", "text", (c) => c.notNull())
+        .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("outbox").execute();
     },
   },
 };

@@ -1,0 +1,84 @@
+import type { Kysely } from "kysely";
+import type { MigrationSet } from "../../store/migrations.js";
+
+export interface OrderRow {
+  id: string;
+  lifecycle: string;
+  customer_id: string;
+  title: string | null;
+  /** JSON object text. */
+  details: string;
+  status: string;
+  progress: number;
+  eta: string | null;
+  location: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrderHistoryRow {
+  order_id: string;
+  version: number;
+  from_status: string | null;
+  to_status: string;
+  at: string;
+  by: string;
+  note: string | null;
+  eta: string | null;
+  location: string | null;
+}
+
+declare module "../../store/schema.js" {
+  interface Database {
+    orders: OrderRow;
+    order_history: OrderHistoryRow;
+  }
+}
+
+export const ordersMigrations: MigrationSet = {
+  "orders/001_create_orders": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("orders")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("lifecycle", "text", (c) => c.notNull())
+        .addColumn("customer_id", "text", (c) => c.notNull())
+        .addColumn("title", "text")
+        .addColumn("details", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("progress", "integer", (c) => c.notNull())
+        .addColumn("eta", "text")
+        .addColumn("location", "text")
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("orders_customer")
+        .on("orders")
+        .columns(["customer_id", "id"])
+        .execute();
+      await db.schema.createIndex("orders_status").on("orders").columns(["status", "id"]).execute();
+      await db.schema
+        .createTable("order_history")
+        .addColumn("order_id", "text", (c) =>
+          c.notNull().references("orders.id").onDelete("cascade"),
+        )
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("from_status", "text")
+        .addColumn("to_status", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("by", "text", (c) => c.notNull())
+        .addColumn("note", "text")
+        .addColumn("eta", "text")
+        .addColumn("location", "text")
+        .addPrimaryKeyConstraint("order_history_pk", ["order_id", "version"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("order_history").execute();
+      await db.schema.dropTable("orders").execute();
+    },
+  },
+};

@@ -1,0 +1,146 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DIALECTS } from "../../test-support/dialects.js";
+import { closeAll, RawClient } from "../../test-support/ws-client.js";
+import { startTestServer, type TestServer } from "../../testing.js";
+import type { OrderStatusChanged } from "./service.js";
+
+describe.each(DIALECTS)("following an order live on %s", (database) => {
+  let server: TestServer;
+  const clients: RawClient[] = [];
+
+  beforeEach(async () => {
+    server = await startTestServer({ database });
+  });
+  afterEach(async () => {
+    closeAll(clients);
+    await server.close();
+  });
+
+  async function connect(sub: string, role: "customer" | "agent" = "customer") {
+    const c = await RawClient.connect(server.wsUrl, await server.token({ sub, role }));
+    clients.push(c);
+    return c;
+  }
+  async function api(path: string, body: unknown) {
+    const res = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return res.json();
+  }
+
+  it("shows the customer each status once and in order, and the staff board every change", async () => {
+    const order = await api("/api/orders", { lifecycle: "repair-booking", customerId: "alice" });
+    const alice = await connect("alice");
+    const board = await connect("sam", "agent");
+    await alice.subscribe(`order:${order.id}`);
+    await board.subscribe("staff:orders");
+    const domain: OrderStatusChanged[] = [];
+    server.app.events.on("order.status_changed", (e) => void domain.push(e));
+
+    const path = [
+      "confirmed",
+      "device-received",
+      "diagnosis",
+      "diagnosis-complete",
+      "quote-pending",
+    ];
+    for (const to of path)
+      await api(`/api/orders/${order.id}/transitions`, {
+        to,
+        note: `now ${to}`,
+        location: "bench 2",
+      });
+    // the customer approves from the socket, through the same service
+    expect(
+      await alice.request({
+        type: "rpc",
+        method: "orders.transition",
+        params: { id: order.id, to: "quote-approved" },
+      }),
+    ).toMatchObject({ type: "result" });
+
+    const seen = await alice.collect((f) => f.type === "message", path.length + 1);
+    expect(seen.map((m) => (m.data as { to: string }).to)).toEqual([...path, "quote-approved"]);
+    expect(seen[0]!.data).toMatchObject({
+      from: "pending",
+      to: "confirmed",
+      progress: 7,
+      note: "now confirmed",
+      location: "bench 2",
+      by: "server",
+      version: 2,
+    });
+    expect(seen.at(-1)!.data).toMatchObject({ by: "alice", progress: 42 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(alice.messages(`order:${order.id}`)).toHaveLength(0);
+
+    const boardSeen = await board.collect(
+      (f) => f.type === "message" && f.channel === "staff:orders",
+      path.length + 1,
+    );
+    expect(boardSeen.map((m) => (m.data as { order: { status: string } }).order.status)).toEqual([
+      ...path,
+      "quote-approved",
+    ]);
+    await server.app.events.settled();
+    expect(domain.map((e) => e.change.to)).toEqual([...path, "quote-approved"]);
+  });
+
+  it("lets no other customer follow the order", async () => {
+    const order = await api("/api/orders", { lifecycle: "store-order", customerId: "alice" });
+    const bob = await connect("bob");
+    expect(await bob.request({ type: "subscribe", channel: `order:${order.id}` })).toMatchObject({
+      type: "error",
+      code: "forbidden",
+    });
+    expect(await bob.request({ type: "subscribe", channel: "order:does-not-exist" })).toMatchObject(
+      { code: "forbidden" },
+    );
+    expect(await bob.request({ type: "subscribe", channel: "staff:orders" })).toMatchObject({
+      code: "forbidden",
+    });
+    const agent = await connect("sam", "agent");
+    expect(await agent.request({ type: "subscribe", channel: `order:${order.id}` })).toMatchObject({
+      type: "subscribed",
+    });
+  });
+
+  it("recovers missed status changes after a reconnect, and the snapshot matches", async () => {
+    const order = await api("/api/orders", { lifecycle: "store-order", customerId: "alice" });
+    const first = await connect("alice");
+    const sub = await first.subscribe(`order:${order.id}`);
+    first.close();
+    for (const to of ["paid", "packed", "shipped"])
+      await api(`/api/orders/${order.id}/transitions`, { to });
+    const again = await connect("alice");
+    const reply = await again.subscribe(`order:${order.id}`, {
+      recover: { epoch: sub.epoch, offset: sub.offset },
+    });
+    expect(reply.recovered).toBe(true);
+    expect((reply.publications as { data: { to: string } }[]).map((p) => p.data.to)).toEqual([
+      "paid",
+      "packed",
+      "shipped",
+    ]);
+  });
+
+  it("announces a change committed while the broker was failing, once it works again (outbox)", async () => {
+    const order = await api("/api/orders", { lifecycle: "store-order", customerId: "alice" });
+    const alice = await connect("alice");
+    await alice.subscribe(`order:${order.id}`);
+    const broker = server.app.broker;
+    const publish = broker.publish.bind(broker);
+    broker.publish = async () => {
+      throw new Error("broker down");
+    };
+    const moved = await api(`/api/orders/${order.id}/transitions`, { to: "paid" });
+    expect(moved.status).toBe("paid"); // the change is committed
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alice.messages(`order:${order.id}`)).toHaveLength(0);
+    broker.publish = publish;
+    const late = await alice.next((f) => f.type === "message", 15_000);
+    expect(late.data).toMatchObject({ from: "pending", to: "paid" });
+  }, 20_000);
+});

@@ -1,0 +1,354 @@
+import type { Kysely } from "kysely";
+import { ulid } from "ulid";
+import { type Identity, isStaff } from "../../auth/identity.js";
+import { SwitchboardError } from "../../errors.js";
+import type { EventBus } from "../../events.js";
+import type { Outbox, OutboxMessage } from "../../store/outbox.js";
+import type { Database } from "../../store/schema.js";
+import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
+import type { OrderHistoryRow, OrderRow } from "./migrations.js";
+import type {
+  CreateOrderInput,
+  HistoryEntry,
+  ListOrdersQuery,
+  Order,
+  OrderPage,
+  StatusChange,
+  TransitionInput,
+} from "./schema.js";
+
+export interface OrderStatusChanged {
+  order: Omit<Order, "history" | "allowed">;
+  change: StatusChange;
+}
+
+declare module "../../events.js" {
+  interface DomainEvents {
+    "order.status_changed": OrderStatusChanged;
+  }
+}
+
+export interface OrdersDeps {
+  db: Kysely<Database>;
+  outbox: Outbox;
+  events: EventBus;
+}
+
+export const STAFF_BOARD_CHANNEL = "staff:orders";
+export const orderChannel = (id: string) => `order:${id}`;
+
+function actorOf(identity: Identity): Actor {
+  return identity.server || isStaff(identity) ? "staff" : "customer";
+}
+
+function whoOf(identity: Identity): string {
+  return identity.server ? "server" : identity.user;
+}
+
+function lifecycleOf(row: OrderRow): Lifecycle {
+  const lifecycle = LIFECYCLES[row.lifecycle];
+  if (!lifecycle)
+    throw new SwitchboardError(
+      "internal",
+      `order ${row.id} has unknown lifecycle ${row.lifecycle}`,
+    );
+  return lifecycle;
+}
+
+function summary(row: OrderRow): Omit<Order, "history" | "allowed"> {
+  const lifecycle = lifecycleOf(row);
+  return {
+    id: row.id,
+    lifecycle: row.lifecycle,
+    customerId: row.customer_id,
+    ...(row.title !== null && { title: row.title }),
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    status: row.status,
+    statusLabel: stateOf(lifecycle, row.status)?.label ?? row.status,
+    progress: row.progress,
+    ...(row.eta !== null && { eta: row.eta }),
+    ...(row.location !== null && { location: row.location }),
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function historyEntry(h: OrderHistoryRow): HistoryEntry {
+  return {
+    from: h.from_status,
+    to: h.to_status,
+    at: h.at,
+    by: h.by,
+    ...(h.note !== null && { note: h.note }),
+    ...(h.eta !== null && { eta: h.eta }),
+    ...(h.location !== null && { location: h.location }),
+  };
+}
+
+function allowedFor(row: OrderRow, identity: Identity) {
+  return transitionsFrom(lifecycleOf(row), row.status, actorOf(identity)).map((t) => ({
+    to: t.to,
+    ...(t.action && { action: t.action }),
+  }));
+}
+
+function messagesFor(
+  row: OrderRow,
+  change: StatusChange,
+  kind: "created" | "status",
+): OutboxMessage[] {
+  return [
+    {
+      channel: orderChannel(row.id),
+      event: "status",
+      data: change,
+      key: `order:${row.id}:v${row.version}`,
+    },
+    {
+      channel: STAFF_BOARD_CHANNEL,
+      event: "order",
+      data: { type: kind, order: summary(row), change },
+      key: `board:${row.id}:v${row.version}`,
+    },
+  ];
+}
+
+class StaleVersion extends Error {}
+
+/** Orders and bookings: no HTTP, no sockets; REST routes and rpc methods both call these. */
+export function createOrdersService(deps: OrdersDeps) {
+  const { db, outbox, events } = deps;
+
+  async function load(id: string): Promise<OrderRow> {
+    const row = await db.selectFrom("orders").selectAll().where("id", "=", id).executeTakeFirst();
+    if (!row) throw new SwitchboardError("not_found", `no order ${id}`);
+    return row;
+  }
+
+  function assertCanSee(identity: Identity, row: OrderRow): void {
+    if (actorOf(identity) === "staff" || row.customer_id === identity.user) return;
+    throw new SwitchboardError("forbidden", "this order belongs to another customer");
+  }
+
+  async function view(row: OrderRow, identity: Identity): Promise<Order> {
+    const history = await db
+      .selectFrom("order_history")
+      .selectAll()
+      .where("order_id", "=", row.id)
+      .orderBy("version")
+      .execute();
+    return {
+      ...summary(row),
+      allowed: allowedFor(row, identity),
+      history: history.map(historyEntry),
+    };
+  }
+
+  function announce(row: OrderRow, change: StatusChange): void {
+    events.emit("order.status_changed", { order: summary(row), change });
+  }
+
+  return {
+    lifecycles(): Lifecycle[] {
+      return Object.values(LIFECYCLES);
+    },
+
+    async create(identity: Identity, input: CreateOrderInput): Promise<Order> {
+      if (actorOf(identity) !== "staff")
+        throw new SwitchboardError("forbidden", "only staff or the API key create orders");
+      const lifecycle = LIFECYCLES[input.lifecycle] as Lifecycle;
+      const state = stateOf(lifecycle, lifecycle.initial);
+      const at = new Date().toISOString();
+      const row: OrderRow = {
+        id: ulid(),
+        lifecycle: lifecycle.name,
+        customer_id: input.customerId,
+        title: input.title ?? null,
+        details: JSON.stringify(input.details ?? {}),
+        status: lifecycle.initial,
+        progress: state?.progress ?? 0,
+        eta: input.eta ?? null,
+        location: null,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+      };
+      const change: StatusChange = {
+        id: row.id,
+        from: null,
+        to: row.status,
+        progress: row.progress,
+        ...(row.eta && { eta: row.eta }),
+        at,
+        by: whoOf(identity),
+        version: 1,
+      };
+      const ids = await db.transaction().execute(async (trx) => {
+        await trx.insertInto("orders").values(row).execute();
+        await trx
+          .insertInto("order_history")
+          .values({
+            order_id: row.id,
+            version: 1,
+            from_status: null,
+            to_status: row.status,
+            at,
+            by: change.by,
+            note: null,
+            eta: row.eta,
+            location: null,
+          })
+          .execute();
+        return outbox.enqueue(trx, messagesFor(row, change, "created"));
+      });
+      await outbox.flush(ids);
+      announce(row, change);
+      return view(row, identity);
+    },
+
+    async get(identity: Identity, id: string): Promise<Order> {
+      const row = await load(id);
+      assertCanSee(identity, row);
+      return view(row, identity);
+    },
+
+    async list(identity: Identity, query: ListOrdersQuery): Promise<OrderPage> {
+      const customerId = actorOf(identity) === "staff" ? query.customerId : identity.user;
+      let q = db
+        .selectFrom("orders")
+        .selectAll()
+        .orderBy("id", "desc")
+        .limit(query.limit + 1);
+      if (customerId) q = q.where("customer_id", "=", customerId);
+      if (query.status) q = q.where("status", "=", query.status);
+      if (query.lifecycle) q = q.where("lifecycle", "=", query.lifecycle);
+      if (query.cursor) q = q.where("id", "<", query.cursor);
+      const rows = await q.execute();
+      const page = rows.slice(0, query.limit);
+      return {
+        items: page.map((r) => ({ ...summary(r), allowed: allowedFor(r, identity) })),
+        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.id }),
+      };
+    },
+
+    /**
+     * Moves an order to another status if its lifecycle and the caller's role allow it.
+     * Optimistic: the update only applies at the version that was validated, so of two racing
+     * callers exactly one wins; the other is re-validated against the new state.
+     */
+    async transition(identity: Identity, id: string, input: TransitionInput): Promise<Order> {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const row = await load(id);
+        assertCanSee(identity, row);
+        if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
+          throw new SwitchboardError(
+            "conflict",
+            `order is at version ${row.version}, not ${input.expectedVersion}`,
+            {
+              details: { version: row.version, status: row.status },
+            },
+          );
+        }
+        const lifecycle = lifecycleOf(row);
+        const actor = actorOf(identity);
+        const allowed = transitionsFrom(lifecycle, row.status, actor).map((t) => t.to);
+        const candidates = transitionsFrom(lifecycle, row.status).filter((t) => t.to === input.to);
+        if (candidates.length === 0) {
+          throw new SwitchboardError(
+            "invalid_transition",
+            `${row.lifecycle} cannot go from ${row.status} to ${input.to}`,
+            {
+              details: { from: row.status, to: input.to, allowed },
+            },
+          );
+        }
+        if (!candidates.some((t) => t.by.includes(actor))) {
+          throw new SwitchboardError(
+            "forbidden",
+            `a ${actor} cannot move this order from ${row.status} to ${input.to}`,
+            {
+              details: { from: row.status, to: input.to, allowed },
+            },
+          );
+        }
+        const state = stateOf(lifecycle, input.to);
+        const at = new Date().toISOString();
+        const next: OrderRow = {
+          ...row,
+          status: input.to,
+          progress: state?.progress ?? row.progress,
+          eta: input.eta === null ? null : (input.eta ?? row.eta),
+          location: input.location ?? row.location,
+          version: row.version + 1,
+          updated_at: at,
+        };
+        const change: StatusChange = {
+          id,
+          from: row.status,
+          to: next.status,
+          progress: next.progress,
+          ...(next.eta && { eta: next.eta }),
+          ...(input.note && { note: input.note }),
+          ...(input.location && { location: input.location }),
+          at,
+          by: whoOf(identity),
+          version: next.version,
+        };
+        try {
+          const ids = await db.transaction().execute(async (trx) => {
+            const updated = await trx
+              .updateTable("orders")
+              .set({
+                status: next.status,
+                progress: next.progress,
+                eta: next.eta,
+                location: next.location,
+                version: next.version,
+                updated_at: at,
+              })
+              .where("id", "=", id)
+              .where("version", "=", row.version)
+              .executeTakeFirst();
+            if (Number(updated.numUpdatedRows) !== 1) throw new StaleVersion();
+            await trx
+              .insertInto("order_history")
+              .values({
+                order_id: id,
+                version: next.version,
+                from_status: row.status,
+                to_status: next.status,
+                at,
+                by: change.by,
+                note: input.note ?? null,
+                eta: input.eta ?? null,
+                location: input.location ?? null,
+              })
+              .execute();
+            return outbox.enqueue(trx, messagesFor(next, change, "status"));
+          });
+          await outbox.flush(ids);
+          announce(next, change);
+          return view(next, identity);
+        } catch (error) {
+          if (error instanceof StaleVersion) continue; // someone else moved it: validate again
+          throw error;
+        }
+      }
+      throw new SwitchboardError("conflict", "the order kept changing; retry");
+    },
+
+    /** Whether this user may read order:{id} (its customer, or staff). */
+    async canFollow(identity: Identity, id: string): Promise<boolean> {
+      if (actorOf(identity) === "staff") return true;
+      const row = await db
+        .selectFrom("orders")
+        .select("customer_id")
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row?.customer_id === identity.user;
+    },
+  };
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>;

@@ -1,0 +1,95 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Logger } from "pino";
+import { monotonicFactory } from "ulid";
+import type { Database } from "./schema.js";
+
+export interface OutboxMessage {
+  channel: string;
+  event: string;
+  data: unknown;
+  /** Idempotency key: a message published twice (retry, crash between publish and delete) is delivered once. */
+  key: string;
+}
+
+type Publish = (channel: string, event: string, data: unknown, key: string) => Promise<unknown>;
+
+const nextId = monotonicFactory();
+/** Rows older than this are another node's leftovers (it crashed or the broker was down): the sweep takes them. */
+const ORPHAN_AFTER_MS = 5000;
+
+/**
+ * The transactional outbox: a module writes its realtime messages in the same transaction as the
+ * change they announce, so a committed change is always announced, even if the broker is down at
+ * that moment or the process dies right after the commit. After the commit, `flush` publishes
+ * them at once; a background sweep publishes whatever is left. Broker idempotency keys make a
+ * repeat harmless.
+ */
+export class Outbox {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly publish: Publish,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Records messages inside the caller's transaction; returns their ids for `flush`. */
+  async enqueue(trx: Transaction<Database>, messages: OutboxMessage[]): Promise<string[]> {
+    if (messages.length === 0) return [];
+    const now = new Date().toISOString();
+    const rows = messages.map((m) => ({
+      id: nextId(),
+      channel: m.channel,
+      event: m.event,
+      data: JSON.stringify(m.data ?? null),
+      key: m.key,
+      created_at: now,
+    }));
+    await trx.insertInto("outbox").values(rows).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Publishes the given rows (after their transaction committed), in id order, one flush at a
+   * time per process so messages of one entity go out in the order they were written.
+   */
+  flush(ids: string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    const run = this.chain.then(() => this.publishRows(ids));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Publishes leftovers of any node (the background job). */
+  async sweep(): Promise<number> {
+    const cutoff = new Date(Date.now() - ORPHAN_AFTER_MS).toISOString();
+    const rows = await this.db
+      .selectFrom("outbox")
+      .select("id")
+      .where("created_at", "<", cutoff)
+      .orderBy("id")
+      .limit(500)
+      .execute();
+    await this.flush(rows.map((r) => r.id));
+    return rows.length;
+  }
+
+  private async publishRows(ids: string[]): Promise<void> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("id", "in", ids)
+      .orderBy("id")
+      .execute();
+    for (const row of rows) {
+      try {
+        await this.publish(row.channel, row.event, JSON.parse(row.data), row.key);
+      } catch (err) {
+        // Left in the table: the sweep retries it. Later rows wait too, keeping their order.
+        this.logger.warn({ err, channel: row.channel }, "outbox publish failed; will retry");
+        return;
+      }
+      await this.db.deleteFrom("outbox").where("id", "=", row.id).execute();
+    }
+  }
+}
