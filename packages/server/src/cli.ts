@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ROLES } from "@switchboard/protocol";
 import { z } from "zod";
+import { openMigratedStore } from "./app.js";
 import { resolveSecrets } from "./auth/dev-secrets.js";
 import { mintToken } from "./auth/tokens.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -10,6 +11,7 @@ const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start                      Start the server (configuration from environment variables)
+  migrate                    Bring the database (SQLite file or DATABASE_URL) to the latest schema
   token --sub <id> [--role customer|agent|admin] [--name <name>] [--ttl <seconds>]
                              Print a signed JWT for the configured secret (development and tests)
   help                       Show this help
@@ -59,6 +61,16 @@ async function token(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function migrateCommand(): Promise<number> {
+  const config = loadConfig();
+  const store = await openMigratedStore(config);
+  process.stdout.write(
+    `switchboard migrate: ${store.dialect} database at ${store.location} is up to date\n`,
+  );
+  await store.close();
+  return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -68,6 +80,8 @@ export async function run(argv: string[]): Promise<number> {
         return -1; // keeps running
       case "token":
         return await token(rest);
+      case "migrate":
+        return await migrateCommand();
       case undefined:
       case "help":
       case "--help":
