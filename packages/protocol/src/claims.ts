@@ -14,6 +14,10 @@ export const tokenClaimsSchema = z.object({
   name: z.string().max(255).optional(),
   exp: z.number().int().positive().optional(),
   caps: z.record(z.string().min(1).max(256), z.array(z.enum(CAPABILITIES))).optional(),
+  /** Support chat routing: a VIP customer is served first. Only your backend can set it (it signs the token). */
+  vip: z.boolean().optional(),
+  /** Support chat routing: the customer's value to the business (e.g. lifetime spend); higher is served sooner. */
+  value: z.number().nonnegative().max(1e12).optional(),
 });
 
 export type TokenClaims = z.infer<typeof tokenClaimsSchema>;

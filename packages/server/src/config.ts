@@ -73,6 +73,29 @@ export const envSchema = z
       int(1, 10_000_000).default(100_000),
     ),
     SWITCHBOARD_DRAIN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(10_000)),
+    SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH: z.preprocess(emptyAsUndefined, int(1, 100_000).default(1000)),
+    SWITCHBOARD_CHAT_MAX_PARTICIPANTS: z.preprocess(emptyAsUndefined, int(2, 1000).default(10)),
+    SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES: z.preprocess(
+      emptyAsUndefined,
+      int(1024, 1024 * 1024 * 1024).default(5 * 1024 * 1024),
+    ),
+    SWITCHBOARD_CHAT_ATTACHMENT_TYPES: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[a-z]+\/[a-z0-9.+-]+(,[a-z]+\/[a-z0-9.+-]+)*$/, "must be a comma-separated list of MIME types")
+        .default("image/jpeg,image/png,image/gif,application/pdf,text/plain"),
+    ),
+    SWITCHBOARD_CHAT_ATTACHMENT_DIR: optional(z.string().min(1)),
+    SWITCHBOARD_CHAT_AGENT_GRACE_MS: z.preprocess(emptyAsUndefined, int(1000, 3_600_000).default(30_000)),
+    SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS: z.preprocess(emptyAsUndefined, int(1, 3650).default(7)),
+    SWITCHBOARD_CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, int(1, 36500).default(365)),
+    SWITCHBOARD_BOT: z.preprocess(emptyAsUndefined, z.enum(["faq", "openai", "off"]).default("faq")),
+    SWITCHBOARD_BOT_KNOWLEDGE_DIR: optional(z.string().min(1)),
+    SWITCHBOARD_BOT_MIN_CONFIDENCE: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).default(0.35)),
+    SWITCHBOARD_OPENAI_BASE_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
+    SWITCHBOARD_OPENAI_API_KEY: optional(z.string().min(1)),
+    SWITCHBOARD_OPENAI_MODEL: z.preprocess(emptyAsUndefined, z.string().min(1).default("gpt-4o-mini")),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && !env.SWITCHBOARD_JWT_SECRET && !env.SWITCHBOARD_JWKS_URL) {
@@ -80,6 +103,13 @@ export const envSchema = z
         code: "custom",
         path: ["SWITCHBOARD_JWT_SECRET"],
         message: "is required in production (or set SWITCHBOARD_JWKS_URL)",
+      });
+    }
+    if (env.SWITCHBOARD_BOT === "openai" && !env.SWITCHBOARD_OPENAI_BASE_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWITCHBOARD_OPENAI_BASE_URL"],
+        message: "is required when SWITCHBOARD_BOT=openai",
       });
     }
     if (env.SWITCHBOARD_RATE_BURST < env.SWITCHBOARD_RATE_PER_SECOND / 10) {
@@ -123,6 +153,26 @@ export interface Config {
     maxConnections: number;
   };
   drainTimeoutMs: number;
+  chat: {
+    maxMessageLength: number;
+    maxParticipants: number;
+    attachmentMaxBytes: number;
+    attachmentTypes: string[];
+    /** Where uploads go; default <dataDir>/attachments. */
+    attachmentDir?: string;
+    /** An agent whose sockets are all gone this long is set offline and their conversations requeued. */
+    agentGraceMs: number;
+    archiveAfterDays: number;
+    retentionDays: number;
+  };
+  bot: {
+    provider: "faq" | "openai" | "off";
+    /** Markdown files the FAQ bot answers from; default: the demo knowledge shipped with the server. */
+    knowledgeDir?: string;
+    /** Below this the bot hands over to a human. */
+    minConfidence: number;
+    openai?: { baseUrl: string; apiKey?: string; model: string };
+  };
 }
 
 export class ConfigError extends Error {
@@ -171,13 +221,45 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
     },
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
+    chat: {
+      maxMessageLength: e.SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH,
+      maxParticipants: e.SWITCHBOARD_CHAT_MAX_PARTICIPANTS,
+      attachmentMaxBytes: e.SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES,
+      attachmentTypes: e.SWITCHBOARD_CHAT_ATTACHMENT_TYPES.split(","),
+      ...(e.SWITCHBOARD_CHAT_ATTACHMENT_DIR && { attachmentDir: e.SWITCHBOARD_CHAT_ATTACHMENT_DIR }),
+      agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
+      archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
+      retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,
+    },
+    bot: {
+      provider: e.SWITCHBOARD_BOT,
+      ...(e.SWITCHBOARD_BOT_KNOWLEDGE_DIR && { knowledgeDir: e.SWITCHBOARD_BOT_KNOWLEDGE_DIR }),
+      minConfidence: e.SWITCHBOARD_BOT_MIN_CONFIDENCE,
+      ...(e.SWITCHBOARD_OPENAI_BASE_URL && {
+        openai: {
+          baseUrl: e.SWITCHBOARD_OPENAI_BASE_URL,
+          ...(e.SWITCHBOARD_OPENAI_API_KEY && { apiKey: e.SWITCHBOARD_OPENAI_API_KEY }),
+          model: e.SWITCHBOARD_OPENAI_MODEL,
+        },
+      }),
+    },
   };
 }
 
+export type ConfigOverrides = Partial<Omit<Config, "limits" | "chat" | "bot">> & {
+  limits?: Partial<Config["limits"]>;
+  chat?: Partial<Config["chat"]>;
+  bot?: Partial<Config["bot"]>;
+};
+
 /** A config for tests and embedding: defaults, overridden field by field. */
-export function defaultConfig(
-  overrides: Partial<Omit<Config, "limits">> & { limits?: Partial<Config["limits"]> } = {},
-): Config {
+export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   const base = loadConfig({ NODE_ENV: "test" });
-  return { ...base, ...overrides, limits: { ...base.limits, ...overrides.limits } };
+  return {
+    ...base,
+    ...overrides,
+    limits: { ...base.limits, ...overrides.limits },
+    chat: { ...base.chat, ...overrides.chat },
+    bot: { ...base.bot, ...overrides.bot },
+  };
 }

@@ -6,7 +6,7 @@ import { sql } from "kysely";
 import { type App, createApp } from "./app.js";
 import { type MintOptions, mintToken } from "./auth/tokens.js";
 import { MemoryHub } from "./broker/memory.js";
-import { type Config, defaultConfig } from "./config.js";
+import { type ConfigOverrides, defaultConfig } from "./config.js";
 import { openStore } from "./store/db.js";
 import { POSTGRES_URL } from "./test-support/services.js";
 
@@ -51,9 +51,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export type ConfigOverrides = Partial<Omit<Config, "limits">> & {
-  limits?: Partial<Config["limits"]>;
-};
+export type { ConfigOverrides };
 
 export interface TestServerOptions {
   /** sqlite (default): a file in a temp data dir; postgres: a private schema in the test database. */

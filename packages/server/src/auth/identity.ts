@@ -8,6 +8,8 @@ export interface Identity {
   /** Token expiry, seconds since epoch. */
   exp?: number;
   caps?: TokenClaims["caps"];
+  vip?: boolean;
+  value?: number;
   /** True for a server-to-server caller (API key): every policy allows it. */
   server?: boolean;
 }

@@ -75,6 +75,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       ...(c.name !== undefined && { name: c.name }),
       ...(c.exp !== undefined && { exp: c.exp }),
       ...(c.caps !== undefined && { caps: c.caps }),
+      ...(c.vip !== undefined && { vip: c.vip }),
+      ...(c.value !== undefined && { value: c.value }),
     };
   };
 }
@@ -84,15 +86,23 @@ export interface MintOptions {
   role?: "customer" | "agent" | "admin";
   name?: string;
   caps?: Record<string, ("subscribe" | "publish" | "presence" | "history")[]>;
+  vip?: boolean;
+  value?: number;
   /** Seconds from now; default one day. 0 or less: already expired (for tests). */
   expiresInSeconds?: number;
 }
 
 /** Signs an HS256 token (dev tokens, tests, the CLI). */
 export async function mintToken(secret: string, options: MintOptions): Promise<string> {
-  const { sub, role = "customer", name, caps, expiresInSeconds = 24 * 3600 } = options;
+  const { sub, role = "customer", name, caps, vip, value, expiresInSeconds = 24 * 3600 } = options;
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ role, ...(name && { name }), ...(caps && { caps }) })
+  return new SignJWT({
+    role,
+    ...(name && { name }),
+    ...(caps && { caps }),
+    ...(vip !== undefined && { vip }),
+    ...(value !== undefined && { value }),
+  })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(sub)
     .setIssuedAt(now)
