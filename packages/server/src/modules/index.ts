@@ -1,7 +1,8 @@
+import { chatModule } from "./chat/index.js";
 import { ordersModule } from "./orders/index.js";
 import type { SwitchboardModule } from "./types.js";
 
 /** Every module the server loads by default, in registration order. */
 export function builtInModules(): SwitchboardModule[] {
-  return [ordersModule];
+  return [ordersModule, chatModule];
 }

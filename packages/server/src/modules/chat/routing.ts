@@ -1,0 +1,227 @@
+import { SwitchboardError } from "../../errors.js";
+import type { OutboxMessage } from "../../store/outbox.js";
+import { type ChatDeps, conversationChannel, Moved, now, STAFF_CHAT_CHANNEL } from "./deps.js";
+import { parseJson, priorityName, toAgent } from "./mapping.js";
+import type { ChatAgentRow, ChatConversationRow } from "./migrations.js";
+
+const PRIORITY_WEIGHT = [0, 100, 300, 1000];
+
+/**
+ * How urgent a waiting conversation is: priority, then a VIP claim, then time waited
+ * (one point per 6 s, up to 10 min), then the customer's value (log scale).
+ * Skills are not scored: they decide which agents may take it at all.
+ */
+export function queueScore(
+  c: Pick<ChatConversationRow, "priority" | "vip" | "queued_at" | "customer_value">,
+  at = Date.now(),
+): number {
+  const waitedS = Math.max(0, (at - Date.parse(c.queued_at)) / 1000);
+  return (
+    (PRIORITY_WEIGHT[c.priority] ?? 100) +
+    (c.vip ? 500 : 0) +
+    Math.min(waitedS, 3600) / 6 +
+    Math.log10(1 + Math.max(0, c.customer_value)) * 50
+  );
+}
+
+/** Highest score first; the older conversation wins a tie. */
+export function orderQueue<
+  T extends Pick<ChatConversationRow, "priority" | "vip" | "queued_at" | "customer_value" | "id">,
+>(rows: T[], at = Date.now()): T[] {
+  return [...rows].sort(
+    (a, b) =>
+      queueScore(b, at) - queueScore(a, at) ||
+      a.queued_at.localeCompare(b.queued_at) ||
+      a.id.localeCompare(b.id),
+  );
+}
+
+function canServe(agent: ChatAgentRow, conversation: ChatConversationRow): boolean {
+  const skills = new Set(parseJson<string[]>(agent.skills, []));
+  return parseJson<string[]>(conversation.skills, []).every((s) => skills.has(s));
+}
+
+/** Least loaded relative to capacity; then whoever got a conversation longest ago. */
+function pickAgent(
+  agents: ChatAgentRow[],
+  conversation: ChatConversationRow,
+): ChatAgentRow | undefined {
+  return agents
+    .filter((a) => a.active_count < a.capacity && canServe(a, conversation))
+    .sort(
+      (a, b) =>
+        a.active_count / a.capacity - b.active_count / b.capacity ||
+        (a.last_assigned_at ?? "").localeCompare(b.last_assigned_at ?? "") ||
+        a.user_id.localeCompare(b.user_id),
+    )[0];
+}
+
+export function createRouting(deps: ChatDeps) {
+  const { db, outbox, logger } = deps;
+  let chain: Promise<unknown> = Promise.resolve();
+  let lastQueueSignature = "";
+
+  /**
+   * Gives one conversation to one agent, or throws Moved/SwitchboardError. Both rows change by
+   * conditional updates in one transaction: never above capacity, never two agents for one
+   * conversation, on any number of nodes.
+   */
+  async function assign(
+    conversationId: string,
+    agentId: string,
+    how: "auto" | "claim",
+    agentStatuses: string[],
+  ): Promise<void> {
+    const at = now();
+    const ids = await db.transaction().execute(async (trx) => {
+      const agent = await trx
+        .updateTable("chat_agents")
+        .set((eb) => ({
+          active_count: eb("active_count", "+", 1),
+          last_assigned_at: at,
+          updated_at: at,
+        }))
+        .where("user_id", "=", agentId)
+        .where("status", "in", agentStatuses as ("online" | "busy")[])
+        .where((eb) => eb("active_count", "<", eb.ref("capacity")))
+        .executeTakeFirst();
+      if (Number(agent.numUpdatedRows) !== 1) throw new Moved("agent has no free capacity");
+      const conversation = await trx
+        .updateTable("chat_conversations")
+        .set((eb) => ({
+          status: "active",
+          agent_id: agentId,
+          assigned_at: at,
+          updated_at: at,
+          version: eb("version", "+", 1),
+        }))
+        .where("id", "=", conversationId)
+        .where("status", "=", "waiting")
+        .executeTakeFirst();
+      if (Number(conversation.numUpdatedRows) !== 1)
+        throw new Moved("conversation is no longer waiting");
+      const row = await trx
+        .selectFrom("chat_agents")
+        .select("name")
+        .where("user_id", "=", agentId)
+        .executeTakeFirstOrThrow();
+      const messages: OutboxMessage[] = [
+        {
+          channel: conversationChannel(conversationId),
+          event: "assigned",
+          data: { conversationId, agentId, agentName: row.name ?? agentId, how, at },
+          key: `chat:${conversationId}:assigned:${agentId}:${at}`,
+        },
+      ];
+      return outbox.enqueue(trx, messages);
+    });
+    await outbox.flush(ids);
+  }
+
+  async function loadQueue() {
+    const waiting = await db
+      .selectFrom("chat_conversations")
+      .selectAll()
+      .where("status", "=", "waiting")
+      .orderBy("queued_at")
+      .limit(1000)
+      .execute();
+    return orderQueue(waiting);
+  }
+
+  /** Tells every waiting customer their place, and staff the queue and loads — when anything changed. */
+  async function publishQueue(force = false): Promise<void> {
+    const queue = await loadQueue();
+    const agents = await db
+      .selectFrom("chat_agents")
+      .selectAll()
+      .where("status", "!=", "offline")
+      .execute();
+    const signature = JSON.stringify([
+      queue.map((c) => c.id),
+      agents.map((a) => [a.user_id, a.status, a.active_count, a.capacity]),
+    ]);
+    if (!force && signature === lastQueueSignature) return;
+    lastQueueSignature = signature;
+    const at = Date.now();
+    await Promise.all(
+      queue.map((c, i) =>
+        deps
+          .publish(conversationChannel(c.id), "queue", { position: i + 1, waiting: queue.length })
+          .catch((err) => logger.warn({ err }, "queue position not published")),
+      ),
+    );
+    await deps
+      .publish(STAFF_CHAT_CHANNEL, "queue", {
+        waiting: queue.map((c) => ({
+          id: c.id,
+          subject: c.subject ?? undefined,
+          priority: priorityName(c.priority),
+          vip: c.vip === 1,
+          skills: parseJson<string[]>(c.skills, []),
+          waitedMs: at - Date.parse(c.queued_at),
+          score: Math.round(queueScore(c, at)),
+        })),
+        agents: agents.map(toAgent),
+      })
+      .catch((err) => logger.warn({ err }, "staff queue not published"));
+  }
+
+  /** One routing pass: best conversation to best agent, until no pair fits. */
+  async function routeOnce(): Promise<number> {
+    let assigned = 0;
+    for (let pass = 0; pass < 10; pass++) {
+      const queue = await loadQueue();
+      if (queue.length === 0) break;
+      const agents = await db
+        .selectFrom("chat_agents")
+        .selectAll()
+        .where("status", "=", "online")
+        .execute();
+      let moved = false;
+      for (const conversation of queue) {
+        const agent = pickAgent(agents, conversation);
+        if (!agent) continue;
+        try {
+          await assign(conversation.id, agent.user_id, "auto", ["online"]);
+          agent.active_count += 1;
+          agent.last_assigned_at = now();
+          assigned++;
+        } catch (error) {
+          if (!(error instanceof Moved)) throw error;
+          moved = true; // another node or request got there first: read the state again
+          break;
+        }
+      }
+      if (!moved) break;
+    }
+    return assigned;
+  }
+
+  return {
+    assign,
+    publishQueue,
+    loadQueue,
+    /** Routes now; passes on one node run one at a time (across nodes, the updates keep it right). */
+    route(): Promise<number> {
+      const run = chain.then(async () => {
+        const assigned = await routeOnce();
+        await publishQueue();
+        return assigned;
+      });
+      chain = run.catch((err) => logger.error({ err }, "routing failed"));
+      return run;
+    },
+    /** An agent takes a waiting conversation themselves; of two racing agents one wins. */
+    async claim(agentId: string, conversationId: string): Promise<void> {
+      try {
+        await assign(conversationId, agentId, "claim", ["online", "busy"]);
+      } catch (error) {
+        if (error instanceof Moved) throw new SwitchboardError("conflict", error.message);
+        throw error;
+      }
+    },
+  };
+}
+
+export type Routing = ReturnType<typeof createRouting>;

@@ -1,0 +1,140 @@
+import { z } from "zod";
+
+const skill = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^[a-z0-9_-]+$/i, "letters, digits, _ or -");
+
+export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const openConversationBody = z.object({
+  subject: z.string().min(1).max(200).optional(),
+  skills: z.array(skill).max(10).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+  tags: z.array(z.string().min(1).max(40)).max(20).optional(),
+  metadata: z
+    .object({
+      source: z.string().max(100).optional(),
+      url: z.string().max(2000).optional(),
+      language: z.string().max(20).optional(),
+    })
+    .optional(),
+  /** Staff or API key opening on behalf of a customer. */
+  customerId: z.string().min(1).max(255).optional(),
+});
+export type OpenConversationInput = z.infer<typeof openConversationBody>;
+
+export const agentBody = z.object({
+  status: z.enum(["online", "busy", "offline"]),
+  skills: z.array(skill).max(20).optional(),
+  capacity: z.number().int().min(0).max(100).optional(),
+  name: z.string().min(1).max(100).optional(),
+});
+export type AgentInput = z.infer<typeof agentBody>;
+
+/** The text limit is a config value, so the message schema is built from config. */
+export function messageBody(maxLength: number) {
+  return z
+    .object({
+      text: z.string().max(maxLength, `text is limited to ${maxLength} characters`).default(""),
+      attachmentId: z.string().min(1).max(64).optional(),
+      /** The client's own id for the message: a retry with the same id is stored once. */
+      clientId: z.string().min(1).max(64).optional(),
+    })
+    .refine((m) => m.text.trim().length > 0 || m.attachmentId, {
+      message: "a message needs text or an attachment",
+    });
+}
+export type MessageInput = {
+  text: string;
+  attachmentId?: string | undefined;
+  clientId?: string | undefined;
+};
+
+export const receiptBody = z.object({ upTo: z.number().int().nonnegative() });
+export const transferBody = z.object({
+  agentId: z.string().min(1).max(255),
+  note: z.string().max(500).optional(),
+});
+export const resolveBody = z.object({ rating: z.number().int().min(1).max(5).optional() });
+export const conversationParams = z.object({ id: z.string().min(1).max(64) });
+export const messagesQuery = z.object({
+  before: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Messages with seq below this (older page)"),
+  after: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe("Messages with seq above this (catch up)"),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const listConversationsQuery = z.object({
+  status: z.enum(["waiting", "active", "resolved", "archived"]).optional(),
+  mine: z.coerce.boolean().optional().describe("Agents: only conversations assigned to me"),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(64).optional(),
+});
+
+export const messageSchema = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    seq: z.number().int(),
+    author: z.object({ id: z.string(), role: z.enum(["customer", "agent", "bot", "system"]) }),
+    text: z.string(),
+    attachment: z
+      .object({ id: z.string(), name: z.string(), mime: z.string(), size: z.number() })
+      .optional(),
+    meta: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+  })
+  .describe("ChatMessage");
+export type ChatMessage = z.infer<typeof messageSchema>;
+
+export const conversationSchema = z
+  .object({
+    id: z.string(),
+    customerId: z.string(),
+    customerName: z.string().optional(),
+    subject: z.string().optional(),
+    skills: z.array(z.string()),
+    priority: z.enum(PRIORITIES),
+    vip: z.boolean(),
+    tags: z.array(z.string()),
+    metadata: z.record(z.string(), z.unknown()),
+    status: z.enum(["waiting", "active", "resolved", "archived"]),
+    agentId: z.string().optional(),
+    queuedAt: z.string(),
+    assignedAt: z.string().optional(),
+    resolvedAt: z.string().optional(),
+    rating: z.number().optional(),
+    lastSeq: z.number().int(),
+    /** 1-based place in the queue while waiting. */
+    queuePosition: z.number().int().optional(),
+    receipts: z.array(
+      z.object({ userId: z.string(), deliveredSeq: z.number().int(), readSeq: z.number().int() }),
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe("Conversation");
+export type Conversation = z.infer<typeof conversationSchema>;
+
+export const agentSchema = z
+  .object({
+    userId: z.string(),
+    name: z.string().optional(),
+    status: z.enum(["online", "busy", "offline"]),
+    skills: z.array(z.string()),
+    capacity: z.number().int(),
+    activeCount: z.number().int(),
+  })
+  .describe("ChatAgent");
+export type Agent = z.infer<typeof agentSchema>;

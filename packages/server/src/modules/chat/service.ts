@@ -1,0 +1,32 @@
+import { createAgents } from "./agents.js";
+import { createAttachments } from "./attachments.js";
+import { createBot, createResponder, loadBotKnowledge } from "./bot.js";
+import { createConversations } from "./conversations.js";
+import type { ChatDeps } from "./deps.js";
+import { createMessages } from "./messages.js";
+import { createRouting } from "./routing.js";
+
+/** Support chat: conversations, agents and routing, messages and receipts, attachments, the bot. No HTTP, no sockets. */
+export function createChatService(deps: ChatDeps) {
+  const routing = createRouting(deps);
+  const conversations = createConversations(deps, routing);
+  const agents = createAgents(deps, routing, conversations);
+  let bot: ReturnType<typeof createBot> | undefined;
+  const messages = createMessages(deps, conversations, (conversation, message) =>
+    bot?.onCustomerMessage(conversation, message.text),
+  );
+  const responder = createResponder(deps, loadBotKnowledge(deps));
+  if (responder) bot = createBot(deps, responder, messages, routing);
+  const attachments = createAttachments(deps, conversations);
+  return {
+    routing,
+    conversations,
+    agents,
+    messages,
+    attachments,
+    /** Resolves when background bot replies have finished (tests, shutdown). */
+    settled: async () => bot?.settled(),
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;
