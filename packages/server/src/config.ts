@@ -73,7 +73,10 @@ export const envSchema = z
       int(1, 10_000_000).default(100_000),
     ),
     SWITCHBOARD_DRAIN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(10_000)),
-    SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH: z.preprocess(emptyAsUndefined, int(1, 100_000).default(1000)),
+    SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH: z.preprocess(
+      emptyAsUndefined,
+      int(1, 100_000).default(1000),
+    ),
     SWITCHBOARD_CHAT_MAX_PARTICIPANTS: z.preprocess(emptyAsUndefined, int(2, 1000).default(10)),
     SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES: z.preprocess(
       emptyAsUndefined,
@@ -83,19 +86,36 @@ export const envSchema = z
       emptyAsUndefined,
       z
         .string()
-        .regex(/^[a-z]+\/[a-z0-9.+-]+(,[a-z]+\/[a-z0-9.+-]+)*$/, "must be a comma-separated list of MIME types")
+        .regex(
+          /^[a-z]+\/[a-z0-9.+-]+(,[a-z]+\/[a-z0-9.+-]+)*$/,
+          "must be a comma-separated list of MIME types",
+        )
         .default("image/jpeg,image/png,image/gif,application/pdf,text/plain"),
     ),
     SWITCHBOARD_CHAT_ATTACHMENT_DIR: optional(z.string().min(1)),
-    SWITCHBOARD_CHAT_AGENT_GRACE_MS: z.preprocess(emptyAsUndefined, int(1000, 3_600_000).default(30_000)),
+    SWITCHBOARD_CHAT_AGENT_GRACE_MS: z.preprocess(
+      emptyAsUndefined,
+      int(1000, 3_600_000).default(30_000),
+    ),
     SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS: z.preprocess(emptyAsUndefined, int(1, 3650).default(7)),
     SWITCHBOARD_CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, int(1, 36500).default(365)),
-    SWITCHBOARD_BOT: z.preprocess(emptyAsUndefined, z.enum(["faq", "openai", "off"]).default("faq")),
+    SWITCHBOARD_BOT: z.preprocess(
+      emptyAsUndefined,
+      z.enum(["faq", "openai", "off"]).default("faq"),
+    ),
     SWITCHBOARD_BOT_KNOWLEDGE_DIR: optional(z.string().min(1)),
-    SWITCHBOARD_BOT_MIN_CONFIDENCE: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).default(0.35)),
-    SWITCHBOARD_OPENAI_BASE_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
+    SWITCHBOARD_BOT_MIN_CONFIDENCE: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().min(0).max(1).default(0.35),
+    ),
+    SWITCHBOARD_OPENAI_BASE_URL: optional(
+      z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    ),
     SWITCHBOARD_OPENAI_API_KEY: optional(z.string().min(1)),
-    SWITCHBOARD_OPENAI_MODEL: z.preprocess(emptyAsUndefined, z.string().min(1).default("gpt-4o-mini")),
+    SWITCHBOARD_OPENAI_MODEL: z.preprocess(
+      emptyAsUndefined,
+      z.string().min(1).default("gpt-4o-mini"),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && !env.SWITCHBOARD_JWT_SECRET && !env.SWITCHBOARD_JWKS_URL) {
@@ -226,7 +246,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxParticipants: e.SWITCHBOARD_CHAT_MAX_PARTICIPANTS,
       attachmentMaxBytes: e.SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES,
       attachmentTypes: e.SWITCHBOARD_CHAT_ATTACHMENT_TYPES.split(","),
-      ...(e.SWITCHBOARD_CHAT_ATTACHMENT_DIR && { attachmentDir: e.SWITCHBOARD_CHAT_ATTACHMENT_DIR }),
+      ...(e.SWITCHBOARD_CHAT_ATTACHMENT_DIR && {
+        attachmentDir: e.SWITCHBOARD_CHAT_ATTACHMENT_DIR,
+      }),
       agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
       archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
       retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,

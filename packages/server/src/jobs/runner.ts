@@ -17,6 +17,7 @@ export interface JobDefinition {
  */
 export class JobRunner {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly jobs = new Map<string, JobDefinition>();
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
 
@@ -28,6 +29,7 @@ export class JobRunner {
 
   add(job: JobDefinition): void {
     if (this.timers.has(job.name)) throw new Error(`job ${job.name} added twice`);
+    this.jobs.set(job.name, job);
     const leaseMs = Math.max(job.intervalMs * 3, 5000);
     let busy = false;
     const tick = async () => {
@@ -50,10 +52,15 @@ export class JobRunner {
     this.timers.set(job.name, timer);
   }
 
-  /** Runs a job's tick now (tests, and start-up catch-up), under the same lease rule. */
-  async runNow(name: string, run: () => Promise<void>, leaseMs = 5000): Promise<boolean> {
-    if (!(await acquireLease(this.db, `job:${name}`, this.holder, leaseMs))) return false;
-    await run();
+  /** Runs a registered job now (operations, tests), under the same lease rule. False if another node holds it. */
+  async trigger(name: string): Promise<boolean> {
+    const job = this.jobs.get(name);
+    if (!job) throw new Error(`no job ${name}`);
+    if (
+      !(await acquireLease(this.db, `job:${name}`, this.holder, Math.max(job.intervalMs * 3, 5000)))
+    )
+      return false;
+    await job.run();
     return true;
   }
 
