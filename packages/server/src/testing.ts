@@ -33,6 +33,9 @@ export interface TestServer {
   /** The running app (changes after restart()). */
   readonly app: App;
   readonly hub: MemoryHub;
+  readonly dataDir: string;
+  /** The PostgreSQL schema, when the database is PostgreSQL. */
+  readonly schema: string | undefined;
   token(
     claims: Omit<MintOptions, "expiresInSeconds">,
     opts?: { expiresInSeconds?: number },
@@ -60,14 +63,21 @@ export interface TestServerOptions {
   config?: ConfigOverrides;
   /** Share a hub to run several nodes of one cluster in one process. */
   hub?: MemoryHub;
+  /**
+   * Another node of the same cluster: same broker hub, same database (SQLite file or PostgreSQL
+   * schema), same secrets. The first server owns (and on close removes) the shared parts: close
+   * the sharing servers first.
+   */
+  shareWith?: TestServer;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const hub = options.hub ?? new MemoryHub();
-  const ownsHub = !options.hub;
-  const dataDir = mkdtempSync(join(tmpdir(), "switchboard-test-"));
-  const secret = randomBytes(32).toString("hex");
-  const apiKey = `sb_test_${randomBytes(16).toString("hex")}`;
+  const peer = options.shareWith;
+  const hub = peer?.hub ?? options.hub ?? new MemoryHub();
+  const ownsHub = !peer && !options.hub;
+  const dataDir = peer?.dataDir ?? mkdtempSync(join(tmpdir(), "switchboard-test-"));
+  const secret = peer?.secret ?? randomBytes(32).toString("hex");
+  const apiKey = peer?.apiKey ?? `sb_test_${randomBytes(16).toString("hex")}`;
   const config = defaultConfig({
     port: 0,
     host: "127.0.0.1",
@@ -81,8 +91,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }),
     ...options.config,
   });
-  const schema =
-    options.database === "postgres" ? `t_${randomBytes(6).toString("hex")}` : undefined;
+  const schema = peer
+    ? peer.schema
+    : options.database === "postgres"
+      ? `t_${randomBytes(6).toString("hex")}`
+      : undefined;
   if (schema) config.databaseUrl = POSTGRES_URL;
   const appOptions = () => ({ broker: hub.node(), ...(schema && { store: { schema } }) });
   let app = await createApp(config, appOptions());
@@ -102,6 +115,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     secret,
     port,
     hub,
+    dataDir,
+    schema,
     get app() {
       return app;
     },
@@ -125,6 +140,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async close() {
       await stop();
       if (ownsHub) hub.close();
+      if (peer) return;
       if (schema) await dropSchema(schema);
       rmSync(dataDir, { recursive: true, force: true });
     },
