@@ -137,6 +137,7 @@ async function main(): Promise<void> {
   });
   const profileDir = join(outDir, `profile-${stamp}`);
   const rows: Row[] = [];
+  const profileWindows: Array<[number, number]> = [];
   const curves: Results["curves"] = {};
   const elapsed = () => {
     const s = Math.round((Date.now() - t0) / 1000);
@@ -162,6 +163,9 @@ async function main(): Promise<void> {
       const pts = byServer[server] ?? [];
       byServer[server] = pts;
       pts.push(point);
+    },
+    window: (server, a, b) => {
+      if (server === "switchboard") profileWindows.push([a, b]);
     },
     progress: (text) => console.log(`[${elapsed()}] ${text}`),
     note: (text) => {
@@ -199,7 +203,11 @@ async function main(): Promise<void> {
     try {
       const profiles = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
       for (const f of profiles) {
-        const summary = summarizeProfile(JSON.parse(readFileSync(join(profileDir, f), "utf8")), 25);
+        const summary = summarizeProfile(
+          JSON.parse(readFileSync(join(profileDir, f), "utf8")),
+          25,
+          profileWindows,
+        );
         writeFileSync(join(profileDir, `${f}.txt`), summary);
         console.log(
           `\nCPU profile of Switchboard (${join(profileDir, f)}), top self time:\n${summary}`,

@@ -96,6 +96,8 @@ export interface Ctx {
   nodeFlagsFor: (server: ServerName) => string[];
   add: (row: Row) => void;
   curve: (scenario: string, server: ServerName, point: CurvePoint) => void;
+  /** A measurement window on `server` in CLOCK_MONOTONIC µs (the clock of V8 CPU profiles). */
+  window: (server: ServerName, startUs: number, endUs: number) => void;
   progress: (text: string) => void;
   note: (text: string) => void;
 }

@@ -29,7 +29,13 @@ export interface Hotspot {
   percent: number;
 }
 
-export function hotspots(profile: CpuProfile): {
+/** Windows [startUs, endUs] on the profile's clock (CLOCK_MONOTONIC µs, as process.hrtime). */
+export type Windows = Array<[number, number]>;
+
+export function hotspots(
+  profile: CpuProfile,
+  windows?: Windows,
+): {
   total: number;
   idle: number;
   byFunction: Hotspot[];
@@ -37,9 +43,13 @@ export function hotspots(profile: CpuProfile): {
 } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (windows && !windows.some(([a, b]) => at >= a && at <= b)) continue;
     const id = profile.samples[i]!;
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
   }
   let total = 0;
   let idle = 0;
@@ -75,13 +85,14 @@ export function hotspots(profile: CpuProfile): {
   return { total: total / 1000, idle: idle / 1000, byFunction: finish(fn), byFile: finish(file) };
 }
 
-export function summarizeProfile(profile: CpuProfile, top: number): string {
-  const h = hotspots(profile);
+export function summarizeProfile(profile: CpuProfile, top: number, windows?: Windows): string {
+  const h = hotspots(profile, windows?.length ? windows : undefined);
   const line = (x: Hotspot) =>
     `${x.percent.toFixed(1).padStart(5)}%  ${x.selfMs.toFixed(0).padStart(7)} ms  ${x.file} ${x.name}`;
   const ours = h.byFunction.filter((x) => x.file.startsWith("packages/"));
   return [
-    `busy ${h.total.toFixed(0)} ms, idle ${h.idle.toFixed(0)} ms (percentages are of busy time)`,
+    `${windows?.length ? `${windows.length} measurement windows only: ` : "whole process: "}` +
+      `busy ${h.total.toFixed(0)} ms, idle ${h.idle.toFixed(0)} ms (percentages are of busy time)`,
     "",
     "top functions by self time:",
     ...h.byFunction.slice(0, top).map(line),

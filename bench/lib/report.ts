@@ -75,9 +75,11 @@ export function tables(rows: Row[]): string {
       .sort((a, b) => ORDER.indexOf(a.server) - ORDER.indexOf(b.server));
     const uws = group.find((r) => r.server === "uws");
     const sio = group.find((r) => r.server === "socketio");
-    const metrics = METRICS.filter((m) =>
+    let metrics = METRICS.filter((m) =>
       group.some((r) => typeof r[m.key] === "number" && Number.isFinite(r[m.key] as number)),
     );
+    if (metrics.length === 0)
+      metrics = METRICS.filter((m) => m.key === "p50Ms" || m.key === "p99Ms");
     out.push(`### ${name}`, "");
     out.push(`| server | ${metrics.map((m) => m.title).join(" | ")} | limited by / note |`);
     out.push(`|---|${metrics.map(() => "--:").join("|")}|---|`);

@@ -272,11 +272,13 @@ async function recover(
   const pub = publisher;
   if (!pub)
     throw new Error("recover needs a publisher connection (open with publisher: true first)");
-  const token = await mint(auth.secret, "bench-recover", "customer");
+  // conversation:* keeps 1,000 publications of history (product:* keeps 100); staff may read it.
+  const token = await mint(auth.secret, "bench-recover", "admin");
   const times: number[] = [];
   const failures: string[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const channel = `product:recover-${process.pid}-${r}-${Date.now()}`;
+  // Round 0 warms the JIT up on both sides and is not counted.
+  for (let r = 0; r <= rounds; r++) {
+    const channel = `conversation:bench-recover-${process.pid}-${r}-${Date.now()}`;
     const { conn, reply: subscribed } = await openOne(port, channel, token, timeoutMs);
     conn.fast = false;
     try {
@@ -298,8 +300,10 @@ async function recover(
       const reply = await request(conn, id, frame, timeoutMs);
       const ms = performance.now() - t0;
       const pubs = Array.isArray(reply.publications) ? reply.publications.length : -1;
-      if (reply.recovered === true && pubs === messages) times.push(ms);
-      else failures.push(`round ${r}: recovered=${String(reply.recovered)}, publications=${pubs}`);
+      if (reply.recovered === true && pubs === messages) {
+        if (r > 0) times.push(ms);
+      } else
+        failures.push(`round ${r}: recovered=${String(reply.recovered)}, publications=${pubs}`);
     } catch (err) {
       failures.push(`round ${r}: ${(err as Error).message}`);
     } finally {

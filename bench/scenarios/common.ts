@@ -106,9 +106,11 @@ export async function step(
   await sleep(warmupMs);
   const cpu0 = procCpuMicros(srv.pid);
   const t0 = performance.now();
+  const mono0 = process.hrtime.bigint();
   await sleep(durationMs);
   const cpu1 = procCpuMicros(srv.pid);
   const t1 = performance.now();
+  ctx.window(srv.name, Number(mono0 / 1000n), Number(process.hrtime.bigint() / 1000n));
   const rssBytes = procRssBytes(srv.pid);
   const sum = await running;
   const cpuPerSec = (cpu1 - cpu0) / ((t1 - t0) / 1000); // µs of CPU per wall second
