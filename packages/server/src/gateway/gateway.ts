@@ -4,26 +4,24 @@ import {
   type ClientFrame,
   CloseCode,
   decodeClientFrame,
-  type Member,
   PROTOCOL_NAME,
-  type Publication,
   type SubscribeFrame,
-  UnsubscribeReason,
 } from "@switchboard/protocol";
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Identity } from "../auth/identity.js";
 import type { TokenVerifier } from "../auth/tokens.js";
-import type { Broker, BrokerEvent } from "../broker/types.js";
+import type { Broker } from "../broker/types.js";
 import type { Config } from "../config.js";
 import { SwitchboardError, toSwitchboardError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { type CommandContext, execute } from "./commands.js";
-import { fanOut, flushPending, type LocalChannel } from "./fanout.js";
+import type { LocalChannel } from "./fanout.js";
 import type { Namespaces } from "./namespaces.js";
 import type { RpcRegistry } from "./rpc.js";
-import { Session, type Subscription } from "./session.js";
+import { Session } from "./session.js";
+import { ChannelSubscriptions } from "./subscriptions.js";
 
 export interface GatewayDeps {
   config: Config;
@@ -47,7 +45,7 @@ export class Gateway implements CommandContext {
   readonly rpc: RpcRegistry;
   readonly verifyToken: TokenVerifier;
   readonly sessions = new Set<Session>();
-  readonly channels = new Map<string, LocalChannel>();
+  readonly subscriptions: ChannelSubscriptions;
   private readonly byId = new Map<string, Session>();
   private readonly cleanups = new Set<Promise<void>>();
   private readonly wss: WebSocketServer;
@@ -74,7 +72,8 @@ export class Gateway implements CommandContext {
       maxPayload: Math.max(max * 4, 256 * 1024),
       handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
     });
-    this.broker.onEvent((event) => this.onBrokerEvent(event));
+    this.subscriptions = new ChannelSubscriptions(deps);
+    this.broker.onEvent((event) => this.subscriptions.onBrokerEvent(event));
     this.nextPingAt = Date.now() + deps.config.pingIntervalSeconds * 1000;
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
@@ -269,198 +268,27 @@ export class Gateway implements CommandContext {
     session.drop("slow consumer");
   }
 
-  // ---- subscriptions ----
+  // ---- subscriptions (see subscriptions.ts) ----
 
-  async subscribe(session: Session, frame: SubscribeFrame): Promise<void> {
-    const identity = session.identity as Identity;
-    const { channel } = frame;
-    if (session.subscriptions.has(channel))
-      throw new SwitchboardError("conflict", `already subscribed to ${channel}`);
-    if (session.subscriptions.size >= this.config.limits.maxSubscriptions) {
-      throw new SwitchboardError(
-        "too_large",
-        `subscription limit (${this.config.limits.maxSubscriptions}) reached`,
-      );
-    }
-    const { namespace } = await this.namespaces.authorize(identity, channel, "subscribe");
-    const options = namespace.options;
-    const sub: Subscription = {
-      channel,
-      namespace,
-      epoch: "",
-      offset: 0,
-      ready: false,
-      pending: [],
-      present: false,
-    };
-    session.subscriptions.set(channel, sub);
-    this.metrics.subscriptions++;
-    const local = this.attach(channel, session, sub);
-    try {
-      await local.ready;
-      let recovered = false;
-      let publications: Publication[] = [];
-      let position: { epoch: string; offset: number };
-      if (frame.recover && options.recoverable) {
-        const h = await this.broker.history(
-          channel,
-          { since: frame.recover, limit: Math.max(options.history.size, 1) },
-          options.history,
-        );
-        position = h;
-        const last = h.publications.at(-1)?.offset ?? frame.recover.offset;
-        if (h.complete && last === h.offset) {
-          recovered = true;
-          publications = h.publications;
-        }
-      } else {
-        position = await this.broker.position(channel);
-      }
-      if (session.subscriptions.get(channel) !== sub) return; // unsubscribed or closed meanwhile
-      sub.epoch = position.epoch;
-      sub.offset = position.offset;
-      if (options.presence && frame.presence !== false) {
-        const member: Member = {
-          user: identity.user,
-          role: identity.role,
-          ...(identity.name !== undefined && { name: identity.name }),
-        };
-        const change = await this.broker.presenceAdd(channel, session.connectionId, member);
-        sub.present = true;
-        if (change.joined && options.joinLeave)
-          await this.broker.broadcast({ kind: "join", channel, member });
-      }
-      session.send({
-        type: "subscribed",
-        id: frame.id,
-        channel,
-        epoch: position.epoch,
-        offset: position.offset,
-        recovered,
-        publications,
-      });
-      flushPending(session, sub, (s, b, reason) => this.breakSubscription(s, b, reason));
-    } catch (error) {
-      if (session.subscriptions.get(channel) === sub)
-        await this.unsubscribe(session, channel).catch(() => {});
-      throw error;
-    }
+  subscribe(session: Session, frame: SubscribeFrame): Promise<void> {
+    return this.subscriptions.subscribe(session, frame);
   }
 
-  private attach(channel: string, session: Session, sub: Subscription): LocalChannel {
-    let local = this.channels.get(channel);
-    if (!local) {
-      const created: LocalChannel = {
-        name: channel,
-        members: new Map(),
-        ready: this.broker.subscribe(channel),
-      };
-      created.ready.catch(() => {
-        if (this.channels.get(channel) === created) this.channels.delete(channel);
-      });
-      this.channels.set(channel, created);
-      this.metrics.channels = this.channels.size;
-      local = created;
-    }
-    local.members.set(session, sub);
-    return local;
+  unsubscribe(session: Session, channel: string): Promise<void> {
+    return this.subscriptions.unsubscribe(session, channel);
   }
 
-  async unsubscribe(session: Session, channel: string): Promise<void> {
-    const sub = session.subscriptions.get(channel);
-    if (!sub) return;
-    session.subscriptions.delete(channel);
-    this.metrics.subscriptions--;
-    const local = this.channels.get(channel);
-    if (local?.members.get(session) === sub) {
-      local.members.delete(session);
-      if (local.members.size === 0) {
-        this.channels.delete(channel);
-        this.metrics.channels = this.channels.size;
-        await this.broker.unsubscribe(channel);
-      }
-    }
-    if (sub.present) {
-      const change = await this.broker.presenceRemove(channel, session.connectionId);
-      if (change.left && change.member && sub.namespace.options.joinLeave) {
-        await this.broker.broadcast({ kind: "leave", channel, member: change.member });
-      }
-    }
+  revalidate(session: Session): Promise<void> {
+    return this.subscriptions.revalidate(session);
   }
 
-  async revalidate(session: Session): Promise<void> {
-    const identity = session.identity as Identity;
-    for (const channel of [...session.subscriptions.keys()]) {
-      try {
-        await this.namespaces.authorize(identity, channel, "subscribe");
-      } catch {
-        const sub = session.subscriptions.get(channel);
-        if (sub) this.breakSubscription(session, sub, UnsubscribeReason.Revoked);
-      }
-    }
+  /** Channels with local subscribers. */
+  get channels(): Map<string, LocalChannel> {
+    return this.subscriptions.channels;
   }
 
-  /** Ends one subscription from the server side and tells the client why. */
-  private breakSubscription(session: Session, sub: Subscription, reason: string): void {
-    if (session.subscriptions.get(sub.channel) !== sub) return;
-    session.send({
-      type: "unsubscribed",
-      channel: sub.channel,
-      code: reason,
-      reason:
-        reason === UnsubscribeReason.Revoked
-          ? "permission revoked"
-          : "stream interrupted; resubscribe to recover",
-    });
-    void this.unsubscribe(session, sub.channel).catch((err) =>
-      this.logger.warn({ err }, "unsubscribe failed"),
-    );
-  }
-
-  private onBrokerEvent(event: BrokerEvent): void {
-    const local = this.channels.get(event.channel);
-    if (!local) return;
-    if (event.kind === "resync") {
-      void this.resync(local);
-      return;
-    }
-    if ((event.kind === "join" || event.kind === "leave") && !this.sendsJoinLeave(event.channel))
-      return;
-    fanOut(local, event, this.metrics, (s, sub, reason) => this.breakSubscription(s, sub, reason));
-  }
-
-  private sendsJoinLeave(channel: string): boolean {
-    try {
-      return this.namespaces.resolve(channel).namespace.options.joinLeave;
-    } catch {
-      return false;
-    }
-  }
-
-  /** After the broker link was re-established: subscriptions behind the stream must recover. */
-  private async resync(local: LocalChannel): Promise<void> {
-    let position: { epoch: string; offset: number } | undefined;
-    // The pub/sub link may come back before the command link: retry for a while.
-    for (let attempt = 0; !position && attempt < 50; attempt++) {
-      try {
-        position = await this.broker.position(local.name);
-      } catch {
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    if (!position || this.channels.get(local.name) !== local) {
-      if (!position)
-        this.logger.warn(
-          { channel: local.name },
-          "resync gave up; the next publication will check continuity",
-        );
-      return;
-    }
-    for (const [session, sub] of local.members) {
-      if (sub.ready && (sub.epoch !== position.epoch || sub.offset < position.offset)) {
-        this.breakSubscription(session, sub, UnsubscribeReason.Resubscribe);
-      }
-    }
+  channelStats(): { channel: string; subscribers: number }[] {
+    return this.subscriptions.channelStats();
   }
 
   // ---- liveness and shutdown ----
@@ -502,14 +330,6 @@ export class Gateway implements CommandContext {
       if (pingDue && session.write(PING_FRAME)) pings++;
     }
     if (pings) this.metrics.count(this.metrics.framesOut, "ping", pings);
-  }
-
-  /** Active channels on this node with their local subscriber counts. */
-  channelStats(): { channel: string; subscribers: number }[] {
-    return [...this.channels.values()].map((c) => ({
-      channel: c.name,
-      subscribers: c.members.size,
-    }));
   }
 
   /** Stops accepting, tells every client to reconnect elsewhere, waits for them to go. */

@@ -22,14 +22,14 @@ async function connect(sub = "alice"): Promise<RawClient> {
 describe("recovery", () => {
   it("recovers 100 messages published while the client was away: all, in order, no duplicate", async () => {
     const first = await connect();
-    const sub = await first.subscribe("conversation:1");
-    await server.publish("conversation:1", "msg", "before");
+    const sub = await first.subscribe("staff:recovery");
+    await server.publish("staff:recovery", "msg", "before");
     const seen = await first.next((f) => f.type === "message");
     first.close();
-    for (let i = 0; i < 100; i++) await server.publish("conversation:1", "msg", i);
+    for (let i = 0; i < 100; i++) await server.publish("staff:recovery", "msg", i);
 
     const again = await connect();
-    const reply = await again.subscribe("conversation:1", {
+    const reply = await again.subscribe("staff:recovery", {
       recover: { epoch: sub.epoch, offset: seen.offset },
     });
     expect(reply.recovered).toBe(true);
@@ -39,13 +39,13 @@ describe("recovery", () => {
     expect(pubs.map((p) => p.offset)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
     expect(pubs.map((p) => p.data)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     // live messages continue right after the recovered ones
-    await server.publish("conversation:1", "msg", "live");
+    await server.publish("staff:recovery", "msg", "live");
     expect(await again.next((f) => f.type === "message")).toMatchObject({
       offset: 102,
       data: "live",
     });
     await new Promise((r) => setTimeout(r, 30));
-    expect(again.messages("conversation:1")).toHaveLength(0);
+    expect(again.messages("staff:recovery")).toHaveLength(0);
   });
 
   it("recovers across a server restart on the same broker", async () => {
