@@ -76,13 +76,21 @@ export async function openMigratedStore(
   options: StoreOptions = {},
 ): Promise<Store> {
   const store = await openStore(config, options);
-  try {
-    await migrate(store.db, [coreMigrations, ...modules.map((m) => m.migrations)]);
-  } catch (error) {
-    await store.close();
-    throw error;
+  const sets = [coreMigrations, ...modules.map((m) => m.migrations)];
+  // Nodes of a cluster start together: one migrates under Kysely's lock; another may trip over
+  // the first creating the bookkeeping tables, and simply tries again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(store.db, sets);
+      return store;
+    } catch (error) {
+      if (attempt >= 5) {
+        await store.close();
+        throw error;
+      }
+      await new Promise((r) => setTimeout(r, 200 * attempt + Math.random() * 200));
+    }
   }
-  return store;
 }
 
 /** Composes the server: HTTP + gateway + broker + store + modules. */
