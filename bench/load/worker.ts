@@ -112,8 +112,13 @@ function openOne(
   });
 }
 
-async function mint(secret: string, sub: string, role: string): Promise<string> {
-  return new SignJWT({ role })
+async function mint(
+  secret: string,
+  sub: string,
+  role: string,
+  caps?: Record<string, string[]>,
+): Promise<string> {
+  return new SignJWT({ role, ...(caps && { caps }) })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(sub)
     .setIssuedAt()
@@ -189,6 +194,8 @@ async function handle(cmd: WorkerCommand): Promise<unknown> {
       const n = all.length;
       conns.length = 0;
       publisher = null;
+      unexpectedCloses = 0;
+      closeReasons.clear();
       return { closed: n };
     }
     case "exit":
@@ -269,11 +276,14 @@ async function recover(
   timeoutMs: number,
   auth: { secret: string },
 ): Promise<unknown> {
-  const pub = publisher;
-  if (!pub)
-    throw new Error("recover needs a publisher connection (open with publisher: true first)");
-  // conversation:* keeps 1,000 publications of history (product:* keeps 100); staff may read it.
-  const token = await mint(auth.secret, "bench-recover", "admin");
+  // conversation:* keeps 1,000 publications of history (product:* keeps 100). Its policy belongs
+  // to the chat module (participants only), so the bench's tokens carry a `caps` grant for its
+  // own conversation:bench-* channels instead of creating conversations in the database.
+  dialect = DIALECTS.switchboard;
+  const caps = { "conversation:bench-*": ["subscribe", "publish", "history"] };
+  const token = await mint(auth.secret, "bench-recover", "customer", caps);
+  const pubToken = await mint(auth.secret, "bench-recover-publisher", "admin", caps);
+  const { conn: pub } = await openOne(port, null, pubToken, timeoutMs);
   const times: number[] = [];
   const failures: string[] = [];
   // Round 0 warms the JIT up on both sides and is not counted.
@@ -312,6 +322,9 @@ async function recover(
       closing = false;
     }
   }
+  closing = true;
+  pub.ws.close();
+  closing = false;
   return { times, failures };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Ctx } from "../lib/context.js";
 import { BENCH_SECRET, type ServerName } from "../lib/servers.js";
-import { openPublisher, withServer } from "./common.js";
+import { withServer } from "./common.js";
 
 export async function recovery(ctx: Ctx, name: ServerName): Promise<void> {
   const p = ctx.plan.recovery;
@@ -25,7 +25,6 @@ export async function recovery(ctx: Ctx, name: ServerName): Promise<void> {
     return;
   }
   await withServer(ctx, name, async (srv) => {
-    await openPublisher(ctx, srv);
     const r = await ctx.pool.recover(srv.port, p.rounds, p.messages, BENCH_SECRET);
     const sorted = [...r.times].sort((a, b) => a - b);
     const pct = (q: number) =>
