@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { type Ctx, type CurvePoint, FULL, type Plan, QUICK, type Row } from "./lib/context.js";
 import { installCleanup, killAll, openFilesLimit, pin, pinning } from "./lib/proc.js";
 import { summarizeProfile } from "./lib/profile.js";
-import { type Machine, markdown, type Results, svg, tables } from "./lib/report.js";
+import { type Machine, markdown, type Results, svg, tables, targets } from "./lib/report.js";
 import { ALL_SERVERS, available, LABELS, ROOT, type ServerName } from "./lib/servers.js";
 import { LoadPool } from "./load/pool.js";
 import { manyChannels } from "./scenarios/channels.js";
@@ -229,6 +229,8 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`\n${tables(rows)}`);
+  if (rows.some((r) => r.server === "switchboard"))
+    console.log(`\nTargets (issue 4):\n${targets(rows)}`);
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}`);
   console.log(`\nbench: done in ${elapsed()}; results in ${base}.{json,md,svg}`);
 }

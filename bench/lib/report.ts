@@ -106,6 +106,70 @@ export function tables(rows: Row[]): string {
   return out.join("\n");
 }
 
+/** The issue's targets, checked against this run (ratios, same run). */
+export function targets(rows: Row[]): string {
+  const get = (name: string, server: ServerName) =>
+    rows.find((r) => r.name.startsWith(name) && r.server === server);
+  const f85 = (s: ServerName) => get("fanout@85k", s);
+  const idle = (s: ServerName) => get("idle-memory", s);
+  const rec = get("recovery", "switchboard");
+  const lines: string[] = [];
+  const check = (
+    label: string,
+    ours: number | null | undefined,
+    limit: number | null | undefined,
+    unit: string,
+    how: string,
+  ) => {
+    if (
+      typeof ours !== "number" ||
+      typeof limit !== "number" ||
+      !Number.isFinite(ours) ||
+      !Number.isFinite(limit)
+    ) {
+      lines.push(`| ${label} | - | - | not measured |`);
+      return;
+    }
+    const ok = ours <= limit;
+    lines.push(
+      `| ${label} | ${ours.toFixed(2)} ${unit} | ≤ ${limit.toFixed(2)} ${unit} (${how}) | ${ok ? "met" : `missed by ${(ours / limit).toFixed(2)}×`} |`,
+    );
+  };
+  const sio = f85("socketio");
+  check(
+    "server CPU per delivery at 85k/s vs Socket.IO",
+    f85("switchboard")?.cpuMicrosPerDelivery,
+    sio?.cpuMicrosPerDelivery != null ? sio.cpuMicrosPerDelivery * 0.5 : null,
+    "µs",
+    "0.5× Socket.IO",
+  );
+  check(
+    "server CPU per delivery at 85k/s vs raw ws",
+    f85("switchboard")?.cpuMicrosPerDelivery,
+    f85("raw-ws")?.cpuMicrosPerDelivery,
+    "µs",
+    "raw ws floor",
+  );
+  check(
+    "p99 at 85k deliveries/s",
+    f85("switchboard")?.p99Ms,
+    sio?.p99Ms != null ? sio.p99Ms * 0.5 : null,
+    "ms",
+    "0.5× Socket.IO",
+  );
+  const si = idle("socketio")?.rssBytesPerConn;
+  const sb = idle("switchboard")?.rssBytesPerConn;
+  check(
+    "memory per idle connection",
+    sb != null ? sb / 1024 : null,
+    si != null ? (si / 1024) * 0.5 : null,
+    "KiB",
+    "0.5× Socket.IO",
+  );
+  check("recovery of 1,000 messages (p99)", rec?.p99Ms, 50, "ms", "absolute");
+  return ["| target | Switchboard | limit | verdict |", "|---|--:|--:|---|", ...lines].join("\n");
+}
+
 export function markdown(res: Results): string {
   const m = res.machine;
   return [
@@ -113,6 +177,12 @@ export function markdown(res: Results): string {
     "",
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}, Node ${m.node}.`,
     `Pinning: ${m.pinning}. Load processes: ${m.loadProcesses}. Open files: ${m.openFiles}.`,
+    "",
+    "## Targets (issue 4)",
+    "",
+    targets(res.scenarios),
+    "",
+    "## Results",
     "",
     tables(res.scenarios),
     "",

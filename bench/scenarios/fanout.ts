@@ -96,7 +96,11 @@ export async function fanout(ctx: Ctx, name: ServerName): Promise<void> {
         row(
           "fanout-max (p99 ≤ 50 ms)",
           best,
-          stoppedBy ?? (best.target === last ? "last step of the plan" : null),
+          stoppedBy
+            ? `next step: ${stoppedBy}`
+            : best.target === last
+              ? "last step of the plan"
+              : null,
         ),
       );
     } else {
