@@ -37,7 +37,10 @@ export async function startServerProcess(
     child.on("exit", (code, signal) => resolve({ code, signal })),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // never leave a half-started server behind
+      reject(new Error(`server did not start:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       const m = /"msg":"switchboard listening"/.test(out)
         ? /"url":"(http:\/\/[^"]+)"/.exec(out)
