@@ -73,6 +73,8 @@ export interface Row {
   serverCpuPercent?: number | null;
   loadCpuPercent?: number | null;
   loadElu?: number | null;
+  /** CPU other processes on the machine used during the window (% of one core): noise. */
+  foreignCpuPercent?: number | null;
   targetPerSec?: number | null;
   /** What limited this figure, when we can tell (e.g. "load generator", "p99 > 50 ms"). */
   limitedBy?: string | null;

@@ -142,3 +142,12 @@ export function openFilesLimit(): { soft: number; hard: number } {
     return { soft: Number.NaN, hard: Number.NaN };
   }
 }
+
+/** CPU time spent by the whole machine (all cores, all processes), in microseconds, from /proc/stat. */
+export function machineBusyMicros(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice: busy = all but idle, iowait, guests
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return (busy * 1e6) / CLK_TCK;
+}

@@ -49,6 +49,7 @@ const METRICS: Metric[] = [
   { key: "rssBytesPerConn", title: "RSS per conn", fmt: kib, ratio: true },
   { key: "rssBytes", title: "server RSS", fmt: mib, ratio: true },
   { key: "loadElu", title: "load ELU", fmt: (v) => pct(v * 100), ratio: false },
+  { key: "foreignCpuPercent", title: "other CPU", fmt: pct, ratio: false },
 ];
 
 const ORDER: ServerName[] = ["switchboard", "uws", "raw-ws", "socketio"];

@@ -22,7 +22,7 @@ export async function manyChannels(ctx: Ctx, name: ServerName): Promise<void> {
         `channels ${name} ${p.clients} clients/${p.channels} channels target ${fmtRate(target)}/s: ` +
           `${fmtRate(r.deliveriesPerSec)}/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms, ` +
           `server CPU ${r.serverCpuPercent.toFixed(0)}% (${r.cpuMicrosPerDelivery.toFixed(2)} µs/delivery), ` +
-          `load ELU ${(r.loadElu * 100).toFixed(0)}%${lim ? ` — ${lim}` : ""}`,
+          `load ELU ${(r.loadElu * 100).toFixed(0)}%, other processes ${r.foreignPercent.toFixed(0)}%${lim ? ` — ${lim}` : ""}`,
       );
       if (r.unexpectedCloses > 0)
         ctx.note(`channels ${name}: server closed sockets: ${JSON.stringify(r.closeReasons)}`);
@@ -38,6 +38,7 @@ export async function manyChannels(ctx: Ctx, name: ServerName): Promise<void> {
         serverCpuPercent: r.serverCpuPercent,
         loadCpuPercent: r.loadCores * 100,
         loadElu: r.loadElu,
+        foreignCpuPercent: r.foreignPercent,
         targetPerSec: target,
         limitedBy: lim,
       });

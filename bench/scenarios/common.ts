@@ -1,7 +1,7 @@
 /** Building blocks the scenarios share: a server's lifetime, opening clients, one measured step. */
 
 import type { Ctx } from "../lib/context.js";
-import { procCpuMicros, procRssBytes } from "../lib/proc.js";
+import { machineBusyMicros, procCpuMicros, procRssBytes } from "../lib/proc.js";
 import {
   BENCH_SECRET,
   DIALECT_OF,
@@ -88,6 +88,8 @@ export async function openPublisher(ctx: Ctx, srv: RunningServer): Promise<void>
 }
 
 export interface StepResult extends RunSummary {
+  /** CPU used by other processes on the machine during the window, % of one core. */
+  foreignPercent: number;
   serverCpuPercent: number;
   cpuMicrosPerDelivery: number;
   rssBytes: number;
@@ -105,18 +107,27 @@ export async function step(
   const running = ctx.pool.run(warmupMs, durationMs, pubsPerSec, channels);
   await sleep(warmupMs);
   const cpu0 = procCpuMicros(srv.pid);
+  const busy0 = machineBusyMicros();
+  const self0 = process.cpuUsage();
   const t0 = performance.now();
   const mono0 = process.hrtime.bigint();
   await sleep(durationMs);
   const cpu1 = procCpuMicros(srv.pid);
+  const busy1 = machineBusyMicros();
+  const self = process.cpuUsage(self0);
   const t1 = performance.now();
   ctx.window(srv.name, Number(mono0 / 1000n), Number(process.hrtime.bigint() / 1000n));
   const rssBytes = procRssBytes(srv.pid);
   const sum = await running;
   const cpuPerSec = (cpu1 - cpu0) / ((t1 - t0) / 1000); // µs of CPU per wall second
+  // Whatever else ran on the machine in the window (other users' processes, the kernel's own
+  // threads): machine busy time minus server, load processes and this harness.
+  const ours = cpu1 - cpu0 + sum.loadCores * (t1 - t0) * 1000 + self.user + self.system;
+  const foreignPercent = Math.max(0, ((busy1 - busy0 - ours) / ((t1 - t0) * 1000)) * 100);
   await ctx.pool.drain(5000);
   return {
     ...sum,
+    foreignPercent,
     serverCpuPercent: cpuPerSec / 1e4,
     cpuMicrosPerDelivery: sum.deliveriesPerSec > 0 ? cpuPerSec / sum.deliveriesPerSec : Number.NaN,
     rssBytes,
