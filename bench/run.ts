@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   });
   const profileDir = join(outDir, `profile-${stamp}`);
   const rows: Row[] = [];
-  const profileWindows: Array<[number, number]> = [];
+  const profileWindows = new Map<string, Array<[number, number]>>();
   const curves: Results["curves"] = {};
   const elapsed = () => {
     const s = Math.round((Date.now() - t0) / 1000);
@@ -164,8 +164,11 @@ async function main(): Promise<void> {
       byServer[server] = pts;
       pts.push(point);
     },
-    window: (server, a, b) => {
-      if (server === "switchboard") profileWindows.push([a, b]);
+    window: (server, label, a, b) => {
+      if (server !== "switchboard") return;
+      const list = profileWindows.get(label) ?? [];
+      profileWindows.set(label, list);
+      list.push([a, b]);
     },
     progress: (text) => console.log(`[${elapsed()}] ${text}`),
     note: (text) => {
@@ -203,11 +206,12 @@ async function main(): Promise<void> {
     try {
       const profiles = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
       for (const f of profiles) {
-        const summary = summarizeProfile(
-          JSON.parse(readFileSync(join(profileDir, f), "utf8")),
-          25,
-          profileWindows,
+        const profile = JSON.parse(readFileSync(join(profileDir, f), "utf8"));
+        const parts = [...profileWindows.entries()].map(
+          ([label, windows]) => `## ${label}\n${summarizeProfile(profile, 25, windows)}`,
         );
+        if (parts.length === 0) parts.push(summarizeProfile(profile, 25));
+        const summary = parts.join("\n\n");
         writeFileSync(join(profileDir, `${f}.txt`), summary);
         console.log(
           `\nCPU profile of Switchboard (${join(profileDir, f)}), top self time:\n${summary}`,

@@ -99,7 +99,7 @@ export interface Ctx {
   add: (row: Row) => void;
   curve: (scenario: string, server: ServerName, point: CurvePoint) => void;
   /** A measurement window on `server` in CLOCK_MONOTONIC µs (the clock of V8 CPU profiles). */
-  window: (server: ServerName, startUs: number, endUs: number) => void;
+  window: (server: ServerName, label: string, startUs: number, endUs: number) => void;
   progress: (text: string) => void;
   note: (text: string) => void;
 }

@@ -96,7 +96,11 @@ export function tables(rows: Row[]): string {
         if (s) parts.push(`${s}S`);
         return parts.length ? `${m.fmt(v)} (${parts.join(" ")})` : m.fmt(v);
       });
-      const note = [r.limitedBy, r.note].filter(Boolean).join("; ");
+      const noisy =
+        typeof r.foreignCpuPercent === "number" && r.foreignCpuPercent > 25
+          ? `noisy: other processes used ${r.foreignCpuPercent.toFixed(0)}% of a core`
+          : null;
+      const note = [r.limitedBy, r.note, noisy].filter(Boolean).join("; ");
       out.push(`| ${LABELS[r.server]} | ${cells.join(" | ")} | ${note} |`);
     }
     out.push("");

@@ -96,7 +96,34 @@ export interface StepResult extends RunSummary {
 }
 
 /** One measured step: publish at `pubsPerSec` for warmup + duration; server CPU over the window. */
+/** Other processes above this share of a core during a step make it noisy: it is measured again. */
+export const NOISY_PERCENT = 25;
+
+/**
+ * One measured step; repeated (at most twice more) while other processes on the machine took
+ * more than NOISY_PERCENT of a core during its window. The least disturbed attempt is kept.
+ */
 export async function step(
+  ctx: Ctx,
+  srv: RunningServer,
+  pubsPerSec: number,
+  channels: string[],
+  warmupMs: number,
+  durationMs: number,
+): Promise<StepResult> {
+  let best: StepResult | null = null;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const r = await stepOnce(ctx, srv, pubsPerSec, channels, warmupMs, durationMs);
+    if (!best || r.foreignPercent < best.foreignPercent) best = r;
+    if (r.foreignPercent <= NOISY_PERCENT) break;
+    ctx.progress(
+      `  (other processes took ${r.foreignPercent.toFixed(0)}% of a core: measuring this step again)`,
+    );
+  }
+  return best!;
+}
+
+async function stepOnce(
   ctx: Ctx,
   srv: RunningServer,
   pubsPerSec: number,
@@ -116,7 +143,12 @@ export async function step(
   const busy1 = machineBusyMicros();
   const self = process.cpuUsage(self0);
   const t1 = performance.now();
-  ctx.window(srv.name, Number(mono0 / 1000n), Number(process.hrtime.bigint() / 1000n));
+  ctx.window(
+    srv.name,
+    "publish/fan-out steps",
+    Number(mono0 / 1000n),
+    Number(process.hrtime.bigint() / 1000n),
+  );
   const rssBytes = procRssBytes(srv.pid);
   const sum = await running;
   const cpuPerSec = (cpu1 - cpu0) / ((t1 - t0) / 1000); // µs of CPU per wall second

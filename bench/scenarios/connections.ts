@@ -16,8 +16,15 @@ export async function connections(ctx: Ctx, name: ServerName): Promise<void> {
     const rss0 = procRssBytes(srv.pid);
     const cpu0 = procCpuMicros(srv.pid);
     const t0 = performance.now();
+    const mono0 = process.hrtime.bigint();
     const opened = await openSubscribers(ctx, srv, p.connections, channels, p.concurrency);
     const wallMs = performance.now() - t0;
+    ctx.window(
+      srv.name,
+      "connection storm",
+      Number(mono0 / 1000n),
+      Number(process.hrtime.bigint() / 1000n),
+    );
     const cpuMicros = procCpuMicros(srv.pid) - cpu0;
     // The load worker mints tokens before its clock starts; its own elapsed time is the storm.
     const stormMs = opened.elapsedMs;
