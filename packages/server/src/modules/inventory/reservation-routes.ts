@@ -1,0 +1,116 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { SwitchboardError } from "../../errors.js";
+import type { AuthHooks } from "../../http/auth.js";
+import { errorBodySchema, errorResponses } from "../../http/schemas.js";
+import { security, tags, who } from "./routes.js";
+import { reservationParams, reservationSchema, reserveBody } from "./schema.js";
+import type { InventoryService } from "./service.js";
+
+/** The 409 of a reservation also carries `available` at the top level, as clients read it there first. */
+const insufficientSchema = errorBodySchema.extend({
+  available: z.number().int().optional().describe("insufficient_stock: units available now"),
+});
+
+/** Thin REST adapters over the reservations service. */
+export function registerReservationRoutes(
+  app: FastifyInstance,
+  service: InventoryService,
+  auth: AuthHooks,
+): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { reservations } = service;
+
+  r.post(
+    "/api/inventory/reservations",
+    {
+      onRequest: auth.user,
+      schema: {
+        summary: "Reserve units of an item",
+        description:
+          "Any user: a customer reserves for themself; staff and the API key may name `customerId`. `201` reservation, or `409 insufficient_stock` with `available` (also in `details.available`). Never oversells, however many race. Expires after `ttlSeconds` (default 900) unless committed or released. Accepts an `Idempotency-Key` header: a retry returns the same reservation.",
+        tags,
+        security,
+        body: reserveBody,
+        response: {
+          201: reservationSchema,
+          404: errorBodySchema,
+          409: insufficientSchema,
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const reservation = await reservations.reserve(who(request.identity), request.body);
+        return reply.status(201).send(reservation);
+      } catch (error) {
+        if (!(error instanceof SwitchboardError) || error.code !== "insufficient_stock")
+          throw error;
+        const { available } = error.details as { available: number };
+        return reply.status(409).send({ ...error.toBody(), available });
+      }
+    },
+  );
+
+  r.get(
+    "/api/inventory/reservations/:id",
+    {
+      onRequest: auth.user,
+      schema: {
+        summary: "A reservation (its status and deadline)",
+        description: "Its customer, staff or API key.",
+        tags,
+        security,
+        params: reservationParams,
+        response: { 200: reservationSchema, 404: errorBodySchema, ...errorResponses },
+      },
+    },
+    async (request) => reservations.get(who(request.identity), request.params.id),
+  );
+
+  r.post(
+    "/api/inventory/reservations/:id/commit",
+    {
+      onRequest: auth.staff,
+      schema: {
+        summary: "Turn a reservation into a sale",
+        description:
+          "Staff or API key. onHand and reserved both drop by the quantity; available does not change. `409 conflict` (`details.status`) when the reservation is no longer active — including when its deadline has passed, even if the sweep has not released it yet. Accepts an `Idempotency-Key` header.",
+        tags,
+        security,
+        params: reservationParams,
+        response: {
+          200: reservationSchema,
+          404: errorBodySchema,
+          409: errorBodySchema,
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => reservations.commit(who(request.identity), request.params.id),
+  );
+
+  r.post(
+    "/api/inventory/reservations/:id/release",
+    {
+      onRequest: auth.user,
+      schema: {
+        summary: "Give a reservation's units back",
+        description:
+          "Its customer, staff or API key. `409 conflict` (`details.status`) when it is no longer active. Accepts an `Idempotency-Key` header.",
+        tags,
+        security,
+        params: reservationParams,
+        response: {
+          200: reservationSchema,
+          404: errorBodySchema,
+          409: errorBodySchema,
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => reservations.release(who(request.identity), request.params.id),
+  );
+}

@@ -1,0 +1,256 @@
+import { sql, type Transaction } from "kysely";
+import { ulid } from "ulid";
+import type { Identity } from "../../auth/identity.js";
+import { SwitchboardError } from "../../errors.js";
+import type { Database } from "../../store/schema.js";
+import {
+  announce,
+  type InventoryDeps,
+  isStaffOrServer,
+  NoMatch,
+  now,
+  type Pending,
+  recordChange,
+  stockOf,
+  whoOf,
+} from "./changes.js";
+import type { Items } from "./items.js";
+import type { InventoryReservationRow, ReservationStatus } from "./migrations.js";
+import { DEFAULT_TTL_SECONDS, type Reservation, type ReserveInput } from "./schema.js";
+
+function reservationOf(row: InventoryReservationRow): Reservation {
+  return {
+    id: row.id,
+    sku: row.sku,
+    quantity: row.quantity,
+    status: row.status,
+    ...(row.customer_id !== null && { customerId: row.customer_id }),
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+type Ending = Exclude<ReservationStatus, "active">;
+
+/**
+ * Reservations hold units of an item for a while; commit turns them into a sale, release and
+ * expiry give them back. Every move is one conditional UPDATE checked by its row count, inside
+ * the transaction that moves the item's levels too, so racing callers (two nodes, a commit and
+ * the expiry sweep) never both win and the item is never oversold, on SQLite and PostgreSQL.
+ */
+export function createReservations(deps: InventoryDeps, items: Items) {
+  const { db } = deps;
+
+  async function find(id: string): Promise<InventoryReservationRow | undefined> {
+    return db
+      .selectFrom("inventory_reservations")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  async function load(identity: Identity, id: string): Promise<InventoryReservationRow> {
+    const row = await find(id);
+    if (!row) throw new SwitchboardError("not_found", `no reservation ${id}`);
+    if (!isStaffOrServer(identity) && row.customer_id !== identity.user)
+      throw new SwitchboardError("forbidden", "this reservation belongs to another customer");
+    return row;
+  }
+
+  /**
+   * Ends an active reservation (commit, release, expire): moves its status only if still active
+   * (and, for commit, not past its deadline; for expiry, past it), then moves the item's levels.
+   */
+  async function end(
+    trx: Transaction<Database>,
+    id: string,
+    to: Ending,
+    by: string,
+    at: string,
+  ): Promise<{ row: InventoryReservationRow; pending: Pending }> {
+    let q = trx
+      .updateTable("inventory_reservations")
+      .set({ status: to, updated_at: at })
+      .where("id", "=", id)
+      .where("status", "=", "active");
+    if (to === "committed") q = q.where("expires_at", ">", at);
+    if (to === "expired") q = q.where("expires_at", "<=", at);
+    const row = await q.returningAll().executeTakeFirst();
+    if (!row) throw new NoMatch();
+    const n = row.quantity;
+    const sale = to === "committed";
+    const item = await trx
+      .updateTable("inventory_items")
+      .set({
+        ...(sale && { on_hand: sql<number>`on_hand - ${n}` }),
+        reserved: sql<number>`reserved - ${n}`,
+        version: sql<number>`version + 1`,
+        updated_at: at,
+      })
+      .where("sku", "=", row.sku)
+      .where(sql<boolean>`reserved >= ${n}`)
+      .returningAll()
+      .executeTakeFirst();
+    // Unreachable while every path keeps reserved = Σ active reservations; roll back loudly if not.
+    if (!item) throw new SwitchboardError("internal", `item ${row.sku} holds fewer than ${n}`);
+    const pending = await recordChange(trx, deps, {
+      item,
+      before: { ...item, on_hand: item.on_hand + (sale ? n : 0), reserved: item.reserved + n },
+      kind: sale ? "commit" : to === "released" ? "release" : "expire",
+      ...(sale && { reason: "sale" }),
+      deltaOnHand: sale ? -n : 0,
+      deltaReserved: -n,
+      reservationId: id,
+      by,
+      at,
+    });
+    return { row, pending };
+  }
+
+  /** Why `end` matched nothing: 404, or 409 with the status it is in (expiring it if overdue). */
+  async function refuse(id: string, wanted: Ending): Promise<never> {
+    let row = await find(id);
+    if (!row) throw new SwitchboardError("not_found", `no reservation ${id}`);
+    // Still active here means a commit after the deadline: expire it now rather than wait for the sweep.
+    if (row.status === "active") {
+      await expireOne(id);
+      row = (await find(id)) ?? row;
+    }
+    throw new SwitchboardError("conflict", `reservation ${id} is ${row.status}, not active`, {
+      details: { status: row.status, wanted },
+    });
+  }
+
+  async function move(identity: Identity, id: string, to: Ending): Promise<Reservation> {
+    let done: { row: InventoryReservationRow; pending: Pending };
+    try {
+      done = await db.transaction().execute((trx) => end(trx, id, to, whoOf(identity), now()));
+    } catch (error) {
+      if (error instanceof NoMatch) return refuse(id, to);
+      throw error;
+    }
+    await announce(deps, done.pending);
+    return reservationOf(done.row);
+  }
+
+  /** Expires one overdue reservation; false if it was not active and overdue (someone else ended it). */
+  async function expireOne(id: string): Promise<boolean> {
+    let done: { pending: Pending };
+    try {
+      done = await db.transaction().execute((trx) => end(trx, id, "expired", "system", now()));
+    } catch (error) {
+      if (error instanceof NoMatch) return false;
+      throw error;
+    }
+    await announce(deps, done.pending);
+    return true;
+  }
+
+  return {
+    /**
+     * Holds `quantity` units: one conditional UPDATE (`… WHERE on_hand - reserved >= quantity`)
+     * and the reservation insert in one transaction. 409 insufficient_stock with the available
+     * count when the units are not there.
+     */
+    async reserve(identity: Identity, input: ReserveInput): Promise<Reservation> {
+      let customer: string | null = input.customerId ?? null;
+      if (!isStaffOrServer(identity)) {
+        if (customer !== null && customer !== identity.user)
+          throw new SwitchboardError("forbidden", "a customer can only reserve for themself");
+        customer = identity.user;
+      }
+      const at = now();
+      const n = input.quantity;
+      const row: InventoryReservationRow = {
+        id: ulid(),
+        sku: input.sku,
+        customer_id: customer,
+        quantity: n,
+        status: "active",
+        expires_at: new Date(
+          Date.parse(at) + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000,
+        ).toISOString(),
+        created_at: at,
+        updated_at: at,
+      };
+      let pending: Pending;
+      try {
+        pending = await db.transaction().execute(async (trx) => {
+          const item = await trx
+            .updateTable("inventory_items")
+            .set({
+              reserved: sql<number>`reserved + ${n}`,
+              version: sql<number>`version + 1`,
+              updated_at: at,
+            })
+            .where("sku", "=", input.sku)
+            .where(sql<boolean>`on_hand - reserved >= ${n}`)
+            .returningAll()
+            .executeTakeFirst();
+          if (!item) throw new NoMatch();
+          await trx.insertInto("inventory_reservations").values(row).execute();
+          return recordChange(trx, deps, {
+            item,
+            before: { ...item, reserved: item.reserved - n },
+            kind: "reserve",
+            deltaOnHand: 0,
+            deltaReserved: n,
+            reservationId: row.id,
+            by: whoOf(identity),
+            at,
+          });
+        });
+      } catch (error) {
+        if (!(error instanceof NoMatch)) throw error;
+        const { available } = stockOf(await items.load(input.sku));
+        throw new SwitchboardError(
+          "insufficient_stock",
+          `${input.sku}: ${n} requested, ${available} available`,
+          { details: { sku: input.sku, requested: n, available } },
+        );
+      }
+      await announce(deps, pending);
+      return reservationOf(row);
+    },
+
+    async get(identity: Identity, id: string): Promise<Reservation> {
+      return reservationOf(await load(identity, id));
+    },
+
+    /** Turns the reservation into a sale: onHand and reserved both drop (staff, API key). */
+    async commit(identity: Identity, id: string): Promise<Reservation> {
+      if (!isStaffOrServer(identity))
+        throw new SwitchboardError("forbidden", "only staff or the API key commit reservations");
+      return move(identity, id, "committed");
+    },
+
+    /** Gives the units back (its customer, staff, API key). */
+    async release(identity: Identity, id: string): Promise<Reservation> {
+      await load(identity, id);
+      return move(identity, id, "released");
+    },
+
+    expireOne,
+
+    /** Releases every overdue reservation (the expiry job; safe on several nodes at once). */
+    async expireDue(batch = 200): Promise<number> {
+      let expired = 0;
+      for (let round = 0; round < 50; round++) {
+        const due = await db
+          .selectFrom("inventory_reservations")
+          .select("id")
+          .where("status", "=", "active")
+          .where("expires_at", "<=", now())
+          .orderBy("expires_at")
+          .limit(batch)
+          .execute();
+        for (const { id } of due) if (await expireOne(id)) expired++;
+        if (due.length < batch) break;
+      }
+      return expired;
+    },
+  };
+}
+
+export type Reservations = ReturnType<typeof createReservations>;

@@ -1,0 +1,197 @@
+import { z } from "zod";
+
+/**
+ * Item keys. A SKU may be narrowed to a variant and/or a location; the key joins them with `:`
+ * and `@` (`TEE-01`, `TEE-01:red-L`, `TEE-01@berlin`, `TEE-01:red-L@berlin`). Parts use only
+ * characters valid in URLs and channel names, so the key is also the `{sku}` path segment and
+ * the suffix of the item's `product:{sku}` channel, with no escaping anywhere.
+ */
+const PART = "[A-Za-z0-9_.-]{1,64}";
+export const ITEM_KEY = new RegExp(`^(${PART})(?::(${PART}))?(?:@(${PART}))?$`);
+
+export interface ItemKeyParts {
+  baseSku: string;
+  variant: string | null;
+  location: string | null;
+}
+
+export function parseItemKey(key: string): ItemKeyParts | null {
+  const m = ITEM_KEY.exec(key);
+  if (!m?.[1]) return null;
+  return { baseSku: m[1], variant: m[2] ?? null, location: m[3] ?? null };
+}
+
+/** Levels stay within PostgreSQL's `integer` with room for sums: a billion units per item. */
+export const MAX_UNITS = 1_000_000_000;
+export const DEFAULT_TTL_SECONDS = 900;
+export const MAX_TTL_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_LOW_STOCK_THRESHOLD = 5;
+
+const itemKey = z
+  .string()
+  .max(194)
+  .regex(ITEM_KEY, "must be SKU, SKU:variant, SKU@location or SKU:variant@location")
+  .describe(
+    "Item key: `SKU`, `SKU:variant`, `SKU@location` or `SKU:variant@location`; parts are 1–64 of A–Z a–z 0–9 _ . -",
+  );
+const units = z.number().int().min(0).max(MAX_UNITS);
+const customerId = z.string().min(1).max(255);
+
+export const itemParams = z.object({ sku: itemKey });
+
+export const putItemBody = z.object({
+  onHand: units.describe("Units physically in stock"),
+  lowStockThreshold: units
+    .optional()
+    .describe(
+      `Low-stock alert at or below this many available units (default ${DEFAULT_LOW_STOCK_THRESHOLD} for a new item)`,
+    ),
+  name: z.string().min(1).max(200).optional(),
+});
+export type PutItemInput = z.infer<typeof putItemBody>;
+
+export const ADJUSTMENT_REASONS = ["sale", "restock", "adjustment", "return", "damage"] as const;
+export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
+
+export const adjustmentBody = z.object({
+  delta: z
+    .number()
+    .int()
+    .min(-MAX_UNITS)
+    .max(MAX_UNITS)
+    .refine((d) => d !== 0, "must not be 0")
+    .describe("Change of onHand (negative removes units)"),
+  reason: z.enum(ADJUSTMENT_REASONS),
+  note: z.string().max(500).optional(),
+});
+export type AdjustmentInput = z.infer<typeof adjustmentBody>;
+
+export const listItemsQuery = z.object({
+  baseSku: z.string().max(64).optional().describe("Only this SKU's variants and locations"),
+  location: z.string().max(64).optional(),
+  lowStock: z
+    .enum(["true", "false"])
+    .optional()
+    .describe("true: only items out of stock or at/below their threshold"),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional().describe("nextCursor of the previous page"),
+});
+export type ListItemsQuery = z.infer<typeof listItemsQuery>;
+
+export const historyQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(64).optional().describe("nextCursor of the previous page"),
+});
+export type HistoryQuery = z.infer<typeof historyQuery>;
+
+export const reserveBody = z.object({
+  sku: itemKey,
+  quantity: z.number().int().min(1).max(MAX_UNITS),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TTL_SECONDS)
+    .optional()
+    .describe(`Seconds until the reservation expires (default ${DEFAULT_TTL_SECONDS})`),
+  customerId: customerId
+    .optional()
+    .describe("Staff and API key only; a customer always reserves for themself"),
+});
+export type ReserveInput = z.infer<typeof reserveBody>;
+
+export const reservationParams = z.object({ id: z.string().min(1).max(64) });
+
+export const watchBody = z
+  .object({
+    customerId: customerId
+      .optional()
+      .describe("Staff and API key only; a customer always watches for themself"),
+  })
+  .optional();
+export type WatchInput = z.infer<typeof watchBody>;
+
+export const stockSchema = z.object({
+  available: z.number().int().describe("onHand − reserved, never below 0"),
+  inStock: z.boolean(),
+  lowStock: z.boolean().describe("in stock, at or below lowStockThreshold"),
+});
+export type Stock = z.infer<typeof stockSchema>;
+
+export const itemSchema = stockSchema
+  .extend({
+    sku: z.string().describe("The item key"),
+    baseSku: z.string(),
+    variant: z.string().optional(),
+    location: z.string().optional(),
+    name: z.string().optional(),
+    onHand: z.number().int(),
+    reserved: z.number().int(),
+    lowStockThreshold: z.number().int(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    viewers: z
+      .number()
+      .int()
+      .optional()
+      .describe("People viewing product:{sku} now (presence count; GET only)"),
+  })
+  .describe("InventoryItem");
+export type Item = z.infer<typeof itemSchema>;
+
+export const itemPageSchema = z.object({
+  items: z.array(itemSchema),
+  nextCursor: z.string().optional(),
+});
+export type ItemPage = z.infer<typeof itemPageSchema>;
+
+export const historyEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  kind: z.enum(["set", "adjustment", "reserve", "commit", "release", "expire"]),
+  reason: z.string().optional(),
+  deltaOnHand: z.number().int(),
+  deltaReserved: z.number().int(),
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  available: z.number().int(),
+  reservationId: z.string().optional(),
+  note: z.string().optional(),
+  by: z.string(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export const historyPageSchema = z.object({
+  sku: z.string(),
+  items: z.array(historyEntrySchema).describe("Newest first"),
+  nextCursor: z.string().optional(),
+});
+export type HistoryPage = z.infer<typeof historyPageSchema>;
+
+export const reservationSchema = z
+  .object({
+    id: z.string(),
+    sku: z.string(),
+    quantity: z.number().int(),
+    status: z.enum(["active", "committed", "released", "expired"]),
+    customerId: z.string().optional(),
+    expiresAt: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe("Reservation");
+export type Reservation = z.infer<typeof reservationSchema>;
+
+export const watchSchema = stockSchema.extend({
+  sku: z.string(),
+  customerId: z.string(),
+  watching: z.boolean(),
+});
+export type Watch = z.infer<typeof watchSchema>;
+
+export const viewersSchema = z.object({
+  sku: z.string(),
+  channel: z.string(),
+  viewers: z.number(),
+});
