@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type Ctx, type CurvePoint, FULL, type Plan, QUICK, type Row } from "./lib/context.js";
 import { installCleanup, killAll, openFilesLimit, pin, pinning } from "./lib/proc.js";
-import { summarizeProfile } from "./lib/profile.js";
+import { hotspots, summarizeProfile } from "./lib/profile.js";
 import { type Machine, markdown, type Results, svg, tables, targets } from "./lib/report.js";
 import { ALL_SERVERS, available, LABELS, ROOT, type ServerName } from "./lib/servers.js";
 import { LoadPool } from "./load/pool.js";
@@ -207,9 +207,9 @@ async function main(): Promise<void> {
       const profiles = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
       for (const f of profiles) {
         const profile = JSON.parse(readFileSync(join(profileDir, f), "utf8"));
-        const parts = [...profileWindows.entries()].map(
-          ([label, windows]) => `## ${label}\n${summarizeProfile(profile, 25, windows)}`,
-        );
+        const parts = [...profileWindows.entries()]
+          .filter(([, windows]) => hotspots(profile, windows).total > 0)
+          .map(([label, windows]) => `## ${label}\n${summarizeProfile(profile, 25, windows)}`);
         if (parts.length === 0) parts.push(summarizeProfile(profile, 25));
         const summary = parts.join("\n\n");
         writeFileSync(join(profileDir, `${f}.txt`), summary);
