@@ -78,7 +78,7 @@ export class Connection {
   }
 
   connect(): void {
-    if (this.#state === "connecting" || this.#state === "connected") return;
+    if (this.#state === "connecting" || this.#state === "connected" || this.#retry.pending) return;
     this.#stopNetwork ??= watchNetwork({
       online: () => this.#onOnline(),
       offline: () => this.#onOffline(),
@@ -245,7 +245,9 @@ export class Connection {
       this.#waitForOnline();
       return;
     }
-    this.#setState("connecting");
+    // Between attempts the client is disconnected (what a user should see); `connecting` is
+    // the attempt itself, set when the next socket opens.
+    this.#setState("disconnected");
     this.#retry.schedule(() => void this.#open());
   }
 

@@ -48,11 +48,11 @@ describe("browser network and visibility events", () => {
     // Make the backoff draw its longest wait, so only the visibility event can explain a reconnect.
     vi.spyOn(Math, "random").mockReturnValue(0.999);
     await server.stop();
-    await waitFor(() => client.state === "connecting");
+    await waitFor(() => client.state === "disconnected"); // waiting out the backoff
     await server.restart();
     setVisibility("hidden");
     await new Promise((r) => setTimeout(r, 100));
-    expect(client.state).toBe("connecting");
+    expect(client.state).toBe("disconnected");
     setVisibility("visible");
     await waitFor(() => client.state === "connected", { timeoutMs: 2000 });
   });

@@ -28,8 +28,10 @@ export async function resolveWebSocket(
   if (custom) return custom;
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global) return global;
-  const mod = await import("ws");
-  return (mod.WebSocket ?? mod.default) as unknown as WebSocketConstructor;
+  // A module name in a variable: browser bundlers (Vite, webpack) leave this import alone.
+  const wsModule = "ws";
+  const mod = (await import(wsModule)) as { WebSocket?: unknown; default?: unknown };
+  return (mod.WebSocket ?? mod.default) as WebSocketConstructor;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { ulid } from "ulid";
@@ -15,8 +16,9 @@ import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
 import { purgeIdempotencyKeys, registerIdempotency } from "./http/idempotency.js";
 import { registerChannelRoutes } from "./http/routes/channels.js";
+import { registerDevTokenRoute } from "./http/routes/dev-token.js";
 import { registerHealthRoutes } from "./http/routes/health.js";
-import { registerRootRoute } from "./http/routes/root.js";
+import { DEFAULT_WEB_DIR, registerWebApp } from "./http/routes/web.js";
 import { createHttpServer } from "./http/server.js";
 import { JobRunner } from "./jobs/runner.js";
 import { createLogger } from "./logger.js";
@@ -116,6 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     version: VERSION,
     bodyLimit: Math.max(config.limits.maxFrameBytes, 1024 * 1024),
+    spaIndexHtml: join(config.webDir ?? DEFAULT_WEB_DIR, "index.html"),
   });
   const auth = authHooks(
     createRequestAuthenticator({ verifyToken, ...(secrets.apiKey && { apiKey: secrets.apiKey }) }),
@@ -131,7 +134,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   registerIdempotency(http, store.db);
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
-  registerRootRoute(http, { version: VERSION });
+  if (config.env !== "production" && secrets.jwtSecret)
+    registerDevTokenRoute(http, secrets.jwtSecret);
 
   const publish = async (channel: string, event: string, data: unknown, key?: string) => {
     const { namespace } = namespaces.resolve(channel);
@@ -172,6 +176,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     run: async () => void (await purgeIdempotencyKeys(store.db)),
   });
 
+  await registerWebApp(http, config.webDir ?? DEFAULT_WEB_DIR);
   http.server.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   await http.ready();
 

@@ -30,6 +30,7 @@ export const envSchema = z
     ),
     SWITCHBOARD_API_KEY: optional(z.string().min(24, "must be at least 24 characters")),
     SWITCHBOARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().min(1).default("./data")),
+    SWITCHBOARD_WEB_DIR: optional(z.string().min(1)),
     DATABASE_URL: optional(
       z
         .string()
@@ -153,6 +154,8 @@ export interface Config {
   jwksUrl?: string;
   apiKey?: string;
   dataDir: string;
+  /** The built web app served at `/`; default packages/web/dist. */
+  webDir?: string;
   databaseUrl?: string;
   redisUrl?: string;
   /** Prefix of every Redis key and pub/sub channel. */
@@ -224,6 +227,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...(e.SWITCHBOARD_JWKS_URL && { jwksUrl: e.SWITCHBOARD_JWKS_URL }),
     ...(e.SWITCHBOARD_API_KEY && { apiKey: e.SWITCHBOARD_API_KEY }),
     dataDir: e.SWITCHBOARD_DATA_DIR,
+    ...(e.SWITCHBOARD_WEB_DIR && { webDir: e.SWITCHBOARD_WEB_DIR }),
     ...(e.DATABASE_URL && { databaseUrl: e.DATABASE_URL }),
     ...(e.REDIS_URL && { redisUrl: e.REDIS_URL }),
     redisPrefix: e.SWITCHBOARD_REDIS_PREFIX,

@@ -1,3 +1,4 @@
+import { createReadStream, existsSync } from "node:fs";
 import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -28,7 +29,11 @@ export interface HttpOptions {
   version: string;
   /** Largest accepted JSON body. */
   bodyLimit: number;
+  /** The web app's index.html: page navigations to unknown paths get it (client-side routes). */
+  spaIndexHtml?: string;
 }
+
+const API_PATHS = /^\/(api|docs|ws|health|ready|metrics)(\/|$)/;
 
 /** Fastify with zod validation, OpenAPI at /docs, one error shape ({code, message, details}). */
 export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
@@ -97,7 +102,22 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     return reply.status(status).send({ code, message: error.message });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({
+    const path = request.url.split("?")[0] ?? "/";
+    const wantsPage =
+      request.method === "GET" && (request.headers.accept ?? "").includes("text/html");
+    if (
+      options.spaIndexHtml &&
+      wantsPage &&
+      !API_PATHS.test(path) &&
+      existsSync(options.spaIndexHtml)
+    ) {
+      return reply
+        .status(200)
+        .type("text/html; charset=utf-8")
+        .header("cache-control", "no-cache")
+        .send(createReadStream(options.spaIndexHtml));
+    }
+    return reply.status(404).send({
       code: "not_found",
       message: `no route ${request.method} ${request.url.split("?")[0]}`,
     });

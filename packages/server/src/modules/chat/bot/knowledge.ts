@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fromModule } from "../../../paths.js";
 import { Bm25Index } from "./bm25.js";
 
 export interface Passage {
@@ -11,9 +11,7 @@ export interface Passage {
 }
 
 /** The demo knowledge shipped with the server (a repair shop's FAQ), used when no folder is configured. */
-export const DEFAULT_KNOWLEDGE_DIR = fileURLToPath(
-  new URL("../../../../knowledge", import.meta.url),
-);
+export const DEFAULT_KNOWLEDGE_DIR = fromModule("../../../../knowledge", import.meta.url);
 
 /** Splits Markdown into passages at `##` headings; each keeps its heading as a title. */
 export function splitMarkdown(file: string, markdown: string): Passage[] {

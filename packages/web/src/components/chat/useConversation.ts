@@ -1,0 +1,108 @@
+import { useChannel } from "@switchboard/react";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api } from "../../app/api.js";
+import { useSession } from "../../app/session.js";
+import type { ChatMessage, Conversation } from "../../app/types.js";
+
+export interface LiveConversation {
+  conversation?: Conversation;
+  messages: ChatMessage[];
+  /** The bot's answer while it streams, keyed by message id. */
+  streaming: Map<string, string>;
+  queue?: { position: number; waiting: number };
+  reload: () => Promise<void>;
+}
+
+/**
+ * A conversation kept live: snapshot + history over REST, then `conversation:{id}` events.
+ * Messages are keyed by seq, so a recovered or repeated event never shows twice; a gap reloads.
+ */
+export function useConversation(id: string | undefined): LiveConversation {
+  const session = useSession();
+  const token = session?.token ?? null;
+  const [conversation, setConversation] = useState<Conversation>();
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [streaming, setStreaming] = useState(new Map<string, string>());
+  const [queue, setQueue] = useState<{ position: number; waiting: number }>();
+  const latest = useRef(id);
+  latest.current = id;
+
+  const reload = useCallback(async () => {
+    if (!id) return;
+    const [c, m] = await Promise.all([
+      api<Conversation>(token, "GET", `/api/chat/conversations/${id}`),
+      api<{ items: ChatMessage[] }>(
+        token,
+        "GET",
+        `/api/chat/conversations/${id}/messages?limit=200`,
+      ),
+    ]);
+    if (latest.current !== id) return;
+    setConversation(c);
+    setMessages(m.items);
+    if (c.queuePosition) setQueue({ position: c.queuePosition, waiting: c.queuePosition });
+  }, [id, token]);
+
+  const { subscription } = useChannel(id ? `conversation:${id}` : "", (m) => {
+    const data = m.data as Record<string, unknown>;
+    switch (m.event) {
+      case "message": {
+        const msg = data as unknown as ChatMessage;
+        setMessages((all) =>
+          all.some((x) => x.seq === msg.seq) ? all : [...all, msg].sort((a, b) => a.seq - b.seq),
+        );
+        setConversation((c) => (c && msg.seq > c.lastSeq ? { ...c, lastSeq: msg.seq } : c));
+        setStreaming((s) => {
+          if (!s.has(msg.id)) return s;
+          const next = new Map(s);
+          next.delete(msg.id);
+          return next;
+        });
+        break;
+      }
+      case "bot_delta": {
+        const { messageId, delta } = data as { messageId: string; delta: string };
+        setStreaming((s) => new Map(s).set(messageId, (s.get(messageId) ?? "") + delta));
+        break;
+      }
+      case "queue":
+        setQueue(data as { position: number; waiting: number });
+        break;
+      case "delivered":
+      case "read": {
+        const { userId, upTo } = data as { userId: string; upTo: number };
+        setConversation((c) => {
+          if (!c) return c;
+          const others = c.receipts.filter((r) => r.userId !== userId);
+          const mine = c.receipts.find((r) => r.userId === userId) ?? {
+            userId,
+            deliveredSeq: 0,
+            readSeq: 0,
+          };
+          const next = {
+            ...mine,
+            deliveredSeq: Math.max(mine.deliveredSeq, upTo),
+            readSeq: m.event === "read" ? Math.max(mine.readSeq, upTo) : mine.readSeq,
+          };
+          return { ...c, receipts: [...others, next] };
+        });
+        break;
+      }
+      case "assigned":
+      case "transferred":
+      case "status":
+        void reload();
+        break;
+    }
+  });
+
+  useEffect(() => {
+    setConversation(undefined);
+    setMessages([]);
+    setQueue(undefined);
+    void reload().catch(() => undefined);
+  }, [reload]);
+  useEffect(() => subscription?.on("gap", () => void reload()), [subscription, reload]);
+
+  return { conversation, messages, streaming, queue, reload };
+}

@@ -1,0 +1,70 @@
+import { useChannel } from "@switchboard/react";
+import { useCallback, useEffect, useState } from "react";
+import { api, errorText } from "../../app/api.js";
+import { Link } from "../../app/router.js";
+import { useSession } from "../../app/session.js";
+import type { Order } from "../../app/types.js";
+import { formatTime, Progress } from "../../components/Progress.js";
+
+function OrderCard({ order, onChange }: { order: Order; onChange: () => void }) {
+  // each card follows its order live, so the list moves without a reload
+  useChannel(`order:${order.id}`, () => onChange());
+  return (
+    <li className="card order-card">
+      <Link href={`/orders/${order.id}`} className="card-link">
+        <div className="card-head">
+          <strong>{order.title ?? order.lifecycle}</strong>
+          <span className={`pill pill-${order.status}`}>{order.statusLabel}</span>
+        </div>
+        <Progress value={order.progress} label={`${order.title ?? "Order"} progress`} />
+        <div className="muted small">
+          {order.progress}% · updated {formatTime(order.updatedAt)}
+          {order.eta && <> · ETA {formatTime(order.eta)}</>}
+        </div>
+      </Link>
+    </li>
+  );
+}
+
+export function MyOrders() {
+  const session = useSession();
+  const [orders, setOrders] = useState<Order[]>();
+  const [error, setError] = useState<string>();
+  const load = useCallback(async () => {
+    try {
+      setOrders(
+        (await api<{ items: Order[] }>(session?.token ?? null, "GET", "/api/orders?limit=50"))
+          .items,
+      );
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [session?.token]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  return (
+    <section className="page">
+      <h1>My repairs &amp; orders</h1>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {orders?.length === 0 && (
+        <div className="empty">
+          <p>
+            Nothing yet. When the shop books your repair or order, it shows up here and updates
+            live.
+          </p>
+        </div>
+      )}
+      <ul className="cards">
+        {orders?.map((o) => (
+          <OrderCard key={o.id} order={o} onChange={() => void load()} />
+        ))}
+      </ul>
+    </section>
+  );
+}

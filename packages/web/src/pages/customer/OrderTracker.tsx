@@ -1,0 +1,146 @@
+import { useState } from "react";
+import { api, errorText } from "../../app/api.js";
+import { Link } from "../../app/router.js";
+import { useSession } from "../../app/session.js";
+import { useLifecycles } from "../../app/useLifecycles.js";
+import { formatTime, Progress } from "../../components/Progress.js";
+import { useLiveOrder } from "./useOrder.js";
+
+const ACTION_LABELS: Record<string, string> = {
+  approve: "Approve quote",
+  decline: "Decline quote",
+  cancel: "Cancel",
+};
+
+/** One order's live tracker: the lifecycle as a timeline, progress, ETA, history, actions. */
+export function OrderTracker({ id }: { id: string }) {
+  const session = useSession();
+  const { order, error, reload } = useLiveOrder(id);
+  const lifecycle = useLifecycles().find((l) => l.name === order?.lifecycle);
+  const [acting, setActing] = useState(false);
+  const [actionError, setActionError] = useState<string>();
+
+  if (error)
+    return (
+      <section className="page">
+        <p className="error" role="alert">
+          {error}
+        </p>
+      </section>
+    );
+  if (!order)
+    return (
+      <section className="page">
+        <p className="muted">Loading…</p>
+      </section>
+    );
+
+  const reached = new Set((order.history ?? []).map((h) => h.to));
+  const path =
+    lifecycle?.states.filter((s) => !s.terminal || s.name === order.status || s.progress === 100) ??
+    [];
+  const act = async (to: string) => {
+    setActing(true);
+    setActionError(undefined);
+    try {
+      await api(session?.token ?? null, "POST", `/api/orders/${id}/transitions`, {
+        to,
+        expectedVersion: order.version,
+      });
+      await reload();
+    } catch (e) {
+      setActionError(errorText(e));
+    } finally {
+      setActing(false);
+    }
+  };
+
+  return (
+    <section className="page tracker">
+      <p>
+        <Link href="/orders">← All my orders</Link>
+      </p>
+      <div className="tracker-head">
+        <div>
+          <h1>{order.title ?? lifecycle?.label ?? order.lifecycle}</h1>
+          <p className="muted">
+            {lifecycle?.label} · #{order.id.slice(-6)}
+          </p>
+        </div>
+        <div className="tracker-status">
+          <span className={`pill pill-${order.status}`} data-testid="order-status">
+            {order.statusLabel}
+          </span>
+          <span className="big" data-testid="order-progress">
+            {order.progress}%
+          </span>
+        </div>
+      </div>
+      <Progress value={order.progress} label="Progress" />
+      <div className="facts">
+        {order.eta && (
+          <span>
+            ETA <strong>{formatTime(order.eta)}</strong>
+          </span>
+        )}
+        {order.location && (
+          <span>
+            Where <strong>{order.location}</strong>
+          </span>
+        )}
+        <span>
+          Updated <strong>{formatTime(order.updatedAt)}</strong>
+        </span>
+      </div>
+      {order.allowed.length > 0 && (
+        <fieldset className="actions">
+          <legend className="sr-only">What you can do</legend>
+          {order.allowed.map((a) => (
+            <button
+              type="button"
+              key={a.to}
+              className={a.action === "approve" ? "primary" : "secondary"}
+              disabled={acting}
+              onClick={() => void act(a.to)}
+            >
+              {ACTION_LABELS[a.action ?? ""] ?? a.to}
+            </button>
+          ))}
+          {actionError && (
+            <p className="error" role="alert">
+              {actionError}
+            </p>
+          )}
+        </fieldset>
+      )}
+      <div className="tracker-body">
+        <ol className="timeline" aria-label="Steps">
+          {path.map((s) => (
+            <li
+              key={s.name}
+              className={
+                s.name === order.status ? "current" : reached.has(s.name) ? "done" : "todo"
+              }
+              aria-current={s.name === order.status ? "step" : undefined}
+            >
+              <span className="step-dot" aria-hidden="true" />
+              <span>{s.label}</span>
+            </li>
+          ))}
+        </ol>
+        <div>
+          <h2>History</h2>
+          <ul className="history">
+            {[...(order.history ?? [])].reverse().map((h, i) => (
+              <li key={`${h.at}-${i}`}>
+                <strong>{lifecycle?.states.find((s) => s.name === h.to)?.label ?? h.to}</strong>
+                <span className="muted small"> · {formatTime(h.at)}</span>
+                {h.note && <div className="note">{h.note}</div>}
+              </li>
+            ))}
+          </ul>
+        </div>
+      </div>
+    </section>
+  );
+}
