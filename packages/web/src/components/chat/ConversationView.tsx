@@ -109,7 +109,7 @@ export function ConversationView({ live }: { live: LiveConversation }) {
                 href={`/api/chat/attachments/${m.attachment.id}`}
                 onClick={(e) => void openAttachment(e, token)}
               >
-                📎 {m.attachment.name}
+                Attachment: {m.attachment.name}
               </a>
             )}
             {m.meta.sources && m.meta.sources.length > 0 && (
@@ -174,7 +174,15 @@ export function ConversationView({ live }: { live: LiveConversation }) {
             aria-label="Attach a file"
             onClick={() => fileRef.current?.click()}
           >
-            📎
+            <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
+              <path
+                d="M21 11l-8.5 8.5a5 5 0 01-7-7L14 4a3.5 3.5 0 015 5l-8.5 8.5a2 2 0 01-3-3L15 7"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="2"
+                strokeLinecap="round"
+              />
+            </svg>
           </button>
           <button type="submit" className="primary" disabled={sending || !text.trim()}>
             Send

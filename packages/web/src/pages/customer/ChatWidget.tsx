@@ -72,7 +72,7 @@ export function ChatWidget() {
               aria-label="Close chat"
               onClick={() => setOpen(false)}
             >
-              ✕
+              ×
             </button>
           </header>
           {!id || !live.conversation || status === "archived" ? (
@@ -114,7 +114,7 @@ export function ChatWidget() {
                           onClick={() => void resolve(n)}
                           aria-label={`${n} out of 5`}
                         >
-                          ★
+                          ☆
                         </button>
                       ))}
                     </fieldset>
@@ -140,7 +140,22 @@ export function ChatWidget() {
         aria-expanded={open}
         onClick={() => setOpen(!open)}
       >
-        {open ? "Close" : "💬 Chat with us"}
+        {open ? (
+          "Close"
+        ) : (
+          <>
+            <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" className="icon-svg">
+              <path
+                d="M4 5h16v11H8l-4 4z"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="2"
+                strokeLinejoin="round"
+              />
+            </svg>
+            Chat with us
+          </>
+        )}
       </button>
     </aside>
   );

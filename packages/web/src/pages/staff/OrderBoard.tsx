@@ -6,6 +6,12 @@ import type { Lifecycle, Order, StatusChange } from "../../app/types.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
 import { formatTime, Progress } from "../../components/Progress.js";
 
+/** Named actions read as verbs ("Cancel"); plain steps read as the state they lead to. */
+function actionLabel(action: string | undefined): string | undefined {
+  if (!action || action === "update") return undefined;
+  return action.charAt(0).toUpperCase() + action.slice(1).replace("-", " ");
+}
+
 function staffMoves(lifecycle: Lifecycle | undefined, status: string) {
   return (
     lifecycle?.transitions.filter((t) => t.from.includes(status) && t.by.includes("staff")) ?? []
@@ -156,20 +162,26 @@ export function OrderBoard() {
                   <td className="progress-cell">
                     <Progress value={o.progress} label={`${o.title ?? o.id} progress`} />
                   </td>
-                  <td className="moves">
-                    {staffMoves(lifecycle, o.status).map((t) => (
-                      <button
-                        type="button"
-                        key={t.to}
-                        className={
-                          t.to === "cancelled" || t.to === "refunded" ? "ghost" : "secondary"
-                        }
-                        disabled={busy === o.id}
-                        onClick={() => void move(o, t.to)}
-                      >
-                        {lifecycle?.states.find((s) => s.name === t.to)?.label ?? t.to}
-                      </button>
-                    ))}
+                  <td>
+                    <div className="moves">
+                      {staffMoves(lifecycle, o.status).map((t) => (
+                        <button
+                          type="button"
+                          key={t.to}
+                          className={
+                            t.to === "cancelled" || t.to === "refunded" || t.to === "no-show"
+                              ? "ghost"
+                              : "secondary"
+                          }
+                          disabled={busy === o.id}
+                          onClick={() => void move(o, t.to)}
+                        >
+                          {actionLabel(t.action) ??
+                            lifecycle?.states.find((s) => s.name === t.to)?.label ??
+                            t.to}
+                        </button>
+                      ))}
+                    </div>
                   </td>
                 </tr>
               );
