@@ -116,6 +116,8 @@ export function Inbox() {
       const data = m.data as { waiting: QueueItem[]; agents: Agent[] };
       setQueue(data.waiting);
       setAgents(data.agents);
+      const self = data.agents.find((a) => a.userId === session?.user);
+      if (self) setMe(self);
       void loadMine();
     },
     { presence: true },
