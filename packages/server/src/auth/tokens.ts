@@ -1,3 +1,4 @@
+import { createSecretKey } from "node:crypto";
 import { tokenClaimsSchema } from "@switchboard/protocol";
 import {
   createRemoteJWKSet,
@@ -25,7 +26,8 @@ const ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"];
 
 /** Turns a JWT into an Identity, or throws `unauthorized` saying why (never echoing the token). */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
+  // A KeyObject, imported once: jose would otherwise re-import a raw secret on every verify.
+  const secret = options.secret ? createSecretKey(Buffer.from(options.secret)) : undefined;
   const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
 
   return async (token) => {

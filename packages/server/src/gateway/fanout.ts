@@ -2,6 +2,7 @@ import { UnsubscribeReason } from "@switchboard/protocol";
 import type { BrokerEvent } from "../broker/types.js";
 import type { Metrics } from "../metrics.js";
 import type { Session, Subscription } from "./session.js";
+import { textFrame } from "./wire.js";
 
 /** The sessions of this node subscribed to one channel. */
 export interface LocalChannel {
@@ -24,17 +25,19 @@ export function fanOut(
   if (event.kind === "resync") return;
   if (event.kind === "publication") {
     const { epoch, publication: p } = event;
-    const frame = Buffer.from(
-      JSON.stringify({
-        type: "message",
-        channel: event.channel,
-        event: p.event,
-        data: p.data,
-        offset: p.offset,
-        epoch,
-        ts: p.ts,
-        ...(p.from && { from: p.from }),
-      }),
+    const frame = textFrame(
+      Buffer.from(
+        JSON.stringify({
+          type: "message",
+          channel: event.channel,
+          event: p.event,
+          data: p.data,
+          offset: p.offset,
+          epoch,
+          ts: p.ts,
+          ...(p.from && { from: p.from }),
+        }),
+      ),
     );
     let written = 0;
     for (const [session, sub] of channel.members) {
@@ -56,18 +59,20 @@ export function fanOut(
     metrics.publishToWrite.observe(Math.max(0, Date.now() - p.ts) / 1000);
     return;
   }
-  const frame = Buffer.from(
-    JSON.stringify(
-      event.kind === "signal"
-        ? {
-            type: "message",
-            channel: event.channel,
-            event: event.event,
-            data: event.data,
-            ts: event.ts,
-            ...(event.from && { from: event.from }),
-          }
-        : { type: event.kind, channel: event.channel, member: event.member },
+  const frame = textFrame(
+    Buffer.from(
+      JSON.stringify(
+        event.kind === "signal"
+          ? {
+              type: "message",
+              channel: event.channel,
+              event: event.event,
+              data: event.data,
+              ts: event.ts,
+              ...(event.from && { from: event.from }),
+            }
+          : { type: event.kind, channel: event.channel, member: event.member },
+      ),
     ),
   );
   const type = event.kind === "signal" ? "message" : event.kind;

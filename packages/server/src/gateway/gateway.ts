@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
@@ -8,7 +9,6 @@ import {
   type SubscribeFrame,
 } from "@switchboard/protocol";
 import type { Logger } from "pino";
-import { ulid } from "ulid";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Identity } from "../auth/identity.js";
 import type { TokenVerifier } from "../auth/tokens.js";
@@ -22,6 +22,7 @@ import type { Namespaces } from "./namespaces.js";
 import type { RpcRegistry } from "./rpc.js";
 import { Session } from "./session.js";
 import { ChannelSubscriptions } from "./subscriptions.js";
+import { textFrame, WriteBatcher } from "./wire.js";
 
 export interface GatewayDeps {
   config: Config;
@@ -33,9 +34,9 @@ export interface GatewayDeps {
   logger: Logger;
 }
 
-const PING_FRAME = Buffer.from('{"type":"ping"}');
+const PING_FRAME = textFrame(Buffer.from('{"type":"ping"}'));
 const TICK_MS = 250;
-const SESSION_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The WebSocket side of the server: sessions, subscriptions, fan-out, liveness, drain. */
 export class Gateway implements CommandContext {
@@ -54,6 +55,7 @@ export class Gateway implements CommandContext {
   private readonly ticker: NodeJS.Timeout;
   private nextPingAt: number;
   private draining = false;
+  private readonly batcher = new WriteBatcher();
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
@@ -102,7 +104,8 @@ export class Gateway implements CommandContext {
   private accept(ws: WebSocket): void {
     const session = new Session(
       ws,
-      ulid(),
+      this.batcher,
+      randomUUID(),
       this.config.limits,
       this.metrics,
       (s) => this.dropSlowConsumer(s),

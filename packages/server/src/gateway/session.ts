@@ -1,9 +1,11 @@
+import type { Socket } from "node:net";
 import { CloseCode, type ServerFrame } from "@switchboard/protocol";
 import type { WebSocket } from "ws";
 import type { Identity } from "../auth/identity.js";
 import type { Metrics } from "../metrics.js";
 import type { Namespace } from "./namespaces.js";
 import { TokenBucket } from "./rate-limit.js";
+import { textFrame, type WriteBatcher } from "./wire.js";
 
 /** One channel subscription of one session. */
 export interface Subscription {
@@ -25,8 +27,6 @@ export interface SessionLimits {
   rateLimitCloseMs: number;
   slowConsumerBytes: number;
 }
-
-const SEND_OPTIONS = { binary: false } as const;
 
 /** How long a closing socket may take to flush its close frame before it is cut. */
 const CLOSE_GRACE_MS = 2000;
@@ -51,14 +51,21 @@ export class Session {
   queue: Promise<void> = Promise.resolve();
   private readonly bucket: TokenBucket;
 
+  /** The TCP socket under the WebSocket: frames are written to it directly, already framed. */
+  private readonly raw: Socket;
+
   constructor(
     readonly socket: WebSocket,
+    private readonly batcher: WriteBatcher,
     connectionId: string,
     private readonly limits: SessionLimits,
     private readonly metrics: Metrics,
     private readonly onSlowConsumer: (session: Session) => void,
     now: number,
   ) {
+    // ws keeps its socket private; with compression off, a complete frame written here is exactly
+    // what ws.send would write, minus a header built per socket and a cork per message.
+    this.raw = (socket as unknown as { _socket: Socket })._socket;
     this.connectionId = connectionId;
     this.id = connectionId;
     this.openedAt = now;
@@ -88,7 +95,15 @@ export class Session {
 
   send(frame: ServerFrame): void {
     this.metrics.count(this.metrics.framesOut, frame.type);
-    this.write(Buffer.from(JSON.stringify(frame)));
+    this.write(textFrame(Buffer.from(JSON.stringify(frame))));
+  }
+
+  /**
+   * Bytes the peer has not taken: what sits in the socket's buffer. (This turn's batch is not
+   * counted: it is the server's own burst, not the client falling behind.)
+   */
+  get buffered(): number {
+    return this.raw.writableLength;
   }
 
   /**
@@ -96,12 +111,12 @@ export class Session {
    * A socket whose unsent bytes pass the bound is dropped instead of buffering without end.
    */
   write(frame: Buffer): boolean {
-    if (this.closing) return false;
-    if (this.socket.bufferedAmount > this.limits.slowConsumerBytes) {
+    if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
+    if (this.buffered > this.limits.slowConsumerBytes) {
       this.onSlowConsumer(this);
       return false;
     }
-    this.socket.send(frame, SEND_OPTIONS);
+    this.batcher.queue(this.raw, frame);
     return true;
   }
 
@@ -109,12 +124,10 @@ export class Session {
   close(code: number, reason: string, reconnect: boolean): void {
     if (this.closing) return;
     const socket = this.socket;
-    if (
-      socket.readyState === socket.OPEN &&
-      socket.bufferedAmount <= this.limits.slowConsumerBytes
-    ) {
+    if (socket.readyState === socket.OPEN && this.buffered <= this.limits.slowConsumerBytes) {
       this.send({ type: "disconnect", code, reason, reconnect });
     }
+    this.batcher.flush(this.raw); // everything we queued goes before the close frame
     this.closing = true;
     try {
       socket.close(code, reason.slice(0, 120));

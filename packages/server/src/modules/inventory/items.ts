@@ -2,16 +2,14 @@ import { isValidChannel } from "@switchboard/protocol";
 import { sql } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import { announce, type Pending, recordChange } from "./announce.js";
 import {
-  announce,
   type InventoryDeps,
   isStaffOrServer,
   itemOf,
   NoMatch,
   now,
-  type Pending,
   productChannel,
-  recordChange,
   stockOf,
   userChannel,
   whoOf,

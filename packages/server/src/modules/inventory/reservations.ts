@@ -1,21 +1,20 @@
 import { sql, type Transaction } from "kysely";
-import { ulid } from "ulid";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import type { Database } from "../../store/schema.js";
+import { announce, type Pending, recordChange } from "./announce.js";
 import {
-  announce,
   type InventoryDeps,
   isStaffOrServer,
   NoMatch,
   now,
-  type Pending,
-  recordChange,
+  reservationId,
   stockOf,
   whoOf,
 } from "./changes.js";
 import type { Items } from "./items.js";
 import type { InventoryReservationRow, ReservationStatus } from "./migrations.js";
+import { createReserveBatcher } from "./reserve.js";
 import { DEFAULT_TTL_SECONDS, type Reservation, type ReserveInput } from "./schema.js";
 
 function reservationOf(row: InventoryReservationRow): Reservation {
@@ -41,6 +40,7 @@ type Ending = Exclude<ReservationStatus, "active">;
  */
 export function createReservations(deps: InventoryDeps, items: Items) {
   const { db } = deps;
+  const reserveBatched = createReserveBatcher(deps);
 
   async function find(id: string): Promise<InventoryReservationRow | undefined> {
     return db
@@ -150,8 +150,9 @@ export function createReservations(deps: InventoryDeps, items: Items) {
   return {
     /**
      * Holds `quantity` units: one conditional UPDATE (`… WHERE on_hand - reserved >= quantity`)
-     * and the reservation insert in one transaction. 409 insufficient_stock with the available
-     * count when the units are not there.
+     * and the reservation insert in one transaction, shared with the reservations that arrived
+     * at the same time (see reserve.ts). 409 insufficient_stock with the available count when the
+     * units are not there; 404 when the item does not exist.
      */
     async reserve(identity: Identity, input: ReserveInput): Promise<Reservation> {
       let customer: string | null = input.customerId ?? null;
@@ -163,7 +164,7 @@ export function createReservations(deps: InventoryDeps, items: Items) {
       const at = now();
       const n = input.quantity;
       const row: InventoryReservationRow = {
-        id: ulid(),
+        id: reservationId(),
         sku: input.sku,
         customer_id: customer,
         quantity: n,
@@ -174,35 +175,8 @@ export function createReservations(deps: InventoryDeps, items: Items) {
         created_at: at,
         updated_at: at,
       };
-      let pending: Pending;
-      try {
-        pending = await db.transaction().execute(async (trx) => {
-          const item = await trx
-            .updateTable("inventory_items")
-            .set({
-              reserved: sql<number>`reserved + ${n}`,
-              version: sql<number>`version + 1`,
-              updated_at: at,
-            })
-            .where("sku", "=", input.sku)
-            .where(sql<boolean>`on_hand - reserved >= ${n}`)
-            .returningAll()
-            .executeTakeFirst();
-          if (!item) throw new NoMatch();
-          await trx.insertInto("inventory_reservations").values(row).execute();
-          return recordChange(trx, deps, {
-            item,
-            before: { ...item, reserved: item.reserved - n },
-            kind: "reserve",
-            deltaOnHand: 0,
-            deltaReserved: n,
-            reservationId: row.id,
-            by: whoOf(identity),
-            at,
-          });
-        });
-      } catch (error) {
-        if (!(error instanceof NoMatch)) throw error;
+      const outcome = await reserveBatched({ row, by: whoOf(identity) });
+      if (!outcome.ok) {
         const { available } = stockOf(await items.load(input.sku));
         throw new SwitchboardError(
           "insufficient_stock",
@@ -210,7 +184,6 @@ export function createReservations(deps: InventoryDeps, items: Items) {
           { details: { sku: input.sku, requested: n, available } },
         );
       }
-      await announce(deps, pending);
       return reservationOf(row);
     },
 
