@@ -4,7 +4,7 @@
  *
  *   --quick                 short version (< 2 minutes)
  *   --servers a,b           subset of switchboard,uws,raw-ws,socketio
- *   --scenarios a,b         subset of fanout,channels,connections,recovery
+ *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -23,15 +23,19 @@ import { type Machine, markdown, type Results, svg, tables, targets } from "./li
 import { ALL_SERVERS, available, LABELS, ROOT, type ServerName } from "./lib/servers.js";
 import { LoadPool } from "./load/pool.js";
 import { manyChannels } from "./scenarios/channels.js";
+import { chat } from "./scenarios/chat.js";
 import { connections } from "./scenarios/connections.js";
 import { fanout } from "./scenarios/fanout.js";
 import { recovery } from "./scenarios/recovery.js";
+import { reservations } from "./scenarios/reservations.js";
 
 const SCENARIOS = {
   fanout,
   channels: manyChannels,
   connections,
   recovery,
+  reservations,
+  chat,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 

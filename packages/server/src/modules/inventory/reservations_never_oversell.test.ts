@@ -102,6 +102,29 @@ describe.each(DIALECTS)("reservations never oversell on %s", (database) => {
     expect(granted).toBeGreaterThan(50 - 4); // nobody was refused while 4 were left
   });
 
+  it("reservations arriving together (one group commit) are answered each on its own", async () => {
+    await put("MIX-A", 3);
+    await put("MIX-B", 1);
+    const asks = [
+      ["MIX-A", 2],
+      ["MIX-B", 1],
+      ["NOPE", 1],
+      ["MIX-A", 2],
+      ["MIX-B", 1],
+      ["MIX-A", 1],
+    ] as const;
+    const results = await Promise.all(asks.map(([sku, q]) => reserve(sku, q)));
+    // whatever order they arrive in: one of the two 2s and one of the two Bs cannot be served
+    const status = results.map((r) => r.status);
+    expect([status[0], status[3]].sort()).toEqual([201, 409]);
+    expect([status[1], status[4]].sort()).toEqual([201, 409]);
+    expect([status[2], status[5]]).toEqual([404, 201]);
+    for (const r of results.filter((r) => r.status === 409))
+      expect(r.body).toMatchObject({ code: "insufficient_stock", available: 0 });
+    expect(await expectConsistent("MIX-A")).toMatchObject({ reserved: 3, available: 0 });
+    expect(await expectConsistent("MIX-B")).toMatchObject({ reserved: 1, available: 0 });
+  });
+
   it("racing commit and release of the same reservations: exactly one wins each", async () => {
     await put("RACE-END", 100);
     const ids: string[] = [];

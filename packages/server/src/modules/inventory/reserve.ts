@@ -18,38 +18,46 @@ export interface ReserveRequest {
 export type ReserveOutcome = { ok: true } | { ok: false };
 
 /**
- * Reservations that arrive together are made in one transaction (group commit), each with its
- * own conditional UPDATE (`… WHERE on_hand - reserved >= quantity`), in arrival order per item:
- * a request that finds too few units fails alone, and no interleaving can oversell. Items are
- * locked in key order so two nodes' batches never wait on each other in a cycle (PostgreSQL).
- * The levels each item reached are announced once per batch: the intermediate states were
- * never committed, so nobody could have seen them.
+ * Reservations that arrive together are made in one transaction (group commit). Per item, the
+ * batch first tries to hold all of its requests with one conditional UPDATE (`… WHERE on_hand -
+ * reserved >= total`): if the total fits, every request fits, as quantities are positive. If
+ * not, each request gets its own conditional UPDATE, in arrival order, so one that finds too few
+ * units fails alone and no interleaving can oversell. Items are locked in key order so two
+ * nodes' batches never wait on each other in a cycle (PostgreSQL). The levels each item reached
+ * are announced once per batch: the intermediate states were never committed, so nobody could
+ * have seen them.
  */
 export function createReserveBatcher(deps: InventoryDeps) {
+  type Queued = { r: ReserveRequest; i: number };
+
   async function runBatch(requests: ReserveRequest[]): Promise<ReserveOutcome[]> {
-    const order = requests
-      .map((r, i) => ({ r, i }))
-      .sort((a, b) => (a.r.row.sku < b.r.row.sku ? -1 : a.r.row.sku > b.r.row.sku ? 1 : a.i - b.i));
+    const bySku = new Map<string, Queued[]>();
+    for (const [i, r] of requests.entries()) {
+      const list = bySku.get(r.row.sku) ?? [];
+      list.push({ r, i });
+      bySku.set(r.row.sku, list);
+    }
+    const skus = [...bySku.keys()].sort();
     const at = new Date().toISOString();
     const outcomes: ReserveOutcome[] = requests.map(() => ({ ok: false }));
     const pending = await deps.db.transaction().execute(async (trx) => {
-      const made: InventoryReservationRow[] = [];
-      const history: InventoryHistoryRow[] = [];
-      const touched = new Map<string, { before: Levels; after: InventoryItemRow }>();
-      for (const { r, i } of order) {
-        const n = r.row.quantity;
-        const item = await trx
+      const hold = (sku: string, n: number) =>
+        trx
           .updateTable("inventory_items")
           .set({
             reserved: sql<number>`reserved + ${n}`,
             version: sql<number>`version + 1`,
             updated_at: at,
           })
-          .where("sku", "=", r.row.sku)
+          .where("sku", "=", sku)
           .where(sql<boolean>`on_hand - reserved >= ${n}`)
           .returningAll()
           .executeTakeFirst();
-        if (!item) continue;
+      const made: InventoryReservationRow[] = [];
+      const history: InventoryHistoryRow[] = [];
+      const staged: Pending[] = [];
+      /** Records one granted request; `item` holds the levels right after it. */
+      const grant = ({ r, i }: Queued, item: InventoryItemRow) => {
         outcomes[i] = { ok: true };
         made.push(r.row);
         history.push(
@@ -58,24 +66,39 @@ export function createReserveBatcher(deps: InventoryDeps) {
             before: null,
             kind: "reserve",
             deltaOnHand: 0,
-            deltaReserved: n,
+            deltaReserved: r.row.quantity,
             reservationId: r.row.id,
             by: r.by,
             at,
           }),
         );
-        const seen = touched.get(item.sku);
-        touched.set(item.sku, {
-          before: seen?.before ?? { ...item, reserved: item.reserved - n },
-          after: item,
-        });
+      };
+      for (const sku of skus) {
+        const queued = bySku.get(sku) as Queued[];
+        const total = queued.reduce((sum, q) => sum + q.r.row.quantity, 0);
+        let before: Levels | undefined;
+        let after = queued.length > 1 ? await hold(sku, total) : undefined;
+        if (after) {
+          let reserved = after.reserved - total;
+          before = { ...after, reserved };
+          for (const q of queued) {
+            reserved += q.r.row.quantity;
+            grant(q, { ...after, reserved });
+          }
+        } else {
+          for (const q of queued) {
+            const item = await hold(sku, q.r.row.quantity);
+            if (!item) continue;
+            before ??= { ...item, reserved: item.reserved - q.r.row.quantity };
+            after = item;
+            grant(q, item);
+          }
+        }
+        if (before && after) staged.push(await stageAnnouncements(trx, deps, after, before, at));
       }
-      if (made.length === 0) return [];
+      if (made.length === 0) return staged;
       await trx.insertInto("inventory_reservations").values(made).execute();
       await trx.insertInto("inventory_history").values(history).execute();
-      const staged: Pending[] = [];
-      for (const { before, after } of touched.values())
-        staged.push(await stageAnnouncements(trx, deps, after, before, at));
       return staged;
     });
     await announce(deps, ...pending);
