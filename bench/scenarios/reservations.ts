@@ -215,7 +215,12 @@ export async function reservations(ctx: Ctx, name: ServerName): Promise<void> {
       const cpu0 = procCpuMicros(srv.pid);
       const mono0 = process.hrtime.bigint();
       const r = await race(srv.port, "BENCH-RACE", stock, tokens, agent);
-      ctx.window(name, Number(mono0 / 1000n), Number(process.hrtime.bigint() / 1000n));
+      ctx.window(
+        name,
+        `reservations (${dialect})`,
+        Number(mono0 / 1000n),
+        Number(process.hrtime.bigint() / 1000n),
+      );
       const cpu = procCpuMicros(srv.pid) - cpu0;
       const rate = r.won / r.seconds;
       const oversold = Math.max(0, r.won - stock, r.item.reserved - r.item.onHand);
@@ -247,7 +252,7 @@ export async function reservations(ctx: Ctx, name: ServerName): Promise<void> {
         serverCpuPercent: (cpu / (r.seconds * 1e6)) * 100,
         rssBytes: procRssBytes(srv.pid),
         rssBytesPerConn: null,
-        note: `${rate.toFixed(0)} reservations/s; ${verdict} (oversold ${oversold})${target}`,
+        note: `${rate.toFixed(0)} reservations/s; ${exact ? verdict : `${verdict}, oversold ${oversold}`}${target}`,
       });
       if (!exact || r.failures.length)
         ctx.note(`${label}: ${verdict}; ${r.failures.length} unexpected replies`);

@@ -191,6 +191,34 @@ describe.each(DIALECTS)("inventory items over REST on %s", (database) => {
     });
   });
 
+  it("documents every route in OpenAPI, from the zod schemas", async () => {
+    const doc = await (await fetch(`${server.url}/docs/json`)).json();
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).filter(
+      ([path]) => path.startsWith("/api/inventory"),
+    );
+    const ops = routes.flatMap(([path, methods]) =>
+      Object.entries(methods).map(([m, op]) => ({ route: `${m} ${path}`, ...(op as object) })),
+    ) as { route: string; summary?: string; tags?: string[] }[];
+    expect(ops.map((o) => o.route).sort()).toEqual([
+      "delete /api/inventory/items/{sku}/watch",
+      "get /api/inventory/items",
+      "get /api/inventory/items/{sku}",
+      "get /api/inventory/items/{sku}/history",
+      "get /api/inventory/items/{sku}/viewers",
+      "get /api/inventory/reservations/{id}",
+      "post /api/inventory/items/{sku}/adjustments",
+      "post /api/inventory/items/{sku}/watch",
+      "post /api/inventory/reservations",
+      "post /api/inventory/reservations/{id}/commit",
+      "post /api/inventory/reservations/{id}/release",
+      "put /api/inventory/items/{sku}",
+    ]);
+    for (const op of ops) {
+      expect(op.summary, op.route).toBeTruthy();
+      expect(op.tags).toEqual(["inventory"]);
+    }
+  });
+
   it("works over the socket with the same service (rpc)", async () => {
     const { RawClient } = await import("../../test-support/ws-client.js");
     const c = await RawClient.connect(server.wsUrl, staff);
