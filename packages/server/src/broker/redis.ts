@@ -1,8 +1,8 @@
 import type { Member, PresenceMember, Publication, StreamPosition } from "@switchboard/protocol";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { ulid } from "ulid";
 import { SwitchboardError } from "../errors.js";
+import { ulid } from "../ids.js";
 import { selectHistory } from "./history.js";
 import { newEpoch } from "./memory.js";
 import { PRESENCE_ADD, PRESENCE_REMOVE, PUBLISH, READ_STREAM } from "./redis-scripts.js";

@@ -41,6 +41,29 @@ function redact(url: string): string {
   }
 }
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; preparing costs about as much as running a small one. The
+ * same SQL text gets the same prepared statement back (Kysely runs one query at a time on this
+ * connection, so a statement is never used twice at once).
+ */
+function withStatementCache(database: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sqlText: string): SQLite.Statement {
+      let statement = cache.get(sqlText);
+      if (!statement) {
+        statement = database.prepare(sqlText);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        cache.set(sqlText, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 /** SQLite file in the data dir by default; PostgreSQL when DATABASE_URL is postgres://. */
 export async function openStore(
   config: Pick<Config, "databaseUrl" | "dataDir">,
@@ -83,7 +106,9 @@ export async function openStore(
   database.pragma("synchronous = NORMAL");
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
   return {
     db,
     dialect: "sqlite",

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
-import { monotonicFactory } from "ulid";
+import { ulid } from "../ids.js";
+import type { OutboxRow } from "./core-migrations.js";
 import type { Database } from "./schema.js";
 
 export interface OutboxMessage {
@@ -13,7 +14,7 @@ export interface OutboxMessage {
 
 type Publish = (channel: string, event: string, data: unknown, key: string) => Promise<unknown>;
 
-const nextId = monotonicFactory();
+const nextId = ulid;
 /** Rows older than this are another node's leftovers (it crashed or the broker was down): the sweep takes them. */
 const ORPHAN_AFTER_MS = 5000;
 
@@ -26,6 +27,8 @@ const ORPHAN_AFTER_MS = 5000;
  */
 export class Outbox {
   private chain: Promise<void> = Promise.resolve();
+  /** Rows this process wrote, so a flush right after the commit need not read them back. */
+  private readonly recent = new Map<string, OutboxRow>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -46,6 +49,7 @@ export class Outbox {
       created_at: now,
     }));
     await trx.insertInto("outbox").values(rows).execute();
+    for (const row of rows) this.recent.set(row.id, row);
     return rows.map((r) => r.id);
   }
 
@@ -63,6 +67,8 @@ export class Outbox {
   /** Publishes leftovers of any node (the background job). */
   async sweep(): Promise<number> {
     const cutoff = new Date(Date.now() - ORPHAN_AFTER_MS).toISOString();
+    // Rows of transactions that rolled back were never flushed: forget them.
+    for (const [id, row] of this.recent) if (row.created_at < cutoff) this.recent.delete(id);
     const rows = await this.db
       .selectFrom("outbox")
       .select("id")
@@ -75,21 +81,43 @@ export class Outbox {
   }
 
   private async publishRows(ids: string[]): Promise<void> {
-    const rows = await this.db
-      .selectFrom("outbox")
-      .selectAll()
-      .where("id", "in", ids)
-      .orderBy("id")
-      .execute();
-    for (const row of rows) {
-      try {
-        await this.publish(row.channel, row.event, JSON.parse(row.data), row.key);
-      } catch (err) {
-        // Left in the table: the sweep retries it. Later rows wait too, keeping their order.
-        this.logger.warn({ err, channel: row.channel }, "outbox publish failed; will retry");
-        return;
+    let rows: OutboxRow[] = [];
+    if (ids.every((id) => this.recent.has(id))) {
+      for (const id of ids) {
+        rows.push(this.recent.get(id) as OutboxRow);
+        this.recent.delete(id);
       }
-      await this.db.deleteFrom("outbox").where("id", "=", row.id).execute();
+      rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    } else {
+      for (const id of ids) this.recent.delete(id);
+      rows = await this.db
+        .selectFrom("outbox")
+        .selectAll()
+        .where("id", "in", ids)
+        .orderBy("id")
+        .execute();
+    }
+    const published: string[] = [];
+    try {
+      for (const row of rows) {
+        try {
+          await this.publish(row.channel, row.event, JSON.parse(row.data), row.key);
+        } catch (err) {
+          // Left in the table: the sweep retries it. Later rows wait too, keeping their order.
+          this.logger.warn({ err, channel: row.channel }, "outbox publish failed; will retry");
+          return;
+        }
+        published.push(row.id);
+      }
+    } finally {
+      // One delete for the batch; a row published but not yet deleted is only published again
+      // (with its key) if the process dies right here.
+      for (let i = 0; i < published.length; i += 500) {
+        await this.db
+          .deleteFrom("outbox")
+          .where("id", "in", published.slice(i, i + 500))
+          .execute();
+      }
     }
   }
 }

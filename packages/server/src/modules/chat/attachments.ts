@@ -1,9 +1,9 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileTypeFromBuffer } from "file-type";
-import { ulid } from "ulid";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import { ulid } from "../../ids.js";
 import { assertParticipant } from "./access.js";
 import type { Conversations } from "./conversations.js";
 import { type ChatDeps, now } from "./deps.js";

@@ -1,4 +1,4 @@
-import { ulid } from "ulid";
+import { ulid } from "../../ids.js";
 import type { Bm25Index } from "./bot/bm25.js";
 import { createFaqResponder } from "./bot/faq.js";
 import { DEFAULT_KNOWLEDGE_DIR, loadKnowledge, type Passage } from "./bot/knowledge.js";
@@ -56,7 +56,10 @@ export function createBot(
     });
   }
 
-  async function reply(conversation: ChatConversationRow, question: string): Promise<void> {
+  async function reply(
+    conversation: Pick<ChatConversationRow, "id">,
+    question: string,
+  ): Promise<void> {
     const fresh = await db
       .selectFrom("chat_conversations")
       .selectAll()
@@ -106,7 +109,10 @@ export function createBot(
 
   return {
     /** Called after each customer message; runs in the background (the customer's send returns at once). */
-    onCustomerMessage(conversation: ChatConversationRow, question: string): void {
+    onCustomerMessage(
+      conversation: Pick<ChatConversationRow, "id" | "status" | "bot_muted">,
+      question: string,
+    ): void {
       if (conversation.status !== "waiting" || conversation.bot_muted) return;
       const run = reply(conversation, question).catch((err) =>
         logger.warn({ err, conversation: conversation.id }, "bot reply failed"),

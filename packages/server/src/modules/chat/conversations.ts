@@ -1,6 +1,6 @@
-import { ulid } from "ulid";
 import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import { ulid } from "../../ids.js";
 import { assertParticipant, isSupervisor } from "./access.js";
 import { type ChatDeps, conversationChannel, Moved, now } from "./deps.js";
 import { priorityNumber, toConversation } from "./mapping.js";

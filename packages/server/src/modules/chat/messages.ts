@@ -1,7 +1,9 @@
-import { ulid } from "ulid";
 import type { Identity } from "../../auth/identity.js";
+import { isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
-import { assertParticipant, authorRole } from "./access.js";
+import { ulid } from "../../ids.js";
+import { GroupCommit } from "../../store/group-commit.js";
+import { assertParticipant, isSupervisor } from "./access.js";
 import type { Conversations } from "./conversations.js";
 import { type ChatDeps, conversationChannel, now } from "./deps.js";
 import { toMessage } from "./mapping.js";
@@ -11,7 +13,10 @@ import type { ChatMessage, MessageInput } from "./schema.js";
 export interface NewMessage {
   id?: string;
   authorId: string;
-  authorRole: AuthorRole;
+  /** Fixed role (bot, system); else worked out from the conversation for `sender`. */
+  authorRole?: AuthorRole;
+  /** The participant sending: the store only accepts it if they are one (checked in the same statement). */
+  sender?: Identity;
   text: string;
   attachmentId?: string;
   clientId?: string;
@@ -21,7 +26,10 @@ export interface NewMessage {
 export function createMessages(
   deps: ChatDeps,
   conversations: Conversations,
-  onCustomerMessage: (c: ChatConversationRow, m: ChatMessage) => void,
+  onCustomerMessage: (
+    c: Pick<ChatConversationRow, "id" | "status" | "bot_muted">,
+    m: ChatMessage,
+  ) => void,
 ) {
   const { db, outbox } = deps;
 
@@ -34,51 +42,96 @@ export function createMessages(
       .executeTakeFirst();
   }
 
-  /** Stores a message with the next sequence number and announces it, in one transaction. */
+  /**
+   * Stores messages with their next sequence numbers and announces them. Messages sent in the
+   * same event-loop turn share one transaction (group commit): on SQLite the BEGIN/COMMIT and
+   * WAL write per message cost more than the message itself. A message whose conversation is
+   * closed fails alone; the others in its batch still commit.
+   */
+  type Appended = {
+    message: ChatMessage;
+    conversation: Pick<ChatConversationRow, "id" | "status" | "bot_muted">;
+  };
+  const appends = new GroupCommit<{ conversationId: string; m: NewMessage }, Appended | null>(
+    async (batch) => {
+      const at = now();
+      const { results, ids } = await db.transaction().execute(async (trx) => {
+        const results: (Appended | null)[] = [];
+        const announcements = [];
+        for (const { conversationId, m } of batch) {
+          const sender = m.sender;
+          let update = trx
+            .updateTable("chat_conversations")
+            .set((eb) => ({ last_seq: eb("last_seq", "+", 1), updated_at: at }))
+            .where("id", "=", conversationId)
+            .where("status", "in", ["waiting", "active"]);
+          if (sender && !isSupervisor(sender)) {
+            // the participant check rides on the same statement: no read before the write
+            update = isStaff(sender)
+              ? update.where((eb) =>
+                  eb.or([eb("customer_id", "=", sender.user), eb("agent_id", "=", sender.user)]),
+                )
+              : update.where("customer_id", "=", sender.user);
+          }
+          const next = await update
+            .returning(["last_seq", "customer_id", "status", "bot_muted"])
+            .executeTakeFirst();
+          if (!next) {
+            results.push(null); // not a participant, gone, or closed: the caller finds out which
+            continue;
+          }
+          const role: AuthorRole =
+            m.authorRole ??
+            (sender && !sender.server && next.customer_id === sender.user ? "customer" : "agent");
+          const row: ChatMessageRow = {
+            id: m.id ?? ulid(),
+            conversation_id: conversationId,
+            seq: next.last_seq,
+            author_id: m.authorId,
+            author_role: role,
+            text: m.text,
+            attachment_id: m.attachmentId ?? null,
+            client_id: m.clientId ?? null,
+            meta: JSON.stringify(m.meta ?? {}),
+            created_at: at,
+          };
+          await trx.insertInto("chat_messages").values(row).execute();
+          const attachment = m.attachmentId
+            ? await trx
+                .selectFrom("chat_attachments")
+                .select(["id", "filename", "mime", "size"])
+                .where("id", "=", m.attachmentId)
+                .executeTakeFirst()
+            : undefined;
+          const message = toMessage(row, attachment);
+          results.push({
+            message,
+            conversation: { id: conversationId, status: next.status, bot_muted: next.bot_muted },
+          });
+          announcements.push({
+            channel: conversationChannel(conversationId),
+            event: "message",
+            data: message,
+            key: `chat:${conversationId}:m${row.seq}`,
+          });
+        }
+        return { results, ids: await outbox.enqueue(trx, announcements) };
+      });
+      await outbox.flush(ids);
+      return results;
+    },
+  );
+
+  async function appendChecked(conversationId: string, m: NewMessage): Promise<Appended> {
+    const result = await appends.submit({ conversationId, m });
+    if (result) return result;
+    const conversation = await conversations.load(conversationId); // not_found
+    if (m.sender) assertParticipant(m.sender, conversation); // forbidden
+    throw new SwitchboardError("conflict", "the conversation is closed");
+  }
+
   async function append(conversationId: string, m: NewMessage): Promise<ChatMessage> {
-    const at = now();
-    const id = m.id ?? ulid();
-    const { row, ids } = await db.transaction().execute(async (trx) => {
-      const next = await trx
-        .updateTable("chat_conversations")
-        .set((eb) => ({ last_seq: eb("last_seq", "+", 1), updated_at: at }))
-        .where("id", "=", conversationId)
-        .where("status", "in", ["waiting", "active"])
-        .returning("last_seq")
-        .executeTakeFirst();
-      if (!next) throw new SwitchboardError("conflict", "the conversation is closed");
-      const row: ChatMessageRow = {
-        id,
-        conversation_id: conversationId,
-        seq: next.last_seq,
-        author_id: m.authorId,
-        author_role: m.authorRole,
-        text: m.text,
-        attachment_id: m.attachmentId ?? null,
-        client_id: m.clientId ?? null,
-        meta: JSON.stringify(m.meta ?? {}),
-        created_at: at,
-      };
-      await trx.insertInto("chat_messages").values(row).execute();
-      const attachment = await (m.attachmentId
-        ? trx
-            .selectFrom("chat_attachments")
-            .select(["id", "filename", "mime", "size"])
-            .where("id", "=", m.attachmentId)
-            .executeTakeFirst()
-        : undefined);
-      const ids = await outbox.enqueue(trx, [
-        {
-          channel: conversationChannel(conversationId),
-          event: "message",
-          data: toMessage(row, attachment),
-          key: `chat:${conversationId}:m${row.seq}`,
-        },
-      ]);
-      return { row, ids };
-    });
-    await outbox.flush(ids);
-    return toMessage(row, await attachmentOf(row.attachment_id));
+    return (await appendChecked(conversationId, m)).message;
   }
 
   async function receipt(
@@ -163,8 +216,6 @@ export function createMessages(
       conversationId: string,
       input: MessageInput,
     ): Promise<ChatMessage> {
-      const conversation = await conversations.load(conversationId);
-      assertParticipant(identity, conversation);
       const author = identity.server ? "server" : identity.user;
       if (input.clientId) {
         const seen = await db
@@ -193,15 +244,14 @@ export function createMessages(
           );
         }
       }
-      const role = authorRole(identity, conversation);
-      const message = await append(conversationId, {
+      const { message, conversation } = await appendChecked(conversationId, {
         authorId: author,
-        authorRole: role,
+        sender: identity,
         text: input.text,
         ...(input.attachmentId && { attachmentId: input.attachmentId }),
         ...(input.clientId && { clientId: input.clientId }),
       });
-      if (role === "customer") onCustomerMessage(conversation, message);
+      if (message.author.role === "customer") onCustomerMessage(conversation, message);
       return message;
     },
 

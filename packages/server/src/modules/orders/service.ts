@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
-import { ulid } from "ulid";
 import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import type { EventBus } from "../../events.js";
+import { ulid } from "../../ids.js";
 import type { Outbox, OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
