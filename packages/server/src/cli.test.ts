@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import SQLite from "better-sqlite3";
 import { jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
+import { startTestServer } from "./testing.js";
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 const dirs: string[] = [];
@@ -13,18 +14,34 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string>) {
+/** Runs the CLI as its own process (asynchronously: an in-process test server must keep answering). */
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = `import(${JSON.stringify(CLI)}).then(async (m) => { process.exitCode = await m.run(process.argv.slice(1)); })`;
-  const r = spawnSync(
+  const child = spawn(
     process.execPath,
     ["--conditions=@switchboard/source", "--import", "tsx", "-e", script, ...args],
     {
       env: { PATH: process.env.PATH ?? "", ...env },
-      encoding: "utf8",
-      timeout: 30_000,
     },
   );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }
 
 function dataDir(): string {
@@ -36,7 +53,7 @@ function dataDir(): string {
 describe("switchboard CLI", () => {
   it("mints a token the configured secret verifies", async () => {
     const secret = "s".repeat(40);
-    const r = cli(
+    const r = await cli(
       ["token", "--sub", "alice", "--role", "agent", "--name", "Alice", "--ttl", "60"],
       {
         SWITCHBOARD_JWT_SECRET: secret,
@@ -49,23 +66,23 @@ describe("switchboard CLI", () => {
     expect((payload.exp as number) - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(60);
   });
 
-  it("uses the same generated development secret as the server", () => {
+  it("uses the same generated development secret as the server", async () => {
     const dir = dataDir();
-    expect(cli(["token", "--sub", "a"], { SWITCHBOARD_DATA_DIR: dir }).code).toBe(0);
+    expect((await cli(["token", "--sub", "a"], { SWITCHBOARD_DATA_DIR: dir })).code).toBe(0);
     expect(existsSync(join(dir, "dev-jwt-secret"))).toBe(true);
   });
 
-  it("refuses bad arguments with a message and exit code 2", () => {
-    const r = cli(["token", "--role", "wizard"], { SWITCHBOARD_DATA_DIR: dataDir() });
+  it("refuses bad arguments with a message and exit code 2", async () => {
+    const r = await cli(["token", "--role", "wizard"], { SWITCHBOARD_DATA_DIR: dataDir() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("sub");
     expect(r.stderr).toContain("role");
-    expect(cli(["explode"], {}).code).toBe(2);
+    expect((await cli(["explode"], {})).code).toBe(2);
   });
 
-  it("migrates the SQLite database in the data dir", () => {
+  it("migrates the SQLite database in the data dir", async () => {
     const dir = dataDir();
-    const r = cli(["migrate"], { SWITCHBOARD_DATA_DIR: dir });
+    const r = await cli(["migrate"], { SWITCHBOARD_DATA_DIR: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("up to date");
     const db = new SQLite(join(dir, "switchboard.db"), { readonly: true });
@@ -76,6 +93,31 @@ describe("switchboard CLI", () => {
     expect(tables.map((t) => t.name)).toEqual(
       expect.arrayContaining(["orders", "order_history", "outbox", "leases", "idempotency_keys"]),
     );
-    expect(cli(["migrate"], { SWITCHBOARD_DATA_DIR: dir }).code).toBe(0); // idempotent
+    expect((await cli(["migrate"], { SWITCHBOARD_DATA_DIR: dir })).code).toBe(0); // idempotent
+  });
+
+  it("seeds a running server with demo products and orders, once", async () => {
+    const server = await startTestServer();
+    try {
+      const env = {
+        PORT: String(server.port),
+        HOST: "127.0.0.1",
+        SWITCHBOARD_API_KEY: server.apiKey,
+        SWITCHBOARD_DATA_DIR: dataDir(),
+      };
+      const first = await cli(["seed"], env);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toContain("SCR-IP14");
+      const again = await cli(["seed"], env);
+      expect(again.stdout).toContain("none added");
+      const orders = await fetch(`${server.url}/api/orders?customerId=alice`, {
+        headers: { authorization: `Bearer ${server.apiKey}` },
+      });
+      expect(((await orders.json()) as { items: unknown[] }).items).toHaveLength(2);
+      const item = await fetch(`${server.url}/api/inventory/items/CASE-CLR`);
+      expect(await item.json()).toMatchObject({ onHand: 25, available: 25 });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -6,11 +6,13 @@ import { resolveSecrets } from "./auth/dev-secrets.js";
 import { mintToken } from "./auth/tokens.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { main as startServer } from "./main.js";
+import { seedDemo } from "./seed.js";
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start                      Start the server (configuration from environment variables)
+  seed                       Fill the running server with demo products and orders (uses the API key)
   migrate                    Bring the database (SQLite file or DATABASE_URL) to the latest schema
   token --sub <id> [--role customer|agent|admin] [--name <name>] [--ttl <seconds>]
                              Print a signed JWT for the configured secret (development and tests)
@@ -71,6 +73,25 @@ async function migrateCommand(): Promise<number> {
   return 0;
 }
 
+async function seedCommand(): Promise<number> {
+  const config = loadConfig();
+  const { apiKey } = resolveSecrets(config);
+  if (!apiKey) {
+    process.stderr.write("switchboard seed: no SWITCHBOARD_API_KEY\n");
+    return 1;
+  }
+  try {
+    await seedDemo(config, apiKey, (line) => process.stdout.write(`  ${line}\n`));
+  } catch (error) {
+    process.stderr.write(
+      `switchboard seed: ${error instanceof Error ? error.message : String(error)} (is the server running on port ${config.port}?)\n`,
+    );
+    return 1;
+  }
+  process.stdout.write("switchboard seed: done — sign in as alice (customer) and ann (agent)\n");
+  return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -82,6 +103,8 @@ export async function run(argv: string[]): Promise<number> {
         return await token(rest);
       case "migrate":
         return await migrateCommand();
+      case "seed":
+        return await seedCommand();
       case undefined:
       case "help":
       case "--help":
