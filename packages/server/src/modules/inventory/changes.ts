@@ -1,10 +1,9 @@
-import { randomFillSync } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
-import { monotonicFactory, ulid } from "ulid";
 import { type Identity, isStaff } from "../../auth/identity.js";
 import type { Broker } from "../../broker/types.js";
 import type { EventBus } from "../../events.js";
+import { ulid } from "../../ids.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import type { InventoryItemRow } from "./migrations.js";
@@ -23,21 +22,9 @@ export const STAFF_INVENTORY_CHANNEL = "staff:inventory";
 export const productChannel = (sku: string) => `product:${sku}`;
 export const userChannel = (user: string) => `user:${user}`;
 export const now = () => new Date().toISOString();
-// ulid's default PRNG asks the OS for one byte per character (16 calls per id, which showed in
-// the reservation benchmark's profile): draw bytes from a pooled buffer of OS randomness instead.
-const pool = Buffer.alloc(4096);
-let drawn = pool.length;
-function pooledRandom(): number {
-  if (drawn >= pool.length) {
-    randomFillSync(pool);
-    drawn = 0;
-  }
-  return (pool[drawn++] as number) / 256;
-}
 /** History ids sort in the order the changes took their row lock (one process; by time across nodes). */
-export const historyId = monotonicFactory(pooledRandom);
-/** Reservation ids: not monotonic, so one customer's id says nothing about the next. */
-export const reservationId = () => ulid(undefined, pooledRandom);
+export const historyId = ulid;
+export const reservationId = ulid;
 
 export type Alert = "low_stock" | "out_of_stock" | "back_in_stock";
 

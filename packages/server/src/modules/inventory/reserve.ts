@@ -1,7 +1,7 @@
 import { sql } from "kysely";
+import { GroupCommit } from "../../store/group-commit.js";
 import { announce, historyRow, type Pending, stageAnnouncements } from "./announce.js";
 import type { InventoryDeps, Levels } from "./changes.js";
-import { GroupCommit } from "./group-commit.js";
 import type {
   InventoryHistoryRow,
   InventoryItemRow,
