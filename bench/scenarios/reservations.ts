@@ -17,6 +17,7 @@ import type { Ctx } from "../lib/context.js";
 import { Histogram } from "../lib/histogram.js";
 import {
   freePort,
+  machineBusyMicros,
   procCpuMicros,
   procRssBytes,
   stopChild,
@@ -213,6 +214,8 @@ export async function reservations(ctx: Ctx, name: ServerName): Promise<void> {
     try {
       await race(srv.port, "BENCH-WARM", Math.min(stock, 3000), tokens, agent); // JIT, pools, caches
       const cpu0 = procCpuMicros(srv.pid);
+      const busy0 = machineBusyMicros();
+      const self0 = process.cpuUsage();
       const mono0 = process.hrtime.bigint();
       const r = await race(srv.port, "BENCH-RACE", stock, tokens, agent);
       ctx.window(
@@ -222,6 +225,9 @@ export async function reservations(ctx: Ctx, name: ServerName): Promise<void> {
         Number(process.hrtime.bigint() / 1000n),
       );
       const cpu = procCpuMicros(srv.pid) - cpu0;
+      const self = process.cpuUsage(self0);
+      // CPU others used meanwhile (other users' processes): the figure's noise, % of one core.
+      const foreign = machineBusyMicros() - busy0 - cpu - self.user - self.system;
       const rate = r.won / r.seconds;
       const oversold = Math.max(0, r.won - stock, r.item.reserved - r.item.onHand);
       const exact =
@@ -250,6 +256,7 @@ export async function reservations(ctx: Ctx, name: ServerName): Promise<void> {
         p99Ms: r.latency.percentileMs(99),
         cpuMicrosPerDelivery: cpu / (r.won + r.refused),
         serverCpuPercent: (cpu / (r.seconds * 1e6)) * 100,
+        foreignCpuPercent: Math.max(0, (foreign / (r.seconds * 1e6)) * 100),
         rssBytes: procRssBytes(srv.pid),
         rssBytesPerConn: null,
         note: `${rate.toFixed(0)} reservations/s; ${exact ? verdict : `${verdict}, oversold ${oversold}`}${target}`,
