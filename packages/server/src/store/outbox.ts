@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
+import { SwitchboardError } from "../errors.js";
 import { ulid } from "../ids.js";
 import type { OutboxRow } from "./core-migrations.js";
 import type { Database } from "./schema.js";
@@ -103,6 +104,20 @@ export class Outbox {
         try {
           await this.publish(row.channel, row.event, JSON.parse(row.data), row.key);
         } catch (err) {
+          if (
+            err instanceof SwitchboardError &&
+            err.code !== "unavailable" &&
+            err.code !== "internal"
+          ) {
+            // Never publishable (a bad channel name, an unknown namespace): retrying would block
+            // every later row for good. Drop it, loudly.
+            this.logger.error(
+              { err, channel: row.channel, event: row.event },
+              "outbox message can never be published; dropped",
+            );
+            published.push(row.id);
+            continue;
+          }
           // Left in the table: the sweep retries it. Later rows wait too, keeping their order.
           this.logger.warn({ err, channel: row.channel }, "outbox publish failed; will retry");
           return;

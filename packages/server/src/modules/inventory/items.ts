@@ -36,6 +36,11 @@ function requireStaff(identity: Identity, what: string): void {
 }
 
 /** Stock levels: set, read, adjust, history, watches and viewers. No HTTP, no sockets. */
+export interface CatalogPage {
+  items: ({ sku: string; name?: string } & ReturnType<typeof stockOf>)[];
+  nextCursor?: string;
+}
+
 export function createItems(deps: InventoryDeps) {
   const { db } = deps;
 
@@ -221,6 +226,26 @@ export function createItems(deps: InventoryDeps) {
       const page = rows.slice(0, query.limit);
       return {
         items: page.map(itemOf),
+        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.sku }),
+      };
+    },
+
+    /** What a storefront lists: every item's name and availability, for anyone (no counts of reserved units). */
+    async catalog(query: { limit: number; cursor?: string | undefined }): Promise<CatalogPage> {
+      let q = db
+        .selectFrom("inventory_items")
+        .selectAll()
+        .orderBy("sku")
+        .limit(query.limit + 1);
+      if (query.cursor) q = q.where("sku", ">", query.cursor);
+      const rows = await q.execute();
+      const page = rows.slice(0, query.limit);
+      return {
+        items: page.map((row) => ({
+          sku: row.sku,
+          ...(row.name !== null && { name: row.name }),
+          ...stockOf(row),
+        })),
         ...(rows.length > query.limit && { nextCursor: page.at(-1)?.sku }),
       };
     },

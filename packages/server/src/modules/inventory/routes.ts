@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
 import type { Identity } from "../../auth/identity.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
@@ -30,6 +31,37 @@ export function registerItemRoutes(
 ): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { items } = service;
+
+  r.get(
+    "/api/inventory/catalog",
+    {
+      schema: {
+        summary: "The storefront's product list",
+        description: "Anyone, no credentials: every item's name and availability (not its counts).",
+        tags,
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().max(200).optional(),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                sku: z.string(),
+                name: z.string().optional(),
+                available: z.number().int(),
+                inStock: z.boolean(),
+                lowStock: z.boolean(),
+              }),
+            ),
+            nextCursor: z.string().optional(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => items.catalog(request.query),
+  );
 
   r.put(
     "/api/inventory/items/:sku",

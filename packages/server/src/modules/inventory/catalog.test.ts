@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../testing.js";
+
+describe("storefront catalog", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+    for (const [sku, onHand] of [
+      ["A-1", 3],
+      ["B-2", 0],
+      ["C-3", 40],
+    ] as const) {
+      await fetch(`${server.url}/api/inventory/items/${sku}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ onHand, name: `Item ${sku}`, lowStockThreshold: 5 }),
+      });
+    }
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("lists names and availability to anyone, without counts, paginated", async () => {
+    const first = await (await fetch(`${server.url}/api/inventory/catalog?limit=2`)).json();
+    expect(first.items).toEqual([
+      { sku: "A-1", name: "Item A-1", available: 3, inStock: true, lowStock: true },
+      { sku: "B-2", name: "Item B-2", available: 0, inStock: false, lowStock: false },
+    ]);
+    const rest = await (
+      await fetch(`${server.url}/api/inventory/catalog?limit=2&cursor=${first.nextCursor}`)
+    ).json();
+    expect(rest.items.map((i: { sku: string }) => i.sku)).toEqual(["C-3"]);
+    expect(rest.nextCursor).toBeUndefined();
+    expect((await fetch(`${server.url}/api/inventory/catalog?limit=0`)).status).toBe(400);
+  });
+});
