@@ -10,13 +10,15 @@ export interface Session {
   expiresAt: string;
 }
 
+// Per tab (sessionStorage, kept across reloads): a customer tab and an agent tab side by side
+// stay who they are; localStorage would make every tab the last one signed in after a reload.
 const KEY = "switchboard.session";
 const listeners = new Set<() => void>();
 let current: Session | null = read();
 
 function read(): Session | null {
   try {
-    const s = JSON.parse(localStorage.getItem(KEY) ?? "null") as Session | null;
+    const s = JSON.parse(sessionStorage.getItem(KEY) ?? "null") as Session | null;
     return s && Date.parse(s.expiresAt) > Date.now() + 60_000 ? s : null;
   } catch {
     return null;
@@ -25,8 +27,8 @@ function read(): Session | null {
 
 export function setSession(session: Session | null): void {
   current = session;
-  if (session) localStorage.setItem(KEY, JSON.stringify(session));
-  else localStorage.removeItem(KEY);
+  if (session) sessionStorage.setItem(KEY, JSON.stringify(session));
+  else sessionStorage.removeItem(KEY);
   for (const l of listeners) l();
 }
 
