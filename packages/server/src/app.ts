@@ -83,7 +83,7 @@ export async function openMigratedStore(
   // the first creating the bookkeeping tables, and simply tries again.
   for (let attempt = 1; ; attempt++) {
     try {
-      await migrate(store.db, sets);
+      await migrate(store.db, sets, { postgres: store.dialect === "postgres" });
       return store;
     } catch (error) {
       if (attempt >= 5) {

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationResultSet, Migrator } from "kysely";
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from "kysely";
 
 /**
  * Migrations are named `<owner>/<NNN>_<what>` (e.g. `orders/001_create_orders`). Owners are
@@ -7,8 +7,12 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator } from "
  */
 export type MigrationSet = Record<string, Migration>;
 
-// biome-ignore lint/suspicious/noExplicitAny: Kysely's Migrator takes a database of any schema
-export async function migrate(db: Kysely<any>, sets: MigrationSet[]): Promise<MigrationResultSet> {
+export async function migrate(
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's Migrator takes a database of any schema
+  db: Kysely<any>,
+  sets: MigrationSet[],
+  options: { postgres?: boolean } = {},
+): Promise<MigrationResultSet> {
   const migrations: MigrationSet = {};
   for (const set of sets) {
     for (const [name, migration] of Object.entries(set)) {
@@ -18,7 +22,13 @@ export async function migrate(db: Kysely<any>, sets: MigrationSet[]): Promise<Mi
       migrations[name] = migration;
     }
   }
+  // On PostgreSQL, name the schema: Kysely otherwise looks for its bookkeeping tables in any
+  // schema, and another Switchboard in the same database would make it skip creating ours.
+  const schema = options.postgres
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined;
   const migrator = new Migrator({
+    ...(schema && { migrationTableSchema: schema }),
     db,
     provider: { getMigrations: async () => migrations },
     allowUnorderedMigrations: true,

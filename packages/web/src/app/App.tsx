@@ -4,8 +4,11 @@ import { ChatWidget } from "../pages/customer/ChatWidget.js";
 import { MyOrders } from "../pages/customer/MyOrders.js";
 import { OrderTracker } from "../pages/customer/OrderTracker.js";
 import { SignIn } from "../pages/SignIn.js";
+import { Product } from "../pages/shop/Product.js";
+import { Shop } from "../pages/shop/Shop.js";
 import { Dashboard } from "../pages/staff/Dashboard.js";
 import { Inbox } from "../pages/staff/Inbox.js";
+import { Inventory } from "../pages/staff/Inventory.js";
 import { OrderBoard } from "../pages/staff/OrderBoard.js";
 import { Link, match, navigate, usePath } from "./router.js";
 import { isStaff, type Session, setSession, useSession } from "./session.js";
@@ -17,10 +20,14 @@ function Nav({ session }: { session: Session }) {
   const links = isStaff(session)
     ? [
         ["/console/orders", "Orders"],
+        ["/console/inventory", "Inventory"],
         ["/console/inbox", "Inbox"],
         ["/console/dashboard", "Dashboard"],
       ]
-    : [["/orders", "My repairs & orders"]];
+    : [
+        ["/shop", "Shop"],
+        ["/orders", "My repairs & orders"],
+      ];
   return (
     <nav aria-label="Main">
       {links.map(([href, label]) => (
@@ -42,13 +49,17 @@ function Page({ session }: { session: Session }) {
   if (staff) {
     if (path.startsWith("/console/orders")) return <OrderBoard />;
     if (path.startsWith("/console/inbox")) return <Inbox />;
+    if (path.startsWith("/console/inventory")) return <Inventory />;
     if (path.startsWith("/console/dashboard")) return <Dashboard />;
   } else {
+    const product = match("/shop/:sku", path);
+    if (product) return <Product sku={product.sku as string} />;
+    if (path.startsWith("/shop")) return <Shop />;
     const order = match("/orders/:id", path);
     if (order) return <OrderTracker id={order.id as string} />;
     if (path.startsWith("/orders")) return <MyOrders />;
   }
-  queueMicrotask(() => navigate(staff ? "/console/orders" : "/orders", true));
+  queueMicrotask(() => navigate(staff ? "/console/orders" : "/shop", true));
   return null;
 }
 

@@ -29,6 +29,7 @@ describe.runIf(run)("web app in a real browser: order tracking", () => {
       role: "customer",
     });
     const staff = await signedIn(browser, server, { user: "ann", name: "Ann", role: "agent" });
+    await customer.page.getByRole("link", { name: "My repairs & orders" }).click();
     await customer.page.getByRole("link", { name: /iPhone 14/ }).click();
     await expect
       .poll(() => customer.page.getByTestId("order-status").textContent())
@@ -104,6 +105,7 @@ describe.runIf(run)("web app in a real browser: order tracking", () => {
       { user: "alice", name: "Alice", role: "customer" },
       { width: 390, height: 844 },
     );
+    await customer.page.getByRole("link", { name: "My repairs & orders" }).click();
     await customer.page.getByRole("heading", { name: "My repairs & orders" }).waitFor();
     const overflow = await customer.page.evaluate(
       () => document.documentElement.scrollWidth - window.innerWidth,

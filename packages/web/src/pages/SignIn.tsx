@@ -28,7 +28,7 @@ export function SignIn() {
         { sub: u, name: n, role: r },
       );
       setSession({ user: u, name: n, role: r, token, expiresAt });
-      navigate(r === "customer" ? "/orders" : "/console/orders", true);
+      navigate(r === "customer" ? "/shop" : "/console/orders", true);
     } catch (e) {
       setError(
         e instanceof Error && /404/.test(e.message)

@@ -7,14 +7,14 @@ import {
   putItemBody,
   reservationParams,
   reserveBody,
-  watchBody,
+  watchFields,
 } from "./schema.js";
 import type { InventoryService } from "./service.js";
 
 /** The same service over the socket: `{type: "rpc", method: "inventory.reserve", params: {sku, quantity}}`. */
 export function registerInventoryRpc(rpc: RpcRegistry, service: InventoryService): void {
   const { items, reservations } = service;
-  const watchParams = itemParams.extend({ customerId: watchBody.unwrap().shape.customerId });
+  const watchParams = itemParams.extend({ customerId: watchFields.shape.customerId });
   rpc.register("inventory.get", { params: itemParams, handler: (p) => items.get(p.sku) });
   rpc.register("inventory.viewers", { params: itemParams, handler: (p) => items.viewers(p.sku) });
   rpc.register("inventory.list", {

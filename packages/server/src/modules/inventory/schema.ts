@@ -102,13 +102,13 @@ export type ReserveInput = z.infer<typeof reserveBody>;
 
 export const reservationParams = z.object({ id: z.string().min(1).max(64) });
 
-export const watchBody = z
-  .object({
-    customerId: customerId
-      .optional()
-      .describe("Staff and API key only; a customer always watches for themself"),
-  })
-  .optional();
+export const watchFields = z.object({
+  customerId: customerId
+    .optional()
+    .describe("Staff and API key only; a customer always watches for themself"),
+});
+// A watch needs no body at all: an absent body (null to Fastify) is the same as {}.
+export const watchBody = z.preprocess((v) => v ?? undefined, watchFields.optional());
 export type WatchInput = z.infer<typeof watchBody>;
 
 export const stockSchema = z.object({

@@ -1,4 +1,4 @@
-import { useChannel } from "@switchboard/react";
+import { useChannel, useConnectionState } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { Link } from "../../app/router.js";
@@ -40,8 +40,16 @@ export function MyOrders() {
       setError(errorText(e));
     }
   }, [session?.token]);
+  // Orders follow themselves live (each card); a new order has no event a customer can hear
+  // yet, so the list is fetched again whenever the connection returns or the tab comes back.
+  const connection = useConnectionState();
   useEffect(() => {
-    void load();
+    if (connection === "connected") void load();
+  }, [connection, load]);
+  useEffect(() => {
+    const onVisible = () => document.visibilityState === "visible" && void load();
+    document.addEventListener("visibilitychange", onVisible);
+    return () => document.removeEventListener("visibilitychange", onVisible);
   }, [load]);
 
   return (

@@ -35,6 +35,9 @@ export function OrderTracker({ id }: { id: string }) {
       </section>
     );
 
+  // a live event changes the status before the snapshot (with its label) is fetched again
+  const statusLabel =
+    lifecycle?.states.find((s) => s.name === order.status)?.label ?? order.statusLabel;
   const reached = new Set((order.history ?? []).map((h) => h.to));
   const path =
     lifecycle?.states.filter((s) => !s.terminal || s.name === order.status || s.progress === 100) ??
@@ -69,7 +72,7 @@ export function OrderTracker({ id }: { id: string }) {
         </div>
         <div className="tracker-status">
           <span className={`pill pill-${order.status}`} data-testid="order-status">
-            {order.statusLabel}
+            {statusLabel}
           </span>
           <span className="big" data-testid="order-progress">
             {order.progress}%

@@ -1,60 +1,59 @@
-import { useChannel, useSwitchboard } from "@switchboard/react";
+import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
-import { api } from "../../app/api.js";
+import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import type { Order, StatusChange } from "../../app/types.js";
 
+/** The next version of an order after one status change (the event carries what changed). */
+function applyChange(o: Order, c: StatusChange): Order {
+  return {
+    ...o,
+    status: c.to,
+    progress: c.progress,
+    version: c.version,
+    updatedAt: c.at,
+    ...(c.eta !== undefined && { eta: c.eta }),
+    ...(c.location !== undefined && { location: c.location }),
+    history: [
+      ...(o.history ?? []),
+      {
+        from: c.from,
+        to: c.to,
+        at: c.at,
+        by: c.by,
+        ...(c.note && { note: c.note }),
+        ...(c.eta && { eta: c.eta }),
+        ...(c.location && { location: c.location }),
+      },
+    ],
+  };
+}
+
 /**
- * An order kept live: the REST snapshot, then every `status` event on order:{id}. Events older
- * than what we have (by version) are ignored; a `gap` (recovery impossible) reloads the snapshot.
+ * An order kept live: the REST snapshot, then every `status` event on order:{id}, applied at
+ * once when it is the next version. The snapshot is then fetched again for what an event does
+ * not carry (the label, what this user may do now) and for anything skipped; a `gap` (recovery
+ * impossible after a reconnect) reloads it too. Nothing older than what is shown is ever shown.
  */
 export function useLiveOrder(id: string) {
-  const session = useSession();
-  const token = session?.token ?? null;
+  const token = useSession()?.token ?? null;
   const [order, setOrder] = useState<Order>();
   const [error, setError] = useState<string>();
-  useSwitchboard();
 
   const reload = useCallback(async () => {
     try {
-      setOrder(await api<Order>(token, "GET", `/api/orders/${id}`));
+      const next = await api<Order>(token, "GET", `/api/orders/${id}`);
+      setOrder((o) => (!o || o.id !== next.id || next.version >= o.version ? next : o));
       setError(undefined);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     }
   }, [id, token]);
 
   const { subscription } = useChannel(`order:${id}`, (m) => {
     if (m.event !== "status") return;
-    const c = m.data as StatusChange;
-    setOrder((o) => {
-      if (!o || c.version <= o.version) return o;
-      if (c.version > o.version + 1) {
-        void reload(); // we missed one: take the snapshot
-        return o;
-      }
-      return {
-        ...o,
-        status: c.to,
-        progress: c.progress,
-        version: c.version,
-        ...(c.eta !== undefined && { eta: c.eta }),
-        ...(c.location !== undefined && { location: c.location }),
-        history: [
-          ...(o.history ?? []),
-          {
-            from: c.from,
-            to: c.to,
-            at: c.at,
-            by: c.by,
-            ...(c.note && { note: c.note }),
-            ...(c.location && { location: c.location }),
-          },
-        ],
-        // what the customer may do next comes from the server: refresh it
-        allowed: o.allowed,
-      };
-    });
+    const change = m.data as StatusChange;
+    setOrder((o) => (o && change.version === o.version + 1 ? applyChange(o, change) : o));
     void reload();
   });
 
@@ -63,5 +62,5 @@ export function useLiveOrder(id: string) {
   }, [reload]);
   useEffect(() => subscription?.on("gap", () => void reload()), [subscription, reload]);
 
-  return { order, error, reload, setOrder };
+  return { order, error, reload };
 }

@@ -1,0 +1,102 @@
+import { useChannel } from "@switchboard/react";
+import { useCallback, useEffect, useState } from "react";
+import { api, errorText } from "../../app/api.js";
+import { Link } from "../../app/router.js";
+
+export interface CatalogItem {
+  sku: string;
+  name?: string;
+  available: number;
+  inStock: boolean;
+  lowStock: boolean;
+}
+
+export function StockBadge({
+  item,
+}: {
+  item: Pick<CatalogItem, "available" | "inStock" | "lowStock">;
+}) {
+  if (!item.inStock)
+    return (
+      <span className="pill pill-cancelled" data-testid="stock">
+        Out of stock
+      </span>
+    );
+  if (item.lowStock)
+    return (
+      <span className="pill pill-pending" data-testid="stock">
+        Only {item.available} left
+      </span>
+    );
+  return (
+    <span className="pill pill-completed" data-testid="stock">
+      In stock ({item.available})
+    </span>
+  );
+}
+
+function ProductCard({ item }: { item: CatalogItem }) {
+  const [live, setLive] = useState(item);
+  // watching a list is not viewing the product: presence off
+  useChannel(
+    `product:${item.sku}`,
+    (m) => {
+      if (m.event === "stock") setLive((l) => ({ ...l, ...(m.data as Partial<CatalogItem>) }));
+    },
+    { presence: false },
+  );
+  return (
+    <li className="card product-card">
+      <Link href={`/shop/${encodeURIComponent(item.sku)}`} className="card-link">
+        <div className="product-art" aria-hidden="true">
+          {(item.name ?? item.sku).slice(0, 1)}
+        </div>
+        <strong>{item.name ?? item.sku}</strong>
+        <span className="muted small">{item.sku}</span>
+        <StockBadge item={live} />
+      </Link>
+    </li>
+  );
+}
+
+/** The storefront: every product with live availability. */
+export function Shop() {
+  const [items, setItems] = useState<CatalogItem[]>();
+  const [error, setError] = useState<string>();
+  const load = useCallback(async () => {
+    try {
+      setItems(
+        (await api<{ items: CatalogItem[] }>(null, "GET", "/api/inventory/catalog?limit=100"))
+          .items,
+      );
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  return (
+    <section className="page">
+      <h1>Shop</h1>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {items?.length === 0 && (
+        <div className="empty">
+          <p>
+            No products yet. Staff add them in the console (or run <code>npx switchboard seed</code>
+            ).
+          </p>
+        </div>
+      )}
+      <ul className="cards">
+        {items?.map((i) => (
+          <ProductCard key={i.sku} item={i} />
+        ))}
+      </ul>
+    </section>
+  );
+}
