@@ -36,6 +36,7 @@ export function MyOrders() {
         (await api<{ items: Order[] }>(session?.token ?? null, "GET", "/api/orders?limit=50"))
           .items,
       );
+      setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
@@ -43,6 +44,9 @@ export function MyOrders() {
   // Orders follow themselves live (each card); a new order has no event a customer can hear
   // yet, so the list is fetched again whenever the connection returns or the tab comes back.
   const connection = useConnectionState();
+  useEffect(() => {
+    void load();
+  }, [load]);
   useEffect(() => {
     if (connection === "connected") void load();
   }, [connection, load]);
