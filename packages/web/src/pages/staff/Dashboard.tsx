@@ -2,37 +2,96 @@ import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
-import type { Agent, Order } from "../../app/types.js";
+import type { Agent, Conversation, Order } from "../../app/types.js";
 
-interface ChatQueue {
-  waiting: { id: string; waitedMs: number }[];
-  agents: Agent[];
+/** A waiting chat and when it started waiting (by this browser's clock). */
+interface Waiting {
+  id: string;
+  since: number;
+}
+interface StockLevel {
+  sku: string;
+  name?: string;
+  available: number;
+  inStock: boolean;
+  lowStock: boolean;
+  version: number;
 }
 
-/** Live numbers computed from the same feeds the board and inbox use: nothing made up. */
+const ENDED = new Set(["cancelled", "refunded", "no-show"]);
+
+/** Re-renders every second (the longest wait keeps counting between queue events). */
+function useNow(): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+/** Follows one item that needs attention until it does not (presence off: not a viewer). */
+function WatchStock({ sku, onStock }: { sku: string; onStock: (s: StockLevel) => void }) {
+  useChannel(
+    `product:${sku}`,
+    (m) => {
+      if (m.event === "stock") onStock(m.data as StockLevel);
+    },
+    { presence: false },
+  );
+  return null;
+}
+
+/**
+ * Live numbers, each computed from a snapshot (REST) kept current by the channel that announces
+ * its changes: orders from staff:orders, chats from staff:chat, stock from staff:inventory and
+ * the product channels of the items it names. Nothing is made up; a gap reloads the snapshot.
+ */
 export function Dashboard() {
   const token = useSession()?.token ?? null;
+  const now = useNow();
   const [orders, setOrders] = useState<Order[]>([]);
-  const [chat, setChat] = useState<ChatQueue>({ waiting: [], agents: [] });
+  const [agents, setAgents] = useState<Agent[]>([]);
+  const [waiting, setWaiting] = useState<Waiting[]>([]);
+  const [attention, setAttention] = useState<Map<string, StockLevel>>(new Map());
   const [feed, setFeed] = useState<{ at: string; text: string }[]>([]);
 
-  const load = useCallback(async () => {
+  const loadOrders = useCallback(async () => {
     setOrders((await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=200")).items);
-    setChat({
-      waiting: [],
-      agents: (await api<{ agents: Agent[] }>(token, "GET", "/api/chat/agents")).agents,
-    });
+  }, [token]);
+  const loadChat = useCallback(async () => {
+    const [a, w] = await Promise.all([
+      api<{ agents: Agent[] }>(token, "GET", "/api/chat/agents"),
+      api<{ items: Conversation[] }>(token, "GET", "/api/chat/conversations?status=waiting"),
+    ]);
+    setAgents(a.agents);
+    // until the next queue event: waiting since it was opened (a requeued chat waited less)
+    setWaiting(w.items.map((c) => ({ id: c.id, since: Date.parse(c.createdAt) })));
+  }, [token]);
+  const loadStock = useCallback(async () => {
+    const { items } = await api<{ items: StockLevel[] }>(
+      token,
+      "GET",
+      "/api/inventory/items?lowStock=true&limit=200",
+    );
+    setAttention(new Map(items.map((i) => [i.sku, i])));
   }, [token]);
   useEffect(() => {
-    void load().catch(() => undefined);
-  }, [load]);
+    void loadOrders().catch(() => undefined);
+    void loadChat().catch(() => undefined);
+    void loadStock().catch(() => undefined);
+  }, [loadOrders, loadChat, loadStock]);
 
-  useChannel("staff:orders", (m) => {
+  const orderFeed = useChannel("staff:orders", (m) => {
     const { order, change } = m.data as {
       order: Order;
       change: { from: string | null; to: string; by: string; at: string };
     };
-    setOrders((all) => [order, ...all.filter((o) => o.id !== order.id)]);
+    setOrders((all) => {
+      const known = all.find((o) => o.id === order.id);
+      if (known && known.version >= order.version) return all;
+      return [order, ...all.filter((o) => o.id !== order.id)];
+    });
     setFeed((f) =>
       [
         {
@@ -42,61 +101,87 @@ export function Dashboard() {
         ...f,
       ].slice(0, 20),
     );
-  });
+  }).subscription;
   // presence off: watching the dashboard is not being on duty
-  useChannel(
+  const chatFeed = useChannel(
     "staff:chat",
     (m) => {
-      if (m.event === "queue") setChat(m.data as ChatQueue);
+      if (m.event !== "queue") return;
+      const data = m.data as { waiting: { id: string; waitedMs: number }[]; agents: Agent[] };
+      const at = Date.now();
+      setAgents(data.agents);
+      setWaiting(data.waiting.map((w) => ({ id: w.id, since: at - w.waitedMs })));
     },
     { presence: false },
-  );
+  ).subscription;
+  const stockFeed = useChannel(
+    "staff:inventory",
+    (m) => {
+      const s = m.data as StockLevel;
+      setAttention((all) => {
+        const known = all.get(s.sku);
+        return known && known.version >= s.version ? all : new Map(all).set(s.sku, s);
+      });
+    },
+    { presence: false },
+  ).subscription;
+  const onStock = useCallback((s: StockLevel) => {
+    setAttention((all) => {
+      const known = all.get(s.sku);
+      if (!known || known.version >= s.version) return all;
+      return new Map(all).set(s.sku, { ...known, ...s });
+    });
+  }, []);
+  useEffect(() => orderFeed?.on("gap", () => void loadOrders()), [orderFeed, loadOrders]);
+  useEffect(() => chatFeed?.on("gap", () => void loadChat()), [chatFeed, loadChat]);
+  useEffect(() => stockFeed?.on("gap", () => void loadStock()), [stockFeed, loadStock]);
 
   const byStatus = new Map<string, number>();
   for (const o of orders) byStatus.set(o.statusLabel, (byStatus.get(o.statusLabel) ?? 0) + 1);
-  const open = orders.filter(
-    (o) => o.progress < 100 && !["cancelled", "refunded", "no-show"].includes(o.status),
-  ).length;
-  const online = chat.agents.filter((a) => a.status === "online").length;
-  const assigned = chat.agents.reduce((s, a) => s + a.activeCount, 0);
-  const capacity = chat.agents
-    .filter((a) => a.status !== "offline")
-    .reduce((s, a) => s + a.capacity, 0);
-  const longest = Math.max(0, ...chat.waiting.map((w) => w.waitedMs));
+  const open = orders.filter((o) => o.progress < 100 && !ENDED.has(o.status)).length;
+  const online = agents.filter((a) => a.status === "online").length;
+  const assigned = agents.reduce((s, a) => s + a.activeCount, 0);
+  const capacity = agents.filter((a) => a.status !== "offline").reduce((s, a) => s + a.capacity, 0);
+  const longest = Math.max(0, ...waiting.map((w) => now - w.since));
+  const levels = [...attention.values()];
+  const out = levels.filter((s) => !s.inStock).length;
+  const low = levels.filter((s) => s.lowStock).length;
+
+  const kpis: [string, string | number, string][] = [
+    ["open-orders", open, "open orders"],
+    ["chats-waiting", waiting.length, "chats waiting"],
+    ["longest-wait", formatWait(longest), "longest wait"],
+    ["agents-online", online, "agents online"],
+    [
+      "utilization",
+      `${capacity ? Math.round((assigned / capacity) * 100) : 0}%`,
+      "chat capacity used",
+    ],
+    ["low-stock", low, "items low on stock"],
+    ["out-of-stock", out, "items out of stock"],
+  ];
 
   return (
     <section className="page">
       <h1>Live dashboard</h1>
+      {[...attention.keys()].map((sku) => (
+        <WatchStock key={sku} sku={sku} onStock={onStock} />
+      ))}
       <div className="kpis">
-        <div className="kpi">
-          <span className="kpi-value" data-testid="kpi-open-orders">
-            {open}
-          </span>
-          <span className="kpi-label">open orders</span>
-        </div>
-        <div className="kpi">
-          <span className="kpi-value">{chat.waiting.length}</span>
-          <span className="kpi-label">chats waiting</span>
-        </div>
-        <div className="kpi">
-          <span className="kpi-value">{Math.round(longest / 1000)}s</span>
-          <span className="kpi-label">longest wait</span>
-        </div>
-        <div className="kpi">
-          <span className="kpi-value">{online}</span>
-          <span className="kpi-label">agents online</span>
-        </div>
-        <div className="kpi">
-          <span className="kpi-value">
-            {capacity ? Math.round((assigned / capacity) * 100) : 0}%
-          </span>
-          <span className="kpi-label">agent utilization</span>
-        </div>
+        {kpis.map(([id, value, label]) => (
+          <div className="kpi" key={id}>
+            <span className="kpi-value" data-testid={`kpi-${id}`}>
+              {value}
+            </span>
+            <span className="kpi-label">{label}</span>
+          </div>
+        ))}
       </div>
       <div className="grid-2">
         <div className="card">
           <h2>Orders by status</h2>
           <ul className="bars">
+            {byStatus.size === 0 && <li className="muted">No orders yet.</li>}
             {[...byStatus.entries()]
               .sort((a, b) => b[1] - a[1])
               .map(([label, n]) => (
@@ -125,4 +210,9 @@ export function Dashboard() {
       </div>
     </section>
   );
+}
+
+function formatWait(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
 }
