@@ -1,4 +1,5 @@
 import { SwitchboardProvider } from "@switchboard/react";
+import { useEffect } from "react";
 import { ConnectionBadge } from "../components/ConnectionBadge.js";
 import { ChatWidget } from "../pages/customer/ChatWidget.js";
 import { MyOrders } from "../pages/customer/MyOrders.js";
@@ -59,7 +60,12 @@ function Page({ session }: { session: Session }) {
     if (order) return <OrderTracker id={order.id as string} />;
     if (path.startsWith("/orders")) return <MyOrders />;
   }
-  queueMicrotask(() => navigate(staff ? "/console/orders" : "/shop", true));
+  return <Redirect to={staff ? "/console/orders" : "/shop"} />;
+}
+
+/** Unknown paths (and `/`) go to the home page of the role; navigation happens after render. */
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, true), [to]);
   return null;
 }
 

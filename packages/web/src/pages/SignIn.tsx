@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { api, errorText } from "../app/api.js";
+import { ApiError, api, errorText } from "../app/api.js";
 import { navigate } from "../app/router.js";
 import { type Role, setSession } from "../app/session.js";
 
@@ -30,9 +30,10 @@ export function SignIn() {
       setSession({ user: u, name: n, role: r, token, expiresAt });
       navigate(r === "customer" ? "/shop" : "/console/orders", true);
     } catch (e) {
+      // the route does not exist in production (NODE_ENV=production): say so plainly
       setError(
-        e instanceof Error && /404/.test(e.message)
-          ? "Sign-in is only available in development mode."
+        e instanceof ApiError && e.status === 404
+          ? "Demo sign-in is only available in development mode. In production your own backend signs the tokens."
           : errorText(e),
       );
     } finally {
