@@ -21,9 +21,15 @@ export function browserAvailable(): boolean {
   return ok;
 }
 
+/**
+ * Debian's Chromium, headless. Every launch gets a fresh profile: Playwright creates a temporary
+ * --user-data-dir and deletes it on close (it refuses one passed in args), and each test takes
+ * its own browser context on top.
+ */
 export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
+    headless: true,
     args: [
       "--no-sandbox",
       "--disable-gpu",
