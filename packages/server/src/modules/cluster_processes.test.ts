@@ -5,21 +5,21 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mintToken } from "../../auth/tokens.js";
-import { openStore } from "../../store/db.js";
-import { type ServerProcess, startServerProcess } from "../../test-support/process.js";
+import { mintToken } from "../auth/tokens.js";
+import { openStore } from "../store/db.js";
+import { type ServerProcess, startServerProcess } from "../test-support/process.js";
 import {
   dropPrefix,
   POSTGRES_URL,
   postgresAvailable,
   REDIS_URL,
   redisAvailable,
-} from "../../test-support/services.js";
-import { closeAll, RawClient } from "../../test-support/ws-client.js";
+} from "../test-support/services.js";
+import { closeAll, RawClient } from "../test-support/ws-client.js";
 
 const up = (await redisAvailable()) && (await postgresAvailable());
 
-describe.runIf(up)("chat routing with agents on two server processes (Redis + PostgreSQL)", () => {
+describe.runIf(up)("two server processes on Redis + PostgreSQL", () => {
   const secret = randomBytes(32).toString("hex");
   const prefix = `sbtest:${ulid()}:`;
   const schema = `t_${randomBytes(6).toString("hex")}`;
@@ -118,5 +118,26 @@ describe.runIf(up)("chat routing with agents on two server processes (Redis + Po
       await call(a, admin, "GET", "/api/chat/conversations?status=waiting&limit=200")
     ).body.items;
     expect(waiting).toHaveLength(15);
+  }, 30_000);
+
+  it("never oversells when racing reservations are spread over both nodes", async () => {
+    const [a, b] = nodes as [ServerProcess, ServerProcess];
+    const staff = await mintToken(secret, { sub: "stock-keeper", role: "admin" });
+    expect(
+      (await call(a, staff, "PUT", "/api/inventory/items/RACE-1", { onHand: 50 })).status,
+    ).toBe(201);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const token = await mintToken(secret, { sub: `buyer-${i}` });
+        return call(i % 2 ? a : b, token, "POST", "/api/inventory/reservations", {
+          sku: "RACE-1",
+          quantity: 1,
+        });
+      }),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(50);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(150);
+    const item = (await call(b, staff, "GET", "/api/inventory/items/RACE-1")).body;
+    expect(item).toMatchObject({ onHand: 50, reserved: 50, available: 0, inStock: false });
   }, 30_000);
 });
