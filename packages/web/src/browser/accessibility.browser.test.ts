@@ -2,7 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../../../server/src/testing.js";
 import { contrastFailures, focused, unnamedControls } from "./a11y.js";
-import { apiCall, browserAvailable, launch, signedIn, startWebServer } from "./harness.js";
+import { apiCall, browserAvailable, launch, shot, signedIn, startWebServer } from "./harness.js";
 
 const run = browserAvailable();
 
@@ -104,6 +104,48 @@ describe.runIf(run)("web app in a real browser: keyboard and contrast", () => {
       await staff.page.getByRole("link", { name: link, exact: true }).click();
       await staff.page.getByRole("heading", { name: ready, exact: true }).waitFor();
       await expectReadable(staff.page, link);
+    }
+    await staff.context.close();
+  });
+
+  it("no screen scrolls sideways at phone width (390 px)", async () => {
+    const phone = { width: 390, height: 844 };
+    const overflow = (page: Page) =>
+      page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const customer = await signedIn(
+      browser,
+      server,
+      { user: "alice", name: "Alice", role: "customer" },
+      phone,
+    );
+    await customer.page.getByRole("link", { name: /Clear phone case/ }).waitFor();
+    expect(await overflow(customer.page), "shop").toBeLessThanOrEqual(0);
+    await customer.page.getByRole("link", { name: /Clear phone case/ }).click();
+    await customer.page.getByRole("button", { name: "Reserve one" }).waitFor();
+    expect(await overflow(customer.page), "product").toBeLessThanOrEqual(0);
+    await shot(customer.page, "phone-product");
+    await customer.page.getByRole("link", { name: "My repairs & orders" }).click();
+    await customer.page.getByRole("link", { name: /iPad Air/ }).click();
+    await customer.page.getByTestId("order-status").waitFor();
+    expect(await overflow(customer.page), "tracker").toBeLessThanOrEqual(0);
+    await shot(customer.page, "phone-tracker");
+    await customer.context.close();
+
+    const staff = await signedIn(
+      browser,
+      server,
+      { user: "sam", name: "Sam", role: "admin" },
+      phone,
+    );
+    for (const [link, ready] of [
+      ["Orders", "Orders & bookings"],
+      ["Inventory", "Inventory"],
+      ["Inbox", "Inbox"],
+      ["Dashboard", "Live dashboard"],
+    ] as const) {
+      await staff.page.getByRole("link", { name: link, exact: true }).click();
+      await staff.page.getByRole("heading", { name: ready, exact: true }).waitFor();
+      expect(await overflow(staff.page), link).toBeLessThanOrEqual(0);
     }
     await staff.context.close();
   });
