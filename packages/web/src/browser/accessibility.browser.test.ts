@@ -123,12 +123,11 @@ describe.runIf(run)("web app in a real browser: keyboard and contrast", () => {
     await customer.page.getByRole("link", { name: /Clear phone case/ }).click();
     await customer.page.getByRole("button", { name: "Reserve one" }).waitFor();
     expect(await overflow(customer.page), "product").toBeLessThanOrEqual(0);
-    await shot(customer.page, "phone-product");
     await customer.page.getByRole("link", { name: "My repairs & orders" }).click();
     await customer.page.getByRole("link", { name: /iPad Air/ }).click();
     await customer.page.getByTestId("order-status").waitFor();
     expect(await overflow(customer.page), "tracker").toBeLessThanOrEqual(0);
-    await shot(customer.page, "phone-tracker");
+    await shot(customer.page, "customer-phone");
     await customer.context.close();
 
     const staff = await signedIn(

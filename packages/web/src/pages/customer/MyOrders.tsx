@@ -1,14 +1,16 @@
 import { useChannel, useConnectionState } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
+import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import type { Order } from "../../app/types.js";
 import { formatTime, Progress } from "../../components/Progress.js";
 
 function OrderCard({ order, onChange }: { order: Order; onChange: () => void }) {
-  // each card follows its order live, so the list moves without a reload
-  useChannel(`order:${order.id}`, () => onChange());
+  // each card follows its order: a change (or a fresh subscription) reloads the list, once
+  const { subscription } = useChannel(`order:${order.id}`, () => onChange());
+  useResync(subscription, onChange);
   return (
     <li className="card order-card">
       <Link href={`/orders/${order.id}`} className="card-link">
@@ -44,6 +46,7 @@ export function MyOrders() {
   // Orders follow themselves live (each card); a new order has no event a customer can hear
   // yet, so the list is fetched again whenever the connection returns or the tab comes back.
   const connection = useConnectionState();
+  const reload = useCoalesced(load);
   useEffect(() => {
     void load();
   }, [load]);
@@ -74,7 +77,7 @@ export function MyOrders() {
       )}
       <ul className="cards">
         {orders?.map((o) => (
-          <OrderCard key={o.id} order={o} onChange={() => void load()} />
+          <OrderCard key={o.id} order={o} onChange={reload} />
         ))}
       </ul>
     </section>

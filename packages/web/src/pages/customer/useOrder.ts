@@ -1,6 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
+import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Order, StatusChange } from "../../app/types.js";
 
@@ -33,7 +34,7 @@ function applyChange(o: Order, c: StatusChange): Order {
  * An order kept live: the REST snapshot, then every `status` event on order:{id}, applied at
  * once when it is the next version. The snapshot is then fetched again for what an event does
  * not carry (the label, what this user may do now) and for anything skipped; a `gap` (recovery
- * impossible after a reconnect) reloads it too. Nothing older than what is shown is ever shown.
+ * impossible after a reconnect) reloads it too, and so does the subscription starting fresh. Nothing older than what is shown is ever shown.
  */
 export function useLiveOrder(id: string) {
   const token = useSession()?.token ?? null;
@@ -60,7 +61,7 @@ export function useLiveOrder(id: string) {
   useEffect(() => {
     void reload();
   }, [reload]);
-  useEffect(() => subscription?.on("gap", () => void reload()), [subscription, reload]);
+  useResync(subscription, reload);
 
   return { order, error, reload };
 }

@@ -1,6 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, api, errorText } from "../../app/api.js";
+import { useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import { type CatalogItem, StockBadge } from "./Shop.js";
@@ -44,8 +45,10 @@ export function Product({ sku }: { sku: string }) {
   const load = useCallback(async () => {
     try {
       const i = await api<Item>(null, "GET", `/api/inventory/items/${encodeURIComponent(sku)}`);
-      setItem(i);
+      // never step back: a stock event newer than this snapshot may have arrived meanwhile
+      setItem((prev) => (!prev || prev.sku !== i.sku || i.version >= prev.version ? i : prev));
       setViewers(i.viewers);
+      setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
@@ -61,7 +64,7 @@ export function Product({ sku }: { sku: string }) {
     },
     { presence: true },
   );
-  useEffect(() => subscription?.on("gap", () => void load()), [subscription, load]);
+  useResync(subscription, load);
   useEffect(() => {
     void load();
   }, [load]);
@@ -94,7 +97,7 @@ export function Product({ sku }: { sku: string }) {
       setReservation(
         await api<Reservation>(token, "POST", "/api/inventory/reservations", { sku, quantity: 1 }),
       );
-      setMessage("Reserved for you. Complete your order before the timer runs out.");
+      setMessage("Reserved for you: pay and collect it in the shop before the timer runs out.");
     } catch (e) {
       setError(
         e instanceof ApiError && e.code === "insufficient_stock"

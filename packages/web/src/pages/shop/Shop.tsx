@@ -1,6 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
+import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 
 export interface CatalogItem {
@@ -35,16 +36,19 @@ export function StockBadge({
   );
 }
 
-function ProductCard({ item }: { item: CatalogItem }) {
+function ProductCard({ item, resync }: { item: CatalogItem; resync: () => void }) {
   const [live, setLive] = useState(item);
+  useEffect(() => setLive(item), [item]);
   // watching a list is not viewing the product: presence off
-  useChannel(
+  const { subscription } = useChannel(
     `product:${item.sku}`,
     (m) => {
       if (m.event === "stock") setLive((l) => ({ ...l, ...(m.data as Partial<CatalogItem>) }));
     },
     { presence: false },
   );
+  // the catalog is fetched again (once for all cards) when a card's subscription starts fresh
+  useResync(subscription, resync);
   return (
     <li className="card product-card">
       <Link href={`/shop/${encodeURIComponent(item.sku)}`} className="card-link">
@@ -69,6 +73,7 @@ export function Shop() {
         (await api<{ items: CatalogItem[] }>(null, "GET", "/api/inventory/catalog?limit=100"))
           .items,
       );
+      setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
@@ -76,6 +81,7 @@ export function Shop() {
   useEffect(() => {
     void load();
   }, [load]);
+  const resync = useCoalesced(load);
   return (
     <section className="page">
       <h1>Shop</h1>
@@ -94,7 +100,7 @@ export function Shop() {
       )}
       <ul className="cards">
         {items?.map((i) => (
-          <ProductCard key={i.sku} item={i} />
+          <ProductCard key={i.sku} item={i} resync={resync} />
         ))}
       </ul>
     </section>

@@ -1,6 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../../app/api.js";
+import { newestRows, useCoalesced, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Agent, Conversation, Order } from "../../app/types.js";
 
@@ -31,14 +32,23 @@ function useNow(): number {
 }
 
 /** Follows one item that needs attention until it does not (presence off: not a viewer). */
-function WatchStock({ sku, onStock }: { sku: string; onStock: (s: StockLevel) => void }) {
-  useChannel(
+function WatchStock({
+  sku,
+  onStock,
+  resync,
+}: {
+  sku: string;
+  onStock: (s: StockLevel) => void;
+  resync: () => void;
+}) {
+  const { subscription } = useChannel(
     `product:${sku}`,
     (m) => {
       if (m.event === "stock") onStock(m.data as StockLevel);
     },
     { presence: false },
   );
+  useResync(subscription, resync);
   return null;
 }
 
@@ -57,7 +67,8 @@ export function Dashboard() {
   const [feed, setFeed] = useState<{ at: string; text: string }[]>([]);
 
   const loadOrders = useCallback(async () => {
-    setOrders((await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=200")).items);
+    const { items } = await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=200");
+    setOrders((shown) => newestRows(shown, items, (o) => o.id));
   }, [token]);
   const loadChat = useCallback(async () => {
     const [a, w] = await Promise.all([
@@ -132,9 +143,10 @@ export function Dashboard() {
       return new Map(all).set(s.sku, { ...known, ...s });
     });
   }, []);
-  useEffect(() => orderFeed?.on("gap", () => void loadOrders()), [orderFeed, loadOrders]);
-  useEffect(() => chatFeed?.on("gap", () => void loadChat()), [chatFeed, loadChat]);
-  useEffect(() => stockFeed?.on("gap", () => void loadStock()), [stockFeed, loadStock]);
+  useResync(orderFeed, () => loadOrders().catch(() => undefined));
+  useResync(chatFeed, () => loadChat().catch(() => undefined));
+  useResync(stockFeed, () => loadStock().catch(() => undefined));
+  const resyncStock = useCoalesced(() => loadStock().catch(() => undefined));
 
   const byStatus = new Map<string, number>();
   for (const o of orders) byStatus.set(o.statusLabel, (byStatus.get(o.statusLabel) ?? 0) + 1);
@@ -165,7 +177,7 @@ export function Dashboard() {
     <section className="page">
       <h1>Live dashboard</h1>
       {[...attention.keys()].map((sku) => (
-        <WatchStock key={sku} sku={sku} onStock={onStock} />
+        <WatchStock key={sku} sku={sku} onStock={onStock} resync={resyncStock} />
       ))}
       <div className="kpis">
         {kpis.map(([id, value, label]) => (

@@ -1,6 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
+import { useCoalesced, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import { formatTime } from "../../components/Progress.js";
 import { StockBadge } from "../shop/Shop.js";
@@ -34,8 +35,8 @@ function Row({ item, onChanged }: { item: Item; onChanged: () => void }) {
   const token = useSession()?.token ?? null;
   const [live, setLive] = useState(item);
   const [error, setError] = useState<string>();
-  useEffect(() => setLive(item), [item]);
-  useChannel(
+  useEffect(() => setLive((l) => (item.version >= l.version ? item : l)), [item]);
+  const { subscription } = useChannel(
     `product:${item.sku}`,
     (m) => {
       if (m.event !== "stock") return;
@@ -45,6 +46,7 @@ function Row({ item, onChanged }: { item: Item; onChanged: () => void }) {
     },
     { presence: false },
   );
+  useResync(subscription, onChanged);
   const adjust = async (delta: number) => {
     try {
       await api(token, "POST", `/api/inventory/items/${encodeURIComponent(item.sku)}/adjustments`, {
@@ -162,6 +164,7 @@ export function Inventory() {
       setItems(
         (await api<{ items: Item[] }>(token, "GET", "/api/inventory/items?limit=200")).items,
       );
+      setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
@@ -169,6 +172,8 @@ export function Inventory() {
   useEffect(() => {
     void load();
   }, [load]);
+  // every row asks for the list again when its subscription starts fresh: once for all of them
+  const reload = useCoalesced(load);
   useChannel(
     "staff:inventory",
     (m) => {
@@ -201,7 +206,7 @@ export function Inventory() {
             </thead>
             <tbody>
               {items.map((i) => (
-                <Row key={i.sku} item={i} onChanged={() => void load()} />
+                <Row key={i.sku} item={i} onChanged={reload} />
               ))}
             </tbody>
           </table>

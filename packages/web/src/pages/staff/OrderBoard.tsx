@@ -1,6 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
+import { newestRows, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Lifecycle, Order, StatusChange } from "../../app/types.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
@@ -86,7 +87,9 @@ export function OrderBoard() {
 
   const load = useCallback(async () => {
     try {
-      setOrders((await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=100")).items);
+      const { items } = await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=100");
+      setOrders((shown) => newestRows(shown, items, (o) => o.id));
+      setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
@@ -107,7 +110,7 @@ export function OrderBoard() {
       return next;
     });
   });
-  useEffect(() => subscription?.on("gap", () => void load()), [subscription, load]);
+  useResync(subscription, load);
 
   const move = async (order: Order, to: string) => {
     setBusy(order.id);

@@ -1,0 +1,69 @@
+import type { Subscription } from "@switchboard/client";
+import { useCallback, useEffect, useRef } from "react";
+
+/**
+ * Keeps a view built from a REST snapshot plus a channel's events whole. The snapshot is fetched
+ * again when the subscription becomes active without recovering (the first subscribe: a change
+ * made between the page's first fetch and the subscription would otherwise never show; or a
+ * resubscribe that could not recover) and on a `gap`. After a reconnect that recovered, the
+ * missed events simply arrive. Calls close together run `load` once.
+ */
+export function useResync(subscription: Subscription | undefined, load: () => unknown): void {
+  const latest = useRef(load);
+  useEffect(() => {
+    latest.current = load;
+  });
+  useEffect(() => {
+    if (!subscription) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const resync = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void latest.current(), 20);
+    };
+    if (subscription.status === "subscribed") resync();
+    const offs = [
+      subscription.on("subscribed", (s) => {
+        if (!s.recovered) resync();
+      }),
+      subscription.on("gap", resync),
+    ];
+    return () => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+    };
+  }, [subscription]);
+}
+
+/**
+ * A stable function that runs `fn` once for calls arriving within `ms` of each other: a list
+ * whose rows each ask for a reload (one subscription per row) reloads once.
+ */
+export function useCoalesced(fn: () => unknown, ms = 50): () => void {
+  const latest = useRef(fn);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => {
+    latest.current = fn;
+  });
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return useCallback(() => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => void latest.current(), ms);
+  }, [ms]);
+}
+
+/**
+ * A freshly fetched list, except where the list on screen already holds a newer version of a
+ * row (an event that arrived while the fetch was in flight): views never step back.
+ */
+export function newestRows<T extends { version: number }>(
+  shown: readonly T[] | undefined,
+  fetched: T[],
+  key: (row: T) => string,
+): T[] {
+  if (!shown?.length) return fetched;
+  const byKey = new Map(shown.map((row) => [key(row), row]));
+  return fetched.map((row) => {
+    const current = byKey.get(key(row));
+    return current && current.version > row.version ? current : row;
+  });
+}
