@@ -4,6 +4,7 @@ import { api } from "../../app/api.js";
 import { newestRows, useCoalesced, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Agent, Conversation, Order } from "../../app/types.js";
+import { useLifecycles } from "../../app/useLifecycles.js";
 
 /** A waiting chat and when it started waiting (by this browser's clock). */
 interface Waiting {
@@ -64,7 +65,13 @@ export function Dashboard() {
   const [agents, setAgents] = useState<Agent[]>([]);
   const [waiting, setWaiting] = useState<Waiting[]>([]);
   const [attention, setAttention] = useState<Map<string, StockLevel>>(new Map());
-  const [feed, setFeed] = useState<{ at: string; text: string }[]>([]);
+  const [feed, setFeed] = useState<
+    { at: string; title: string; lifecycle: string; from: string | null; to: string; by: string }[]
+  >([]);
+  const lifecycles = useLifecycles();
+  const labelOf = (lifecycle: string, state: string) =>
+    lifecycles.find((l) => l.name === lifecycle)?.states.find((s) => s.name === state)?.label ??
+    state;
 
   const loadOrders = useCallback(async () => {
     const { items } = await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=200");
@@ -107,7 +114,11 @@ export function Dashboard() {
       [
         {
           at: change.at,
-          text: `${order.title ?? order.id}: ${change.from ?? "new"} → ${change.to} (${change.by})`,
+          title: order.title ?? order.id,
+          lifecycle: order.lifecycle,
+          from: change.from,
+          to: change.to,
+          by: change.by,
         },
         ...f,
       ].slice(0, 20),
@@ -169,7 +180,7 @@ export function Dashboard() {
       `${capacity ? Math.round((assigned / capacity) * 100) : 0}%`,
       "chat capacity used",
     ],
-    ["low-stock", low, "items low on stock"],
+    ["low-stock", low, "items running low"],
     ["out-of-stock", out, "items out of stock"],
   ];
 
@@ -214,7 +225,12 @@ export function Dashboard() {
             {feed.length === 0 && <li className="muted">Changes appear here as they happen.</li>}
             {feed.map((f, i) => (
               <li key={`${f.at}-${i}`}>
-                <span className="muted small">{new Date(f.at).toLocaleTimeString()}</span> {f.text}
+                <span className="muted small">{new Date(f.at).toLocaleTimeString()}</span>{" "}
+                <strong>{f.title}</strong>{" "}
+                {f.from
+                  ? `${labelOf(f.lifecycle, f.from)} → ${labelOf(f.lifecycle, f.to)}`
+                  : `new: ${labelOf(f.lifecycle, f.to)}`}{" "}
+                <span className="muted small">by {f.by}</span>
               </li>
             ))}
           </ul>
