@@ -201,6 +201,7 @@ describe.each(DIALECTS)("inventory items over REST on %s", (database) => {
     ) as { route: string; summary?: string; tags?: string[] }[];
     expect(ops.map((o) => o.route).sort()).toEqual([
       "delete /api/inventory/items/{sku}/watch",
+      "get /api/inventory/catalog",
       "get /api/inventory/items",
       "get /api/inventory/items/{sku}",
       "get /api/inventory/items/{sku}/history",
