@@ -106,6 +106,10 @@ export async function chat(ctx: Ctx, name: ServerName): Promise<void> {
           capacity: CAPACITY,
         });
         const ws = await socket(srv.port, jwt, agentFrames);
+        // on duty: an agent with no socket on staff:chat is set offline after the grace period
+        ws.send(
+          JSON.stringify({ type: "subscribe", id: 2, channel: "staff:chat", presence: true }),
+        );
         sockets.push(ws);
         agents.push({ ws, id });
       }
