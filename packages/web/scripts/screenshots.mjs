@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// Copies the screenshots the browser tests just took (packages/web/test-results/screenshots,
-// git-ignored) into docs/screenshots, which the README shows. Run by `npm run screenshots`
-// after the browser tests; never by `npm test`, so a test run leaves the tree clean.
+// Runs the browser tests, then copies the screenshots they took (packages/web/test-results/
+// screenshots, git-ignored) into docs/screenshots, which the README shows: `npm run screenshots`.
+// Never part of `npm test`, so a test run leaves the tree clean. Only shots taken by this run
+// are copied; a test that did not run (or did not reach its screenshot) fails the command.
+import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const from = fileURLToPath(new URL("../test-results/screenshots/", import.meta.url));
@@ -19,18 +23,28 @@ const SHOWN = [
   "agent-inbox",
 ];
 
-const started = Date.now() - 60 * 60 * 1000;
-const missing = [];
-for (const name of SHOWN) {
-  const file = `${from}${name}.png`;
-  if (!existsSync(file) || statSync(file).mtimeMs < started) {
-    missing.push(name);
-    continue;
-  }
-  copyFileSync(file, `${to}${name}.png`);
-}
-console.log(`screenshots: ${SHOWN.length - missing.length} copied to docs/screenshots`);
-if (missing.length) {
-  console.error(`screenshots: none from the last hour for ${missing.join(", ")}`);
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+const vitest = join(
+  dirname(createRequire(import.meta.url).resolve("vitest/package.json")),
+  "vitest.mjs",
+);
+const started = Date.now();
+const run = spawnSync(process.execPath, [vitest, "run", "--project", "browser"], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (run.status !== 0) {
+  console.error("screenshots: the browser tests failed; docs/screenshots left as they were");
   process.exit(1);
 }
+const fresh = (name) => {
+  const file = `${from}${name}.png`;
+  return existsSync(file) && statSync(file).mtimeMs >= started;
+};
+const missing = SHOWN.filter((name) => !fresh(name));
+if (missing.length) {
+  console.error(`screenshots: this run took none of ${missing.join(", ")}; nothing copied`);
+  process.exit(1);
+}
+for (const name of SHOWN) copyFileSync(`${from}${name}.png`, `${to}${name}.png`);
+console.log(`screenshots: ${SHOWN.length} copied to docs/screenshots`);

@@ -2,19 +2,22 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { inject } from "vitest";
 import { startTestServer, type TestServer } from "../../../server/src/testing.js";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const WEB_DIST = fileURLToPath(new URL("../../dist", import.meta.url));
 export const SHOTS = fileURLToPath(new URL("../../test-results/screenshots", import.meta.url));
+
+/** This run's copy of the built web app, made by the global setup (global-setup.ts). */
+export const webDist = (): string => inject("webDist");
 
 /** Whether the browser tests can run here; under CI they must (ensure-chromium already failed the run otherwise). */
 export function browserAvailable(): boolean {
-  const ok = existsSync(CHROMIUM) && existsSync(join(WEB_DIST, "index.html"));
+  const ok = existsSync(CHROMIUM) && existsSync(join(webDist(), "index.html"));
   if (!ok) {
     const why = !existsSync(CHROMIUM)
       ? `no Chromium at ${CHROMIUM}`
-      : `the web app is not built (${WEB_DIST}); run npm run build`;
+      : `the web app is not built (${webDist()})`;
     if (process.env.CI) throw new Error(`CI=true: browser tests cannot run: ${why}`);
     console.warn(`\n⚠️  Browser tests SKIPPED: ${why}\n`);
   }
@@ -44,7 +47,7 @@ export async function launch(): Promise<Browser> {
 
 export async function startWebServer(): Promise<TestServer> {
   return startTestServer({
-    config: { webDir: WEB_DIST, bot: { provider: "off", minConfidence: 0.35 } },
+    config: { webDir: webDist(), bot: { provider: "off", minConfidence: 0.35 } },
   });
 }
 
