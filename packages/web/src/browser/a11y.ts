@@ -89,9 +89,10 @@ export function contrastFailures(page: Page): Promise<ContrastFailure[]> {
 export function unnamedControls(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const unnamed: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>(
+    const controls = document.querySelectorAll<HTMLElement>(
       "input, select, textarea, button, a[href]",
-    )) {
+    );
+    for (const el of Array.from(controls)) {
       if (el instanceof HTMLInputElement && el.type === "hidden") continue;
       const labelled =
         el.getAttribute("aria-label")?.trim() ||
