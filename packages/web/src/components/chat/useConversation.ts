@@ -1,6 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../../app/api.js";
+import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { ChatMessage, Conversation } from "../../app/types.js";
 
@@ -39,7 +40,12 @@ export function useConversation(id: string | undefined): LiveConversation {
     ]);
     if (latest.current !== id) return;
     setConversation(c);
-    setMessages(m.items);
+    // keep any message that arrived live while the page was being fetched
+    setMessages((shown) => {
+      const bySeq = new Map(m.items.map((x) => [x.seq, x]));
+      for (const x of shown) if (!bySeq.has(x.seq)) bySeq.set(x.seq, x);
+      return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    });
     if (c.queuePosition) setQueue({ position: c.queuePosition, waiting: c.queuePosition });
   }, [id, token]);
 
@@ -102,7 +108,7 @@ export function useConversation(id: string | undefined): LiveConversation {
     setQueue(undefined);
     void reload().catch(() => undefined);
   }, [reload]);
-  useEffect(() => subscription?.on("gap", () => void reload()), [subscription, reload]);
+  useResync(subscription, () => reload().catch(() => undefined));
 
   return { conversation, messages, streaming, queue, reload };
 }

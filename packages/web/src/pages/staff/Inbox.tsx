@@ -1,6 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
+import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Agent, Conversation } from "../../app/types.js";
 import { ConversationView } from "../../components/chat/ConversationView.js";
@@ -109,7 +110,7 @@ export function Inbox() {
   }, [token]);
 
   // Being subscribed to staff:chat (with presence) is what tells the router this agent is here.
-  useChannel(
+  const { subscription: staffChat } = useChannel(
     "staff:chat",
     (m) => {
       if (m.event !== "queue") return;
@@ -123,26 +124,30 @@ export function Inbox() {
     { presence: true },
   );
 
-  useEffect(() => {
+  const loadAll = useCallback(() => {
     void api<Agent>(token, "GET", "/api/chat/agents/me").then(setMe, () => setMe(undefined));
     void api<{ items: Conversation[] }>(
       token,
       "GET",
       "/api/chat/conversations?status=waiting",
-    ).then((r) =>
-      setQueue(
-        r.items.map((c) => ({
-          id: c.id,
-          ...(c.subject !== undefined && { subject: c.subject }),
-          priority: c.priority,
-          vip: c.vip,
-          skills: [],
-          waitedMs: Date.now() - Date.parse(c.createdAt),
-        })),
-      ),
+    ).then(
+      (r) =>
+        setQueue(
+          r.items.map((c) => ({
+            id: c.id,
+            ...(c.subject !== undefined && { subject: c.subject }),
+            priority: c.priority,
+            vip: c.vip,
+            skills: [],
+            waitedMs: Date.now() - Date.parse(c.createdAt),
+          })),
+        ),
+      () => undefined,
     );
     void loadMine();
   }, [token, loadMine]);
+  useEffect(loadAll, [loadAll]);
+  useResync(staffChat, loadAll);
 
   const setStatus = async (status: Agent["status"]) => {
     try {
