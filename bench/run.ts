@@ -4,7 +4,8 @@
  *
  *   --quick                 short version (< 2 minutes)
  *   --servers a,b           subset of switchboard,uws,raw-ws,socketio
- *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat
+ *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
+ *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -24,6 +25,7 @@ import { ALL_SERVERS, available, LABELS, ROOT, type ServerName } from "./lib/ser
 import { LoadPool } from "./load/pool.js";
 import { manyChannels } from "./scenarios/channels.js";
 import { chat } from "./scenarios/chat.js";
+import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
 import { fanout } from "./scenarios/fanout.js";
 import { recovery } from "./scenarios/recovery.js";
@@ -36,6 +38,7 @@ const SCENARIOS = {
   recovery,
   reservations,
   chat,
+  cluster,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
