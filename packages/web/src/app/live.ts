@@ -1,5 +1,5 @@
 import type { Subscription } from "@switchboard/client";
-import { useCallback, useEffect, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 
 /**
  * Keeps a view built from a REST snapshot plus a channel's events whole. The snapshot is fetched
@@ -53,17 +53,42 @@ export function useCoalesced(fn: () => unknown, ms = 50): () => void {
 
 /**
  * A freshly fetched list, except where the list on screen already holds a newer version of a
- * row (an event that arrived while the fetch was in flight): views never step back.
+ * row (an event that arrived while the fetch was in flight): views never step back. Rows the
+ * fetch does not have are kept when `arrivedDuringFetch` says an event brought them after the
+ * fetch started (a new order announced while an older snapshot was on its way).
  */
 export function newestRows<T extends { version: number }>(
   shown: readonly T[] | undefined,
   fetched: T[],
   key: (row: T) => string,
+  arrivedDuringFetch: (key: string) => boolean = () => false,
 ): T[] {
   if (!shown?.length) return fetched;
   const byKey = new Map(shown.map((row) => [key(row), row]));
-  return fetched.map((row) => {
+  const merged = fetched.map((row) => {
     const current = byKey.get(key(row));
     return current && current.version > row.version ? current : row;
   });
+  const fetchedKeys = new Set(fetched.map(key));
+  const arrived = shown.filter((row) => !fetchedKeys.has(key(row)) && arrivedDuringFetch(key(row)));
+  return arrived.length ? [...arrived, ...merged] : merged;
+}
+
+/**
+ * When each row last came by event (this page's clock), so that a snapshot fetched before it
+ * does not drop it: `mark` on every event, `since(startedAt)` for `newestRows`.
+ */
+export function useArrivals(): {
+  mark: (key: string) => void;
+  since: (startedAt: number) => (key: string) => boolean;
+} {
+  const seen = useRef(new Map<string, number>());
+  return useMemo(
+    () => ({
+      mark: (key: string) => void seen.current.set(key, performance.now()),
+      since: (startedAt: number) => (key: string) =>
+        (seen.current.get(key) ?? Number.NEGATIVE_INFINITY) >= startedAt,
+    }),
+    [],
+  );
 }

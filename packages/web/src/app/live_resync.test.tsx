@@ -113,4 +113,24 @@ describe("newestRows", () => {
       { id: "c", version: 1, status: "pending" },
     ]);
   });
+
+  it("keeps a row an event brought while an older snapshot was on its way, drops others it lacks", () => {
+    const shown = [
+      { id: "new", version: 1 },
+      { id: "old", version: 4 },
+      { id: "gone", version: 2 },
+    ];
+    const fetched = [{ id: "old", version: 4 }];
+    expect(
+      newestRows(
+        shown,
+        fetched,
+        (r) => r.id,
+        (k) => k === "new",
+      ),
+    ).toEqual([
+      { id: "new", version: 1 },
+      { id: "old", version: 4 },
+    ]);
+  });
 });

@@ -1,7 +1,7 @@
 import { useChannel } from "@switchboard/react";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../../app/api.js";
-import { newestRows, useCoalesced, useResync } from "../../app/live.js";
+import { newestRows, useArrivals, useCoalesced, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Agent, Conversation, Order } from "../../app/types.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
@@ -73,27 +73,44 @@ export function Dashboard() {
     lifecycles.find((l) => l.name === lifecycle)?.states.find((s) => s.name === state)?.label ??
     state;
 
+  const arrivals = useArrivals();
   const loadOrders = useCallback(async () => {
+    const started = performance.now();
     const { items } = await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=200");
-    setOrders((shown) => newestRows(shown, items, (o) => o.id));
-  }, [token]);
+    setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
+  }, [token, arrivals]);
+  // A queue event carries the whole queue: newer than any snapshot fetched before it.
+  const queueEventAt = useRef(Number.NEGATIVE_INFINITY);
   const loadChat = useCallback(async () => {
+    const started = performance.now();
     const [a, w] = await Promise.all([
       api<{ agents: Agent[] }>(token, "GET", "/api/chat/agents"),
       api<{ items: Conversation[] }>(token, "GET", "/api/chat/conversations?status=waiting"),
     ]);
+    if (queueEventAt.current >= started) return;
     setAgents(a.agents);
     // until the next queue event: waiting since it was opened (a requeued chat waited less)
     setWaiting(w.items.map((c) => ({ id: c.id, since: Date.parse(c.createdAt) })));
   }, [token]);
+  const stockArrivals = useArrivals();
   const loadStock = useCallback(async () => {
+    const started = performance.now();
     const { items } = await api<{ items: StockLevel[] }>(
       token,
       "GET",
       "/api/inventory/items?lowStock=true&limit=200",
     );
-    setAttention(new Map(items.map((i) => [i.sku, i])));
-  }, [token]);
+    const arrivedDuringFetch = stockArrivals.since(started);
+    setAttention((shown) => {
+      const next = new Map(items.map((i) => [i.sku, i]));
+      for (const [sku, level] of shown) {
+        const fetched = next.get(sku);
+        if (fetched ? fetched.version < level.version : arrivedDuringFetch(sku))
+          next.set(sku, level);
+      }
+      return next;
+    });
+  }, [token, stockArrivals]);
   useEffect(() => {
     void loadOrders().catch(() => undefined);
     void loadChat().catch(() => undefined);
@@ -105,6 +122,7 @@ export function Dashboard() {
       order: Order;
       change: { from: string | null; to: string; by: string; at: string };
     };
+    arrivals.mark(order.id);
     setOrders((all) => {
       const known = all.find((o) => o.id === order.id);
       if (known && known.version >= order.version) return all;
@@ -131,6 +149,7 @@ export function Dashboard() {
       if (m.event !== "queue") return;
       const data = m.data as { waiting: { id: string; waitedMs: number }[]; agents: Agent[] };
       const at = Date.now();
+      queueEventAt.current = performance.now();
       setAgents(data.agents);
       setWaiting(data.waiting.map((w) => ({ id: w.id, since: at - w.waitedMs })));
     },
@@ -140,6 +159,7 @@ export function Dashboard() {
     "staff:inventory",
     (m) => {
       const s = m.data as StockLevel;
+      stockArrivals.mark(s.sku);
       setAttention((all) => {
         const known = all.get(s.sku);
         return known && known.version >= s.version ? all : new Map(all).set(s.sku, s);
@@ -147,13 +167,17 @@ export function Dashboard() {
     },
     { presence: false },
   ).subscription;
-  const onStock = useCallback((s: StockLevel) => {
-    setAttention((all) => {
-      const known = all.get(s.sku);
-      if (!known || known.version >= s.version) return all;
-      return new Map(all).set(s.sku, { ...known, ...s });
-    });
-  }, []);
+  const onStock = useCallback(
+    (s: StockLevel) => {
+      stockArrivals.mark(s.sku);
+      setAttention((all) => {
+        const known = all.get(s.sku);
+        if (!known || known.version >= s.version) return all;
+        return new Map(all).set(s.sku, { ...known, ...s });
+      });
+    },
+    [stockArrivals],
+  );
   useResync(orderFeed, () => loadOrders().catch(() => undefined));
   useResync(chatFeed, () => loadChat().catch(() => undefined));
   useResync(stockFeed, () => loadStock().catch(() => undefined));

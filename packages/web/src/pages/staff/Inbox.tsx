@@ -1,5 +1,5 @@
 import { useChannel } from "@switchboard/react";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
@@ -109,12 +109,14 @@ export function Inbox() {
     }
   }, [token]);
 
+  const queueEventAt = useRef(Number.NEGATIVE_INFINITY);
   // Being subscribed to staff:chat (with presence) is what tells the router this agent is here.
   const { subscription: staffChat } = useChannel(
     "staff:chat",
     (m) => {
       if (m.event !== "queue") return;
       const data = m.data as { waiting: QueueItem[]; agents: Agent[] };
+      queueEventAt.current = performance.now();
       setQueue(data.waiting);
       setAgents(data.agents);
       const self = data.agents.find((a) => a.userId === session?.user);
@@ -125,6 +127,7 @@ export function Inbox() {
   );
 
   const loadAll = useCallback(() => {
+    const started = performance.now();
     void api<Agent>(token, "GET", "/api/chat/agents/me").then(setMe, () => setMe(undefined));
     void api<{ items: Conversation[] }>(
       token,
@@ -132,6 +135,8 @@ export function Inbox() {
       "/api/chat/conversations?status=waiting",
     ).then(
       (r) =>
+        // a queue event since the fetch began carries the whole, newer queue
+        queueEventAt.current < started &&
         setQueue(
           r.items.map((c) => ({
             id: c.id,

@@ -1,7 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
-import { newestRows, useResync } from "../../app/live.js";
+import { newestRows, useArrivals, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Lifecycle, Order, StatusChange } from "../../app/types.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
@@ -85,15 +85,17 @@ export function OrderBoard() {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState<string>();
 
+  const arrivals = useArrivals();
   const load = useCallback(async () => {
     try {
+      const started = performance.now();
       const { items } = await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=100");
-      setOrders((shown) => newestRows(shown, items, (o) => o.id));
+      setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
       setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
-  }, [token]);
+  }, [token, arrivals]);
   useEffect(() => {
     void load();
   }, [load]);
@@ -101,6 +103,7 @@ export function OrderBoard() {
   const { subscription } = useChannel("staff:orders", (m) => {
     if (m.event !== "order") return;
     const { order } = m.data as { type: string; order: Order; change: StatusChange };
+    arrivals.mark(order.id);
     setOrders((all) => {
       const i = all.findIndex((o) => o.id === order.id);
       if (i < 0) return [{ ...order, allowed: [] }, ...all];
