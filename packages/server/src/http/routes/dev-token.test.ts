@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 
 const mint = (server: TestServer, body: unknown) =>
@@ -29,6 +30,20 @@ describe("POST /api/dev/token in development", () => {
     const hours = (Date.parse(expiresAt) - Date.now()) / 3_600_000;
     expect(hours).toBeGreaterThan(23.9);
     expect(hours).toBeLessThanOrEqual(24);
+  });
+
+  it("mints a token a real WebSocket connects and subscribes with", async () => {
+    const { token } = (await (await mint(server, { sub: "sam", role: "agent" })).json()) as {
+      token: string;
+    };
+    const client = await RawClient.connect(server.wsUrl, token);
+    try {
+      expect(await client.request({ type: "subscribe", channel: "staff:floor" })).toMatchObject({
+        type: "subscribed",
+      });
+    } finally {
+      client.close();
+    }
   });
 
   it("defaults the role to customer", async () => {
