@@ -3,8 +3,10 @@ import { dirname, join, resolve } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
+import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Database } from "./schema.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -18,6 +20,8 @@ export interface Store {
 }
 
 export interface StoreOptions {
+  /** SQLite file only: where the background checkpoint worker reports problems. */
+  logger?: Logger;
   /** PostgreSQL only: use this schema (created if missing) instead of `public`. Tests isolate with it. */
   schema?: string;
 }
@@ -106,6 +110,14 @@ export async function openStore(
   database.pragma("synchronous = NORMAL");
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
+  const checkpointer =
+    path === ":memory:"
+      ? null
+      : await WalCheckpointer.start(path, options.logger, () => {
+          // the worker is gone: SQLite checkpoints inline again rather than grow the WAL
+          if (database.open) database.pragma("wal_autocheckpoint = 1000");
+        });
+  if (checkpointer) database.pragma("wal_autocheckpoint = 0");
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   });
@@ -114,6 +126,9 @@ export async function openStore(
     dialect: "sqlite",
     location: path,
     ready: async () => database.open,
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      await checkpointer?.stop();
+    },
   };
 }

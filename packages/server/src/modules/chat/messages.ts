@@ -1,8 +1,10 @@
+import { sql, type Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
 import { GroupCommit } from "../../store/group-commit.js";
+import type { Database } from "../../store/schema.js";
 import { assertParticipant, isSupervisor } from "./access.js";
 import type { Conversations } from "./conversations.js";
 import { type ChatDeps, conversationChannel, now } from "./deps.js";
@@ -21,6 +23,17 @@ export interface NewMessage {
   attachmentId?: string;
   clientId?: string;
   meta?: Record<string, unknown>;
+}
+
+/** One multi-row insert for a whole batch of messages (the group commit's hot path). */
+async function insertMessages(trx: Transaction<Database>, rows: ChatMessageRow[]): Promise<void> {
+  const values = rows.map(
+    (r) =>
+      sql`(${r.id}, ${r.conversation_id}, ${r.seq}, ${r.author_id}, ${r.author_role}, ${r.text}, ${r.attachment_id}, ${r.client_id}, ${r.meta}, ${r.created_at})`,
+  );
+  await sql`insert into chat_messages
+    (id, conversation_id, seq, author_id, author_role, text, attachment_id, client_id, meta, created_at)
+    values ${sql.join(values)}`.execute(trx);
 }
 
 export function createMessages(
@@ -58,24 +71,23 @@ export function createMessages(
       const { results, ids } = await db.transaction().execute(async (trx) => {
         const results: (Appended | null)[] = [];
         const announcements = [];
+        const rows: ChatMessageRow[] = [];
         for (const { conversationId, m } of batch) {
           const sender = m.sender;
-          let update = trx
-            .updateTable("chat_conversations")
-            .set((eb) => ({ last_seq: eb("last_seq", "+", 1), updated_at: at }))
-            .where("id", "=", conversationId)
-            .where("status", "in", ["waiting", "active"]);
-          if (sender && !isSupervisor(sender)) {
-            // the participant check rides on the same statement: no read before the write
-            update = isStaff(sender)
-              ? update.where((eb) =>
-                  eb.or([eb("customer_id", "=", sender.user), eb("agent_id", "=", sender.user)]),
-                )
-              : update.where("customer_id", "=", sender.user);
-          }
-          const next = await update
-            .returning(["last_seq", "customer_id", "status", "bot_muted"])
-            .executeTakeFirst();
+          // The participant check rides on the same statement: no read before the write.
+          const participant =
+            !sender || isSupervisor(sender)
+              ? sql``
+              : isStaff(sender)
+                ? sql` and (customer_id = ${sender.user} or agent_id = ${sender.user})`
+                : sql` and customer_id = ${sender.user}`;
+          // Raw SQL on this path: building and compiling the query cost more than running it.
+          const { rows: updated } = await sql<
+            Pick<ChatConversationRow, "last_seq" | "customer_id" | "status" | "bot_muted">
+          >`update chat_conversations set last_seq = last_seq + 1, updated_at = ${at}
+            where id = ${conversationId} and status in ('waiting', 'active')${participant}
+            returning last_seq, customer_id, status, bot_muted`.execute(trx);
+          const next = updated[0];
           if (!next) {
             results.push(null); // not a participant, gone, or closed: the caller finds out which
             continue;
@@ -95,7 +107,7 @@ export function createMessages(
             meta: JSON.stringify(m.meta ?? {}),
             created_at: at,
           };
-          await trx.insertInto("chat_messages").values(row).execute();
+          rows.push(row);
           const attachment = m.attachmentId
             ? await trx
                 .selectFrom("chat_attachments")
@@ -115,6 +127,7 @@ export function createMessages(
             key: `chat:${conversationId}:m${row.seq}`,
           });
         }
+        if (rows.length > 0) await insertMessages(trx, rows);
         return { results, ids: await outbox.enqueue(trx, announcements) };
       });
       await outbox.flush(ids);
