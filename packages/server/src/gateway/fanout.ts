@@ -83,6 +83,8 @@ export function fanOut(
   metrics.count(metrics.framesOut, type, written);
 }
 
+const NONE_PENDING: Subscription["pending"] = [];
+
 /** Sends a subscription's buffered publications once its subscribe reply is out. */
 export function flushPending(
   session: Session,
@@ -90,7 +92,7 @@ export function flushPending(
   onBroken: (session: Session, sub: Subscription, reason: string) => void,
 ): void {
   const pending = sub.pending;
-  sub.pending = [];
+  sub.pending = NONE_PENDING; // shared: a ready subscription never buffers again
   sub.ready = true;
   for (const p of pending) {
     if (p.epoch === sub.epoch && p.offset <= sub.offset) continue;

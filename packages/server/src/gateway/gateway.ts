@@ -20,7 +20,7 @@ import { type CommandContext, execute } from "./commands.js";
 import type { LocalChannel } from "./fanout.js";
 import type { Namespaces } from "./namespaces.js";
 import type { RpcRegistry } from "./rpc.js";
-import { Session } from "./session.js";
+import { Session, type SessionHost } from "./session.js";
 import { ChannelSubscriptions } from "./subscriptions.js";
 import { textFrame, WriteBatcher } from "./wire.js";
 
@@ -56,6 +56,7 @@ export class Gateway implements CommandContext {
   private nextPingAt: number;
   private draining = false;
   private readonly batcher = new WriteBatcher();
+  private readonly sessionHost: SessionHost;
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
@@ -74,6 +75,12 @@ export class Gateway implements CommandContext {
       maxPayload: Math.max(max * 4, 256 * 1024),
       handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
     });
+    this.sessionHost = {
+      batcher: this.batcher,
+      limits: deps.config.limits,
+      metrics: deps.metrics,
+      onSlowConsumer: (session) => this.dropSlowConsumer(session),
+    };
     this.subscriptions = new ChannelSubscriptions(deps);
     this.broker.onEvent((event) => this.subscriptions.onBrokerEvent(event));
     this.nextPingAt = Date.now() + deps.config.pingIntervalSeconds * 1000;
@@ -102,23 +109,39 @@ export class Gateway implements CommandContext {
   }
 
   private accept(ws: WebSocket): void {
-    const session = new Session(
-      ws,
-      this.batcher,
-      randomUUID(),
-      this.config.limits,
-      this.metrics,
-      (s) => this.dropSlowConsumer(s),
-      Date.now(),
-    );
+    const session = new Session(ws, this.sessionHost, randomUUID(), Date.now());
     this.sessions.add(session);
     this.metrics.connections++;
-    ws.on("message", (data, isBinary) => this.onFrame(session, data as Buffer, isBinary));
-    ws.on("error", (error) =>
-      this.logger.debug({ err: error, session: session.id }, "socket error"),
-    );
-    ws.on("close", () => this.remove(session));
+    this.sessionOf.set(ws, session);
+    ws.on("message", this.socketListeners.message);
+    ws.on("error", this.socketListeners.error);
+    ws.on("close", this.socketListeners.close);
   }
+
+  /**
+   * The socket of each session, and listeners shared by every socket (`this` is the socket):
+   * three closures per connection cost more than one weak-map entry.
+   */
+  private readonly sessionOf = new WeakMap<WebSocket, Session>();
+  private readonly socketListeners = (() => {
+    const gateway = this;
+    return {
+      message(this: WebSocket, data: Buffer, isBinary: boolean) {
+        const session = gateway.sessionOf.get(this);
+        if (session) gateway.onFrame(session, data, isBinary);
+      },
+      error(this: WebSocket, error: Error) {
+        gateway.logger.debug(
+          { err: error, session: gateway.sessionOf.get(this)?.id },
+          "socket error",
+        );
+      },
+      close(this: WebSocket) {
+        const session = gateway.sessionOf.get(this);
+        if (session) gateway.remove(session);
+      },
+    };
+  })();
 
   private onFrame(session: Session, data: Buffer, isBinary: boolean): void {
     const now = Date.now();

@@ -4,7 +4,6 @@ import type { WebSocket } from "ws";
 import type { Identity } from "../auth/identity.js";
 import type { Metrics } from "../metrics.js";
 import type { Namespace } from "./namespaces.js";
-import { TokenBucket } from "./rate-limit.js";
 import { textFrame, type WriteBatcher } from "./wire.js";
 
 /** One channel subscription of one session. */
@@ -19,6 +18,17 @@ export interface Subscription {
   pending: { epoch: string; offset: number; frame: Buffer }[];
   /** Whether this connection counts in the channel's presence. */
   present: boolean;
+}
+
+/**
+ * What every session of a gateway shares. One object per gateway, so that a session holds one
+ * reference instead of four (memory per idle connection is a headline figure).
+ */
+export interface SessionHost {
+  readonly batcher: WriteBatcher;
+  readonly limits: SessionLimits;
+  readonly metrics: Metrics;
+  onSlowConsumer(session: Session): void;
 }
 
 export interface SessionLimits {
@@ -49,18 +59,17 @@ export class Session {
   connecting = false;
   /** Commands of one session run in order: a publish after a subscribe sees the subscription. */
   queue: Promise<void> = Promise.resolve();
-  private readonly bucket: TokenBucket;
+  /** Per-connection token bucket (`ratePerSecond`, at most `rateBurst`), kept inline. */
+  private tokens: number;
+  private tokensAt: number;
 
   /** The TCP socket under the WebSocket: frames are written to it directly, already framed. */
   private readonly raw: Socket;
 
   constructor(
     readonly socket: WebSocket,
-    private readonly batcher: WriteBatcher,
+    private readonly host: SessionHost,
     connectionId: string,
-    private readonly limits: SessionLimits,
-    private readonly metrics: Metrics,
-    private readonly onSlowConsumer: (session: Session) => void,
     now: number,
   ) {
     // ws keeps its socket private; with compression off, a complete frame written here is exactly
@@ -70,12 +79,18 @@ export class Session {
     this.id = connectionId;
     this.openedAt = now;
     this.lastSeenAt = now;
-    this.bucket = new TokenBucket(limits.ratePerSecond, limits.rateBurst, now);
+    this.tokens = host.limits.rateBurst;
+    this.tokensAt = now;
   }
 
   /** Returns 0 when the command may run, else milliseconds until it could. */
   takeToken(now: number): number {
-    const wait = this.bucket.take(now);
+    const { ratePerSecond: rate, rateBurst: burst } = this.host.limits;
+    this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) * rate) / 1000);
+    this.tokensAt = now;
+    let wait = 0;
+    if (this.tokens >= 1) this.tokens -= 1;
+    else wait = Math.ceil(((1 - this.tokens) * 1000) / rate);
     if (wait > 0) {
       this.limitedSince ??= now;
       this.lastLimitedAt = now;
@@ -89,12 +104,13 @@ export class Session {
 
   limitedTooLong(now: number): boolean {
     return (
-      this.limitedSince !== undefined && now - this.limitedSince >= this.limits.rateLimitCloseMs
+      this.limitedSince !== undefined &&
+      now - this.limitedSince >= this.host.limits.rateLimitCloseMs
     );
   }
 
   send(frame: ServerFrame): void {
-    this.metrics.count(this.metrics.framesOut, frame.type);
+    this.host.metrics.count(this.host.metrics.framesOut, frame.type);
     this.write(textFrame(Buffer.from(JSON.stringify(frame))));
   }
 
@@ -112,11 +128,11 @@ export class Session {
    */
   write(frame: Buffer): boolean {
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
-    if (this.buffered > this.limits.slowConsumerBytes) {
-      this.onSlowConsumer(this);
+    if (this.buffered > this.host.limits.slowConsumerBytes) {
+      this.host.onSlowConsumer(this);
       return false;
     }
-    this.batcher.queue(this.raw, frame);
+    this.host.batcher.queue(this.raw, frame);
     return true;
   }
 
@@ -124,10 +140,10 @@ export class Session {
   close(code: number, reason: string, reconnect: boolean): void {
     if (this.closing) return;
     const socket = this.socket;
-    if (socket.readyState === socket.OPEN && this.buffered <= this.limits.slowConsumerBytes) {
+    if (socket.readyState === socket.OPEN && this.buffered <= this.host.limits.slowConsumerBytes) {
       this.send({ type: "disconnect", code, reason, reconnect });
     }
-    this.batcher.flush(this.raw); // everything we queued goes before the close frame
+    this.host.batcher.flush(this.raw); // everything we queued goes before the close frame
     this.closing = true;
     try {
       socket.close(code, reason.slice(0, 120));
