@@ -60,7 +60,7 @@ describe.runIf(run)("web app in a real browser: live stock", () => {
     await staff.page.getByRole("link", { name: "Inventory" }).click();
     const row = staff.page.locator('tr[data-sku="CABLE-1"]');
     await expect.poll(() => row.getByTestId("stock").textContent()).toBe("In stock (3)");
-    await apiCall(server, "POST", "/api/inventory/reservations", {
+    const held = await apiCall<{ id: string }>(server, "POST", "/api/inventory/reservations", {
       sku: "CABLE-1",
       quantity: 2,
       customerId: "fay",
@@ -68,6 +68,7 @@ describe.runIf(run)("web app in a real browser: live stock", () => {
     await expect
       .poll(() => row.getByTestId("stock").textContent(), { timeout: 5000 })
       .toBe("Only 1 left");
+    expect(await row.getByTestId("reserved").textContent()).toBe("2");
     await staff.page
       .getByTestId("inventory-alerts")
       .getByText("Low stock")
@@ -76,6 +77,11 @@ describe.runIf(run)("web app in a real browser: live stock", () => {
     await expect
       .poll(() => row.getByTestId("stock").textContent(), { timeout: 5000 })
       .toBe("Only 2 left");
+    // a sale of the reserved units leaves availability as it was; on hand and reserved still move
+    await apiCall(server, "POST", `/api/inventory/reservations/${held.id}/commit`);
+    await expect.poll(() => row.getByTestId("on-hand").textContent(), { timeout: 5000 }).toBe("2");
+    expect(await row.getByTestId("reserved").textContent()).toBe("0");
+    expect(await row.getByTestId("stock").textContent()).toBe("Only 2 left");
     await shot(staff.page, "staff-inventory");
     await staff.context.close();
   }, 60_000);

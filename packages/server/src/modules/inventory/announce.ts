@@ -68,10 +68,11 @@ export async function recordChange(
 }
 
 /**
- * Writes what a change of levels announces into the outbox, in the change's transaction (so it
- * goes out if and only if the change commits): `stock` on product:{sku} when availability moved,
- * alerts on staff:inventory when a line was crossed, and `back_in_stock` on user:{sub} for every
- * watcher, whose watch is then used up. `before` → `item` may span several changes committed
+ * Writes what a change of an item announces into the outbox, in the change's transaction (so it
+ * goes out if and only if the change commits): `levels` on staff:inventory for every change (the
+ * staff views follow every item on that one channel), `stock` on product:{sku} when availability
+ * moved, alerts on staff:inventory when a line was crossed, and `back_in_stock` on user:{sub} for
+ * every watcher, whose watch is then used up. `before` → `item` may span several changes committed
  * together (a group of reservations): only committed states are compared.
  */
 export async function stageAnnouncements(
@@ -88,23 +89,8 @@ export async function stageAnnouncements(
     before.available !== after.available ||
     before.inStock !== after.inStock ||
     before.lowStock !== after.lowStock;
-  if (!moved) return { ids: [] };
-
-  const alerts: Alert[] = [];
-  if (before?.inStock && !after.inStock) alerts.push("out_of_stock");
-  if (before && !before.inStock && after.inStock) alerts.push("back_in_stock");
-  if (before && after.lowStock && !before.lowStock) alerts.push("low_stock");
   const v = item.version;
-  const messages: OutboxMessage[] = [
-    {
-      channel: productChannel(item.sku),
-      event: "stock",
-      // version lets a client drop a late event: two nodes may publish in either order.
-      data: { sku: item.sku, ...after, version: v },
-      key: `stock:${item.sku}:v${v}`,
-    },
-  ];
-  const alertData = {
+  const levels = {
     sku: item.sku,
     ...(item.name !== null && { name: item.name }),
     ...after,
@@ -114,11 +100,32 @@ export async function stageAnnouncements(
     version: v,
     at,
   };
+  const messages: OutboxMessage[] = [
+    // version lets a client drop a late event: two nodes may publish in either order.
+    {
+      channel: STAFF_INVENTORY_CHANNEL,
+      event: "levels",
+      data: levels,
+      key: `levels:${item.sku}:v${v}`,
+    },
+  ];
+  if (!moved) return { ids: await deps.outbox.enqueue(trx, messages) };
+
+  const alerts: Alert[] = [];
+  if (before?.inStock && !after.inStock) alerts.push("out_of_stock");
+  if (before && !before.inStock && after.inStock) alerts.push("back_in_stock");
+  if (before && after.lowStock && !before.lowStock) alerts.push("low_stock");
+  messages.push({
+    channel: productChannel(item.sku),
+    event: "stock",
+    data: { sku: item.sku, ...after, version: v },
+    key: `stock:${item.sku}:v${v}`,
+  });
   for (const alert of alerts)
     messages.push({
       channel: STAFF_INVENTORY_CHANNEL,
       event: alert,
-      data: alertData,
+      data: levels,
       key: `${alert}:${item.sku}:v${v}`,
     });
 

@@ -1,7 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../../app/api.js";
-import { newestRows, useArrivals, useCoalesced, useResync } from "../../app/live.js";
+import { newestRows, useArrivals, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Agent, Conversation, Order } from "../../app/types.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
@@ -32,31 +32,10 @@ function useNow(): number {
   return now;
 }
 
-/** Follows one item that needs attention until it does not (presence off: not a viewer). */
-function WatchStock({
-  sku,
-  onStock,
-  resync,
-}: {
-  sku: string;
-  onStock: (s: StockLevel) => void;
-  resync: () => void;
-}) {
-  const { subscription } = useChannel(
-    `product:${sku}`,
-    (m) => {
-      if (m.event === "stock") onStock(m.data as StockLevel);
-    },
-    { presence: false },
-  );
-  useResync(subscription, resync);
-  return null;
-}
-
 /**
  * Live numbers, each computed from a snapshot (REST) kept current by the channel that announces
- * its changes: orders from staff:orders, chats from staff:chat, stock from staff:inventory and
- * the product channels of the items it names. Nothing is made up; a gap reloads the snapshot.
+ * its changes: orders from staff:orders, chats from staff:chat, stock from staff:inventory (its
+ * `levels` and alert events). Nothing is made up; a gap reloads the snapshot.
  */
 export function Dashboard() {
   const token = useSession()?.token ?? null;
@@ -155,6 +134,8 @@ export function Dashboard() {
     },
     { presence: false },
   ).subscription;
+  // `levels` on every change of an item, alerts when a line is crossed: one channel keeps the
+  // low and out-of-stock counts current for every item, however many there are
   const stockFeed = useChannel(
     "staff:inventory",
     (m) => {
@@ -162,26 +143,19 @@ export function Dashboard() {
       stockArrivals.mark(s.sku);
       setAttention((all) => {
         const known = all.get(s.sku);
-        return known && known.version >= s.version ? all : new Map(all).set(s.sku, s);
+        if (known && known.version >= s.version) return all;
+        if (s.lowStock || !s.inStock) return new Map(all).set(s.sku, s);
+        if (!known) return all;
+        const next = new Map(all);
+        next.delete(s.sku);
+        return next;
       });
     },
     { presence: false },
   ).subscription;
-  const onStock = useCallback(
-    (s: StockLevel) => {
-      stockArrivals.mark(s.sku);
-      setAttention((all) => {
-        const known = all.get(s.sku);
-        if (!known || known.version >= s.version) return all;
-        return new Map(all).set(s.sku, { ...known, ...s });
-      });
-    },
-    [stockArrivals],
-  );
   useResync(orderFeed, () => loadOrders().catch(() => undefined));
   useResync(chatFeed, () => loadChat().catch(() => undefined));
   useResync(stockFeed, () => loadStock().catch(() => undefined));
-  const resyncStock = useCoalesced(() => loadStock().catch(() => undefined));
 
   const byStatus = new Map<string, number>();
   for (const o of orders) byStatus.set(o.statusLabel, (byStatus.get(o.statusLabel) ?? 0) + 1);
@@ -211,9 +185,6 @@ export function Dashboard() {
   return (
     <section className="page">
       <h1>Live dashboard</h1>
-      {[...attention.keys()].map((sku) => (
-        <WatchStock key={sku} sku={sku} onStock={onStock} resync={resyncStock} />
-      ))}
       <div className="kpis">
         {kpis.map(([id, value, label]) => (
           <div className="kpi" key={id}>

@@ -1,7 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
-import { useCoalesced, useResync } from "../../app/live.js";
+import { newestRows, useArrivals, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import { formatTime } from "../../components/Progress.js";
 import { StockBadge } from "../shop/Shop.js";
@@ -31,22 +31,9 @@ const ALERT_TEXT: Record<string, string> = {
   back_in_stock: "Back in stock",
 };
 
-function Row({ item, onChanged }: { item: Item; onChanged: () => void }) {
+function Row({ item }: { item: Item }) {
   const token = useSession()?.token ?? null;
-  const [live, setLive] = useState(item);
   const [error, setError] = useState<string>();
-  useEffect(() => setLive((l) => (item.version >= l.version ? item : l)), [item]);
-  const { subscription } = useChannel(
-    `product:${item.sku}`,
-    (m) => {
-      if (m.event !== "stock") return;
-      const s = m.data as Partial<Item> & { version: number };
-      setLive((l) => (s.version > l.version ? { ...l, ...s } : l));
-      onChanged();
-    },
-    { presence: false },
-  );
-  useResync(subscription, onChanged);
   const adjust = async (delta: number) => {
     try {
       await api(token, "POST", `/api/inventory/items/${encodeURIComponent(item.sku)}/adjustments`, {
@@ -61,22 +48,26 @@ function Row({ item, onChanged }: { item: Item; onChanged: () => void }) {
   return (
     <tr data-sku={item.sku}>
       <td>
-        <strong>{live.name ?? live.sku}</strong>
-        <div className="muted small">{live.sku}</div>
+        <strong>{item.name ?? item.sku}</strong>
+        <div className="muted small">{item.sku}</div>
       </td>
       <td>
-        <StockBadge item={live} />
+        <StockBadge item={item} />
       </td>
-      <td className="num">{live.onHand}</td>
-      <td className="num">{live.reserved}</td>
-      <td className="num">{live.lowStockThreshold}</td>
+      <td className="num" data-testid="on-hand">
+        {item.onHand}
+      </td>
+      <td className="num" data-testid="reserved">
+        {item.reserved}
+      </td>
+      <td className="num">{item.lowStockThreshold}</td>
       <td>
         <div className="moves">
           <button
             type="button"
             className="secondary"
             onClick={() => void adjust(1)}
-            aria-label={`Restock one ${live.name ?? live.sku}`}
+            aria-label={`Restock one ${item.name ?? item.sku}`}
           >
             +1
           </button>
@@ -84,7 +75,7 @@ function Row({ item, onChanged }: { item: Item; onChanged: () => void }) {
             type="button"
             className="ghost"
             onClick={() => void adjust(-1)}
-            aria-label={`Remove one damaged ${live.name ?? live.sku}`}
+            aria-label={`Remove one damaged ${item.name ?? item.sku}`}
           >
             −1
           </button>
@@ -153,35 +144,54 @@ function AddItem({ onAdded }: { onAdded: () => void }) {
   );
 }
 
-/** Staff inventory: live levels per item, adjustments, and the alert feed. */
+/** Puts an item's newer levels into the list (sorted by SKU, as the API lists them). */
+function withLevels(items: Item[], level: Item): Item[] {
+  const at = items.findIndex((i) => i.sku === level.sku);
+  if (at === -1) return [...items, level].sort((a, b) => (a.sku < b.sku ? -1 : 1));
+  const current = items[at] as Item;
+  if (current.version >= level.version) return items;
+  const next = items.slice();
+  next[at] = { ...current, ...level };
+  return next;
+}
+
+/**
+ * Staff inventory: live levels per item, adjustments, and the alert feed. Every item follows
+ * one channel, staff:inventory (`levels` on every change, alerts when a line is crossed), so a
+ * shop with many items costs one subscription, not one per row.
+ */
 export function Inventory() {
   const token = useSession()?.token ?? null;
   const [items, setItems] = useState<Item[]>([]);
   const [alerts, setAlerts] = useState<Alert[]>([]);
   const [error, setError] = useState<string>();
+  const arrivals = useArrivals();
   const load = useCallback(async () => {
+    const started = performance.now();
     try {
-      setItems(
-        (await api<{ items: Item[] }>(token, "GET", "/api/inventory/items?limit=200")).items,
-      );
+      const fetched = (await api<{ items: Item[] }>(token, "GET", "/api/inventory/items?limit=200"))
+        .items;
+      setItems((shown) => newestRows(shown, fetched, (i) => i.sku, arrivals.since(started)));
       setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
-  }, [token]);
+  }, [token, arrivals]);
   useEffect(() => {
     void load();
   }, [load]);
-  // every row asks for the list again when its subscription starts fresh: once for all of them
-  const reload = useCoalesced(load);
-  useChannel(
+  const { subscription } = useChannel(
     "staff:inventory",
     (m) => {
-      const d = m.data as Omit<Alert, "kind">;
-      setAlerts((a) => [{ ...d, kind: m.event }, ...a].slice(0, 30));
+      const level = m.data as Item & Omit<Alert, "kind">;
+      arrivals.mark(level.sku);
+      setItems((shown) => withLevels(shown, level));
+      if (m.event !== "levels") setAlerts((a) => [{ ...level, kind: m.event }, ...a].slice(0, 30));
     },
     { presence: false },
   );
+  // the first subscribe, a resubscribe that could not recover, and a gap fetch the list again
+  useResync(subscription, load);
   return (
     <section className="page">
       <h1>Inventory</h1>
@@ -206,7 +216,7 @@ export function Inventory() {
             </thead>
             <tbody>
               {items.map((i) => (
-                <Row key={i.sku} item={i} onChanged={reload} />
+                <Row key={i.sku} item={i} />
               ))}
             </tbody>
           </table>
