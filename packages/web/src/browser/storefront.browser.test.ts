@@ -37,6 +37,9 @@ describe.runIf(run)("web app in a real browser: live stock", () => {
 
     await first.page.getByRole("button", { name: "Reserve one" }).click();
     await first.page.getByText("Reserved: 1 ×").waitFor();
+    // a reload keeps the reservation (and its countdown) on screen
+    await first.page.reload();
+    await first.page.getByText("Reserved: 1 ×").waitFor({ timeout: 5000 });
     await expect
       .poll(() => second.page.getByTestId("stock").textContent(), { timeout: 5000 })
       .toBe("Out of stock");

@@ -206,6 +206,7 @@ describe.each(DIALECTS)("inventory items over REST on %s", (database) => {
       "get /api/inventory/items/{sku}",
       "get /api/inventory/items/{sku}/history",
       "get /api/inventory/items/{sku}/viewers",
+      "get /api/inventory/reservations",
       "get /api/inventory/reservations/{id}",
       "post /api/inventory/items/{sku}/adjustments",
       "post /api/inventory/items/{sku}/watch",

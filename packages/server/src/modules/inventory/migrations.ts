@@ -146,4 +146,17 @@ export const inventoryMigrations: MigrationSet = {
       await db.schema.dropTable("inventory_items").execute();
     },
   },
+  // A customer's reservations, newest first (the shop restores the one it holds after a reload).
+  "inventory/002_reservations_by_customer": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex("inventory_reservations_customer")
+        .on("inventory_reservations")
+        .columns(["customer_id", "id"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex("inventory_reservations_customer").execute();
+    },
+  },
 };

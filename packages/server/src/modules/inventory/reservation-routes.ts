@@ -5,7 +5,13 @@ import { SwitchboardError } from "../../errors.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { security, tags, who } from "./routes.js";
-import { reservationParams, reservationSchema, reserveBody } from "./schema.js";
+import {
+  listReservationsQuery,
+  reservationPageSchema,
+  reservationParams,
+  reservationSchema,
+  reserveBody,
+} from "./schema.js";
 import type { InventoryService } from "./service.js";
 
 /** The 409 of a reservation also carries `available` at the top level, as clients read it there first. */
@@ -52,6 +58,23 @@ export function registerReservationRoutes(
         return reply.status(409).send({ ...error.toBody(), available });
       }
     },
+  );
+
+  r.get(
+    "/api/inventory/reservations",
+    {
+      onRequest: auth.user,
+      schema: {
+        summary: "List reservations, newest first",
+        description:
+          "A customer lists their own (naming another `customerId` is `403`); staff and the API key list anyone's, or one customer's with `customerId`. Filter by `sku` and `status`; page with `nextCursor`. A shop page restores the reservation a customer holds with `?sku=…&status=active&limit=1`.",
+        tags,
+        security,
+        querystring: listReservationsQuery,
+        response: { 200: reservationPageSchema, ...errorResponses },
+      },
+    },
+    async (request) => reservations.list(who(request.identity), request.query),
   );
 
   r.get(

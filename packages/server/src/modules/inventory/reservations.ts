@@ -15,7 +15,13 @@ import {
 import type { Items } from "./items.js";
 import type { InventoryReservationRow, ReservationStatus } from "./migrations.js";
 import { createReserveBatcher } from "./reserve.js";
-import { DEFAULT_TTL_SECONDS, type Reservation, type ReserveInput } from "./schema.js";
+import {
+  DEFAULT_TTL_SECONDS,
+  type ListReservationsQuery,
+  type Reservation,
+  type ReservationPage,
+  type ReserveInput,
+} from "./schema.js";
 
 function reservationOf(row: InventoryReservationRow): Reservation {
   return {
@@ -189,6 +195,34 @@ export function createReservations(deps: InventoryDeps, items: Items) {
 
     async get(identity: Identity, id: string): Promise<Reservation> {
       return reservationOf(await load(identity, id));
+    },
+
+    /**
+     * Reservations, newest first: a customer's own (a shop page restores the one it holds after
+     * a reload), or anyone's for staff and the API key.
+     */
+    async list(identity: Identity, query: ListReservationsQuery): Promise<ReservationPage> {
+      let customer = query.customerId;
+      if (!isStaffOrServer(identity)) {
+        if (customer !== undefined && customer !== identity.user)
+          throw new SwitchboardError("forbidden", "a customer lists only their own reservations");
+        customer = identity.user;
+      }
+      let q = db
+        .selectFrom("inventory_reservations")
+        .selectAll()
+        .orderBy("id", "desc")
+        .limit(query.limit + 1);
+      if (customer !== undefined) q = q.where("customer_id", "=", customer);
+      if (query.sku !== undefined) q = q.where("sku", "=", query.sku);
+      if (query.status !== undefined) q = q.where("status", "=", query.status);
+      if (query.cursor !== undefined) q = q.where("id", "<", query.cursor);
+      const rows = await q.execute();
+      const page = rows.slice(0, query.limit);
+      return {
+        items: page.map(reservationOf),
+        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.id }),
+      };
     },
 
     /** Turns the reservation into a sale: onHand and reserved both drop (staff, API key). */

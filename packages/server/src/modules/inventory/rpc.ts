@@ -4,6 +4,7 @@ import {
   historyQuery,
   itemParams,
   listItemsQuery,
+  listReservationsQuery,
   putItemBody,
   reservationParams,
   reserveBody,
@@ -48,6 +49,10 @@ export function registerInventoryRpc(rpc: RpcRegistry, service: InventoryService
   rpc.register("inventory.reservation", {
     params: reservationParams,
     handler: (p, ctx) => reservations.get(ctx.identity, p.id),
+  });
+  rpc.register("inventory.reservations", {
+    params: listReservationsQuery,
+    handler: (p, ctx) => reservations.list(ctx.identity, p),
   });
   rpc.register("inventory.commit", {
     params: reservationParams,

@@ -102,6 +102,17 @@ export type ReserveInput = z.infer<typeof reserveBody>;
 
 export const reservationParams = z.object({ id: z.string().min(1).max(64) });
 
+export const listReservationsQuery = z.object({
+  sku: itemKey.optional().describe("Only reservations of this item"),
+  customerId: customerId
+    .optional()
+    .describe("Staff and API key only; a customer always lists their own"),
+  status: z.enum(["active", "committed", "released", "expired"]).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(64).optional().describe("nextCursor of the previous page"),
+});
+export type ListReservationsQuery = z.infer<typeof listReservationsQuery>;
+
 export const watchFields = z.object({
   customerId: customerId
     .optional()
@@ -182,6 +193,12 @@ export const reservationSchema = z
   })
   .describe("Reservation");
 export type Reservation = z.infer<typeof reservationSchema>;
+
+export const reservationPageSchema = z.object({
+  items: z.array(reservationSchema).describe("Newest first"),
+  nextCursor: z.string().optional(),
+});
+export type ReservationPage = z.infer<typeof reservationPageSchema>;
 
 export const watchSchema = stockSchema.extend({
   sku: z.string(),

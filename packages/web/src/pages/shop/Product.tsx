@@ -68,6 +68,24 @@ export function Product({ sku }: { sku: string }) {
   useEffect(() => {
     void load();
   }, [load]);
+  // A reload keeps what the customer holds: the reservation lives on the server, not in the page.
+  useEffect(() => {
+    if (!token) return;
+    let current = true;
+    void api<{ items: Reservation[] }>(
+      token,
+      "GET",
+      `/api/inventory/reservations?sku=${encodeURIComponent(sku)}&status=active&limit=1`,
+    ).then(
+      ({ items: [held] }) => {
+        if (current && held && Date.parse(held.expiresAt) > Date.now()) setReservation(held);
+      },
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [token, sku]);
   // The viewer count is a presence count: polled (cheap: no database read), not pushed per visitor.
   useEffect(() => {
     const t = setInterval(() => {
