@@ -30,6 +30,14 @@ describe.runIf(run)("web app in a real browser: order tracking", () => {
     });
     const staff = await signedIn(browser, server, { user: "ann", name: "Ann", role: "agent" });
     await customer.page.getByRole("link", { name: "My repairs & orders" }).click();
+    await customer.page.getByRole("link", { name: /iPhone 14/ }).waitFor();
+    // a booking made for her while the list is open appears on it, live
+    await apiCall(server, "POST", "/api/orders", {
+      lifecycle: "repair-booking",
+      customerId: "alice",
+      title: "iPad Air — battery",
+    });
+    await customer.page.getByRole("link", { name: /iPad Air/ }).waitFor({ timeout: 5000 });
     await customer.page.getByRole("link", { name: /iPhone 14/ }).click();
     await expect
       .poll(() => customer.page.getByTestId("order-status").textContent())

@@ -88,6 +88,45 @@ describe.each(DIALECTS)("following an order live on %s", (database) => {
     expect(domain.map((e) => e.change.to)).toEqual([...path, "quote-approved"]);
   });
 
+  it("tells a customer on user:{sub} of each new order of theirs and of every change, no one else", async () => {
+    const alice = await connect("alice");
+    const bob = await connect("bob");
+    await alice.subscribe("user:alice");
+    await bob.subscribe("user:bob");
+    const first = await api("/api/orders", {
+      lifecycle: "store-order",
+      customerId: "alice",
+      title: "Charger",
+    });
+    await api(`/api/orders/${first.id}/transitions`, { to: "paid" });
+    const second = await api("/api/orders", { lifecycle: "test-drive", customerId: "alice" });
+    const seen = await alice.collect((f) => f.type === "message" && f.event === "order", 3);
+    expect(
+      seen.map((m) => {
+        const d = m.data as {
+          type: string;
+          order: { id: string; status: string; version: number };
+        };
+        return [d.type, d.order.id, d.order.status, d.order.version];
+      }),
+    ).toEqual([
+      ["created", first.id, "pending", 1],
+      ["status", first.id, "paid", 2],
+      ["created", second.id, "requested", 1],
+    ]);
+    expect(seen[0]!.data).toMatchObject({
+      order: {
+        customerId: "alice",
+        title: "Charger",
+        progress: 0,
+        statusLabel: expect.any(String),
+      },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(bob.messages("user:bob")).toEqual([]);
+    expect(alice.messages("user:alice")).toEqual([]);
+  });
+
   it("lets no other customer follow the order", async () => {
     const order = await api("/api/orders", { lifecycle: "store-order", customerId: "alice" });
     const bob = await connect("bob");

@@ -1,3 +1,4 @@
+import { isValidChannel } from "@switchboard/protocol";
 import type { Kysely } from "kysely";
 import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
@@ -36,6 +37,7 @@ export interface OrdersDeps {
 
 export const STAFF_BOARD_CHANNEL = "staff:orders";
 export const orderChannel = (id: string) => `order:${id}`;
+export const customerChannel = (customerId: string) => `user:${customerId}`;
 
 function actorOf(identity: Identity): Actor {
   return identity.server || isStaff(identity) ? "staff" : "customer";
@@ -93,12 +95,18 @@ function allowedFor(row: OrderRow, identity: Identity) {
   }));
 }
 
+/**
+ * What a committed change announces: its order's channel (the tracker), the staff board, and the
+ * customer's own channel, where "my orders" hears of a new order and follows all of them on one
+ * subscription.
+ */
 function messagesFor(
   row: OrderRow,
   change: StatusChange,
   kind: "created" | "status",
 ): OutboxMessage[] {
-  return [
+  const order = summary(row);
+  const messages: OutboxMessage[] = [
     {
       channel: orderChannel(row.id),
       event: "status",
@@ -108,10 +116,20 @@ function messagesFor(
     {
       channel: STAFF_BOARD_CHANNEL,
       event: "order",
-      data: { type: kind, order: summary(row), change },
+      data: { type: kind, order, change },
       key: `board:${row.id}:v${row.version}`,
     },
   ];
+  // A customer id no channel can carry would block the outbox behind it: that customer reloads.
+  const mine = customerChannel(row.customer_id);
+  if (isValidChannel(mine))
+    messages.push({
+      channel: mine,
+      event: "order",
+      data: { type: kind, order },
+      key: `mine:${row.id}:v${row.version}`,
+    });
+  return messages;
 }
 
 class StaleVersion extends Error {}

@@ -1,16 +1,13 @@
-import { useChannel, useConnectionState } from "@switchboard/react";
+import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
-import { useCoalesced, useResync } from "../../app/live.js";
+import { newestRows, useArrivals, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import type { Order } from "../../app/types.js";
 import { formatTime, Progress } from "../../components/Progress.js";
 
-function OrderCard({ order, onChange }: { order: Order; onChange: () => void }) {
-  // each card follows its order: a change (or a fresh subscription) reloads the list, once
-  const { subscription } = useChannel(`order:${order.id}`, () => onChange());
-  useResync(subscription, onChange);
+function OrderCard({ order }: { order: Order }) {
   return (
     <li className="card order-card">
       <Link href={`/orders/${order.id}`} className="card-link">
@@ -28,36 +25,50 @@ function OrderCard({ order, onChange }: { order: Order; onChange: () => void }) 
   );
 }
 
+/** Puts an announced order into the list: a newer version replaces its card, a new order goes on top. */
+function withOrder(orders: Order[] | undefined, order: Order): Order[] {
+  const list = orders ?? [];
+  const at = list.findIndex((o) => o.id === order.id);
+  if (at === -1) return [order, ...list];
+  if ((list[at] as Order).version >= order.version) return list;
+  const next = list.slice();
+  next[at] = order;
+  return next;
+}
+
+/**
+ * The customer's orders, kept current by their own channel, user:{sub}: the server announces
+ * every new order of theirs and every change there, so one subscription follows them all.
+ */
 export function MyOrders() {
   const session = useSession();
   const [orders, setOrders] = useState<Order[]>();
   const [error, setError] = useState<string>();
+  const arrivals = useArrivals();
   const load = useCallback(async () => {
+    const started = performance.now();
     try {
-      setOrders(
-        (await api<{ items: Order[] }>(session?.token ?? null, "GET", "/api/orders?limit=50"))
-          .items,
+      const { items } = await api<{ items: Order[] }>(
+        session?.token ?? null,
+        "GET",
+        "/api/orders?limit=50",
       );
+      setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
       setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
-  }, [session?.token]);
-  // Orders follow themselves live (each card); a new order has no event a customer can hear
-  // yet, so the list is fetched again whenever the connection returns or the tab comes back.
-  const connection = useConnectionState();
-  const reload = useCoalesced(load);
+  }, [session?.token, arrivals]);
   useEffect(() => {
     void load();
   }, [load]);
-  useEffect(() => {
-    if (connection === "connected") void load();
-  }, [connection, load]);
-  useEffect(() => {
-    const onVisible = () => document.visibilityState === "visible" && void load();
-    document.addEventListener("visibilitychange", onVisible);
-    return () => document.removeEventListener("visibilitychange", onVisible);
-  }, [load]);
+  const { subscription } = useChannel(session ? `user:${session.user}` : null, (m) => {
+    if (m.event !== "order") return;
+    const { order } = m.data as { order: Order };
+    arrivals.mark(order.id);
+    setOrders((shown) => withOrder(shown, order));
+  });
+  useResync(subscription, load);
 
   return (
     <section className="page">
@@ -77,7 +88,7 @@ export function MyOrders() {
       )}
       <ul className="cards">
         {orders?.map((o) => (
-          <OrderCard key={o.id} order={o} onChange={reload} />
+          <OrderCard key={o.id} order={o} />
         ))}
       </ul>
     </section>
