@@ -5,6 +5,8 @@ import { SwitchboardError } from "../errors.js";
 import { ulid } from "../ids.js";
 import { selectHistory } from "./history.js";
 import { newEpoch } from "./memory.js";
+import { RedisKeys, type ScriptedRedis, unavailable } from "./redis-keys.js";
+import { RedisPresence } from "./redis-presence.js";
 import { PRESENCE_ADD, PRESENCE_REMOVE, PUBLISH, READ_STREAM } from "./redis-scripts.js";
 import {
   type Broker,
@@ -31,22 +33,6 @@ export interface RedisBrokerOptions {
   streamMetaTtlMs?: number;
 }
 
-interface Scripts {
-  sbPublish(...args: (string | number)[]): Promise<[string, number, number]>;
-  sbReadStream(...args: (string | number)[]): Promise<[string, number, string, string[]?]>;
-  sbPresenceAdd(...args: (string | number)[]): Promise<number>;
-  sbPresenceRemove(...args: (string | number)[]): Promise<[string, number] | null>;
-}
-
-type ScriptedRedis = Redis & Scripts;
-
-function unavailable(error: unknown): SwitchboardError {
-  if (error instanceof SwitchboardError) return error;
-  return new SwitchboardError("unavailable", "broker (Redis) unavailable; retry", {
-    details: { reason: error instanceof Error ? error.message : String(error) },
-  });
-}
-
 /**
  * The broker for many nodes: offsets, history and idempotency keys live in Redis (atomic Lua),
  * fan-out rides Redis pub/sub, presence lives in hashes with per-node heartbeats so a dead
@@ -56,8 +42,8 @@ export class RedisBroker implements Broker {
   readonly nodeId: string;
   private readonly cmd: ScriptedRedis;
   private readonly sub: Redis;
-  private readonly prefix: string;
-  private readonly nodeTtlMs: number;
+  private readonly keys: RedisKeys;
+  private readonly presenceStore: RedisPresence;
   private readonly metaTtlMs: number;
   private readonly logger: Logger | undefined;
   private readonly channels = new Set<string>();
@@ -68,8 +54,8 @@ export class RedisBroker implements Broker {
 
   private constructor(options: RedisBrokerOptions) {
     this.nodeId = options.nodeId ?? `node-${ulid()}`;
-    this.prefix = options.prefix ?? "sb:";
-    this.nodeTtlMs = options.nodeTtlMs ?? 10_000;
+    this.keys = new RedisKeys(options.prefix ?? "sb:");
+    const nodeTtlMs = options.nodeTtlMs ?? 10_000;
     this.metaTtlMs = options.streamMetaTtlMs ?? 24 * 60 * 60 * 1000;
     this.logger = options.logger?.child({ component: "redis-broker", node: this.nodeId });
     const common = {
@@ -85,6 +71,14 @@ export class RedisBroker implements Broker {
     this.cmd.defineCommand("sbPresenceAdd", { numberOfKeys: 3, lua: PRESENCE_ADD });
     this.cmd.defineCommand("sbPresenceRemove", { numberOfKeys: 3, lua: PRESENCE_REMOVE });
     // The subscriber queues SUBSCRIBEs while reconnecting and re-subscribes by itself afterwards.
+    this.presenceStore = new RedisPresence({
+      cmd: this.cmd,
+      keys: this.keys,
+      nodeId: this.nodeId,
+      nodeTtlMs,
+      logger: this.logger,
+      announceLeave: (channel, member) => this.broadcast({ kind: "leave", channel, member }),
+    });
     this.sub = new Redis(options.url, {
       ...common,
       enableOfflineQueue: true,
@@ -110,7 +104,7 @@ export class RedisBroker implements Broker {
       () => {
         void this.beat().then(() => this.reapDeadNodes());
       },
-      Math.max(500, Math.floor(this.nodeTtlMs / 3)),
+      Math.max(500, Math.floor(nodeTtlMs / 3)),
     );
     this.heartbeat.unref();
   }
@@ -134,20 +128,6 @@ export class RedisBroker implements Broker {
     return broker;
   }
 
-  // ---- keys ----
-  private key(channel: string, part: string): string {
-    return `${this.prefix}{${channel}}:${part}`;
-  }
-  private pubsub(channel: string): string {
-    return `${this.prefix}pub:${channel}`;
-  }
-  private nodeKey(nodeId: string, part: string): string {
-    return `${this.prefix}node:${nodeId}:${part}`;
-  }
-  private get nodesKey(): string {
-    return `${this.prefix}nodes`;
-  }
-
   onEvent(handler: BrokerEventHandler): void {
     this.handler = handler;
   }
@@ -167,7 +147,7 @@ export class RedisBroker implements Broker {
     if (this.channels.has(channel)) return;
     this.channels.add(channel);
     try {
-      await this.sub.subscribe(this.pubsub(channel));
+      await this.sub.subscribe(this.keys.pubsub(channel));
     } catch (error) {
       this.channels.delete(channel);
       throw unavailable(error);
@@ -177,7 +157,7 @@ export class RedisBroker implements Broker {
   async unsubscribe(channel: string): Promise<void> {
     if (!this.channels.delete(channel)) return;
     try {
-      await this.sub.unsubscribe(this.pubsub(channel));
+      await this.sub.unsubscribe(this.keys.pubsub(channel));
     } catch (error) {
       this.logger?.warn({ err: error, channel }, "unsubscribe failed");
     }
@@ -187,9 +167,9 @@ export class RedisBroker implements Broker {
     this.assertOpen();
     try {
       const [epoch, offset, duplicate] = await this.cmd.sbPublish(
-        this.key(channel, "meta"),
-        this.key(channel, "hist"),
-        this.key(channel, `idem:${input.key ?? ""}`),
+        this.keys.channel(channel, "meta"),
+        this.keys.channel(channel, "hist"),
+        this.keys.channel(channel, `idem:${input.key ?? ""}`),
         JSON.stringify(input.event),
         JSON.stringify(input.data ?? null),
         input.from ? JSON.stringify(input.from) : "",
@@ -198,7 +178,7 @@ export class RedisBroker implements Broker {
         this.metaTtlMs,
         newEpoch(),
         IDEMPOTENCY_TTL_MS,
-        this.pubsub(channel),
+        this.keys.pubsub(channel),
         JSON.stringify(channel),
         input.key !== undefined ? "1" : "0",
       );
@@ -211,7 +191,7 @@ export class RedisBroker implements Broker {
   async broadcast(event: Exclude<BrokerEvent, { kind: "publication" | "resync" }>): Promise<void> {
     this.assertOpen();
     try {
-      await this.cmd.publish(this.pubsub(event.channel), JSON.stringify(event));
+      await this.cmd.publish(this.keys.pubsub(event.channel), JSON.stringify(event));
     } catch (error) {
       throw unavailable(error);
     }
@@ -220,8 +200,8 @@ export class RedisBroker implements Broker {
   private async readStream(channel: string, withHistory: boolean) {
     try {
       return await this.cmd.sbReadStream(
-        this.key(channel, "meta"),
-        this.key(channel, "hist"),
+        this.keys.channel(channel, "meta"),
+        this.keys.channel(channel, "hist"),
         newEpoch(),
         this.metaTtlMs,
         withHistory ? "1" : "0",
@@ -252,7 +232,7 @@ export class RedisBroker implements Broker {
     return selectHistory({ epoch, offset: Number(offset) }, retained, query);
   }
 
-  // ---- presence ----
+  // ---- presence (redis-presence.ts) ----
 
   async presenceAdd(
     channel: string,
@@ -260,122 +240,27 @@ export class RedisBroker implements Broker {
     member: Member,
   ): Promise<PresenceChange> {
     this.assertOpen();
-    try {
-      const r = await this.cmd.sbPresenceAdd(
-        this.key(channel, "presence"),
-        this.key(channel, "users"),
-        this.nodeKey(this.nodeId, "conns"),
-        connectionId,
-        JSON.stringify(member),
-        member.user,
-        `${channel}\n${connectionId}`,
-      );
-      return r === 0 ? { member } : { joined: r === 1, member };
-    } catch (error) {
-      throw unavailable(error);
-    }
+    return this.presenceStore.add(channel, connectionId, member);
   }
 
   async presenceRemove(channel: string, connectionId: string): Promise<PresenceChange> {
-    return this.removePresence(this.nodeId, channel, connectionId);
-  }
-
-  private async removePresence(
-    nodeId: string,
-    channel: string,
-    connectionId: string,
-  ): Promise<PresenceChange> {
-    try {
-      const r = await this.cmd.sbPresenceRemove(
-        this.key(channel, "presence"),
-        this.key(channel, "users"),
-        this.nodeKey(nodeId, "conns"),
-        connectionId,
-        `${channel}\n${connectionId}`,
-      );
-      if (!r) return {};
-      return { left: Number(r[1]) === 1, member: JSON.parse(r[0]) as Member };
-    } catch (error) {
-      throw unavailable(error);
-    }
+    return this.presenceStore.remove(this.nodeId, channel, connectionId);
   }
 
   async presence(channel: string): Promise<PresenceMember[]> {
-    let values: string[];
-    try {
-      values = await this.cmd.hvals(this.key(channel, "presence"));
-    } catch (error) {
-      throw unavailable(error);
-    }
-    const members = new Map<string, PresenceMember>();
-    for (const v of values) {
-      const member = JSON.parse(v) as Member;
-      const m = members.get(member.user);
-      if (m) m.connections += 1;
-      else members.set(member.user, { ...member, connections: 1 });
-    }
-    return [...members.values()];
+    return this.presenceStore.members(channel);
   }
 
   async presenceCount(channel: string): Promise<number> {
-    try {
-      return await this.cmd.hlen(this.key(channel, "users"));
-    } catch (error) {
-      throw unavailable(error);
-    }
+    return this.presenceStore.count(channel);
   }
-
-  // ---- node liveness ----
 
   private async beat(): Promise<void> {
-    if (this.closed || this.cmd.status !== "ready") return;
-    try {
-      await this.cmd
-        .multi()
-        .sadd(this.nodesKey, this.nodeId)
-        .set(this.nodeKey(this.nodeId, "alive"), Date.now(), "PX", this.nodeTtlMs)
-        .exec();
-    } catch (error) {
-      this.logger?.warn({ err: error }, "heartbeat failed");
-    }
+    if (!this.closed) await this.presenceStore.beat();
   }
 
-  /** Removes the presence of nodes whose heartbeat expired (kill -9, lost host); one survivor does it. */
   private async reapDeadNodes(): Promise<void> {
-    if (this.closed || this.cmd.status !== "ready") return;
-    try {
-      const nodes = await this.cmd.smembers(this.nodesKey);
-      for (const node of nodes) {
-        if (node === this.nodeId) continue;
-        if (await this.cmd.exists(this.nodeKey(node, "alive"))) continue;
-        const lock = await this.cmd.set(
-          this.nodeKey(node, "reaping"),
-          this.nodeId,
-          "PX",
-          30_000,
-          "NX",
-        );
-        if (lock !== "OK") continue;
-        const removed = await this.removeNodePresence(node);
-        await this.cmd.srem(this.nodesKey, node);
-        this.logger?.info({ deadNode: node, removed }, "removed presence of a dead node");
-      }
-    } catch (error) {
-      this.logger?.warn({ err: error }, "reaping dead nodes failed");
-    }
-  }
-
-  private async removeNodePresence(node: string): Promise<number> {
-    const entries = await this.cmd.smembers(this.nodeKey(node, "conns"));
-    for (const entry of entries) {
-      const split = entry.indexOf("\n");
-      const channel = entry.slice(0, split);
-      const change = await this.removePresence(node, channel, entry.slice(split + 1));
-      if (change.left && change.member)
-        await this.broadcast({ kind: "leave", channel, member: change.member });
-    }
-    await this.cmd.del(this.nodeKey(node, "conns"));
-    return entries.length;
+    if (!this.closed) await this.presenceStore.reapDeadNodes();
   }
 
   async ready(): Promise<boolean> {
@@ -391,14 +276,7 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     clearInterval(this.heartbeat);
     try {
-      if (this.cmd.status === "ready") {
-        await this.removeNodePresence(this.nodeId);
-        await this.cmd
-          .multi()
-          .srem(this.nodesKey, this.nodeId)
-          .del(this.nodeKey(this.nodeId, "alive"))
-          .exec();
-      }
+      await this.presenceStore.leave();
     } catch (error) {
       this.logger?.warn({ err: error }, "could not clean up presence on close");
     }
