@@ -23,13 +23,20 @@ export interface RedisPresenceOptions {
 export class RedisPresence {
   constructor(private readonly o: RedisPresenceOptions) {}
 
+  /** The keys both presence scripts take: members, distinct users, the node's connections. */
+  private scriptKeys(nodeId: string, channel: string): [string, string, string] {
+    const { keys } = this.o;
+    return [
+      keys.channel(channel, "presence"),
+      keys.channel(channel, "users"),
+      keys.node(nodeId, "conns"),
+    ];
+  }
+
   async add(channel: string, connectionId: string, member: Member): Promise<PresenceChange> {
-    const { cmd, keys, nodeId } = this.o;
     try {
-      const r = await cmd.sbPresenceAdd(
-        keys.channel(channel, "presence"),
-        keys.channel(channel, "users"),
-        keys.node(nodeId, "conns"),
+      const r = await this.o.cmd.sbPresenceAdd(
+        ...this.scriptKeys(this.o.nodeId, channel),
         connectionId,
         JSON.stringify(member),
         member.user,
@@ -43,12 +50,9 @@ export class RedisPresence {
 
   /** Removes one connection of `nodeId` (this node's, or a dead one's). */
   async remove(nodeId: string, channel: string, connectionId: string): Promise<PresenceChange> {
-    const { cmd, keys } = this.o;
     try {
-      const r = await cmd.sbPresenceRemove(
-        keys.channel(channel, "presence"),
-        keys.channel(channel, "users"),
-        keys.node(nodeId, "conns"),
+      const r = await this.o.cmd.sbPresenceRemove(
+        ...this.scriptKeys(nodeId, channel),
         connectionId,
         `${channel}\n${connectionId}`,
       );
