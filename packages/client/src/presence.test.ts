@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PresenceMap } from "./presence.js";
+import { PresenceMap, type PresenceState, PresenceTracker } from "./presence.js";
 import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 
 const fx = setupFixture();
@@ -24,6 +24,58 @@ describe("presence map", () => {
     map.join({ user: "b", role: "customer" });
     map.leave({ user: "unlisted", role: "customer" });
     expect(map.state.count).toBe(500);
+  });
+});
+
+describe("presence tracker", () => {
+  const alice = { user: "alice", role: "agent" as const };
+  const bob = { user: "bob", role: "agent" as const };
+  function tracker() {
+    let answer: (state: PresenceState) => void = () => {};
+    const t = new PresenceTracker(
+      true,
+      () => new Promise<PresenceState>((resolve) => (answer = resolve)),
+      () => {},
+      () => {},
+    );
+    return { t, answer: (state: PresenceState) => answer(state) };
+  }
+
+  it("keeps a join that arrives while an older snapshot is on its way", async () => {
+    const { t, answer } = tracker();
+    const loading = t.load();
+    t.apply("join", bob); // bob joined after the server took the snapshot, which lacks him
+    answer({ members: [{ ...alice, connections: 1 }], count: 1 });
+    await loading;
+    expect(users(t.state.members)).toEqual(["alice", "bob"]);
+    expect(t.state.count).toBe(2);
+  });
+
+  it("keeps a leave that arrives while an older snapshot is on its way", async () => {
+    const { t, answer } = tracker();
+    const loading = t.load();
+    t.apply("leave", bob);
+    answer({
+      members: [
+        { ...alice, connections: 1 },
+        { ...bob, connections: 1 },
+      ],
+      count: 2,
+    });
+    await loading;
+    expect(users(t.state.members)).toEqual(["alice"]);
+  });
+
+  it("takes a newer snapshot as it is, and forgets events once it has one", async () => {
+    const { t, answer } = tracker();
+    const loading = t.load();
+    t.apply("join", bob);
+    t.apply("leave", bob); // bob came and went: the snapshot, taken after, agrees
+    answer({ members: [{ ...alice, connections: 1 }], count: 1 });
+    await loading;
+    expect(users(t.state.members)).toEqual(["alice"]);
+    t.apply("join", bob);
+    expect(users(t.state.members)).toEqual(["alice", "bob"]);
   });
 });
 

@@ -68,6 +68,8 @@ export class PresenceTracker {
   readonly #onError: (error: Error) => void;
   #enabled: boolean;
   #generation = 0;
+  /** Joins and leaves that arrived while the current snapshot was on its way. */
+  #inFlight: { kind: "join" | "leave"; member: Member }[] | undefined;
 
   constructor(
     enabled: boolean,
@@ -99,13 +101,21 @@ export class PresenceTracker {
   async load(): Promise<void> {
     if (!this.#enabled) return;
     const generation = ++this.#generation;
+    const inFlight: { kind: "join" | "leave"; member: Member }[] = [];
+    this.#inFlight = inFlight;
     try {
       const state = await this.#fetch();
       if (generation !== this.#generation) return;
+      this.#inFlight = undefined;
       this.#map.reset(state.members, state.count);
+      // The snapshot may have been taken before or after each of these (a Redis reply and a
+      // pub/sub message race; so do two commands in one turn): applied again in order, they
+      // leave every user as their last event says. A join the snapshot had is a no-op.
+      for (const e of inFlight) this.#applyToMap(e.kind, e.member);
       this.#onChange();
     } catch (error) {
       if (generation === this.#generation) {
+        this.#inFlight = undefined;
         this.#onError(error instanceof Error ? error : new Error(String(error)));
       }
     }
@@ -113,11 +123,16 @@ export class PresenceTracker {
 
   invalidate(): void {
     this.#generation++;
+    this.#inFlight = undefined;
   }
 
   apply(kind: "join" | "leave", member: Member): void {
     if (!this.#enabled) return;
-    const changed = kind === "join" ? this.#map.join(member) : this.#map.leave(member);
-    if (changed) this.#onChange();
+    this.#inFlight?.push({ kind, member });
+    if (this.#applyToMap(kind, member)) this.#onChange();
+  }
+
+  #applyToMap(kind: "join" | "leave", member: Member): boolean {
+    return kind === "join" ? this.#map.join(member) : this.#map.leave(member);
   }
 }
