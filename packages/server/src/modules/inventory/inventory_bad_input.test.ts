@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 
 describe.each(DIALECTS)("inventory refuses bad input on %s", (database) => {
@@ -15,18 +16,8 @@ describe.each(DIALECTS)("inventory refuses bad input on %s", (database) => {
     await server.close();
   });
 
-  async function call(method: string, path: string, body?: unknown, token = server.apiKey) {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (method: string, path: string, body?: unknown, token = server.apiKey) =>
+    restCall(server, method, path, { body, token });
 
   it.each([
     ["a negative onHand", { onHand: -1 }],

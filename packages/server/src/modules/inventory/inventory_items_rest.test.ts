@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 
 describe.each(DIALECTS)("inventory items over REST on %s", (database) => {
@@ -16,18 +17,9 @@ describe.each(DIALECTS)("inventory items over REST on %s", (database) => {
     await server.close();
   });
 
-  async function call(method: string, path: string, token: string | null, body?: unknown) {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(token && { authorization: `Bearer ${token}` }),
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (method: string, path: string, token: string | null, body?: unknown) =>
+    restCall(server, method, path, { body, token });
+
   const item = (sku: string) => `/api/inventory/items/${sku}`;
 
   it("creates an item (201), then sets it (200); anyone reads it without credentials", async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 import { EXPIRY_JOB } from "./index.js";
 
@@ -15,18 +16,9 @@ describe.each(DIALECTS)("reservation expiry on %s", (database) => {
     await server.close();
   });
 
-  async function call(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${server.apiKey}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (method: string, path: string, body?: unknown) =>
+    restCall(server, method, path, { body });
+
   const reserve = async (sku: string, quantity: number, ttlSeconds?: number) => {
     const r = await call("POST", "/api/inventory/reservations", { sku, quantity, ttlSeconds });
     expect(r.status).toBe(201);

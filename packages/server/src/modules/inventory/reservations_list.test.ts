@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 
@@ -30,18 +31,9 @@ describe.each(DIALECTS)("listing reservations on %s", (database) => {
     await server.close();
   });
 
-  async function call(method: string, path: string, body?: unknown, token = server.apiKey) {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (method: string, path: string, body?: unknown, token = server.apiKey) =>
+    restCall(server, method, path, { body, token });
+
   const reserve = async (token: string, sku: string) =>
     (await call("POST", "/api/inventory/reservations", { sku, quantity: 1 }, token)).body as {
       id: string;

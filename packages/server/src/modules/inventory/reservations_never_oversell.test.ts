@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 
 describe.each(DIALECTS)("reservations never oversell on %s", (database) => {
@@ -12,18 +13,9 @@ describe.each(DIALECTS)("reservations never oversell on %s", (database) => {
     await server.close();
   });
 
-  async function call(method: string, path: string, token: string, body?: unknown) {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (method: string, path: string, token: string, body?: unknown) =>
+    restCall(server, method, path, { body, token });
+
   const put = (sku: string, onHand: number) =>
     call("PUT", `/api/inventory/items/${sku}`, server.apiKey, { onHand });
   const reserve = (sku: string, quantity: number, token = server.apiKey) =>

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 import type { BackInStock } from "./index.js";
@@ -24,18 +25,9 @@ describe.each(DIALECTS)("inventory live on %s", (database) => {
     clients.push(c);
     return c;
   }
-  async function call(method: string, path: string, body?: unknown, token = server.apiKey) {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (method: string, path: string, body?: unknown, token = server.apiKey) =>
+    restCall(server, method, path, { body, token });
+
   const adjust = (sku: string, delta: number) =>
     call("POST", `/api/inventory/items/${sku}/adjustments`, {
       delta,
