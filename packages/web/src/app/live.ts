@@ -75,6 +75,26 @@ export function newestRows<T extends { version: number }>(
 }
 
 /**
+ * The list with one row an event brought: it replaces the row with the same key when it is
+ * newer (a late event never steps a row back), or joins the list where `add` puts it (on top
+ * unless said otherwise).
+ */
+export function withNewerRow<T extends { version: number }>(
+  rows: T[] | undefined,
+  row: T,
+  key: (row: T) => string,
+  add: (rows: T[], row: T) => T[] = (list, r) => [r, ...list],
+): T[] {
+  const list = rows ?? [];
+  const at = list.findIndex((r) => key(r) === key(row));
+  if (at === -1) return add(list, row);
+  if ((list[at] as T).version >= row.version) return list;
+  const next = list.slice();
+  next[at] = row;
+  return next;
+}
+
+/**
  * When each row last came by event (this page's clock), so that a snapshot fetched before it
  * does not drop it: `mark` on every event, `since(startedAt)` for `newestRows`.
  */

@@ -2,7 +2,7 @@
 import type { Subscription } from "@switchboard/client";
 import { act, cleanup, render } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { newestRows, useCoalesced, useResync } from "./live.js";
+import { newestRows, useCoalesced, useResync, withNewerRow } from "./live.js";
 
 /** Just enough of a Subscription: its status and the two events useResync listens to. */
 function fakeSubscription(status: "subscribing" | "subscribed") {
@@ -131,6 +131,36 @@ describe("newestRows", () => {
     ).toEqual([
       { id: "new", version: 1 },
       { id: "old", version: 4 },
+    ]);
+  });
+});
+
+describe("withNewerRow", () => {
+  const key = (r: { id: string }) => r.id;
+  const rows = [
+    { id: "a", version: 3 },
+    { id: "b", version: 1 },
+  ];
+
+  it("replaces a row with a newer version and keeps a newer one against a late event", () => {
+    expect(withNewerRow(rows, { id: "b", version: 2 }, key)).toEqual([
+      { id: "a", version: 3 },
+      { id: "b", version: 2 },
+    ]);
+    expect(withNewerRow(rows, { id: "a", version: 2 }, key)).toBe(rows);
+    expect(withNewerRow(rows, { id: "a", version: 3 }, key)).toBe(rows);
+  });
+
+  it("adds a new row on top, or where it is told", () => {
+    expect(withNewerRow(rows, { id: "c", version: 1 }, key).map(key)).toEqual(["c", "a", "b"]);
+    expect(withNewerRow(undefined, { id: "c", version: 1 }, key)).toEqual([
+      { id: "c", version: 1 },
+    ]);
+    const last = (list: typeof rows, r: (typeof rows)[number]) => [...list, r];
+    expect(withNewerRow(rows, { id: "c", version: 1 }, key, last).map(key)).toEqual([
+      "a",
+      "b",
+      "c",
     ]);
   });
 });

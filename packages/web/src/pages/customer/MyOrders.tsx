@@ -1,7 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
-import { newestRows, useArrivals, useResync } from "../../app/live.js";
+import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import type { Order } from "../../app/types.js";
@@ -23,17 +23,6 @@ function OrderCard({ order }: { order: Order }) {
       </Link>
     </li>
   );
-}
-
-/** Puts an announced order into the list: a newer version replaces its card, a new order goes on top. */
-function withOrder(orders: Order[] | undefined, order: Order): Order[] {
-  const list = orders ?? [];
-  const at = list.findIndex((o) => o.id === order.id);
-  if (at === -1) return [order, ...list];
-  if ((list[at] as Order).version >= order.version) return list;
-  const next = list.slice();
-  next[at] = order;
-  return next;
 }
 
 /**
@@ -66,7 +55,7 @@ export function MyOrders() {
     if (m.event !== "order") return;
     const { order } = m.data as { order: Order };
     arrivals.mark(order.id);
-    setOrders((shown) => withOrder(shown, order));
+    setOrders((shown) => withNewerRow(shown, order, (o) => o.id));
   });
   useResync(subscription, load);
 

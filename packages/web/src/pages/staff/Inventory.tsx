@@ -1,7 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
-import { newestRows, useArrivals, useResync } from "../../app/live.js";
+import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import { formatTime } from "../../components/Progress.js";
 import { StockBadge } from "../shop/Shop.js";
@@ -144,16 +144,9 @@ function AddItem({ onAdded }: { onAdded: () => void }) {
   );
 }
 
-/** Puts an item's newer levels into the list (sorted by SKU, as the API lists them). */
-function withLevels(items: Item[], level: Item): Item[] {
-  const at = items.findIndex((i) => i.sku === level.sku);
-  if (at === -1) return [...items, level].sort((a, b) => (a.sku < b.sku ? -1 : 1));
-  const current = items[at] as Item;
-  if (current.version >= level.version) return items;
-  const next = items.slice();
-  next[at] = { ...current, ...level };
-  return next;
-}
+/** A new item goes where the API lists it: by SKU. */
+const bySku = (items: Item[], item: Item) =>
+  [...items, item].sort((a, b) => (a.sku < b.sku ? -1 : 1));
 
 /**
  * Staff inventory: live levels per item, adjustments, and the alert feed. Every item follows
@@ -185,7 +178,7 @@ export function Inventory() {
     (m) => {
       const level = m.data as Item & Omit<Alert, "kind">;
       arrivals.mark(level.sku);
-      setItems((shown) => withLevels(shown, level));
+      setItems((shown) => withNewerRow(shown, level, (i) => i.sku, bySku));
       if (m.event !== "levels") setAlerts((a) => [{ ...level, kind: m.event }, ...a].slice(0, 30));
     },
     { presence: false },

@@ -1,7 +1,7 @@
 import { useChannel } from "@switchboard/react";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
-import { newestRows, useArrivals, useResync } from "../../app/live.js";
+import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import type { Lifecycle, Order, StatusChange } from "../../app/types.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
@@ -104,14 +104,7 @@ export function OrderBoard() {
     if (m.event !== "order") return;
     const { order } = m.data as { type: string; order: Order; change: StatusChange };
     arrivals.mark(order.id);
-    setOrders((all) => {
-      const i = all.findIndex((o) => o.id === order.id);
-      if (i < 0) return [{ ...order, allowed: [] }, ...all];
-      if ((all[i] as Order).version >= order.version) return all;
-      const next = [...all];
-      next[i] = { ...order, allowed: [] };
-      return next;
-    });
+    setOrders((all) => withNewerRow(all, { ...order, allowed: [] }, (o) => o.id));
   });
   useResync(subscription, load);
 
