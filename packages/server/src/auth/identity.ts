@@ -14,7 +14,12 @@ export interface Identity {
   server?: boolean;
 }
 
-export const SERVER_IDENTITY: Identity = { user: "server", role: "admin", server: true };
+/** The API key's identity (frozen: every request shares it). */
+export const SERVER_IDENTITY: Identity = Object.freeze({
+  user: "server",
+  role: "admin",
+  server: true,
+});
 
 export function isStaff(identity: Identity): boolean {
   return identity.role === "agent" || identity.role === "admin";

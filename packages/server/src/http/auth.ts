@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Identity } from "../auth/identity.js";
+import { type Identity, SERVER_IDENTITY } from "../auth/identity.js";
 import type { TokenVerifier } from "../auth/tokens.js";
 import { SwitchboardError } from "../errors.js";
 
@@ -31,7 +31,7 @@ export function createRequestAuthenticator(options: HttpAuthOptions) {
       throw new SwitchboardError("unauthorized", "Authorization must be 'Bearer <token>'");
     const credential = match[1];
     if (options.apiKey && sameSecret(credential, options.apiKey)) {
-      return { user: "server", role: "admin", server: true };
+      return SERVER_IDENTITY;
     }
     return options.verifyToken(credential);
   };

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { SwitchboardError } from "../errors.js";
+import { whoOf } from "../platform/kit/actor.js";
 import type { Database } from "../store/schema.js";
 
 declare module "fastify" {
@@ -44,7 +45,7 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>):
         "Idempotency-Key must be 1-255 printable ASCII characters",
       );
     // Keys are per caller: two users never collide, and one cannot replay another's response.
-    const scope = request.identity?.server ? "server" : (request.identity?.user ?? "anonymous");
+    const scope = request.identity ? whoOf(request.identity) : "anonymous";
     const hash = requestHash(request);
     for (let attempt = 0; attempt < 2; attempt++) {
       const inserted = await db

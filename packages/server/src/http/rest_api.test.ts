@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { restCall } from "../test-support/rest.js";
 import { closeAll, RawClient } from "../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../testing.js";
 
@@ -13,25 +14,22 @@ afterAll(async () => {
   await server.close();
 });
 
-function api(path: string, init: RequestInit & { auth?: string | null } = {}) {
-  const { auth = server.apiKey, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (auth) headers.set("authorization", `Bearer ${auth}`);
-  if (rest.body) headers.set("content-type", "application/json");
-  return fetch(`${server.url}${path}`, { ...rest, headers });
-}
+const get = (path: string) => restCall(server, "GET", path);
+const publish = (body: unknown, options: { token?: string | null; key?: string } = {}) =>
+  restCall(server, "POST", "/api/publish", {
+    body,
+    ...(options.token !== undefined && { token: options.token }),
+    ...(options.key && { headers: { "idempotency-key": options.key } }),
+  });
 
 describe("POST /api/publish", () => {
   it("publishes to subscribers and answers 201 with the position", async () => {
     const c = await RawClient.connect(server.wsUrl, await server.token({ sub: "alice" }));
     clients.push(c);
     await c.subscribe("product:rest");
-    const res = await api("/api/publish", {
-      method: "POST",
-      body: JSON.stringify({ channel: "product:rest", event: "stock", data: { available: 3 } }),
-    });
+    const res = await publish({ channel: "product:rest", event: "stock", data: { available: 3 } });
     expect(res.status).toBe(201);
-    const body = await res.json();
+    const body = res.body;
     expect(body).toMatchObject({ channel: "product:rest", offset: 1 });
     expect(await c.next((f) => f.type === "message")).toMatchObject({
       event: "stock",
@@ -43,21 +41,15 @@ describe("POST /api/publish", () => {
 
   it("answers 200 with the first offset for a repeated idempotency key (body or header)", async () => {
     const send = (init: { key?: string; header?: string }) =>
-      api("/api/publish", {
-        method: "POST",
-        ...(init.header && { headers: { "idempotency-key": init.header } }),
-        body: JSON.stringify({
-          channel: "product:idem",
-          event: "e",
-          data: 1,
-          ...(init.key && { key: init.key }),
-        }),
-      });
+      publish(
+        { channel: "product:idem", event: "e", data: 1, ...(init.key && { key: init.key }) },
+        { ...(init.header && { key: init.header }) },
+      );
     const first = await send({ key: "k1" });
     const again = await send({ key: "k1" });
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
-    expect((await again.json()).offset).toBe((await first.json()).offset);
+    expect(again.body.offset).toBe(first.body.offset);
     const h1 = await send({ header: "h1" });
     const h2 = await send({ header: "h1" });
     expect([h1.status, h2.status]).toEqual([201, 200]);
@@ -66,22 +58,18 @@ describe("POST /api/publish", () => {
   it("accepts an admin JWT and refuses a customer JWT", async () => {
     const admin = await server.token({ sub: "root", role: "admin" });
     const customer = await server.token({ sub: "alice" });
-    const body = JSON.stringify({ channel: "user:alice", event: "note", data: "hi" });
-    expect((await api("/api/publish", { method: "POST", auth: admin, body })).status).toBe(201);
-    const refused = await api("/api/publish", { method: "POST", auth: customer, body });
+    const body = { channel: "user:alice", event: "note", data: "hi" };
+    expect((await publish(body, { token: admin })).status).toBe(201);
+    const refused = await publish(body, { token: customer });
     expect(refused.status).toBe(403);
-    expect(await refused.json()).toMatchObject({ code: "forbidden" });
+    expect(refused.body).toMatchObject({ code: "forbidden" });
   });
 
   it("answers 401 without credentials (before looking at the body) and with a wrong key", async () => {
-    const none = await api("/api/publish", { method: "POST", auth: null, body: "{}" });
+    const none = await publish("{}", { token: null });
     expect(none.status).toBe(401);
-    expect(await none.json()).toMatchObject({ code: "unauthorized" });
-    const wrong = await api("/api/publish", {
-      method: "POST",
-      auth: "sb_wrong_key_000000000000000",
-      body: "{}",
-    });
+    expect(none.body).toMatchObject({ code: "unauthorized" });
+    const wrong = await publish("{}", { token: "sb_wrong_key_000000000000000" });
     expect(wrong.status).toBe(401);
   });
 
@@ -94,21 +82,18 @@ describe("POST /api/publish", () => {
       JSON.stringify({ channel: "product:1", event: "e", key: "k".repeat(200) }),
     ],
   ])("answers 400 with code and details for %s", async (_name, body) => {
-    const res = await api("/api/publish", { method: "POST", body });
+    const res = await publish(body);
     expect(res.status).toBe(400);
-    const json = await res.json();
+    const json = res.body;
     expect(json.code).toBe("bad_request");
     expect(Array.isArray(json.details)).toBe(true);
   });
 
   it("answers 400 for JSON that does not parse and 403 for an unknown namespace", async () => {
-    const broken = await api("/api/publish", { method: "POST", body: "{not json" });
+    const broken = await publish("{not json");
     expect(broken.status).toBe(400);
-    expect(await broken.json()).toMatchObject({ code: "bad_request" });
-    const unknown = await api("/api/publish", {
-      method: "POST",
-      body: JSON.stringify({ channel: "secret:1", event: "e" }),
-    });
+    expect(broken.body).toMatchObject({ code: "bad_request" });
+    const unknown = await publish({ channel: "secret:1", event: "e" });
     expect(unknown.status).toBe(403);
   });
 });
@@ -118,9 +103,9 @@ describe("channel queries", () => {
     const c = await RawClient.connect(server.wsUrl, await server.token({ sub: "bob" }));
     clients.push(c);
     await c.subscribe("product:listed");
-    const res = await api("/api/channels");
+    const res = await get("/api/channels");
     expect(res.status).toBe(200);
-    expect((await res.json()).channels).toContainEqual({
+    expect(res.body.channels).toContainEqual({
       channel: "product:listed",
       subscribers: 1,
     });
@@ -133,8 +118,8 @@ describe("channel queries", () => {
     );
     clients.push(c);
     await c.subscribe("product:present");
-    const res = await api("/api/channels/product:present/presence");
-    expect(await res.json()).toEqual({
+    const res = await get("/api/channels/product:present/presence");
+    expect(res.body).toEqual({
       channel: "product:present",
       count: 1,
       members: [{ user: "carol", name: "Carol", role: "customer", connections: 1 }],
@@ -143,18 +128,16 @@ describe("channel queries", () => {
 
   it("returns history, with since=<epoch>:<offset> and limit", async () => {
     for (let i = 0; i < 5; i++) await server.publish("product:hist", "n", i);
-    const all = await (await api("/api/channels/product:hist/history?limit=3")).json();
+    const all = (await get("/api/channels/product:hist/history?limit=3")).body;
     expect(all.publications.map((p: { offset: number }) => p.offset)).toEqual([3, 4, 5]);
-    const since = await (
-      await api(`/api/channels/product:hist/history?since=${all.epoch}:2`)
-    ).json();
+    const since = (await get(`/api/channels/product:hist/history?since=${all.epoch}:2`)).body;
     expect(since).toMatchObject({ complete: true, offset: 5 });
     expect(since.publications).toHaveLength(3);
-    const stale = await (await api("/api/channels/product:hist/history?since=old:2")).json();
+    const stale = (await get("/api/channels/product:hist/history?since=old:2")).body;
     expect(stale.complete).toBe(false);
-    expect((await api("/api/channels/product:hist/history?since=nonsense")).status).toBe(400);
-    expect((await api("/api/channels/product:hist/history?limit=5000")).status).toBe(400);
-    expect((await api("/api/channels/bad%20name/history")).status).toBe(400);
+    expect((await get("/api/channels/product:hist/history?since=nonsense")).status).toBe(400);
+    expect((await get("/api/channels/product:hist/history?limit=5000")).status).toBe(400);
+    expect((await get("/api/channels/bad%20name/history")).status).toBe(400);
   });
 });
 

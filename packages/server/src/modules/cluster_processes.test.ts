@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../auth/tokens.js";
 import { openStore } from "../store/db.js";
 import { type ServerProcess, startServerProcess } from "../test-support/process.js";
+import { restCall } from "../test-support/rest.js";
 import {
   dropPrefix,
   POSTGRES_URL,
@@ -53,23 +54,8 @@ describe.runIf(up)("two server processes on Redis + PostgreSQL", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function call(
-    node: ServerProcess,
-    token: string,
-    method: string,
-    path: string,
-    body?: unknown,
-  ) {
-    const res = await fetch(`${node.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json() };
-  }
+  const call = (node: ServerProcess, token: string, method: string, path: string, body?: unknown) =>
+    restCall(node, method, path, { token, body });
 
   it("never exceeds an agent's capacity while both nodes route at once", async () => {
     const [a, b] = nodes as [ServerProcess, ServerProcess];

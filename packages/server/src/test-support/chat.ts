@@ -1,15 +1,12 @@
 import type { TestServer } from "../testing.js";
+import { type RestReply, restCall } from "./rest.js";
 import { closeAll, RawClient } from "./ws-client.js";
 
 /** A REST caller bound to one user of a test server (chat tests). */
 export interface Caller {
   token: string;
   user: string;
-  call(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: ReturnType<typeof JSON.parse> }>;
+  call(method: string, path: string, body?: unknown): Promise<RestReply>;
   socket(): Promise<RawClient>;
 }
 
@@ -25,26 +22,7 @@ export function chatHarness(getServer: () => TestServer) {
     return {
       token,
       user,
-      async call(method, path, body) {
-        const res = await fetch(`${server.url}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(body !== undefined && { "content-type": "application/json" }),
-          },
-          ...(body !== undefined && {
-            body: typeof body === "string" ? body : JSON.stringify(body),
-          }),
-        });
-        const text = await res.text();
-        let parsed: unknown = text;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          // not JSON (a download)
-        }
-        return { status: res.status, body: parsed };
-      },
+      call: (method, path, body) => restCall(server, method, path, { token, body }),
       async socket() {
         const c = await RawClient.connect(server.wsUrl, token);
         clients.push(c);

@@ -1,7 +1,8 @@
 import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import { isStaffOrServer, now } from "../../platform/kit/actor.js";
 import type { Conversations } from "./conversations.js";
-import { type ChatDeps, now, STAFF_CHAT_CHANNEL } from "./deps.js";
+import { type ChatDeps, STAFF_CHAT_CHANNEL } from "./deps.js";
 import { toAgent } from "./mapping.js";
 import type { Routing } from "./routing.js";
 import type { Agent, AgentInput } from "./schema.js";
@@ -59,8 +60,7 @@ export function createAgents(deps: ChatDeps, routing: Routing, conversations: Co
     },
 
     async list(identity: Identity): Promise<Agent[]> {
-      if (!isStaff(identity) && !identity.server)
-        throw new SwitchboardError("forbidden", "staff only");
+      if (!isStaffOrServer(identity)) throw new SwitchboardError("forbidden", "staff only");
       return (await db.selectFrom("chat_agents").selectAll().orderBy("user_id").execute()).map(
         toAgent,
       );

@@ -3,10 +3,10 @@ import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
+import { callerOf } from "../../platform/kit/caller.js";
 import type { ChatService } from "./service.js";
 
 const attachmentSchema = z
@@ -66,7 +66,7 @@ export async function registerAttachmentRoutes(
           throw error;
         }
         stored = await chat.attachments.store(
-          request.identity as Identity,
+          callerOf(request),
           conversationId,
           part.filename,
           bytes,
@@ -89,7 +89,7 @@ export async function registerAttachmentRoutes(
       },
     },
     async (request, reply) => {
-      const file = await chat.attachments.locate(request.identity as Identity, request.params.id);
+      const file = await chat.attachments.locate(callerOf(request), request.params.id);
       const inline = file.mime.startsWith("image/");
       return reply
         .header("content-type", file.mime)

@@ -4,9 +4,10 @@ import { fileTypeFromBuffer } from "file-type";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
+import { now, whoOf } from "../../platform/kit/actor.js";
 import { assertParticipant } from "./access.js";
 import type { Conversations } from "./conversations.js";
-import { type ChatDeps, now } from "./deps.js";
+import type { ChatDeps } from "./deps.js";
 
 /** Plain text has no magic bytes: valid UTF-8 with no control characters but tab and newlines. */
 function isPlainText(bytes: Buffer): boolean {
@@ -70,7 +71,7 @@ export function createAttachments(deps: ChatDeps, conversations: Conversations) 
       const row = {
         id,
         conversation_id: conversationId,
-        uploader_id: identity.server ? "server" : identity.user,
+        uploader_id: whoOf(identity),
         filename: safeName(filename),
         mime,
         size: bytes.length,

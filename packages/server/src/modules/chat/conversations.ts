@@ -1,8 +1,11 @@
 import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
+import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
+import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
+import { keysetPage } from "../../platform/kit/pagination.js";
 import { assertParticipant, isSupervisor } from "./access.js";
-import { type ChatDeps, conversationChannel, Moved, now } from "./deps.js";
+import { type ChatDeps, conversationChannel } from "./deps.js";
 import { priorityNumber, toConversation } from "./mapping.js";
 import type { ChatConversationRow } from "./migrations.js";
 import type { Routing } from "./routing.js";
@@ -68,7 +71,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
     view,
 
     async open(identity: Identity, input: OpenConversationInput): Promise<Conversation> {
-      const onBehalf = input.customerId !== undefined && (identity.server || isStaff(identity));
+      const onBehalf = input.customerId !== undefined && isStaffOrServer(identity);
       if (input.customerId !== undefined && !onBehalf) {
         throw new SwitchboardError(
           "forbidden",
@@ -119,12 +122,8 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         cursor?: string;
       },
     ) {
-      let q = db
-        .selectFrom("chat_conversations")
-        .selectAll()
-        .orderBy("id", "desc")
-        .limit(query.limit + 1);
-      if (!isStaff(identity) && !identity.server) q = q.where("customer_id", "=", identity.user);
+      let q = db.selectFrom("chat_conversations").selectAll();
+      if (!isStaffOrServer(identity)) q = q.where("customer_id", "=", identity.user);
       else if (query.mine) q = q.where("agent_id", "=", identity.user);
       else if (!isSupervisor(identity)) {
         // agents see the queue and their own conversations, not other agents' chats
@@ -133,12 +132,10 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         );
       }
       if (query.status) q = q.where("status", "=", query.status);
-      if (query.cursor) q = q.where("id", "<", query.cursor);
-      const rows = await q.execute();
-      const page = rows.slice(0, query.limit);
+      const { rows, nextCursor } = await keysetPage(q, "id", "desc", query);
       return {
-        items: page.map((r) => toConversation(r)),
-        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.id }),
+        items: rows.map((r) => toConversation(r)),
+        ...(nextCursor !== undefined && { nextCursor }),
       };
     },
 
@@ -184,8 +181,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
             .where("status", "!=", "offline")
             .where((eb) => eb("active_count", "<", eb.ref("capacity")))
             .executeTakeFirst();
-          if (Number(target.numUpdatedRows) !== 1)
-            throw new Moved("the target agent is offline or full");
+          expectOne(target, "the target agent is offline or full");
           const moved = await trx
             .updateTable("chat_conversations")
             .set((eb) => ({
@@ -198,8 +194,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
             .where("agent_id", "=", from)
             .where("status", "=", "active")
             .executeTakeFirst();
-          if (Number(moved.numUpdatedRows) !== 1)
-            throw new Moved("the conversation changed meanwhile");
+          expectOne(moved, "the conversation changed meanwhile");
           await trx
             .updateTable("chat_agents")
             .set((eb) => ({ active_count: eb("active_count", "-", 1), updated_at: at }))
@@ -217,7 +212,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         });
         await outbox.flush(ids);
       } catch (error) {
-        if (error instanceof Moved) throw new SwitchboardError("conflict", error.message);
+        if (error instanceof ConditionalMiss) throw new SwitchboardError("conflict", error.message);
         throw error;
       }
       await routing.route();
@@ -262,7 +257,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
       await event(after, "status", {
         status: after.status,
         ...(after.rating !== null && { rating: after.rating }),
-        by: identity.server ? "server" : identity.user,
+        by: whoOf(identity),
         at,
       });
       await routing.route(); // an agent may have freed up

@@ -19,7 +19,3 @@ export interface ChatDeps {
 
 export const STAFF_CHAT_CHANNEL = "staff:chat";
 export const conversationChannel = (id: string) => `conversation:${id}`;
-export const now = () => new Date().toISOString();
-
-/** Thrown inside a transaction to roll it back when a conditional update found the state moved. */
-export class Moved extends Error {}

@@ -3,11 +3,13 @@ import type { Identity } from "../../auth/identity.js";
 import { isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
+import { now, whoOf } from "../../platform/kit/actor.js";
+import { takePage } from "../../platform/kit/pagination.js";
 import { GroupCommit } from "../../store/group-commit.js";
 import type { Database } from "../../store/schema.js";
 import { assertParticipant, isSupervisor } from "./access.js";
 import type { Conversations } from "./conversations.js";
-import { type ChatDeps, conversationChannel, now } from "./deps.js";
+import { type ChatDeps, conversationChannel } from "./deps.js";
 import { toMessage } from "./mapping.js";
 import type { AuthorRole, ChatConversationRow, ChatMessageRow } from "./migrations.js";
 import type { ChatMessage, MessageInput } from "./schema.js";
@@ -161,7 +163,7 @@ export function createMessages(
         `upTo is past the last message (${conversation.last_seq})`,
       );
     const at = now();
-    const user = identity.server ? "server" : identity.user;
+    const user = whoOf(identity);
     const ids = await db.transaction().execute(async (trx) => {
       await trx
         .insertInto("chat_receipts")
@@ -229,7 +231,7 @@ export function createMessages(
       conversationId: string,
       input: MessageInput,
     ): Promise<ChatMessage> {
-      const author = identity.server ? "server" : identity.user;
+      const author = whoOf(identity);
       if (input.clientId) {
         const seen = await db
           .selectFrom("chat_messages")
@@ -284,8 +286,7 @@ export function createMessages(
         if (query.before !== undefined) q = q.where("seq", "<", query.before);
         q = q.orderBy("seq", "desc");
       }
-      const rows = await q.limit(query.limit + 1).execute();
-      const page = rows.slice(0, query.limit);
+      const { items: page, more } = takePage(await q.limit(query.limit + 1).execute(), query.limit);
       if (query.after === undefined) page.reverse();
       const attachmentIds = page.map((r) => r.attachment_id).filter((x): x is string => x !== null);
       const attachments = attachmentIds.length
@@ -300,7 +301,7 @@ export function createMessages(
         items: page.map((r) =>
           toMessage(r, r.attachment_id ? byId.get(r.attachment_id) : undefined),
         ),
-        hasMore: rows.length > query.limit,
+        hasMore: more,
       };
     },
 

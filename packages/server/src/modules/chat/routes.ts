@@ -1,9 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Identity } from "../../auth/identity.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
+import { callerOf } from "../../platform/kit/caller.js";
+import { pageSchema } from "../../platform/kit/pagination.js";
 import {
   agentBody,
   agentSchema,
@@ -32,7 +33,6 @@ export function registerChatRoutes(
   const r = app.withTypeProvider<ZodTypeProvider>();
   const security = [{ bearer: [] }];
   const tags = ["chat"];
-  const me = (identity: Identity | undefined) => identity as Identity;
   const errors = { ...errorResponses, 404: errorBodySchema, 409: errorBodySchema };
   const base = "/api/chat/conversations";
 
@@ -51,7 +51,7 @@ export function registerChatRoutes(
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await chat.conversations.open(me(request.identity), request.body)),
+      reply.status(201).send(await chat.conversations.open(callerOf(request), request.body)),
   );
 
   r.get(
@@ -66,12 +66,12 @@ export function registerChatRoutes(
         security,
         querystring: listConversationsQuery,
         response: {
-          200: z.object({ items: z.array(conversationSchema), nextCursor: z.string().optional() }),
+          200: pageSchema(conversationSchema),
           ...errors,
         },
       },
     },
-    async (request) => chat.conversations.list(me(request.identity), request.query),
+    async (request) => chat.conversations.list(callerOf(request), request.query),
   );
 
   r.get(
@@ -86,7 +86,7 @@ export function registerChatRoutes(
         response: { 200: conversationSchema, ...errors },
       },
     },
-    async (request) => chat.conversations.get(me(request.identity), request.params.id),
+    async (request) => chat.conversations.get(callerOf(request), request.params.id),
   );
 
   r.post(
@@ -106,7 +106,7 @@ export function registerChatRoutes(
     async (request, reply) =>
       reply
         .status(201)
-        .send(await chat.messages.send(me(request.identity), request.params.id, request.body)),
+        .send(await chat.messages.send(callerOf(request), request.params.id, request.body)),
   );
 
   r.get(
@@ -125,7 +125,7 @@ export function registerChatRoutes(
         },
       },
     },
-    async (request) => chat.messages.list(me(request.identity), request.params.id, request.query),
+    async (request) => chat.messages.list(callerOf(request), request.params.id, request.query),
   );
 
   for (const kind of ["delivered", "read"] as const) {
@@ -143,7 +143,7 @@ export function registerChatRoutes(
         },
       },
       async (request) =>
-        chat.messages[kind](me(request.identity), request.params.id, request.body.upTo),
+        chat.messages[kind](callerOf(request), request.params.id, request.body.upTo),
     );
   }
 
@@ -160,7 +160,7 @@ export function registerChatRoutes(
         response: { 200: conversationSchema, ...errors },
       },
     },
-    async (request) => chat.conversations.claim(me(request.identity), request.params.id),
+    async (request) => chat.conversations.claim(callerOf(request), request.params.id),
   );
 
   r.post(
@@ -178,7 +178,7 @@ export function registerChatRoutes(
     },
     async (request) =>
       chat.conversations.transfer(
-        me(request.identity),
+        callerOf(request),
         request.params.id,
         request.body.agentId,
         request.body.note,
@@ -199,7 +199,7 @@ export function registerChatRoutes(
       },
     },
     async (request) =>
-      chat.conversations.resolve(me(request.identity), request.params.id, request.body.rating),
+      chat.conversations.resolve(callerOf(request), request.params.id, request.body.rating),
   );
 
   r.put(
@@ -216,7 +216,7 @@ export function registerChatRoutes(
         response: { 200: agentSchema, ...errors },
       },
     },
-    async (request) => chat.agents.set(me(request.identity), request.body),
+    async (request) => chat.agents.set(callerOf(request), request.body),
   );
 
   r.get(
@@ -230,7 +230,7 @@ export function registerChatRoutes(
         response: { 200: agentSchema, ...errors },
       },
     },
-    async (request) => chat.agents.get(me(request.identity)),
+    async (request) => chat.agents.get(callerOf(request)),
   );
 
   r.get(
@@ -244,6 +244,6 @@ export function registerChatRoutes(
         response: { 200: z.object({ agents: z.array(agentSchema) }), ...errors },
       },
     },
-    async (request) => ({ agents: await chat.agents.list(me(request.identity)) }),
+    async (request) => ({ agents: await chat.agents.list(callerOf(request)) }),
   );
 }

@@ -1,6 +1,8 @@
 import { SwitchboardError } from "../../errors.js";
+import { now } from "../../platform/kit/actor.js";
+import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { OutboxMessage } from "../../store/outbox.js";
-import { type ChatDeps, conversationChannel, Moved, now, STAFF_CHAT_CHANNEL } from "./deps.js";
+import { type ChatDeps, conversationChannel, STAFF_CHAT_CHANNEL } from "./deps.js";
 import { parseJson, priorityName, toAgent } from "./mapping.js";
 import type { ChatAgentRow, ChatConversationRow } from "./migrations.js";
 
@@ -62,7 +64,7 @@ export function createRouting(deps: ChatDeps) {
   let lastQueueSignature = "";
 
   /**
-   * Gives one conversation to one agent, or throws Moved/SwitchboardError. Both rows change by
+   * Gives one conversation to one agent, or throws ConditionalMiss/SwitchboardError. Both rows change by
    * conditional updates in one transaction: never above capacity, never two agents for one
    * conversation, on any number of nodes.
    */
@@ -85,7 +87,7 @@ export function createRouting(deps: ChatDeps) {
         .where("status", "in", agentStatuses as ("online" | "busy")[])
         .where((eb) => eb("active_count", "<", eb.ref("capacity")))
         .executeTakeFirst();
-      if (Number(agent.numUpdatedRows) !== 1) throw new Moved("agent has no free capacity");
+      expectOne(agent, "agent has no free capacity");
       const conversation = await trx
         .updateTable("chat_conversations")
         .set((eb) => ({
@@ -98,8 +100,7 @@ export function createRouting(deps: ChatDeps) {
         .where("id", "=", conversationId)
         .where("status", "=", "waiting")
         .executeTakeFirst();
-      if (Number(conversation.numUpdatedRows) !== 1)
-        throw new Moved("conversation is no longer waiting");
+      expectOne(conversation, "conversation is no longer waiting");
       const row = await trx
         .selectFrom("chat_agents")
         .select("name")
@@ -188,7 +189,7 @@ export function createRouting(deps: ChatDeps) {
           agent.last_assigned_at = now();
           assigned++;
         } catch (error) {
-          if (!(error instanceof Moved)) throw error;
+          if (!(error instanceof ConditionalMiss)) throw error;
           moved = true; // another node or request got there first: read the state again
           break;
         }
@@ -217,7 +218,7 @@ export function createRouting(deps: ChatDeps) {
       try {
         await assign(conversationId, agentId, "claim", ["online", "busy"]);
       } catch (error) {
-        if (error instanceof Moved) throw new SwitchboardError("conflict", error.message);
+        if (error instanceof ConditionalMiss) throw new SwitchboardError("conflict", error.message);
         throw error;
       }
     },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageQuery } from "../../platform/kit/pagination.js";
 
 const skill = z
   .string()
@@ -78,8 +79,7 @@ export const messagesQuery = z.object({
 export const listConversationsQuery = z.object({
   status: z.enum(["waiting", "active", "resolved", "archived"]).optional(),
   mine: z.coerce.boolean().optional().describe("Agents: only conversations assigned to me"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(64).optional(),
+  ...pageQuery(),
 });
 
 export const messageSchema = z

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 
 describe("storefront catalog", () => {
@@ -10,10 +11,8 @@ describe("storefront catalog", () => {
       ["B-2", 0],
       ["C-3", 40],
     ] as const) {
-      await fetch(`${server.url}/api/inventory/items/${sku}`, {
-        method: "PUT",
-        headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ onHand, name: `Item ${sku}`, lowStockThreshold: 5 }),
+      await restCall(server, "PUT", `/api/inventory/items/${sku}`, {
+        body: { onHand, name: `Item ${sku}`, lowStockThreshold: 5 },
       });
     }
   });
@@ -22,16 +21,17 @@ describe("storefront catalog", () => {
   });
 
   it("lists names and availability to anyone, without counts, paginated", async () => {
-    const first = await (await fetch(`${server.url}/api/inventory/catalog?limit=2`)).json();
+    // anyone: no credentials
+    const get = (query: string) =>
+      restCall(server, "GET", `/api/inventory/catalog?${query}`, { token: null });
+    const first = (await get("limit=2")).body;
     expect(first.items).toEqual([
       { sku: "A-1", name: "Item A-1", available: 3, inStock: true, lowStock: true },
       { sku: "B-2", name: "Item B-2", available: 0, inStock: false, lowStock: false },
     ]);
-    const rest = await (
-      await fetch(`${server.url}/api/inventory/catalog?limit=2&cursor=${first.nextCursor}`)
-    ).json();
+    const rest = (await get(`limit=2&cursor=${first.nextCursor}`)).body;
     expect(rest.items.map((i: { sku: string }) => i.sku)).toEqual(["C-3"]);
     expect(rest.nextCursor).toBeUndefined();
-    expect((await fetch(`${server.url}/api/inventory/catalog?limit=0`)).status).toBe(400);
+    expect((await get("limit=0")).status).toBe(400);
   });
 });

@@ -1,6 +1,5 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
-import { type Identity, isStaff } from "../../auth/identity.js";
 import type { Broker } from "../../broker/types.js";
 import type { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
@@ -21,7 +20,6 @@ export interface InventoryDeps {
 export const STAFF_INVENTORY_CHANNEL = "staff:inventory";
 export const productChannel = (sku: string) => `product:${sku}`;
 export const userChannel = (user: string) => `user:${user}`;
-export const now = () => new Date().toISOString();
 /** History ids sort in the order the changes took their row lock (one process; by time across nodes). */
 export const historyId = ulid;
 export const reservationId = ulid;
@@ -49,17 +47,6 @@ declare module "../../events.js" {
     "inventory.stock_changed": StockChanged;
     "inventory.back_in_stock": BackInStock;
   }
-}
-
-/** Thrown inside a transaction to roll it back when a conditional update matched no row. */
-export class NoMatch extends Error {}
-
-export function isStaffOrServer(identity: Identity): boolean {
-  return identity.server === true || isStaff(identity);
-}
-
-export function whoOf(identity: Identity): string {
-  return identity.server ? "server" : identity.user;
 }
 
 export type Levels = Pick<InventoryItemRow, "on_hand" | "reserved" | "low_stock_threshold">;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 
 describe.each(DIALECTS)("inventory writes retried with an Idempotency-Key on %s", (database) => {
@@ -14,29 +15,14 @@ describe.each(DIALECTS)("inventory writes retried with an Idempotency-Key on %s"
     await server.close();
   });
 
-  async function call(
+  const call = (
     method: string,
     path: string,
     body: unknown,
     key: string | undefined,
     token = server.apiKey,
-  ) {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-        ...(key && { "idempotency-key": key }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: text ? JSON.parse(text) : undefined,
-      replayed: res.headers.get("idempotent-replayed") === "true",
-    };
-  }
+  ) =>
+    restCall(server, method, path, { body, token, headers: key ? { "idempotency-key": key } : {} });
   const item = async (sku: string) =>
     (await call("GET", `/api/inventory/items/${sku}`, undefined, undefined)).body;
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Outbox } from "../../store/outbox.js";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 import { createInventoryService } from "./service.js";
@@ -21,18 +22,8 @@ describe.each(DIALECTS)("inventory across two nodes on %s", (database) => {
     servers.push(a, b);
     return [a, b] as const;
   }
-  async function call(node: TestServer, method: string, path: string, body?: unknown) {
-    const res = await fetch(`${node.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${node.apiKey}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (node: TestServer, method: string, path: string, body?: unknown) =>
+    restCall(node, method, path, { body });
   /** The service as a node builds it, but with no lease around it: what a second sweeper would do. */
   function bareService(node: TestServer) {
     const { db } = node.app.store;

@@ -2,18 +2,11 @@ import { isValidChannel } from "@switchboard/protocol";
 import { sql } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
+import { ConditionalMiss } from "../../platform/kit/conditional.js";
+import { keysetPage, type PageRequest } from "../../platform/kit/pagination.js";
 import { announce, type Pending, recordChange } from "./announce.js";
-import {
-  type InventoryDeps,
-  isStaffOrServer,
-  itemOf,
-  NoMatch,
-  now,
-  productChannel,
-  stockOf,
-  userChannel,
-  whoOf,
-} from "./changes.js";
+import { type InventoryDeps, itemOf, productChannel, stockOf, userChannel } from "./changes.js";
 import type { InventoryItemRow } from "./migrations.js";
 import {
   type AdjustmentInput,
@@ -162,7 +155,7 @@ export function createItems(deps: InventoryDeps) {
           .where(sql<boolean>`on_hand + ${input.delta} <= ${MAX_UNITS}`)
           .returningAll()
           .executeTakeFirst();
-        if (!row) throw new NoMatch();
+        if (!row) throw new ConditionalMiss();
         const pending = await recordChange(trx, deps, {
           item: row,
           before: { ...row, on_hand: row.on_hand - input.delta },
@@ -177,7 +170,7 @@ export function createItems(deps: InventoryDeps) {
         return { row, pending };
       });
     } catch (error) {
-      if (!(error instanceof NoMatch)) throw error;
+      if (!(error instanceof ConditionalMiss)) throw error;
       const row = await load(sku);
       const onHand = row.on_hand + input.delta;
       throw new SwitchboardError(
@@ -212,41 +205,26 @@ export function createItems(deps: InventoryDeps) {
 
     async list(identity: Identity, query: ListItemsQuery): Promise<ItemPage> {
       requireStaff(identity, "list stock");
-      let q = db
-        .selectFrom("inventory_items")
-        .selectAll()
-        .orderBy("sku")
-        .limit(query.limit + 1);
+      let q = db.selectFrom("inventory_items").selectAll();
       if (query.baseSku) q = q.where("base_sku", "=", query.baseSku);
       if (query.location) q = q.where("location", "=", query.location);
       if (query.lowStock === "true")
         q = q.where(sql<boolean>`on_hand - reserved <= low_stock_threshold`);
-      if (query.cursor) q = q.where("sku", ">", query.cursor);
-      const rows = await q.execute();
-      const page = rows.slice(0, query.limit);
-      return {
-        items: page.map(itemOf),
-        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.sku }),
-      };
+      const { rows, nextCursor } = await keysetPage(q, "sku", "asc", query);
+      return { items: rows.map(itemOf), ...(nextCursor !== undefined && { nextCursor }) };
     },
 
     /** What a storefront lists: every item's name and availability, for anyone (no counts of reserved units). */
-    async catalog(query: { limit: number; cursor?: string | undefined }): Promise<CatalogPage> {
-      let q = db
-        .selectFrom("inventory_items")
-        .selectAll()
-        .orderBy("sku")
-        .limit(query.limit + 1);
-      if (query.cursor) q = q.where("sku", ">", query.cursor);
-      const rows = await q.execute();
-      const page = rows.slice(0, query.limit);
+    async catalog(query: PageRequest): Promise<CatalogPage> {
+      const q = db.selectFrom("inventory_items").selectAll();
+      const { rows, nextCursor } = await keysetPage(q, "sku", "asc", query);
       return {
-        items: page.map((row) => ({
+        items: rows.map((row) => ({
           sku: row.sku,
           ...(row.name !== null && { name: row.name }),
           ...stockOf(row),
         })),
-        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.sku }),
+        ...(nextCursor !== undefined && { nextCursor }),
       };
     },
 
@@ -254,18 +232,11 @@ export function createItems(deps: InventoryDeps) {
     async history(identity: Identity, sku: string, query: HistoryQuery): Promise<HistoryPage> {
       requireStaff(identity, "read stock history");
       await load(sku);
-      let q = db
-        .selectFrom("inventory_history")
-        .selectAll()
-        .where("sku", "=", sku)
-        .orderBy("id", "desc")
-        .limit(query.limit + 1);
-      if (query.cursor) q = q.where("id", "<", query.cursor);
-      const rows = await q.execute();
-      const page = rows.slice(0, query.limit);
+      const q = db.selectFrom("inventory_history").selectAll().where("sku", "=", sku);
+      const { rows, nextCursor } = await keysetPage(q, "id", "desc", query);
       return {
         sku,
-        items: page.map((h) => ({
+        items: rows.map((h) => ({
           id: h.id,
           at: h.at,
           kind: h.kind,
@@ -279,7 +250,7 @@ export function createItems(deps: InventoryDeps) {
           ...(h.note !== null && { note: h.note }),
           by: h.by,
         })),
-        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.id }),
+        ...(nextCursor !== undefined && { nextCursor }),
       };
     },
 

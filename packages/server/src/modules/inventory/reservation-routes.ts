@@ -4,7 +4,8 @@ import { z } from "zod";
 import { SwitchboardError } from "../../errors.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
-import { security, tags, who } from "./routes.js";
+import { callerOf } from "../../platform/kit/caller.js";
+import { security, tags } from "./routes.js";
 import {
   listReservationsQuery,
   reservationPageSchema,
@@ -49,7 +50,7 @@ export function registerReservationRoutes(
     },
     async (request, reply) => {
       try {
-        const reservation = await reservations.reserve(who(request.identity), request.body);
+        const reservation = await reservations.reserve(callerOf(request), request.body);
         return reply.status(201).send(reservation);
       } catch (error) {
         if (!(error instanceof SwitchboardError) || error.code !== "insufficient_stock")
@@ -74,7 +75,7 @@ export function registerReservationRoutes(
         response: { 200: reservationPageSchema, ...errorResponses },
       },
     },
-    async (request) => reservations.list(who(request.identity), request.query),
+    async (request) => reservations.list(callerOf(request), request.query),
   );
 
   r.get(
@@ -90,7 +91,7 @@ export function registerReservationRoutes(
         response: { 200: reservationSchema, 404: errorBodySchema, ...errorResponses },
       },
     },
-    async (request) => reservations.get(who(request.identity), request.params.id),
+    async (request) => reservations.get(callerOf(request), request.params.id),
   );
 
   r.post(
@@ -112,7 +113,7 @@ export function registerReservationRoutes(
         },
       },
     },
-    async (request) => reservations.commit(who(request.identity), request.params.id),
+    async (request) => reservations.commit(callerOf(request), request.params.id),
   );
 
   r.post(
@@ -134,6 +135,6 @@ export function registerReservationRoutes(
         },
       },
     },
-    async (request) => reservations.release(who(request.identity), request.params.id),
+    async (request) => reservations.release(callerOf(request), request.params.id),
   );
 }

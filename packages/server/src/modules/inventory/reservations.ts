@@ -1,17 +1,12 @@
 import { sql, type Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
+import { ConditionalMiss } from "../../platform/kit/conditional.js";
+import { keysetPage } from "../../platform/kit/pagination.js";
 import type { Database } from "../../store/schema.js";
 import { announce, type Pending, recordChange } from "./announce.js";
-import {
-  type InventoryDeps,
-  isStaffOrServer,
-  NoMatch,
-  now,
-  reservationId,
-  stockOf,
-  whoOf,
-} from "./changes.js";
+import { type InventoryDeps, reservationId, stockOf } from "./changes.js";
 import type { Items } from "./items.js";
 import type { InventoryReservationRow, ReservationStatus } from "./migrations.js";
 import { createReserveBatcher } from "./reserve.js";
@@ -83,7 +78,7 @@ export function createReservations(deps: InventoryDeps, items: Items) {
     if (to === "committed") q = q.where("expires_at", ">", at);
     if (to === "expired") q = q.where("expires_at", "<=", at);
     const row = await q.returningAll().executeTakeFirst();
-    if (!row) throw new NoMatch();
+    if (!row) throw new ConditionalMiss();
     const n = row.quantity;
     const sale = to === "committed";
     const item = await trx
@@ -133,7 +128,7 @@ export function createReservations(deps: InventoryDeps, items: Items) {
     try {
       done = await db.transaction().execute((trx) => end(trx, id, to, whoOf(identity), now()));
     } catch (error) {
-      if (error instanceof NoMatch) return refuse(id, to);
+      if (error instanceof ConditionalMiss) return refuse(id, to);
       throw error;
     }
     await announce(deps, done.pending);
@@ -146,7 +141,7 @@ export function createReservations(deps: InventoryDeps, items: Items) {
     try {
       done = await db.transaction().execute((trx) => end(trx, id, "expired", "system", now()));
     } catch (error) {
-      if (error instanceof NoMatch) return false;
+      if (error instanceof ConditionalMiss) return false;
       throw error;
     }
     await announce(deps, done.pending);
@@ -208,21 +203,12 @@ export function createReservations(deps: InventoryDeps, items: Items) {
           throw new SwitchboardError("forbidden", "a customer lists only their own reservations");
         customer = identity.user;
       }
-      let q = db
-        .selectFrom("inventory_reservations")
-        .selectAll()
-        .orderBy("id", "desc")
-        .limit(query.limit + 1);
+      let q = db.selectFrom("inventory_reservations").selectAll();
       if (customer !== undefined) q = q.where("customer_id", "=", customer);
       if (query.sku !== undefined) q = q.where("sku", "=", query.sku);
       if (query.status !== undefined) q = q.where("status", "=", query.status);
-      if (query.cursor !== undefined) q = q.where("id", "<", query.cursor);
-      const rows = await q.execute();
-      const page = rows.slice(0, query.limit);
-      return {
-        items: page.map(reservationOf),
-        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.id }),
-      };
+      const { rows, nextCursor } = await keysetPage(q, "id", "desc", query);
+      return { items: rows.map(reservationOf), ...(nextCursor !== undefined && { nextCursor }) };
     },
 
     /** Turns the reservation into a sale: onHand and reserved both drop (staff, API key). */

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { now } from "../../platform/kit/actor.js";
 import { GroupCommit } from "../../store/group-commit.js";
 import { announce, historyRow, type Pending, stageAnnouncements } from "./announce.js";
 import type { InventoryDeps, Levels } from "./changes.js";
@@ -38,7 +39,7 @@ export function createReserveBatcher(deps: InventoryDeps) {
       bySku.set(r.row.sku, list);
     }
     const skus = [...bySku.keys()].sort();
-    const at = new Date().toISOString();
+    const at = now();
     const outcomes: ReserveOutcome[] = requests.map(() => ({ ok: false }));
     const pending = await deps.db.transaction().execute(async (trx) => {
       const hold = (sku: string, n: number) =>

@@ -4,6 +4,8 @@ import { z } from "zod";
 import type { Identity } from "../../auth/identity.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
+import { callerOf } from "../../platform/kit/caller.js";
+import { pageQuery, pageSchema } from "../../platform/kit/pagination.js";
 import {
   adjustmentBody,
   historyPageSchema,
@@ -21,7 +23,6 @@ import type { InventoryService } from "./service.js";
 
 export const tags = ["inventory"];
 export const security = [{ bearer: [] }];
-export const who = (identity: Identity | undefined) => identity as Identity;
 
 /** Thin REST adapters over the items service: validate → service → reply. */
 export function registerItemRoutes(
@@ -39,23 +40,17 @@ export function registerItemRoutes(
         summary: "The storefront's product list",
         description: "Anyone, no credentials: every item's name and availability (not its counts).",
         tags,
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(200).optional(),
-        }),
+        querystring: z.object(pageQuery({ cursorMax: 200 })),
         response: {
-          200: z.object({
-            items: z.array(
-              z.object({
-                sku: z.string(),
-                name: z.string().optional(),
-                available: z.number().int(),
-                inStock: z.boolean(),
-                lowStock: z.boolean(),
-              }),
-            ),
-            nextCursor: z.string().optional(),
-          }),
+          200: pageSchema(
+            z.object({
+              sku: z.string(),
+              name: z.string().optional(),
+              available: z.number().int(),
+              inStock: z.boolean(),
+              lowStock: z.boolean(),
+            }),
+          ),
           ...errorResponses,
         },
       },
@@ -80,7 +75,7 @@ export function registerItemRoutes(
     },
     async (request, reply) => {
       const { item, created } = await items.put(
-        who(request.identity),
+        callerOf(request),
         request.params.sku,
         request.body,
       );
@@ -131,7 +126,7 @@ export function registerItemRoutes(
         response: { 200: itemPageSchema, ...errorResponses },
       },
     },
-    async (request) => items.list(who(request.identity), request.query),
+    async (request) => items.list(callerOf(request), request.query),
   );
 
   r.post(
@@ -154,7 +149,7 @@ export function registerItemRoutes(
         },
       },
     },
-    async (request) => items.adjust(who(request.identity), request.params.sku, request.body),
+    async (request) => items.adjust(callerOf(request), request.params.sku, request.body),
   );
 
   r.get(
@@ -172,7 +167,7 @@ export function registerItemRoutes(
         response: { 200: historyPageSchema, 404: errorBodySchema, ...errorResponses },
       },
     },
-    async (request) => items.history(who(request.identity), request.params.sku, request.query),
+    async (request) => items.history(callerOf(request), request.params.sku, request.query),
   );
 
   for (const on of [true, false]) {
@@ -180,7 +175,7 @@ export function registerItemRoutes(
       identity?: Identity;
       params: { sku: string };
       body: { customerId?: string } | undefined;
-    }) => items.watch(who(request.identity), request.params.sku, request.body, on);
+    }) => items.watch(callerOf(request), request.params.sku, request.body, on);
     const schema = {
       summary: on ? "Ask to be told when the item is back in stock" : "Stop watching the item",
       description: on

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageQuery, pageSchema } from "../../platform/kit/pagination.js";
 
 /**
  * Item keys. A SKU may be narrowed to a variant and/or a location; the key joins them with `:`
@@ -73,15 +74,11 @@ export const listItemsQuery = z.object({
     .enum(["true", "false"])
     .optional()
     .describe("true: only items out of stock or at/below their threshold"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().describe("nextCursor of the previous page"),
+  ...pageQuery({ cursorMax: 200 }),
 });
 export type ListItemsQuery = z.infer<typeof listItemsQuery>;
 
-export const historyQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(64).optional().describe("nextCursor of the previous page"),
-});
+export const historyQuery = z.object(pageQuery({ defaultLimit: 100, maxLimit: 500 }));
 export type HistoryQuery = z.infer<typeof historyQuery>;
 
 export const reserveBody = z.object({
@@ -108,8 +105,7 @@ export const listReservationsQuery = z.object({
     .optional()
     .describe("Staff and API key only; a customer always lists their own"),
   status: z.enum(["active", "committed", "released", "expired"]).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(64).optional().describe("nextCursor of the previous page"),
+  ...pageQuery(),
 });
 export type ListReservationsQuery = z.infer<typeof listReservationsQuery>;
 
@@ -151,10 +147,7 @@ export const itemSchema = stockSchema
   .describe("InventoryItem");
 export type Item = z.infer<typeof itemSchema>;
 
-export const itemPageSchema = z.object({
-  items: z.array(itemSchema),
-  nextCursor: z.string().optional(),
-});
+export const itemPageSchema = pageSchema(itemSchema);
 export type ItemPage = z.infer<typeof itemPageSchema>;
 
 export const historyEntrySchema = z.object({
@@ -173,11 +166,9 @@ export const historyEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
-export const historyPageSchema = z.object({
-  sku: z.string(),
-  items: z.array(historyEntrySchema).describe("Newest first"),
-  nextCursor: z.string().optional(),
-});
+export const historyPageSchema = pageSchema(historyEntrySchema)
+  .extend({ sku: z.string() })
+  .describe("Newest first");
 export type HistoryPage = z.infer<typeof historyPageSchema>;
 
 export const reservationSchema = z
@@ -194,10 +185,7 @@ export const reservationSchema = z
   .describe("Reservation");
 export type Reservation = z.infer<typeof reservationSchema>;
 
-export const reservationPageSchema = z.object({
-  items: z.array(reservationSchema).describe("Newest first"),
-  nextCursor: z.string().optional(),
-});
+export const reservationPageSchema = pageSchema(reservationSchema).describe("Newest first");
 export type ReservationPage = z.infer<typeof reservationPageSchema>;
 
 export const watchSchema = stockSchema.extend({

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 import type { OrderStatusChanged } from "./service.js";
@@ -21,14 +22,8 @@ describe.each(DIALECTS)("following an order live on %s", (database) => {
     clients.push(c);
     return c;
   }
-  async function api(path: string, body: unknown) {
-    const res = await fetch(`${server.url}${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return res.json();
-  }
+  const api = async (path: string, body: unknown) =>
+    (await restCall(server, "POST", path, { body })).body;
 
   it("shows the customer each status once and in order, and the staff board every change", async () => {
     const order = await api("/api/orders", { lifecycle: "repair-booking", customerId: "alice" });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 
 describe.each(DIALECTS)("orders REST on %s", (database) => {
@@ -18,25 +19,13 @@ describe.each(DIALECTS)("orders REST on %s", (database) => {
     await server.close();
   });
 
-  async function call(
+  const call = (
     method: string,
     path: string,
     token: string | null,
     body?: unknown,
     headers: Record<string, string> = {},
-  ) {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(token && { authorization: `Bearer ${token}` }),
-        ...(body !== undefined && { "content-type": "application/json" }),
-        ...headers,
-      },
-      ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-  }
+  ) => restCall(server, method, path, { token, body, headers });
   const create = async (lifecycle: string, customerId = "alice") => {
     const r = await call("POST", "/api/orders", staff, {
       lifecycle,

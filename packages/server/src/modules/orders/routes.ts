@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Identity } from "../../auth/identity.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
+import { callerOf } from "../../platform/kit/caller.js";
 import {
   createOrderBody,
   listOrdersQuery,
@@ -45,7 +45,6 @@ export function registerOrderRoutes(
   const r = app.withTypeProvider<ZodTypeProvider>();
   const security = [{ bearer: [] }];
   const tags = ["orders"];
-  const who = (identity: Identity | undefined) => identity as Identity;
 
   r.get(
     "/api/lifecycles",
@@ -73,7 +72,7 @@ export function registerOrderRoutes(
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await service.create(who(request.identity), request.body)),
+      reply.status(201).send(await service.create(callerOf(request), request.body)),
   );
 
   r.get(
@@ -90,7 +89,7 @@ export function registerOrderRoutes(
         response: { 200: orderPageSchema, ...errorResponses },
       },
     },
-    async (request) => service.list(who(request.identity), request.query),
+    async (request) => service.list(callerOf(request), request.query),
   );
 
   r.get(
@@ -106,7 +105,7 @@ export function registerOrderRoutes(
         response: { 200: orderSchema, 404: errorBodySchema, ...errorResponses },
       },
     },
-    async (request) => service.get(who(request.identity), request.params.id),
+    async (request) => service.get(callerOf(request), request.params.id),
   );
 
   r.post(
@@ -129,6 +128,6 @@ export function registerOrderRoutes(
         },
       },
     },
-    async (request) => service.transition(who(request.identity), request.params.id, request.body),
+    async (request) => service.transition(callerOf(request), request.params.id, request.body),
   );
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageQuery, pageSchema } from "../../platform/kit/pagination.js";
 import { LIFECYCLES } from "./lifecycles.js";
 
 const lifecycleName = z.string().refine((v) => v in LIFECYCLES, {
@@ -38,8 +39,7 @@ export const listOrdersQuery = z.object({
   status: z.string().max(64).optional(),
   customerId: z.string().max(255).optional(),
   lifecycle: lifecycleName.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(64).optional().describe("nextCursor of the previous page"),
+  ...pageQuery(),
 });
 export type ListOrdersQuery = z.infer<typeof listOrdersQuery>;
 
@@ -76,10 +76,7 @@ export const orderSchema = z
   .describe("Order");
 export type Order = z.infer<typeof orderSchema>;
 
-export const orderPageSchema = z.object({
-  items: z.array(orderSchema.omit({ history: true })),
-  nextCursor: z.string().optional(),
-});
+export const orderPageSchema = pageSchema(orderSchema.omit({ history: true }));
 export type OrderPage = z.infer<typeof orderPageSchema>;
 
 /** The realtime payload on order:{id} (event "status"). */

@@ -1,9 +1,12 @@
 import { isValidChannel } from "@switchboard/protocol";
 import type { Kysely } from "kysely";
-import { type Identity, isStaff } from "../../auth/identity.js";
+import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import type { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
+import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
+import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
+import { keysetPage } from "../../platform/kit/pagination.js";
 import type { Outbox, OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
@@ -40,11 +43,7 @@ export const orderChannel = (id: string) => `order:${id}`;
 export const customerChannel = (customerId: string) => `user:${customerId}`;
 
 function actorOf(identity: Identity): Actor {
-  return identity.server || isStaff(identity) ? "staff" : "customer";
-}
-
-function whoOf(identity: Identity): string {
-  return identity.server ? "server" : identity.user;
+  return isStaffOrServer(identity) ? "staff" : "customer";
 }
 
 function lifecycleOf(row: OrderRow): Lifecycle {
@@ -132,8 +131,6 @@ function messagesFor(
   return messages;
 }
 
-class StaleVersion extends Error {}
-
 /** Orders and bookings: no HTTP, no sockets; REST routes and rpc methods both call these. */
 export function createOrdersService(deps: OrdersDeps) {
   const { db, outbox, events } = deps;
@@ -177,7 +174,7 @@ export function createOrdersService(deps: OrdersDeps) {
         throw new SwitchboardError("forbidden", "only staff or the API key create orders");
       const lifecycle = LIFECYCLES[input.lifecycle] as Lifecycle;
       const state = stateOf(lifecycle, lifecycle.initial);
-      const at = new Date().toISOString();
+      const at = now();
       const row: OrderRow = {
         id: ulid(),
         lifecycle: lifecycle.name,
@@ -233,20 +230,14 @@ export function createOrdersService(deps: OrdersDeps) {
 
     async list(identity: Identity, query: ListOrdersQuery): Promise<OrderPage> {
       const customerId = actorOf(identity) === "staff" ? query.customerId : identity.user;
-      let q = db
-        .selectFrom("orders")
-        .selectAll()
-        .orderBy("id", "desc")
-        .limit(query.limit + 1);
+      let q = db.selectFrom("orders").selectAll();
       if (customerId) q = q.where("customer_id", "=", customerId);
       if (query.status) q = q.where("status", "=", query.status);
       if (query.lifecycle) q = q.where("lifecycle", "=", query.lifecycle);
-      if (query.cursor) q = q.where("id", "<", query.cursor);
-      const rows = await q.execute();
-      const page = rows.slice(0, query.limit);
+      const { rows, nextCursor } = await keysetPage(q, "id", "desc", query);
       return {
-        items: page.map((r) => ({ ...summary(r), allowed: allowedFor(r, identity) })),
-        ...(rows.length > query.limit && { nextCursor: page.at(-1)?.id }),
+        items: rows.map((r) => ({ ...summary(r), allowed: allowedFor(r, identity) })),
+        ...(nextCursor !== undefined && { nextCursor }),
       };
     },
 
@@ -291,7 +282,7 @@ export function createOrdersService(deps: OrdersDeps) {
           );
         }
         const state = stateOf(lifecycle, input.to);
-        const at = new Date().toISOString();
+        const at = now();
         const next: OrderRow = {
           ...row,
           status: input.to,
@@ -328,7 +319,7 @@ export function createOrdersService(deps: OrdersDeps) {
               .where("id", "=", id)
               .where("version", "=", row.version)
               .executeTakeFirst();
-            if (Number(updated.numUpdatedRows) !== 1) throw new StaleVersion();
+            expectOne(updated);
             await trx
               .insertInto("order_history")
               .values({
@@ -349,7 +340,7 @@ export function createOrdersService(deps: OrdersDeps) {
           announce(next, change);
           return view(next, identity);
         } catch (error) {
-          if (error instanceof StaleVersion) continue; // someone else moved it: validate again
+          if (error instanceof ConditionalMiss) continue; // someone else moved it: validate again
           throw error;
         }
       }
