@@ -7,18 +7,31 @@ export type Role = (typeof ROLES)[number];
 export const CAPABILITIES = ["subscribe", "publish", "presence", "history"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
-/** Claims Switchboard reads from a connection or REST token. Unknown claims are kept, not used. */
+/**
+ * Claims the transport reads from a connection or REST token. Modules declare claims of their
+ * own (chat's `vip`, `value`); any other claim is ignored.
+ */
 export const tokenClaimsSchema = z.object({
   sub: z.string().min(1).max(255),
   role: z.enum(ROLES).default("customer"),
   name: z.string().max(255).optional(),
   exp: z.number().int().positive().optional(),
   caps: z.record(z.string().min(1).max(256), z.array(z.enum(CAPABILITIES))).optional(),
-  /** Support chat routing: a VIP customer is served first. Only your backend can set it (it signs the token). */
-  vip: z.boolean().optional(),
-  /** Support chat routing: the customer's value to the business (e.g. lifetime spend); higher is served sooner. */
-  value: z.number().nonnegative().max(1e12).optional(),
 });
+
+/** Names the transport reads or JWT reserves: a module may not declare a claim by these names. */
+export const RESERVED_CLAIMS = [
+  "sub",
+  "role",
+  "name",
+  "exp",
+  "caps",
+  "iat",
+  "nbf",
+  "iss",
+  "aud",
+  "jti",
+];
 
 export type TokenClaims = z.infer<typeof tokenClaimsSchema>;
 

@@ -1,9 +1,10 @@
 /**
- * Every error code and close code of protocol v1, in one table.
- * The server maps its errors onto these; the client decides what to do from them.
+ * The transport's error codes and every close code of protocol v1.
+ * Modules answer with codes of their own (`invalid_transition`, `insufficient_stock`…), declared
+ * in their contracts: a client must accept any string as a code and act on the ones it knows.
  */
 
-export const ERROR_CODES = [
+export const TRANSPORT_ERROR_CODES = [
   /** The frame or body does not match its schema. */
   "bad_request",
   /** No valid credentials: missing, malformed, bad signature, expired. */
@@ -22,14 +23,15 @@ export const ERROR_CODES = [
   "unavailable",
   /** Anything else. Never carries a stack trace. */
   "internal",
-  // Codes of the business modules (they answer over REST and rpc alike):
-  /** orders: the lifecycle does not allow this status change from the current one; `details.allowed` lists what does. */
-  "invalid_transition",
-  /** inventory: not enough available stock for the reservation; `details.available` says how much there is. */
-  "insufficient_stock",
 ] as const;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export type TransportErrorCode = (typeof TRANSPORT_ERROR_CODES)[number];
+
+/** Any code an error may carry: a transport code, or one a module declares (any other string). */
+export type ErrorCode = TransportErrorCode | (string & {});
+
+/** Module error codes look like transport ones: lower snake case. */
+export const ERROR_CODE_PATTERN = /^[a-z][a-z0-9_]{1,63}$/;
 
 export const CloseCode = {
   /** Normal closure requested by either side. */

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { ErrorCode } from "./codes.js";
+import type { TransportErrorCode } from "./codes.js";
 import { CLIENT_FRAME_TYPES, type ClientFrame, clientFrameSchema } from "./frames.js";
 
 export type DecodeResult =
@@ -8,7 +8,7 @@ export type DecodeResult =
       ok: false;
       /** The command id, when one could be read from the bad frame (so the error can answer it). */
       id?: number;
-      code: ErrorCode;
+      code: TransportErrorCode;
       message: string;
       details?: unknown;
     };

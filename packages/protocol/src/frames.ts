@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isValidChannel, MAX_CHANNEL_LENGTH } from "./channel.js";
 import { ROLES } from "./claims.js";
-import { DEFAULT_LIMITS, ERROR_CODES } from "./codes.js";
+import { DEFAULT_LIMITS } from "./codes.js";
 
 const commandId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const channelSchema = z
@@ -204,7 +204,8 @@ export const resultFrameSchema = reply("result", { data: z.unknown() });
 export const errorFrameSchema = z.object({
   type: z.literal("error"),
   id: z.number().int().optional(),
-  code: z.enum(ERROR_CODES),
+  /** A transport code (TRANSPORT_ERROR_CODES) or a module's own; unknown ones are kept as they are. */
+  code: z.string().min(1).max(64),
   message: z.string(),
   details: z.unknown().optional(),
   retryAfterMs: z.number().optional(),

@@ -25,6 +25,8 @@ import { createLogger } from "./logger.js";
 import { Metrics } from "./metrics.js";
 import { builtInModules } from "./modules/index.js";
 import type { ModuleContext, SwitchboardModule } from "./modules/types.js";
+import { assertPolicies, composeModules } from "./platform/compose.js";
+import { createFaults } from "./platform/faults.js";
 import { coreMigrations } from "./store/core-migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
@@ -35,7 +37,10 @@ export interface AppOptions {
   /** Use this broker instead of the one the config names (tests: several nodes on one hub). */
   broker?: Broker;
   logger?: Logger;
-  /** Modules to load; default: every built-in module. */
+  /**
+   * The modules this server has; default: every built-in module. The config says which of them
+   * run (SWITCHBOARD_MODULES) and holds their settings: load it with the same list.
+   */
   modules?: SwitchboardModule[];
   store?: StoreOptions;
 }
@@ -44,6 +49,8 @@ export interface App {
   config: Config;
   secrets: Secrets;
   logger: Logger;
+  /** The modules running, in registration order. */
+  modules: SwitchboardModule[];
   metrics: Metrics;
   broker: Broker;
   store: Store;
@@ -71,10 +78,24 @@ async function createBroker(config: Config, logger: Logger): Promise<Broker> {
   });
 }
 
-/** Opens the database and brings it to the latest schema (what start-up and `switchboard migrate` do). */
+/** The modules of `available` the config turns on, in order; a name it has not got is an error. */
+export function runningModules(
+  config: Config,
+  available: SwitchboardModule[] = builtInModules(),
+): SwitchboardModule[] {
+  for (const name of config.modules)
+    if (!available.some((m) => m.name === name))
+      throw new Error(`the config runs module ${name}, which this server does not have`);
+  return available.filter((m) => config.modules.includes(m.name));
+}
+
+/**
+ * Opens the database and brings it to the latest schema (what start-up and `switchboard migrate`
+ * do): the core tables and those of the modules that run.
+ */
 export async function openMigratedStore(
   config: Config,
-  modules: SwitchboardModule[] = builtInModules(),
+  modules: SwitchboardModule[] = runningModules(config),
   options: StoreOptions = {},
 ): Promise<Store> {
   const store = await openStore(config, options);
@@ -100,10 +121,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger = options.logger ?? createLogger(config);
   const secrets = resolveSecrets(config);
   const metrics = new Metrics();
-  const modules = options.modules ?? builtInModules();
+  const modules = runningModules(config, options.modules);
+  const namespaces = new Namespaces();
+  const declared = composeModules(modules, namespaces);
   const store = await openMigratedStore(config, modules, { logger, ...options.store });
   const broker = options.broker ?? (await createBroker(config, logger));
-  const namespaces = new Namespaces();
   const rpc = new RpcRegistry();
   const events = new EventBus(logger);
   const jobs = new JobRunner(store.db, `${broker.nodeId}:${ulid()}`, logger);
@@ -111,6 +133,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
     ...(config.jwksUrl && { jwksUrl: config.jwksUrl }),
     requireExp: config.env === "production",
+    ...(declared.claims && { claims: declared.claims }),
   });
   const gateway = new Gateway({ config, broker, namespaces, rpc, verifyToken, metrics, logger });
   const http = await createHttpServer({
@@ -119,6 +142,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     version: VERSION,
     bodyLimit: Math.max(config.limits.maxFrameBytes, 1024 * 1024),
     spaIndexHtml: join(config.webDir ?? DEFAULT_WEB_DIR, "index.html"),
+    statusOf: (code) => declared.errors.statusOf(code),
   });
   const auth = authHooks(
     createRequestAuthenticator({ verifyToken, ...(secrets.apiKey && { apiKey: secrets.apiKey }) }),
@@ -148,7 +172,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     return { epoch: r.epoch, offset: r.offset };
   };
   const outbox = new Outbox(store.db, publish, logger);
-  const context: ModuleContext = {
+  const context: Omit<ModuleContext, "settings"> = {
     config,
     logger,
     db: store.db,
@@ -162,9 +186,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     jobs,
     outbox,
     publish,
+    fault: createFaults(config.faults),
   };
   for (const module of modules)
-    await module.register({ ...context, logger: logger.child({ module: module.name }) });
+    await module.register({
+      ...context,
+      logger: logger.child({ module: module.name }),
+      settings: config.moduleSettings[module.name],
+    });
+  assertPolicies(namespaces);
   jobs.add({
     name: "outbox-sweep",
     intervalMs: 2000,
@@ -185,6 +215,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     config,
     secrets,
     logger,
+    modules,
     metrics,
     broker,
     store,

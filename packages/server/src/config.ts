@@ -1,14 +1,14 @@
 import { z } from "zod";
+import { builtInModules } from "./modules/index.js";
+import { emptyAsUndefined, httpUrl, int, list, optional } from "./platform/kit/env.js";
+import { type ConfiguredModule, parseModuleConfig } from "./platform/module-config.js";
 
 /**
- * Every setting of the server, read from the environment in one place and validated once.
- * Nothing else in the server reads process.env. docs/configuration.md mirrors this file.
+ * Every setting of the server, read from the environment in one place and validated once: the
+ * core's variables here, each module's from its own config section (same environment, same
+ * pass). Nothing else in the server reads process.env. docs/configuration.md mirrors both (a
+ * test checks that it names every variable).
  */
-
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess(emptyAsUndefined, schema.optional());
 
 export const envSchema = z
   .object({
@@ -25,9 +25,7 @@ export const envSchema = z
     SWITCHBOARD_JWT_SECRET: optional(
       z.string().min(32, "must be at least 32 characters (HS256 needs a 256-bit secret)"),
     ),
-    SWITCHBOARD_JWKS_URL: optional(
-      z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
-    ),
+    SWITCHBOARD_JWKS_URL: optional(httpUrl()),
     SWITCHBOARD_API_KEY: optional(z.string().min(24, "must be at least 24 characters")),
     SWITCHBOARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().min(1).default("./data")),
     SWITCHBOARD_WEB_DIR: optional(z.string().min(1)),
@@ -74,49 +72,10 @@ export const envSchema = z
       int(1, 10_000_000).default(100_000),
     ),
     SWITCHBOARD_DRAIN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(10_000)),
-    SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH: z.preprocess(
-      emptyAsUndefined,
-      int(1, 100_000).default(1000),
+    SWITCHBOARD_MODULES: optional(
+      z.union([z.literal("none"), list(/^[a-z][a-z0-9-]*$/, "a module name")]),
     ),
-    SWITCHBOARD_CHAT_MAX_PARTICIPANTS: z.preprocess(emptyAsUndefined, int(2, 1000).default(10)),
-    SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES: z.preprocess(
-      emptyAsUndefined,
-      int(1024, 1024 * 1024 * 1024).default(5 * 1024 * 1024),
-    ),
-    SWITCHBOARD_CHAT_ATTACHMENT_TYPES: z.preprocess(
-      emptyAsUndefined,
-      z
-        .string()
-        .regex(
-          /^[a-z]+\/[a-z0-9.+-]+(,[a-z]+\/[a-z0-9.+-]+)*$/,
-          "must be a comma-separated list of MIME types",
-        )
-        .default("image/jpeg,image/png,image/gif,application/pdf,text/plain"),
-    ),
-    SWITCHBOARD_CHAT_ATTACHMENT_DIR: optional(z.string().min(1)),
-    SWITCHBOARD_CHAT_AGENT_GRACE_MS: z.preprocess(
-      emptyAsUndefined,
-      int(1000, 3_600_000).default(30_000),
-    ),
-    SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS: z.preprocess(emptyAsUndefined, int(1, 3650).default(7)),
-    SWITCHBOARD_CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, int(1, 36500).default(365)),
-    SWITCHBOARD_BOT: z.preprocess(
-      emptyAsUndefined,
-      z.enum(["faq", "openai", "off"]).default("faq"),
-    ),
-    SWITCHBOARD_BOT_KNOWLEDGE_DIR: optional(z.string().min(1)),
-    SWITCHBOARD_BOT_MIN_CONFIDENCE: z.preprocess(
-      emptyAsUndefined,
-      z.coerce.number().min(0).max(1).default(0.35),
-    ),
-    SWITCHBOARD_OPENAI_BASE_URL: optional(
-      z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
-    ),
-    SWITCHBOARD_OPENAI_API_KEY: optional(z.string().min(1)),
-    SWITCHBOARD_OPENAI_MODEL: z.preprocess(
-      emptyAsUndefined,
-      z.string().min(1).default("gpt-4o-mini"),
-    ),
+    SWITCHBOARD_FAULTS: optional(list(/^[a-z0-9.-]{1,100}$/, "a fault point name")),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && !env.SWITCHBOARD_JWT_SECRET && !env.SWITCHBOARD_JWKS_URL) {
@@ -126,11 +85,11 @@ export const envSchema = z
         message: "is required in production (or set SWITCHBOARD_JWKS_URL)",
       });
     }
-    if (env.SWITCHBOARD_BOT === "openai" && !env.SWITCHBOARD_OPENAI_BASE_URL) {
+    if (env.SWITCHBOARD_FAULTS && env.NODE_ENV !== "test") {
       ctx.addIssue({
         code: "custom",
-        path: ["SWITCHBOARD_OPENAI_BASE_URL"],
-        message: "is required when SWITCHBOARD_BOT=openai",
+        path: ["SWITCHBOARD_FAULTS"],
+        message: "is for tests only (NODE_ENV=test)",
       });
     }
     if (env.SWITCHBOARD_RATE_BURST < env.SWITCHBOARD_RATE_PER_SECOND / 10) {
@@ -176,26 +135,12 @@ export interface Config {
     maxConnections: number;
   };
   drainTimeoutMs: number;
-  chat: {
-    maxMessageLength: number;
-    maxParticipants: number;
-    attachmentMaxBytes: number;
-    attachmentTypes: string[];
-    /** Where uploads go; default <dataDir>/attachments. */
-    attachmentDir?: string;
-    /** An agent whose sockets are all gone this long is set offline and their conversations requeued. */
-    agentGraceMs: number;
-    archiveAfterDays: number;
-    retentionDays: number;
-  };
-  bot: {
-    provider: "faq" | "openai" | "off";
-    /** Markdown files the FAQ bot answers from; default: the demo knowledge shipped with the server. */
-    knowledgeDir?: string;
-    /** Below this the bot hands over to a human. */
-    minConfidence: number;
-    openai?: { baseUrl: string; apiKey?: string; model: string };
-  };
+  /** The modules this server runs, in registration order (SWITCHBOARD_MODULES; default all). */
+  modules: string[];
+  /** Each running module's settings, parsed from its config section (what ctx.settings holds). */
+  moduleSettings: Readonly<Record<string, unknown>>;
+  /** Test-only crash points (SWITCHBOARD_FAULTS, NODE_ENV=test): the process kills itself there. */
+  faults: string[];
 }
 
 export class ConfigError extends Error {
@@ -205,18 +150,52 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+const SECRET_LIKE = /SECRET|KEY|URL/;
+
+function describe(name: string, message: string, source: Record<string, string | undefined>) {
+  const value = source[name];
+  const shown = value === undefined || SECRET_LIKE.test(name) ? "" : ` (got "${value}")`;
+  return `${name}: ${message}${shown}`;
+}
+
+/** The modules SWITCHBOARD_MODULES turns on, in the order they are known; or what is wrong. */
+function enabledModules(
+  asked: "none" | string[] | undefined,
+  known: ConfiguredModule[],
+): { names: string[]; problems: string[] } {
+  const names = known.map((m) => m.name);
+  if (asked === undefined) return { names, problems: [] };
+  if (asked === "none") return { names: [], problems: [] };
+  const problems = asked
+    .filter((name) => !names.includes(name))
+    .map((name) => `unknown module "${name}" (this server has: ${names.join(", ") || "none"})`);
+  return { names: names.filter((n) => asked.includes(n)), problems };
+}
+
+/**
+ * Reads the core config and the config section of every module it turns on, from one
+ * environment. `modules`: the modules this server knows (default: the built-in ones).
+ */
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  modules: ConfiguredModule[] = builtInModules(),
+): Config {
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
-        const name = String(i.path[0] ?? "environment");
-        const value = source[name];
-        const shown = value === undefined || /SECRET|KEY|URL/.test(name) ? "" : ` (got "${value}")`;
-        return `${name}: ${i.message}${shown}`;
-      }),
-    );
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) =>
+        describe(String(i.path[0] ?? "environment"), i.message, source),
+      );
+  const enabled = enabledModules(parsed.data?.SWITCHBOARD_MODULES, modules);
+  problems.push(...enabled.problems.map((p) => describe("SWITCHBOARD_MODULES", p, source)));
+  const moduleSettings: Record<string, unknown> = {};
+  for (const module of modules) {
+    if (!enabled.names.includes(module.name)) continue;
+    const { settings, issues } = parseModuleConfig(module, source);
+    problems.push(...issues.map((i) => describe(i.variable, i.message, source)));
+    moduleSettings[module.name] = settings;
   }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     env: e.NODE_ENV,
@@ -245,47 +224,24 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
     },
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
-    chat: {
-      maxMessageLength: e.SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH,
-      maxParticipants: e.SWITCHBOARD_CHAT_MAX_PARTICIPANTS,
-      attachmentMaxBytes: e.SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES,
-      attachmentTypes: e.SWITCHBOARD_CHAT_ATTACHMENT_TYPES.split(","),
-      ...(e.SWITCHBOARD_CHAT_ATTACHMENT_DIR && {
-        attachmentDir: e.SWITCHBOARD_CHAT_ATTACHMENT_DIR,
-      }),
-      agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
-      archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
-      retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,
-    },
-    bot: {
-      provider: e.SWITCHBOARD_BOT,
-      ...(e.SWITCHBOARD_BOT_KNOWLEDGE_DIR && { knowledgeDir: e.SWITCHBOARD_BOT_KNOWLEDGE_DIR }),
-      minConfidence: e.SWITCHBOARD_BOT_MIN_CONFIDENCE,
-      ...(e.SWITCHBOARD_OPENAI_BASE_URL && {
-        openai: {
-          baseUrl: e.SWITCHBOARD_OPENAI_BASE_URL,
-          ...(e.SWITCHBOARD_OPENAI_API_KEY && { apiKey: e.SWITCHBOARD_OPENAI_API_KEY }),
-          model: e.SWITCHBOARD_OPENAI_MODEL,
-        },
-      }),
-    },
+    modules: enabled.names,
+    moduleSettings,
+    faults: e.SWITCHBOARD_FAULTS ?? [],
   };
 }
 
-export type ConfigOverrides = Partial<Omit<Config, "limits" | "chat" | "bot">> & {
+export type ConfigOverrides = Partial<Omit<Config, "limits">> & {
   limits?: Partial<Config["limits"]>;
-  chat?: Partial<Config["chat"]>;
-  bot?: Partial<Config["bot"]>;
 };
 
-/** A config for tests and embedding: defaults, overridden field by field. */
-export function defaultConfig(overrides: ConfigOverrides = {}): Config {
-  const base = loadConfig({ NODE_ENV: "test" });
-  return {
-    ...base,
-    ...overrides,
-    limits: { ...base.limits, ...overrides.limits },
-    chat: { ...base.chat, ...overrides.chat },
-    bot: { ...base.bot, ...overrides.bot },
-  };
+/**
+ * A config for tests and embedding: defaults, overridden field by field. Module settings come
+ * from `env` (the variables a test sets), parsed as at start-up, for `modules`.
+ */
+export function defaultConfig(
+  overrides: ConfigOverrides = {},
+  options: { env?: Record<string, string>; modules?: ConfiguredModule[] } = {},
+): Config {
+  const base = loadConfig({ NODE_ENV: "test", ...options.env }, options.modules);
+  return { ...base, ...overrides, limits: { ...base.limits, ...overrides.limits } };
 }

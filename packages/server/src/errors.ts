@@ -1,7 +1,10 @@
-import { CloseCode, type ErrorCode } from "@switchboard/protocol";
+import type { ErrorBody, TransportErrorCode } from "@switchboard/protocol";
+import { CloseCode } from "@switchboard/protocol";
 
-/** HTTP status for each code the API can answer. Modules add their own codes here. */
-export const HTTP_STATUS = {
+export type { ErrorBody };
+
+/** HTTP status of each transport code. A module declares its own codes with their status. */
+export const TRANSPORT_HTTP_STATUS = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -11,16 +14,20 @@ export const HTTP_STATUS = {
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
-  invalid_transition: 409,
-  insufficient_stock: 409,
-} as const satisfies Record<ErrorCode, number>;
+} as const satisfies Record<TransportErrorCode, number>;
 
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  details?: unknown;
-  retryAfterMs?: number;
-}
+/**
+ * The codes modules declare, so that `new SwitchboardError("invalid_transition", …)` type-checks.
+ * A module merges its contract's codes in from its own index.ts:
+ *
+ *     declare module "../../errors.js" { interface ModuleErrorCodes extends OrderErrorCodes {} }
+ *
+ * The HTTP status lives in the module's `errors` declaration, not here.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging, one module at a time
+export interface ModuleErrorCodes {}
+
+export type ErrorCode = TransportErrorCode | (keyof ModuleErrorCodes & string);
 
 /**
  * The one error class of the server. Anything else thrown is wrapped as `internal`
@@ -41,10 +48,6 @@ export class SwitchboardError extends Error {
     this.code = code;
     if (extra.details !== undefined) this.details = extra.details;
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
-  }
-
-  get status(): number {
-    return HTTP_STATUS[this.code];
   }
 
   toBody(): ErrorBody {

@@ -7,6 +7,7 @@ import { type App, createApp } from "./app.js";
 import { type MintOptions, mintToken } from "./auth/tokens.js";
 import { MemoryHub } from "./broker/memory.js";
 import { type ConfigOverrides, defaultConfig } from "./config.js";
+import type { SwitchboardModule } from "./modules/types.js";
 import { openStore } from "./store/db.js";
 import { POSTGRES_URL } from "./test-support/services.js";
 
@@ -61,6 +62,13 @@ export interface TestServerOptions {
   database?: "sqlite" | "postgres";
   pingIntervalSeconds?: number;
   config?: ConfigOverrides;
+  /**
+   * Environment variables read as at start-up: SWITCHBOARD_MODULES and the modules' own
+   * (SWITCHBOARD_CHAT_BOT: "off"…). Core settings are simpler to give in `config`.
+   */
+  env?: Record<string, string>;
+  /** The modules the server has (default: the built-in ones); `env` still says which run. */
+  modules?: SwitchboardModule[];
   /** Share a hub to run several nodes of one cluster in one process. */
   hub?: MemoryHub;
   /**
@@ -78,26 +86,34 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = peer?.dataDir ?? mkdtempSync(join(tmpdir(), "switchboard-test-"));
   const secret = peer?.secret ?? randomBytes(32).toString("hex");
   const apiKey = peer?.apiKey ?? `sb_test_${randomBytes(16).toString("hex")}`;
-  const config = defaultConfig({
-    port: 0,
-    host: "127.0.0.1",
-    logLevel: "silent",
-    dataDir,
-    jwtSecret: secret,
-    apiKey,
-    drainTimeoutMs: 2000,
-    ...(options.pingIntervalSeconds !== undefined && {
-      pingIntervalSeconds: options.pingIntervalSeconds,
-    }),
-    ...options.config,
-  });
+  const modules = options.modules ?? peer?.app.modules;
+  const config = defaultConfig(
+    {
+      port: 0,
+      host: "127.0.0.1",
+      logLevel: "silent",
+      dataDir,
+      jwtSecret: secret,
+      apiKey,
+      drainTimeoutMs: 2000,
+      ...(options.pingIntervalSeconds !== undefined && {
+        pingIntervalSeconds: options.pingIntervalSeconds,
+      }),
+      ...options.config,
+    },
+    { ...(options.env && { env: options.env }), ...(modules && { modules }) },
+  );
   const schema = peer
     ? peer.schema
     : options.database === "postgres"
       ? `t_${randomBytes(6).toString("hex")}`
       : undefined;
   if (schema) config.databaseUrl = POSTGRES_URL;
-  const appOptions = () => ({ broker: hub.node(), ...(schema && { store: { schema } }) });
+  const appOptions = () => ({
+    broker: hub.node(),
+    ...(schema && { store: { schema } }),
+    ...(modules && { modules }),
+  });
   let app = await createApp(config, appOptions());
   const { port } = await app.listen();
   config.port = port;

@@ -8,8 +8,8 @@ export interface Identity {
   /** Token expiry, seconds since epoch. */
   exp?: number;
   caps?: TokenClaims["caps"];
-  vip?: boolean;
-  value?: number;
+  /** Claims modules declared (validated with the token); a module reads its own with claimsOf. */
+  claims?: Readonly<Record<string, unknown>>;
   /** True for a server-to-server caller (API key): every policy allows it. */
   server?: boolean;
 }

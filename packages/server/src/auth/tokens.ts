@@ -8,6 +8,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
+import type { z } from "zod";
 import { SwitchboardError } from "../errors.js";
 import type { Identity } from "./identity.js";
 
@@ -18,6 +19,8 @@ export interface TokenVerifierOptions {
   jwksUrl?: string;
   /** Whether tokens must carry `exp` (production). */
   requireExp: boolean;
+  /** The claims modules declared, merged: validated with every token, kept in identity.claims. */
+  claims?: z.ZodObject;
 }
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
@@ -62,11 +65,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new SwitchboardError("unavailable", "could not verify token (key set unreachable)");
     }
     const claims = tokenClaimsSchema.safeParse(payload);
-    if (!claims.success) {
+    const extra = options.claims?.safeParse(payload);
+    const failed = !claims.success ? claims.error : extra?.success === false ? extra.error : null;
+    if (failed || !claims.success) {
       throw new SwitchboardError("unauthorized", "token claims are invalid", {
-        details: claims.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+        details: failed?.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
       });
     }
+    const declared = Object.entries(extra?.data ?? {}).filter(([, v]) => v !== undefined);
     if (options.requireExp && claims.data.exp === undefined) {
       throw new SwitchboardError("unauthorized", "token has no exp (required in production)");
     }
@@ -77,8 +83,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       ...(c.name !== undefined && { name: c.name }),
       ...(c.exp !== undefined && { exp: c.exp }),
       ...(c.caps !== undefined && { caps: c.caps }),
-      ...(c.vip !== undefined && { vip: c.vip }),
-      ...(c.value !== undefined && { value: c.value }),
+      ...(declared.length > 0 && { claims: Object.fromEntries(declared) }),
     };
   };
 }
@@ -88,22 +93,21 @@ export interface MintOptions {
   role?: "customer" | "agent" | "admin";
   name?: string;
   caps?: Record<string, ("subscribe" | "publish" | "presence" | "history")[]>;
-  vip?: boolean;
-  value?: number;
+  /** Claims modules declare (chat's `vip`, `value`…), signed into the token as they are. */
+  claims?: Record<string, unknown>;
   /** Seconds from now; default one day. 0 or less: already expired (for tests). */
   expiresInSeconds?: number;
 }
 
 /** Signs an HS256 token (dev tokens, tests, the CLI). */
 export async function mintToken(secret: string, options: MintOptions): Promise<string> {
-  const { sub, role = "customer", name, caps, vip, value, expiresInSeconds = 24 * 3600 } = options;
+  const { sub, role = "customer", name, caps, claims, expiresInSeconds = 24 * 3600 } = options;
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
+    ...claims,
     role,
     ...(name && { name }),
     ...(caps && { caps }),
-    ...(vip !== undefined && { vip }),
-    ...(value !== undefined && { value }),
   })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(sub)

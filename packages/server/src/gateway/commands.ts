@@ -102,7 +102,14 @@ async function publish(ctx: CommandContext, session: Session, frame: PublishFram
 
 async function signal(ctx: CommandContext, session: Session, frame: SignalFrame): Promise<void> {
   const identity = identityOf(session);
-  await ctx.namespaces.authorize(identity, frame.channel, "signal");
+  const { namespace } = await ctx.namespaces.authorize(identity, frame.channel, "signal");
+  const allowed = namespace.options.signals;
+  if (allowed && !allowed.includes(frame.event))
+    throw new SwitchboardError(
+      "bad_request",
+      `${namespace.name}:* takes no "${frame.event.slice(0, 64)}" signal`,
+      { details: { allowed } },
+    );
   await ctx.broker.broadcast({
     kind: "signal",
     channel: frame.channel,

@@ -14,7 +14,7 @@ import type { Identity } from "../auth/identity.js";
 import type { TokenVerifier } from "../auth/tokens.js";
 import type { Broker } from "../broker/types.js";
 import type { Config } from "../config.js";
-import { SwitchboardError, toSwitchboardError } from "../errors.js";
+import { closeCodeFor, SwitchboardError, toSwitchboardError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { type CommandContext, execute } from "./commands.js";
 import type { LocalChannel } from "./fanout.js";
@@ -168,7 +168,7 @@ export class Gateway implements CommandContext {
         details: decoded.details,
       });
       if (decoded.code === "too_large" && decoded.id === undefined) {
-        this.closeWithError(session, error, CloseCode.FrameTooLarge);
+        this.closeWithError(session, error);
         return;
       }
       if (!session.identity && !session.connecting) {
@@ -196,7 +196,6 @@ export class Gateway implements CommandContext {
         this.closeWithError(
           session,
           new SwitchboardError("rate_limited", "rate limited for too long"),
-          CloseCode.RateLimited,
         );
         return;
       }
@@ -226,8 +225,7 @@ export class Gateway implements CommandContext {
         session.connecting = false;
         const e = toSwitchboardError(error);
         if (e.code === "internal") this.logger.error({ err: error }, "connect failed");
-        const close = e.code === "unauthorized" ? CloseCode.Unauthorized : CloseCode.Internal;
-        this.closeWithError(session, e, close, frame.id);
+        this.closeWithError(session, e, closeCodeFor(e.code), frame.id);
         return;
       }
       this.replyError(session, frame.id, error);
@@ -242,10 +240,11 @@ export class Gateway implements CommandContext {
     session.send({ type: "error", ...(id !== undefined && { id }), ...e.toBody() });
   }
 
+  /** Answers the error, then closes with the given code (by default the one for its error code). */
   private closeWithError(
     session: Session,
     error: SwitchboardError,
-    code: number,
+    code: number = closeCodeFor(error.code),
     id?: number,
   ): void {
     this.replyError(session, id, error);
@@ -333,7 +332,6 @@ export class Gateway implements CommandContext {
           this.closeWithError(
             session,
             new SwitchboardError("unauthorized", "no connect frame in time"),
-            CloseCode.Unauthorized,
           );
         }
         continue;

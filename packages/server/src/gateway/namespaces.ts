@@ -26,12 +26,32 @@ export interface NamespaceOptions {
   clientPublish: boolean;
   /** Whether subscribe may recover missed publications from history. */
   recoverable: boolean;
+  /**
+   * The events clients may send as signals (ephemeral: typing…); the policy still decides who.
+   * Absent: any event (the core namespaces); empty: none.
+   */
+  signals?: readonly string[];
 }
 
 export interface Namespace {
   name: string;
   options: NamespaceOptions;
   policy: ChannelPolicy;
+  /** "core", or the module that declared it. */
+  owner: string;
+}
+
+/**
+ * What a module declares about a namespace it owns. The policy may come here, or from the
+ * module's register() through `ctx.namespaces.setPolicy` when it needs the module's services;
+ * until it has one, everything but the server is refused.
+ */
+export interface NamespaceDeclaration extends Omit<NamespaceOptions, "signals"> {
+  /** The part before the colon: `order` for `order:{id}`. */
+  name: string;
+  /** Say which signal events clients may send, or `[]` for none. */
+  signals: readonly string[];
+  policy?: ChannelPolicy;
 }
 
 const CAP_FOR: Record<ChannelAction, Capability[]> = {
@@ -47,58 +67,29 @@ const HOUR = 60 * MINUTE;
 
 const staffOnly: ChannelPolicy = ({ identity }) => isStaff(identity);
 const readOnly = new Set<ChannelAction>(["subscribe", "presence", "history"]);
+const denyAll: ChannelPolicy = () => false;
 
-/** The namespaces every Switchboard server has; modules refine order:* and conversation:*. */
-export function builtInNamespaces(): Namespace[] {
+/** The namespaces every Switchboard server has, whatever modules it runs. */
+export function coreNamespaces(): Namespace[] {
   return [
     {
       name: "user",
+      owner: "core",
       options: {
         history: { size: 100, ttlMs: 24 * HOUR },
         presence: false,
         joinLeave: false,
         clientPublish: false,
         recoverable: true,
+        signals: [],
       },
       // A user's private channel: only that user reads it; only the server writes it.
       policy: ({ identity, rest, action }) => readOnly.has(action) && identity.user === rest,
     },
     {
-      name: "product",
-      options: {
-        history: { size: 100, ttlMs: 10 * MINUTE },
-        presence: true,
-        joinLeave: false,
-        clientPublish: true,
-        recoverable: true,
-      },
-      policy: ({ identity, action }) =>
-        readOnly.has(action) || (action === "publish" && isStaff(identity)),
-    },
-    {
-      name: "order",
-      options: {
-        history: { size: 100, ttlMs: 24 * HOUR },
-        presence: false,
-        joinLeave: false,
-        clientPublish: false,
-        recoverable: true,
-      },
-      policy: staffOnly,
-    },
-    {
-      name: "conversation",
-      options: {
-        history: { size: 1000, ttlMs: 24 * HOUR },
-        presence: true,
-        joinLeave: true,
-        clientPublish: true,
-        recoverable: true,
-      },
-      policy: staffOnly,
-    },
-    {
+      // Staff rooms shared by the modules (staff:orders, staff:inventory, staff:chat…).
       name: "staff",
+      owner: "core",
       options: {
         history: { size: 200, ttlMs: HOUR },
         presence: true,
@@ -110,6 +101,7 @@ export function builtInNamespaces(): Namespace[] {
     },
     {
       name: "dashboard",
+      owner: "core",
       options: {
         history: { size: 100, ttlMs: 10 * MINUTE },
         presence: false,
@@ -129,20 +121,46 @@ export interface Authorized {
 
 export class Namespaces {
   private readonly byName = new Map<string, Namespace>();
+  /** Declared without a policy, and not given one yet. */
+  private readonly awaitingPolicy = new Set<string>();
 
-  constructor(namespaces: Namespace[] = builtInNamespaces()) {
+  constructor(namespaces: Namespace[] = coreNamespaces()) {
     for (const ns of namespaces) this.byName.set(ns.name, ns);
   }
 
-  define(namespace: Namespace): void {
-    this.byName.set(namespace.name, namespace);
+  /** Adds a module's namespace; two owners of one name is a start-up error. */
+  define(declaration: NamespaceDeclaration, owner: string): void {
+    const { name, policy, signals, ...options } = declaration;
+    if (!/^[A-Za-z0-9_\-=@.]{1,64}$/.test(name))
+      throw new Error(`module ${owner}: namespace name "${name}" is not valid in a channel name`);
+    const existing = this.byName.get(name);
+    if (existing)
+      throw new Error(
+        `module ${owner}: namespace ${name} is already declared by ${existing.owner === "core" ? "the core" : `module ${existing.owner}`}`,
+      );
+    this.byName.set(name, {
+      name,
+      owner,
+      options: { ...options, signals: [...signals] },
+      policy: policy ?? denyAll,
+    });
+    if (!policy) this.awaitingPolicy.add(name);
   }
 
-  /** Replace the policy of an existing namespace (how a module takes over order:* or conversation:*). */
+  /** Sets the policy of a namespace its module declared (one that needs the module's services). */
   setPolicy(name: string, policy: ChannelPolicy): void {
     const ns = this.byName.get(name);
-    if (!ns) throw new Error(`unknown namespace ${name}`);
+    if (!ns)
+      throw new Error(
+        `namespace ${name} is not declared: list it in your module's namespaces first`,
+      );
     ns.policy = policy;
+    this.awaitingPolicy.delete(name);
+  }
+
+  /** Namespaces declared without a policy that nobody has given one (checked after start-up). */
+  withoutPolicy(): string[] {
+    return [...this.awaitingPolicy];
   }
 
   get(name: string): Namespace | undefined {

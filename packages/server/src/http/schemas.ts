@@ -1,14 +1,6 @@
-import { ERROR_CODES } from "@switchboard/protocol";
-import { z } from "zod";
+import { errorBodySchema } from "@switchboard/protocol";
 
-export const errorBodySchema = z
-  .object({
-    code: z.enum(ERROR_CODES),
-    message: z.string(),
-    details: z.unknown().optional(),
-    retryAfterMs: z.number().optional(),
-  })
-  .describe("Error");
+export { errorBodySchema };
 
 /** Standard error responses for a route, for OpenAPI. */
 export const errorResponses = {

@@ -2,7 +2,7 @@ import { createReadStream, existsSync } from "node:fs";
 import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import type { ErrorCode } from "@switchboard/protocol";
+import type { TransportErrorCode } from "@switchboard/protocol";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -16,12 +16,19 @@ import {
   validatorCompiler,
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
-import { HTTP_STATUS, SwitchboardError } from "../errors.js";
+import { SwitchboardError, TRANSPORT_HTTP_STATUS } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 
-const CODE_FOR_STATUS = new Map<number, ErrorCode>(
-  Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]),
-);
+/**
+ * The code of an error that is not a SwitchboardError (Fastify's own: a body too large, a bad
+ * content type) by its status. Only transport codes: a module's code means something a status
+ * cannot say, so a bare 409 is `conflict`, never a module's `insufficient_stock`.
+ */
+export function codeForStatus(status: number): TransportErrorCode {
+  for (const [code, s] of Object.entries(TRANSPORT_HTTP_STATUS))
+    if (s === status) return code as TransportErrorCode;
+  return "bad_request";
+}
 
 export interface HttpOptions {
   logger: Logger;
@@ -31,6 +38,8 @@ export interface HttpOptions {
   bodyLimit: number;
   /** The web app's index.html: page navigations to unknown paths get it (client-side routes). */
   spaIndexHtml?: string;
+  /** HTTP status of every declared error code (transport and modules'); undefined: undeclared. */
+  statusOf(code: string): number | undefined;
 }
 
 const API_PATHS = /^\/(api|docs|ws|health|ready|metrics)(\/|$)/;
@@ -85,11 +94,18 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       });
     }
     if (error instanceof SwitchboardError) {
+      const status = options.statusOf(error.code);
+      if (status === undefined) {
+        // A module threw a code it never declared: a bug, answered as one.
+        request.log.error({ err: error, url: request.url }, `undeclared error code ${error.code}`);
+        metrics.count(metrics.errors, "internal");
+        return reply.status(500).send({ code: "internal", message: "internal error" });
+      }
       metrics.count(metrics.errors, error.code);
       if (error.code === "rate_limited" && error.retryAfterMs) {
         void reply.header("retry-after", Math.ceil(error.retryAfterMs / 1000));
       }
-      return reply.status(error.status).send(error.toBody());
+      return reply.status(status).send(error.toBody());
     }
     const status = typeof error.statusCode === "number" ? error.statusCode : 500;
     if (status >= 500) {
@@ -97,7 +113,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       metrics.count(metrics.errors, "internal");
       return reply.status(500).send({ code: "internal", message: "internal error" });
     }
-    const code = CODE_FOR_STATUS.get(status) ?? "bad_request";
+    const code = codeForStatus(status);
     metrics.count(metrics.errors, code);
     return reply.status(status).send({ code, message: error.message });
   });

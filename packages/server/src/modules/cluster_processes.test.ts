@@ -37,7 +37,7 @@ describe.runIf(up)("two server processes on Redis + PostgreSQL", () => {
       DATABASE_URL: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
       SWITCHBOARD_JWT_SECRET: secret,
       SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_BOT: "off",
+      SWITCHBOARD_CHAT_BOT: "off",
     };
     // both at once, as a deploy starts them: they race to migrate the same database
     nodes.push(...(await Promise.all([startServerProcess(env), startServerProcess(env)])));

@@ -1,20 +1,23 @@
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
+import type { z } from "zod";
 import type { Broker } from "../broker/types.js";
 import type { Config } from "../config.js";
 import type { EventBus } from "../events.js";
-import type { Namespaces } from "../gateway/namespaces.js";
+import type { NamespaceDeclaration, Namespaces } from "../gateway/namespaces.js";
 import type { RpcRegistry } from "../gateway/rpc.js";
 import type { AuthHooks } from "../http/auth.js";
 import type { JobRunner } from "../jobs/runner.js";
+import type { ErrorDeclarations } from "../platform/error-codes.js";
+import type { ModuleConfig } from "../platform/module-config.js";
 import type { Dialect } from "../store/db.js";
 import type { MigrationSet } from "../store/migrations.js";
 import type { Outbox } from "../store/outbox.js";
 import type { Database } from "../store/schema.js";
 
 /** What the platform hands a module when it registers. */
-export interface ModuleContext {
+export interface ModuleContext<Settings = unknown> {
   config: Config;
   logger: Logger;
   db: Kysely<Database>;
@@ -35,16 +38,37 @@ export interface ModuleContext {
     data: unknown,
     key?: string,
   ): Promise<{ epoch: string; offset: number }>;
+  /** This module's settings, parsed from its config section at start-up. */
+  settings: Settings;
+  /**
+   * A test-only crash point: with `SWITCHBOARD_FAULTS` naming `point` (NODE_ENV=test only) the
+   * process kills itself here, as a power cut would. Does nothing otherwise.
+   */
+  fault(point: string): void;
 }
 
 /**
- * A business module: one folder under modules/, declared by its index.ts. It brings its
- * migrations and, in register(), its routes, rpc methods, channel policies, event handlers and
- * background jobs. It never imports another module's files: it listens to domain events or calls
- * the other's index.ts surface.
+ * A business module: one folder under modules/, declared by its index.ts and registered by one
+ * line in modules/index.ts. It declares what it owns — tables, error codes, namespaces, config
+ * section, token claims — and wires its routes, rpc methods, policies, event handlers and jobs in
+ * register(). Its wire contract (payload schemas, channel names, error codes) is its contract.ts,
+ * which clients import. It never imports another module's files: it listens to domain events or
+ * calls the other's index.ts surface.
  */
-export interface SwitchboardModule {
+export interface SwitchboardModule<Settings = unknown> {
+  /** Lower-case name: the `SWITCHBOARD_MODULES` entry and the prefix of its variables. */
   name: string;
   migrations: MigrationSet;
-  register(ctx: ModuleContext): void | Promise<void>;
+  /** Its error codes and their HTTP status (usually its contract's table). */
+  errors?: ErrorDeclarations;
+  /** The channel namespaces it owns, with their history, presence, signals and policy. */
+  namespaces?: readonly NamespaceDeclaration[];
+  /** Its config section: variables `SWITCHBOARD_<NAME>_…`, one zod schema, → `ctx.settings`. */
+  config?: ModuleConfig<Settings>;
+  /**
+   * Token claims of its own that it reads (all optional): validated with every token, kept in
+   * `identity.claims`, read with `claimsOf(schema, identity)`.
+   */
+  claims?: z.ZodObject;
+  register(ctx: ModuleContext<Settings>): void | Promise<void>;
 }

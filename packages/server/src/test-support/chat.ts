@@ -18,7 +18,9 @@ export function chatHarness(getServer: () => TestServer) {
     extra: { vip?: boolean; value?: number; name?: string } = {},
   ): Promise<Caller> {
     const server = getServer();
-    const token = await server.token({ sub: user, role, name: extra.name ?? user, ...extra });
+    const { vip, value, name } = extra;
+    const claims = { ...(vip !== undefined && { vip }), ...(value !== undefined && { value }) };
+    const token = await server.token({ sub: user, role, name: name ?? user, claims });
     return {
       token,
       user,

@@ -47,7 +47,8 @@ export async function launch(): Promise<Browser> {
 
 export async function startWebServer(): Promise<TestServer> {
   return startTestServer({
-    config: { webDir: webDist(), bot: { provider: "off", minConfidence: 0.35 } },
+    config: { webDir: webDist() },
+    env: { SWITCHBOARD_CHAT_BOT: "off" },
   });
 }
 

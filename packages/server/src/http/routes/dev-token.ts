@@ -1,4 +1,4 @@
-import { ROLES } from "@switchboard/protocol";
+import { RESERVED_CLAIMS, ROLES } from "@switchboard/protocol";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -29,7 +29,13 @@ export function registerDevTokenRoute(app: FastifyInstance, secret: string): voi
             .regex(/^[A-Za-z0-9_.@-]+$/, "letters, digits and _ . @ -"),
           name: z.string().min(1).max(100).optional(),
           role: z.enum(ROLES).default("customer"),
-          vip: z.boolean().optional(),
+          claims: z
+            .record(z.string().max(64), z.union([z.string().max(255), z.number(), z.boolean()]))
+            .refine((c) => !Object.keys(c).some((k) => RESERVED_CLAIMS.includes(k)), {
+              message: `may not set ${RESERVED_CLAIMS.join(", ")}`,
+            })
+            .optional()
+            .describe("Claims modules read (chat: `vip`, `value`); checked when the token is used"),
         }),
         response: {
           200: z.object({ token: z.string(), expiresAt: z.string() }),
@@ -38,12 +44,12 @@ export function registerDevTokenRoute(app: FastifyInstance, secret: string): voi
       },
     },
     async (request) => {
-      const { sub, name, role, vip } = request.body;
+      const { sub, name, role, claims } = request.body;
       const token = await mintToken(secret, {
         sub,
         role,
         ...(name && { name }),
-        ...(vip !== undefined && { vip }),
+        ...(claims && { claims }),
         expiresInSeconds: DEV_TOKEN_TTL_S,
       });
       return { token, expiresAt: new Date(Date.now() + DEV_TOKEN_TTL_S * 1000).toISOString() };

@@ -1,11 +1,12 @@
 import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now } from "../../platform/kit/actor.js";
+import { type Agent, STAFF_CHAT_CHANNEL } from "./contract.js";
 import type { Conversations } from "./conversations.js";
-import { type ChatDeps, STAFF_CHAT_CHANNEL } from "./deps.js";
+import type { ChatDeps } from "./deps.js";
 import { toAgent } from "./mapping.js";
 import type { Routing } from "./routing.js";
-import type { Agent, AgentInput } from "./schema.js";
+import type { AgentInput } from "./schema.js";
 
 const DEFAULT_CAPACITY = 3;
 

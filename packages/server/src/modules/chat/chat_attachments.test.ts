@@ -17,10 +17,7 @@ let server: TestServer;
 const h = chatHarness(() => server);
 beforeEach(async () => {
   server = await startTestServer({
-    config: {
-      bot: { provider: "off", minConfidence: 0.35 },
-      chat: { attachmentMaxBytes: 64 * 1024 },
-    },
+    env: { SWITCHBOARD_CHAT_BOT: "off", SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES: String(64 * 1024) },
   });
 });
 afterEach(async () => {

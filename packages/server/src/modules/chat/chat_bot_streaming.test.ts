@@ -165,16 +165,11 @@ describe("the bot", () => {
     closers.push(() => new Promise((r) => llm.close(() => r())));
     const port = (llm.address() as AddressInfo).port;
     server = await startTestServer({
-      config: {
-        bot: {
-          provider: "openai",
-          minConfidence: 0.35,
-          openai: {
-            baseUrl: `http://127.0.0.1:${port}/v1`,
-            apiKey: "test-key",
-            model: "local-model",
-          },
-        },
+      env: {
+        SWITCHBOARD_CHAT_BOT: "openai",
+        SWITCHBOARD_CHAT_OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        SWITCHBOARD_CHAT_OPENAI_API_KEY: "test-key",
+        SWITCHBOARD_CHAT_OPENAI_MODEL: "local-model",
       },
     });
     const { c, id, ws } = await openWaiting("eve");

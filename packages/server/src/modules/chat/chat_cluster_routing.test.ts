@@ -10,9 +10,9 @@ describe.each(DIALECTS)("chat routing across two nodes on %s", (database) => {
   });
 
   it("never puts an agent above capacity when conversations arrive on both nodes at once", async () => {
-    const config = { bot: { provider: "off" as const, minConfidence: 0.35 } };
-    const a = await startTestServer({ database, config });
-    const b = await startTestServer({ shareWith: a, config });
+    const env = { SWITCHBOARD_CHAT_BOT: "off" };
+    const a = await startTestServer({ database, env });
+    const b = await startTestServer({ shareWith: a, env });
     servers.push(a, b);
     const onA = chatHarness(() => a);
     const onB = chatHarness(() => b);

@@ -14,7 +14,7 @@ describe.each(DIALECTS)("requeue and retention on %s", (database) => {
   it("requeues an agent's conversations when they disconnect past the grace period, to another agent", async () => {
     server = await startTestServer({
       database,
-      config: { bot: { provider: "off", minConfidence: 0.35 }, chat: { agentGraceMs: 1000 } },
+      env: { SWITCHBOARD_CHAT_BOT: "off", SWITCHBOARD_CHAT_AGENT_GRACE_MS: "1000" },
     });
     const leaving = await h.agent("leaving", { capacity: 2 });
     const c1 = await h.as("c1");
@@ -47,7 +47,7 @@ describe.each(DIALECTS)("requeue and retention on %s", (database) => {
   it("requeues at once when an agent goes offline", async () => {
     server = await startTestServer({
       database,
-      config: { bot: { provider: "off", minConfidence: 0.35 } },
+      env: { SWITCHBOARD_CHAT_BOT: "off" },
     });
     const ann = await h.agent("ann");
     const c = await h.as("cara");
@@ -62,7 +62,7 @@ describe.each(DIALECTS)("requeue and retention on %s", (database) => {
   it("archives resolved conversations and deletes them after retention", async () => {
     server = await startTestServer({
       database,
-      config: { bot: { provider: "off", minConfidence: 0.35 } },
+      env: { SWITCHBOARD_CHAT_BOT: "off" },
     });
     await h.agent("ann");
     const c = await h.as("old");

@@ -9,7 +9,7 @@ describe.each(DIALECTS)("support chat on %s", (database) => {
   beforeEach(async () => {
     server = await startTestServer({
       database,
-      config: { bot: { provider: "off", minConfidence: 0.35 } },
+      env: { SWITCHBOARD_CHAT_BOT: "off" },
     });
   });
   afterEach(async () => {

@@ -1,15 +1,18 @@
 import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
-import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
+import { isStaffOrServer, now } from "../../platform/kit/actor.js";
+import { claimsOf } from "../../platform/kit/claims.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import { keysetPage } from "../../platform/kit/pagination.js";
 import { assertParticipant, isSupervisor } from "./access.js";
-import { type ChatDeps, conversationChannel } from "./deps.js";
+import { createClosing } from "./closing.js";
+import { type Conversation, chatClaimsSchema, conversationChannel } from "./contract.js";
+import type { ChatDeps } from "./deps.js";
 import { priorityNumber, toConversation } from "./mapping.js";
 import type { ChatConversationRow } from "./migrations.js";
 import type { Routing } from "./routing.js";
-import type { Conversation, OpenConversationInput } from "./schema.js";
+import type { OpenConversationInput } from "./schema.js";
 
 export function createConversations(deps: ChatDeps, routing: Routing) {
   const { db, outbox } = deps;
@@ -39,33 +42,6 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
     return toConversation(row, { receipts, ...(queuePosition !== undefined && { queuePosition }) });
   }
 
-  async function event(
-    row: ChatConversationRow,
-    name: string,
-    data: Record<string, unknown>,
-  ): Promise<void> {
-    const ids = await db.transaction().execute((trx) =>
-      outbox.enqueue(trx, [
-        {
-          channel: conversationChannel(row.id),
-          event: name,
-          data: { conversationId: row.id, ...data },
-          key: `chat:${row.id}:${name}:${ulid()}`,
-        },
-      ]),
-    );
-    await outbox.flush(ids);
-  }
-
-  async function releaseAgent(agentId: string): Promise<void> {
-    await db
-      .updateTable("chat_agents")
-      .set((eb) => ({ active_count: eb("active_count", "-", 1), updated_at: now() }))
-      .where("user_id", "=", agentId)
-      .where("active_count", ">", 0)
-      .execute();
-  }
-
   return {
     load,
     view,
@@ -79,6 +55,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         );
       }
       const at = now();
+      const claims = claimsOf(chatClaimsSchema, identity);
       const row: ChatConversationRow = {
         id: ulid(),
         customer_id: onBehalf ? (input.customerId as string) : identity.user,
@@ -86,8 +63,8 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         subject: input.subject ?? null,
         skills: JSON.stringify(input.skills ?? []),
         priority: priorityNumber(input.priority),
-        vip: !onBehalf && identity.vip ? 1 : 0,
-        customer_value: onBehalf ? 0 : (identity.value ?? 0),
+        vip: !onBehalf && claims.vip ? 1 : 0,
+        customer_value: onBehalf ? 0 : (claims.value ?? 0),
         tags: JSON.stringify(input.tags ?? []),
         metadata: JSON.stringify(input.metadata ?? {}),
         status: "waiting",
@@ -219,122 +196,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
       return view(await load(id));
     },
 
-    /** Ends a conversation; the customer may rate it (also after an agent resolved it). */
-    async resolve(identity: Identity, id: string, rating?: number): Promise<Conversation> {
-      const row = await load(id);
-      assertParticipant(identity, row);
-      const isCustomer = row.customer_id === identity.user && !identity.server;
-      if (rating !== undefined && !isCustomer)
-        throw new SwitchboardError("forbidden", "only the customer rates a conversation");
-      const at = now();
-      if (row.status === "resolved" || row.status === "archived") {
-        if (rating === undefined)
-          throw new SwitchboardError("conflict", "the conversation is already resolved");
-        await db
-          .updateTable("chat_conversations")
-          .set({ rating, updated_at: at })
-          .where("id", "=", id)
-          .execute();
-      } else {
-        const done = await db
-          .updateTable("chat_conversations")
-          .set((eb) => ({
-            status: "resolved",
-            resolved_at: at,
-            updated_at: at,
-            version: eb("version", "+", 1),
-            ...(rating !== undefined && { rating }),
-          }))
-          .where("id", "=", id)
-          .where("status", "=", row.status)
-          .where("version", "=", row.version)
-          .executeTakeFirst();
-        if (Number(done.numUpdatedRows) !== 1)
-          throw new SwitchboardError("conflict", "the conversation changed meanwhile; retry");
-        if (row.status === "active" && row.agent_id) await releaseAgent(row.agent_id);
-      }
-      const after = await load(id);
-      await event(after, "status", {
-        status: after.status,
-        ...(after.rating !== null && { rating: after.rating }),
-        by: whoOf(identity),
-        at,
-      });
-      await routing.route(); // an agent may have freed up
-      return view(after);
-    },
-
-    /** Puts an agent's conversations back in the queue (they went offline or disconnected too long). */
-    async requeueAgent(agentId: string, reason: "offline" | "disconnected"): Promise<number> {
-      const rows = await db
-        .selectFrom("chat_conversations")
-        .selectAll()
-        .where("agent_id", "=", agentId)
-        .where("status", "=", "active")
-        .execute();
-      let requeued = 0;
-      for (const row of rows) {
-        const at = now();
-        const r = await db
-          .updateTable("chat_conversations")
-          .set((eb) => ({
-            status: "waiting",
-            agent_id: null,
-            assigned_at: null,
-            updated_at: at,
-            version: eb("version", "+", 1),
-          }))
-          .where("id", "=", row.id)
-          .where("agent_id", "=", agentId)
-          .where("status", "=", "active")
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) !== 1) continue;
-        await releaseAgent(agentId);
-        requeued++;
-        await event(row, "status", {
-          status: "waiting",
-          requeued: true,
-          reason,
-          previousAgent: agentId,
-          at,
-        });
-      }
-      if (requeued) await routing.route();
-      return requeued;
-    },
-
-    /** Archives resolved conversations past the archive delay and deletes those past retention. */
-    async retention(): Promise<{ archived: number; deleted: string[] }> {
-      const day = 24 * 60 * 60 * 1000;
-      const archiveBefore = new Date(
-        Date.now() - deps.config.chat.archiveAfterDays * day,
-      ).toISOString();
-      const deleteBefore = new Date(
-        Date.now() - deps.config.chat.retentionDays * day,
-      ).toISOString();
-      const archived = await db
-        .updateTable("chat_conversations")
-        .set({ status: "archived", updated_at: now() })
-        .where("status", "=", "resolved")
-        .where("resolved_at", "<", archiveBefore)
-        .executeTakeFirst();
-      const doomed = await db
-        .selectFrom("chat_conversations")
-        .select("id")
-        .where("status", "=", "archived")
-        .where("resolved_at", "<", deleteBefore)
-        .execute();
-      const ids = doomed.map((d) => d.id);
-      if (ids.length) {
-        await db.transaction().execute(async (trx) => {
-          await trx.deleteFrom("chat_receipts").where("conversation_id", "in", ids).execute();
-          await trx.deleteFrom("chat_messages").where("conversation_id", "in", ids).execute();
-          await trx.deleteFrom("chat_attachments").where("conversation_id", "in", ids).execute();
-          await trx.deleteFrom("chat_conversations").where("id", "in", ids).execute();
-        });
-      }
-      return { archived: Number(archived.numUpdatedRows), deleted: ids };
-    },
+    ...createClosing(deps, routing, load, view),
   };
 }
 

@@ -1,10 +1,10 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Broker } from "../../broker/types.js";
-import type { Config } from "../../config.js";
 import type { EventBus } from "../../events.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
+import type { BotSettings, ChatSettings } from "./config.js";
 
 export interface ChatDeps {
   db: Kysely<Database>;
@@ -12,10 +12,10 @@ export interface ChatDeps {
   broker: Broker;
   events: EventBus;
   logger: Logger;
-  config: Config;
+  /** The chat section of the configuration (ctx.settings), and where data lives. */
+  config: { dataDir: string; chat: ChatSettings; bot: BotSettings };
   /** Direct server-side publish (derived views like queue positions, recomputed on every change). */
   publish(channel: string, event: string, data: unknown): Promise<unknown>;
+  /** Test-only crash points (ModuleContext.fault). */
+  fault(point: string): void;
 }
-
-export const STAFF_CHAT_CHANNEL = "staff:chat";
-export const conversationChannel = (id: string) => `conversation:${id}`;

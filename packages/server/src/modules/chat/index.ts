@@ -1,32 +1,52 @@
 import type { SwitchboardModule } from "../types.js";
 import { isParticipant } from "./access.js";
 import { registerAttachmentRoutes } from "./attachment-routes.js";
+import { type ChatSettings, chatConfig } from "./config.js";
+import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
 import { chatMigrations } from "./migrations.js";
 import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
 
-export { conversationChannel, STAFF_CHAT_CHANNEL } from "./deps.js";
-export type { Agent, ChatMessage, Conversation } from "./schema.js";
+export type { Agent, ChatMessage, Conversation } from "./contract.js";
+export { conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
+
+const HOUR = 60 * 60 * 1000;
 
 /** Live support chat: conversations, agents and routing, receipts, attachments, a streaming bot. */
-export const chatModule: SwitchboardModule = {
+export const chatModule: SwitchboardModule<ChatSettings> = {
   name: "chat",
   migrations: chatMigrations,
+  config: chatConfig,
+  claims: chatClaimsSchema,
+  namespaces: [
+    {
+      // conversation:{id}: its customer, its assigned agent and supervisors (policy below).
+      // Messages go through the service (persisted), never a raw client publish; typing is a
+      // signal.
+      name: "conversation",
+      history: { size: 1000, ttlMs: 24 * HOUR },
+      presence: true,
+      joinLeave: true,
+      clientPublish: true,
+      recoverable: true,
+      signals: [TYPING_SIGNAL],
+    },
+  ],
   async register(ctx) {
+    const settings = ctx.settings;
     const chat = createChatService({
       db: ctx.db,
       outbox: ctx.outbox,
       broker: ctx.broker,
       events: ctx.events,
       logger: ctx.logger,
-      config: ctx.config,
+      config: { dataDir: ctx.config.dataDir, chat: settings, bot: settings.bot },
       publish: ctx.publish,
+      fault: ctx.fault,
     });
-    const { maxMessageLength, maxParticipants, attachmentMaxBytes } = ctx.config.chat;
+    const { maxMessageLength, maxParticipants, attachmentMaxBytes } = settings;
 
-    // conversation:{id}: its customer, its assigned agent and supervisors. Typing is a signal;
-    // messages go through the service (persisted), never a raw client publish.
     ctx.namespaces.setPolicy("conversation", async ({ identity, rest, action, channel }) => {
       if (action === "publish") return false;
       const conversation = await ctx.db
@@ -41,8 +61,8 @@ export const chatModule: SwitchboardModule = {
       }
       return true;
     });
-    // staff:chat is for agents and admins already (the staff:* policy); agents' presence there is
-    // how the router knows they are connected.
+    // staff:chat is for agents and admins already (the core staff:* policy); agents' presence
+    // there is how the router knows they are connected.
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
@@ -53,12 +73,13 @@ export const chatModule: SwitchboardModule = {
       intervalMs: 2000,
       run: async () => {
         await chat.agents.sweepPresence();
+        await chat.conversations.requeueOrphans();
         await chat.routing.route();
       },
     });
     ctx.jobs.add({
       name: "chat-retention",
-      intervalMs: 60 * 60 * 1000,
+      intervalMs: HOUR,
       run: async () => {
         const { deleted } = await chat.conversations.retention();
         await chat.attachments.removeConversations(deleted);

@@ -1,16 +1,16 @@
-import type {
-  ChatAgentRow,
-  ChatConversationRow,
-  ChatMessageRow,
-  ChatReceiptRow,
-} from "./migrations.js";
 import {
   type Agent,
   type ChatMessage,
   type Conversation,
   PRIORITIES,
   type Priority,
-} from "./schema.js";
+} from "./contract.js";
+import type {
+  ChatAgentRow,
+  ChatConversationRow,
+  ChatMessageRow,
+  ChatReceiptRow,
+} from "./migrations.js";
 
 export function parseJson<T>(text: string, fallback: T): T {
   try {

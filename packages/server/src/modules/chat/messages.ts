@@ -8,11 +8,12 @@ import { takePage } from "../../platform/kit/pagination.js";
 import { GroupCommit } from "../../store/group-commit.js";
 import type { Database } from "../../store/schema.js";
 import { assertParticipant, isSupervisor } from "./access.js";
+import { type ChatMessage, conversationChannel } from "./contract.js";
 import type { Conversations } from "./conversations.js";
-import { type ChatDeps, conversationChannel } from "./deps.js";
+import type { ChatDeps } from "./deps.js";
 import { toMessage } from "./mapping.js";
 import type { AuthorRole, ChatConversationRow, ChatMessageRow } from "./migrations.js";
-import type { ChatMessage, MessageInput } from "./schema.js";
+import type { MessageInput } from "./schema.js";
 
 export interface NewMessage {
   id?: string;

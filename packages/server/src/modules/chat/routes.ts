@@ -4,15 +4,19 @@ import { z } from "zod";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { callerOf } from "../../platform/kit/caller.js";
-import { pageSchema } from "../../platform/kit/pagination.js";
+import {
+  agentSchema,
+  conversationPageSchema,
+  conversationSchema,
+  messagePageSchema,
+  messageSchema,
+  receiptsSchema,
+} from "./contract.js";
 import {
   agentBody,
-  agentSchema,
   conversationParams,
-  conversationSchema,
   listConversationsQuery,
   messageBody,
-  messageSchema,
   messagesQuery,
   openConversationBody,
   receiptBody,
@@ -20,8 +24,6 @@ import {
   transferBody,
 } from "./schema.js";
 import type { ChatService } from "./service.js";
-
-const receiptReply = z.object({ deliveredSeq: z.number().int(), readSeq: z.number().int() });
 
 /** Thin REST adapters over the chat service. */
 export function registerChatRoutes(
@@ -66,7 +68,7 @@ export function registerChatRoutes(
         security,
         querystring: listConversationsQuery,
         response: {
-          200: pageSchema(conversationSchema),
+          200: conversationPageSchema,
           ...errors,
         },
       },
@@ -120,7 +122,7 @@ export function registerChatRoutes(
         params: conversationParams,
         querystring: messagesQuery,
         response: {
-          200: z.object({ items: z.array(messageSchema), hasMore: z.boolean() }),
+          200: messagePageSchema,
           ...errors,
         },
       },
@@ -139,7 +141,7 @@ export function registerChatRoutes(
           security,
           params: conversationParams,
           body: receiptBody,
-          response: { 200: receiptReply, ...errors },
+          response: { 200: receiptsSchema, ...errors },
         },
       },
       async (request) =>

@@ -2,7 +2,8 @@ import { SwitchboardError } from "../../errors.js";
 import { now } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { OutboxMessage } from "../../store/outbox.js";
-import { type ChatDeps, conversationChannel, STAFF_CHAT_CHANNEL } from "./deps.js";
+import { conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
+import type { ChatDeps } from "./deps.js";
 import { parseJson, priorityName, toAgent } from "./mapping.js";
 import type { ChatAgentRow, ChatConversationRow } from "./migrations.js";
 

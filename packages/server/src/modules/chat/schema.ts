@@ -1,14 +1,12 @@
 import { z } from "zod";
 import { pageQuery } from "../../platform/kit/pagination.js";
+import { PRIORITIES } from "./contract.js";
 
 const skill = z
   .string()
   .min(1)
   .max(40)
   .regex(/^[a-z0-9_-]+$/i, "letters, digits, _ or -");
-
-export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
-export type Priority = (typeof PRIORITIES)[number];
 
 export const openConversationBody = z.object({
   subject: z.string().min(1).max(200).optional(),
@@ -81,60 +79,3 @@ export const listConversationsQuery = z.object({
   mine: z.coerce.boolean().optional().describe("Agents: only conversations assigned to me"),
   ...pageQuery(),
 });
-
-export const messageSchema = z
-  .object({
-    id: z.string(),
-    conversationId: z.string(),
-    seq: z.number().int(),
-    author: z.object({ id: z.string(), role: z.enum(["customer", "agent", "bot", "system"]) }),
-    text: z.string(),
-    attachment: z
-      .object({ id: z.string(), name: z.string(), mime: z.string(), size: z.number() })
-      .optional(),
-    meta: z.record(z.string(), z.unknown()),
-    createdAt: z.string(),
-  })
-  .describe("ChatMessage");
-export type ChatMessage = z.infer<typeof messageSchema>;
-
-export const conversationSchema = z
-  .object({
-    id: z.string(),
-    customerId: z.string(),
-    customerName: z.string().optional(),
-    subject: z.string().optional(),
-    skills: z.array(z.string()),
-    priority: z.enum(PRIORITIES),
-    vip: z.boolean(),
-    tags: z.array(z.string()),
-    metadata: z.record(z.string(), z.unknown()),
-    status: z.enum(["waiting", "active", "resolved", "archived"]),
-    agentId: z.string().optional(),
-    queuedAt: z.string(),
-    assignedAt: z.string().optional(),
-    resolvedAt: z.string().optional(),
-    rating: z.number().optional(),
-    lastSeq: z.number().int(),
-    /** 1-based place in the queue while waiting. */
-    queuePosition: z.number().int().optional(),
-    receipts: z.array(
-      z.object({ userId: z.string(), deliveredSeq: z.number().int(), readSeq: z.number().int() }),
-    ),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .describe("Conversation");
-export type Conversation = z.infer<typeof conversationSchema>;
-
-export const agentSchema = z
-  .object({
-    userId: z.string(),
-    name: z.string().optional(),
-    status: z.enum(["online", "busy", "offline"]),
-    skills: z.array(z.string()),
-    capacity: z.number().int(),
-    activeCount: z.number().int(),
-  })
-  .describe("ChatAgent");
-export type Agent = z.infer<typeof agentSchema>;

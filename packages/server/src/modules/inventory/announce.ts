@@ -3,17 +3,14 @@ import type { Transaction } from "kysely";
 import type { OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import {
-  type Alert,
   type BackInStock,
   historyId,
   type InventoryDeps,
   type Levels,
-  productChannel,
-  STAFF_INVENTORY_CHANNEL,
   type StockChanged,
   stockOf,
-  userChannel,
 } from "./changes.js";
+import { type Alert, productChannel, STAFF_INVENTORY_CHANNEL, userChannel } from "./contract.js";
 import type { HistoryKind, InventoryHistoryRow, InventoryItemRow } from "./migrations.js";
 
 export interface Change {

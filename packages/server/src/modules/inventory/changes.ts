@@ -5,8 +5,8 @@ import type { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
+import type { Alert, Item, Stock } from "./contract.js";
 import type { InventoryItemRow } from "./migrations.js";
-import type { Item, Stock } from "./schema.js";
 
 export interface InventoryDeps {
   db: Kysely<Database>;
@@ -17,14 +17,9 @@ export interface InventoryDeps {
   logger: Logger;
 }
 
-export const STAFF_INVENTORY_CHANNEL = "staff:inventory";
-export const productChannel = (sku: string) => `product:${sku}`;
-export const userChannel = (user: string) => `user:${user}`;
 /** History ids sort in the order the changes took their row lock (one process; by time across nodes). */
 export const historyId = ulid;
 export const reservationId = ulid;
-
-export type Alert = "low_stock" | "out_of_stock" | "back_in_stock";
 
 export interface StockChanged extends Stock {
   sku: string;

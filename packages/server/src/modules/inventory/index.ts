@@ -1,4 +1,7 @@
+import { isStaff } from "../../auth/identity.js";
+import type { ChannelAction } from "../../gateway/namespaces.js";
 import type { SwitchboardModule } from "../types.js";
+import { type InventoryErrorCodes, inventoryErrors } from "./contract.js";
 import { addInventoryJobs } from "./expiry.js";
 import { inventoryMigrations } from "./migrations.js";
 import { registerReservationRoutes } from "./reservation-routes.js";
@@ -6,15 +9,23 @@ import { registerItemRoutes } from "./routes.js";
 import { registerInventoryRpc } from "./rpc.js";
 import { createInventoryService } from "./service.js";
 
+export type { BackInStock, StockChanged } from "./changes.js";
 export {
   type Alert,
-  type BackInStock,
+  type HistoryEntry,
+  type Item,
   productChannel,
+  type Reservation,
   STAFF_INVENTORY_CHANNEL,
-  type StockChanged,
-} from "./changes.js";
+  type Stock,
+} from "./contract.js";
 export { EXPIRY_JOB, RETENTION_JOB } from "./expiry.js";
-export type { HistoryEntry, Item, Reservation, Stock } from "./schema.js";
+
+declare module "../../errors.js" {
+  interface ModuleErrorCodes extends InventoryErrorCodes {}
+}
+
+const readOnly = new Set<ChannelAction>(["subscribe", "presence", "history"]);
 
 /**
  * Live inventory: stock per SKU (variant, location), reservations that never oversell and expire,
@@ -24,6 +35,21 @@ export type { HistoryEntry, Item, Reservation, Stock } from "./schema.js";
 export const inventoryModule: SwitchboardModule = {
   name: "inventory",
   migrations: inventoryMigrations,
+  errors: inventoryErrors,
+  namespaces: [
+    {
+      // product:{sku}: anyone reads it, with presence for viewer counts; staff may publish.
+      name: "product",
+      history: { size: 100, ttlMs: 10 * 60 * 1000 },
+      presence: true,
+      joinLeave: false,
+      clientPublish: true,
+      recoverable: true,
+      signals: [],
+      policy: ({ identity, action }) =>
+        readOnly.has(action) || (action === "publish" && isStaff(identity)),
+    },
+  ],
   register(ctx) {
     const service = createInventoryService({
       db: ctx.db,
@@ -32,8 +58,7 @@ export const inventoryModule: SwitchboardModule = {
       broker: ctx.broker,
       logger: ctx.logger,
     });
-    // product:{sku} keeps the built-in policy (anyone reads, with presence for viewer counts;
-    // staff may publish) and staff:inventory the staff:* one: nothing to refine here.
+    // staff:inventory keeps the core staff:* policy.
     registerItemRoutes(ctx.http, service, ctx.auth);
     registerReservationRoutes(ctx.http, service, ctx.auth);
     registerInventoryRpc(ctx.rpc, service);

@@ -6,20 +6,25 @@ import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { ConditionalMiss } from "../../platform/kit/conditional.js";
 import { keysetPage, type PageRequest } from "../../platform/kit/pagination.js";
 import { announce, type Pending, recordChange } from "./announce.js";
-import { type InventoryDeps, itemOf, productChannel, stockOf, userChannel } from "./changes.js";
+import { type InventoryDeps, itemOf, stockOf } from "./changes.js";
+import {
+  type CatalogPage,
+  type HistoryPage,
+  type Item,
+  type ItemPage,
+  productChannel,
+  userChannel,
+  type Watch,
+} from "./contract.js";
 import type { InventoryItemRow } from "./migrations.js";
 import {
   type AdjustmentInput,
   DEFAULT_LOW_STOCK_THRESHOLD,
-  type HistoryPage,
   type HistoryQuery,
-  type Item,
-  type ItemPage,
   type ListItemsQuery,
   MAX_UNITS,
   type PutItemInput,
   parseItemKey,
-  type Watch,
   type WatchInput,
 } from "./schema.js";
 
@@ -29,11 +34,6 @@ function requireStaff(identity: Identity, what: string): void {
 }
 
 /** Stock levels: set, read, adjust, history, watches and viewers. No HTTP, no sockets. */
-export interface CatalogPage {
-  items: ({ sku: string; name?: string } & ReturnType<typeof stockOf>)[];
-  nextCursor?: string;
-}
-
 export function createItems(deps: InventoryDeps) {
   const { db } = deps;
 

@@ -1,24 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
 import { SwitchboardError } from "../../errors.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { callerOf } from "../../platform/kit/caller.js";
+import { insufficientStockSchema, reservationPageSchema, reservationSchema } from "./contract.js";
 import { security, tags } from "./routes.js";
-import {
-  listReservationsQuery,
-  reservationPageSchema,
-  reservationParams,
-  reservationSchema,
-  reserveBody,
-} from "./schema.js";
+import { listReservationsQuery, reservationParams, reserveBody } from "./schema.js";
 import type { InventoryService } from "./service.js";
-
-/** The 409 of a reservation also carries `available` at the top level, as clients read it there first. */
-const insufficientSchema = errorBodySchema.extend({
-  available: z.number().int().optional().describe("insufficient_stock: units available now"),
-});
 
 /** Thin REST adapters over the reservations service. */
 export function registerReservationRoutes(
@@ -43,7 +32,7 @@ export function registerReservationRoutes(
         response: {
           201: reservationSchema,
           404: errorBodySchema,
-          409: insufficientSchema,
+          409: insufficientStockSchema,
           ...errorResponses,
         },
       },

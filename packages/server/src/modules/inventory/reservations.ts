@@ -7,16 +7,11 @@ import { keysetPage } from "../../platform/kit/pagination.js";
 import type { Database } from "../../store/schema.js";
 import { announce, type Pending, recordChange } from "./announce.js";
 import { type InventoryDeps, reservationId, stockOf } from "./changes.js";
+import type { Reservation, ReservationPage } from "./contract.js";
 import type { Items } from "./items.js";
 import type { InventoryReservationRow, ReservationStatus } from "./migrations.js";
 import { createReserveBatcher } from "./reserve.js";
-import {
-  DEFAULT_TTL_SECONDS,
-  type ListReservationsQuery,
-  type Reservation,
-  type ReservationPage,
-  type ReserveInput,
-} from "./schema.js";
+import { DEFAULT_TTL_SECONDS, type ListReservationsQuery, type ReserveInput } from "./schema.js";
 
 function reservationOf(row: InventoryReservationRow): Reservation {
   return {

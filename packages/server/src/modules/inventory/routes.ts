@@ -5,19 +5,22 @@ import type { Identity } from "../../auth/identity.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { callerOf } from "../../platform/kit/caller.js";
-import { pageQuery, pageSchema } from "../../platform/kit/pagination.js";
+import { pageQuery } from "../../platform/kit/pagination.js";
+import {
+  catalogPageSchema,
+  historyPageSchema,
+  itemPageSchema,
+  itemSchema,
+  viewersSchema,
+  watchSchema,
+} from "./contract.js";
 import {
   adjustmentBody,
-  historyPageSchema,
   historyQuery,
-  itemPageSchema,
   itemParams,
-  itemSchema,
   listItemsQuery,
   putItemBody,
-  viewersSchema,
   watchBody,
-  watchSchema,
 } from "./schema.js";
 import type { InventoryService } from "./service.js";
 
@@ -42,15 +45,7 @@ export function registerItemRoutes(
         tags,
         querystring: z.object(pageQuery({ cursorMax: 200 })),
         response: {
-          200: pageSchema(
-            z.object({
-              sku: z.string(),
-              name: z.string().optional(),
-              available: z.number().int(),
-              inStock: z.boolean(),
-              lowStock: z.boolean(),
-            }),
-          ),
+          200: catalogPageSchema,
           ...errorResponses,
         },
       },

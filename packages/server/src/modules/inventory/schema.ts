@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pageQuery, pageSchema } from "../../platform/kit/pagination.js";
+import { pageQuery } from "../../platform/kit/pagination.js";
 
 /**
  * Item keys. A SKU may be narrowed to a variant and/or a location; the key joins them with `:`
@@ -117,86 +117,3 @@ export const watchFields = z.object({
 // A watch needs no body at all: an absent body (null to Fastify) is the same as {}.
 export const watchBody = z.preprocess((v) => v ?? undefined, watchFields.optional());
 export type WatchInput = z.infer<typeof watchBody>;
-
-export const stockSchema = z.object({
-  available: z.number().int().describe("onHand − reserved, never below 0"),
-  inStock: z.boolean(),
-  lowStock: z.boolean().describe("in stock, at or below lowStockThreshold"),
-});
-export type Stock = z.infer<typeof stockSchema>;
-
-export const itemSchema = stockSchema
-  .extend({
-    sku: z.string().describe("The item key"),
-    baseSku: z.string(),
-    variant: z.string().optional(),
-    location: z.string().optional(),
-    name: z.string().optional(),
-    onHand: z.number().int(),
-    reserved: z.number().int(),
-    lowStockThreshold: z.number().int(),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    viewers: z
-      .number()
-      .int()
-      .optional()
-      .describe("People viewing product:{sku} now (presence count; GET only)"),
-  })
-  .describe("InventoryItem");
-export type Item = z.infer<typeof itemSchema>;
-
-export const itemPageSchema = pageSchema(itemSchema);
-export type ItemPage = z.infer<typeof itemPageSchema>;
-
-export const historyEntrySchema = z.object({
-  id: z.string(),
-  at: z.string(),
-  kind: z.enum(["set", "adjustment", "reserve", "commit", "release", "expire"]),
-  reason: z.string().optional(),
-  deltaOnHand: z.number().int(),
-  deltaReserved: z.number().int(),
-  onHand: z.number().int(),
-  reserved: z.number().int(),
-  available: z.number().int(),
-  reservationId: z.string().optional(),
-  note: z.string().optional(),
-  by: z.string(),
-});
-export type HistoryEntry = z.infer<typeof historyEntrySchema>;
-
-export const historyPageSchema = pageSchema(historyEntrySchema)
-  .extend({ sku: z.string() })
-  .describe("Newest first");
-export type HistoryPage = z.infer<typeof historyPageSchema>;
-
-export const reservationSchema = z
-  .object({
-    id: z.string(),
-    sku: z.string(),
-    quantity: z.number().int(),
-    status: z.enum(["active", "committed", "released", "expired"]),
-    customerId: z.string().optional(),
-    expiresAt: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .describe("Reservation");
-export type Reservation = z.infer<typeof reservationSchema>;
-
-export const reservationPageSchema = pageSchema(reservationSchema).describe("Newest first");
-export type ReservationPage = z.infer<typeof reservationPageSchema>;
-
-export const watchSchema = stockSchema.extend({
-  sku: z.string(),
-  customerId: z.string(),
-  watching: z.boolean(),
-});
-export type Watch = z.infer<typeof watchSchema>;
-
-export const viewersSchema = z.object({
-  sku: z.string(),
-  channel: z.string(),
-  viewers: z.number(),
-});

@@ -1,25 +1,58 @@
 import type { SwitchboardModule } from "../types.js";
+import { type OrdersSettings, ordersConfig } from "./config.js";
+import { type OrderErrorCodes, orderErrors } from "./contract.js";
 import { LIFECYCLES, validateLifecycle } from "./lifecycles.js";
 import { ordersMigrations } from "./migrations.js";
 import { registerOrderRoutes } from "./routes.js";
 import { registerOrderRpc } from "./rpc.js";
 import { createOrdersService } from "./service.js";
 
+export type { Order, StatusChange } from "./contract.js";
+export { orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
 export type { Lifecycle } from "./lifecycles.js";
-export type { Order, StatusChange } from "./schema.js";
-export { type OrderStatusChanged, orderChannel, STAFF_BOARD_CHANNEL } from "./service.js";
+export type { OrderStatusChanged } from "./service.js";
 
-/** Orders and bookings with data-defined lifecycles, live on order:{id} and staff:orders. */
-export const ordersModule: SwitchboardModule = {
+// `new SwitchboardError("invalid_transition", …)` type-checks: the code is the module's own.
+declare module "../../errors.js" {
+  interface ModuleErrorCodes extends OrderErrorCodes {}
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * Orders and bookings with data-defined lifecycles, live on order:{id}, staff:orders and the
+ * customer's user:{id}. The worked example of docs/modules.md: it declares every part a module
+ * can own.
+ */
+export const ordersModule: SwitchboardModule<OrdersSettings> = {
   name: "orders",
   migrations: ordersMigrations,
+  errors: orderErrors,
+  config: ordersConfig,
+  namespaces: [
+    {
+      // order:{id}: its customer and staff read it; only the server writes it (policy below,
+      // from the service: who may follow depends on the order's row).
+      name: "order",
+      history: { size: 100, ttlMs: DAY },
+      presence: false,
+      joinLeave: false,
+      clientPublish: false,
+      recoverable: true,
+      signals: [],
+    },
+  ],
   register(ctx) {
     for (const lifecycle of Object.values(LIFECYCLES)) {
       const problems = validateLifecycle(lifecycle);
       if (problems.length) throw new Error(`lifecycle ${lifecycle.name}: ${problems.join("; ")}`);
     }
-    const service = createOrdersService({ db: ctx.db, outbox: ctx.outbox, events: ctx.events });
-    // order:{id}: its customer and staff read it; only the server writes it.
+    const service = createOrdersService({
+      db: ctx.db,
+      outbox: ctx.outbox,
+      events: ctx.events,
+      settings: ctx.settings,
+    });
     ctx.namespaces.setPolicy("order", async ({ identity, rest, action }) =>
       action === "subscribe" || action === "history" ? service.canFollow(identity, rest) : false,
     );

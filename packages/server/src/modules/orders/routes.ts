@@ -4,37 +4,9 @@ import { z } from "zod";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { callerOf } from "../../platform/kit/caller.js";
-import {
-  createOrderBody,
-  listOrdersQuery,
-  orderIdParams,
-  orderPageSchema,
-  orderSchema,
-  transitionBody,
-} from "./schema.js";
+import { lifecycleSchema, orderPageSchema, orderSchema } from "./contract.js";
+import { createOrderBody, listOrdersQuery, orderIdParams, transitionBody } from "./schema.js";
 import type { OrdersService } from "./service.js";
-
-const lifecycleSchema = z.object({
-  name: z.string(),
-  label: z.string(),
-  initial: z.string(),
-  states: z.array(
-    z.object({
-      name: z.string(),
-      label: z.string(),
-      progress: z.number(),
-      terminal: z.boolean().optional(),
-    }),
-  ),
-  transitions: z.array(
-    z.object({
-      from: z.array(z.string()),
-      to: z.string(),
-      by: z.array(z.enum(["customer", "staff"])),
-      action: z.string().optional(),
-    }),
-  ),
-});
 
 /** Thin REST adapters: validate → service → reply. */
 export function registerOrderRoutes(

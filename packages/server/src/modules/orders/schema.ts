@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pageQuery, pageSchema } from "../../platform/kit/pagination.js";
+import { pageQuery } from "../../platform/kit/pagination.js";
 import { LIFECYCLES } from "./lifecycles.js";
 
 const lifecycleName = z.string().refine((v) => v in LIFECYCLES, {
@@ -42,53 +42,3 @@ export const listOrdersQuery = z.object({
   ...pageQuery(),
 });
 export type ListOrdersQuery = z.infer<typeof listOrdersQuery>;
-
-export const historyEntry = z.object({
-  from: z.string().nullable(),
-  to: z.string(),
-  at: z.string(),
-  by: z.string(),
-  note: z.string().optional(),
-  eta: z.string().optional(),
-  location: z.string().optional(),
-});
-export type HistoryEntry = z.infer<typeof historyEntry>;
-
-export const orderSchema = z
-  .object({
-    id: z.string(),
-    lifecycle: z.string(),
-    customerId: z.string(),
-    title: z.string().optional(),
-    details: z.record(z.string(), z.unknown()),
-    status: z.string(),
-    statusLabel: z.string(),
-    progress: z.number(),
-    eta: z.string().optional(),
-    location: z.string().optional(),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    /** What the caller may do next. */
-    allowed: z.array(z.object({ to: z.string(), action: z.string().optional() })),
-    history: z.array(historyEntry),
-  })
-  .describe("Order");
-export type Order = z.infer<typeof orderSchema>;
-
-export const orderPageSchema = pageSchema(orderSchema.omit({ history: true }));
-export type OrderPage = z.infer<typeof orderPageSchema>;
-
-/** The realtime payload on order:{id} (event "status"). */
-export interface StatusChange {
-  id: string;
-  from: string | null;
-  to: string;
-  progress: number;
-  eta?: string;
-  note?: string;
-  location?: string;
-  at: string;
-  by: string;
-  version: number;
-}

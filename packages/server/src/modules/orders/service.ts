@@ -9,20 +9,23 @@ import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import { keysetPage } from "../../platform/kit/pagination.js";
 import type { Outbox, OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
+import type { OrdersSettings } from "./config.js";
+import {
+  customerChannel,
+  type HistoryEntry,
+  type Order,
+  type OrderPage,
+  type OrderSnapshot,
+  orderChannel,
+  STAFF_ORDERS_CHANNEL,
+  type StatusChange,
+} from "./contract.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
 import type { OrderHistoryRow, OrderRow } from "./migrations.js";
-import type {
-  CreateOrderInput,
-  HistoryEntry,
-  ListOrdersQuery,
-  Order,
-  OrderPage,
-  StatusChange,
-  TransitionInput,
-} from "./schema.js";
+import type { CreateOrderInput, ListOrdersQuery, TransitionInput } from "./schema.js";
 
 export interface OrderStatusChanged {
-  order: Omit<Order, "history" | "allowed">;
+  order: OrderSnapshot;
   change: StatusChange;
 }
 
@@ -36,11 +39,8 @@ export interface OrdersDeps {
   db: Kysely<Database>;
   outbox: Outbox;
   events: EventBus;
+  settings: OrdersSettings;
 }
-
-export const STAFF_BOARD_CHANNEL = "staff:orders";
-export const orderChannel = (id: string) => `order:${id}`;
-export const customerChannel = (customerId: string) => `user:${customerId}`;
 
 function actorOf(identity: Identity): Actor {
   return isStaffOrServer(identity) ? "staff" : "customer";
@@ -56,7 +56,7 @@ function lifecycleOf(row: OrderRow): Lifecycle {
   return lifecycle;
 }
 
-function summary(row: OrderRow): Omit<Order, "history" | "allowed"> {
+function summary(row: OrderRow): OrderSnapshot {
   const lifecycle = lifecycleOf(row);
   return {
     id: row.id,
@@ -113,7 +113,7 @@ function messagesFor(
       key: `order:${row.id}:v${row.version}`,
     },
     {
-      channel: STAFF_BOARD_CHANNEL,
+      channel: STAFF_ORDERS_CHANNEL,
       event: "order",
       data: { type: kind, order, change },
       key: `board:${row.id}:v${row.version}`,
@@ -172,6 +172,11 @@ export function createOrdersService(deps: OrdersDeps) {
     async create(identity: Identity, input: CreateOrderInput): Promise<Order> {
       if (actorOf(identity) !== "staff")
         throw new SwitchboardError("forbidden", "only staff or the API key create orders");
+      if (!deps.settings.lifecycles.includes(input.lifecycle))
+        throw new SwitchboardError(
+          "bad_request",
+          `lifecycle ${input.lifecycle} is not offered here (offered: ${deps.settings.lifecycles.join(", ")})`,
+        );
       const lifecycle = LIFECYCLES[input.lifecycle] as Lifecycle;
       const state = stateOf(lifecycle, lifecycle.initial);
       const at = now();

@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { emptyAsUndefined, httpUrl, int, optional, withDefault } from "../../platform/kit/env.js";
+import { defineModuleConfig } from "../../platform/module-config.js";
+
+export interface BotSettings {
+  provider: "faq" | "openai" | "off";
+  /** Markdown files the FAQ bot answers from; default: the demo knowledge shipped with the server. */
+  knowledgeDir?: string;
+  /** Below this the bot hands over to a human. */
+  minConfidence: number;
+  openai?: { baseUrl: string; apiKey?: string; model: string };
+}
+
+export interface ChatSettings {
+  maxMessageLength: number;
+  maxParticipants: number;
+  attachmentMaxBytes: number;
+  attachmentTypes: string[];
+  /** Where uploads go; default <dataDir>/attachments. */
+  attachmentDir?: string;
+  /** An agent whose sockets are all gone this long is set offline and their conversations requeued. */
+  agentGraceMs: number;
+  archiveAfterDays: number;
+  retentionDays: number;
+  bot: BotSettings;
+}
+
+const MIME_LIST = /^[a-z]+\/[a-z0-9.+-]+(,[a-z]+\/[a-z0-9.+-]+)*$/;
+
+/** The chat module's section of the configuration (docs/configuration.md, "Support chat"). */
+export const chatConfig = defineModuleConfig(
+  z
+    .object({
+      SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH: withDefault(int(1, 100_000), 1000),
+      SWITCHBOARD_CHAT_MAX_PARTICIPANTS: withDefault(int(2, 1000), 10),
+      SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES: withDefault(
+        int(1024, 1024 * 1024 * 1024),
+        5 * 1024 * 1024,
+      ),
+      SWITCHBOARD_CHAT_ATTACHMENT_TYPES: withDefault(
+        z.string().regex(MIME_LIST, "must be a comma-separated list of MIME types"),
+        "image/jpeg,image/png,image/gif,application/pdf,text/plain",
+      ),
+      SWITCHBOARD_CHAT_ATTACHMENT_DIR: optional(z.string().min(1)),
+      SWITCHBOARD_CHAT_AGENT_GRACE_MS: withDefault(int(1000, 3_600_000), 30_000),
+      SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS: withDefault(int(1, 3650), 7),
+      SWITCHBOARD_CHAT_RETENTION_DAYS: withDefault(int(1, 36500), 365),
+      SWITCHBOARD_CHAT_BOT: withDefault(z.enum(["faq", "openai", "off"]), "faq"),
+      SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR: optional(z.string().min(1)),
+      SWITCHBOARD_CHAT_BOT_MIN_CONFIDENCE: z.preprocess(
+        emptyAsUndefined,
+        z.coerce.number().min(0).max(1).default(0.35),
+      ),
+      SWITCHBOARD_CHAT_OPENAI_BASE_URL: optional(httpUrl()),
+      SWITCHBOARD_CHAT_OPENAI_API_KEY: optional(z.string().min(1)),
+      SWITCHBOARD_CHAT_OPENAI_MODEL: withDefault(z.string().min(1), "gpt-4o-mini"),
+    })
+    .superRefine((env, ctx) => {
+      if (env.SWITCHBOARD_CHAT_BOT === "openai" && !env.SWITCHBOARD_CHAT_OPENAI_BASE_URL)
+        ctx.addIssue({
+          code: "custom",
+          path: ["SWITCHBOARD_CHAT_OPENAI_BASE_URL"],
+          message: "is required when SWITCHBOARD_CHAT_BOT=openai",
+        });
+    }),
+  (e): ChatSettings => ({
+    maxMessageLength: e.SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH,
+    maxParticipants: e.SWITCHBOARD_CHAT_MAX_PARTICIPANTS,
+    attachmentMaxBytes: e.SWITCHBOARD_CHAT_ATTACHMENT_MAX_BYTES,
+    attachmentTypes: e.SWITCHBOARD_CHAT_ATTACHMENT_TYPES.split(","),
+    ...(e.SWITCHBOARD_CHAT_ATTACHMENT_DIR && { attachmentDir: e.SWITCHBOARD_CHAT_ATTACHMENT_DIR }),
+    agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
+    archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
+    retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,
+    bot: {
+      provider: e.SWITCHBOARD_CHAT_BOT,
+      ...(e.SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR && {
+        knowledgeDir: e.SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR,
+      }),
+      minConfidence: e.SWITCHBOARD_CHAT_BOT_MIN_CONFIDENCE,
+      ...(e.SWITCHBOARD_CHAT_OPENAI_BASE_URL && {
+        openai: {
+          baseUrl: e.SWITCHBOARD_CHAT_OPENAI_BASE_URL,
+          ...(e.SWITCHBOARD_CHAT_OPENAI_API_KEY && { apiKey: e.SWITCHBOARD_CHAT_OPENAI_API_KEY }),
+          model: e.SWITCHBOARD_CHAT_OPENAI_MODEL,
+        },
+      }),
+    },
+  }),
+  {
+    // The bot's variables joined the chat section (SWITCHBOARD_CHAT_…): an old name set must not
+    // be silently ignored.
+    renamed: {
+      SWITCHBOARD_BOT: "SWITCHBOARD_CHAT_BOT",
+      SWITCHBOARD_BOT_KNOWLEDGE_DIR: "SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR",
+      SWITCHBOARD_BOT_MIN_CONFIDENCE: "SWITCHBOARD_CHAT_BOT_MIN_CONFIDENCE",
+      SWITCHBOARD_OPENAI_BASE_URL: "SWITCHBOARD_CHAT_OPENAI_BASE_URL",
+      SWITCHBOARD_OPENAI_API_KEY: "SWITCHBOARD_CHAT_OPENAI_API_KEY",
+      SWITCHBOARD_OPENAI_MODEL: "SWITCHBOARD_CHAT_OPENAI_MODEL",
+    },
+  },
+);

@@ -1,0 +1,190 @@
+/**
+ * The chat module's wire contract: what it publishes and answers, for clients to import
+ * (`@switchboard/server/contracts/chat`). Only zod and the protocol here: this file is bundled
+ * into browsers.
+ */
+import { pageSchema } from "@switchboard/protocol";
+import { z } from "zod";
+
+/** Where a conversation happens: its customer, its agent and supervisors. */
+export const conversationChannel = (id: string) => `conversation:${id}`;
+/** Agents' room: the queue and loads, and (by presence) who is connected. */
+export const STAFF_CHAT_CHANNEL = "staff:chat";
+/** The one signal clients send on conversation:{id}. */
+export const TYPING_SIGNAL = "typing";
+
+/**
+ * Token claims chat reads for routing. Only your backend sets them (it signs the token): `vip`
+ * customers are served first; `value` (e.g. lifetime spend) makes a customer sooner.
+ */
+export const chatClaimsSchema = z.object({
+  vip: z.boolean().optional(),
+  value: z.number().nonnegative().max(1e12).optional(),
+});
+export type ChatClaims = z.infer<typeof chatClaimsSchema>;
+
+export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Where a bot answer came from. */
+export const sourceSchema = z.looseObject({
+  title: z.string(),
+  file: z.string(),
+  score: z.number().optional(),
+});
+
+/** What a message carries besides its text: the bot's sources and confidence, a handover. */
+export const messageMetaSchema = z.looseObject({
+  responder: z.string().optional(),
+  sources: z.array(sourceSchema).optional(),
+  confidence: z.number().optional(),
+  handover: z.boolean().optional(),
+});
+
+export const messageSchema = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    seq: z.number().int(),
+    author: z.object({ id: z.string(), role: z.enum(["customer", "agent", "bot", "system"]) }),
+    text: z.string(),
+    attachment: z
+      .object({ id: z.string(), name: z.string(), mime: z.string(), size: z.number() })
+      .optional(),
+    meta: messageMetaSchema,
+    createdAt: z.string(),
+  })
+  .describe("ChatMessage");
+export type ChatMessage = z.infer<typeof messageSchema>;
+
+export const conversationSchema = z
+  .object({
+    id: z.string(),
+    customerId: z.string(),
+    customerName: z.string().optional(),
+    subject: z.string().optional(),
+    skills: z.array(z.string()),
+    priority: z.enum(PRIORITIES),
+    vip: z.boolean(),
+    tags: z.array(z.string()),
+    metadata: z.record(z.string(), z.unknown()),
+    status: z.enum(["waiting", "active", "resolved", "archived"]),
+    agentId: z.string().optional(),
+    queuedAt: z.string(),
+    assignedAt: z.string().optional(),
+    resolvedAt: z.string().optional(),
+    rating: z.number().optional(),
+    lastSeq: z.number().int(),
+    /** 1-based place in the queue while waiting. */
+    queuePosition: z.number().int().optional(),
+    receipts: z.array(
+      z.object({ userId: z.string(), deliveredSeq: z.number().int(), readSeq: z.number().int() }),
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe("Conversation");
+export type Conversation = z.infer<typeof conversationSchema>;
+
+export const agentSchema = z
+  .object({
+    userId: z.string(),
+    name: z.string().optional(),
+    status: z.enum(["online", "busy", "offline"]),
+    skills: z.array(z.string()),
+    capacity: z.number().int(),
+    activeCount: z.number().int(),
+  })
+  .describe("ChatAgent");
+export type Agent = z.infer<typeof agentSchema>;
+
+export const conversationPageSchema = pageSchema(conversationSchema);
+export const messagePageSchema = z.object({
+  items: z.array(messageSchema),
+  hasMore: z.boolean().describe("Older (or, with `after`, newer) messages remain"),
+});
+export const receiptsSchema = z.object({
+  deliveredSeq: z.number().int(),
+  readSeq: z.number().int(),
+});
+
+// Events on conversation:{id} (besides `message`, a ChatMessage).
+export const assignedEventSchema = z.object({
+  conversationId: z.string(),
+  agentId: z.string(),
+  agentName: z.string(),
+  how: z.enum(["auto", "claim"]),
+  at: z.string(),
+});
+export const transferredEventSchema = z.object({
+  conversationId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  note: z.string().optional(),
+  at: z.string(),
+});
+export const statusEventSchema = z.object({
+  conversationId: z.string(),
+  status: z.enum(["waiting", "active", "resolved", "archived"]),
+  rating: z.number().optional(),
+  by: z.string().optional(),
+  requeued: z.boolean().optional(),
+  reason: z.enum(["offline", "disconnected"]).optional(),
+  previousAgent: z.string().optional(),
+  at: z.string(),
+});
+export const receiptEventSchema = z.object({
+  conversationId: z.string(),
+  userId: z.string(),
+  upTo: z.number().int(),
+  at: z.string(),
+});
+export const queuePositionEventSchema = z.object({
+  position: z.number().int(),
+  waiting: z.number().int(),
+});
+/** A piece of a bot answer streamed as a signal (no offset), before the stored `message`. */
+export const botDeltaSchema = z.object({
+  conversationId: z.string(),
+  messageId: z.string(),
+  index: z.number().int(),
+  delta: z.string(),
+});
+/** On staff:chat (event `queue`): who waits, in order, and every agent's load. */
+export const staffQueueEventSchema = z.object({
+  waiting: z.array(
+    z.object({
+      id: z.string(),
+      subject: z.string().optional(),
+      priority: z.enum(PRIORITIES),
+      vip: z.boolean(),
+      skills: z.array(z.string()),
+      waitedMs: z.number(),
+      score: z.number(),
+    }),
+  ),
+  agents: z.array(agentSchema),
+});
+
+/** Every event, by channel, with its payload (what a client can validate against). */
+export const chatEvents = {
+  conversation: {
+    message: messageSchema,
+    assigned: assignedEventSchema,
+    transferred: transferredEventSchema,
+    status: statusEventSchema,
+    delivered: receiptEventSchema,
+    read: receiptEventSchema,
+    queue: queuePositionEventSchema,
+    bot_delta: botDeltaSchema,
+  },
+  staffChat: { queue: staffQueueEventSchema },
+} as const;
+
+export type AssignedEvent = z.infer<typeof assignedEventSchema>;
+export type TransferredEvent = z.infer<typeof transferredEventSchema>;
+export type StatusEvent = z.infer<typeof statusEventSchema>;
+export type ReceiptEvent = z.infer<typeof receiptEventSchema>;
+export type QueuePositionEvent = z.infer<typeof queuePositionEventSchema>;
+export type BotDelta = z.infer<typeof botDeltaSchema>;
+export type StaffQueueEvent = z.infer<typeof staffQueueEventSchema>;

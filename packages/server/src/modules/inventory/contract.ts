@@ -1,0 +1,161 @@
+/**
+ * The inventory module's wire contract: its error code, channels and every payload it publishes
+ * or answers, for clients to import (`@switchboard/server/contracts/inventory`). Only zod and
+ * the protocol here: this file is bundled into browsers.
+ */
+import { errorBodySchema, pageSchema } from "@switchboard/protocol";
+import { z } from "zod";
+
+/** Codes the inventory module answers with, beyond the transport's. */
+export const inventoryErrors = {
+  insufficient_stock: {
+    status: 409,
+    description:
+      "Not enough available stock for the reservation; `available` (also `details.available`) says how much there is.",
+  },
+} as const;
+export type InventoryErrorCodes = typeof inventoryErrors;
+
+/** An item's product page: `stock` events and, by presence, how many people view it. */
+export const productChannel = (sku: string) => `product:${sku}`;
+/** Staff views of stock: `levels` for every change, and alerts. */
+export const STAFF_INVENTORY_CHANNEL = "staff:inventory";
+/** A user's own channel (core `user:`), where `back_in_stock` reaches a watcher. */
+export const userChannel = (user: string) => `user:${user}`;
+
+export const stockSchema = z.object({
+  available: z.number().int().describe("onHand − reserved, never below 0"),
+  inStock: z.boolean(),
+  lowStock: z.boolean().describe("in stock, at or below lowStockThreshold"),
+});
+export type Stock = z.infer<typeof stockSchema>;
+
+export const itemSchema = stockSchema
+  .extend({
+    sku: z.string().describe("The item key"),
+    baseSku: z.string(),
+    variant: z.string().optional(),
+    location: z.string().optional(),
+    name: z.string().optional(),
+    onHand: z.number().int(),
+    reserved: z.number().int(),
+    lowStockThreshold: z.number().int(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    viewers: z
+      .number()
+      .int()
+      .optional()
+      .describe("People viewing product:{sku} now (presence count; GET only)"),
+  })
+  .describe("InventoryItem");
+export type Item = z.infer<typeof itemSchema>;
+
+export const itemPageSchema = pageSchema(itemSchema);
+export type ItemPage = z.infer<typeof itemPageSchema>;
+
+export const historyEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  kind: z.enum(["set", "adjustment", "reserve", "commit", "release", "expire"]),
+  reason: z.string().optional(),
+  deltaOnHand: z.number().int(),
+  deltaReserved: z.number().int(),
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  available: z.number().int(),
+  reservationId: z.string().optional(),
+  note: z.string().optional(),
+  by: z.string(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export const historyPageSchema = pageSchema(historyEntrySchema)
+  .extend({ sku: z.string() })
+  .describe("Newest first");
+export type HistoryPage = z.infer<typeof historyPageSchema>;
+
+export const reservationSchema = z
+  .object({
+    id: z.string(),
+    sku: z.string(),
+    quantity: z.number().int(),
+    status: z.enum(["active", "committed", "released", "expired"]),
+    customerId: z.string().optional(),
+    expiresAt: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe("Reservation");
+export type Reservation = z.infer<typeof reservationSchema>;
+
+export const reservationPageSchema = pageSchema(reservationSchema).describe("Newest first");
+export type ReservationPage = z.infer<typeof reservationPageSchema>;
+
+export const watchSchema = stockSchema.extend({
+  sku: z.string(),
+  customerId: z.string(),
+  watching: z.boolean(),
+});
+export type Watch = z.infer<typeof watchSchema>;
+
+export const viewersSchema = z.object({
+  sku: z.string(),
+  channel: z.string(),
+  viewers: z.number(),
+});
+
+export const catalogEntrySchema = z.object({
+  sku: z.string(),
+  name: z.string().optional(),
+  ...stockSchema.shape,
+});
+export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
+export const catalogPageSchema = pageSchema(catalogEntrySchema);
+export type CatalogPage = z.infer<typeof catalogPageSchema>;
+
+/** The 409 of a reservation: `available` also at the top level, where clients read it first. */
+export const insufficientStockSchema = errorBodySchema.extend({
+  available: z.number().int().optional().describe("insufficient_stock: units available now"),
+});
+
+/** Event `stock` on product:{sku}: availability moved (version drops a late event). */
+export const stockEventSchema = stockSchema.extend({ sku: z.string(), version: z.number().int() });
+export type StockEvent = z.infer<typeof stockEventSchema>;
+
+/** Event `levels` on staff:inventory for every committed change; also the data of its alerts. */
+export const levelsEventSchema = stockSchema.extend({
+  sku: z.string(),
+  name: z.string().optional(),
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  lowStockThreshold: z.number().int(),
+  version: z.number().int(),
+  at: z.string(),
+});
+export type LevelsEvent = z.infer<typeof levelsEventSchema>;
+
+/** Alerts on staff:inventory when a line is crossed: the event name is the alert. */
+export const ALERTS = ["low_stock", "out_of_stock", "back_in_stock"] as const;
+export type Alert = (typeof ALERTS)[number];
+
+/** Event `back_in_stock` on user:{sub}, once per watch. */
+export const backInStockEventSchema = z.object({
+  sku: z.string(),
+  name: z.string().optional(),
+  available: z.number().int(),
+});
+export type BackInStockEvent = z.infer<typeof backInStockEventSchema>;
+
+/** Every event the module publishes, by channel. */
+export const inventoryEvents = {
+  product: { stock: stockEventSchema },
+  staffInventory: {
+    levels: levelsEventSchema,
+    low_stock: levelsEventSchema,
+    out_of_stock: levelsEventSchema,
+    back_in_stock: levelsEventSchema,
+  },
+  user: { back_in_stock: backInStockEventSchema },
+} as const;

@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { list, optional } from "../../platform/kit/env.js";
+import { defineModuleConfig } from "../../platform/module-config.js";
+import { LIFECYCLES } from "./lifecycles.js";
+
+export interface OrdersSettings {
+  /** The lifecycles new orders may use; orders already made keep theirs. */
+  lifecycles: string[];
+}
+
+const known = Object.keys(LIFECYCLES);
+
+/** The orders module's section of the configuration (docs/configuration.md, "Orders"). */
+export const ordersConfig = defineModuleConfig(
+  z.object({
+    SWITCHBOARD_ORDERS_LIFECYCLES: optional(
+      list(/^[a-z0-9-]+$/, "a lifecycle name").refine(
+        (names) => names.every((n) => known.includes(n)),
+        {
+          message: `must name lifecycles from: ${known.join(", ")}`,
+        },
+      ),
+    ),
+  }),
+  (e): OrdersSettings => ({ lifecycles: e.SWITCHBOARD_ORDERS_LIFECYCLES ?? known }),
+);

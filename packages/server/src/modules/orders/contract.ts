@@ -1,0 +1,132 @@
+/**
+ * The orders module's wire contract: its error codes, channels and every payload it publishes or
+ * answers, for clients to import (`@switchboard/server/contracts/orders`). Only zod and the
+ * protocol here: this file is bundled into browsers.
+ */
+import { pageSchema } from "@switchboard/protocol";
+import { z } from "zod";
+
+/** Codes the orders module answers with, beyond the transport's. */
+export const orderErrors = {
+  invalid_transition: {
+    status: 409,
+    description:
+      "The lifecycle has no such transition from the current status; `details.allowed` lists the ones this caller may take.",
+  },
+} as const;
+export type OrderErrorCodes = typeof orderErrors;
+
+/** One order's tracker: its customer and staff read it; only the server writes. */
+export const orderChannel = (id: string) => `order:${id}`;
+/** The staff board: every order's changes. */
+export const STAFF_ORDERS_CHANNEL = "staff:orders";
+/** A customer's own channel (core `user:`), where "my orders" hears of each order of theirs. */
+export const customerChannel = (customerId: string) => `user:${customerId}`;
+
+export const lifecycleSchema = z
+  .object({
+    name: z.string(),
+    label: z.string(),
+    initial: z.string(),
+    states: z.array(
+      z.object({
+        name: z.string(),
+        label: z.string(),
+        /** 0–100: how far along an order in this state is. */
+        progress: z.number(),
+        terminal: z.boolean().optional(),
+      }),
+    ),
+    transitions: z.array(
+      z.object({
+        from: z.array(z.string()),
+        to: z.string(),
+        /** `customer` is the order's own customer; `staff` an agent, an admin or the API key. */
+        by: z.array(z.enum(["customer", "staff"])),
+        action: z.string().optional(),
+      }),
+    ),
+  })
+  .describe("Lifecycle");
+export type Lifecycle = z.infer<typeof lifecycleSchema>;
+
+export const historyEntrySchema = z.object({
+  from: z.string().nullable(),
+  to: z.string(),
+  at: z.string(),
+  by: z.string(),
+  note: z.string().optional(),
+  eta: z.string().optional(),
+  location: z.string().optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/** An order as events carry it: its state, without what a particular caller may do. */
+export const orderSnapshotSchema = z.object({
+  id: z.string(),
+  lifecycle: z.string(),
+  customerId: z.string(),
+  title: z.string().optional(),
+  details: z.record(z.string(), z.unknown()),
+  status: z.string(),
+  statusLabel: z.string(),
+  progress: z.number(),
+  eta: z.string().optional(),
+  location: z.string().optional(),
+  version: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type OrderSnapshot = z.infer<typeof orderSnapshotSchema>;
+
+/** An order in a list: its state and what the caller may do next. */
+export const orderListItemSchema = orderSnapshotSchema.extend({
+  allowed: z.array(z.object({ to: z.string(), action: z.string().optional() })),
+});
+export type OrderListItem = z.infer<typeof orderListItemSchema>;
+
+/** One order with its history (the snapshot to reload after a recovery gap). */
+export const orderSchema = orderListItemSchema
+  .extend({ history: z.array(historyEntrySchema) })
+  .describe("Order");
+export type Order = z.infer<typeof orderSchema>;
+
+export const orderPageSchema = pageSchema(orderListItemSchema);
+export type OrderPage = z.infer<typeof orderPageSchema>;
+
+/** Event `status` on order:{id}: one change, in order, once. */
+export const statusChangeSchema = z.object({
+  id: z.string(),
+  from: z.string().nullable(),
+  to: z.string(),
+  progress: z.number(),
+  eta: z.string().optional(),
+  note: z.string().optional(),
+  location: z.string().optional(),
+  at: z.string(),
+  by: z.string(),
+  version: z.number().int(),
+});
+export type StatusChange = z.infer<typeof statusChangeSchema>;
+
+/** Event `order` on staff:orders: a new order or a change, with the order after it. */
+export const boardEventSchema = z.object({
+  type: z.enum(["created", "status"]),
+  order: orderSnapshotSchema,
+  change: statusChangeSchema,
+});
+export type BoardEvent = z.infer<typeof boardEventSchema>;
+
+/** Event `order` on user:{customerId}: one of the customer's orders, new or changed. */
+export const customerOrderEventSchema = z.object({
+  type: z.enum(["created", "status"]),
+  order: orderSnapshotSchema,
+});
+export type CustomerOrderEvent = z.infer<typeof customerOrderEventSchema>;
+
+/** Every event the module publishes, by channel. */
+export const orderEvents = {
+  order: { status: statusChangeSchema },
+  staffOrders: { order: boardEventSchema },
+  customer: { order: customerOrderEventSchema },
+} as const;
