@@ -63,6 +63,11 @@ describe("configuration", () => {
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
     [{ SWITCHBOARD_JWKS_URL: "not a url" }, "SWITCHBOARD_JWKS_URL"],
     [{ NODE_ENV: "staging" }, "NODE_ENV"],
+    [{ SWITCHBOARD_MODULES: "Orders" }, "SWITCHBOARD_MODULES"],
+    [{ SWITCHBOARD_CHAT_MAX_PARTICIPANTS: "1" }, "SWITCHBOARD_CHAT_MAX_PARTICIPANTS"],
+    [{ SWITCHBOARD_CHAT_BOT: "openai" }, "SWITCHBOARD_CHAT_OPENAI_BASE_URL"],
+    [{ SWITCHBOARD_ORDERS_LIFECYCLES: "store-order,spaceship" }, "SWITCHBOARD_ORDERS_LIFECYCLES"],
+    [{ SWITCHBOARD_FAULTS: "chat.resolve.after-status" }, "SWITCHBOARD_FAULTS"],
   ])("names the variable that is wrong: %j", (env, name) => {
     const found = problems(env as Record<string, string>);
     expect(found.length).toBeGreaterThan(0);
@@ -77,5 +82,45 @@ describe("configuration", () => {
   it("treats empty values as unset", () => {
     expect(loadConfig({ PORT: "", REDIS_URL: "" })).toMatchObject({ port: 8080 });
     expect(loadConfig({ REDIS_URL: "" }).redisUrl).toBeUndefined();
+  });
+
+  it("gives each module its own section, parsed from the same environment", () => {
+    const c = loadConfig({
+      SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH: "200",
+      SWITCHBOARD_CHAT_BOT: "off",
+      SWITCHBOARD_ORDERS_LIFECYCLES: "store-order, test-drive",
+    });
+    expect(c.modules).toEqual(["orders", "chat", "inventory"]);
+    expect(c.moduleSettings.chat).toMatchObject({
+      maxMessageLength: 200,
+      bot: { provider: "off" },
+    });
+    expect(c.moduleSettings.orders).toEqual({ lifecycles: ["store-order", "test-drive"] });
+  });
+
+  it("refuses a variable that was renamed, pointing at its new name", () => {
+    expect(problems({ SWITCHBOARD_BOT: "off" })).toEqual([
+      'SWITCHBOARD_BOT: was renamed SWITCHBOARD_CHAT_BOT (got "off")',
+    ]);
+  });
+
+  it("takes test-only crash points under NODE_ENV=test, and nowhere else", () => {
+    const c = loadConfig({ NODE_ENV: "test", SWITCHBOARD_FAULTS: "a.b, c-d" });
+    expect(c.faults).toEqual(["a.b", "c-d"]);
+    expect(
+      problems({
+        NODE_ENV: "production",
+        SWITCHBOARD_JWT_SECRET: "s".repeat(32),
+        SWITCHBOARD_FAULTS: "a",
+      }),
+    ).toEqual(['SWITCHBOARD_FAULTS: is for tests only (NODE_ENV=test) (got "a")']);
+  });
+
+  it("turns modules off with SWITCHBOARD_MODULES (none: just the real-time core)", () => {
+    expect(loadConfig({ SWITCHBOARD_MODULES: "chat" }).modules).toEqual(["chat"]);
+    expect(loadConfig({ SWITCHBOARD_MODULES: "none" })).toMatchObject({
+      modules: [],
+      moduleSettings: {},
+    });
   });
 });
