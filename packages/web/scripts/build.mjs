@@ -39,13 +39,20 @@ const SOURCES = [
   join(ROOT, "packages/react/src"),
   join(ROOT, "packages/client/src"),
   join(ROOT, "packages/protocol/src"),
+  // the modules' contracts and names (the app imports their types and channel names)
+  join(ROOT, "packages/server/src/modules"),
 ];
 const NOT_BUNDLED = /(\.test\.tsx?$|[\\/]browser[\\/]|[\\/]test-support[\\/])/;
+const SERVER_MODULES = join(ROOT, "packages/server/src/modules");
+const WIRE_FILE = /[\\/](contract|names)\.ts$/;
 
 function newest(path) {
   if (!existsSync(path)) return 0;
   const s = statSync(path);
-  if (!s.isDirectory()) return NOT_BUNDLED.test(path) ? 0 : s.mtimeMs;
+  if (!s.isDirectory()) {
+    if (path.startsWith(SERVER_MODULES) && !WIRE_FILE.test(path)) return 0;
+    return NOT_BUNDLED.test(path) ? 0 : s.mtimeMs;
+  }
   let max = 0;
   for (const entry of readdirSync(path)) max = Math.max(max, newest(join(path, entry)));
   return max;

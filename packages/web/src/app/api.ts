@@ -1,3 +1,5 @@
+import type { ErrorBody } from "@switchboard/protocol";
+
 /** REST calls with the signed-in user's token; errors carry the server's code and details. */
 export class ApiError extends Error {
   constructor(
@@ -27,7 +29,7 @@ export async function api<T>(
   const text = await res.text();
   const json = text ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {
-    const e = (json ?? {}) as { code?: string; message?: string; details?: unknown };
+    const e = (json ?? {}) as Partial<ErrorBody>;
     throw new ApiError(res.status, e.code ?? "internal", e.message ?? res.statusText, e.details);
   }
   return json as T;

@@ -1,6 +1,6 @@
+import type { Lifecycle } from "@switchboard/server/contracts/orders";
 import { useEffect, useState } from "react";
 import { api } from "./api.js";
-import type { Lifecycle } from "./types.js";
 
 let cache: Promise<Lifecycle[]> | undefined;
 

@@ -1,17 +1,12 @@
 /**
  * The chat module's wire contract: what it publishes and answers, for clients to import
- * (`@switchboard/server/contracts/chat`). Only zod and the protocol here: this file is bundled
- * into browsers.
+ * (`@switchboard/server/contracts/chat`). Only zod and the protocol here: it is bundled into
+ * browsers. Its zod-free part (channel names) is names.ts, re-exported here.
  */
 import { pageSchema } from "@switchboard/protocol";
 import { z } from "zod";
 
-/** Where a conversation happens: its customer, its agent and supervisors. */
-export const conversationChannel = (id: string) => `conversation:${id}`;
-/** Agents' room: the queue and loads, and (by presence) who is connected. */
-export const STAFF_CHAT_CHANNEL = "staff:chat";
-/** The one signal clients send on conversation:{id}. */
-export const TYPING_SIGNAL = "typing";
+export * from "./names.js";
 
 /**
  * Token claims chat reads for routing. Only your backend sets them (it signs the token): `vip`
@@ -99,10 +94,12 @@ export const agentSchema = z
 export type Agent = z.infer<typeof agentSchema>;
 
 export const conversationPageSchema = pageSchema(conversationSchema);
+export type ConversationPage = z.infer<typeof conversationPageSchema>;
 export const messagePageSchema = z.object({
   items: z.array(messageSchema),
   hasMore: z.boolean().describe("Older (or, with `after`, newer) messages remain"),
 });
+export type MessagePage = z.infer<typeof messagePageSchema>;
 export const receiptsSchema = z.object({
   deliveredSeq: z.number().int(),
   readSeq: z.number().int(),

@@ -1,27 +1,13 @@
 /**
  * The inventory module's wire contract: its error code, channels and every payload it publishes
  * or answers, for clients to import (`@switchboard/server/contracts/inventory`). Only zod and
- * the protocol here: this file is bundled into browsers.
+ * the protocol here: it is bundled into browsers. Its zod-free part (error code, channel names)
+ * is names.ts, re-exported here.
  */
 import { errorBodySchema, pageSchema } from "@switchboard/protocol";
 import { z } from "zod";
 
-/** Codes the inventory module answers with, beyond the transport's. */
-export const inventoryErrors = {
-  insufficient_stock: {
-    status: 409,
-    description:
-      "Not enough available stock for the reservation; `available` (also `details.available`) says how much there is.",
-  },
-} as const;
-export type InventoryErrorCodes = typeof inventoryErrors;
-
-/** An item's product page: `stock` events and, by presence, how many people view it. */
-export const productChannel = (sku: string) => `product:${sku}`;
-/** Staff views of stock: `levels` for every change, and alerts. */
-export const STAFF_INVENTORY_CHANNEL = "staff:inventory";
-/** A user's own channel (core `user:`), where `back_in_stock` reaches a watcher. */
-export const userChannel = (user: string) => `user:${user}`;
+export * from "./names.js";
 
 export const stockSchema = z.object({
   available: z.number().int().describe("onHand − reserved, never below 0"),

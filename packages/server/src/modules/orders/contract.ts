@@ -1,27 +1,13 @@
 /**
  * The orders module's wire contract: its error codes, channels and every payload it publishes or
  * answers, for clients to import (`@switchboard/server/contracts/orders`). Only zod and the
- * protocol here: this file is bundled into browsers.
+ * protocol here: it is bundled into browsers. Its zod-free part (error codes, channel names) is
+ * names.ts, re-exported here, for code that needs those at run time without zod.
  */
 import { pageSchema } from "@switchboard/protocol";
 import { z } from "zod";
 
-/** Codes the orders module answers with, beyond the transport's. */
-export const orderErrors = {
-  invalid_transition: {
-    status: 409,
-    description:
-      "The lifecycle has no such transition from the current status; `details.allowed` lists the ones this caller may take.",
-  },
-} as const;
-export type OrderErrorCodes = typeof orderErrors;
-
-/** One order's tracker: its customer and staff read it; only the server writes. */
-export const orderChannel = (id: string) => `order:${id}`;
-/** The staff board: every order's changes. */
-export const STAFF_ORDERS_CHANNEL = "staff:orders";
-/** A customer's own channel (core `user:`), where "my orders" hears of each order of theirs. */
-export const customerChannel = (customerId: string) => `user:${customerId}`;
+export * from "./names.js";
 
 export const lifecycleSchema = z
   .object({

@@ -1,4 +1,5 @@
 import { useTyping } from "@switchboard/react";
+import { conversationChannel } from "@switchboard/server/names/chat";
 import { type FormEvent, type MouseEvent, useEffect, useRef, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
@@ -11,7 +12,7 @@ export function ConversationView({ live }: { live: LiveConversation }) {
   const token = session?.token ?? null;
   const { conversation, messages, streaming } = live;
   const id = conversation?.id;
-  const { typing, notifyTyping, stopTyping } = useTyping(id ? `conversation:${id}` : "");
+  const { typing, notifyTyping, stopTyping } = useTyping(id ? conversationChannel(id) : "");
   const [text, setText] = useState("");
   const [error, setError] = useState<string>();
   const [sending, setSending] = useState(false);

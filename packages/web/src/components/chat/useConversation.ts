@@ -1,9 +1,10 @@
 import { useChannel } from "@switchboard/react";
+import type { ChatMessage, Conversation } from "@switchboard/server/contracts/chat";
+import { conversationChannel } from "@switchboard/server/names/chat";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
-import type { ChatMessage, Conversation } from "../../app/types.js";
 
 export interface LiveConversation {
   conversation?: Conversation;
@@ -49,7 +50,7 @@ export function useConversation(id: string | undefined): LiveConversation {
     if (c.queuePosition) setQueue({ position: c.queuePosition, waiting: c.queuePosition });
   }, [id, token]);
 
-  const { subscription } = useChannel(id ? `conversation:${id}` : "", (m) => {
+  const { subscription } = useChannel(id ? conversationChannel(id) : "", (m) => {
     const data = m.data as Record<string, unknown>;
     switch (m.event) {
       case "message": {

@@ -1,7 +1,7 @@
+import type { Conversation } from "@switchboard/server/contracts/chat";
 import { type FormEvent, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
-import type { Conversation } from "../../app/types.js";
 import { ConversationView } from "../../components/chat/ConversationView.js";
 import { useConversation } from "../../components/chat/useConversation.js";
 

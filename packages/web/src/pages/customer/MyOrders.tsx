@@ -1,13 +1,18 @@
 import { useChannel } from "@switchboard/react";
+import type {
+  CustomerOrderEvent,
+  OrderPage,
+  OrderSnapshot,
+} from "@switchboard/server/contracts/orders";
+import { customerChannel } from "@switchboard/server/names/orders";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
-import type { Order } from "../../app/types.js";
 import { formatTime, Progress } from "../../components/Progress.js";
 
-function OrderCard({ order }: { order: Order }) {
+function OrderCard({ order }: { order: OrderSnapshot }) {
   return (
     <li className="card order-card">
       <Link href={`/orders/${order.id}`} className="card-link">
@@ -31,17 +36,13 @@ function OrderCard({ order }: { order: Order }) {
  */
 export function MyOrders() {
   const session = useSession();
-  const [orders, setOrders] = useState<Order[]>();
+  const [orders, setOrders] = useState<OrderSnapshot[]>();
   const [error, setError] = useState<string>();
   const arrivals = useArrivals();
   const load = useCallback(async () => {
     const started = performance.now();
     try {
-      const { items } = await api<{ items: Order[] }>(
-        session?.token ?? null,
-        "GET",
-        "/api/orders?limit=50",
-      );
+      const { items } = await api<OrderPage>(session?.token ?? null, "GET", "/api/orders?limit=50");
       setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
       setError(undefined);
     } catch (e) {
@@ -51,9 +52,9 @@ export function MyOrders() {
   useEffect(() => {
     void load();
   }, [load]);
-  const { subscription } = useChannel(session ? `user:${session.user}` : null, (m) => {
+  const { subscription } = useChannel(session ? customerChannel(session.user) : null, (m) => {
     if (m.event !== "order") return;
-    const { order } = m.data as { order: Order };
+    const { order } = m.data as CustomerOrderEvent;
     arrivals.mark(order.id);
     setOrders((shown) => withNewerRow(shown, order, (o) => o.id));
   });

@@ -1,9 +1,10 @@
 import { useChannel } from "@switchboard/react";
+import type { Order, StatusChange } from "@switchboard/server/contracts/orders";
+import { orderChannel } from "@switchboard/server/names/orders";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
-import type { Order, StatusChange } from "../../app/types.js";
 
 /** The next version of an order after one status change (the event carries what changed). */
 function applyChange(o: Order, c: StatusChange): Order {
@@ -16,7 +17,7 @@ function applyChange(o: Order, c: StatusChange): Order {
     ...(c.eta !== undefined && { eta: c.eta }),
     ...(c.location !== undefined && { location: c.location }),
     history: [
-      ...(o.history ?? []),
+      ...o.history,
       {
         from: c.from,
         to: c.to,
@@ -51,7 +52,7 @@ export function useLiveOrder(id: string) {
     }
   }, [id, token]);
 
-  const { subscription } = useChannel(`order:${id}`, (m) => {
+  const { subscription } = useChannel(orderChannel(id), (m) => {
     if (m.event !== "status") return;
     const change = m.data as StatusChange;
     setOrder((o) => (o && change.version === o.version + 1 ? applyChange(o, change) : o));

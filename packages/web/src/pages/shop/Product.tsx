@@ -1,22 +1,23 @@
 import { useChannel } from "@switchboard/react";
+import type {
+  Item,
+  Reservation,
+  ReservationPage,
+  StockEvent,
+} from "@switchboard/server/contracts/inventory";
+import {
+  type InventoryErrorCodes,
+  productChannel,
+  userChannel,
+} from "@switchboard/server/names/inventory";
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, api, errorText } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
-import { type CatalogItem, StockBadge } from "./Shop.js";
+import { StockBadge } from "./Shop.js";
 
-interface Item extends CatalogItem {
-  viewers?: number;
-  version: number;
-}
-interface Reservation {
-  id: string;
-  sku: string;
-  quantity: number;
-  expiresAt: string;
-  status: string;
-}
+const INSUFFICIENT_STOCK: keyof InventoryErrorCodes = "insufficient_stock";
 
 function useCountdown(until: string | undefined): string {
   const [now, setNow] = useState(Date.now());
@@ -56,10 +57,10 @@ export function Product({ sku }: { sku: string }) {
 
   // Subscribing with presence is what counts this visitor among the viewers.
   const { subscription } = useChannel(
-    `product:${sku}`,
+    productChannel(sku),
     (m) => {
       if (m.event !== "stock") return;
-      const s = m.data as Item;
+      const s = m.data as StockEvent;
       setItem((i) => (i && s.version > i.version ? { ...i, ...s } : i));
     },
     { presence: true },
@@ -72,7 +73,7 @@ export function Product({ sku }: { sku: string }) {
   useEffect(() => {
     if (!token) return;
     let current = true;
-    void api<{ items: Reservation[] }>(
+    void api<ReservationPage>(
       token,
       "GET",
       `/api/inventory/reservations?sku=${encodeURIComponent(sku)}&status=active&limit=1`,
@@ -100,7 +101,7 @@ export function Product({ sku }: { sku: string }) {
     }, 3000);
     return () => clearInterval(t);
   }, [sku]);
-  useChannel(session ? `user:${session.user}` : "", (m) => {
+  useChannel(session ? userChannel(session.user) : "", (m) => {
     if (m.event === "back_in_stock" && (m.data as { sku: string }).sku === sku) {
       setMessage("Good news: it is back in stock!");
       setWatching(false);
@@ -118,7 +119,7 @@ export function Product({ sku }: { sku: string }) {
       setMessage("Reserved for you: pay and collect it in the shop before the timer runs out.");
     } catch (e) {
       setError(
-        e instanceof ApiError && e.code === "insufficient_stock"
+        e instanceof ApiError && e.code === INSUFFICIENT_STOCK
           ? "Sorry — someone just took the last one."
           : errorText(e),
       );

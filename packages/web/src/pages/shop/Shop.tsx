@@ -1,16 +1,17 @@
 import { useChannel } from "@switchboard/react";
+import type {
+  CatalogEntry,
+  CatalogPage,
+  StockEvent,
+} from "@switchboard/server/contracts/inventory";
+import { productChannel } from "@switchboard/server/names/inventory";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 
-export interface CatalogItem {
-  sku: string;
-  name?: string;
-  available: number;
-  inStock: boolean;
-  lowStock: boolean;
-}
+/** One product of the storefront: its name and availability. */
+export type CatalogItem = CatalogEntry;
 
 export function StockBadge({
   item,
@@ -41,9 +42,9 @@ function ProductCard({ item, resync }: { item: CatalogItem; resync: () => void }
   useEffect(() => setLive(item), [item]);
   // watching a list is not viewing the product: presence off
   const { subscription } = useChannel(
-    `product:${item.sku}`,
+    productChannel(item.sku),
     (m) => {
-      if (m.event === "stock") setLive((l) => ({ ...l, ...(m.data as Partial<CatalogItem>) }));
+      if (m.event === "stock") setLive((l) => ({ ...l, ...(m.data as StockEvent) }));
     },
     { presence: false },
   );
@@ -69,10 +70,7 @@ export function Shop() {
   const [error, setError] = useState<string>();
   const load = useCallback(async () => {
     try {
-      setItems(
-        (await api<{ items: CatalogItem[] }>(null, "GET", "/api/inventory/catalog?limit=100"))
-          .items,
-      );
+      setItems((await api<CatalogPage>(null, "GET", "/api/inventory/catalog?limit=100")).items);
       setError(undefined);
     } catch (e) {
       setError(errorText(e));

@@ -1,9 +1,14 @@
 import { useChannel } from "@switchboard/react";
+import type { Agent, Conversation, StaffQueueEvent } from "@switchboard/server/contracts/chat";
+import type { ItemPage, LevelsEvent } from "@switchboard/server/contracts/inventory";
+import type { BoardEvent, OrderPage, OrderSnapshot } from "@switchboard/server/contracts/orders";
+import { STAFF_CHAT_CHANNEL } from "@switchboard/server/names/chat";
+import { STAFF_INVENTORY_CHANNEL } from "@switchboard/server/names/inventory";
+import { STAFF_ORDERS_CHANNEL } from "@switchboard/server/names/orders";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../../app/api.js";
 import { newestRows, useArrivals, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
-import type { Agent, Conversation, Order } from "../../app/types.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
 
 /** A waiting chat and when it started waiting (by this browser's clock). */
@@ -11,14 +16,8 @@ interface Waiting {
   id: string;
   since: number;
 }
-interface StockLevel {
-  sku: string;
-  name?: string;
-  available: number;
-  inStock: boolean;
-  lowStock: boolean;
-  version: number;
-}
+/** An item's levels, from the list or a `levels` event. */
+type StockLevel = Omit<LevelsEvent, "at">;
 
 const ENDED = new Set(["cancelled", "refunded", "no-show"]);
 
@@ -40,7 +39,7 @@ function useNow(): number {
 export function Dashboard() {
   const token = useSession()?.token ?? null;
   const now = useNow();
-  const [orders, setOrders] = useState<Order[]>([]);
+  const [orders, setOrders] = useState<OrderSnapshot[]>([]);
   const [agents, setAgents] = useState<Agent[]>([]);
   const [waiting, setWaiting] = useState<Waiting[]>([]);
   const [attention, setAttention] = useState<Map<string, StockLevel>>(new Map());
@@ -55,7 +54,7 @@ export function Dashboard() {
   const arrivals = useArrivals();
   const loadOrders = useCallback(async () => {
     const started = performance.now();
-    const { items } = await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=200");
+    const { items } = await api<OrderPage>(token, "GET", "/api/orders?limit=200");
     setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
   }, [token, arrivals]);
   // A queue event carries the whole queue: newer than any snapshot fetched before it.
@@ -74,14 +73,14 @@ export function Dashboard() {
   const stockArrivals = useArrivals();
   const loadStock = useCallback(async () => {
     const started = performance.now();
-    const { items } = await api<{ items: StockLevel[] }>(
+    const { items } = await api<ItemPage>(
       token,
       "GET",
       "/api/inventory/items?lowStock=true&limit=200",
     );
     const arrivedDuringFetch = stockArrivals.since(started);
     setAttention((shown) => {
-      const next = new Map(items.map((i) => [i.sku, i]));
+      const next = new Map<string, StockLevel>(items.map((i) => [i.sku, i]));
       for (const [sku, level] of shown) {
         const fetched = next.get(sku);
         if (fetched ? fetched.version < level.version : arrivedDuringFetch(sku))
@@ -96,11 +95,8 @@ export function Dashboard() {
     void loadStock().catch(() => undefined);
   }, [loadOrders, loadChat, loadStock]);
 
-  const orderFeed = useChannel("staff:orders", (m) => {
-    const { order, change } = m.data as {
-      order: Order;
-      change: { from: string | null; to: string; by: string; at: string };
-    };
+  const orderFeed = useChannel(STAFF_ORDERS_CHANNEL, (m) => {
+    const { order, change } = m.data as BoardEvent;
     arrivals.mark(order.id);
     setOrders((all) => {
       const known = all.find((o) => o.id === order.id);
@@ -123,10 +119,10 @@ export function Dashboard() {
   }).subscription;
   // presence off: watching the dashboard is not being on duty
   const chatFeed = useChannel(
-    "staff:chat",
+    STAFF_CHAT_CHANNEL,
     (m) => {
       if (m.event !== "queue") return;
-      const data = m.data as { waiting: { id: string; waitedMs: number }[]; agents: Agent[] };
+      const data = m.data as StaffQueueEvent;
       const at = Date.now();
       queueEventAt.current = performance.now();
       setAgents(data.agents);
@@ -137,9 +133,9 @@ export function Dashboard() {
   // `levels` on every change of an item, alerts when a line is crossed: one channel keeps the
   // low and out-of-stock counts current for every item, however many there are
   const stockFeed = useChannel(
-    "staff:inventory",
+    STAFF_INVENTORY_CHANNEL,
     (m) => {
-      const s = m.data as StockLevel;
+      const s = m.data as LevelsEvent;
       stockArrivals.mark(s.sku);
       setAttention((all) => {
         const known = all.get(s.sku);

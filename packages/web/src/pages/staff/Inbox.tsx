@@ -1,21 +1,21 @@
 import { useChannel } from "@switchboard/react";
+import type {
+  Agent,
+  Conversation,
+  ConversationPage,
+  StaffQueueEvent,
+} from "@switchboard/server/contracts/chat";
+import { STAFF_CHAT_CHANNEL } from "@switchboard/server/names/chat";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
-import type { Agent, Conversation } from "../../app/types.js";
 import { ConversationView } from "../../components/chat/ConversationView.js";
 import { useConversation } from "../../components/chat/useConversation.js";
 import { formatTime } from "../../components/Progress.js";
 
-interface QueueItem {
-  id: string;
-  subject?: string;
-  priority: string;
-  vip: boolean;
-  skills: string[];
-  waitedMs: number;
-}
+/** A waiting conversation as the queue shows it (a REST snapshot has no score yet). */
+type QueueItem = Omit<StaffQueueEvent["waiting"][number], "score">;
 
 function Selected({ id, agents, onDone }: { id: string; agents: Agent[]; onDone: () => void }) {
   const session = useSession();
@@ -96,7 +96,7 @@ export function Inbox() {
     try {
       setMine(
         (
-          await api<{ items: Conversation[] }>(
+          await api<ConversationPage>(
             token,
             "GET",
             "/api/chat/conversations?mine=true&status=active",
@@ -112,10 +112,10 @@ export function Inbox() {
   const queueEventAt = useRef(Number.NEGATIVE_INFINITY);
   // Being subscribed to staff:chat (with presence) is what tells the router this agent is here.
   const { subscription: staffChat } = useChannel(
-    "staff:chat",
+    STAFF_CHAT_CHANNEL,
     (m) => {
       if (m.event !== "queue") return;
-      const data = m.data as { waiting: QueueItem[]; agents: Agent[] };
+      const data = m.data as StaffQueueEvent;
       queueEventAt.current = performance.now();
       setQueue(data.waiting);
       setAgents(data.agents);
@@ -129,11 +129,7 @@ export function Inbox() {
   const loadAll = useCallback(() => {
     const started = performance.now();
     void api<Agent>(token, "GET", "/api/chat/agents/me").then(setMe, () => setMe(undefined));
-    void api<{ items: Conversation[] }>(
-      token,
-      "GET",
-      "/api/chat/conversations?status=waiting",
-    ).then(
+    void api<ConversationPage>(token, "GET", "/api/chat/conversations?status=waiting").then(
       (r) =>
         // a queue event since the fetch began carries the whole, newer queue
         queueEventAt.current < started &&

@@ -1,4 +1,6 @@
 import { useChannel } from "@switchboard/react";
+import type { ItemPage, LevelsEvent } from "@switchboard/server/contracts/inventory";
+import { STAFF_INVENTORY_CHANNEL } from "@switchboard/server/names/inventory";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
@@ -6,24 +8,10 @@ import { useSession } from "../../app/session.js";
 import { formatTime } from "../../components/Progress.js";
 import { StockBadge } from "../shop/Shop.js";
 
-interface Item {
-  sku: string;
-  name?: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-  inStock: boolean;
-  lowStock: boolean;
-  lowStockThreshold: number;
-  version: number;
-}
-interface Alert {
-  kind: string;
-  sku: string;
-  name?: string;
-  available: number;
-  at: string;
-}
+/** A row: an item's levels, from the list or a `levels` event. */
+type Item = Omit<LevelsEvent, "at">;
+/** An alert in the feed: the levels it came with, and which line was crossed. */
+type Alert = LevelsEvent & { kind: string };
 
 const ALERT_TEXT: Record<string, string> = {
   low_stock: "Low stock",
@@ -162,8 +150,7 @@ export function Inventory() {
   const load = useCallback(async () => {
     const started = performance.now();
     try {
-      const fetched = (await api<{ items: Item[] }>(token, "GET", "/api/inventory/items?limit=200"))
-        .items;
+      const fetched = (await api<ItemPage>(token, "GET", "/api/inventory/items?limit=200")).items;
       setItems((shown) => newestRows(shown, fetched, (i) => i.sku, arrivals.since(started)));
       setError(undefined);
     } catch (e) {
@@ -174,9 +161,9 @@ export function Inventory() {
     void load();
   }, [load]);
   const { subscription } = useChannel(
-    "staff:inventory",
+    STAFF_INVENTORY_CHANNEL,
     (m) => {
-      const level = m.data as Item & Omit<Alert, "kind">;
+      const level = m.data as LevelsEvent;
       arrivals.mark(level.sku);
       setItems((shown) => withNewerRow(shown, level, (i) => i.sku, bySku));
       if (m.event !== "levels") setAlerts((a) => [{ ...level, kind: m.event }, ...a].slice(0, 30));

@@ -1,9 +1,15 @@
 import { useChannel } from "@switchboard/react";
+import type {
+  BoardEvent,
+  Lifecycle,
+  OrderListItem,
+  OrderPage,
+} from "@switchboard/server/contracts/orders";
+import { STAFF_ORDERS_CHANNEL } from "@switchboard/server/names/orders";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
-import type { Lifecycle, Order, StatusChange } from "../../app/types.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
 import { formatTime, Progress } from "../../components/Progress.js";
 
@@ -81,7 +87,7 @@ export function OrderBoard() {
   const session = useSession();
   const token = session?.token ?? null;
   const lifecycles = useLifecycles();
-  const [orders, setOrders] = useState<Order[]>([]);
+  const [orders, setOrders] = useState<OrderListItem[]>([]);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState<string>();
 
@@ -89,7 +95,7 @@ export function OrderBoard() {
   const load = useCallback(async () => {
     try {
       const started = performance.now();
-      const { items } = await api<{ items: Order[] }>(token, "GET", "/api/orders?limit=100");
+      const { items } = await api<OrderPage>(token, "GET", "/api/orders?limit=100");
       setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
       setError(undefined);
     } catch (e) {
@@ -100,15 +106,15 @@ export function OrderBoard() {
     void load();
   }, [load]);
 
-  const { subscription } = useChannel("staff:orders", (m) => {
+  const { subscription } = useChannel(STAFF_ORDERS_CHANNEL, (m) => {
     if (m.event !== "order") return;
-    const { order } = m.data as { type: string; order: Order; change: StatusChange };
+    const { order } = m.data as BoardEvent;
     arrivals.mark(order.id);
     setOrders((all) => withNewerRow(all, { ...order, allowed: [] }, (o) => o.id));
   });
   useResync(subscription, load);
 
-  const move = async (order: Order, to: string) => {
+  const move = async (order: OrderListItem, to: string) => {
     setBusy(order.id);
     try {
       await api(token, "POST", `/api/orders/${order.id}/transitions`, {

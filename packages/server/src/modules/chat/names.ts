@@ -1,0 +1,12 @@
+/**
+ * What a client of the chat module needs at run time without zod: channel names and its signal
+ * (`@switchboard/server/names/chat`). The payload schemas are in contract.ts, which re-exports
+ * all of this.
+ */
+
+/** Where a conversation happens: its customer, its agent and supervisors. */
+export const conversationChannel = (id: string) => `conversation:${id}`;
+/** Agents' room: the queue and loads, and (by presence) who is connected. */
+export const STAFF_CHAT_CHANNEL = "staff:chat";
+/** The one signal clients send on conversation:{id}. */
+export const TYPING_SIGNAL = "typing";
