@@ -3,6 +3,7 @@ import { DIALECTS } from "../../test-support/dialects.js";
 import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
+import { boardEventSchema, customerOrderEventSchema, statusChangeSchema } from "./contract.js";
 import type { OrderStatusChanged } from "./service.js";
 
 describe.each(DIALECTS)("following an order live on %s", (database) => {
@@ -68,6 +69,8 @@ describe.each(DIALECTS)("following an order live on %s", (database) => {
       version: 2,
     });
     expect(seen.at(-1)!.data).toMatchObject({ by: "alice", progress: 42 });
+    // the contract describes every field (parsing drops what it does not know)
+    for (const m of seen) expect(statusChangeSchema.parse(m.data)).toEqual(m.data);
     await new Promise((r) => setTimeout(r, 50));
     expect(alice.messages(`order:${order.id}`)).toHaveLength(0);
 
@@ -79,6 +82,7 @@ describe.each(DIALECTS)("following an order live on %s", (database) => {
       ...path,
       "quote-approved",
     ]);
+    for (const m of boardSeen) expect(boardEventSchema.parse(m.data)).toEqual(m.data);
     await server.app.events.settled();
     expect(domain.map((e) => e.change.to)).toEqual([...path, "quote-approved"]);
   });
@@ -109,6 +113,7 @@ describe.each(DIALECTS)("following an order live on %s", (database) => {
       ["status", first.id, "paid", 2],
       ["created", second.id, "requested", 1],
     ]);
+    for (const m of seen) expect(customerOrderEventSchema.parse(m.data)).toEqual(m.data);
     expect(seen[0]!.data).toMatchObject({
       order: {
         customerId: "alice",

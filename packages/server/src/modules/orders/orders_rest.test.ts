@@ -322,3 +322,23 @@ describe.each(DIALECTS)("orders REST on %s", (database) => {
     expect((await move(order.id, "device-received")).status).toBe(200);
   });
 });
+
+describe("orders settings (SWITCHBOARD_ORDERS_…)", () => {
+  it("offers only the lifecycles SWITCHBOARD_ORDERS_LIFECYCLES names for new orders", async () => {
+    const server = await startTestServer({ env: { SWITCHBOARD_ORDERS_LIFECYCLES: "store-order" } });
+    try {
+      const create = (lifecycle: string) =>
+        restCall(server, "POST", "/api/orders", { body: { lifecycle, customerId: "alice" } });
+      expect((await create("store-order")).status).toBe(201);
+      expect(await create("repair-booking")).toMatchObject({
+        status: 400,
+        body: {
+          code: "bad_request",
+          message: "lifecycle repair-booking is not offered here (offered: store-order)",
+        },
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});
