@@ -10,8 +10,9 @@ export const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
 export const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess(emptyAsUndefined, schema.optional());
 
-/** A variable with a default (absent or empty: the default). */
-export const withDefault = <T extends z.ZodType>(schema: T, value: z.input<T>) =>
+/** A variable with a default (absent or empty: the default, a parsed value). */
+export const withDefault = <T extends z.ZodType>(schema: T, value: NonNullable<z.output<T>>) =>
+  // zod cannot see through the generic that `value` is the schema's own output type
   z.preprocess(emptyAsUndefined, schema.default(value as never));
 
 /** An integer between min and max. */
