@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
-import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
+import { createTokenVerifier, ownTokenClaims, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
 import type { Broker } from "./broker/types.js";
@@ -111,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
     ...(config.jwksUrl && { jwksUrl: config.jwksUrl }),
     requireExp: config.env === "production",
+    jwt: config.jwt,
   });
   const gateway = new Gateway({ config, broker, namespaces, rpc, verifyToken, metrics, logger });
   const http = await createHttpServer({
@@ -135,7 +136,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerIdempotency(http, store.db);
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   if (config.env !== "production" && secrets.jwtSecret)
-    registerDevTokenRoute(http, secrets.jwtSecret);
+    registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 
   const publish = async (channel: string, event: string, data: unknown, key?: string) => {
     const { namespace } = namespaces.resolve(channel);
