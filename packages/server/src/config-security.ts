@@ -75,8 +75,8 @@ export const securityEnvShape = {
     z
       .string()
       .regex(
-        /^(true|false|\d{1,2}|[0-9a-fA-F:./]+(,\s*[0-9a-fA-F:./]+)*)$/,
-        "must be true, false, a hop count, or comma-separated addresses/CIDRs",
+        /^(true|false|[0-9a-fA-F:./]+(,\s*[0-9a-fA-F:./]+)*)$/,
+        "must be true, false, or comma-separated proxy addresses/CIDRs",
       ),
   ),
   SWITCHBOARD_CORS_ORIGINS: optional(
@@ -142,10 +142,9 @@ export function refineSecurity(
   }
 }
 
-function trustProxy(v: string | undefined): boolean | number | string[] {
+function trustProxy(v: string | undefined): boolean | string[] {
   if (v === undefined || v === "false") return false;
   if (v === "true") return true;
-  if (/^\d+$/.test(v)) return Number(v);
   return v.split(",").map((s) => s.trim());
 }
 
@@ -169,7 +168,7 @@ export interface HttpEdgeConfig {
   /** A request (headers and body) must arrive within this. */
   requestTimeoutMs: number;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe. */
-  trustProxy: boolean | number | string[];
+  trustProxy: boolean | string[];
   /** Origins allowed to call the REST API from a browser (CORS); empty: same origin only. */
   corsOrigins: string[];
   metrics: boolean;

@@ -149,7 +149,7 @@ describe("configuration", () => {
       docs: false,
       rateLimit: 0,
     });
-    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: "2" }).http.trustProxy).toBe(2);
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: "true" }).http.trustProxy).toBe(true);
     expect(problems({ SWITCHBOARD_METRICS_TOKEN: "short-token" }).join("\n")).not.toContain(
       "short-token",
     );

@@ -55,10 +55,13 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, "draining");
-    const force = setTimeout(() => {
-      app.logger.error("drain timed out; exiting");
-      process.exit(1);
-    }, config.drainTimeoutMs + 5000);
+    const force = setTimeout(
+      () => {
+        app.logger.error("drain timed out; exiting");
+        process.exit(1);
+      },
+      2 * config.drainTimeoutMs + 5000,
+    ); // sockets drain, then REST requests in flight
     force.unref();
     app.close().then(
       () => {
