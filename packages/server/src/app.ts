@@ -138,12 +138,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Counting starts with the first request, not when the link happens to come up; a Redis that is
   // down now does not hold up start-up (the limiter lets requests pass until it is back).
   if (rateLimitRedis) await readyOrTimeout(rateLimitRedis, 5000);
+  let draining = false;
   const http = await createHttpServer({
     logger,
     metrics,
     version: VERSION,
     bodyLimit: Math.max(config.limits.maxFrameBytes, 1024 * 1024),
     spaIndexHtml: join(config.webDir ?? DEFAULT_WEB_DIR, "index.html"),
+    isDraining: () => draining,
     edge: {
       ...config.http,
       ...(secrets.apiKey && { apiKey: secrets.apiKey }),
@@ -153,7 +155,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const auth = authHooks(
     createRequestAuthenticator({ verifyToken, ...(secrets.apiKey && { apiKey: secrets.apiKey }) }),
   );
-  let draining = false;
   registerHealthRoutes(http, {
     metrics,
     checks: [

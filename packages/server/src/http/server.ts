@@ -33,6 +33,8 @@ export interface HttpOptions {
   /** The web app's index.html: page navigations to unknown paths get it (client-side routes). */
   spaIndexHtml?: string;
   edge: HttpEdgeConfig & EdgeOptions;
+  /** While true (shutting down), responses close their connection so the server can finish. */
+  isDraining?: () => boolean;
 }
 
 const API_PATHS = /^\/(api|docs|ws|health|ready|metrics)(\/|$)/;
@@ -65,6 +67,13 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   app.setSerializerCompiler(serializerCompiler);
 
   await registerEdge(app, options.edge, options.edge);
+  const isDraining = options.isDraining;
+  if (isDraining) {
+    app.addHook("onSend", async (_request, reply, payload) => {
+      if (isDraining()) void reply.header("connection", "close");
+      return payload;
+    });
+  }
   await app.register(swagger, {
     openapi: {
       info: {
