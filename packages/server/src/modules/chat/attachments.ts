@@ -7,6 +7,7 @@ import { ulid } from "../../ids.js";
 import { assertParticipant } from "./access.js";
 import type { Conversations } from "./conversations.js";
 import { type ChatDeps, now } from "./deps.js";
+import { nameForType } from "./file-names.js";
 
 /** Plain text has no magic bytes: valid UTF-8 with no control characters but tab and newlines. */
 function isPlainText(bytes: Buffer): boolean {
@@ -71,7 +72,7 @@ export function createAttachments(deps: ChatDeps, conversations: Conversations) 
         id,
         conversation_id: conversationId,
         uploader_id: identity.server ? "server" : identity.user,
-        filename: safeName(filename),
+        filename: nameForType(safeName(filename), mime),
         mime,
         size: bytes.length,
         created_at: now(),
