@@ -71,6 +71,11 @@ export function authHooks(authenticate: RequestAuthenticator) {
       }
       request.identity = identity;
     },
+    /** No credentials: anonymous; credentials: they must be valid (the route shows more to some). */
+    optional: async (request: FastifyRequest, _reply: FastifyReply) => {
+      if (request.headers.authorization === undefined) return;
+      request.identity = await authenticate(request);
+    },
     /** Any valid token or the API key; the service decides what this caller may see. */
     user: async (request: FastifyRequest, _reply: FastifyReply) => {
       request.identity = await authenticate(request);
