@@ -84,7 +84,7 @@ describe("SIGTERM and REST requests in flight", () => {
       SWITCHBOARD_API_KEY: API_KEY,
       SWITCHBOARD_DRAIN_TIMEOUT_MS: "20000",
     };
-    const proc = await startServerProcess(env, 60_000);
+    const proc = await startServerProcess(env);
     procs.push(proc);
     const port = Number(new URL(proc.url).port);
 
@@ -115,7 +115,7 @@ describe("SIGTERM and REST requests in flight", () => {
     expect(proc.output()).not.toMatch(/"level":50/); // no error logged (no "driver destroyed")
 
     // Everything acknowledged is there after a restart.
-    const again = await startServerProcess(env, 60_000);
+    const again = await startServerProcess(env);
     procs.push(again);
     for (const reply of replies) {
       const { id } = JSON.parse(reply?.body ?? "{}") as { id: string };
@@ -126,5 +126,5 @@ describe("SIGTERM and REST requests in flight", () => {
     }
     again.kill("SIGTERM");
     await again.exited;
-  }, 120_000);
+  }, 300_000);
 });
