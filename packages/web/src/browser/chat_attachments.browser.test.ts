@@ -49,13 +49,11 @@ describe.runIf(run)("web app in a real browser: attachments and the page's secur
     await page.getByLabel("What can we help with?").fill("Here is my receipt");
     await page.getByRole("button", { name: "Start chat" }).click();
     await page.getByTestId("chat-status").waitFor();
-    await page
-      .locator('input[type="file"]')
-      .setInputFiles({
-        name: "receipt.html",
-        mimeType: "text/html",
-        buffer: Buffer.from("<script>alert(document.domain)</script>\n"),
-      });
+    await page.locator('input[type="file"]').setInputFiles({
+      name: "receipt.html",
+      mimeType: "text/html",
+      buffer: Buffer.from("<script>alert(document.domain)</script>\n"),
+    });
     const link = page.getByRole("link", { name: /Attachment: receipt\.txt/ });
     await link.waitFor({ timeout: 10_000 });
 
