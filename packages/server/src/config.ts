@@ -1,4 +1,11 @@
 import { z } from "zod";
+import {
+  type HttpEdgeConfig,
+  type JwtConfig,
+  refineSecurity,
+  securityConfig,
+  securityEnvShape,
+} from "./config-security.js";
 import { builtInModules } from "./modules/index.js";
 import { emptyAsUndefined, httpUrl, int, list, optional } from "./platform/kit/env.js";
 import { type ConfiguredModule, parseModuleConfig } from "./platform/module-config.js";
@@ -76,8 +83,10 @@ export const envSchema = z
       z.union([z.literal("none"), list(/^[a-z][a-z0-9-]*$/, "a module name")]),
     ),
     SWITCHBOARD_FAULTS: optional(list(/^[a-z0-9.-]{1,100}$/, "a fault point name")),
+    ...securityEnvShape,
   })
   .superRefine((env, ctx) => {
+    refineSecurity(env, ctx);
     if (env.NODE_ENV === "production" && !env.SWITCHBOARD_JWT_SECRET && !env.SWITCHBOARD_JWKS_URL) {
       ctx.addIssue({
         code: "custom",
@@ -111,6 +120,8 @@ export interface Config {
   /** HS256 secret; in development one is generated and kept in the data dir when unset. */
   jwtSecret?: string;
   jwksUrl?: string;
+  /** How tokens are checked beyond their signature (audience, issuer) and mapped to our identity. */
+  jwt: JwtConfig;
   apiKey?: string;
   dataDir: string;
   /** The built web app served at `/`; default packages/web/dist. */
@@ -125,6 +136,10 @@ export interface Config {
   /** How long past a ping interval a silent client is kept before close 4408. */
   pingGraceMs: number;
   connectTimeoutMs: number;
+  /** Development on a non-loopback HOST, allowed on purpose (SWITCHBOARD_ALLOW_DEV_ON_NETWORK). */
+  allowDevOnNetwork: boolean;
+  /** REST edge: rate limits, timeouts, proxies, CORS, /metrics and /docs. */
+  http: HttpEdgeConfig;
   limits: {
     maxFrameBytes: number;
     maxSubscriptions: number;
@@ -133,6 +148,8 @@ export interface Config {
     rateLimitCloseMs: number;
     slowConsumerBytes: number;
     maxConnections: number;
+    /** Sockets one user may hold open on a node. */
+    maxConnectionsPerUser: number;
   };
   drainTimeoutMs: number;
   /** The modules this server runs, in registration order (SWITCHBOARD_MODULES; default all). */
@@ -150,7 +167,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_LIKE = /SECRET|KEY|URL/;
+const SECRET_LIKE = /SECRET|KEY|URL|TOKEN/;
 
 function describe(name: string, message: string, source: Record<string, string | undefined>) {
   const value = source[name];
@@ -197,6 +214,7 @@ export function loadConfig(
   }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
+  const security = securityConfig(e);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -204,6 +222,7 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     ...(e.SWITCHBOARD_JWT_SECRET && { jwtSecret: e.SWITCHBOARD_JWT_SECRET }),
     ...(e.SWITCHBOARD_JWKS_URL && { jwksUrl: e.SWITCHBOARD_JWKS_URL }),
+    jwt: security.jwt,
     ...(e.SWITCHBOARD_API_KEY && { apiKey: e.SWITCHBOARD_API_KEY }),
     dataDir: e.SWITCHBOARD_DATA_DIR,
     ...(e.SWITCHBOARD_WEB_DIR && { webDir: e.SWITCHBOARD_WEB_DIR }),
@@ -214,6 +233,8 @@ export function loadConfig(
     pingIntervalSeconds: e.SWITCHBOARD_PING_INTERVAL,
     pingGraceMs: e.SWITCHBOARD_PING_GRACE_MS,
     connectTimeoutMs: e.SWITCHBOARD_CONNECT_TIMEOUT_MS,
+    allowDevOnNetwork: security.allowDevOnNetwork,
+    http: security.http,
     limits: {
       maxFrameBytes: e.SWITCHBOARD_MAX_FRAME_BYTES,
       maxSubscriptions: e.SWITCHBOARD_MAX_SUBSCRIPTIONS,
@@ -222,6 +243,7 @@ export function loadConfig(
       rateLimitCloseMs: e.SWITCHBOARD_RATE_LIMIT_CLOSE_MS,
       slowConsumerBytes: e.SWITCHBOARD_SLOW_CONSUMER_BYTES,
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
+      maxConnectionsPerUser: security.maxConnectionsPerUser,
     },
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
     modules: enabled.names,
@@ -230,7 +252,9 @@ export function loadConfig(
   };
 }
 
-export type ConfigOverrides = Partial<Omit<Config, "limits">> & {
+export type ConfigOverrides = Partial<Omit<Config, "limits" | "http" | "jwt">> & {
+  http?: Partial<Config["http"]>;
+  jwt?: Partial<Config["jwt"]>;
   limits?: Partial<Config["limits"]>;
 };
 
@@ -243,5 +267,11 @@ export function defaultConfig(
   options: { env?: Record<string, string>; modules?: ConfiguredModule[] } = {},
 ): Config {
   const base = loadConfig({ NODE_ENV: "test", ...options.env }, options.modules);
-  return { ...base, ...overrides, limits: { ...base.limits, ...overrides.limits } };
+  return {
+    ...base,
+    ...overrides,
+    http: { ...base.http, ...overrides.http },
+    jwt: { ...base.jwt, ...overrides.jwt },
+    limits: { ...base.limits, ...overrides.limits },
+  };
 }

@@ -12,6 +12,11 @@ export interface Identity {
   claims?: Readonly<Record<string, unknown>>;
   /** True for a server-to-server caller (API key): every policy allows it. */
   server?: boolean;
+  /**
+   * True only when the API key itself was presented. `server` is also set on an admin token
+   * acting on a server route, so it cannot tell the two apart (idempotency scopes, rate limits).
+   */
+  apiKey?: boolean;
 }
 
 /** The API key's identity (frozen: every request shares it). */
@@ -19,6 +24,7 @@ export const SERVER_IDENTITY: Identity = Object.freeze({
   user: "server",
   role: "admin",
   server: true,
+  apiKey: true,
 });
 
 export function isStaff(identity: Identity): boolean {

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultConfig } from "../config.js";
 import { type ErrorCode, SwitchboardError } from "../errors.js";
 import { Metrics } from "../metrics.js";
 import { createHttpServer } from "./server.js";
@@ -16,6 +17,7 @@ describe("error codes over REST", () => {
       version: "test",
       bodyLimit: 1024,
       statusOf: (code) => ({ conflict: 409, insufficient_stock: 409 })[code as "conflict"],
+      edge: { ...defaultConfig().http, rateLimit: 0 },
     });
     app.get("/bare/:status", async (request) => {
       throw bare(Number((request.params as { status: string }).status));

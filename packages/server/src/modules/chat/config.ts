@@ -22,6 +22,11 @@ export interface ChatSettings {
   agentGraceMs: number;
   archiveAfterDays: number;
   retentionDays: number;
+  /** Waiting or active conversations one customer may have at once. */
+  maxOpenConversations: number;
+  /** Uploads per user per 24 h (the API key is not counted). */
+  attachmentsPerDay: number;
+  attachmentBytesPerDay: number;
   bot: BotSettings;
 }
 
@@ -45,6 +50,12 @@ export const chatConfig = defineModuleConfig(
       SWITCHBOARD_CHAT_AGENT_GRACE_MS: withDefault(int(1000, 3_600_000), 30_000),
       SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS: withDefault(int(1, 3650), 7),
       SWITCHBOARD_CHAT_RETENTION_DAYS: withDefault(int(1, 36500), 365),
+      SWITCHBOARD_CHAT_MAX_OPEN_CONVERSATIONS: withDefault(int(1, 10_000), 5),
+      SWITCHBOARD_CHAT_ATTACHMENTS_PER_DAY: withDefault(int(1, 1_000_000), 100),
+      SWITCHBOARD_CHAT_ATTACHMENT_BYTES_PER_DAY: withDefault(
+        int(1024, 1024 ** 4),
+        100 * 1024 * 1024,
+      ),
       SWITCHBOARD_CHAT_BOT: withDefault(z.enum(["faq", "openai", "off"]), "faq"),
       SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR: optional(z.string().min(1)),
       SWITCHBOARD_CHAT_BOT_MIN_CONFIDENCE: z.preprocess(
@@ -72,6 +83,9 @@ export const chatConfig = defineModuleConfig(
     agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
     archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
     retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,
+    maxOpenConversations: e.SWITCHBOARD_CHAT_MAX_OPEN_CONVERSATIONS,
+    attachmentsPerDay: e.SWITCHBOARD_CHAT_ATTACHMENTS_PER_DAY,
+    attachmentBytesPerDay: e.SWITCHBOARD_CHAT_ATTACHMENT_BYTES_PER_DAY,
     bot: {
       provider: e.SWITCHBOARD_CHAT_BOT,
       ...(e.SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR && {

@@ -37,6 +37,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
     const settings = ctx.settings;
     const chat = createChatService({
       db: ctx.db,
+      dialect: ctx.dialect,
       outbox: ctx.outbox,
       broker: ctx.broker,
       events: ctx.events,

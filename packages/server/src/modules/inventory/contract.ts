@@ -38,6 +38,17 @@ export const itemSchema = stockSchema
   .describe("InventoryItem");
 export type Item = z.infer<typeof itemSchema>;
 
+/** GET of one item: the unit counts only for staff and the API key (the catalog hides them too). */
+export const itemViewSchema = itemSchema
+  .extend({
+    onHand: z.number().int().optional().describe("Staff and API key only"),
+    reserved: z.number().int().optional().describe("Staff and API key only"),
+    lowStockThreshold: z.number().int().optional().describe("Staff and API key only"),
+  })
+  .describe("InventoryItemView");
+export type ItemView = z.infer<typeof itemViewSchema>;
+export type PublicItem = Omit<Item, "onHand" | "reserved" | "lowStockThreshold">;
+
 export const itemPageSchema = pageSchema(itemSchema);
 export type ItemPage = z.infer<typeof itemPageSchema>;
 
