@@ -16,7 +16,7 @@ import {
   validatorCompiler,
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
-import { HTTP_STATUS, SwitchboardError } from "../errors.js";
+import { dependencyDown, HTTP_STATUS, SwitchboardError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 
 const CODE_FOR_STATUS = new Map<number, ErrorCode>(
@@ -71,8 +71,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError, request, reply) => {
     const metrics = options.metrics;
+    const error = dependencyDown(thrown) ?? thrown;
     if (hasZodFastifySchemaValidationErrors(error)) {
       metrics.count(metrics.errors, "bad_request");
       return reply.status(400).send({
@@ -86,7 +87,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     }
     if (error instanceof SwitchboardError) {
       metrics.count(metrics.errors, error.code);
-      if (error.code === "rate_limited" && error.retryAfterMs) {
+      if ((error.code === "rate_limited" || error.code === "unavailable") && error.retryAfterMs) {
         void reply.header("retry-after", Math.ceil(error.retryAfterMs / 1000));
       }
       return reply.status(error.status).send(error.toBody());
