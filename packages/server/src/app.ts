@@ -132,7 +132,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ],
     isDraining: () => draining,
   });
-  registerIdempotency(http, store.db);
+  registerIdempotency(http, store.db, {
+    nodeId: broker.nodeId,
+    leaseMs: config.idempotencyLeaseMs,
+    logger,
+  });
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret);

@@ -74,6 +74,10 @@ export const envSchema = z
       int(1, 10_000_000).default(100_000),
     ),
     SWITCHBOARD_DRAIN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(10_000)),
+    SWITCHBOARD_IDEMPOTENCY_LEASE_MS: z.preprocess(
+      emptyAsUndefined,
+      int(1000, 600_000).default(10_000),
+    ),
     SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH: z.preprocess(
       emptyAsUndefined,
       int(1, 100_000).default(1000),
@@ -176,6 +180,8 @@ export interface Config {
     maxConnections: number;
   };
   drainTimeoutMs: number;
+  /** A claimed Idempotency-Key not renewed this long (its node died) may be taken over by a retry. */
+  idempotencyLeaseMs: number;
   chat: {
     maxMessageLength: number;
     maxParticipants: number;
@@ -245,6 +251,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
     },
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
+    idempotencyLeaseMs: e.SWITCHBOARD_IDEMPOTENCY_LEASE_MS,
     chat: {
       maxMessageLength: e.SWITCHBOARD_CHAT_MAX_MESSAGE_LENGTH,
       maxParticipants: e.SWITCHBOARD_CHAT_MAX_PARTICIPANTS,

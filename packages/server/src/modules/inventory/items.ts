@@ -2,6 +2,7 @@ import { isValidChannel } from "@switchboard/protocol";
 import { sql } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import type { InTransaction } from "../../store/in-transaction.js";
 import { announce, type Pending, recordChange } from "./announce.js";
 import {
   type InventoryDeps,
@@ -144,7 +145,12 @@ export function createItems(deps: InventoryDeps) {
   }
 
   /** Adds or removes units; refused when onHand would drop below what is reserved. */
-  async function adjust(identity: Identity, sku: string, input: AdjustmentInput): Promise<Item> {
+  async function adjust(
+    identity: Identity,
+    sku: string,
+    input: AdjustmentInput,
+    also?: InTransaction<Item>,
+  ): Promise<Item> {
     requireStaff(identity, "adjust stock");
     const at = now();
     let done: { row: InventoryItemRow; pending: Pending };
@@ -174,6 +180,7 @@ export function createItems(deps: InventoryDeps) {
           by: whoOf(identity),
           at,
         });
+        await also?.(trx, itemOf(row));
         return { row, pending };
       });
     } catch (error) {

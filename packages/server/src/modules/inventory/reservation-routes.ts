@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { SwitchboardError } from "../../errors.js";
 import type { AuthHooks } from "../../http/auth.js";
+import { keepResponse } from "../../http/idempotency.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { security, tags, who } from "./routes.js";
 import {
@@ -49,7 +50,11 @@ export function registerReservationRoutes(
     },
     async (request, reply) => {
       try {
-        const reservation = await reservations.reserve(who(request.identity), request.body);
+        const reservation = await reservations.reserve(
+          who(request.identity),
+          request.body,
+          keepResponse(request, 201),
+        );
         return reply.status(201).send(reservation);
       } catch (error) {
         if (!(error instanceof SwitchboardError) || error.code !== "insufficient_stock")
@@ -112,7 +117,8 @@ export function registerReservationRoutes(
         },
       },
     },
-    async (request) => reservations.commit(who(request.identity), request.params.id),
+    async (request) =>
+      reservations.commit(who(request.identity), request.params.id, keepResponse(request, 200)),
   );
 
   r.post(
@@ -134,6 +140,7 @@ export function registerReservationRoutes(
         },
       },
     },
-    async (request) => reservations.release(who(request.identity), request.params.id),
+    async (request) =>
+      reservations.release(who(request.identity), request.params.id, keepResponse(request, 200)),
   );
 }

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Identity } from "../../auth/identity.js";
 import type { AuthHooks } from "../../http/auth.js";
+import { keepResponse } from "../../http/idempotency.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import {
   createOrderBody,
@@ -73,7 +74,11 @@ export function registerOrderRoutes(
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await service.create(who(request.identity), request.body)),
+      reply
+        .status(201)
+        .send(
+          await service.create(who(request.identity), request.body, keepResponse(request, 201)),
+        ),
   );
 
   r.get(
@@ -129,6 +134,12 @@ export function registerOrderRoutes(
         },
       },
     },
-    async (request) => service.transition(who(request.identity), request.params.id, request.body),
+    async (request) =>
+      service.transition(
+        who(request.identity),
+        request.params.id,
+        request.body,
+        keepResponse(request, 200),
+      ),
   );
 }

@@ -4,6 +4,7 @@ import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import type { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
+import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox, OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
@@ -149,8 +150,9 @@ export function createOrdersService(deps: OrdersDeps) {
     throw new SwitchboardError("forbidden", "this order belongs to another customer");
   }
 
-  async function view(row: OrderRow, identity: Identity): Promise<Order> {
-    const history = await db
+  /** `q`: the transaction, when the view is taken inside one (see InTransaction). */
+  async function view(row: OrderRow, identity: Identity, q: Kysely<Database> = db): Promise<Order> {
+    const history = await q
       .selectFrom("order_history")
       .selectAll()
       .where("order_id", "=", row.id)
@@ -172,7 +174,11 @@ export function createOrdersService(deps: OrdersDeps) {
       return Object.values(LIFECYCLES);
     },
 
-    async create(identity: Identity, input: CreateOrderInput): Promise<Order> {
+    async create(
+      identity: Identity,
+      input: CreateOrderInput,
+      also?: InTransaction<Order>,
+    ): Promise<Order> {
       if (actorOf(identity) !== "staff")
         throw new SwitchboardError("forbidden", "only staff or the API key create orders");
       const lifecycle = LIFECYCLES[input.lifecycle] as Lifecycle;
@@ -218,6 +224,7 @@ export function createOrdersService(deps: OrdersDeps) {
             location: null,
           })
           .execute();
+        if (also) await also(trx, await view(row, identity, trx));
         return outbox.enqueue(trx, messagesFor(row, change, "created"));
       });
       await outbox.flush(ids);
@@ -255,7 +262,12 @@ export function createOrdersService(deps: OrdersDeps) {
      * Optimistic: the update only applies at the version that was validated, so of two racing
      * callers exactly one wins; the other is re-validated against the new state.
      */
-    async transition(identity: Identity, id: string, input: TransitionInput): Promise<Order> {
+    async transition(
+      identity: Identity,
+      id: string,
+      input: TransitionInput,
+      also?: InTransaction<Order>,
+    ): Promise<Order> {
       for (let attempt = 0; attempt < 5; attempt++) {
         const row = await load(id);
         assertCanSee(identity, row);
@@ -343,6 +355,7 @@ export function createOrdersService(deps: OrdersDeps) {
                 location: input.location ?? null,
               })
               .execute();
+            if (also) await also(trx, await view(next, identity, trx));
             return outbox.enqueue(trx, messagesFor(next, change, "status"));
           });
           await outbox.flush(ids);
