@@ -86,6 +86,7 @@ export class RedisBroker implements Broker {
       nodeTtlMs,
       logger: this.logger,
       announceLeave: (channel, member) => this.broadcast({ kind: "leave", channel, member }),
+      announceJoin: (channel, member) => this.broadcast({ kind: "join", channel, member }),
     });
     this.sub = new Redis(options.url, {
       ...common,
