@@ -6,7 +6,7 @@ import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
-import type { Broker } from "./broker/types.js";
+import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
 import { EventBus } from "./events.js";
 import { Gateway } from "./gateway/gateway.js";
@@ -147,7 +147,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       event,
       data,
       history: namespace.options.history,
-      ...(key && { key }),
+      ...(key && { key: publisherKey({ kind: "module" }, key) }),
     });
     return { epoch: r.epoch, offset: r.offset };
   };
