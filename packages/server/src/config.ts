@@ -102,6 +102,11 @@ export const envSchema = z
       emptyAsUndefined,
       int(1000, 3_600_000).default(30_000),
     ),
+    SWITCHBOARD_CHAT_MAX_WAITING_PER_CUSTOMER: z.preprocess(
+      emptyAsUndefined,
+      int(1, 1000).default(3),
+    ),
+    SWITCHBOARD_CHAT_QUEUE_UPDATE_MS: z.preprocess(emptyAsUndefined, int(0, 60_000).default(1000)),
     SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS: z.preprocess(emptyAsUndefined, int(1, 3650).default(7)),
     SWITCHBOARD_CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, int(1, 36500).default(365)),
     SWITCHBOARD_BOT: z.preprocess(
@@ -191,6 +196,10 @@ export interface Config {
     attachmentDir?: string;
     /** An agent whose sockets are all gone this long is set offline and their conversations requeued. */
     agentGraceMs: number;
+    /** Conversations one customer may have waiting at once; more are refused (409). */
+    maxWaitingPerCustomer: number;
+    /** At most one round of queue-position updates per this many ms on a node. */
+    queueUpdateMs: number;
     archiveAfterDays: number;
     retentionDays: number;
   };
@@ -261,6 +270,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         attachmentDir: e.SWITCHBOARD_CHAT_ATTACHMENT_DIR,
       }),
       agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
+      maxWaitingPerCustomer: e.SWITCHBOARD_CHAT_MAX_WAITING_PER_CUSTOMER,
+      queueUpdateMs: e.SWITCHBOARD_CHAT_QUEUE_UPDATE_MS,
       archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
       retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,
     },

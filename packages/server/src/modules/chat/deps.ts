@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Broker } from "../../broker/types.js";
 import type { Config } from "../../config.js";
 import type { EventBus } from "../../events.js";
+import type { Dialect } from "../../store/db.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 
@@ -13,6 +14,8 @@ export interface ChatDeps {
   events: EventBus;
   logger: Logger;
   config: Config;
+  /** PostgreSQL needs a lock where SQLite's single writer already serializes (the waiting cap). */
+  dialect?: Dialect;
   /** Direct server-side publish (derived views like queue positions, recomputed on every change). */
   publish(channel: string, event: string, data: unknown): Promise<unknown>;
 }

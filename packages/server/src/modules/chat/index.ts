@@ -21,6 +21,7 @@ export const chatModule: SwitchboardModule = {
       events: ctx.events,
       logger: ctx.logger,
       config: ctx.config,
+      dialect: ctx.dialect,
       publish: ctx.publish,
     });
     const { maxMessageLength, maxParticipants, attachmentMaxBytes } = ctx.config.chat;
