@@ -110,6 +110,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const verifyToken = createTokenVerifier({
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
     ...(config.jwksUrl && { jwksUrl: config.jwksUrl }),
+    jwksCooldownMs: config.jwksCooldownMs,
+    jwksMaxAgeMs: config.jwksMaxAgeMs,
     requireExp: config.env === "production",
   });
   const gateway = new Gateway({ config, broker, namespaces, rpc, verifyToken, metrics, logger });

@@ -5,6 +5,9 @@ import { z } from "zod";
  * Nothing else in the server reads process.env. docs/configuration.md mirrors this file.
  */
 
+export const DEFAULT_JWKS_COOLDOWN_MS = 5_000;
+export const DEFAULT_JWKS_MAX_AGE_MS = 5 * 60_000;
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -27,6 +30,14 @@ export const envSchema = z
     ),
     SWITCHBOARD_JWKS_URL: optional(
       z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    ),
+    SWITCHBOARD_JWKS_COOLDOWN_MS: z.preprocess(
+      emptyAsUndefined,
+      int(0, 3_600_000).default(DEFAULT_JWKS_COOLDOWN_MS),
+    ),
+    SWITCHBOARD_JWKS_MAX_AGE_MS: z.preprocess(
+      emptyAsUndefined,
+      int(1000, 86_400_000).default(DEFAULT_JWKS_MAX_AGE_MS),
     ),
     SWITCHBOARD_API_KEY: optional(z.string().min(24, "must be at least 24 characters")),
     SWITCHBOARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().min(1).default("./data")),
@@ -142,6 +153,13 @@ export const envSchema = z
         message: "is required when SWITCHBOARD_BOT=openai",
       });
     }
+    if (env.SWITCHBOARD_JWKS_COOLDOWN_MS >= env.SWITCHBOARD_JWKS_MAX_AGE_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWITCHBOARD_JWKS_COOLDOWN_MS"],
+        message: "must be below SWITCHBOARD_JWKS_MAX_AGE_MS",
+      });
+    }
     if (env.SWITCHBOARD_RATE_BURST < env.SWITCHBOARD_RATE_PER_SECOND / 10) {
       ctx.addIssue({
         code: "custom",
@@ -161,6 +179,10 @@ export interface Config {
   /** HS256 secret; in development one is generated and kept in the data dir when unset. */
   jwtSecret?: string;
   jwksUrl?: string;
+  /** After a JWKS fetch, how long an unknown key id waits for the next fetch (answered as retryable). */
+  jwksCooldownMs: number;
+  /** How long a fetched key set is used before it is fetched again. */
+  jwksMaxAgeMs: number;
   apiKey?: string;
   dataDir: string;
   /** The built web app served at `/`; default packages/web/dist. */
@@ -240,6 +262,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     ...(e.SWITCHBOARD_JWT_SECRET && { jwtSecret: e.SWITCHBOARD_JWT_SECRET }),
     ...(e.SWITCHBOARD_JWKS_URL && { jwksUrl: e.SWITCHBOARD_JWKS_URL }),
+    jwksCooldownMs: e.SWITCHBOARD_JWKS_COOLDOWN_MS,
+    jwksMaxAgeMs: e.SWITCHBOARD_JWKS_MAX_AGE_MS,
     ...(e.SWITCHBOARD_API_KEY && { apiKey: e.SWITCHBOARD_API_KEY }),
     dataDir: e.SWITCHBOARD_DATA_DIR,
     ...(e.SWITCHBOARD_WEB_DIR && { webDir: e.SWITCHBOARD_WEB_DIR }),
