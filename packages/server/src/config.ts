@@ -1,4 +1,11 @@
 import { z } from "zod";
+import {
+  type HttpEdgeConfig,
+  type JwtConfig,
+  refineSecurity,
+  securityConfig,
+  securityEnvShape,
+} from "./config-security.js";
 
 /**
  * Every setting of the server, read from the environment in one place and validated once.
@@ -113,10 +120,6 @@ export const envSchema = z
       emptyAsUndefined,
       int(1000, 3_600_000).default(30_000),
     ),
-    SWITCHBOARD_CHAT_MAX_WAITING_PER_CUSTOMER: z.preprocess(
-      emptyAsUndefined,
-      int(1, 1000).default(3),
-    ),
     SWITCHBOARD_CHAT_QUEUE_UPDATE_MS: z.preprocess(emptyAsUndefined, int(0, 60_000).default(1000)),
     SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS: z.preprocess(emptyAsUndefined, int(1, 3650).default(7)),
     SWITCHBOARD_CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, int(1, 36500).default(365)),
@@ -137,8 +140,10 @@ export const envSchema = z
       emptyAsUndefined,
       z.string().min(1).default("gpt-4o-mini"),
     ),
+    ...securityEnvShape,
   })
   .superRefine((env, ctx) => {
+    refineSecurity(env, ctx);
     if (env.NODE_ENV === "production" && !env.SWITCHBOARD_JWT_SECRET && !env.SWITCHBOARD_JWKS_URL) {
       ctx.addIssue({
         code: "custom",
@@ -183,6 +188,8 @@ export interface Config {
   jwksCooldownMs: number;
   /** How long a fetched key set is used before it is fetched again. */
   jwksMaxAgeMs: number;
+  /** How tokens are checked beyond their signature (audience, issuer) and mapped to our identity. */
+  jwt: JwtConfig;
   apiKey?: string;
   dataDir: string;
   /** The built web app served at `/`; default packages/web/dist. */
@@ -197,6 +204,10 @@ export interface Config {
   /** How long past a ping interval a silent client is kept before close 4408. */
   pingGraceMs: number;
   connectTimeoutMs: number;
+  /** Development on a non-loopback HOST, allowed on purpose (SWITCHBOARD_ALLOW_DEV_ON_NETWORK). */
+  allowDevOnNetwork: boolean;
+  /** REST edge: rate limits, timeouts, proxies, CORS, /metrics and /docs. */
+  http: HttpEdgeConfig;
   limits: {
     maxFrameBytes: number;
     maxSubscriptions: number;
@@ -205,6 +216,8 @@ export interface Config {
     rateLimitCloseMs: number;
     slowConsumerBytes: number;
     maxConnections: number;
+    /** Sockets one user may hold open on a node. */
+    maxConnectionsPerUser: number;
   };
   drainTimeoutMs: number;
   /** A claimed Idempotency-Key not renewed this long (its node died) may be taken over by a retry. */
@@ -218,12 +231,15 @@ export interface Config {
     attachmentDir?: string;
     /** An agent whose sockets are all gone this long is set offline and their conversations requeued. */
     agentGraceMs: number;
-    /** Conversations one customer may have waiting at once; more are refused (409). */
-    maxWaitingPerCustomer: number;
     /** At most one round of queue-position updates per this many ms on a node. */
     queueUpdateMs: number;
     archiveAfterDays: number;
     retentionDays: number;
+    /** Waiting or active conversations one customer may have at once. */
+    maxOpenConversations: number;
+    /** Uploads per user per 24 h (the API key is not counted). */
+    attachmentsPerDay: number;
+    attachmentBytesPerDay: number;
   };
   bot: {
     provider: "faq" | "openai" | "off";
@@ -249,12 +265,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? "environment");
         const value = source[name];
-        const shown = value === undefined || /SECRET|KEY|URL/.test(name) ? "" : ` (got "${value}")`;
+        const shown =
+          value === undefined || /SECRET|KEY|URL|TOKEN/.test(name) ? "" : ` (got "${value}")`;
         return `${name}: ${i.message}${shown}`;
       }),
     );
   }
   const e = parsed.data;
+  const security = securityConfig(e);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -264,6 +282,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...(e.SWITCHBOARD_JWKS_URL && { jwksUrl: e.SWITCHBOARD_JWKS_URL }),
     jwksCooldownMs: e.SWITCHBOARD_JWKS_COOLDOWN_MS,
     jwksMaxAgeMs: e.SWITCHBOARD_JWKS_MAX_AGE_MS,
+    jwt: security.jwt,
     ...(e.SWITCHBOARD_API_KEY && { apiKey: e.SWITCHBOARD_API_KEY }),
     dataDir: e.SWITCHBOARD_DATA_DIR,
     ...(e.SWITCHBOARD_WEB_DIR && { webDir: e.SWITCHBOARD_WEB_DIR }),
@@ -274,6 +293,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     pingIntervalSeconds: e.SWITCHBOARD_PING_INTERVAL,
     pingGraceMs: e.SWITCHBOARD_PING_GRACE_MS,
     connectTimeoutMs: e.SWITCHBOARD_CONNECT_TIMEOUT_MS,
+    allowDevOnNetwork: security.allowDevOnNetwork,
+    http: security.http,
     limits: {
       maxFrameBytes: e.SWITCHBOARD_MAX_FRAME_BYTES,
       maxSubscriptions: e.SWITCHBOARD_MAX_SUBSCRIPTIONS,
@@ -282,6 +303,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rateLimitCloseMs: e.SWITCHBOARD_RATE_LIMIT_CLOSE_MS,
       slowConsumerBytes: e.SWITCHBOARD_SLOW_CONSUMER_BYTES,
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
+      maxConnectionsPerUser: security.maxConnectionsPerUser,
     },
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
     idempotencyLeaseMs: e.SWITCHBOARD_IDEMPOTENCY_LEASE_MS,
@@ -294,10 +316,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         attachmentDir: e.SWITCHBOARD_CHAT_ATTACHMENT_DIR,
       }),
       agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
-      maxWaitingPerCustomer: e.SWITCHBOARD_CHAT_MAX_WAITING_PER_CUSTOMER,
       queueUpdateMs: e.SWITCHBOARD_CHAT_QUEUE_UPDATE_MS,
       archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
       retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,
+      ...security.chatQuotas,
     },
     bot: {
       provider: e.SWITCHBOARD_BOT,
@@ -314,7 +336,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   };
 }
 
-export type ConfigOverrides = Partial<Omit<Config, "limits" | "chat" | "bot">> & {
+export type ConfigOverrides = Partial<Omit<Config, "limits" | "chat" | "bot" | "http" | "jwt">> & {
+  http?: Partial<Config["http"]>;
+  jwt?: Partial<Config["jwt"]>;
   limits?: Partial<Config["limits"]>;
   chat?: Partial<Config["chat"]>;
   bot?: Partial<Config["bot"]>;
@@ -326,6 +350,8 @@ export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   return {
     ...base,
     ...overrides,
+    http: { ...base.http, ...overrides.http },
+    jwt: { ...base.jwt, ...overrides.jwt },
     limits: { ...base.limits, ...overrides.limits },
     chat: { ...base.chat, ...overrides.chat },
     bot: { ...base.bot, ...overrides.bot },

@@ -1,12 +1,11 @@
-import { sql, type Transaction } from "kysely";
 import { type Identity, isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
-import type { Database } from "../../store/schema.js";
 import { assertParticipant, isSupervisor } from "./access.js";
 import { type ChatDeps, conversationChannel, Moved, now } from "./deps.js";
 import { priorityNumber, toConversation } from "./mapping.js";
 import type { ChatConversationRow } from "./migrations.js";
+import { assertOpenConversations, lockUser } from "./quotas.js";
 import type { Routing } from "./routing.js";
 import type { Conversation, OpenConversationInput } from "./schema.js";
 
@@ -56,33 +55,6 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
     await outbox.flush(ids);
   }
 
-  /**
-   * One customer opening hundreds of conversations would each cost a queue update to everyone
-   * waiting: a customer has at most `maxWaitingPerCustomer` waiting. The count and the insert
-   * are one step per customer (SQLite has one writer; on PostgreSQL a per-customer transaction
-   * lock), so racing opens cannot pass the cap.
-   */
-  async function assertRoomToWait(trx: Transaction<Database>, customerId: string): Promise<void> {
-    if (deps.dialect === "postgres")
-      await sql`select pg_advisory_xact_lock(hashtext(${`chat-waiting:${customerId}`}))`.execute(
-        trx,
-      );
-    const { waiting } = await trx
-      .selectFrom("chat_conversations")
-      .select((eb) => eb.fn.countAll<number>().as("waiting"))
-      .where("customer_id", "=", customerId)
-      .where("status", "=", "waiting")
-      .executeTakeFirstOrThrow();
-    const max = deps.config.chat.maxWaitingPerCustomer;
-    if (Number(waiting) >= max) {
-      throw new SwitchboardError(
-        "conflict",
-        `${max} conversations are already waiting for this customer; wait for an agent or close one`,
-        { details: { waiting: Number(waiting), max } },
-      );
-    }
-  }
-
   async function releaseAgent(agentId: string): Promise<void> {
     await db
       .updateTable("chat_agents")
@@ -128,11 +100,20 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         created_at: at,
         updated_at: at,
       };
-      await db.transaction().execute(async (trx) => {
-        // The API key (imports, integrations) is trusted; customers and staff are capped.
-        if (!identity.server) await assertRoomToWait(trx, row.customer_id);
-        await trx.insertInto("chat_conversations").values(row).execute();
-      });
+      if (onBehalf) {
+        await db.insertInto("chat_conversations").values(row).execute();
+      } else {
+        // A customer's own conversations are capped (staff opening one for them are not).
+        await db.transaction().execute(async (trx) => {
+          await lockUser(trx, deps.dialect, `chat-open:${row.customer_id}`);
+          await assertOpenConversations(
+            trx,
+            row.customer_id,
+            deps.config.chat.maxOpenConversations,
+          );
+          await trx.insertInto("chat_conversations").values(row).execute();
+        });
+      }
       await routing.route();
       return view(await load(row.id));
     },

@@ -9,13 +9,12 @@ import type { Database } from "../../store/schema.js";
 
 export interface ChatDeps {
   db: Kysely<Database>;
+  dialect: Dialect;
   outbox: Outbox;
   broker: Broker;
   events: EventBus;
   logger: Logger;
   config: Config;
-  /** PostgreSQL needs a lock where SQLite's single writer already serializes (the waiting cap). */
-  dialect?: Dialect;
   /** Direct server-side publish (derived views like queue positions, recomputed on every change). */
   publish(channel: string, event: string, data: unknown): Promise<unknown>;
 }

@@ -16,12 +16,12 @@ export const chatModule: SwitchboardModule = {
   async register(ctx) {
     const chat = createChatService({
       db: ctx.db,
+      dialect: ctx.dialect,
       outbox: ctx.outbox,
       broker: ctx.broker,
       events: ctx.events,
       logger: ctx.logger,
       config: ctx.config,
-      dialect: ctx.dialect,
       publish: ctx.publish,
     });
     const { maxMessageLength, maxParticipants, attachmentMaxBytes } = ctx.config.chat;

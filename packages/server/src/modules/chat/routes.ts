@@ -43,7 +43,7 @@ export function registerChatRoutes(
       schema: {
         summary: "Open a conversation",
         description:
-          "A customer opens their own; staff or the API key may open one for `customerId`. It enters the queue and is routed to an agent (VIP and value come from the customer's token claims). `409 conflict` (`details {waiting, max}`) when the customer already has `SWITCHBOARD_CHAT_MAX_WAITING_PER_CUSTOMER` conversations waiting (the API key is not capped).",
+          "A customer opens their own; staff or the API key may open one for `customerId`. It enters the queue and is routed to an agent (VIP and value come from the customer's token claims).",
         tags,
         security,
         body: openConversationBody,
