@@ -113,14 +113,16 @@ describe("tokens signed by a key the server has not fetched yet", () => {
     fx.defer(() => idp.close());
     await idp.publish("k1");
     const server = await fx.server({
-      config: { jwksUrl: idp.url, jwksCooldownMs: 3000, jwksMaxAgeMs: 60_000 },
+      config: { jwksUrl: idp.url, jwksCooldownMs: 5000, jwksMaxAgeMs: 60_000 },
     });
+    await idp.generate("k2");
+    const bobs = await idp.token("k2", "bob");
     const first = fx.client({ url: server.wsUrl, token: () => idp.token("k1", "alice") });
     first.connect();
     await waitFor(() => first.state === "connected");
     // the provider rotates: new tokens are signed with a key the server fetched no set with yet
     await idp.publish("k2");
-    const client = fx.client({ url: server.wsUrl, token: () => idp.token("k2", "bob") });
+    const client = fx.client({ url: server.wsUrl, token: () => bobs });
     const refusals: { willReconnect: boolean }[] = [];
     client.on("disconnected", (e) => refusals.push(e));
     client.connect();

@@ -37,7 +37,7 @@ describe.runIf(up)("Idempotency-Keys of a node killed mid-request", () => {
     });
     await cluster.start();
     await cluster.start();
-  }, 90_000);
+  }, 240_000);
 
   afterAll(async () => {
     await cluster?.close();

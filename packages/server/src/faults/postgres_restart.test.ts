@@ -27,7 +27,7 @@ describe.runIf(up)("PostgreSQL restarted under a two-node cluster", () => {
     });
     await cluster.start();
     await cluster.start(); // one after the other: the first migrates
-  }, 90_000);
+  }, 240_000);
 
   afterAll(async () => {
     await cluster?.close();

@@ -68,18 +68,15 @@ export class FaultCluster {
 
   /** Starts one more node; `env` adds to (or overrides) the cluster's environment. */
   async start(env: Record<string, string> = {}): Promise<ServerProcess> {
-    const node = await startServerProcess(
-      {
-        NODE_ENV: "production",
-        SWITCHBOARD_JWT_SECRET: this.secret,
-        SWITCHBOARD_API_KEY: this.apiKey,
-        SWITCHBOARD_DATA_DIR: this.dataDir,
-        SWITCHBOARD_BOT: "off",
-        ...this.env,
-        ...env,
-      },
-      60_000,
-    );
+    const node = await startServerProcess({
+      NODE_ENV: "production",
+      SWITCHBOARD_JWT_SECRET: this.secret,
+      SWITCHBOARD_API_KEY: this.apiKey,
+      SWITCHBOARD_DATA_DIR: this.dataDir,
+      SWITCHBOARD_BOT: "off",
+      ...this.env,
+      ...env,
+    });
     this.started.push(node);
     this.nodes.push(node);
     return node;

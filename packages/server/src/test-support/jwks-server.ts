@@ -9,6 +9,7 @@ export class JwksServer {
   fetches = 0;
   private readonly published = new Map<string, JWK>();
   private readonly signers = new Map<string, CryptoKey>();
+  private readonly pending = new Map<string, JWK>();
 
   private constructor(
     private readonly server: Server,
@@ -29,11 +30,17 @@ export class JwksServer {
     return jwks;
   }
 
-  /** Generates an RS256 key and publishes it under `kid`. */
-  async publish(kid: string): Promise<void> {
+  /** Generates an RS256 key under `kid` without publishing it (key generation takes a while). */
+  async generate(kid: string): Promise<void> {
     const { publicKey, privateKey } = await generateKeyPair("RS256");
     this.signers.set(kid, privateKey);
-    this.published.set(kid, { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" });
+    this.pending.set(kid, { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" });
+  }
+
+  /** Publishes the key `kid` in the set (generating it first if needed). */
+  async publish(kid: string): Promise<void> {
+    if (!this.pending.has(kid)) await this.generate(kid);
+    this.published.set(kid, this.pending.get(kid) as JWK);
   }
 
   /** Takes the key out of the set (its private half still signs, as a leaked key would). */
