@@ -44,6 +44,8 @@ export class Connection {
   #serverDisconnect: DisconnectFrame | undefined;
   #usedCachedToken = false;
   #retriedAuth = false;
+  /** The server's `retryAfterMs` on a refused connect: the next attempt waits at least this. */
+  #retryAfterMs: number | undefined;
   #offline = false;
   #stopNetwork: (() => void) | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -162,6 +164,8 @@ export class Connection {
       reject: (error) => {
         if (gen !== this.#gen) return;
         this.events.emit("error", error);
+        // e.g. a token signed by a key the server's key set does not have yet: it says when
+        this.#retryAfterMs = error.retryAfterMs;
         const code = error.code === "unauthorized" ? CloseCode.Unauthorized : CloseCode.Internal;
         this.#end(gen, code, error.message);
       },
@@ -174,6 +178,7 @@ export class Connection {
     this.#info = frame;
     this.#retry.reset();
     this.#retriedAuth = false;
+    this.#retryAfterMs = undefined;
     if (frame.ping > 0) this.#watchdog.start(frame.ping * 1000 + this.#opts.livenessGraceMs);
     this.#refresher.schedule(frame.exp);
     this.#setState("connected");
@@ -248,7 +253,8 @@ export class Connection {
     // Between attempts the client is disconnected (what a user should see); `connecting` is
     // the attempt itself, set when the next socket opens.
     this.#setState("disconnected");
-    this.#retry.schedule(() => void this.#open());
+    this.#retry.schedule(() => void this.#open(), this.#retryAfterMs);
+    this.#retryAfterMs = undefined;
   }
 
   #waitForOnline(): void {

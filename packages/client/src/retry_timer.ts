@@ -24,10 +24,12 @@ export class RetryTimer {
     this.#attempt = 0;
   }
 
-  schedule(run: () => void): void {
+  /** Runs `run` after the backoff delay, or after `atLeastMs` when the server asked for longer. */
+  schedule(run: () => void, atLeastMs = 0): void {
     this.cancel();
     this.#run = run;
-    this.#timer = setTimeout(() => this.fireNow(), fullJitterDelay(this.#attempt++, this.#options));
+    const delay = Math.max(fullJitterDelay(this.#attempt++, this.#options), atLeastMs);
+    this.#timer = setTimeout(() => this.fireNow(), delay);
   }
 
   /** Runs the pending attempt at once; false when none was pending. */

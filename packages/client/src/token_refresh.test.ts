@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { JwksServer } from "../../server/src/test-support/jwks-server.js";
 import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 import { refreshDelayMs, TokenSource, tokenExpiry } from "./token.js";
 
@@ -103,5 +104,33 @@ describe("token helpers", () => {
     await source.get({ fresh: true });
     await source.get({ marginMs: 30_000 });
     expect(calls).toBe(4);
+  });
+});
+
+describe("tokens signed by a key the server has not fetched yet", () => {
+  it("keeps retrying (when the server says) until the server's key set has the new key", async () => {
+    const idp = await JwksServer.start();
+    fx.defer(() => idp.close());
+    await idp.publish("k1");
+    const server = await fx.server({
+      config: { jwksUrl: idp.url, jwksCooldownMs: 5000, jwksMaxAgeMs: 60_000 },
+    });
+    await idp.generate("k2");
+    const bobs = await idp.token("k2", "bob");
+    const first = fx.client({ url: server.wsUrl, token: () => idp.token("k1", "alice") });
+    first.connect();
+    await waitFor(() => first.state === "connected");
+    // the provider rotates: new tokens are signed with a key the server fetched no set with yet
+    await idp.publish("k2");
+    const client = fx.client({ url: server.wsUrl, token: () => bobs });
+    const refusals: { willReconnect: boolean }[] = [];
+    client.on("disconnected", (e) => refusals.push(e));
+    client.connect();
+    await waitFor(() => client.state === "connected", { timeoutMs: 15_000 });
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals.every((r) => r.willReconnect)).toBe(true);
+    // it waited as long as the server asked (its backoff here starts at 50 ms: a client that
+    // ignored retryAfterMs would have been refused again and again during the cooldown)
+    expect(refusals.length).toBeLessThanOrEqual(2);
   });
 });

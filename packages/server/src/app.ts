@@ -7,7 +7,7 @@ import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
 import { createTokenVerifier, ownTokenClaims, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
-import type { Broker } from "./broker/types.js";
+import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
 import { EventBus } from "./events.js";
 import { Gateway } from "./gateway/gateway.js";
@@ -146,6 +146,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const verifyToken = createTokenVerifier({
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
     ...(config.jwksUrl && { jwksUrl: config.jwksUrl }),
+    jwksCooldownMs: config.jwksCooldownMs,
+    jwksMaxAgeMs: config.jwksMaxAgeMs,
     requireExp: config.env === "production",
     ...(declared.claims && { claims: declared.claims }),
     jwt: config.jwt,
@@ -191,7 +193,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...(config.http.metricsToken && { token: config.http.metricsToken }),
     },
   });
-  registerIdempotency(http, store.db);
+  registerIdempotency(http, store.db, {
+    nodeId: broker.nodeId,
+    leaseMs: config.idempotencyLeaseMs,
+    logger,
+  });
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
@@ -202,7 +208,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       event,
       data,
       history: namespace.options.history,
-      ...(key && { key }),
+      ...(key && { key: publisherKey({ kind: "module" }, key) }),
     });
     return { epoch: r.epoch, offset: r.offset };
   };

@@ -7,7 +7,7 @@ import {
   securityEnvShape,
 } from "./config-security.js";
 import { builtInModules } from "./modules/index.js";
-import { emptyAsUndefined, httpUrl, int, list, optional } from "./platform/kit/env.js";
+import { emptyAsUndefined, httpUrl, int, list, optional, withDefault } from "./platform/kit/env.js";
 import { type ConfiguredModule, parseModuleConfig } from "./platform/module-config.js";
 
 /**
@@ -16,6 +16,9 @@ import { type ConfiguredModule, parseModuleConfig } from "./platform/module-conf
  * pass). Nothing else in the server reads process.env. docs/configuration.md mirrors both (a
  * test checks that it names every variable).
  */
+
+export const DEFAULT_JWKS_COOLDOWN_MS = 5_000;
+export const DEFAULT_JWKS_MAX_AGE_MS = 5 * 60_000;
 
 export const envSchema = z
   .object({
@@ -33,6 +36,8 @@ export const envSchema = z
       z.string().min(32, "must be at least 32 characters (HS256 needs a 256-bit secret)"),
     ),
     SWITCHBOARD_JWKS_URL: optional(httpUrl()),
+    SWITCHBOARD_JWKS_COOLDOWN_MS: withDefault(int(0, 3_600_000), DEFAULT_JWKS_COOLDOWN_MS),
+    SWITCHBOARD_JWKS_MAX_AGE_MS: withDefault(int(1000, 86_400_000), DEFAULT_JWKS_MAX_AGE_MS),
     SWITCHBOARD_API_KEY: optional(z.string().min(24, "must be at least 24 characters")),
     SWITCHBOARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().min(1).default("./data")),
     SWITCHBOARD_WEB_DIR: optional(z.string().min(1)),
@@ -79,6 +84,7 @@ export const envSchema = z
       int(1, 10_000_000).default(100_000),
     ),
     SWITCHBOARD_DRAIN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(10_000)),
+    SWITCHBOARD_IDEMPOTENCY_LEASE_MS: withDefault(int(1000, 600_000), 10_000),
     SWITCHBOARD_MODULES: optional(
       z.union([z.literal("none"), list(/^[a-z][a-z0-9-]*$/, "a module name")]),
     ),
@@ -101,6 +107,13 @@ export const envSchema = z
         message: "is for tests only (NODE_ENV=test)",
       });
     }
+    if (env.SWITCHBOARD_JWKS_COOLDOWN_MS >= env.SWITCHBOARD_JWKS_MAX_AGE_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWITCHBOARD_JWKS_COOLDOWN_MS"],
+        message: "must be below SWITCHBOARD_JWKS_MAX_AGE_MS",
+      });
+    }
     if (env.SWITCHBOARD_RATE_BURST < env.SWITCHBOARD_RATE_PER_SECOND / 10) {
       ctx.addIssue({
         code: "custom",
@@ -120,6 +133,10 @@ export interface Config {
   /** HS256 secret; in development one is generated and kept in the data dir when unset. */
   jwtSecret?: string;
   jwksUrl?: string;
+  /** After a JWKS fetch, how long an unknown key id waits for the next fetch (answered as retryable). */
+  jwksCooldownMs: number;
+  /** How long a fetched key set is used before it is fetched again. */
+  jwksMaxAgeMs: number;
   /** How tokens are checked beyond their signature (audience, issuer) and mapped to our identity. */
   jwt: JwtConfig;
   apiKey?: string;
@@ -152,6 +169,8 @@ export interface Config {
     maxConnectionsPerUser: number;
   };
   drainTimeoutMs: number;
+  /** A claimed Idempotency-Key not renewed this long (its node died) may be taken over by a retry. */
+  idempotencyLeaseMs: number;
   /** The modules this server runs, in registration order (SWITCHBOARD_MODULES; default all). */
   modules: string[];
   /** Each running module's settings, parsed from its config section (what ctx.settings holds). */
@@ -222,6 +241,8 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     ...(e.SWITCHBOARD_JWT_SECRET && { jwtSecret: e.SWITCHBOARD_JWT_SECRET }),
     ...(e.SWITCHBOARD_JWKS_URL && { jwksUrl: e.SWITCHBOARD_JWKS_URL }),
+    jwksCooldownMs: e.SWITCHBOARD_JWKS_COOLDOWN_MS,
+    jwksMaxAgeMs: e.SWITCHBOARD_JWKS_MAX_AGE_MS,
     jwt: security.jwt,
     ...(e.SWITCHBOARD_API_KEY && { apiKey: e.SWITCHBOARD_API_KEY }),
     dataDir: e.SWITCHBOARD_DATA_DIR,
@@ -246,6 +267,7 @@ export function loadConfig(
       maxConnectionsPerUser: security.maxConnectionsPerUser,
     },
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
+    idempotencyLeaseMs: e.SWITCHBOARD_IDEMPOTENCY_LEASE_MS,
     modules: enabled.names,
     moduleSettings,
     faults: e.SWITCHBOARD_FAULTS ?? [],

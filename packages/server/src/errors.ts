@@ -62,7 +62,30 @@ export class SwitchboardError extends Error {
 
 export function toSwitchboardError(error: unknown): SwitchboardError {
   if (error instanceof SwitchboardError) return error;
-  return new SwitchboardError("internal", "internal error");
+  return dependencyDown(error) ?? new SwitchboardError("internal", "internal error");
+}
+
+/** PostgreSQL's "the server is going away or not there": connection exceptions, shutdowns. */
+const DB_DOWN_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+const NETWORK_DOWN = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+const DB_DOWN_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * A database (or other dependency) connection that failed under a request is `unavailable`
+ * (503, retry), not a bug: a restart or failover of PostgreSQL must read as an outage to
+ * clients and operators, not as `internal`.
+ */
+export function dependencyDown(error: unknown): SwitchboardError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  const down =
+    (typeof code === "string" && (DB_DOWN_SQLSTATE.test(code) || NETWORK_DOWN.has(code))) ||
+    DB_DOWN_MESSAGE.test(error.message);
+  if (!down) return undefined;
+  return new SwitchboardError("unavailable", "database unavailable; retry", {
+    retryAfterMs: 1000,
+  });
 }
 
 /** Close code the gateway uses when a connection must end because of an error of this code. */

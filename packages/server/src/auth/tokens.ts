@@ -2,6 +2,7 @@ import { createSecretKey } from "node:crypto";
 import { tokenClaimsSchema } from "@switchboard/protocol";
 import {
   createRemoteJWKSet,
+  customFetch,
   decodeProtectedHeader,
   errors,
   type JWTPayload,
@@ -9,6 +10,7 @@ import {
   SignJWT,
 } from "jose";
 import type { z } from "zod";
+import { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "../config.js";
 import type { JwtConfig } from "../config-security.js";
 import { SwitchboardError } from "../errors.js";
 import { mapClaims } from "./claim-mapping.js";
@@ -19,12 +21,34 @@ export interface TokenVerifierOptions {
   secret?: string;
   /** RS256/ES256 keys from a JWKS endpoint. */
   jwksUrl?: string;
+  /** JWKS: after a fetch, a token with an unknown key id waits this long for the next fetch. */
+  jwksCooldownMs?: number;
+  /** JWKS: a fetched key set is used this long, then fetched again (a withdrawn key stops working). */
+  jwksMaxAgeMs?: number;
   /** Whether tokens must carry `exp` (production). */
   requireExp: boolean;
   /** The claims modules declared, merged: validated with every token, kept in identity.claims. */
   claims?: z.ZodObject;
   /** Audience and issuer checks, and how the provider's claims map to ours. */
   jwt?: Partial<JwtConfig>;
+}
+
+/**
+ * The identity provider's key set, fetched and cached by jose, with the time of the last fetch
+ * (jose keeps it to itself) so a refusal during the cooldown can say when to retry.
+ */
+function remoteKeySet(url: string, cooldownMs: number, maxAgeMs: number) {
+  let fetchedAt = 0;
+  const set = createRemoteJWKSet(new URL(url), {
+    cooldownDuration: cooldownMs,
+    cacheMaxAge: maxAgeMs,
+    [customFetch]: async (input: string | URL | Request, init?: RequestInit) => {
+      const response = await fetch(input, init);
+      if (response.ok) fetchedAt = Date.now();
+      return response;
+    },
+  });
+  return { set, cooldownLeftMs: () => Math.max(0, fetchedAt + cooldownMs - Date.now()) };
 }
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
@@ -35,7 +59,13 @@ const ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"];
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   // A KeyObject, imported once: jose would otherwise re-import a raw secret on every verify.
   const secret = options.secret ? createSecretKey(Buffer.from(options.secret)) : undefined;
-  const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
+  const jwks = options.jwksUrl
+    ? remoteKeySet(
+        options.jwksUrl,
+        options.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
+        options.jwksMaxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS,
+      )
+    : undefined;
   const { audience, issuer, roleClaim = "role", roleMap, nameClaim = "name" } = options.jwt ?? {};
   // Checked on every token, whoever signed it: a token issued for another app is refused.
   const checks = { ...(audience && { audience }), ...(issuer && { issuer }) };
@@ -52,7 +82,22 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (alg === "HS256" && secret) {
         ({ payload } = await jwtVerify(token, secret, { algorithms: ["HS256"], ...checks }));
       } else if (alg && ASYMMETRIC.includes(alg) && jwks) {
-        ({ payload } = await jwtVerify(token, jwks, { algorithms: ASYMMETRIC, ...checks }));
+        // During the cooldown jose does not fetch the set again: a key id it does not know may
+        // be a key the provider published since. That is "retry shortly", not "invalid token"
+        // (a client told 4401 would give up). After the cooldown a refetch decides for good.
+        const coolingDown = jwks.set.coolingDown;
+        try {
+          ({ payload } = await jwtVerify(token, jwks.set, { algorithms: ASYMMETRIC, ...checks }));
+        } catch (error) {
+          if (error instanceof errors.JWKSNoMatchingKey && coolingDown) {
+            throw new SwitchboardError(
+              "unavailable",
+              "token signed by a key not in the key set yet; it is fetched again shortly, retry",
+              { retryAfterMs: jwks.cooldownLeftMs() + 250 },
+            );
+          }
+          throw error;
+        }
       } else {
         throw new SwitchboardError(
           "unauthorized",
@@ -65,6 +110,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw new SwitchboardError("unauthorized", "token expired");
       if (error instanceof errors.JWSSignatureVerificationFailed) {
         throw new SwitchboardError("unauthorized", "token signature is invalid");
+      }
+      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+        // the provider's endpoint failed us, not the token
+        throw new SwitchboardError("unavailable", "could not verify token (key set unreachable)");
       }
       if (error instanceof errors.JWTClaimValidationFailed) {
         throw new SwitchboardError(

@@ -51,11 +51,15 @@ if ARGV[3] == '1' then return {epoch, offset, now, redis.call('LRANGE', KEYS[2],
 return {epoch, offset, now}
 `;
 
-/** KEYS: presence, users, nodeConns. ARGV: connId, memberJson, userId, nodeConnsEntry. Returns 0 present already, 1 joined, 2 added. */
+/**
+ * KEYS: presence, users, nodeConns. ARGV: connId, memberJson, userId, nodeConnsEntry. Returns 0
+ * present already, 1 joined, 2 added. The node's record comes first, also for an entry already
+ * present: a re-add after a reap must leave the entry where the next reap of this node finds it.
+ */
 export const PRESENCE_ADD = `
+redis.call('SADD', KEYS[3], ARGV[4])
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 local count = redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-redis.call('SADD', KEYS[3], ARGV[4])
 if count == 1 then return 1 end
 return 2
 `;

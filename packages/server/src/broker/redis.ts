@@ -65,7 +65,15 @@ export class RedisBroker implements Broker {
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
       lazyConnect: false,
     };
-    this.cmd = new Redis(options.url, common) as ScriptedRedis;
+    this.cmd = new Redis(options.url, {
+      ...common,
+      // A command whose reply was lost with the link may well have run (a publish stored, an
+      // offset taken): sending it again on the next link would do it twice. Fail it instead
+      // (`unavailable`); the caller retries with an idempotency key, or not. Presence repairs
+      // itself (redis-presence.ts reconciles after any failure).
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+    }) as ScriptedRedis;
     this.cmd.defineCommand("sbPublish", { numberOfKeys: 3, lua: PUBLISH });
     this.cmd.defineCommand("sbReadStream", { numberOfKeys: 2, lua: READ_STREAM });
     this.cmd.defineCommand("sbPresenceAdd", { numberOfKeys: 3, lua: PRESENCE_ADD });
@@ -78,6 +86,7 @@ export class RedisBroker implements Broker {
       nodeTtlMs,
       logger: this.logger,
       announceLeave: (channel, member) => this.broadcast({ kind: "leave", channel, member }),
+      announceJoin: (channel, member) => this.broadcast({ kind: "join", channel, member }),
     });
     this.sub = new Redis(options.url, {
       ...common,

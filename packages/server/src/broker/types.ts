@@ -107,3 +107,24 @@ export interface Broker {
 }
 
 export const IDEMPOTENCY_TTL_MS = 2 * 60 * 1000;
+
+/** Who publishes. Idempotency keys live in one space per publisher (see `publisherKey`). */
+export type Publisher = { kind: "module" } | { kind: "server" } | { kind: "user"; user: string };
+
+/**
+ * The broker key for a publisher's idempotency key. Modules' keys are predictable
+ * (`stock:{sku}:v{n}`); were they shared with clients, anyone allowed to publish on the channel
+ * could send one first and the real event would be dropped as a repeat on every node. So each
+ * publisher has its own space: modules (the outbox), the API key, and each user. The user's id
+ * is length-prefixed so no user id/key split can collide with another's.
+ */
+export function publisherKey(publisher: Publisher, key: string): string {
+  switch (publisher.kind) {
+    case "module":
+      return `m:${key}`;
+    case "server":
+      return `s:${key}`;
+    case "user":
+      return `u${publisher.user.length}:${publisher.user}:${key}`;
+  }
+}

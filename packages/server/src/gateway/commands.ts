@@ -12,7 +12,7 @@ import type {
 } from "@switchboard/protocol";
 import type { Identity } from "../auth/identity.js";
 import type { TokenVerifier } from "../auth/tokens.js";
-import type { Broker } from "../broker/types.js";
+import { type Broker, publisherKey } from "../broker/types.js";
 import type { Config } from "../config.js";
 import { SwitchboardError } from "../errors.js";
 import type { Namespaces } from "./namespaces.js";
@@ -88,7 +88,9 @@ async function publish(ctx: CommandContext, session: Session, frame: PublishFram
     data: frame.data,
     from: { user: identity.user },
     history: namespace.options.history,
-    ...(frame.key !== undefined && { key: frame.key }),
+    ...(frame.key !== undefined && {
+      key: publisherKey({ kind: "user", user: identity.user }, frame.key),
+    }),
   });
   session.send({
     type: "published",

@@ -78,3 +78,75 @@ describe("idempotent publish", () => {
     expect([x.duplicate, y.duplicate].filter(Boolean)).toHaveLength(1);
   });
 });
+
+describe("idempotency keys per publisher", () => {
+  it("never lets a staff member's key suppress the event a module publishes under it", async () => {
+    const sku = "KEYSPACE-1";
+    const put = await fetch(`${server.url}/api/inventory/items/${sku}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ onHand: 5 }),
+    });
+    expect(put.status).toBe(201);
+    const viewer = await RawClient.connect(server.wsUrl, await server.token({ sub: "shopper" }));
+    const agent = await RawClient.connect(
+      server.wsUrl,
+      await server.token({ sub: "mallory", role: "agent" }),
+    );
+    clients.push(viewer, agent);
+    await viewer.subscribe(`product:${sku}`);
+    // the module's next stock event will carry this key (its version is predictable)
+    const fake = await agent.request({
+      type: "publish",
+      channel: `product:${sku}`,
+      event: "stock",
+      data: { sku, available: 99, version: 2 },
+      key: `stock:${sku}:v2`,
+    });
+    expect(fake).toMatchObject({ type: "published" });
+    const sold = await fetch(`${server.url}/api/inventory/items/${sku}/adjustments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ delta: -5, reason: "sale" }),
+    });
+    expect(sold.status).toBe(200);
+    const real = await viewer.next(
+      (f) => f.type === "message" && (f.data as { available?: number }).available === 0,
+    );
+    expect(real).toMatchObject({ event: "stock", data: { sku, available: 0, version: 2 } });
+  });
+
+  it("keeps two users' equal keys apart and the API key's apart from both", async () => {
+    const ann = await RawClient.connect(
+      server.wsUrl,
+      await server.token({ sub: "ann", role: "agent" }),
+    );
+    const bo = await RawClient.connect(
+      server.wsUrl,
+      await server.token({ sub: "bo", role: "agent" }),
+    );
+    clients.push(ann, bo);
+    const frame = { type: "publish", channel: "staff:keys", event: "e", data: 1, key: "k" };
+    const first = await ann.request(frame);
+    const other = await bo.request(frame);
+    const again = await ann.request(frame);
+    expect(first.duplicate).toBeUndefined();
+    expect(other.duplicate).toBeUndefined();
+    expect(other.offset).toBe((first.offset as number) + 1);
+    expect(again).toMatchObject({ offset: first.offset, duplicate: true });
+    const rest = await fetch(`${server.url}/api/publish`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ channel: "staff:keys", event: "e", data: 1, key: "k" }),
+    });
+    expect(rest.status).toBe(201);
+    // no split of user id and key reaches into another user's space ("ann" + "x:k" vs "ann:x" + "k")
+    const tricky = await RawClient.connect(
+      server.wsUrl,
+      await server.token({ sub: "ann:x", role: "agent" }),
+    );
+    clients.push(tricky);
+    expect((await ann.request({ ...frame, key: "x:k" })).duplicate).toBeUndefined();
+    expect((await tricky.request(frame)).duplicate).toBeUndefined();
+  });
+});

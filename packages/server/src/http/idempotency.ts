@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
+import type { Logger } from "pino";
 import { SwitchboardError } from "../errors.js";
+import type { InTransaction } from "../store/in-transaction.js";
 import type { Database } from "../store/schema.js";
+import { type Claim, IdempotencyClaims } from "./idempotency-claims.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -14,7 +17,7 @@ declare module "fastify" {
     idempotency?: boolean | "in-handler";
   }
   interface FastifyRequest {
-    idempotency?: { scope: string; key: string };
+    idempotency?: { claim: Claim; claims: IdempotencyClaims };
     /** On "in-handler" routes with an Idempotency-Key: claims it; true when a replay was sent. */
     claimIdempotency?: (bodyDigest: string) => Promise<boolean>;
   }
@@ -45,12 +48,33 @@ function scopeOf(request: FastifyRequest): string {
   return identity ? `user:${identity.user}` : "anonymous";
 }
 
+export interface IdempotencyOptions {
+  /** This node (recorded with each claim). */
+  nodeId: string;
+  /** A claim not renewed for this long may be taken over by a retry. */
+  leaseMs: number;
+  logger?: Logger;
+}
+
 /**
  * `Idempotency-Key` on any REST write: the first request runs and its response is kept for 24 h;
  * a retry with the same key (same caller) gets that response back and changes nothing. The key is
- * claimed with an insert on a primary key, so two racing retries cannot both run.
+ * claimed with an insert on a primary key, so two racing retries cannot both run; a claim whose
+ * node died (or lost the database) goes stale after the lease and a retry takes it over. Routes
+ * that pass `keepResponse(request, status)` to their service store the response in the write's
+ * own transaction (see idempotency-claims.ts).
  */
-export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>): void {
+export function registerIdempotency(
+  app: FastifyInstance,
+  db: Kysely<Database>,
+  options: IdempotencyOptions,
+): void {
+  const claims = new IdempotencyClaims(db, {
+    ...options,
+    retentionMs: IDEMPOTENCY_RETENTION_MS,
+  });
+  app.addHook("onClose", async () => claims.stop());
+
   app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers["idempotency-key"];
     if (typeof key !== "string" || !WRITE_METHODS.has(request.method)) return;
@@ -80,84 +104,65 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>):
     key: string,
     hash: string,
   ): Promise<FastifyReply | undefined> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const inserted = await db
-        .insertInto("idempotency_keys")
-        .values({
-          scope,
-          key,
-          request_hash: hash,
-          status: null,
-          body: null,
-          created_at: new Date().toISOString(),
-        })
-        .onConflict((oc) => oc.columns(["scope", "key"]).doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
-        request.idempotency = { scope, key };
+    const outcome = await claims.claim(scope, key, hash);
+    switch (outcome.kind) {
+      case "claimed":
+        request.idempotency = { claim: outcome.claim, claims };
         return;
-      }
-      const row = await db
-        .selectFrom("idempotency_keys")
-        .selectAll()
-        .where("scope", "=", scope)
-        .where("key", "=", key)
-        .executeTakeFirst();
-      if (!row) continue; // deleted meanwhile (a failed first attempt): claim it again
-      if (Date.parse(row.created_at) < Date.now() - IDEMPOTENCY_RETENTION_MS) {
-        await db
-          .deleteFrom("idempotency_keys")
-          .where("scope", "=", scope)
-          .where("key", "=", key)
-          .execute();
-        continue;
-      }
-      if (row.request_hash !== hash) {
+      case "mismatch":
         throw new SwitchboardError(
           "conflict",
           "Idempotency-Key was already used for a different request",
         );
-      }
-      if (row.status === null) {
+      case "busy":
         throw new SwitchboardError(
           "conflict",
           "a request with this Idempotency-Key is still in progress; retry shortly",
-          {
-            retryAfterMs: 500,
-          },
+          { retryAfterMs: outcome.retryAfterMs },
         );
-      }
-      reply.header("idempotent-replayed", "true");
-      reply.header("content-type", "application/json; charset=utf-8");
-      return reply.status(row.status).send(row.body ?? "");
+      case "answered":
+        reply.header("idempotent-replayed", "true");
+        reply.header("content-type", "application/json; charset=utf-8");
+        return reply.status(outcome.status).send(outcome.body);
     }
-    throw new SwitchboardError("conflict", "could not claim the Idempotency-Key; retry");
   }
 
   app.addHook("onSend", async (request, reply, payload) => {
-    const claim = request.idempotency;
-    if (!claim) return payload;
+    const held = request.idempotency;
+    if (!held) return payload;
     request.idempotency = undefined;
-    // A server failure is not a result: free the key so the client's retry runs for real.
-    if (reply.statusCode >= 500) {
-      await db
-        .deleteFrom("idempotency_keys")
-        .where("scope", "=", claim.scope)
-        .where("key", "=", claim.key)
-        .execute();
-      return payload;
+    try {
+      // A server failure is not a result: free the key so the client's retry runs for real
+      // (unless the write committed with its answer: then the retry gets that answer).
+      if (reply.statusCode >= 500) await held.claims.release(held.claim);
+      else
+        await held.claims.answer(
+          held.claim,
+          reply.statusCode,
+          typeof payload === "string" ? payload : JSON.stringify(payload ?? null),
+        );
+    } catch (error) {
+      // The database went away after the handler ran. The client still gets this answer; a retry
+      // finds the stored answer, or takes the claim over once it is stale.
+      request.log.warn({ err: error }, "could not record the Idempotency-Key outcome");
     }
-    await db
-      .updateTable("idempotency_keys")
-      .set({
-        status: reply.statusCode,
-        body: typeof payload === "string" ? payload : JSON.stringify(payload ?? null),
-      })
-      .where("scope", "=", claim.scope)
-      .where("key", "=", claim.key)
-      .execute();
     return payload;
   });
+}
+
+/**
+ * For a route whose service takes an `InTransaction` step: keeps the response (`status` and the
+ * service's result as JSON) in the write's own transaction, under this request's claim. Undefined
+ * when the request has no Idempotency-Key.
+ */
+export function keepResponse<T>(
+  request: FastifyRequest,
+  status: number,
+): InTransaction<T> | undefined {
+  const held = request.idempotency;
+  if (!held) return undefined;
+  return (trx, result) =>
+    held.claims.keepInTransaction(trx, held.claim, status, JSON.stringify(result));
 }
 
 /** Deletes keys past retention (a background job). */

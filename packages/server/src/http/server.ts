@@ -16,7 +16,7 @@ import {
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import type { HttpEdgeConfig } from "../config-security.js";
-import { SwitchboardError, TRANSPORT_HTTP_STATUS } from "../errors.js";
+import { dependencyDown, SwitchboardError, TRANSPORT_HTTP_STATUS } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { type EdgeOptions, registerEdge } from "./edge.js";
 
@@ -109,8 +109,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     });
   }
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError, request, reply) => {
     const metrics = options.metrics;
+    const error = dependencyDown(thrown) ?? thrown;
     if (hasZodFastifySchemaValidationErrors(error)) {
       metrics.count(metrics.errors, "bad_request");
       return reply.status(400).send({
@@ -131,7 +132,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
         return reply.status(500).send({ code: "internal", message: "internal error" });
       }
       metrics.count(metrics.errors, error.code);
-      if (error.code === "rate_limited" && error.retryAfterMs) {
+      if ((error.code === "rate_limited" || error.code === "unavailable") && error.retryAfterMs) {
         void reply.header("retry-after", Math.ceil(error.retryAfterMs / 1000));
       }
       return reply.status(status).send(error.toBody());

@@ -9,6 +9,12 @@ export interface IdempotencyKeyRow {
   status: number | null;
   body: string | null;
   created_at: string;
+  /** Token of the request that holds (or held) the key: a write commits only under its own claim. */
+  claim: string | null;
+  /** The node that claimed it, for operators reading a stuck key. */
+  claimed_by: string | null;
+  /** When the claim was taken or last renewed; a claim older than the lease may be taken over. */
+  claimed_at: string | null;
 }
 
 export interface LeaseRow {
@@ -86,6 +92,18 @@ export const coreMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable("outbox").execute();
+    },
+  },
+  "core/004_idempotency_claims": {
+    async up(db: Kysely<unknown>) {
+      for (const column of ["claim", "claimed_by", "claimed_at"]) {
+        await db.schema.alterTable("idempotency_keys").addColumn(column, "text").execute();
+      }
+    },
+    async down(db: Kysely<unknown>) {
+      for (const column of ["claim", "claimed_by", "claimed_at"]) {
+        await db.schema.alterTable("idempotency_keys").dropColumn(column).execute();
+      }
     },
   },
 };

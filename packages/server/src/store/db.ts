@@ -81,9 +81,18 @@ export async function openStore(
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,
+      // A database that does not answer must fail requests (503), not queue them forever.
+      connectionTimeoutMillis: 5000,
       ...(options.schema && { options: `-c search_path=${options.schema}` }),
     });
-    pool.on("error", () => {}); // an idle client's error must not crash the process; queries report it
+    // A restart or failover ends every session (57P01, ECONNRESET). pg emits that as an `error`
+    // event on the client; the pool listens only while a client is idle, so a client checked out
+    // (inside a transaction) would take the process down. Every client gets a listener for its
+    // whole life; the query in flight fails on its own and the request answers 503.
+    const lost = (err: Error & { code?: string }) =>
+      options.logger?.warn({ err: err.message, code: err.code }, "database connection lost");
+    pool.on("connect", (client) => client.on("error", lost));
+    pool.on("error", lost);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     if (options.schema)
       await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);

@@ -2,7 +2,7 @@ import { channelSchema, presenceMemberSchema, publicationSchema } from "@switchb
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Broker } from "../../broker/types.js";
+import { type Broker, publisherKey } from "../../broker/types.js";
 import { SwitchboardError } from "../../errors.js";
 import { MAX_PRESENCE_MEMBERS } from "../../gateway/commands.js";
 import type { Gateway } from "../../gateway/gateway.js";
@@ -72,7 +72,8 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelRoutesD
         event,
         data,
         history: namespace.options.history,
-        ...(key !== undefined && { key }),
+        // Callers here act as the server (API key, admin): one key space, apart from modules' and users'.
+        ...(key !== undefined && { key: publisherKey({ kind: "server" }, key) }),
       });
       return reply
         .status(result.duplicate ? 200 : 201)

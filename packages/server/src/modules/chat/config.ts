@@ -20,6 +20,8 @@ export interface ChatSettings {
   attachmentDir?: string;
   /** An agent whose sockets are all gone this long is set offline and their conversations requeued. */
   agentGraceMs: number;
+  /** At most one round of queue-position updates per this many ms on a node. */
+  queueUpdateMs: number;
   archiveAfterDays: number;
   retentionDays: number;
   /** Waiting or active conversations one customer may have at once. */
@@ -48,6 +50,7 @@ export const chatConfig = defineModuleConfig(
       ),
       SWITCHBOARD_CHAT_ATTACHMENT_DIR: optional(z.string().min(1)),
       SWITCHBOARD_CHAT_AGENT_GRACE_MS: withDefault(int(1000, 3_600_000), 30_000),
+      SWITCHBOARD_CHAT_QUEUE_UPDATE_MS: withDefault(int(0, 60_000), 1000),
       SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS: withDefault(int(1, 3650), 7),
       SWITCHBOARD_CHAT_RETENTION_DAYS: withDefault(int(1, 36500), 365),
       SWITCHBOARD_CHAT_MAX_OPEN_CONVERSATIONS: withDefault(int(1, 10_000), 5),
@@ -81,6 +84,7 @@ export const chatConfig = defineModuleConfig(
     attachmentTypes: e.SWITCHBOARD_CHAT_ATTACHMENT_TYPES.split(","),
     ...(e.SWITCHBOARD_CHAT_ATTACHMENT_DIR && { attachmentDir: e.SWITCHBOARD_CHAT_ATTACHMENT_DIR }),
     agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
+    queueUpdateMs: e.SWITCHBOARD_CHAT_QUEUE_UPDATE_MS,
     archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
     retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,
     maxOpenConversations: e.SWITCHBOARD_CHAT_MAX_OPEN_CONVERSATIONS,

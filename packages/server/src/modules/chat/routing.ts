@@ -61,8 +61,13 @@ function pickAgent(
 
 export function createRouting(deps: ChatDeps) {
   const { db, outbox, logger } = deps;
+  const { queueUpdateMs } = deps.config.chat;
   let chain: Promise<unknown> = Promise.resolve();
   let lastQueueSignature = "";
+  let queuePending = false;
+  let queueRunning = false;
+  let lastQueueAt = 0;
+  let queueTimer: NodeJS.Timeout | undefined;
 
   /**
    * Gives one conversation to one agent, or throws ConditionalMiss/SwitchboardError. Both rows change by
@@ -131,8 +136,47 @@ export function createRouting(deps: ChatDeps) {
     return orderQueue(waiting);
   }
 
-  /** Tells every waiting customer their place, and staff the queue and loads — when anything changed. */
-  async function publishQueue(force = false): Promise<void> {
+  /**
+   * Tells every waiting customer their place, and staff the queue and loads — when anything
+   * changed. Coalesced: at most one round per `queueUpdateMs` on a node, and the changes that
+   * arrive meanwhile go out together in one round after it (every open used to cost a round
+   * to every waiting conversation).
+   */
+  function publishQueue(): Promise<void> {
+    queuePending = true;
+    if (queueRunning || queueTimer) return Promise.resolve();
+    const wait = lastQueueAt + queueUpdateMs - Date.now();
+    if (wait > 0) {
+      scheduleQueue(wait);
+      return Promise.resolve();
+    }
+    return runQueue();
+  }
+
+  function scheduleQueue(wait: number): void {
+    if (queueTimer) return;
+    queueTimer = setTimeout(() => {
+      queueTimer = undefined;
+      if (queuePending && !queueRunning) void runQueue();
+    }, wait);
+    queueTimer.unref();
+  }
+
+  async function runQueue(): Promise<void> {
+    queueRunning = true;
+    queuePending = false;
+    lastQueueAt = Date.now();
+    try {
+      await publishQueueNow();
+    } catch (err) {
+      logger.warn({ err }, "queue not published");
+    } finally {
+      queueRunning = false;
+      if (queuePending) scheduleQueue(Math.max(0, lastQueueAt + queueUpdateMs - Date.now()));
+    }
+  }
+
+  async function publishQueueNow(): Promise<void> {
     const queue = await loadQueue();
     const agents = await db
       .selectFrom("chat_agents")
@@ -143,7 +187,7 @@ export function createRouting(deps: ChatDeps) {
       queue.map((c) => c.id),
       agents.map((a) => [a.user_id, a.status, a.active_count, a.capacity]),
     ]);
-    if (!force && signature === lastQueueSignature) return;
+    if (signature === lastQueueSignature) return;
     lastQueueSignature = signature;
     const at = Date.now();
     await Promise.all(

@@ -5,6 +5,7 @@ import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { ConditionalMiss } from "../../platform/kit/conditional.js";
 import { keysetPage, type PageRequest } from "../../platform/kit/pagination.js";
+import type { InTransaction } from "../../store/in-transaction.js";
 import { announce, type Pending, recordChange } from "./announce.js";
 import { type InventoryDeps, itemOf, stockOf } from "./changes.js";
 import {
@@ -138,7 +139,12 @@ export function createItems(deps: InventoryDeps) {
   }
 
   /** Adds or removes units; refused when onHand would drop below what is reserved. */
-  async function adjust(identity: Identity, sku: string, input: AdjustmentInput): Promise<Item> {
+  async function adjust(
+    identity: Identity,
+    sku: string,
+    input: AdjustmentInput,
+    also?: InTransaction<Item>,
+  ): Promise<Item> {
     requireStaff(identity, "adjust stock");
     const at = now();
     let done: { row: InventoryItemRow; pending: Pending };
@@ -168,6 +174,7 @@ export function createItems(deps: InventoryDeps) {
           by: whoOf(identity),
           at,
         });
+        await also?.(trx, itemOf(row));
         return { row, pending };
       });
     } catch (error) {

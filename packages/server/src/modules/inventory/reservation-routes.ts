@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { SwitchboardError } from "../../errors.js";
 import type { AuthHooks } from "../../http/auth.js";
+import { keepResponse } from "../../http/idempotency.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { callerOf } from "../../platform/kit/caller.js";
 import { insufficientStockSchema, reservationPageSchema, reservationSchema } from "./contract.js";
@@ -39,7 +40,11 @@ export function registerReservationRoutes(
     },
     async (request, reply) => {
       try {
-        const reservation = await reservations.reserve(callerOf(request), request.body);
+        const reservation = await reservations.reserve(
+          callerOf(request),
+          request.body,
+          keepResponse(request, 201),
+        );
         return reply.status(201).send(reservation);
       } catch (error) {
         if (!(error instanceof SwitchboardError) || error.code !== "insufficient_stock")
@@ -102,7 +107,8 @@ export function registerReservationRoutes(
         },
       },
     },
-    async (request) => reservations.commit(callerOf(request), request.params.id),
+    async (request) =>
+      reservations.commit(callerOf(request), request.params.id, keepResponse(request, 200)),
   );
 
   r.post(
@@ -124,6 +130,7 @@ export function registerReservationRoutes(
         },
       },
     },
-    async (request) => reservations.release(callerOf(request), request.params.id),
+    async (request) =>
+      reservations.release(callerOf(request), request.params.id, keepResponse(request, 200)),
   );
 }

@@ -4,6 +4,7 @@ import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { ConditionalMiss } from "../../platform/kit/conditional.js";
 import { keysetPage } from "../../platform/kit/pagination.js";
+import type { InTransaction } from "../../store/in-transaction.js";
 import type { Database } from "../../store/schema.js";
 import { announce, type Pending, recordChange } from "./announce.js";
 import { type InventoryDeps, reservationId, stockOf } from "./changes.js";
@@ -118,10 +119,19 @@ export function createReservations(deps: InventoryDeps, items: Items) {
     });
   }
 
-  async function move(identity: Identity, id: string, to: Ending): Promise<Reservation> {
+  async function move(
+    identity: Identity,
+    id: string,
+    to: Ending,
+    also?: InTransaction<Reservation>,
+  ): Promise<Reservation> {
     let done: { row: InventoryReservationRow; pending: Pending };
     try {
-      done = await db.transaction().execute((trx) => end(trx, id, to, whoOf(identity), now()));
+      done = await db.transaction().execute(async (trx) => {
+        const ended = await end(trx, id, to, whoOf(identity), now());
+        await also?.(trx, reservationOf(ended.row));
+        return ended;
+      });
     } catch (error) {
       if (error instanceof ConditionalMiss) return refuse(id, to);
       throw error;
@@ -150,7 +160,11 @@ export function createReservations(deps: InventoryDeps, items: Items) {
      * at the same time (see reserve.ts). 409 insufficient_stock with the available count when the
      * units are not there; 404 when the item does not exist.
      */
-    async reserve(identity: Identity, input: ReserveInput): Promise<Reservation> {
+    async reserve(
+      identity: Identity,
+      input: ReserveInput,
+      also?: InTransaction<Reservation>,
+    ): Promise<Reservation> {
       let customer: string | null = input.customerId ?? null;
       if (!isStaffOrServer(identity)) {
         if (customer !== null && customer !== identity.user)
@@ -171,7 +185,11 @@ export function createReservations(deps: InventoryDeps, items: Items) {
         created_at: at,
         updated_at: at,
       };
-      const outcome = await reserveBatched({ row, by: whoOf(identity) });
+      const outcome = await reserveBatched({
+        row,
+        by: whoOf(identity),
+        ...(also && { inTransaction: (trx) => also(trx, reservationOf(row)) }),
+      });
       if (!outcome.ok) {
         const { available } = stockOf(await items.load(input.sku));
         throw new SwitchboardError(
@@ -207,16 +225,24 @@ export function createReservations(deps: InventoryDeps, items: Items) {
     },
 
     /** Turns the reservation into a sale: onHand and reserved both drop (staff, API key). */
-    async commit(identity: Identity, id: string): Promise<Reservation> {
+    async commit(
+      identity: Identity,
+      id: string,
+      also?: InTransaction<Reservation>,
+    ): Promise<Reservation> {
       if (!isStaffOrServer(identity))
         throw new SwitchboardError("forbidden", "only staff or the API key commit reservations");
-      return move(identity, id, "committed");
+      return move(identity, id, "committed", also);
     },
 
     /** Gives the units back (its customer, staff, API key). */
-    async release(identity: Identity, id: string): Promise<Reservation> {
+    async release(
+      identity: Identity,
+      id: string,
+      also?: InTransaction<Reservation>,
+    ): Promise<Reservation> {
       await load(identity, id);
-      return move(identity, id, "released");
+      return move(identity, id, "released", also);
     },
 
     expireOne,

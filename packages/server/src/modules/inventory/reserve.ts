@@ -1,6 +1,7 @@
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import { now } from "../../platform/kit/actor.js";
 import { GroupCommit } from "../../store/group-commit.js";
+import type { Database } from "../../store/schema.js";
 import { announce, historyRow, type Pending, stageAnnouncements } from "./announce.js";
 import type { InventoryDeps, Levels } from "./changes.js";
 import type {
@@ -13,6 +14,8 @@ export interface ReserveRequest {
   /** The reservation to insert if the units are there (status active). */
   row: InventoryReservationRow;
   by: string;
+  /** Runs in the batch's transaction if this reservation is made (e.g. keeps its HTTP answer). */
+  inTransaction?: (trx: Transaction<Database>) => Promise<void>;
 }
 
 /** Either the reservation was made, or the units were not there (or the item does not exist). */
@@ -55,12 +58,14 @@ export function createReserveBatcher(deps: InventoryDeps) {
           .returningAll()
           .executeTakeFirst();
       const made: InventoryReservationRow[] = [];
+      const granted: ReserveRequest[] = [];
       const history: InventoryHistoryRow[] = [];
       const staged: Pending[] = [];
       /** Records one granted request; `item` holds the levels right after it. */
       const grant = ({ r, i }: Queued, item: InventoryItemRow) => {
         outcomes[i] = { ok: true };
         made.push(r.row);
+        granted.push(r);
         history.push(
           historyRow({
             item,
@@ -100,6 +105,9 @@ export function createReserveBatcher(deps: InventoryDeps) {
       if (made.length === 0) return staged;
       await trx.insertInto("inventory_reservations").values(made).execute();
       await trx.insertInto("inventory_history").values(history).execute();
+      // A step that fails (an idempotency claim taken over) fails the batch: its requests are
+      // answered 503 and retried, and nothing of it was written.
+      for (const r of granted) await r.inTransaction?.(trx);
       return staged;
     });
     await announce(deps, ...pending);

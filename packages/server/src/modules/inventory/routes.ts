@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Identity } from "../../auth/identity.js";
 import type { AuthHooks } from "../../http/auth.js";
+import { keepResponse } from "../../http/idempotency.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { callerOf } from "../../platform/kit/caller.js";
 import { pageQuery } from "../../platform/kit/pagination.js";
@@ -152,7 +153,8 @@ export function registerItemRoutes(
         },
       },
     },
-    async (request) => items.adjust(callerOf(request), request.params.sku, request.body),
+    async (request) =>
+      items.adjust(callerOf(request), request.params.sku, request.body, keepResponse(request, 200)),
   );
 
   r.get(

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AuthHooks } from "../../http/auth.js";
+import { keepResponse } from "../../http/idempotency.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { callerOf } from "../../platform/kit/caller.js";
 import { lifecycleSchema, orderPageSchema, orderSchema } from "./contract.js";
@@ -44,7 +45,9 @@ export function registerOrderRoutes(
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await service.create(callerOf(request), request.body)),
+      reply
+        .status(201)
+        .send(await service.create(callerOf(request), request.body, keepResponse(request, 201))),
   );
 
   r.get(
@@ -100,6 +103,12 @@ export function registerOrderRoutes(
         },
       },
     },
-    async (request) => service.transition(callerOf(request), request.params.id, request.body),
+    async (request) =>
+      service.transition(
+        callerOf(request),
+        request.params.id,
+        request.body,
+        keepResponse(request, 200),
+      ),
   );
 }

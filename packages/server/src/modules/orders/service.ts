@@ -7,6 +7,7 @@ import { ulid } from "../../ids.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import { keysetPage } from "../../platform/kit/pagination.js";
+import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox, OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import type { OrdersSettings } from "./config.js";
@@ -146,8 +147,9 @@ export function createOrdersService(deps: OrdersDeps) {
     throw new SwitchboardError("forbidden", "this order belongs to another customer");
   }
 
-  async function view(row: OrderRow, identity: Identity): Promise<Order> {
-    const history = await db
+  /** `q`: the transaction, when the view is taken inside one (see InTransaction). */
+  async function view(row: OrderRow, identity: Identity, q: Kysely<Database> = db): Promise<Order> {
+    const history = await q
       .selectFrom("order_history")
       .selectAll()
       .where("order_id", "=", row.id)
@@ -169,7 +171,11 @@ export function createOrdersService(deps: OrdersDeps) {
       return Object.values(LIFECYCLES);
     },
 
-    async create(identity: Identity, input: CreateOrderInput): Promise<Order> {
+    async create(
+      identity: Identity,
+      input: CreateOrderInput,
+      also?: InTransaction<Order>,
+    ): Promise<Order> {
       if (actorOf(identity) !== "staff")
         throw new SwitchboardError("forbidden", "only staff or the API key create orders");
       if (!deps.settings.lifecycles.includes(input.lifecycle))
@@ -220,6 +226,7 @@ export function createOrdersService(deps: OrdersDeps) {
             location: null,
           })
           .execute();
+        if (also) await also(trx, await view(row, identity, trx));
         return outbox.enqueue(trx, messagesFor(row, change, "created"));
       });
       await outbox.flush(ids);
@@ -251,7 +258,12 @@ export function createOrdersService(deps: OrdersDeps) {
      * Optimistic: the update only applies at the version that was validated, so of two racing
      * callers exactly one wins; the other is re-validated against the new state.
      */
-    async transition(identity: Identity, id: string, input: TransitionInput): Promise<Order> {
+    async transition(
+      identity: Identity,
+      id: string,
+      input: TransitionInput,
+      also?: InTransaction<Order>,
+    ): Promise<Order> {
       for (let attempt = 0; attempt < 5; attempt++) {
         const row = await load(id);
         assertCanSee(identity, row);
@@ -339,6 +351,7 @@ export function createOrdersService(deps: OrdersDeps) {
                 location: input.location ?? null,
               })
               .execute();
+            if (also) await also(trx, await view(next, identity, trx));
             return outbox.enqueue(trx, messagesFor(next, change, "status"));
           });
           await outbox.flush(ids);
