@@ -27,7 +27,7 @@ import { Metrics } from "./metrics.js";
 import { builtInModules } from "./modules/index.js";
 import type { ModuleContext, SwitchboardModule } from "./modules/types.js";
 import { assertPolicies, composeModules } from "./platform/compose.js";
-import { createFaults } from "./platform/faults.js";
+import { createCrashPoints } from "./platform/crash-points.js";
 import { coreMigrations } from "./store/core-migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
@@ -227,7 +227,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     jobs,
     outbox,
     publish,
-    fault: createFaults(config.faults),
+    crashPoint: createCrashPoints(config.crashPoints),
   };
   for (const module of modules)
     await module.register({

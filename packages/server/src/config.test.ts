@@ -67,7 +67,7 @@ describe("configuration", () => {
     [{ SWITCHBOARD_CHAT_MAX_PARTICIPANTS: "1" }, "SWITCHBOARD_CHAT_MAX_PARTICIPANTS"],
     [{ SWITCHBOARD_CHAT_BOT: "openai" }, "SWITCHBOARD_CHAT_OPENAI_BASE_URL"],
     [{ SWITCHBOARD_ORDERS_LIFECYCLES: "store-order,spaceship" }, "SWITCHBOARD_ORDERS_LIFECYCLES"],
-    [{ SWITCHBOARD_FAULTS: "chat.resolve.after-status" }, "SWITCHBOARD_FAULTS"],
+    [{ SWITCHBOARD_CRASH_POINTS: "chat.resolve.after-status" }, "SWITCHBOARD_CRASH_POINTS"],
   ])("names the variable that is wrong: %j", (env, name) => {
     const found = problems(env as Record<string, string>);
     expect(found.length).toBeGreaterThan(0);
@@ -105,15 +105,15 @@ describe("configuration", () => {
   });
 
   it("takes test-only crash points under NODE_ENV=test, and nowhere else", () => {
-    const c = loadConfig({ NODE_ENV: "test", SWITCHBOARD_FAULTS: "a.b, c-d" });
-    expect(c.faults).toEqual(["a.b", "c-d"]);
+    const c = loadConfig({ NODE_ENV: "test", SWITCHBOARD_CRASH_POINTS: "a.b, c-d" });
+    expect(c.crashPoints).toEqual(["a.b", "c-d"]);
     expect(
       problems({
         NODE_ENV: "production",
         SWITCHBOARD_JWT_SECRET: "s".repeat(32),
-        SWITCHBOARD_FAULTS: "a",
+        SWITCHBOARD_CRASH_POINTS: "a",
       }),
-    ).toEqual(['SWITCHBOARD_FAULTS: is for tests only (NODE_ENV=test) (got "a")']);
+    ).toEqual(['SWITCHBOARD_CRASH_POINTS: is for tests only (NODE_ENV=test) (got "a")']);
   });
 
   it("turns modules off with SWITCHBOARD_MODULES (none: just the real-time core)", () => {

@@ -88,7 +88,7 @@ export const envSchema = z
     SWITCHBOARD_MODULES: optional(
       z.union([z.literal("none"), list(/^[a-z][a-z0-9-]*$/, "a module name")]),
     ),
-    SWITCHBOARD_FAULTS: optional(list(/^[a-z0-9.-]{1,100}$/, "a fault point name")),
+    SWITCHBOARD_CRASH_POINTS: optional(list(/^[a-z0-9.-]{1,100}$/, "a crash point name")),
     ...securityEnvShape,
   })
   .superRefine((env, ctx) => {
@@ -100,10 +100,10 @@ export const envSchema = z
         message: "is required in production (or set SWITCHBOARD_JWKS_URL)",
       });
     }
-    if (env.SWITCHBOARD_FAULTS && env.NODE_ENV !== "test") {
+    if (env.SWITCHBOARD_CRASH_POINTS && env.NODE_ENV !== "test") {
       ctx.addIssue({
         code: "custom",
-        path: ["SWITCHBOARD_FAULTS"],
+        path: ["SWITCHBOARD_CRASH_POINTS"],
         message: "is for tests only (NODE_ENV=test)",
       });
     }
@@ -175,8 +175,8 @@ export interface Config {
   modules: string[];
   /** Each running module's settings, parsed from its config section (what ctx.settings holds). */
   moduleSettings: Readonly<Record<string, unknown>>;
-  /** Test-only crash points (SWITCHBOARD_FAULTS, NODE_ENV=test): the process kills itself there. */
-  faults: string[];
+  /** Test-only crash points (SWITCHBOARD_CRASH_POINTS, NODE_ENV=test): the process kills itself there. */
+  crashPoints: string[];
 }
 
 export class ConfigError extends Error {
@@ -270,7 +270,7 @@ export function loadConfig(
     idempotencyLeaseMs: e.SWITCHBOARD_IDEMPOTENCY_LEASE_MS,
     modules: enabled.names,
     moduleSettings,
-    faults: e.SWITCHBOARD_FAULTS ?? [],
+    crashPoints: e.SWITCHBOARD_CRASH_POINTS ?? [],
   };
 }
 

@@ -41,10 +41,10 @@ export interface ModuleContext<Settings = unknown> {
   /** This module's settings, parsed from its config section at start-up. */
   settings: Settings;
   /**
-   * A test-only crash point: with `SWITCHBOARD_FAULTS` naming `point` (NODE_ENV=test only) the
+   * A test-only crash point: with `SWITCHBOARD_CRASH_POINTS` naming `point` (NODE_ENV=test only) the
    * process kills itself here, as a power cut would. Does nothing otherwise.
    */
-  fault(point: string): void;
+  crashPoint(point: string): void;
 }
 
 /**

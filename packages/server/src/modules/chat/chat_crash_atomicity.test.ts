@@ -12,7 +12,7 @@ import { closeAll, RawClient } from "../../test-support/ws-client.js";
 /**
  * Resolving a conversation and requeueing an agent's change three things: the conversation, the
  * agent's slot (active_count) and the outbox row that announces it. A server killed with SIGKILL
- * between the first and the others (a crash point armed with SWITCHBOARD_FAULTS) must leave all
+ * between the first and the others (a crash point armed with SWITCHBOARD_CRASH_POINTS) must leave all
  * three as they were: after a restart the slot is still held, and the change, done again, is
  * announced.
  */
@@ -32,7 +32,7 @@ describe("chat changes survive a kill -9 in the middle", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const start = async (faults?: string) => {
+  const start = async (crashAt?: string) => {
     const p = await startServerProcess(
       {
         NODE_ENV: "test",
@@ -40,7 +40,7 @@ describe("chat changes survive a kill -9 in the middle", () => {
         SWITCHBOARD_JWT_SECRET: secret,
         SWITCHBOARD_API_KEY: apiKey,
         SWITCHBOARD_CHAT_BOT: "off",
-        ...(faults && { SWITCHBOARD_FAULTS: faults }),
+        ...(crashAt && { SWITCHBOARD_CRASH_POINTS: crashAt }),
       },
       120_000, // tsx compiles the server on each start: slow on a busy machine
     );

@@ -76,7 +76,7 @@ export function createClosing(
             .where("status", "=", "active")
             .executeTakeFirst();
           expectOne(moved);
-          deps.fault("chat.requeue.after-status");
+          deps.crashPoint("chat.requeue.after-status");
           await releaseAgent(trx, agentId, at);
           return outbox.enqueue(trx, [
             statusMessage(id, {
@@ -164,7 +164,7 @@ export function createClosing(
             .where("version", "=", row.version)
             .executeTakeFirst();
           expectOne(done, "the conversation changed meanwhile; retry");
-          deps.fault("chat.resolve.after-status");
+          deps.crashPoint("chat.resolve.after-status");
           if (row.status === "active" && row.agent_id) await releaseAgent(trx, row.agent_id, at);
           return outbox.enqueue(trx, [announced]);
         });

@@ -18,6 +18,6 @@ export interface ChatDeps {
   config: { dataDir: string; chat: ChatSettings; bot: BotSettings };
   /** Direct server-side publish (derived views like queue positions, recomputed on every change). */
   publish(channel: string, event: string, data: unknown): Promise<unknown>;
-  /** Test-only crash points (ModuleContext.fault). */
-  fault(point: string): void;
+  /** Test-only crash points (ModuleContext.crashPoint). */
+  crashPoint(point: string): void;
 }

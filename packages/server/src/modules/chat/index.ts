@@ -44,7 +44,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
       logger: ctx.logger,
       config: { dataDir: ctx.config.dataDir, chat: settings, bot: settings.bot },
       publish: ctx.publish,
-      fault: ctx.fault,
+      crashPoint: ctx.crashPoint,
     });
     const { maxMessageLength, maxParticipants, attachmentMaxBytes } = settings;
 
