@@ -24,10 +24,13 @@ export class RetryTimer {
     this.#attempt = 0;
   }
 
-  schedule(run: () => void): void {
+  /** Runs `run` after the next backoff wait; returns that wait, in ms. */
+  schedule(run: () => void): number {
     this.cancel();
     this.#run = run;
-    this.#timer = setTimeout(() => this.fireNow(), fullJitterDelay(this.#attempt++, this.#options));
+    const delay = fullJitterDelay(this.#attempt++, this.#options);
+    this.#timer = setTimeout(() => this.fireNow(), delay);
+    return delay;
   }
 
   /** Runs the pending attempt at once; false when none was pending. */
