@@ -138,9 +138,17 @@ export class CommandPipeline {
 
   /** The client was closed: nothing queued or in flight will ever be answered. */
   close(error: SwitchboardError): void {
-    this.lost();
+    this.#write = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#closed = true;
-    for (const command of this.pending.drain()) command.reject(error);
+    const unsure = localError(
+      "closed",
+      "client closed before the reply; the command may or may not have been applied",
+    );
+    for (const command of this.pending.drain()) {
+      command.reject(command.lane === "control" ? error : unsure);
+    }
     this.#outbox.rejectAll(error);
   }
 
