@@ -6,6 +6,7 @@
 //   node packages/client/scripts/bundle.mjs --out F    write it to F instead (the browser tests)
 //   node packages/client/scripts/bundle.mjs --sizes    also print its size and the ESM build's
 //                                                      (what a bundler makes of `import`), for the READMEs
+//   node packages/client/scripts/bundle.mjs --json     the same sizes as one line of JSON (tests)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,7 +55,10 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const at = process.argv.indexOf("--out");
   const tag = await bundleScriptTag(at > 0 ? process.argv[at + 1] : undefined);
-  if (process.argv.includes("--sizes")) {
+  if (process.argv.includes("--json")) {
+    const esm = await measureEsm();
+    console.log(JSON.stringify({ scriptTag: tag, esm }));
+  } else if (process.argv.includes("--sizes")) {
     const esm = await measureEsm();
     console.log(`script tag  ${tag.file}: ${kb(tag.bytes)} min, ${kb(tag.gzip)} gzip`);
     console.log(`ESM bundle  (minified): ${kb(esm.bytes)} min, ${kb(esm.gzip)} gzip`);

@@ -8,9 +8,7 @@ import { expect } from "vitest";
 import type { PageServer } from "./sdk_page_server.js";
 
 export const SDK_PAGE = fileURLToPath(new URL("./sdk_page.html", import.meta.url));
-const BUNDLE_SCRIPT = fileURLToPath(
-  new URL("../../../client/scripts/bundle.mjs", import.meta.url),
-);
+const BUNDLE_SCRIPT = fileURLToPath(new URL("../../../client/scripts/bundle.mjs", import.meta.url));
 
 /**
  * Builds the script-tag bundle with the script `npm run build` runs, into a folder of this test
@@ -50,11 +48,20 @@ export async function openApp(
 }
 
 /** The state the page shows, read from the DOM as a user would. */
-export const shownState = (page: Page): Promise<string> =>
-  page.locator("#state").innerText({ timeout: 5000 });
+export const shownState = async (page: Page): Promise<string> =>
+  (await page.locator("#state").textContent({ timeout: 5000 })) ?? "";
 
+/** Polls the DOM until the page shows `state` (usable in hooks too, unlike expect.poll). */
 export async function waitForState(page: Page, state: string, timeout = 20_000): Promise<void> {
-  await expect.poll(() => shownState(page), { timeout, interval: 100 }).toBe(state);
+  const deadline = Date.now() + timeout;
+  let shown = await shownState(page);
+  while (shown !== state) {
+    if (Date.now() > deadline) {
+      throw new Error(`the page shows "${shown}", not "${state}", after ${timeout} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    shown = await shownState(page);
+  }
 }
 
 export const record = (page: Page): Promise<AppRecord> =>

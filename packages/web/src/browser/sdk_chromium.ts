@@ -49,9 +49,14 @@ export async function launchOwnChromium(): Promise<OwnChromium> {
       browser,
       context,
       close: async () => {
-        await browser.close().catch(() => {});
-        proc.kill();
+        // Browser.close shuts Chromium down with its helper processes; disconnecting alone
+        // (browser.close() on a CDP connection) would leave it running.
+        const session = await browser.newBrowserCDPSession().catch(() => undefined);
+        await session?.send("Browser.close").catch(() => {});
+        const killer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
         await exited;
+        clearTimeout(killer);
+        await browser.close().catch(() => {});
         rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       },
     };

@@ -38,7 +38,10 @@ export async function startPageServer(
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://page");
     if (url.pathname === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-store",
+      });
       res.end(readFileSync(files.html));
     } else if (url.pathname === "/switchboard.min.js") {
       res.writeHead(200, { "content-type": "text/javascript", "cache-control": "no-store" });
@@ -60,16 +63,17 @@ export async function startPageServer(
     const pipe: Pipe = { client, upstream, zombie: blackholed };
     pipes.add(pipe);
     // Opened during the blackhole: the request never gets anywhere.
-    if (!pipe.zombie) upstream.connect(server.port, "127.0.0.1", () => {
-      // The upgrade request as the page sent it (Host and Origin included), then whatever
-      // followed it.
-      const lines = [`${req.method} ${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-      }
-      upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
-      if (head.length > 0) upstream.write(head);
-    });
+    if (!pipe.zombie)
+      upstream.connect(server.port, "127.0.0.1", () => {
+        // The upgrade request as the page sent it (Host and Origin included), then whatever
+        // followed it.
+        const lines = [`${req.method} ${req.url} HTTP/1.1`];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) {
+          lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+        }
+        upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+        if (head.length > 0) upstream.write(head);
+      });
     client.on("data", (chunk: Buffer) => {
       if (pipe.zombie && !blackholed) end(pipe, true);
       else if (!pipe.zombie) upstream.write(chunk);

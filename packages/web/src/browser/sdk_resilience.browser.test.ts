@@ -9,7 +9,6 @@ import {
   range,
   record,
   SDK_PAGE,
-  shownState,
   statesSince,
   waitForState,
 } from "./sdk_app.js";
@@ -65,13 +64,15 @@ describe.runIf(run)("the SDK in a real browser: network, freezing, background, s
     for (let i = 0; i < count; i++) await server.publish("staff:floor", "note", { n: ++published });
   }
 
-  async function open(): Promise<void> {
-    page = await openApp(chromium.context, pages, { grace: String(GRACE_MS) });
+  async function open(query: Record<string, string> = {}): Promise<void> {
+    page = await openApp(chromium.context, pages, { grace: String(GRACE_MS), ...query });
     cdp = await chromium.context.newCDPSession(page);
     await expect.poll(async () => (await record(page)).errors).toEqual([]);
     // Subscribed (the subscribe reply has come back) before anything is published.
     await expect
-      .poll(() => page.evaluate(() => (window as unknown as AppWindow).app.client.subscriptions()[0]?.status))
+      .poll(() =>
+        page.evaluate(() => (window as unknown as AppWindow).app.client.subscriptions()[0]?.status),
+      )
       .toBe("subscribed");
     published = server.hub.streams.get("staff:floor")?.offset ?? published;
   }
@@ -87,9 +88,7 @@ describe.runIf(run)("the SDK in a real browser: network, freezing, background, s
       downloadThroughput: -1,
       uploadThroughput: -1,
     });
-    console.log("A", await record(page));
     await waitForState(page, "disconnected");
-    console.log("B");
     await publish(3);
     // Published by the page itself while offline: queued, sent once after the reconnect.
     await page.evaluate(() => {
@@ -101,9 +100,7 @@ describe.runIf(run)("the SDK in a real browser: network, freezing, background, s
       downloadThroughput: -1,
       uploadThroughput: -1,
     });
-    console.log("C", await record(page));
     await waitForState(page, "connected");
-    console.log("D", await record(page));
     await expectMessages(page, [...range(start + 1, start + 5), { n: "page" }]);
     expect(await statesSince(page, before)).toEqual(["disconnected", "connecting", "connected"]);
     expect((await record(page)).acks).toHaveLength(1);
@@ -155,7 +152,8 @@ describe.runIf(run)("the SDK in a real browser: network, freezing, background, s
   });
 
   it("the machine sleeps: timers stop and the connection dies without a close", async () => {
-    await open();
+    // The app publishes the moment the page runs again, before any timer of the SDK has.
+    await open({ publishOnResume: "1" });
     const start = published;
     await publish(1);
     await expectMessages(page, range(start + 1, start + 1));
@@ -164,19 +162,17 @@ describe.runIf(run)("the SDK in a real browser: network, freezing, background, s
     await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
     await publish(3);
     await sleep(DEAD_AFTER_MS + 2000);
-    // Wake up: the network is back, the old connection is a zombie nobody closed.
+    // Wake up: the network is back, the old connection is a zombie nobody closed (the first
+    // byte written into it is answered with a reset).
     pages.blackhole(false);
     await cdp.send("Page.setWebLifecycleState", { state: "active" });
-    await page.evaluate(() => {
-      void (window as unknown as AppWindow).app.publish({ n: "awake" });
-    });
     await waitForState(page, "connected");
     await expectMessages(page, [...range(start + 1, start + 4), { n: "awake" }]);
     const states = await statesSince(page, before);
     expect(states).toContain("disconnected");
     expect(states.at(-1)).toBe("connected");
     expect((await record(page)).errors).toEqual([]);
-    expect(await shownState(page)).toBe("connected");
+    expect((await record(page)).acks).toHaveLength(1);
   });
 });
 
