@@ -17,10 +17,11 @@ import { type PageServer, startPageServer } from "./sdk_page_server.js";
 
 const run = browserAvailable();
 
-// The server pings every second and drops a client silent for 1 s + 2 s; the page gives the
-// server 1 s + 2 s too before it declares the connection dead.
-const PING_SECONDS = 1;
-const GRACE_MS = 2000;
+// The server pings every 2 s and drops a client silent for 2 s + 3 s; the page gives the server
+// as long before it declares the connection dead. Short enough for a test, long enough that a
+// busy machine does not drop a healthy connection.
+const PING_SECONDS = 2;
+const GRACE_MS = 3000;
 const DEAD_AFTER_MS = PING_SECONDS * 1000 + GRACE_MS;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
