@@ -64,6 +64,7 @@ describe("debug output", () => {
     expect(lines).toContain("[switchboard] connecting → connected");
     expect(lines).toContain("[switchboard] → connect");
     expect(JSON.stringify(printed)).not.toContain(token);
+    await client.close(); // while console.debug is still captured
   });
 
   it("is silent by default, and a logger that throws does not break the connection", async () => {

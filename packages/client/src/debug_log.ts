@@ -21,7 +21,7 @@ export interface LogEntry {
 /** Receives every debug entry; pass one as the `logger` option to route them to your own logs. */
 export type Logger = (entry: LogEntry) => void;
 
-/** `debug: true` without a `logger`: the browser console (or Node's stderr), at debug level. */
+/** `debug: true` without a `logger`: the browser console at debug level (stdout in Node). */
 export const consoleLogger: Logger = (entry) => {
   if (entry.data === undefined) console.debug(`[switchboard] ${entry.message}`);
   else console.debug(`[switchboard] ${entry.message}`, entry.data);
