@@ -115,9 +115,10 @@ describe("reconnecting against a real server", () => {
     const client = await fx.agent(server, "alice");
     let disconnects = 0;
     client.on("disconnected", () => disconnects++);
-    await server.stop();
+    // Listen before stopping: the client may already retry while the server is still stopping.
     const states = new Set<string>();
     client.on("state", (st) => states.add(st));
+    await server.stop();
     await waitFor(() => disconnects >= 3, { message: "several failed attempts" });
     // between attempts it is disconnected; each attempt is connecting
     expect(states).toEqual(new Set(["disconnected", "connecting"]));

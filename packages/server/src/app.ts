@@ -1,9 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
-import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
+import { createTokenVerifier, ownTokenClaims, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
 import type { Broker } from "./broker/types.js";
@@ -56,7 +57,10 @@ export interface App {
   verifyToken: TokenVerifier;
   /** Listen on config.host:config.port; resolves with the bound address. */
   listen(): Promise<{ url: string; port: number }>;
-  /** Graceful stop: drain sockets (1012), stop jobs, close HTTP, broker and database. Idempotent. */
+  /**
+   * Graceful stop: drain sockets (1012), stop jobs, let REST requests in flight finish, then close
+   * the broker and the database. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -68,6 +72,16 @@ async function createBroker(config: Config, logger: Logger): Promise<Broker> {
     prefix: config.redisPrefix,
     nodeTtlMs: config.nodeTtlMs,
     logger,
+  });
+}
+
+function readyOrTimeout(redis: Redis, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }
 
@@ -111,19 +125,36 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
     ...(config.jwksUrl && { jwksUrl: config.jwksUrl }),
     requireExp: config.env === "production",
+    jwt: config.jwt,
   });
   const gateway = new Gateway({ config, broker, namespaces, rpc, verifyToken, metrics, logger });
+  // REST rate limits count in Redis when there is one, so a limit holds across nodes. Commands
+  // fail at once while Redis is away (no offline queue) and the limiter then lets requests pass.
+  const rateLimitRedis =
+    config.redisUrl && config.http.rateLimit > 0
+      ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+      : undefined;
+  rateLimitRedis?.on("error", (err) => logger.debug({ err }, "rate-limit redis"));
+  // Counting starts with the first request, not when the link happens to come up; a Redis that is
+  // down now does not hold up start-up (the limiter lets requests pass until it is back).
+  if (rateLimitRedis) await readyOrTimeout(rateLimitRedis, 5000);
+  let draining = false;
   const http = await createHttpServer({
     logger,
     metrics,
     version: VERSION,
     bodyLimit: Math.max(config.limits.maxFrameBytes, 1024 * 1024),
     spaIndexHtml: join(config.webDir ?? DEFAULT_WEB_DIR, "index.html"),
+    isDraining: () => draining,
+    edge: {
+      ...config.http,
+      ...(secrets.apiKey && { apiKey: secrets.apiKey }),
+      ...(rateLimitRedis && { rateLimitRedis, redisPrefix: config.redisPrefix }),
+    },
   });
   const auth = authHooks(
     createRequestAuthenticator({ verifyToken, ...(secrets.apiKey && { apiKey: secrets.apiKey }) }),
   );
-  let draining = false;
   registerHealthRoutes(http, {
     metrics,
     checks: [
@@ -131,11 +162,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { name: "database", check: () => store.ready() },
     ],
     isDraining: () => draining,
+    metricsAccess: {
+      enabled: config.http.metrics,
+      ...(config.http.metricsToken && { token: config.http.metricsToken }),
+    },
   });
   registerIdempotency(http, store.db);
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   if (config.env !== "production" && secrets.jwtSecret)
-    registerDevTokenRoute(http, secrets.jwtSecret);
+    registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 
   const publish = async (channel: string, event: string, data: unknown, key?: string) => {
     const { namespace } = namespaces.resolve(channel);
@@ -206,7 +241,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         draining = true;
         await gateway.shutdown(config.drainTimeoutMs);
         await jobs.stop();
+        // REST requests in flight finish before the database closes (new ones get 503); one
+        // that still runs after the drain timeout is cut.
+        const cut = setTimeout(() => http.server.closeAllConnections(), config.drainTimeoutMs);
         await http.close();
+        clearTimeout(cut);
+        rateLimitRedis?.disconnect();
         await events.settled();
         await broker.close();
         await store.close();

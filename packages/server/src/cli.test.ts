@@ -35,7 +35,8 @@ function cli(
   child.stderr.on("data", (d) => {
     stderr += d;
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  // Generous: tsx compiles the CLI in each child, and other tests keep this machine busy.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
   return new Promise((resolve) =>
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -50,7 +51,7 @@ function dataDir(): string {
   return d;
 }
 
-describe("switchboard CLI", () => {
+describe("switchboard CLI", { timeout: 300_000 }, () => {
   it("mints a token the configured secret verifies", async () => {
     const secret = "s".repeat(40);
     const r = await cli(
@@ -114,7 +115,9 @@ describe("switchboard CLI", () => {
         headers: { authorization: `Bearer ${server.apiKey}` },
       });
       expect(((await orders.json()) as { items: unknown[] }).items).toHaveLength(2);
-      const item = await fetch(`${server.url}/api/inventory/items/CASE-CLR`);
+      const item = await fetch(`${server.url}/api/inventory/items/CASE-CLR`, {
+        headers: { authorization: `Bearer ${server.apiKey}` },
+      });
       expect(await item.json()).toMatchObject({ onHand: 25, available: 25 });
     } finally {
       await server.close();

@@ -3,7 +3,7 @@ import { ROLES } from "@switchboard/protocol";
 import { z } from "zod";
 import { openMigratedStore } from "./app.js";
 import { resolveSecrets } from "./auth/dev-secrets.js";
-import { mintToken } from "./auth/tokens.js";
+import { mintToken, ownTokenClaims } from "./auth/tokens.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { main as startServer } from "./main.js";
 import { seedDemo } from "./seed.js";
@@ -58,7 +58,7 @@ async function token(argv: string[]): Promise<number> {
   }
   const { sub, role, name, ttl } = parsed.data;
   process.stdout.write(
-    `${await mintToken(jwtSecret, { sub, role, ...(name && { name }), expiresInSeconds: ttl })}\n`,
+    `${await mintToken(jwtSecret, { sub, role, ...(name && { name }), expiresInSeconds: ttl, ...ownTokenClaims(config.jwt) })}\n`,
   );
   return 0;
 }

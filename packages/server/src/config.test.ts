@@ -78,4 +78,80 @@ describe("configuration", () => {
     expect(loadConfig({ PORT: "", REDIS_URL: "" })).toMatchObject({ port: 8080 });
     expect(loadConfig({ REDIS_URL: "" }).redisUrl).toBeUndefined();
   });
+
+  it("refuses JWKS in production without an audience and an issuer", () => {
+    const prod = {
+      NODE_ENV: "production",
+      HOST: "0.0.0.0",
+      SWITCHBOARD_JWKS_URL: "https://idp.example.com/.well-known/jwks.json",
+    };
+    const found = problems(prod).join("\n");
+    expect(found).toContain("SWITCHBOARD_JWT_AUDIENCE");
+    expect(found).toContain("SWITCHBOARD_JWT_ISSUER");
+    const ok = loadConfig({
+      ...prod,
+      SWITCHBOARD_JWT_AUDIENCE: "switchboard, mobile",
+      SWITCHBOARD_JWT_ISSUER: "https://idp.example.com/",
+      SWITCHBOARD_JWT_ROLE_MAP: "authenticated=customer, support=agent",
+      SWITCHBOARD_JWT_ROLE_CLAIM: "app_metadata.role",
+    });
+    expect(ok.jwt).toEqual({
+      audience: ["switchboard", "mobile"],
+      issuer: ["https://idp.example.com/"],
+      roleClaim: "app_metadata.role",
+      roleMap: { authenticated: "customer", support: "agent" },
+      nameClaim: "name",
+    });
+  });
+
+  it.each([
+    [{ SWITCHBOARD_JWT_ROLE_MAP: "authenticated=superuser" }, "SWITCHBOARD_JWT_ROLE_MAP"],
+    [{ SWITCHBOARD_JWT_ROLE_MAP: "authenticated" }, "SWITCHBOARD_JWT_ROLE_MAP"],
+    [{ SWITCHBOARD_JWT_ROLE_CLAIM: "a[0]" }, "SWITCHBOARD_JWT_ROLE_CLAIM"],
+    [{ SWITCHBOARD_CORS_ORIGINS: "*" }, "SWITCHBOARD_CORS_ORIGINS"],
+    [{ SWITCHBOARD_CORS_ORIGINS: "https://a.example.com/path" }, "SWITCHBOARD_CORS_ORIGINS"],
+    [{ SWITCHBOARD_CORS_ORIGINS: "https://*.example.com" }, "SWITCHBOARD_CORS_ORIGINS"],
+    [{ SWITCHBOARD_METRICS: "maybe" }, "SWITCHBOARD_METRICS"],
+    [{ SWITCHBOARD_TRUST_PROXY: "everyone" }, "SWITCHBOARD_TRUST_PROXY"],
+    [{ SWITCHBOARD_ALLOW_DEV_ON_NETWORK: "sure" }, "SWITCHBOARD_ALLOW_DEV_ON_NETWORK"],
+  ])("refuses a bad security setting: %j", (env, name) => {
+    expect(problems(env as Record<string, string>).join("\n")).toContain(name);
+  });
+
+  it("refuses a development server on a non-loopback HOST unless allowed on purpose", () => {
+    for (const host of ["0.0.0.0", "::", "192.168.1.20", "example.com"]) {
+      const found = problems({ HOST: host }).join("\n");
+      expect(found).toContain("HOST");
+      expect(found).toContain("SWITCHBOARD_ALLOW_DEV_ON_NETWORK");
+    }
+    expect(problems({ HOST: "0.0.0.0", NODE_ENV: "test" }).join("\n")).toContain("HOST");
+    for (const host of ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"]) {
+      expect(problems({ HOST: host })).toEqual([]);
+    }
+    expect(loadConfig({ HOST: "0.0.0.0", SWITCHBOARD_ALLOW_DEV_ON_NETWORK: "true" }).host).toBe(
+      "0.0.0.0",
+    );
+  });
+
+  it("parses the HTTP edge settings", () => {
+    const c = loadConfig({
+      SWITCHBOARD_CORS_ORIGINS: "https://shop.example.com, http://localhost:5173",
+      SWITCHBOARD_TRUST_PROXY: "10.0.0.0/8,127.0.0.1",
+      SWITCHBOARD_METRICS_TOKEN: "m".repeat(16),
+      SWITCHBOARD_DOCS: "off",
+      SWITCHBOARD_HTTP_RATE_LIMIT: "0",
+    });
+    expect(c.http).toMatchObject({
+      corsOrigins: ["https://shop.example.com", "http://localhost:5173"],
+      trustProxy: ["10.0.0.0/8", "127.0.0.1"],
+      metrics: true,
+      metricsToken: "m".repeat(16),
+      docs: false,
+      rateLimit: 0,
+    });
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: "true" }).http.trustProxy).toBe(true);
+    expect(problems({ SWITCHBOARD_METRICS_TOKEN: "short-token" }).join("\n")).not.toContain(
+      "short-token",
+    );
+  });
 });

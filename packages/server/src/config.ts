@@ -1,4 +1,11 @@
 import { z } from "zod";
+import {
+  type HttpEdgeConfig,
+  type JwtConfig,
+  refineSecurity,
+  securityConfig,
+  securityEnvShape,
+} from "./config-security.js";
 
 /**
  * Every setting of the server, read from the environment in one place and validated once.
@@ -117,8 +124,10 @@ export const envSchema = z
       emptyAsUndefined,
       z.string().min(1).default("gpt-4o-mini"),
     ),
+    ...securityEnvShape,
   })
   .superRefine((env, ctx) => {
+    refineSecurity(env, ctx);
     if (env.NODE_ENV === "production" && !env.SWITCHBOARD_JWT_SECRET && !env.SWITCHBOARD_JWKS_URL) {
       ctx.addIssue({
         code: "custom",
@@ -152,6 +161,8 @@ export interface Config {
   /** HS256 secret; in development one is generated and kept in the data dir when unset. */
   jwtSecret?: string;
   jwksUrl?: string;
+  /** How tokens are checked beyond their signature (audience, issuer) and mapped to our identity. */
+  jwt: JwtConfig;
   apiKey?: string;
   dataDir: string;
   /** The built web app served at `/`; default packages/web/dist. */
@@ -166,6 +177,10 @@ export interface Config {
   /** How long past a ping interval a silent client is kept before close 4408. */
   pingGraceMs: number;
   connectTimeoutMs: number;
+  /** Development on a non-loopback HOST, allowed on purpose (SWITCHBOARD_ALLOW_DEV_ON_NETWORK). */
+  allowDevOnNetwork: boolean;
+  /** REST edge: rate limits, timeouts, proxies, CORS, /metrics and /docs. */
+  http: HttpEdgeConfig;
   limits: {
     maxFrameBytes: number;
     maxSubscriptions: number;
@@ -174,6 +189,8 @@ export interface Config {
     rateLimitCloseMs: number;
     slowConsumerBytes: number;
     maxConnections: number;
+    /** Sockets one user may hold open on a node. */
+    maxConnectionsPerUser: number;
   };
   drainTimeoutMs: number;
   chat: {
@@ -187,6 +204,11 @@ export interface Config {
     agentGraceMs: number;
     archiveAfterDays: number;
     retentionDays: number;
+    /** Waiting or active conversations one customer may have at once. */
+    maxOpenConversations: number;
+    /** Uploads per user per 24 h (the API key is not counted). */
+    attachmentsPerDay: number;
+    attachmentBytesPerDay: number;
   };
   bot: {
     provider: "faq" | "openai" | "off";
@@ -212,12 +234,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? "environment");
         const value = source[name];
-        const shown = value === undefined || /SECRET|KEY|URL/.test(name) ? "" : ` (got "${value}")`;
+        const shown =
+          value === undefined || /SECRET|KEY|URL|TOKEN/.test(name) ? "" : ` (got "${value}")`;
         return `${name}: ${i.message}${shown}`;
       }),
     );
   }
   const e = parsed.data;
+  const security = securityConfig(e);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -225,6 +249,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     ...(e.SWITCHBOARD_JWT_SECRET && { jwtSecret: e.SWITCHBOARD_JWT_SECRET }),
     ...(e.SWITCHBOARD_JWKS_URL && { jwksUrl: e.SWITCHBOARD_JWKS_URL }),
+    jwt: security.jwt,
     ...(e.SWITCHBOARD_API_KEY && { apiKey: e.SWITCHBOARD_API_KEY }),
     dataDir: e.SWITCHBOARD_DATA_DIR,
     ...(e.SWITCHBOARD_WEB_DIR && { webDir: e.SWITCHBOARD_WEB_DIR }),
@@ -235,6 +260,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     pingIntervalSeconds: e.SWITCHBOARD_PING_INTERVAL,
     pingGraceMs: e.SWITCHBOARD_PING_GRACE_MS,
     connectTimeoutMs: e.SWITCHBOARD_CONNECT_TIMEOUT_MS,
+    allowDevOnNetwork: security.allowDevOnNetwork,
+    http: security.http,
     limits: {
       maxFrameBytes: e.SWITCHBOARD_MAX_FRAME_BYTES,
       maxSubscriptions: e.SWITCHBOARD_MAX_SUBSCRIPTIONS,
@@ -243,6 +270,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rateLimitCloseMs: e.SWITCHBOARD_RATE_LIMIT_CLOSE_MS,
       slowConsumerBytes: e.SWITCHBOARD_SLOW_CONSUMER_BYTES,
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
+      maxConnectionsPerUser: security.maxConnectionsPerUser,
     },
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
     chat: {
@@ -256,6 +284,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       agentGraceMs: e.SWITCHBOARD_CHAT_AGENT_GRACE_MS,
       archiveAfterDays: e.SWITCHBOARD_CHAT_ARCHIVE_AFTER_DAYS,
       retentionDays: e.SWITCHBOARD_CHAT_RETENTION_DAYS,
+      ...security.chatQuotas,
     },
     bot: {
       provider: e.SWITCHBOARD_BOT,
@@ -272,7 +301,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   };
 }
 
-export type ConfigOverrides = Partial<Omit<Config, "limits" | "chat" | "bot">> & {
+export type ConfigOverrides = Partial<Omit<Config, "limits" | "chat" | "bot" | "http" | "jwt">> & {
+  http?: Partial<Config["http"]>;
+  jwt?: Partial<Config["jwt"]>;
   limits?: Partial<Config["limits"]>;
   chat?: Partial<Config["chat"]>;
   bot?: Partial<Config["bot"]>;
@@ -284,6 +315,8 @@ export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   return {
     ...base,
     ...overrides,
+    http: { ...base.http, ...overrides.http },
+    jwt: { ...base.jwt, ...overrides.jwt },
     limits: { ...base.limits, ...overrides.limits },
     chat: { ...base.chat, ...overrides.chat },
     bot: { ...base.bot, ...overrides.bot },

@@ -1,5 +1,5 @@
 import { createApp } from "./app.js";
-import { mintToken } from "./auth/tokens.js";
+import { mintToken, ownTokenClaims } from "./auth/tokens.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { VERSION } from "./version.js";
 
@@ -22,7 +22,12 @@ export async function main(): Promise<void> {
   if (config.env !== "production") {
     const { secrets } = app;
     const sample = secrets.jwtSecret
-      ? await mintToken(secrets.jwtSecret, { sub: "demo-admin", role: "admin", name: "Demo Admin" })
+      ? await mintToken(secrets.jwtSecret, {
+          sub: "demo-admin",
+          role: "admin",
+          name: "Demo Admin",
+          ...ownTokenClaims(config.jwt),
+        })
       : undefined;
     process.stdout.write(
       [
@@ -50,10 +55,13 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, "draining");
-    const force = setTimeout(() => {
-      app.logger.error("drain timed out; exiting");
-      process.exit(1);
-    }, config.drainTimeoutMs + 5000);
+    const force = setTimeout(
+      () => {
+        app.logger.error("drain timed out; exiting");
+        process.exit(1);
+      },
+      2 * config.drainTimeoutMs + 5000,
+    ); // sockets drain, then REST requests in flight
     force.unref();
     app.close().then(
       () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { type App, createApp } from "./app.js";
-import { type MintOptions, mintToken } from "./auth/tokens.js";
+import { type MintOptions, mintToken, ownTokenClaims } from "./auth/tokens.js";
 import { MemoryHub } from "./broker/memory.js";
 import { type ConfigOverrides, defaultConfig } from "./config.js";
 import { openStore } from "./store/db.js";
@@ -120,7 +120,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     get app() {
       return app;
     },
-    token: (claims, opts) => mintToken(secret, { ...claims, ...opts }),
+    token: (claims, opts) =>
+      mintToken(secret, { ...ownTokenClaims(config.jwt), ...claims, ...opts }),
     async publish(channel, event, data) {
       const { namespace } = app.namespaces.resolve(channel);
       const r = await app.broker.publish(channel, {

@@ -12,6 +12,11 @@ export interface Identity {
   value?: number;
   /** True for a server-to-server caller (API key): every policy allows it. */
   server?: boolean;
+  /**
+   * True only when the API key itself was presented. `server` is also set on an admin token
+   * acting on a server route, so it cannot tell the two apart (idempotency scopes, rate limits).
+   */
+  apiKey?: boolean;
 }
 
 export const SERVER_IDENTITY: Identity = { user: "server", role: "admin", server: true };

@@ -47,7 +47,7 @@ describe.runIf(up)("a cluster of server processes on one Redis", () => {
         startServerProcess(env),
       ])),
     );
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     closeAll(clients);

@@ -43,7 +43,7 @@ describe.runIf(up)("Redis restarted under a running cluster", () => {
       SWITCHBOARD_DATA_DIR: dataDir,
     };
     nodes.push(...(await Promise.all([startServerProcess(env), startServerProcess(env)])));
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     closeAll(clients);

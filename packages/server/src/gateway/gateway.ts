@@ -48,6 +48,8 @@ export class Gateway implements CommandContext {
   readonly sessions = new Set<Session>();
   readonly subscriptions: ChannelSubscriptions;
   private readonly byId = new Map<string, Session>();
+  /** Authenticated sockets per user on this node (the per-user connection cap). */
+  private readonly perUser = new Map<string, number>();
   private readonly cleanups = new Set<Promise<void>>();
   private readonly wss: WebSocketServer;
   private readonly metrics: Metrics;
@@ -226,7 +228,12 @@ export class Gateway implements CommandContext {
         session.connecting = false;
         const e = toSwitchboardError(error);
         if (e.code === "internal") this.logger.error({ err: error }, "connect failed");
-        const close = e.code === "unauthorized" ? CloseCode.Unauthorized : CloseCode.Internal;
+        const close =
+          e.code === "unauthorized"
+            ? CloseCode.Unauthorized
+            : e.code === "rate_limited" // the per-user connection cap: reconnecting will not help
+              ? CloseCode.RateLimited
+              : CloseCode.Internal;
         this.closeWithError(session, e, close, frame.id);
         return;
       }
@@ -253,6 +260,8 @@ export class Gateway implements CommandContext {
   }
 
   authenticate(session: Session, identity: Identity, resume?: string): void {
+    // A socket that closed while its token was checked is gone already: nothing to count.
+    if (this.sessions.has(session)) this.countUser(identity, resume);
     session.identity = identity;
     session.connecting = false;
     if (resume && SESSION_ID.test(resume)) {
@@ -267,8 +276,30 @@ export class Gateway implements CommandContext {
     this.byId.set(session.id, session);
   }
 
+  /**
+   * One user may hold at most maxConnectionsPerUser sockets here; a resume that replaces one of
+   * theirs does not count twice.
+   */
+  private countUser(identity: Identity, resume?: string): void {
+    if (identity.server) return;
+    const held = this.perUser.get(identity.user) ?? 0;
+    const previous = resume && SESSION_ID.test(resume) ? this.byId.get(resume) : undefined;
+    const replacing = previous?.identity?.user === identity.user ? 1 : 0;
+    const max = this.config.limits.maxConnectionsPerUser;
+    if (held - replacing >= max) {
+      throw new SwitchboardError("rate_limited", `at most ${max} connections per user`);
+    }
+    this.perUser.set(identity.user, held + 1);
+  }
+
   private remove(session: Session): void {
     if (!this.sessions.delete(session)) return;
+    const user = session.identity && !session.identity.server ? session.identity.user : undefined;
+    if (user !== undefined) {
+      const held = (this.perUser.get(user) ?? 1) - 1;
+      if (held > 0) this.perUser.set(user, held);
+      else this.perUser.delete(user);
+    }
     session.closing = true;
     this.metrics.connections--;
     if (this.byId.get(session.id) === session) this.byId.delete(session.id);

@@ -25,7 +25,8 @@ function dataDir(): string {
   return d;
 }
 
-describe("process lifecycle", () => {
+// Each test starts the server as a process (tsx compiles it): generous on a busy machine.
+describe("process lifecycle", { timeout: 180_000 }, () => {
   it("drains on SIGTERM: every client gets disconnect 1012 with reconnect, and the process exits 0", async () => {
     const secret = randomBytes(32).toString("hex");
     proc = await startServerProcess({

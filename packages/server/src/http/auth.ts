@@ -15,10 +15,17 @@ export interface HttpAuthOptions {
   verifyToken: TokenVerifier;
 }
 
-function sameSecret(a: string, b: string): boolean {
+export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Whether the request presents the API key (without verifying anything else). */
+export function presentsApiKey(request: FastifyRequest, apiKey: string | undefined): boolean {
+  if (!apiKey) return false;
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
+  return match?.[1] !== undefined && sameSecret(match[1], apiKey);
 }
 
 /** Reads `Authorization: Bearer <api key | JWT>` into an Identity, or throws `unauthorized`. */
@@ -31,7 +38,7 @@ export function createRequestAuthenticator(options: HttpAuthOptions) {
       throw new SwitchboardError("unauthorized", "Authorization must be 'Bearer <token>'");
     const credential = match[1];
     if (options.apiKey && sameSecret(credential, options.apiKey)) {
-      return { user: "server", role: "admin", server: true };
+      return { user: "server", role: "admin", server: true, apiKey: true };
     }
     return options.verifyToken(credential);
   };
@@ -63,6 +70,11 @@ export function authHooks(authenticate: RequestAuthenticator) {
         );
       }
       request.identity = identity;
+    },
+    /** No credentials: anonymous; credentials: they must be valid (the route shows more to some). */
+    optional: async (request: FastifyRequest, _reply: FastifyReply) => {
+      if (request.headers.authorization === undefined) return;
+      request.identity = await authenticate(request);
     },
     /** Any valid token or the API key; the service decides what this caller may see. */
     user: async (request: FastifyRequest, _reply: FastifyReply) => {

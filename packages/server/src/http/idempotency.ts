@@ -6,11 +6,17 @@ import type { Database } from "../store/schema.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    /** Set false on a route that handles idempotency itself (POST /api/publish). */
-    idempotency?: boolean;
+    /**
+     * false: the route handles idempotency itself (POST /api/publish). "in-handler": the body
+     * is read by the handler (multipart), which calls `request.claimIdempotency(digest)` with a
+     * digest of what it read, so that a different file is a different request.
+     */
+    idempotency?: boolean | "in-handler";
   }
   interface FastifyRequest {
     idempotency?: { scope: string; key: string };
+    /** On "in-handler" routes with an Idempotency-Key: claims it; true when a replay was sent. */
+    claimIdempotency?: (bodyDigest: string) => Promise<boolean>;
   }
 }
 
@@ -18,14 +24,25 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
-function requestHash(request: FastifyRequest): string {
+function requestHash(request: FastifyRequest, bodyDigest?: string): string {
   return createHash("sha256")
     .update(request.method)
     .update("\n")
     .update(request.url)
     .update("\n")
-    .update(JSON.stringify(request.body ?? null))
+    .update(bodyDigest ?? JSON.stringify(request.body ?? null))
     .digest("hex");
+}
+
+/**
+ * Keys are per caller: two users never collide, and one cannot replay another's response. The
+ * API key has a scope no token can name (an admin token acting on a server route, or a token
+ * whose sub is "server", is still its own user).
+ */
+function scopeOf(request: FastifyRequest): string {
+  const identity = request.identity;
+  if (identity?.apiKey) return "api-key";
+  return identity ? `user:${identity.user}` : "anonymous";
 }
 
 /**
@@ -37,15 +54,32 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>):
   app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers["idempotency-key"];
     if (typeof key !== "string" || !WRITE_METHODS.has(request.method)) return;
-    if (request.routeOptions.config.idempotency === false) return;
+    const mode = request.routeOptions.config.idempotency;
+    if (mode === false) return;
     if (!KEY.test(key))
       throw new SwitchboardError(
         "bad_request",
         "Idempotency-Key must be 1-255 printable ASCII characters",
       );
-    // Keys are per caller: two users never collide, and one cannot replay another's response.
-    const scope = request.identity?.server ? "server" : (request.identity?.user ?? "anonymous");
-    const hash = requestHash(request);
+    const scope = scopeOf(request);
+    if (mode === "in-handler") {
+      request.claimIdempotency = async (bodyDigest) => {
+        await claim(request, reply, scope, key, requestHash(request, bodyDigest));
+        return reply.sent;
+      };
+      return;
+    }
+    return claim(request, reply, scope, key, requestHash(request));
+  });
+
+  /** Claims the key for this request, or answers with the kept response (or a conflict). */
+  async function claim(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    scope: string,
+    key: string,
+    hash: string,
+  ): Promise<FastifyReply | undefined> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const inserted = await db
         .insertInto("idempotency_keys")
@@ -98,7 +132,7 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>):
       return reply.status(row.status).send(row.body ?? "");
     }
     throw new SwitchboardError("conflict", "could not claim the Idempotency-Key; retry");
-  });
+  }
 
   app.addHook("onSend", async (request, reply, payload) => {
     const claim = request.idempotency;

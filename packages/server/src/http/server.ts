@@ -1,5 +1,4 @@
 import { createReadStream, existsSync } from "node:fs";
-import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { ErrorCode } from "@switchboard/protocol";
@@ -16,8 +15,10 @@ import {
   validatorCompiler,
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
+import type { HttpEdgeConfig } from "../config-security.js";
 import { HTTP_STATUS, SwitchboardError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
+import { type EdgeOptions, registerEdge } from "./edge.js";
 
 const CODE_FOR_STATUS = new Map<number, ErrorCode>(
   Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]),
@@ -31,6 +32,9 @@ export interface HttpOptions {
   bodyLimit: number;
   /** The web app's index.html: page navigations to unknown paths get it (client-side routes). */
   spaIndexHtml?: string;
+  edge: HttpEdgeConfig & EdgeOptions;
+  /** While true (shutting down), responses close their connection so the server can finish. */
+  isDraining?: () => boolean;
 }
 
 const API_PATHS = /^\/(api|docs|ws|health|ready|metrics)(\/|$)/;
@@ -43,16 +47,33 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     // Per-request info lines would drown the gateway's own logs; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
-    forceCloseConnections: true,
+    // On close, idle keep-alive connections go at once; requests in flight finish first (app.ts
+    // bounds the wait). `true` would cut them mid-handler.
+    forceCloseConnections: "idle",
     return503OnClosing: true,
+    trustProxy: options.edge.trustProxy,
+    // A request that trickles in is cut (408) once this passes; Node checks open requests every
+    // connectionsCheckingInterval, so that is kept a fraction of the timeout.
+    requestTimeout: options.edge.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(options.edge.requestTimeoutMs, 20_000),
+      connectionsCheckingInterval: Math.max(
+        250,
+        Math.min(5000, Math.floor(options.edge.requestTimeoutMs / 4)),
+      ),
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  await app.register(helmet, {
-    // The OpenAPI UI and the web app load their own scripts and styles.
-    contentSecurityPolicy: false,
-  });
+  await registerEdge(app, options.edge, options.edge);
+  const isDraining = options.isDraining;
+  if (isDraining) {
+    app.addHook("onSend", async (_request, reply, payload) => {
+      if (isDraining()) void reply.header("connection", "close");
+      return payload;
+    });
+  }
   await app.register(swagger, {
     openapi: {
       info: {
@@ -69,7 +90,15 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  if (options.edge.docs) {
+    await app.register(swaggerUi, {
+      routePrefix: "/docs",
+      // Its own policy, like the plugin's own but without upgrade-insecure-requests, which
+      // would break /docs on a plain-http development server.
+      staticCSP:
+        "default-src 'self'; base-uri 'self'; frame-ancestors 'none'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'",
+    });
+  }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const metrics = options.metrics;

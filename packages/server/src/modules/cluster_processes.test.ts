@@ -40,7 +40,7 @@ describe.runIf(up)("two server processes on Redis + PostgreSQL", () => {
     };
     // both at once, as a deploy starts them: they race to migrate the same database
     nodes.push(...(await Promise.all([startServerProcess(env), startServerProcess(env)])));
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     closeAll(clients);

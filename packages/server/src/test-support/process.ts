@@ -20,10 +20,13 @@ export function spawnServer(env: Record<string, string>): ChildProcess {
   });
 }
 
-/** Spawns the server and waits for its "listening" log line. */
+/**
+ * Spawns the server and waits for its "listening" log line. The limit is generous: tsx compiles
+ * the server in each child, and on a loaded 2-core machine several starting together take long.
+ */
 export async function startServerProcess(
   env: Record<string, string>,
-  timeoutMs = 20_000,
+  timeoutMs = 120_000,
 ): Promise<ServerProcess> {
   const child = spawnServer(env);
   let out = "";

@@ -2,7 +2,7 @@ import { ROLES } from "@switchboard/protocol";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { mintToken } from "../../auth/tokens.js";
+import { type MintOptions, mintToken } from "../../auth/tokens.js";
 import { errorResponses } from "../schemas.js";
 
 const DEV_TOKEN_TTL_S = 24 * 3600;
@@ -11,7 +11,11 @@ const DEV_TOKEN_TTL_S = 24 * 3600;
  * Development only: mints a token for any user and role, so the demo web app (and a newcomer
  * with curl) can sign in without an identity provider. Never registered in production.
  */
-export function registerDevTokenRoute(app: FastifyInstance, secret: string): void {
+export function registerDevTokenRoute(
+  app: FastifyInstance,
+  secret: string,
+  claims: Pick<MintOptions, "audience" | "issuer"> = {},
+): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     "/api/dev/token",
     {
@@ -40,6 +44,7 @@ export function registerDevTokenRoute(app: FastifyInstance, secret: string): voi
     async (request) => {
       const { sub, name, role, vip } = request.body;
       const token = await mintToken(secret, {
+        ...claims,
         sub,
         role,
         ...(name && { name }),

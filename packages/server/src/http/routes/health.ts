@@ -1,7 +1,26 @@
-import type { FastifyInstance } from "fastify";
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { SwitchboardError } from "../../errors.js";
 import type { Metrics } from "../../metrics.js";
+
+export interface MetricsAccess {
+  /** false: no /metrics route at all. */
+  enabled: boolean;
+  /** When set, scrapers send `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+function checkMetricsToken(request: FastifyRequest, token: string): void {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
+  // Hashing first gives equal lengths, so the comparison time says nothing about the token.
+  if (!match?.[1] || !timingSafeEqual(digest(match[1]), digest(token))) {
+    throw new SwitchboardError("unauthorized", "GET /metrics needs the metrics token");
+  }
+}
 
 export interface ReadinessCheck {
   name: string;
@@ -10,7 +29,12 @@ export interface ReadinessCheck {
 
 export function registerHealthRoutes(
   app: FastifyInstance,
-  deps: { metrics: Metrics; checks: ReadinessCheck[]; isDraining: () => boolean },
+  deps: {
+    metrics: Metrics;
+    checks: ReadinessCheck[];
+    isDraining: () => boolean;
+    metricsAccess?: MetricsAccess;
+  },
 ): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
@@ -53,9 +77,23 @@ export function registerHealthRoutes(
       return reply.status(ok ? 200 : 503).send({ status: ok ? "ready" : "not_ready", checks });
     },
   );
+  const access = deps.metricsAccess ?? { enabled: true };
+  if (!access.enabled) return;
+  const token = access.token;
   app.get(
     "/metrics",
-    { schema: { summary: "Prometheus metrics", tags: ["operations"] } },
+    {
+      ...(token && {
+        onRequest: async (request: FastifyRequest) => checkMetricsToken(request, token),
+      }),
+      schema: {
+        summary: "Prometheus metrics",
+        description: token
+          ? "Needs `Authorization: Bearer <SWITCHBOARD_METRICS_TOKEN>`."
+          : "Public on this server (set SWITCHBOARD_METRICS_TOKEN to protect it, or SWITCHBOARD_METRICS=off).",
+        tags: ["operations"],
+      },
+    },
     async (_request, reply) => {
       reply.header("content-type", deps.metrics.registry.contentType);
       return deps.metrics.registry.metrics();

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
@@ -7,6 +8,7 @@ import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
+import { nameForType } from "./file-names.js";
 import type { ChatService } from "./service.js";
 
 const attachmentSchema = z
@@ -31,9 +33,11 @@ export async function registerAttachmentRoutes(
     "/api/chat/attachments",
     {
       onRequest: auth.user,
+      // The file is read by the handler: it claims the Idempotency-Key with a digest of it.
+      config: { idempotency: "in-handler" },
       schema: {
         summary: "Upload an attachment to a conversation",
-        description: `multipart/form-data with a \`conversationId\` field, then one \`file\`. The type is read from the bytes (jpeg, png, gif, pdf, plain text by default), never from the name; at most ${maxBytes} bytes. Send the returned id as \`attachmentId\` in a message.`,
+        description: `multipart/form-data with a \`conversationId\` field, then one \`file\`. The type is read from the bytes (jpeg, png, gif, pdf, plain text by default), never from the name, and the stored name gets the extension of that type; at most ${maxBytes} bytes. Send the returned id as \`attachmentId\` in a message. With an \`Idempotency-Key\`, a retry must carry the same conversation, name and bytes (else 409).`,
         tags,
         security,
         consumes: ["multipart/form-data"],
@@ -65,6 +69,15 @@ export async function registerAttachmentRoutes(
           }
           throw error;
         }
+        // A retry must send the same file: a different one is a different request (409).
+        const digest = createHash("sha256")
+          .update(conversationId)
+          .update("\n")
+          .update(part.filename ?? "")
+          .update("\n")
+          .update(bytes)
+          .digest("hex");
+        if (request.claimIdempotency && (await request.claimIdempotency(digest))) return reply;
         stored = await chat.attachments.store(
           request.identity as Identity,
           conversationId,
@@ -83,6 +96,8 @@ export async function registerAttachmentRoutes(
       onRequest: auth.user,
       schema: {
         summary: "Download an attachment (the conversation's participants only)",
+        description:
+          "Always served as a download (`Content-Disposition: attachment`) with `Content-Security-Policy: sandbox` and `nosniff`; the file name's extension matches the type detected from the bytes.",
         tags,
         security,
         params: z.object({ id: z.string().min(1).max(64) }),
@@ -90,14 +105,14 @@ export async function registerAttachmentRoutes(
     },
     async (request, reply) => {
       const file = await chat.attachments.locate(request.identity as Identity, request.params.id);
-      const inline = file.mime.startsWith("image/");
+      // Always a download, never a page of ours: even opened directly, the file runs no script
+      // (sandbox) and is not sniffed into something else; its name says what it is.
+      const name = nameForType(file.name, file.mime).replace(/"/g, "");
       return reply
         .header("content-type", file.mime)
         .header("content-length", file.size)
-        .header(
-          "content-disposition",
-          `${inline ? "inline" : "attachment"}; filename="${file.name.replace(/"/g, "")}"`,
-        )
+        .header("content-disposition", `attachment; filename="${name}"`)
+        .header("content-security-policy", "sandbox")
         .header("cache-control", "private, max-age=3600")
         .header("x-content-type-options", "nosniff")
         .send(createReadStream(file.path));

@@ -7,6 +7,8 @@ import { ulid } from "../../ids.js";
 import { assertParticipant } from "./access.js";
 import type { Conversations } from "./conversations.js";
 import { type ChatDeps, now } from "./deps.js";
+import { nameForType } from "./file-names.js";
+import { assertUploadQuota, lockUser } from "./quotas.js";
 
 /** Plain text has no magic bytes: valid UTF-8 with no control characters but tab and newlines. */
 function isPlainText(bytes: Buffer): boolean {
@@ -71,12 +73,24 @@ export function createAttachments(deps: ChatDeps, conversations: Conversations) 
         id,
         conversation_id: conversationId,
         uploader_id: identity.server ? "server" : identity.user,
-        filename: safeName(filename),
+        filename: nameForType(safeName(filename), mime),
         mime,
         size: bytes.length,
         created_at: now(),
       };
-      await db.insertInto("chat_attachments").values(row).execute();
+      try {
+        await db.transaction().execute(async (trx) => {
+          // The API key (the operator's backend) has no quota; everyone else, staff included, does.
+          if (!identity.apiKey) {
+            await lockUser(trx, deps.dialect, `chat-upload:${row.uploader_id}`);
+            await assertUploadQuota(trx, row.uploader_id, row.size, config.chat);
+          }
+          await trx.insertInto("chat_attachments").values(row).execute();
+        });
+      } catch (error) {
+        await rm(join(dir, id), { force: true });
+        throw error;
+      }
       return { id, name: row.filename, mime, size: row.size };
     },
 

@@ -5,6 +5,7 @@ import { assertParticipant, isSupervisor } from "./access.js";
 import { type ChatDeps, conversationChannel, Moved, now } from "./deps.js";
 import { priorityNumber, toConversation } from "./mapping.js";
 import type { ChatConversationRow } from "./migrations.js";
+import { assertOpenConversations, lockUser } from "./quotas.js";
 import type { Routing } from "./routing.js";
 import type { Conversation, OpenConversationInput } from "./schema.js";
 
@@ -99,7 +100,20 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         created_at: at,
         updated_at: at,
       };
-      await db.insertInto("chat_conversations").values(row).execute();
+      if (onBehalf) {
+        await db.insertInto("chat_conversations").values(row).execute();
+      } else {
+        // A customer's own conversations are capped (staff opening one for them are not).
+        await db.transaction().execute(async (trx) => {
+          await lockUser(trx, deps.dialect, `chat-open:${row.customer_id}`);
+          await assertOpenConversations(
+            trx,
+            row.customer_id,
+            deps.config.chat.maxOpenConversations,
+          );
+          await trx.insertInto("chat_conversations").values(row).execute();
+        });
+      }
       await routing.route();
       return view(await load(row.id));
     },

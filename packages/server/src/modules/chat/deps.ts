@@ -3,11 +3,13 @@ import type { Logger } from "pino";
 import type { Broker } from "../../broker/types.js";
 import type { Config } from "../../config.js";
 import type { EventBus } from "../../events.js";
+import type { Dialect } from "../../store/db.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 
 export interface ChatDeps {
   db: Kysely<Database>;
+  dialect: Dialect;
   outbox: Outbox;
   broker: Broker;
   events: EventBus;

@@ -16,6 +16,7 @@ export const chatModule: SwitchboardModule = {
   async register(ctx) {
     const chat = createChatService({
       db: ctx.db,
+      dialect: ctx.dialect,
       outbox: ctx.outbox,
       broker: ctx.broker,
       events: ctx.events,

@@ -202,4 +202,17 @@ export const chatMigrations: MigrationSet = {
       }
     },
   },
+  // Upload quotas count a user's files of the last 24 hours on every upload.
+  "chat/002_attachments_by_uploader": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex("chat_attachments_uploader")
+        .on("chat_attachments")
+        .columns(["uploader_id", "created_at"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex("chat_attachments_uploader").execute();
+    },
+  },
 };

@@ -24,6 +24,7 @@ import {
   type ItemPage,
   type ListItemsQuery,
   MAX_UNITS,
+  type PublicItem,
   type PutItemInput,
   parseItemKey,
   type Watch,
@@ -199,9 +200,19 @@ export function createItems(deps: InventoryDeps) {
     adjust,
 
     /** The item, with the number of people viewing its product page now. Anyone may read it. */
-    async get(sku: string): Promise<Item> {
+    /**
+     * An item as its caller may see it: staff and the API key get the unit counts; anyone else
+     * (anonymous, customers) what the catalog shows, without onHand, reserved or the threshold.
+     */
+    async get(sku: string, identity?: Identity): Promise<Item | PublicItem> {
       const row = await load(sku);
-      return { ...itemOf(row), viewers: await deps.broker.presenceCount(productChannel(sku)) };
+      const item = {
+        ...itemOf(row),
+        viewers: await deps.broker.presenceCount(productChannel(sku)),
+      };
+      if (identity && isStaffOrServer(identity)) return item;
+      const { onHand: _o, reserved: _r, lowStockThreshold: _t, ...shown } = item;
+      return shown;
     },
 
     /** A presence count, not the member list: cheap for thousands of viewers; no database. */

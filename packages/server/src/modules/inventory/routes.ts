@@ -11,6 +11,7 @@ import {
   itemPageSchema,
   itemParams,
   itemSchema,
+  itemViewSchema,
   listItemsQuery,
   putItemBody,
   viewersSchema,
@@ -91,16 +92,23 @@ export function registerItemRoutes(
   r.get(
     "/api/inventory/items/:sku",
     {
+      onRequest: auth.optional,
       schema: {
         summary: "An item's stock and how many people view it now",
         description:
-          "Anyone, no credentials needed. `available` = onHand − reserved; `viewers` counts the people subscribed to `product:{sku}` (a presence count).",
+          "Anyone, no credentials needed. `available` = onHand − reserved; `viewers` counts the people subscribed to `product:{sku}` (a presence count). `onHand`, `reserved` and `lowStockThreshold` only for staff and the API key (send credentials); others see what the catalog shows.",
         tags,
+        security: [{}, ...security],
         params: itemParams,
-        response: { 200: itemSchema, 400: errorBodySchema, 404: errorBodySchema },
+        response: {
+          200: itemViewSchema,
+          400: errorBodySchema,
+          401: errorBodySchema,
+          404: errorBodySchema,
+        },
       },
     },
-    async (request) => items.get(request.params.sku),
+    async (request) => items.get(request.params.sku, request.identity),
   );
 
   r.get(

@@ -16,7 +16,10 @@ import type { InventoryService } from "./service.js";
 export function registerInventoryRpc(rpc: RpcRegistry, service: InventoryService): void {
   const { items, reservations } = service;
   const watchParams = itemParams.extend({ customerId: watchFields.shape.customerId });
-  rpc.register("inventory.get", { params: itemParams, handler: (p) => items.get(p.sku) });
+  rpc.register("inventory.get", {
+    params: itemParams,
+    handler: (p, ctx) => items.get(p.sku, ctx.identity),
+  });
   rpc.register("inventory.viewers", { params: itemParams, handler: (p) => items.viewers(p.sku) });
   rpc.register("inventory.list", {
     params: listItemsQuery,

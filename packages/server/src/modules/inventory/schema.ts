@@ -151,6 +151,16 @@ export const itemSchema = stockSchema
   .describe("InventoryItem");
 export type Item = z.infer<typeof itemSchema>;
 
+/** GET of one item: the unit counts only for staff and the API key (the catalog hides them too). */
+export const itemViewSchema = itemSchema
+  .extend({
+    onHand: z.number().int().optional().describe("Staff and API key only"),
+    reserved: z.number().int().optional().describe("Staff and API key only"),
+    lowStockThreshold: z.number().int().optional().describe("Staff and API key only"),
+  })
+  .describe("InventoryItemView");
+export type PublicItem = Omit<Item, "onHand" | "reserved" | "lowStockThreshold">;
+
 export const itemPageSchema = z.object({
   items: z.array(itemSchema),
   nextCursor: z.string().optional(),

@@ -107,7 +107,8 @@ export function ConversationView({ live }: { live: LiveConversation }) {
               <a
                 className="attachment"
                 href={`/api/chat/attachments/${m.attachment.id}`}
-                onClick={(e) => void openAttachment(e, token)}
+                download={m.attachment.name}
+                onClick={(e) => void downloadAttachment(e, token, m.attachment?.name ?? "file")}
               >
                 Attachment: {m.attachment.name}
               </a>
@@ -202,11 +203,25 @@ export function ConversationView({ live }: { live: LiveConversation }) {
   );
 }
 
-/** Attachments need the token: fetch them and open the result, rather than a bare link. */
-async function openAttachment(e: MouseEvent<HTMLAnchorElement>, token: string | null) {
+/**
+ * Attachments need the token, so they are fetched, then saved as a download. They are never
+ * opened as a page: a file shown at a blob: URL would run in this app's origin, with its token.
+ */
+async function downloadAttachment(
+  e: MouseEvent<HTMLAnchorElement>,
+  token: string | null,
+  name: string,
+) {
   e.preventDefault();
   const res = await fetch(e.currentTarget.href, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) return;
   const url = URL.createObjectURL(await res.blob());
-  window.open(url, "_blank", "noopener");
+  const link = document.createElement("a");
+  link.href = url;
+  // The server's name carries the extension of the detected type.
+  link.download =
+    /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? name;
+  link.rel = "noopener";
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
