@@ -2,6 +2,8 @@
 //   TOKEN=$(npx switchboard token --sub ann --role agent --name Ann) node examples/floor-chat.mjs
 //   TOKEN=$(npx switchboard token --sub bo --role agent --name Bo) node examples/floor-chat.mjs
 // Type a line and press Enter to publish it; both terminals print it, with joins and leaves.
+// Input can be piped too: `echo "back in 5" | TOKEN=… node examples/floor-chat.mjs` sends the
+// line and exits.
 import { createInterface } from "node:readline";
 import { Switchboard } from "@switchboard/client";
 
@@ -23,12 +25,13 @@ floor.on("leave", (member) => console.log(`← ${member.name ?? member.user} lef
 floor.on("gap", () => console.log("(missed messages while away: history no longer has them)"));
 
 const input = createInterface({ input: process.stdin });
-input.on("line", async (line) => {
+input.on("line", (line) => {
   if (!line.trim()) return;
-  try {
-    await floor.publish("note", line);
-  } catch (error) {
+  floor.publish("note", line).catch((error) => {
     console.error(`not sent: ${error.message}`);
-  }
+    process.exitCode = 1;
+  });
 });
-input.on("close", () => client.close());
+// End of input (Ctrl-D, or the end of a pipe): close() first sends what is still on its way
+// (connecting, queued or waiting for the reply, up to 5 s), then closes; the process then exits.
+input.on("close", () => void client.close());

@@ -1,6 +1,11 @@
 import { type ConnectedFrame, isValidChannel, type StreamPosition } from "@switchboard/protocol";
 import { Connection } from "./connection.js";
-import type { ChannelFrame, ConnectionState, DisconnectInfo } from "./connection_types.js";
+import type {
+  ChannelFrame,
+  CloseOptions,
+  ConnectionState,
+  DisconnectInfo,
+} from "./connection_types.js";
 import { Emitter } from "./emitter.js";
 import { SwitchboardError } from "./errors.js";
 import { idempotencyKey } from "./ids.js";
@@ -105,11 +110,17 @@ export class Switchboard {
   }
 
   /**
-   * Closes the connection and rejects queued commands. Subscriptions are kept: a later
-   * `connect()` resubscribes them and recovers what was published meanwhile.
+   * Closes the connection, gracefully: commands already issued (sent, or queued while offline)
+   * are answered first, reconnecting if need be, for at most `timeoutMs` (the `closeTimeoutMs`
+   * option, 5 s by default); new ones are refused meanwhile. What is still unanswered then is
+   * rejected, and the socket is closed with 1000. `{ force: true }` skips the wait. Resolves once
+   * the socket has closed; never rejects. A `connect()` during the wait calls the close off.
+   *
+   * Subscriptions are kept: a later `connect()` resubscribes them and recovers what was
+   * published meanwhile.
    */
-  close(): void {
-    this.#connection.close();
+  close(options: CloseOptions = {}): Promise<void> {
+    return this.#connection.close(options);
   }
 
   /**
@@ -150,6 +161,9 @@ export class Switchboard {
     data: unknown,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
+    // A connection that went silent while the machine slept is replaced before anything is
+    // written into it; the publish then waits for the new one, with a key.
+    this.#connection.checkLiveness("about to publish");
     const key = options.key ?? (this.state === "connected" ? undefined : idempotencyKey());
     const reply = await this.#connection.request(
       { type: "publish", channel, event, data, ...(key !== undefined && { key }) },

@@ -4,8 +4,15 @@ import {
   type DisconnectFrame,
   PROTOCOL_NAME,
 } from "@switchboard/protocol";
+import { Closing, NORMAL_CLOSE } from "./closing.js";
 import type { CommandBody, CommandType, Lane, ReplyByCommand } from "./commands.js";
-import type { ConnectionEvents, ConnectionSink, ConnectionState } from "./connection_types.js";
+import type {
+  CloseOptions,
+  ConnectionEvents,
+  ConnectionSink,
+  ConnectionState,
+} from "./connection_types.js";
+import { DebugLog } from "./debug_log.js";
 import { Emitter } from "./emitter.js";
 import { localError, toError } from "./errors.js";
 import { dispatchFrame, parseServerFrame } from "./inbound.js";
@@ -32,6 +39,7 @@ export class Connection {
   /** The token cache; `token.set()` replaces the token for the next connect or refresh. */
   readonly token: TokenSource;
   readonly #pipeline: CommandPipeline;
+  readonly #log: DebugLog;
   readonly #watchdog = new LivenessWatchdog(() =>
     this.#end(this.#gen, ABNORMAL, "liveness timeout: no frame from the server", true),
   );
@@ -49,10 +57,12 @@ export class Connection {
   #offline = false;
   #stopNetwork: (() => void) | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #closing: Closing;
 
   constructor(options: ResolvedOptions, sink: ConnectionSink) {
     this.#opts = options;
     this.#sink = sink;
+    this.#log = new DebugLog(options.logger);
     this.token = new TokenSource(options.token);
     this.#pipeline = new CommandPipeline(options.queueLimit, options.commandTimeoutMs);
     this.#retry = new RetryTimer(options.reconnect);
@@ -64,6 +74,15 @@ export class Connection {
       },
       onError: (error) => this.events.emit("error", toError(error)),
     });
+    this.#closing = new Closing(
+      {
+        pipeline: this.#pipeline,
+        log: this.#log,
+        mayStillSend: () => this.#mayStillSend(),
+        shutDown: (why) => this.#shutDown(why),
+      },
+      options.closeTimeoutMs,
+    );
   }
 
   get state(): ConnectionState {
@@ -80,11 +99,12 @@ export class Connection {
   }
 
   connect(): void {
+    this.#closing.callOff();
     if (this.#state === "connecting" || this.#state === "connected" || this.#retry.pending) return;
     this.#stopNetwork ??= watchNetwork({
       online: () => this.#onOnline(),
       offline: () => this.#onOffline(),
-      visible: () => this.#onVisible(),
+      back: (why) => this.#onPageBack(why),
     });
     this.#retry.reset();
     // Listeners are off while closed, so a remembered offline state may be stale;
@@ -93,18 +113,40 @@ export class Connection {
     void this.#open();
   }
 
-  close(): void {
-    if (this.#state === "closed") return;
+  /** See Closing: drains (unless forced or out of time), then closes with 1000. */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.#state === "closed") return this.#closing.closed;
+    return this.#closing.close(options);
+  }
+
+  /**
+   * Whether commands still have a way out: a connection is up or being opened, or one will be
+   * (a backoff wait, or the network coming back). Not after a close the client must not retry.
+   */
+  #mayStillSend(): boolean {
+    return (
+      this.#state === "connected" ||
+      this.#state === "connecting" ||
+      this.#retry.pending ||
+      this.#offline
+    );
+  }
+
+  #shutDown(why: string): SocketLike | undefined {
     const hadSocket = this.#socket !== undefined || this.#state !== "disconnected";
     this.#gen++;
-    this.#teardown("client closed", true);
+    const socket = this.#teardown();
     this.#stopNetwork?.();
     this.#stopNetwork = undefined;
+    const left = this.#pipeline.unanswered;
     this.#pipeline.close(localError("closed", "client closed"));
     this.#sink.lost();
+    const rejected = left > 0 ? `: ${left} command(s) rejected` : "";
+    this.#log.log("close", `closed (${why})${rejected}`, { code: NORMAL_CLOSE, rejected: left });
     this.#setState("closed");
-    const info = { code: 1000, reason: "client closed", willReconnect: false };
+    const info = { code: NORMAL_CLOSE, reason: "client closed", willReconnect: false };
     if (hadSocket) this.events.emit("disconnected", info);
+    return socket;
   }
 
   /**
@@ -116,10 +158,28 @@ export class Connection {
     options: { lane: Lane; resendable?: boolean; urgent?: boolean },
   ): Promise<ReplyByCommand[T]> {
     if (this.#state === "closed") return Promise.reject(localError("closed", "client is closed"));
+    if (this.#closing.draining && options.lane === "user") {
+      return Promise.reject(localError("closed", "client is closing"));
+    }
+    this.checkLiveness("about to send");
     if (options.lane === "control" && this.#state !== "connected") {
       return Promise.reject(localError("not_connected", "not connected"));
     }
     return this.#pipeline.request(body, options);
+  }
+
+  /**
+   * Replaces the connection now if it has been silent for longer than the server's ping allows.
+   * Called before anything is sent: right after a machine wakes up, the application may write
+   * before the watchdog's timer has had a chance to run, and a command written into a dead
+   * socket is lost with it.
+   */
+  checkLiveness(why: string): boolean {
+    if (this.#state !== "connected" || !this.#watchdog.isStale()) return false;
+    this.#log.log("reconnect", `${why}: the connection went stale, replacing it`);
+    this.#retry.reset();
+    this.#end(this.#gen, ABNORMAL, "liveness timeout: connection went stale", true);
+    return true;
   }
 
   async #open(): Promise<void> {
@@ -192,6 +252,7 @@ export class Connection {
     this.#watchdog.touch();
     const frame = parseServerFrame(data);
     if (!frame) return;
+    if (this.#log.enabled) this.#log.frame("in", frame);
     dispatchFrame(frame, {
       pipeline: this.#pipeline,
       pong: () => this.#write({ type: "pong" }),
@@ -218,22 +279,38 @@ export class Connection {
       attempt: this.#retry.attempt,
       maxAttempts: this.#opts.reconnect.maxAttempts,
     });
-    this.#teardown(reason, false);
+    const socket = this.#teardown();
+    if (socket) abandonSocket(socket, NORMAL_CLOSE, reason, false);
     if (decision.freshToken) this.token.invalidate();
     if (decision.spendsAuthRetry) this.#retriedAuth = true;
     this.#pipeline.lost();
     this.#sink.lost();
     const { willReconnect } = decision;
+    this.#log.log(
+      "reconnect",
+      `socket ended (${decision.code} ${decision.reason}): ${willReconnect ? "will reconnect" : "not reconnecting"}`,
+      {
+        code: decision.code,
+        reason: decision.reason,
+        willReconnect,
+        freshToken: decision.freshToken,
+      },
+    );
     this.events.emit("disconnected", {
       code: decision.code,
       reason: decision.reason,
       willReconnect,
     });
     if (willReconnect) this.#scheduleReconnect();
-    else this.#setState("disconnected");
+    else {
+      this.#setState("disconnected");
+      // A draining close has nothing left to wait for.
+      if (this.#closing.draining) this.#closing.finish("the connection ended for good");
+    }
   }
 
-  #teardown(reason: string, graceful: boolean): void {
+  /** Stops every timer of the current connection and detaches its socket, which it returns. */
+  #teardown(): SocketLike | undefined {
     this.#retry.cancel();
     clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
@@ -242,7 +319,7 @@ export class Connection {
     this.#serverDisconnect = undefined;
     const socket = this.#socket;
     this.#socket = undefined;
-    if (socket) abandonSocket(socket, 1000, reason, graceful);
+    return socket;
   }
 
   #scheduleReconnect(): void {
@@ -253,12 +330,17 @@ export class Connection {
     // Between attempts the client is disconnected (what a user should see); `connecting` is
     // the attempt itself, set when the next socket opens.
     this.#setState("disconnected");
-    this.#retry.schedule(() => void this.#open(), this.#retryAfterMs);
+    const delay = this.#retry.schedule(() => void this.#open(), this.#retryAfterMs);
     this.#retryAfterMs = undefined;
+    this.#log.log("reconnect", `next attempt in ${delay} ms (attempt ${this.#retry.attempt})`, {
+      delayMs: delay,
+      attempt: this.#retry.attempt,
+    });
   }
 
   #waitForOnline(): void {
     this.#offline = true;
+    this.#log.log("reconnect", "offline: waiting for the network to come back");
     this.#setState("disconnected");
   }
 
@@ -267,6 +349,7 @@ export class Connection {
     this.#offline = false;
     if (this.#state === "closed" || !waiting) return;
     // A new network is a new situation: the old backoff says nothing about it.
+    this.#log.log("reconnect", "online: connecting now");
     this.#retry.cancel();
     this.#retry.reset();
     void this.#open();
@@ -281,26 +364,27 @@ export class Connection {
     }
     // Waiting out a backoff or fetching a token: there is nothing to close, just stop trying.
     this.#gen++;
-    this.#teardown("browser went offline", false);
+    this.#teardown();
     this.#waitForOnline();
   }
 
-  #onVisible(): void {
-    if (this.#state === "connected" && this.#watchdog.isStale()) {
-      this.#retry.reset();
-      this.#end(this.#gen, ABNORMAL, "liveness timeout: connection went stale", true);
-    } else {
+  #onPageBack(why: string): void {
+    if (!this.checkLiveness(why) && this.#retry.pending) {
       // The user is looking again: do not make them wait out a long backoff.
+      this.#log.log("reconnect", `${why}: retrying now instead of waiting`);
       this.#retry.fireNow();
     }
   }
 
   #write(frame: object): void {
-    if (this.#socket) sendJson(this.#socket, frame, (e) => this.events.emit("error", e));
+    if (!this.#socket) return;
+    if (this.#log.enabled) this.#log.frame("out", frame);
+    sendJson(this.#socket, frame, (e) => this.events.emit("error", e));
   }
 
   #setState(state: ConnectionState): void {
     if (this.#state === state) return;
+    this.#log.log("state", `${this.#state} → ${state}`, { from: this.#state, to: state });
     this.#state = state;
     this.events.emit("state", state);
   }

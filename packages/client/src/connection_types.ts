@@ -27,3 +27,10 @@ export interface ConnectionSink {
   lost(): void;
   frame(frame: ChannelFrame): void;
 }
+
+export interface CloseOptions {
+  /** Close at once: reject whatever is queued or in flight instead of waiting for it. */
+  force?: boolean;
+  /** The longest wait for commands to be answered, in ms (default: the `closeTimeoutMs` option). */
+  timeoutMs?: number;
+}

@@ -6,7 +6,8 @@ export type {
 } from "@switchboard/protocol";
 export { backoffCeiling, fullJitterDelay } from "./backoff.js";
 export { type ClientEvents, type SubscribeOptions, Switchboard } from "./client.js";
-export type { ConnectionState, DisconnectInfo } from "./connection_types.js";
+export type { CloseOptions, ConnectionState, DisconnectInfo } from "./connection_types.js";
+export { type LogEntry, type Logger, type LogKind, redactFrame } from "./debug_log.js";
 export { type LocalFailure, SwitchboardError } from "./errors.js";
 export {
   type ReconnectOptions,

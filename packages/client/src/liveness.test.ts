@@ -1,9 +1,23 @@
-import { describe, expect, it } from "vitest";
-import { LivenessWatchdog } from "./liveness.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { LivenessWatchdog, WALL_CLOCK_CHECK_MS } from "./liveness.js";
 import { nextEvent, setupFixture, waitFor } from "./test-support/fixture.js";
 import { silentServer } from "./test-support/silent_server.js";
 
 const fx = setupFixture();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/**
+ * A sleeping machine: the wall clock (Date.now) moves on, the timer clock (setTimeout) stands
+ * still, so timers due later stay due later. Node's timers run on a monotonic clock, as the
+ * browser's do; moving Date.now alone is the same situation.
+ */
+function sleepFor(ms: number): void {
+  const realNow = Date.now.bind(Date);
+  vi.spyOn(Date, "now").mockImplementation(() => realNow() + ms);
+}
 
 describe("liveness", () => {
   it("declares a silent connection dead after ping + grace and reconnects", async () => {
@@ -31,6 +45,35 @@ describe("liveness", () => {
     await new Promise((r) => setTimeout(r, 3500));
     expect(drops).toBe(0);
     expect(client.state).toBe("connected");
+  });
+
+  it("notices within seconds of waking up that the connection died while the machine slept", async () => {
+    const server = await silentServer(fx);
+    // 1 s pings + 60 s grace: the watchdog's own deadline is a minute away when the machine wakes.
+    const client = fx.client({ url: server.url, token: "t", livenessGraceMs: 60_000 });
+    client.connect();
+    await waitFor(() => client.state === "connected");
+    sleepFor(120_000);
+    const dropped = await nextEvent(client, "disconnected", () => true, WALL_CLOCK_CHECK_MS + 5000);
+    expect(dropped).toMatchObject({
+      willReconnect: true,
+      reason: expect.stringMatching(/liveness/),
+    });
+    await waitFor(() => server.connections.length === 2 && client.state === "connected");
+  });
+
+  it("replaces a connection that went silent before writing a command into it", async () => {
+    const server = await silentServer(fx);
+    const client = fx.client({ url: server.url, token: "t", livenessGraceMs: 60_000 });
+    client.connect();
+    await waitFor(() => client.state === "connected");
+    sleepFor(120_000);
+    // Just awake, before any timer has run: the application publishes at once.
+    client.publish("staff:floor", "note", "just woke up").catch(() => {});
+    await waitFor(() => server.received[1]?.some((f) => f.type === "publish") === true);
+    expect(server.received[0]?.map((f) => f.type)).toEqual(["connect"]);
+    // Queued while reconnecting, so it got a key: safe to resend if this connection drops too.
+    expect(server.received[1]?.find((f) => f.type === "publish")).toHaveProperty("key");
   });
 
   it("reports staleness once the silence exceeds the limit (checked when a tab wakes up)", () => {

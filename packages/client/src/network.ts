@@ -3,13 +3,16 @@ export interface NetworkHandlers {
   online(): void;
   /** The browser lost the network. */
   offline(): void;
-  /** The page became visible again (tab switched back, laptop woke). */
-  visible(): void;
+  /**
+   * The page is back: visible again (tab switched back, laptop woke), resumed after the browser
+   * froze it, or restored from the back/forward cache. Its timers may not have run for a while.
+   */
+  back(why: string): void;
 }
 
 interface EventTargetLike {
-  addEventListener(type: string, listener: () => void): void;
-  removeEventListener(type: string, listener: () => void): void;
+  addEventListener(type: string, listener: (event?: { persisted?: boolean }) => void): void;
+  removeEventListener(type: string, listener: (event?: { persisted?: boolean }) => void): void;
 }
 
 function browserWindow(): EventTargetLike | undefined {
@@ -39,14 +42,24 @@ export function watchNetwork(handlers: NetworkHandlers): () => void {
   const online = () => handlers.online();
   const offline = () => handlers.offline();
   const visibility = () => {
-    if (doc?.visibilityState === "visible") handlers.visible();
+    if (doc?.visibilityState === "visible") handlers.back("page visible");
+  };
+  // A frozen page (a background tab the browser froze, or a sleeping machine's) runs nothing,
+  // not even its timers: `resume` is the first thing it sees afterwards.
+  const resumed = () => handlers.back("page resumed");
+  const shown = (event?: { persisted?: boolean }) => {
+    if (event?.persisted) handlers.back("page restored from the back/forward cache");
   };
   win?.addEventListener("online", online);
   win?.addEventListener("offline", offline);
+  win?.addEventListener("pageshow", shown);
   doc?.addEventListener("visibilitychange", visibility);
+  doc?.addEventListener("resume", resumed);
   return () => {
     win?.removeEventListener("online", online);
     win?.removeEventListener("offline", offline);
+    win?.removeEventListener("pageshow", shown);
     doc?.removeEventListener("visibilitychange", visibility);
+    doc?.removeEventListener("resume", resumed);
   };
 }

@@ -73,6 +73,28 @@ describe("browser network and visibility events", () => {
     });
   });
 
+  it("replaces a stale connection when a frozen page resumes, or comes back from the bfcache", async () => {
+    const server = await silentServer(fx);
+    const client = fx.client({ url: server.url, token: "t", livenessGraceMs: 60_000 });
+    client.connect();
+    await waitFor(() => client.state === "connected");
+    const realNow = Date.now.bind(Date);
+    let asleepFor = 120_000;
+    vi.spyOn(Date, "now").mockImplementation(() => realNow() + asleepFor);
+    // A frozen page runs nothing until `resume`; the page stays as visible as it was.
+    document.dispatchEvent(new Event("resume"));
+    await waitFor(() => server.connections.length === 2 && client.state === "connected", {
+      timeoutMs: 2000,
+    });
+    asleepFor += 120_000;
+    const restored = new Event("pageshow");
+    Object.defineProperty(restored, "persisted", { value: true });
+    window.dispatchEvent(restored);
+    await waitFor(() => server.connections.length === 3 && client.state === "connected", {
+      timeoutMs: 2000,
+    });
+  });
+
   it("keeps a fresh connection when the tab becomes visible", async () => {
     const server = await silentServer(fx);
     const client = fx.client({ url: server.url, token: "t", livenessGraceMs: 60_000 });

@@ -1,3 +1,4 @@
+import { consoleLogger, type Logger } from "./debug_log.js";
 import type { TokenProvider } from "./token.js";
 import type { WebSocketConstructor } from "./transport.js";
 
@@ -29,8 +30,20 @@ export interface SwitchboardOptions {
   livenessGraceMs?: number;
   /** Refresh the token this long before it expires, in ms. Default 30,000. */
   refreshBeforeMs?: number;
+  /**
+   * How long `close()` waits for commands in flight and queued ones to be answered before it
+   * closes anyway (and rejects what is left), in ms. Default 5,000; 0 closes at once.
+   */
+  closeTimeoutMs?: number;
   /** A WebSocket implementation to use instead of the global one (or `ws` in Node). */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Print what the connection does to the console: state changes, frames in and out (tokens
+   * redacted) and reconnect decisions. Default false.
+   */
+  debug?: boolean;
+  /** Receives the same entries as `debug: true` instead of the console. */
+  logger?: Logger;
 }
 
 export interface ResolvedOptions {
@@ -42,7 +55,9 @@ export interface ResolvedOptions {
   commandTimeoutMs: number;
   livenessGraceMs: number;
   refreshBeforeMs: number;
+  closeTimeoutMs: number;
   WebSocket: WebSocketConstructor | undefined;
+  logger: Logger | undefined;
 }
 
 export const SDK_NAME = "@switchboard/client";
@@ -65,6 +80,8 @@ export function resolveOptions(options: SwitchboardOptions): ResolvedOptions {
     commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
     livenessGraceMs: options.livenessGraceMs ?? 10_000,
     refreshBeforeMs: options.refreshBeforeMs ?? 30_000,
+    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
     WebSocket: options.WebSocket,
+    logger: options.logger ?? (options.debug === true ? consoleLogger : undefined),
   };
 }

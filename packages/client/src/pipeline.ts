@@ -19,6 +19,9 @@ export class CommandPipeline {
   #bucket: TokenBucket | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Application commands not yet answered: queued, in flight, or waiting to be retried. */
+  #unanswered = 0;
+  #whenDrained: (() => void) | undefined;
 
   constructor(queueLimit: number, timeoutMs: number) {
     this.#outbox = new Outbox(queueLimit);
@@ -30,18 +33,44 @@ export class CommandPipeline {
     return this.#outbox.userSize;
   }
 
+  /** Application commands not answered yet (queued, in flight, or waiting out `rate_limited`). */
+  get unanswered(): number {
+    return this.#unanswered;
+  }
+
+  /** Calls `fn` once every application command has been answered (at once if none is waiting). */
+  onDrained(fn: (() => void) | undefined): void {
+    this.#whenDrained = fn;
+    this.#checkDrained();
+  }
+
   /** Queues a command and resolves with its reply frame. */
   request<T extends CommandType>(
     body: Extract<CommandBody, { type: T }>,
     options: { lane: Lane; resendable?: boolean; urgent?: boolean },
   ): Promise<ReplyByCommand[T]> {
     return new Promise<ReplyByCommand[T]>((resolve, reject) => {
+      const counted = options.lane === "user";
+      if (counted) this.#unanswered++;
+      let settled = false;
+      const settle = () => {
+        if (settled || !counted) return;
+        settled = true;
+        this.#unanswered--;
+        this.#checkDrained();
+      };
       const command: Command = {
         body,
         lane: options.lane,
         resendable: options.resendable ?? false,
-        resolve: (reply) => resolve(reply as ReplyByCommand[T]),
-        reject,
+        resolve: (reply) => {
+          settle();
+          resolve(reply as ReplyByCommand[T]);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
       };
       this.enqueue(command, options.urgent ?? false);
     });
@@ -109,9 +138,17 @@ export class CommandPipeline {
 
   /** The client was closed: nothing queued or in flight will ever be answered. */
   close(error: SwitchboardError): void {
-    this.lost();
+    this.#write = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#closed = true;
-    for (const command of this.pending.drain()) command.reject(error);
+    const unsure = localError(
+      "closed",
+      "client closed before the reply; the command may or may not have been applied",
+    );
+    for (const command of this.pending.drain()) {
+      command.reject(command.lane === "control" ? error : unsure);
+    }
     this.#outbox.rejectAll(error);
   }
 
@@ -123,6 +160,13 @@ export class CommandPipeline {
         command.reject(localError("connection_lost", "connection lost"));
       } else this.enqueue(command, true);
     }, delayMs);
+  }
+
+  #checkDrained(): void {
+    if (this.#unanswered > 0 || !this.#whenDrained) return;
+    const fn = this.#whenDrained;
+    this.#whenDrained = undefined;
+    fn();
   }
 
   #pump(): void {

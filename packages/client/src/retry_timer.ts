@@ -24,12 +24,13 @@ export class RetryTimer {
     this.#attempt = 0;
   }
 
-  /** Runs `run` after the backoff delay, or after `atLeastMs` when the server asked for longer. */
-  schedule(run: () => void, atLeastMs = 0): void {
+  /** Runs `run` after the backoff delay, or after `atLeastMs` when the server asked for longer; returns that wait, in ms. */
+  schedule(run: () => void, atLeastMs = 0): number {
     this.cancel();
     this.#run = run;
     const delay = Math.max(fullJitterDelay(this.#attempt++, this.#options), atLeastMs);
     this.#timer = setTimeout(() => this.fireNow(), delay);
+    return delay;
   }
 
   /** Runs the pending attempt at once; false when none was pending. */

@@ -59,6 +59,38 @@ export function abandonSocket(
   }
 }
 
+/**
+ * Closes with a close frame and resolves once the socket has closed (the peer answered the close
+ * frame), or after `waitMs`, when it is dropped without waiting any longer.
+ */
+export function closeSocket(
+  socket: SocketLike,
+  code: number,
+  reason: string,
+  waitMs: number,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      abandonSocket(socket, code, reason, false);
+      resolve();
+    }, waitMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    socket.onopen = null;
+    socket.onmessage = null;
+    socket.onerror = () => {};
+    socket.onclose = done;
+    try {
+      socket.close(code, reason);
+    } catch {
+      abandonSocket(socket, code, reason, false);
+      done();
+    }
+  });
+}
+
 /** Writes one JSON frame; a failed send is reported, and the close event that follows reconnects. */
 export function sendJson(socket: SocketLike, frame: object, onError: (error: Error) => void): void {
   try {

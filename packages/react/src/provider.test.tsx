@@ -31,6 +31,32 @@ describe("SwitchboardProvider", () => {
     expect(seen?.state).toBe("closed");
   });
 
+  it("lets a publish made just before unmount reach the server, then closes", async () => {
+    const server = await fx.server();
+    const bob = await fx.agent(server, "bob");
+    const floor = bob.subscribe("staff:floor");
+    await waitFor(() => floor.status === "subscribed");
+    const delivered: unknown[] = [];
+    floor.on("message", (m) => delivered.push(m.data));
+    let seen: Switchboard | undefined;
+    const view = render(
+      <SwitchboardProvider
+        url={server.wsUrl}
+        token={() => server.token({ sub: "alice", role: "agent" })}
+        options={{ WebSocket }}
+      >
+        <Grab onClient={(c) => (seen = c)} />
+      </SwitchboardProvider>,
+    );
+    // "Send and leave": the page that owns the provider goes away right after the click,
+    // before the client has even connected.
+    const published = seen?.publish("staff:floor", "note", "bye");
+    view.unmount();
+    await expect(published).resolves.toMatchObject({ offset: 1 });
+    await waitFor(() => seen?.state === "closed");
+    await waitFor(() => delivered.includes("bye"));
+  });
+
   it("connects a client it was given and leaves it open when unmounted", async () => {
     const server = await fx.server();
     const client = fx.client({

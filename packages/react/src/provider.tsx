@@ -19,8 +19,10 @@ export type SwitchboardProviderProps =
 
 /**
  * Makes a client available to the hooks below it. Given `url` and `token`, it owns the client:
- * connects on mount and closes on unmount (a remount, as in StrictMode, connects again and
- * recovers every channel). A new `url` means a new client.
+ * connects on mount and closes on unmount, gracefully — commands already issued are answered
+ * first, within `options.closeTimeoutMs` (5 s by default; 0 cuts at once). A remount, as in
+ * StrictMode, calls such a close off or connects again and recovers every channel. A new `url`
+ * means a new client.
  */
 export function SwitchboardProvider(props: SwitchboardProviderProps): ReactNode {
   const external = "client" in props ? props.client : undefined;
@@ -47,7 +49,7 @@ export function SwitchboardProvider(props: SwitchboardProviderProps): ReactNode 
   useEffect(() => {
     client.connect();
     return () => {
-      if (client === owned) client.close();
+      if (client === owned) void client.close();
     };
   }, [client, owned]);
 

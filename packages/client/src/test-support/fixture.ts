@@ -38,7 +38,8 @@ export function setupFixture() {
         ...(typeof window !== "undefined" && { WebSocket: NodeWebSocket }),
         ...options,
       });
-      cleanups.push(() => client.close());
+      // Teardown, not a test of close(): no waiting for commands a test left unanswered.
+      cleanups.push(() => client.close({ force: true }));
       return client;
     },
     /** A connected client for `sub` (an agent, so staff:* channels are open to it). */
