@@ -38,6 +38,9 @@ const PING_FRAME = textFrame(Buffer.from('{"type":"ping"}'));
 const TICK_MS = 250;
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Takes over an upgrade request for a path a module serves (the Pusher endpoint's /app/{key}). */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 /** The WebSocket side of the server: sessions, subscriptions, fan-out, liveness, drain. */
 export class Gateway implements CommandContext {
   readonly config: Config;
@@ -59,6 +62,7 @@ export class Gateway implements CommandContext {
   private draining = false;
   private readonly batcher = new WriteBatcher();
   private readonly sessionHost: SessionHost;
+  private readonly upgradeRoutes: { prefix: string; handler: UpgradeHandler }[] = [];
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
@@ -92,8 +96,18 @@ export class Gateway implements CommandContext {
 
   // ---- connections ----
 
+  /** Upgrades whose path starts with `prefix` go to `handler` instead of the native protocol. */
+  routeUpgrades(prefix: string, handler: UpgradeHandler): void {
+    this.upgradeRoutes.push({ prefix, handler });
+  }
+
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? "").split("?")[0];
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    const route = this.upgradeRoutes.find((r) => path.startsWith(r.prefix));
+    if (route) {
+      route.handler(req, socket, head);
+      return;
+    }
     if (path !== "/ws") {
       rejectUpgrade(socket, 404, "Not Found");
       return;
@@ -404,6 +418,6 @@ export class Gateway implements CommandContext {
   }
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+export function rejectUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
