@@ -18,6 +18,7 @@ import {
   userDataSchema,
 } from "./contract.js";
 import { PusherCode, pusherChannel } from "./names.js";
+import { controlChannel, TERMINATE_EVENT } from "./service.js";
 import { PusherSocket } from "./socket.js";
 
 export interface PusherEndpointDeps {
@@ -62,7 +63,14 @@ export class PusherEndpoint {
       // Frames past the event limit get `pusher:error` 4303; beyond this cap ws closes with 1009.
       maxPayload: Math.max(deps.settings.maxEventBytes * 4, deps.limits.maxFrameBytes, 256 * 1024),
     });
+    const controls = new Map(deps.settings.apps.map((a) => [controlChannel(a), a]));
     deps.broker.onEvent((event) => {
+      const app = controls.get(event.channel);
+      if (app) {
+        if (event.kind === "signal" && event.event === TERMINATE_EVENT)
+          this.terminate(app, (event.data as { user?: unknown }).user);
+        return;
+      }
       this.deliveries += this.channels.onBrokerEvent(event);
     });
     this.ticker = setInterval(() => this.tick(), TICK_MS);
@@ -353,6 +361,19 @@ export class PusherEndpoint {
         socket.send({ event: "pusher:ping", data: {} });
       }
     }
+  }
+
+  /** Hears terminate_connections from any node (call once at start-up). */
+  async start(): Promise<void> {
+    for (const app of this.deps.settings.apps)
+      await this.deps.broker.subscribe(controlChannel(app));
+  }
+
+  /** Closes the connections `user` signed in on here; they must not reconnect unchanged (4009). */
+  private terminate(app: PusherApp, user: unknown): void {
+    for (const socket of this.sockets)
+      if (socket.app === app && socket.user !== undefined && socket.user === user)
+        socket.error(PusherCode.Unauthorized, "the app ended this user's connections", true);
   }
 
   /** The Switchboard channel of a Pusher channel of `app` (for the HTTP API and tests). */

@@ -7,6 +7,8 @@ import { type PusherErrorCodes, pusherErrors } from "./contract.js";
 import { PusherEndpoint } from "./endpoint.js";
 import { pusherMigrations } from "./migrations.js";
 import { PUSHER_NAMESPACE } from "./names.js";
+import { registerPusherRoutes } from "./routes.js";
+import { createPusherService } from "./service.js";
 
 export type { PusherApp, PusherSettings } from "./config.js";
 export { PusherCode, pusherChannel } from "./names.js";
@@ -44,7 +46,7 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
       },
     },
   ],
-  register(ctx) {
+  async register(ctx) {
     const webhook: WebhookSink = () => {};
     const endpoint = new PusherEndpoint({
       settings: ctx.settings,
@@ -53,6 +55,11 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
       logger: ctx.logger,
       webhook,
     });
+    await endpoint.start();
+    registerPusherRoutes(
+      ctx.http,
+      createPusherService({ broker: ctx.broker, settings: ctx.settings }),
+    );
     ctx.routeUpgrades("/app/", (req, socket, head) => endpoint.handleUpgrade(req, socket, head));
     ctx.http.addHook("preClose", async () => endpoint.shutdown(ctx.config.drainTimeoutMs));
   },
