@@ -6,6 +6,12 @@ import {
   securityConfig,
   securityEnvShape,
 } from "./config-security.js";
+import {
+  type CompressionConfig,
+  type TransportsConfig,
+  transportsConfig,
+  transportsEnvShape,
+} from "./config-transports.js";
 import { builtInModules } from "./modules/index.js";
 import { emptyAsUndefined, httpUrl, int, list, optional, withDefault } from "./platform/kit/env.js";
 import { type ConfiguredModule, parseModuleConfig } from "./platform/module-config.js";
@@ -90,6 +96,7 @@ export const envSchema = z
     ),
     SWITCHBOARD_CRASH_POINTS: optional(list(/^[a-z0-9.-]{1,100}$/, "a crash point name")),
     ...securityEnvShape,
+    ...transportsEnvShape,
   })
   .superRefine((env, ctx) => {
     refineSecurity(env, ctx);
@@ -168,6 +175,10 @@ export interface Config {
     /** Sockets one user may hold open on a node. */
     maxConnectionsPerUser: number;
   };
+  /** WebSocket and the HTTP fallback: which are on, the fallback's limits. */
+  transports: TransportsConfig;
+  /** permessage-deflate for WebSocket clients. */
+  compression: CompressionConfig;
   drainTimeoutMs: number;
   /** A claimed Idempotency-Key not renewed this long (its node died) may be taken over by a retry. */
   idempotencyLeaseMs: number;
@@ -266,6 +277,7 @@ export function loadConfig(
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
       maxConnectionsPerUser: security.maxConnectionsPerUser,
     },
+    ...transportsConfig(e),
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
     idempotencyLeaseMs: e.SWITCHBOARD_IDEMPOTENCY_LEASE_MS,
     modules: enabled.names,
@@ -274,8 +286,12 @@ export function loadConfig(
   };
 }
 
-export type ConfigOverrides = Partial<Omit<Config, "limits" | "http" | "jwt">> & {
+export type ConfigOverrides = Partial<
+  Omit<Config, "limits" | "http" | "jwt" | "transports" | "compression">
+> & {
   http?: Partial<Config["http"]>;
+  transports?: Partial<Config["transports"]>;
+  compression?: Partial<Config["compression"]>;
   jwt?: Partial<Config["jwt"]>;
   limits?: Partial<Config["limits"]>;
 };
@@ -293,6 +309,8 @@ export function defaultConfig(
     ...base,
     ...overrides,
     http: { ...base.http, ...overrides.http },
+    transports: { ...base.transports, ...overrides.transports },
+    compression: { ...base.compression, ...overrides.compression },
     jwt: { ...base.jwt, ...overrides.jwt },
     limits: { ...base.limits, ...overrides.limits },
   };
