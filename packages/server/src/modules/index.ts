@@ -1,3 +1,4 @@
+import { appointmentsModule } from "./appointments/index.js";
 import { chatModule } from "./chat/index.js";
 import { inventoryModule } from "./inventory/index.js";
 import { ordersModule } from "./orders/index.js";
@@ -6,5 +7,5 @@ import type { SwitchboardModule } from "./types.js";
 
 /** Every module the server loads by default, in registration order. */
 export function builtInModules(): SwitchboardModule[] {
-  return [ordersModule, chatModule, inventoryModule, pricingModule];
+  return [ordersModule, chatModule, inventoryModule, pricingModule, appointmentsModule];
 }

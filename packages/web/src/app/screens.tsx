@@ -7,6 +7,7 @@ import { Dashboard } from "../pages/staff/Dashboard.js";
 import { Inbox } from "../pages/staff/Inbox.js";
 import { Inventory } from "../pages/staff/Inventory.js";
 import { OrderBoard } from "../pages/staff/OrderBoard.js";
+import { PricingConsole } from "../pricing/PricingConsole.js";
 
 /** Who a screen is for: customers (the storefront side) or staff (the console). */
 export type Audience = "customer" | "staff";

@@ -197,6 +197,10 @@ export function createPriceService(deps: PricingDeps) {
         return all;
       });
       await afterCommit(announced);
+      // held back by the max step: the next step comes after the interval
+      for (const c of changes)
+        if (c.after.factors.includes('"rule":"max_change"'))
+          defer(c.after.sku, settings.minChangeIntervalMs, cause);
       if (rows.length < BATCH) break;
     }
     return moved;

@@ -18,6 +18,7 @@ import { useSession } from "../../app/session.js";
 import { usePageTitle } from "../../app/title.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
+import { PricePanel } from "../../pricing/PricePanel.js";
 import { StockBadge } from "./Shop.js";
 
 const INSUFFICIENT_STOCK: keyof InventoryErrorCodes = "insufficient_stock";
@@ -189,6 +190,7 @@ export function Product({ sku }: { sku: string }) {
         <div className="stack">
           <h1>{item.name ?? item.sku}</h1>
           <p className="muted">SKU {item.sku}</p>
+          <PricePanel sku={item.sku} />
           <div className="row">
             {reservation && !expired ? (
               <span className="pill pill-completed" data-testid="stock">
