@@ -54,7 +54,7 @@ describe.each(DIALECTS)("live prices on %s", (database) => {
       const shopper = await connect("shopper");
       await shopper.subscribe("product:PHONE-1");
       const domain: PriceChanged[] = [];
-      server.app.events.on("pricing.price_changed", (e) => void domain.push(e));
+      server.app.events.local.on("pricing.price_changed", (e) => void domain.push(e));
 
       expect((await call("PUT", "/api/pricing/signals/demand", { value: 3 })).body).toEqual({
         moved: 1,
@@ -131,7 +131,7 @@ describe.each(DIALECTS)("live prices on %s", (database) => {
       // erin watches a 20 % drop
       await call("POST", "/api/pricing/watches", { sku: "TV-1", dropPercent: 20 }, erinToken);
       const triggered: WatchTriggered[] = [];
-      server.app.events.on("pricing.watch_triggered", (e) => void triggered.push(e));
+      server.app.events.local.on("pricing.watch_triggered", (e) => void triggered.push(e));
 
       const setPrice = (amount: number) =>
         call("PUT", "/api/pricing/prices/TV-1", { amount, currency: "EUR" });
