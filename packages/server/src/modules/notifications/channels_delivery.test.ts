@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../../test-support/dialects.js";
 import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
-import { waitFor } from "./test-helpers.js";
+import { MODULES, waitFor } from "./test-helpers.js";
 
 interface Received {
   path: string;
@@ -71,6 +71,7 @@ describe.each(DIALECTS)("push, email and SMS deliveries on %s", (database) => {
     server = await startTestServer({
       database,
       env: {
+        SWITCHBOARD_MODULES: MODULES,
         SWITCHBOARD_NOTIFICATIONS_PUSH_HOSTS: "127.0.0.1",
         SWITCHBOARD_NOTIFICATIONS_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         SWITCHBOARD_NOTIFICATIONS_EMAIL_FROM: "Shop <shop@example.test>",
