@@ -17,6 +17,7 @@ import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
 import { purgeIdempotencyKeys, registerIdempotency } from "./http/idempotency.js";
 import { registerChannelRoutes } from "./http/routes/channels.js";
+import { registerDeadLetterRoutes } from "./http/routes/dead-letters.js";
 import { registerDevTokenRoute } from "./http/routes/dev-token.js";
 import { registerHealthRoutes } from "./http/routes/health.js";
 import { DEFAULT_WEB_DIR, registerWebApp } from "./http/routes/web.js";
@@ -216,6 +217,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   if (config.transports.httpFallback)
     registerHttpFallback(http, new HttpFallback({ config, gateway, broker, logger }));
+  registerDeadLetterRoutes(http, { db: store.db, auth });
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 
