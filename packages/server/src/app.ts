@@ -10,6 +10,7 @@ import { RedisBroker } from "./broker/redis.js";
 import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
 import { Gateway } from "./gateway/gateway.js";
+import { HttpFallback, registerHttpFallback } from "./gateway/http_fallback.js";
 import { Namespaces } from "./gateway/namespaces.js";
 import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
@@ -213,6 +214,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   registerDeadLetterRoutes(http, { db: store.db, auth });
+  if (config.transports.httpFallback)
+    registerHttpFallback(http, new HttpFallback({ config, gateway, broker, logger }));
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 

@@ -6,6 +6,12 @@ import {
   securityConfig,
   securityEnvShape,
 } from "./config-security.js";
+import {
+  type CompressionConfig,
+  type TransportsConfig,
+  transportsConfig,
+  transportsEnvShape,
+} from "./config-transports.js";
 import { builtInModules } from "./modules/index.js";
 import { emptyAsUndefined, httpUrl, int, list, optional, withDefault } from "./platform/kit/env.js";
 import { type ConfiguredModule, parseModuleConfig } from "./platform/module-config.js";
@@ -93,6 +99,7 @@ export const envSchema = z
     ),
     SWITCHBOARD_CRASH_POINTS: optional(list(/^[a-z0-9.-]{1,100}$/, "a crash point name")),
     ...securityEnvShape,
+    ...transportsEnvShape,
   })
   .superRefine((env, ctx) => {
     refineSecurity(env, ctx);
@@ -171,6 +178,10 @@ export interface Config {
     /** Sockets one user may hold open on a node. */
     maxConnectionsPerUser: number;
   };
+  /** WebSocket and the HTTP fallback: which are on, the fallback's limits. */
+  transports: TransportsConfig;
+  /** permessage-deflate for WebSocket clients. */
+  compression: CompressionConfig;
   drainTimeoutMs: number;
   /** A claimed Idempotency-Key not renewed this long (its node died) may be taken over by a retry. */
   idempotencyLeaseMs: number;
@@ -271,6 +282,7 @@ export function loadConfig(
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
       maxConnectionsPerUser: security.maxConnectionsPerUser,
     },
+    ...transportsConfig(e),
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
     idempotencyLeaseMs: e.SWITCHBOARD_IDEMPOTENCY_LEASE_MS,
     durable: {
@@ -284,9 +296,13 @@ export function loadConfig(
   };
 }
 
-export type ConfigOverrides = Partial<Omit<Config, "limits" | "http" | "jwt" | "durable">> & {
+export type ConfigOverrides = Partial<
+  Omit<Config, "limits" | "http" | "jwt" | "durable" | "transports" | "compression">
+> & {
   http?: Partial<Config["http"]>;
   durable?: Partial<Config["durable"]>;
+  transports?: Partial<Config["transports"]>;
+  compression?: Partial<Config["compression"]>;
   jwt?: Partial<Config["jwt"]>;
   limits?: Partial<Config["limits"]>;
 };
@@ -304,6 +320,8 @@ export function defaultConfig(
     ...base,
     ...overrides,
     http: { ...base.http, ...overrides.http },
+    transports: { ...base.transports, ...overrides.transports },
+    compression: { ...base.compression, ...overrides.compression },
     jwt: { ...base.jwt, ...overrides.jwt },
     limits: { ...base.limits, ...overrides.limits },
     durable: { ...base.durable, ...overrides.durable },
