@@ -115,6 +115,19 @@ describe.runIf(run)("web app in a real browser: screens a shop runs its day on",
     await item.getByRole("button", { name: "Remove one damaged Tempered glass" }).click();
     await item.getByRole("button", { name: "Yes, remove one" }).click();
     await expect.poll(() => item.getByTestId("on-hand").textContent()).toBe("2");
+
+    // the dashboard's activity survives a reload of the tab
+    await page.getByRole("link", { name: "Dashboard" }).click();
+    await apiCall(server, "POST", "/api/orders", {
+      lifecycle: "store-order",
+      customerId: "ivan",
+      title: "Car mount",
+    });
+    const activity = page.getByTestId("activity");
+    await activity.getByText("Car mount").waitFor({ timeout: 10_000 });
+    await page.reload();
+    await page.getByRole("heading", { name: "Live dashboard" }).waitFor();
+    await activity.getByText("Car mount").waitFor({ timeout: 5000 });
     await staff.context.close();
   });
 
