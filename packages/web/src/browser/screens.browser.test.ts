@@ -158,7 +158,7 @@ describe.runIf(run)("web app in a real browser: screens a shop runs its day on",
     await page.goto(`${server.url}/no/such/page`);
     await page.getByRole("heading", { name: "We could not find that page" }).waitFor();
     await expect.poll(() => page.title()).toBe("Page not found · Fixit Repairs");
-    const text = await page.locator("body").innerText();
+    const text = (await page.locator("body").textContent()) ?? "";
     expect(text).not.toMatch(/invalid (body|params)|Failed to fetch|no order 01/);
     expect(consoleErrors.filter((e) => /pattern/i.test(e))).toEqual([]);
 

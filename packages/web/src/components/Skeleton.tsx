@@ -3,7 +3,6 @@ export function SkeletonCards({ count = 3, label }: { count?: number; label: str
   return (
     <ul className="cards" aria-busy="true" aria-label={label}>
       {Array.from({ length: count }, (_, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: placeholders have no identity
         <li key={i} className="card skeleton skeleton-card" aria-hidden="true" />
       ))}
     </ul>
@@ -15,7 +14,6 @@ export function SkeletonRows({ columns, rows = 3 }: { columns: number; rows?: nu
   return (
     <>
       {Array.from({ length: rows }, (_, r) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: placeholders have no identity
         <tr key={r}>
           <td colSpan={columns}>
             <span className="skeleton-line" aria-hidden="true" />
