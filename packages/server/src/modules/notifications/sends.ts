@@ -132,7 +132,7 @@ export function createSends(deps: SendsDeps) {
         }
         // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
         if (send.processed > 0 && processed >= send.total / 2)
-          deps.crashPoint("notifications.mid_send");
+          deps.crashPoint("notifications.mid-send");
         expectOne(
           await trx
             .updateTable("notification_sends")
