@@ -54,7 +54,7 @@ export const appointmentsModule: SwitchboardModule<AppointmentsSettings> = {
     const service = createAppointmentsService({
       db: ctx.db,
       outbox: ctx.outbox,
-      events: ctx.events,
+      events: ctx.events.local,
       settings: ctx.settings,
     });
     registerAppointmentRoutes(ctx.http, service, ctx.auth);
