@@ -59,7 +59,8 @@ export function createSends(deps: SendsDeps) {
   ): Promise<Accepted> {
     if (!isStaffOrServer(identity))
       throw new SwitchboardError("forbidden", "only staff or the API key send notifications");
-    const template = await templates.current(input.type);
+    // Inside the caller's transaction when there is one: SQLite has a single connection.
+    const template = await templates.current(input.type, opts.trx);
     const recipients = [...new Set(input.userIds ?? (input.userId ? [input.userId] : []))];
     if (recipients.length > settings.maxRecipients)
       throw new SwitchboardError(
