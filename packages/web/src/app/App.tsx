@@ -4,6 +4,7 @@ import { ConnectionBadge } from "../components/ConnectionBadge.js";
 import { NotFound } from "../components/NotFound.js";
 import { InboxBadge, StaffDeskProvider } from "../components/staff/StaffDesk.js";
 import { Toasts } from "../components/Toasts.js";
+import { NotificationBell } from "../notifications/Bell.js";
 import { ChatWidget } from "../pages/customer/ChatWidget.js";
 import { SignIn } from "../pages/SignIn.js";
 import { Link, match, navigate, usePath } from "./router.js";
@@ -86,6 +87,7 @@ export function App() {
         <Nav audience={audience} />
         <div className="topbar-right">
           <ConnectionBadge />
+          <NotificationBell />
           <span className="who" title={session.role}>
             <span className="avatar" aria-hidden="true">
               {session.name.slice(0, 1).toUpperCase()}

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { NotificationSettings } from "../notifications/Settings.js";
 import { MyOrders } from "../pages/customer/MyOrders.js";
 import { OrderTracker } from "../pages/customer/OrderTracker.js";
 import { Product } from "../pages/shop/Product.js";
@@ -28,6 +29,12 @@ export interface Screen {
  * its path, its title, its navigation label if it has one, and what it renders.
  */
 export const SCREENS: Screen[] = [
+  ...(["customer", "staff"] as const).map((audience) => ({
+    audience,
+    path: "/notifications/settings",
+    title: "Notification settings",
+    render: () => <NotificationSettings />,
+  })),
   { audience: "customer", path: "/shop", title: "Shop", nav: "Shop", render: () => <Shop /> },
   {
     audience: "customer",

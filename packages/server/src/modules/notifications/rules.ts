@@ -28,6 +28,12 @@ export interface RuleDefinition {
   dedupeKey?: string;
   priority?: NotificationPriority;
   enabled?: boolean;
+  /**
+   * The emitter announces this event only on the in-process bus (not yet durably): the rule
+   * listens there, and loses what a crash loses. Durable events are heard durably only, so a
+   * change is never heard twice.
+   */
+  local?: boolean;
 }
 
 // Order events carry `{order, change}` in process and `{orderId, customerId, to, version…}`
@@ -35,7 +41,7 @@ export interface RuleDefinition {
 const orderData = {
   orderId: ["order.id", "orderId"],
   title: ["order.title", "title", "=Your order"],
-  statusLabel: ["order.statusLabel", "statusLabel", "change.to", "to"],
+  statusLabel: ["toLabel", "order.statusLabel", "to"],
   status: ["order.status", "to"],
 } as const;
 const orderKey = (rule: string) =>
@@ -79,8 +85,9 @@ export const RULES: readonly RuleDefinition[] = [
     event: "inventory.back_in_stock",
     description: "A watched item is back in stock (the inventory 'notify me')",
     template: "inventory.back_in_stock",
-    recipients: "users|watcherIds",
+    recipients: "watcherIds|users",
     data: { sku: "sku", name: ["name", "sku"], available: "available" },
+    dedupeKey: "rule:back-in-stock:{{sku}}:v{{version}}",
   },
   {
     name: "price-drop",
@@ -89,6 +96,7 @@ export const RULES: readonly RuleDefinition[] = [
     template: "pricing.price_drop",
     recipients: "userId",
     data: { sku: "sku", amount: "amount", currency: "currency" },
+    local: true,
   },
 ];
 
@@ -113,8 +121,7 @@ function value(payload: unknown, spec: string | readonly string[]): unknown {
 export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, kick: () => void) {
   const byName = new Map(RULES.map((r) => [r.name, r]));
 
-  // Inside a durable handler the reads go through its transaction: on SQLite the one connection
-  // is held by it, so a read on `db` would wait for the transaction that waits for the read.
+  /** `q`: the handler's transaction when there is one (SQLite has one connection). */
   async function overrides(q: Kysely<Database> = db): Promise<Map<string, Rule>> {
     const rows = await q.selectFrom("notification_rules").selectAll().execute();
     const out = new Map<string, Rule>();

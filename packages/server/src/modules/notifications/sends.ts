@@ -59,6 +59,7 @@ export function createSends(deps: SendsDeps) {
   ): Promise<Accepted> {
     if (!isStaffOrServer(identity))
       throw new SwitchboardError("forbidden", "only staff or the API key send notifications");
+    // Inside the caller's transaction when there is one: SQLite has a single connection.
     const template = await templates.current(input.type, opts.trx);
     const recipients = [...new Set(input.userIds ?? (input.userId ? [input.userId] : []))];
     if (recipients.length > settings.maxRecipients)
@@ -132,7 +133,7 @@ export function createSends(deps: SendsDeps) {
         }
         // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
         if (send.processed > 0 && processed >= send.total / 2)
-          deps.crashPoint("notifications.mid_send");
+          deps.crashPoint("notifications.mid-send");
         expectOne(
           await trx
             .updateTable("notification_sends")
