@@ -7,9 +7,9 @@ import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
 import { createTokenVerifier, ownTokenClaims, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
+import { SharedBroker } from "./broker/shared.js";
 import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
-import { EventBus } from "./events.js";
 import { Gateway } from "./gateway/gateway.js";
 import { HttpFallback, registerHttpFallback } from "./gateway/http_fallback.js";
 import { Namespaces } from "./gateway/namespaces.js";
@@ -17,6 +17,7 @@ import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
 import { purgeIdempotencyKeys, registerIdempotency } from "./http/idempotency.js";
 import { registerChannelRoutes } from "./http/routes/channels.js";
+import { registerDeadLetterRoutes } from "./http/routes/dead-letters.js";
 import { registerDevTokenRoute } from "./http/routes/dev-token.js";
 import { registerHealthRoutes } from "./http/routes/health.js";
 import { DEFAULT_WEB_DIR, registerWebApp } from "./http/routes/web.js";
@@ -29,6 +30,8 @@ import { builtInModules } from "./modules/index.js";
 import type { ModuleContext, SwitchboardModule } from "./modules/types.js";
 import { assertPolicies, composeModules } from "./platform/compose.js";
 import { createCrashPoints } from "./platform/crash-points.js";
+import { DurableEvents } from "./platform/durable/events.js";
+import { Scheduler } from "./platform/durable/scheduler.js";
 import { coreMigrations } from "./store/core-migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
@@ -56,7 +59,9 @@ export interface App {
   metrics: Metrics;
   broker: Broker;
   store: Store;
-  events: EventBus;
+  /** Durable domain events; `events.local` is the in-process bus. */
+  events: DurableEvents;
+  scheduler: Scheduler;
   jobs: JobRunner;
   namespaces: Namespaces;
   rpc: RpcRegistry;
@@ -140,10 +145,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const namespaces = new Namespaces();
   const declared = composeModules(modules, namespaces);
   const store = await openMigratedStore(config, modules, { logger, ...options.store });
-  const broker = options.broker ?? (await createBroker(config, logger));
+  // Shared: the gateway and modules with sockets of their own (Pusher) each listen to it.
+  const broker = new SharedBroker(options.broker ?? (await createBroker(config, logger)));
   const rpc = new RpcRegistry();
-  const events = new EventBus(logger);
-  const jobs = new JobRunner(store.db, `${broker.nodeId}:${ulid()}`, logger);
+  const processId = `${broker.nodeId}:${ulid()}`;
+  const jobs = new JobRunner(store.db, processId, logger);
+  const durable = {
+    db: store.db,
+    logger,
+    nodeId: processId,
+    registry: metrics.registry,
+    ...config.durable,
+  };
+  const events = new DurableEvents(durable);
+  const scheduler = new Scheduler(durable);
   const verifyToken = createTokenVerifier({
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
     ...(config.jwksUrl && { jwksUrl: config.jwksUrl }),
@@ -202,6 +217,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   if (config.transports.httpFallback)
     registerHttpFallback(http, new HttpFallback({ config, gateway, broker, logger }));
+  registerDeadLetterRoutes(http, { db: store.db, auth });
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 
@@ -225,12 +241,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     namespaces,
     rpc,
     events,
+    scheduler,
+    transaction: (fn) => store.db.transaction().execute(fn),
     http,
     auth,
     jobs,
     outbox,
     publish,
     crashPoint: createCrashPoints(config.crashPoints),
+    routeUpgrades: (prefix, handler) => gateway.routeUpgrades(prefix, handler),
   };
   for (const module of modules)
     await module.register({
@@ -253,6 +272,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await registerWebApp(http, config.webDir ?? DEFAULT_WEB_DIR);
   http.server.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   await http.ready();
+  events.start();
+  scheduler.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -264,6 +285,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     broker,
     store,
     events,
+    scheduler,
     jobs,
     namespaces,
     rpc,
@@ -287,7 +309,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await http.close();
         clearTimeout(cut);
         rateLimitRedis?.disconnect();
-        await events.settled();
+        await scheduler.stop();
+        await events.stop();
         await broker.close();
         await store.close();
       })();

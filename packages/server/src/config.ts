@@ -91,6 +91,9 @@ export const envSchema = z
     ),
     SWITCHBOARD_DRAIN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(10_000)),
     SWITCHBOARD_IDEMPOTENCY_LEASE_MS: withDefault(int(1000, 600_000), 10_000),
+    SWITCHBOARD_EVENTS_POLL_MS: withDefault(int(10, 60_000), 250),
+    SWITCHBOARD_EVENTS_LEASE_MS: withDefault(int(1000, 3_600_000), 30_000),
+    SWITCHBOARD_EVENTS_MAX_ATTEMPTS: withDefault(int(1, 1000), 10),
     SWITCHBOARD_MODULES: optional(
       z.union([z.literal("none"), list(/^[a-z][a-z0-9-]*$/, "a module name")]),
     ),
@@ -182,6 +185,8 @@ export interface Config {
   drainTimeoutMs: number;
   /** A claimed Idempotency-Key not renewed this long (its node died) may be taken over by a retry. */
   idempotencyLeaseMs: number;
+  /** Durable events and the scheduler (platform/durable): poll, claim lease, attempts before parking. */
+  durable: { pollMs: number; leaseMs: number; maxAttempts: number };
   /** The modules this server runs, in registration order (SWITCHBOARD_MODULES; default all). */
   modules: string[];
   /** Each running module's settings, parsed from its config section (what ctx.settings holds). */
@@ -280,6 +285,11 @@ export function loadConfig(
     ...transportsConfig(e),
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
     idempotencyLeaseMs: e.SWITCHBOARD_IDEMPOTENCY_LEASE_MS,
+    durable: {
+      pollMs: e.SWITCHBOARD_EVENTS_POLL_MS,
+      leaseMs: e.SWITCHBOARD_EVENTS_LEASE_MS,
+      maxAttempts: e.SWITCHBOARD_EVENTS_MAX_ATTEMPTS,
+    },
     modules: enabled.names,
     moduleSettings,
     crashPoints: e.SWITCHBOARD_CRASH_POINTS ?? [],
@@ -287,9 +297,10 @@ export function loadConfig(
 }
 
 export type ConfigOverrides = Partial<
-  Omit<Config, "limits" | "http" | "jwt" | "transports" | "compression">
+  Omit<Config, "limits" | "http" | "jwt" | "durable" | "transports" | "compression">
 > & {
   http?: Partial<Config["http"]>;
+  durable?: Partial<Config["durable"]>;
   transports?: Partial<Config["transports"]>;
   compression?: Partial<Config["compression"]>;
   jwt?: Partial<Config["jwt"]>;
@@ -313,5 +324,6 @@ export function defaultConfig(
     compression: { ...base.compression, ...overrides.compression },
     jwt: { ...base.jwt, ...overrides.jwt },
     limits: { ...base.limits, ...overrides.limits },
+    durable: { ...base.durable, ...overrides.durable },
   };
 }

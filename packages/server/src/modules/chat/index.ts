@@ -8,8 +8,8 @@ import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
 
-export type { Agent, ChatMessage, Conversation } from "./contract.js";
-export { conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
+export type { Agent, ChatMessage, ChatMessageCreated, Conversation } from "./contract.js";
+export { CHAT_EVENTS, conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
 
 const HOUR = 60 * 60 * 1000;
 

@@ -13,6 +13,9 @@ export type { BackInStock, StockChanged } from "./changes.js";
 export {
   type Alert,
   type HistoryEntry,
+  INVENTORY_EVENTS,
+  type InventoryBackInStock,
+  type InventoryLevelChanged,
   type Item,
   productChannel,
   type Reservation,

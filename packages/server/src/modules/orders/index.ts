@@ -7,8 +7,8 @@ import { registerOrderRoutes } from "./routes.js";
 import { registerOrderRpc } from "./rpc.js";
 import { createOrdersService } from "./service.js";
 
-export type { Order, StatusChange } from "./contract.js";
-export { orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
+export type { Order, OrderCreated, OrderStatusChangedEvent, StatusChange } from "./contract.js";
+export { ORDER_EVENTS, orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
 export type { Lifecycle } from "./lifecycles.js";
 export type { OrderStatusChanged } from "./service.js";
 
