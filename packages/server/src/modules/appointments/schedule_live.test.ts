@@ -117,7 +117,7 @@ describe.each(DIALECTS)("watching a calendar live on %s", (database) => {
       "appointment.rescheduled",
       "appointment.cancelled",
     ] as const)
-      server.app.events.on(name, (e) => void domain.push([name, e]));
+      server.app.events.local.on(name, (e) => void domain.push([name, e]));
     const watcher = await connect(server, "w");
     await watcher.subscribe("schedule:chair-2");
     const ann = await server.token({ sub: "ann" });
