@@ -6,7 +6,8 @@
  *   --servers a,b           subset of switchboard,switchboard-pusher,uws,raw-ws,socketio
  *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
  *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis),
- *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels)
+ *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),
+ *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -39,6 +40,7 @@ import { fanout } from "./scenarios/fanout.js";
 import { pricing } from "./scenarios/pricing.js";
 import { recovery } from "./scenarios/recovery.js";
 import { reservations } from "./scenarios/reservations.js";
+import { transports } from "./scenarios/transports.js";
 
 const SCENARIOS = {
   fanout,
@@ -49,6 +51,7 @@ const SCENARIOS = {
   chat,
   cluster,
   pricing,
+  transports,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
