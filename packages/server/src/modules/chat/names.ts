@@ -10,3 +10,11 @@ export const conversationChannel = (id: string) => `conversation:${id}`;
 export const STAFF_CHAT_CHANNEL = "staff:chat";
 /** The one signal clients send on conversation:{id}. */
 export const TYPING_SIGNAL = "typing";
+
+/**
+ * Durable domain events the chat module emits (payloads in contract.ts). Aggregate:
+ * `conversation:{id}` (one conversation's messages arrive in order).
+ */
+export const CHAT_EVENTS = {
+  messageCreated: "chat.message_created",
+} as const;

@@ -46,7 +46,7 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
     const deps: PricingDeps = {
       db: ctx.db,
       outbox: ctx.outbox,
-      events: ctx.events,
+      events: ctx.events.local,
       settings: ctx.settings,
       namespaces: ctx.namespaces,
       logger: ctx.logger,
@@ -58,7 +58,7 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
     const locks = createLockService(deps, prices);
     const orderQuotes = createOrderQuoteService(deps);
     // inventory's live level is the `stock` signal (its event, never its files)
-    ctx.events.on("inventory.stock_changed", (e) => signals.stock(e.sku, e.available));
+    ctx.events.local.on("inventory.stock_changed", (e) => signals.stock(e.sku, e.available));
     ctx.jobs.add({
       name: REPRICE_JOB,
       intervalMs: ctx.settings.repriceIntervalMs,

@@ -40,6 +40,8 @@ const DAY = 24 * 60 * 60 * 1000;
 const BATCH = 200;
 /** A sweep stops after this many items (bounded work; the periodic job continues later). */
 const MAX_SWEEP = 100_000;
+/** How old the per-node copy of the rules a quote reads may be. */
+const RULES_TTL_MS = 1000;
 
 export function entryOf(row: PriceRow): PriceEntry {
   return {
@@ -59,9 +61,23 @@ export function createPriceService(deps: PricingDeps) {
   const deferred = new Map<string, NodeJS.Timeout>();
   let closed = false;
 
-  async function rules(q: Kysely<Database> = db): Promise<Rule[]> {
-    const rows = await q.selectFrom("pricing_rules").selectAll().where("enabled", "=", 1).execute();
-    return rows.map(ruleOf);
+  /**
+   * Quotes read the rules from a per-node copy at most RULES_TTL_MS old (a change on this node
+   * drops it at once; another node's shows within the TTL). Repricing and list edits always
+   * read them fresh, inside their transaction.
+   */
+  let cached: { at: number; rules: Rule[] } | undefined;
+  async function rules(q?: Kysely<Database>): Promise<Rule[]> {
+    if (!q && cached && Date.now() - cached.at < RULES_TTL_MS) return cached.rules;
+    const at = Date.now();
+    const rows = await (q ?? db)
+      .selectFrom("pricing_rules")
+      .selectAll()
+      .where("enabled", "=", 1)
+      .execute();
+    const list = rows.map(ruleOf);
+    if (!q) cached = { at, rules: list };
+    return list;
   }
 
   async function signals(q: Kysely<Database>, skus?: string[]): Promise<SignalSnapshot> {
@@ -118,7 +134,7 @@ export function createPriceService(deps: PricingDeps) {
    * happens). A conditional update on `seq` skips an item that changed meanwhile.
    */
   async function reprice(skus: string[] | "all", cause: HistoryEntry["cause"]): Promise<number> {
-    const rs = await rules();
+    const rs = await rules(db);
     let moved = 0;
     let after = "";
     for (let seen = 0; seen < MAX_SWEEP; ) {
@@ -220,6 +236,11 @@ export function createPriceService(deps: PricingDeps) {
 
   return {
     reprice,
+
+    /** A rule changed on this node: the next quote reads them again. */
+    rulesChanged(): void {
+      cached = undefined;
+    },
 
     /** Stops the debounce timers (shutdown). */
     close(): void {

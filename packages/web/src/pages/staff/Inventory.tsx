@@ -5,7 +5,8 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
-import { formatTime } from "../../components/Progress.js";
+import { ConfirmButton } from "../../components/Confirm.js";
+import { formatTime } from "../../components/time.js";
 import { StockBadge } from "../shop/Shop.js";
 
 /** A row: an item's levels, from the list or a `levels` event. */
@@ -59,14 +60,15 @@ function Row({ item }: { item: Item }) {
           >
             +1
           </button>
-          <button
-            type="button"
-            className="ghost"
-            onClick={() => void adjust(-1)}
-            aria-label={`Remove one damaged ${item.name ?? item.sku}`}
+          <ConfirmButton
+            label={`Remove one damaged ${item.name ?? item.sku}`}
+            question={`Write off one ${item.name ?? item.sku} as damaged?`}
+            confirm="Yes, remove one"
+            disabled={item.onHand <= 0}
+            onConfirm={() => void adjust(-1)}
           >
             −1
-          </button>
+          </ConfirmButton>
         </div>
         {error && <div className="error small">{error}</div>}
       </td>
@@ -103,7 +105,7 @@ function AddItem({ onAdded }: { onAdded: () => void }) {
           value={sku}
           onChange={(e) => setSku(e.target.value)}
           required
-          pattern="[A-Za-z0-9_.:@-]+"
+          pattern="[A-Za-z0-9_.:@\-]+"
           maxLength={194}
         />
       </label>

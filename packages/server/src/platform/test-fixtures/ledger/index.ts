@@ -46,6 +46,9 @@ const scheduleBody = z.object({
   inMs: z.number().int().min(0).max(3_600_000),
 });
 
+/** Aggregates whose events the handlers refuse (in-process tests break and mend a handler). */
+export const brokenAggregates = new Set<string>();
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -80,6 +83,7 @@ export const ledgerModule: SwitchboardModule = {
       async (event: DomainEvent<LedgerPayload>, d: HandlerContext) => {
         const p = ledgerPayload.parse(event.payload);
         if (d.attempt <= p.failTimes) throw new Error(`${by} fails on attempt ${d.attempt}`);
+        if (brokenAggregates.has(event.aggregate)) throw new Error(`${by} is broken`);
         await d.transaction
           .insertInto("ledger_effects")
           .values({
