@@ -210,7 +210,6 @@ export function createSends(deps: SendsDeps) {
       const due = await db
         .selectFrom("notification_digests")
         .selectAll()
-        .where("status", "=", "open")
         .where("window_end", "<=", at.toISOString())
         .orderBy("window_end")
         .limit(100)
@@ -221,18 +220,16 @@ export function createSends(deps: SendsDeps) {
       for (const digest of due) {
         try {
           const ids = await db.transaction().execute(async (trx) => {
-            expectOne(
-              await trx
-                .updateTable("notification_digests")
-                .set({ status: "sent" })
-                .where("id", "=", digest.id)
-                .where("status", "=", "open")
-                .executeTakeFirst(),
-            );
+            const gone = await trx
+              .deleteFrom("notification_digests")
+              .where("id", "=", digest.id)
+              .where("generation", "=", digest.generation)
+              .executeTakeFirst();
+            if (Number(gone.numDeletedRows) !== 1) throw new ConditionalMiss("sent already");
             const items = await trx
               .selectFrom("notification_digest_items")
               .selectAll()
-              .where("digest_id", "=", digest.id)
+              .where("generation", "=", digest.generation)
               .orderBy("created_at")
               .execute();
             if (items.length === 0) return [];
@@ -254,7 +251,7 @@ export function createSends(deps: SendsDeps) {
                 priority: "normal",
                 category: template.category,
                 channels: template.defaultChannels,
-                dedupeKey: `digest:${digest.id}`,
+                dedupeKey: `digest:${digest.generation}`,
                 sendId: null,
               },
               { at, digestWindowMs: settings.digestWindowMs },
