@@ -7,6 +7,7 @@
  *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
  *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis),
  *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels)
+ *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -24,6 +25,7 @@ import { hotspots, summarizeProfile } from "./lib/profile.js";
 import { type Machine, markdown, type Results, svg, tables, targets } from "./lib/report.js";
 import { ALL_SERVERS, available, LABELS, ROOT, type ServerName } from "./lib/servers.js";
 import { LoadPool } from "./load/pool.js";
+import { appointments } from "./scenarios/appointments.js";
 import { manyChannels } from "./scenarios/channels.js";
 import { chat } from "./scenarios/chat.js";
 import { cluster } from "./scenarios/cluster.js";
@@ -39,6 +41,7 @@ const SCENARIOS = {
   connections,
   recovery,
   reservations,
+  appointments,
   chat,
   cluster,
   pricing,
