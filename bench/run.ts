@@ -6,8 +6,13 @@
  *   --servers a,b           subset of switchboard,switchboard-pusher,uws,raw-ws,socketio
  *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
  *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis),
+<<<<<<< HEAD
  *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),
  *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none)
+=======
+ *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels)
+ *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked)
+>>>>>>> appointments
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -32,6 +37,7 @@ import {
   type ServerName,
 } from "./lib/servers.js";
 import { LoadPool } from "./load/pool.js";
+import { appointments } from "./scenarios/appointments.js";
 import { manyChannels } from "./scenarios/channels.js";
 import { chat } from "./scenarios/chat.js";
 import { cluster } from "./scenarios/cluster.js";
@@ -48,6 +54,7 @@ const SCENARIOS = {
   connections,
   recovery,
   reservations,
+  appointments,
   chat,
   cluster,
   pricing,
