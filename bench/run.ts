@@ -3,7 +3,7 @@
  * server, Socket.IO 4), same scenarios, same run, same load generator.
  *
  *   --quick                 short version (< 2 minutes)
- *   --servers a,b           subset of switchboard,uws,raw-ws,socketio
+ *   --servers a,b           subset of switchboard,switchboard-pusher,uws,raw-ws,socketio
  *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
  *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis),
  *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels)
@@ -23,7 +23,14 @@ import { type Ctx, type CurvePoint, FULL, type Plan, QUICK, type Row } from "./l
 import { installCleanup, killAll, openFilesLimit, pin, pinning } from "./lib/proc.js";
 import { hotspots, summarizeProfile } from "./lib/profile.js";
 import { type Machine, markdown, type Results, svg, tables, targets } from "./lib/report.js";
-import { ALL_SERVERS, available, LABELS, ROOT, type ServerName } from "./lib/servers.js";
+import {
+  ALL_SERVERS,
+  available,
+  FANOUT_ONLY,
+  LABELS,
+  ROOT,
+  type ServerName,
+} from "./lib/servers.js";
 import { LoadPool } from "./load/pool.js";
 import { appointments } from "./scenarios/appointments.js";
 import { manyChannels } from "./scenarios/channels.js";
@@ -139,7 +146,7 @@ async function main(): Promise<void> {
   }
   const filesDesc = `soft ${files.soft}, hard ${files.hard} (children raise soft to hard)`;
 
-  if (servers.includes("switchboard")) {
+  if (servers.some((s) => s.startsWith("switchboard"))) {
     const b = buildSwitchboard();
     if (b) notes.push(b);
   }
@@ -192,6 +199,7 @@ async function main(): Promise<void> {
   try {
     for (const scenario of scenarios) {
       for (const server of runnable) {
+        if (FANOUT_ONLY.includes(server) && scenario !== "fanout") continue;
         try {
           await SCENARIOS[scenario](ctx, server);
         } catch (err) {

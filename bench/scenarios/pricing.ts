@@ -215,6 +215,7 @@ export async function pricing(ctx: Ctx, name: ServerName): Promise<void> {
         const s = performance.now();
         const r = await send(agent, srv.port, "POST", "/api/pricing/quote", BENCH_API_KEY, {
           sku,
+          at: forecastAt,
           code: "PROMO3",
         });
         latency?.recordMs(performance.now() - s);

@@ -16,6 +16,7 @@ export {
   type SwitchboardOptions,
 } from "./options.js";
 export type { PresenceState } from "./presence.js";
+export { defaultVersionOf, dropStale, type VersionOf } from "./stale.js";
 export { Subscription } from "./subscription.js";
 export type {
   ChannelMessage,

@@ -215,9 +215,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
   });
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
+  registerDeadLetterRoutes(http, { db: store.db, auth });
   if (config.transports.httpFallback)
     registerHttpFallback(http, new HttpFallback({ config, gateway, broker, logger }));
-  registerDeadLetterRoutes(http, { db: store.db, auth });
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 

@@ -80,6 +80,13 @@ export const SCREENS: Screen[] = [
   },
   {
     audience: "staff",
+    path: "/console/pricing",
+    title: "Pricing",
+    nav: "Pricing",
+    render: () => <PricingConsole />,
+  },
+  {
+    audience: "staff",
     path: "/console/inbox",
     title: "Inbox",
     nav: "Inbox",

@@ -115,6 +115,33 @@ describe.runIf(run)("web app in a real browser: screens a shop runs its day on",
     await item.getByRole("button", { name: "Remove one damaged Tempered glass" }).click();
     await item.getByRole("button", { name: "Yes, remove one" }).click();
     await expect.poll(() => item.getByTestId("on-hand").textContent()).toBe("2");
+
+    // the dashboard's activity survives a reload of the tab
+    await page.getByRole("link", { name: "Dashboard" }).click();
+    await page.getByRole("heading", { name: "Live dashboard" }).waitFor();
+    // the feed lists what happens once the dashboard's subscription is up: an order made in
+    // the moment before may not be in it, so make one until one shows (bounded)
+    const activity = page.getByTestId("activity");
+    let title = "";
+    for (let i = 1; i <= 5 && !title; i++) {
+      await apiCall(server, "POST", "/api/orders", {
+        lifecycle: "store-order",
+        customerId: "ivan",
+        title: `Car mount ${i}`,
+      });
+      const shown = await activity
+        .getByText(`Car mount ${i}`)
+        .waitFor({ timeout: 5000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (shown) title = `Car mount ${i}`;
+    }
+    expect(title).not.toBe("");
+    await page.reload();
+    await page.getByRole("heading", { name: "Live dashboard" }).waitFor();
+    await activity.getByText(title).waitFor({ timeout: 5000 });
     await staff.context.close();
   });
 
@@ -145,7 +172,7 @@ describe.runIf(run)("web app in a real browser: screens a shop runs its day on",
     await page.goto(`${server.url}/no/such/page`);
     await page.getByRole("heading", { name: "We could not find that page" }).waitFor();
     await expect.poll(() => page.title()).toBe("Page not found · Fixit Repairs");
-    const text = await page.locator("body").innerText();
+    const text = (await page.locator("body").textContent()) ?? "";
     expect(text).not.toMatch(/invalid (body|params)|Failed to fetch|no order 01/);
     expect(consoleErrors.filter((e) => /pattern/i.test(e))).toEqual([]);
 

@@ -113,8 +113,10 @@ function value(payload: unknown, spec: string | readonly string[]): unknown {
 export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, kick: () => void) {
   const byName = new Map(RULES.map((r) => [r.name, r]));
 
-  async function overrides(): Promise<Map<string, Rule>> {
-    const rows = await db.selectFrom("notification_rules").selectAll().execute();
+  // Inside a durable handler the reads go through its transaction: on SQLite the one connection
+  // is held by it, so a read on `db` would wait for the transaction that waits for the read.
+  async function overrides(q: Kysely<Database> = db): Promise<Map<string, Rule>> {
+    const rows = await q.selectFrom("notification_rules").selectAll().execute();
     const out = new Map<string, Rule>();
     for (const def of RULES) {
       const row = rows.find((r) => r.name === def.name);
@@ -174,7 +176,7 @@ export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, 
       const { eventId } = opts;
       const rules = RULES.filter((r) => r.event === event && (!opts.rule || r.name === opts.rule));
       if (rules.length === 0) return 0;
-      const settings = await overrides();
+      const settings = await overrides(opts.trx);
       let made = 0;
       for (const def of rules) {
         const rule = settings.get(def.name);

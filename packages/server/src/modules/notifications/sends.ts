@@ -59,7 +59,7 @@ export function createSends(deps: SendsDeps) {
   ): Promise<Accepted> {
     if (!isStaffOrServer(identity))
       throw new SwitchboardError("forbidden", "only staff or the API key send notifications");
-    const template = await templates.current(input.type);
+    const template = await templates.current(input.type, opts.trx);
     const recipients = [...new Set(input.userIds ?? (input.userId ? [input.userId] : []))];
     if (recipients.length > settings.maxRecipients)
       throw new SwitchboardError(

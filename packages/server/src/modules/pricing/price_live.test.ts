@@ -4,9 +4,11 @@ import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 import {
+  PRICE_CHANGED,
   type PriceChanged,
   priceAlertEventSchema,
   priceEventSchema,
+  WATCH_TRIGGERED,
   type WatchTriggered,
 } from "./contract.js";
 
@@ -54,7 +56,9 @@ describe.each(DIALECTS)("live prices on %s", (database) => {
       const shopper = await connect("shopper");
       await shopper.subscribe("product:PHONE-1");
       const domain: PriceChanged[] = [];
-      server.app.events.local.on("pricing.price_changed", (e) => void domain.push(e));
+      server.app.events.on<PriceChanged>(PRICE_CHANGED, "test.prices", async (e) => {
+        domain.push(e.payload);
+      });
 
       expect((await call("PUT", "/api/pricing/signals/demand", { value: 3 })).body).toEqual({
         moved: 1,
@@ -84,7 +88,9 @@ describe.each(DIALECTS)("live prices on %s", (database) => {
       ]);
       await settle();
       expect(shopper.messages("product:PHONE-1")).toHaveLength(0);
-      await server.app.events.settled();
+      // durable handlers run after the commit, on their own schedule: wait for them (bounded)
+      await expect.poll(() => domain.length, { timeout: 15_000 }).toBe(1);
+      await settle();
       expect(domain).toEqual([
         { sku: "PHONE-1", oldAmount: 40_000, newAmount: 44_000, currency: "EUR", reason: "signal" },
       ]);
@@ -131,7 +137,9 @@ describe.each(DIALECTS)("live prices on %s", (database) => {
       // erin watches a 20 % drop
       await call("POST", "/api/pricing/watches", { sku: "TV-1", dropPercent: 20 }, erinToken);
       const triggered: WatchTriggered[] = [];
-      server.app.events.local.on("pricing.watch_triggered", (e) => void triggered.push(e));
+      server.app.events.on<WatchTriggered>(WATCH_TRIGGERED, "test.watches", async (e) => {
+        triggered.push(e.payload);
+      });
 
       const setPrice = (amount: number) =>
         call("PUT", "/api/pricing/prices/TV-1", { amount, currency: "EUR" });
@@ -162,11 +170,14 @@ describe.each(DIALECTS)("live prices on %s", (database) => {
         15_000,
       );
       expect(e?.data).toMatchObject({ amount: 39_000, dropPercent: 20, reference: 50_000 });
-      await server.app.events.settled();
-      expect(triggered.map((t) => [t.userId, t.amount])).toEqual([
-        ["dana", 44_000],
-        ["dana", 44_500],
-        ["erin", 39_000],
+      await expect.poll(() => triggered.length, { timeout: 15_000 }).toBe(3);
+      await settle();
+      expect(triggered[0]).toMatchObject({ amountText: "440.00 EUR", sku: "TV-1" });
+      // one watch's alerts in order (its aggregate); watches among themselves in any order
+      expect(triggered.map((t) => `${t.userId} ${t.amount}`).sort()).toEqual([
+        "dana 44000",
+        "dana 44500",
+        "erin 39000",
       ]);
       // watches are one's own
       expect(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { int, optional, withDefault } from "../../platform/kit/env.js";
+import { httpUrl, int, optional, withDefault } from "../../platform/kit/env.js";
 import { defineModuleConfig } from "../../platform/module-config.js";
 
 /** One Pusher app: what pusher-js (key), the server SDKs (id, key, secret) and webhooks use. */
@@ -21,9 +21,22 @@ export interface PusherSettings {
   maxEventBytes: number;
   /** Where webhooks go (every app's, each signed with its app's key and secret). */
   webhookUrls: string[];
+  /** Which webhook events are sent. */
+  webhookEvents: WebhookEventName[];
   /** Attempts before a webhook batch is parked as dead. */
   webhookMaxAttempts: number;
 }
+
+/** Every webhook event Pusher defines that this server sends. */
+export const WEBHOOK_EVENTS = [
+  "channel_occupied",
+  "channel_vacated",
+  "member_added",
+  "member_removed",
+  "client_event",
+  "cache_miss",
+] as const;
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
 const APP = /^([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]{1,64}):([^,:\s]{8,128})$/;
 
@@ -58,6 +71,19 @@ export const pusherConfig = defineModuleConfig(
     SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND: withDefault(int(1, 1000), 10),
     SWITCHBOARD_PUSHER_ACTIVITY_TIMEOUT: withDefault(int(5, 3600), 120),
     SWITCHBOARD_PUSHER_MAX_EVENT_BYTES: withDefault(int(256, 1024 * 1024), 10240),
+    SWITCHBOARD_PUSHER_WEBHOOK_URLS: optional(
+      z
+        .string()
+        .transform((v) => v.split(",").map((s) => s.trim()))
+        .pipe(z.array(httpUrl()).min(1)),
+    ),
+    SWITCHBOARD_PUSHER_WEBHOOK_EVENTS: optional(
+      z
+        .string()
+        .transform((v) => v.split(",").map((s) => s.trim()))
+        .pipe(z.array(z.enum(WEBHOOK_EVENTS)).min(1)),
+    ),
+    SWITCHBOARD_PUSHER_WEBHOOK_MAX_ATTEMPTS: withDefault(int(1, 100), 10),
   }),
   (e): PusherSettings => ({
     apps: e.SWITCHBOARD_PUSHER_APPS ?? [],
@@ -65,7 +91,8 @@ export const pusherConfig = defineModuleConfig(
     clientEventsPerSecond: e.SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND,
     activityTimeoutSeconds: e.SWITCHBOARD_PUSHER_ACTIVITY_TIMEOUT,
     maxEventBytes: e.SWITCHBOARD_PUSHER_MAX_EVENT_BYTES,
-    webhookUrls: [],
-    webhookMaxAttempts: 8,
+    webhookUrls: e.SWITCHBOARD_PUSHER_WEBHOOK_URLS ?? [],
+    webhookEvents: e.SWITCHBOARD_PUSHER_WEBHOOK_EVENTS ?? [...WEBHOOK_EVENTS],
+    webhookMaxAttempts: e.SWITCHBOARD_PUSHER_WEBHOOK_MAX_ATTEMPTS,
   }),
 );

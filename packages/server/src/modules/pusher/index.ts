@@ -9,6 +9,7 @@ import { pusherMigrations } from "./migrations.js";
 import { PUSHER_NAMESPACE } from "./names.js";
 import { registerPusherRoutes } from "./routes.js";
 import { createPusherService } from "./service.js";
+import { PusherWebhooks } from "./webhooks.js";
 
 export type { PusherApp, PusherSettings } from "./config.js";
 export { PusherCode, pusherChannel } from "./names.js";
@@ -47,7 +48,13 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
     },
   ],
   async register(ctx) {
-    const webhook: WebhookSink = () => {};
+    const webhooks = new PusherWebhooks({
+      settings: ctx.settings,
+      db: ctx.db,
+      events: ctx.events,
+      logger: ctx.logger,
+    });
+    const webhook: WebhookSink = webhooks.add;
     const endpoint = new PusherEndpoint({
       settings: ctx.settings,
       limits: ctx.config.limits,
@@ -61,6 +68,9 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
       createPusherService({ broker: ctx.broker, settings: ctx.settings }),
     );
     ctx.routeUpgrades("/app/", (req, socket, head) => endpoint.handleUpgrade(req, socket, head));
-    ctx.http.addHook("preClose", async () => endpoint.shutdown(ctx.config.drainTimeoutMs));
+    ctx.http.addHook("preClose", async () => {
+      await endpoint.shutdown(ctx.config.drainTimeoutMs);
+      await webhooks.flush(); // what the last leaves caused (channel_vacated…) is kept
+    });
   },
 };

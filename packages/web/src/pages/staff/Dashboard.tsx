@@ -5,9 +5,11 @@ import { STAFF_INVENTORY_CHANNEL } from "@switchboard/server/names/inventory";
 import { STAFF_ORDERS_CHANNEL } from "@switchboard/server/names/orders";
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../../app/api.js";
+import { useKeptFeed } from "../../app/keptFeed.js";
 import { newestRows, useArrivals, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
+import { staffWording } from "../../app/wording.js";
 import { useStaffDesk } from "../../components/staff/StaffDesk.js";
 import { formatTime, formatWait, useNow } from "../../components/time.js";
 
@@ -28,13 +30,22 @@ export function Dashboard() {
   // chats come from the staff desk, which the whole console shares (one staff:chat subscription)
   const { agents, queue } = useStaffDesk();
   const [attention, setAttention] = useState<Map<string, StockLevel>>(new Map());
-  const [feed, setFeed] = useState<
-    { at: string; title: string; lifecycle: string; from: string | null; to: string; by: string }[]
-  >([]);
+  const user = useSession()?.user;
+  // kept across a reload of the tab
+  const [feed, setFeed] = useKeptFeed<{
+    at: string;
+    title: string;
+    lifecycle: string;
+    from: string | null;
+    to: string;
+    by: string;
+  }>(`switchboard.feed.activity.${user}`, 20);
   const lifecycles = useLifecycles();
   const labelOf = (lifecycle: string, state: string) =>
-    lifecycles.find((l) => l.name === lifecycle)?.states.find((s) => s.name === state)?.label ??
-    state;
+    staffWording(
+      lifecycles.find((l) => l.name === lifecycle)?.states.find((s) => s.name === state)?.label ??
+        state,
+    );
 
   const arrivals = useArrivals();
   const loadOrders = useCallback(async () => {
@@ -111,7 +122,10 @@ export function Dashboard() {
   useResync(stockFeed, () => loadStock().catch(() => undefined));
 
   const byStatus = new Map<string, number>();
-  for (const o of orders) byStatus.set(o.statusLabel, (byStatus.get(o.statusLabel) ?? 0) + 1);
+  for (const o of orders) {
+    const label = staffWording(o.statusLabel);
+    byStatus.set(label, (byStatus.get(label) ?? 0) + 1);
+  }
   const open = orders.filter((o) => o.progress < 100 && !ENDED.has(o.status)).length;
   const online = agents.filter((a) => a.status === "online").length;
   const assigned = agents.reduce((s, a) => s + a.activeCount, 0);
@@ -169,7 +183,7 @@ export function Dashboard() {
         </div>
         <div className="card">
           <h2>Activity</h2>
-          <ul className="feed" aria-live="polite">
+          <ul className="feed" aria-live="polite" data-testid="activity">
             {feed.length === 0 && <li className="muted">Changes appear here as they happen.</li>}
             {feed.map((f, i) => (
               <li key={`${f.at}-${i}`}>

@@ -11,8 +11,10 @@ import { api, errorText } from "../../app/api.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
+import { staffWording } from "../../app/wording.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { formatTime, Progress } from "../../components/Progress.js";
+import { SkeletonRows } from "../../components/Skeleton.js";
 
 /**
  * Named actions read as verbs ("Cancel"); plain steps read as the state they lead to. An
@@ -23,11 +25,6 @@ function actionLabel(action: string | undefined): string | undefined {
   if (!action) return undefined;
   if (action === "update") return "Post progress update";
   return action.charAt(0).toUpperCase() + action.slice(1).replace("-", " ");
-}
-
-/** Labels speak to the customer ("awaiting your approval"); staff read whose approval. */
-export function staffWording(label: string): string {
-  return label.replace(/\byour\b/g, "the customer's");
 }
 
 /** Steps that end an order for good: asked before taken. */
@@ -127,6 +124,7 @@ export function OrderBoard() {
   const token = session?.token ?? null;
   const lifecycles = useLifecycles();
   const [orders, setOrders] = useState<OrderListItem[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState<string>();
 
@@ -136,6 +134,7 @@ export function OrderBoard() {
       const started = performance.now();
       const { items } = await api<OrderPage>(token, "GET", "/api/orders?limit=100");
       setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
+      setLoaded(true);
       setError(undefined);
     } catch (e) {
       setError(errorText(e));
@@ -189,6 +188,14 @@ export function OrderBoard() {
             </tr>
           </thead>
           <tbody>
+            {!loaded && <SkeletonRows columns={5} />}
+            {loaded && orders.length === 0 && (
+              <tr>
+                <td colSpan={5} className="muted">
+                  No orders yet. Create the first one above.
+                </td>
+              </tr>
+            )}
             {orders.map((o) => {
               const lifecycle = lifecycles.find((l) => l.name === o.lifecycle);
               return (
