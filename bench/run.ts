@@ -5,7 +5,8 @@
  *   --quick                 short version (< 2 minutes)
  *   --servers a,b           subset of switchboard,uws,raw-ws,socketio
  *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
- *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis)
+ *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis),
+ *                           events (durable domain events/s on SQLite and PostgreSQL)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -27,6 +28,7 @@ import { manyChannels } from "./scenarios/channels.js";
 import { chat } from "./scenarios/chat.js";
 import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
+import { durableEvents } from "./scenarios/events.js";
 import { fanout } from "./scenarios/fanout.js";
 import { recovery } from "./scenarios/recovery.js";
 import { reservations } from "./scenarios/reservations.js";
@@ -39,6 +41,7 @@ const SCENARIOS = {
   reservations,
   chat,
   cluster,
+  events: durableEvents,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
