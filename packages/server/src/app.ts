@@ -7,6 +7,7 @@ import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
 import { createTokenVerifier, ownTokenClaims, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
+import { SharedBroker } from "./broker/shared.js";
 import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
 import { Gateway } from "./gateway/gateway.js";
@@ -144,7 +145,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const namespaces = new Namespaces();
   const declared = composeModules(modules, namespaces);
   const store = await openMigratedStore(config, modules, { logger, ...options.store });
-  const broker = options.broker ?? (await createBroker(config, logger));
+  // Shared: the gateway and modules with sockets of their own (Pusher) each listen to it.
+  const broker = new SharedBroker(options.broker ?? (await createBroker(config, logger)));
   const rpc = new RpcRegistry();
   const processId = `${broker.nodeId}:${ulid()}`;
   const jobs = new JobRunner(store.db, processId, logger);
@@ -247,6 +249,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     outbox,
     publish,
     crashPoint: createCrashPoints(config.crashPoints),
+    routeUpgrades: (prefix, handler) => gateway.routeUpgrades(prefix, handler),
   };
   for (const module of modules)
     await module.register({

@@ -52,7 +52,7 @@ describe.runIf(run)("web app in a real browser: keyboard and contrast", () => {
     }
     expect(order).toEqual([
       "Skip to content",
-      expect.stringMatching(/^Switchboard/),
+      expect.stringMatching(/^Fixit/),
       "Shop",
       "My repairs & orders",
       "Sign out",
