@@ -67,6 +67,8 @@ export const historyFrameSchema = z.object({
   id: commandId,
   channel: channelSchema,
   since: streamPositionSchema.optional(),
+  /** Page backwards: the latest publications with an offset below this one (not with `since`). */
+  before: z.number().int().positive().optional(),
   limit: z.number().int().positive().max(DEFAULT_LIMITS.maxHistoryLimit).optional(),
 });
 
@@ -199,6 +201,11 @@ export const historyReplyFrameSchema = reply("history", {
   publications: z.array(publicationSchema),
   /** True when `publications` holds everything after `since` (nothing lost to trimming or a new epoch). */
   complete: z.boolean(),
+  /**
+   * True when the reply stopped short (its byte cap or `limit`) of publications that are there:
+   * with `since`, ask again from the last one returned; without, ask with `before` the first.
+   */
+  more: z.boolean().optional(),
 });
 export const resultFrameSchema = reply("result", { data: z.unknown() });
 export const errorFrameSchema = z.object({

@@ -10,6 +10,7 @@ import type { Broker, BrokerEvent } from "../broker/types.js";
 import type { Config } from "../config.js";
 import { SwitchboardError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
+import { countNewChannel } from "./commands.js";
 import { fanOut, flushPending, type LocalChannel } from "./fanout.js";
 import type { Namespaces } from "./namespaces.js";
 import type { Session, Subscription } from "./session.js";
@@ -54,6 +55,7 @@ export class ChannelSubscriptions {
         `subscription limit (${this.config.limits.maxSubscriptions}) reached`,
       );
     }
+    countNewChannel(session, channel, Date.now());
     const { namespace } = await this.namespaces.authorize(identity, channel, "subscribe");
     const options = namespace.options;
     const sub: Subscription = {
@@ -76,12 +78,18 @@ export class ChannelSubscriptions {
       if (frame.recover && options.recoverable) {
         const h = await this.broker.history(
           channel,
-          { since: frame.recover, limit: Math.max(options.history.size, 1) },
+          {
+            since: frame.recover,
+            limit: Math.max(options.history.size, 1),
+            maxBytes: this.config.limits.maxHistoryReplyBytes,
+          },
           options.history,
         );
         position = h;
         const last = h.publications.at(-1)?.offset ?? frame.recover.offset;
-        if (h.complete && last === h.offset) {
+        // A backlog past the reply's byte cap is not replayed here: the client learns of the gap
+        // and reloads (or pages through `history`).
+        if (h.complete && !h.more && last === h.offset) {
           recovered = true;
           publications = h.publications;
         }
@@ -229,7 +237,11 @@ export class ChannelSubscriptions {
       return;
     }
     for (const [session, sub] of local.members) {
-      if (sub.ready && (sub.epoch !== position.epoch || sub.offset < position.offset)) {
+      const behind =
+        sub.offset === 0
+          ? position.offset > 0
+          : sub.epoch !== position.epoch || sub.offset < position.offset;
+      if (sub.ready && behind) {
         this.breakSubscription(session, sub, UnsubscribeReason.Resubscribe);
       }
     }
