@@ -56,6 +56,12 @@ export type BrokerEvent =
     }
   | { kind: "join"; channel: string; member: Member }
   | { kind: "leave"; channel: string; member: Member }
+  /**
+   * Who may read the channel changed (a conversation transferred, requeued, resolved): every
+   * node re-checks its subscribers' access and drops those who lost it. Travels on the
+   * channel's own pub/sub, so it reaches exactly the nodes that hold the channel.
+   */
+  | { kind: "revoke"; channel: string }
   /** The node may have missed events (its pub/sub link was re-established): check continuity. */
   | { kind: "resync"; channel: string };
 

@@ -22,7 +22,7 @@ export function fanOut(
   metrics: Metrics,
   onBroken: (session: Session, sub: Subscription, reason: string) => void,
 ): void {
-  if (event.kind === "resync") return;
+  if (event.kind === "resync" || event.kind === "revoke") return;
   if (event.kind === "publication") {
     const { epoch, publication: p } = event;
     const frame = textFrame(

@@ -180,6 +180,35 @@ export class ChannelSubscriptions {
     }
   }
 
+  /**
+   * Re-checks every local subscriber of a channel whose access changed; those the policy now
+   * refuses are unsubscribed (`revoked`) before anything else published on it reaches them.
+   */
+  private async recheck(local: LocalChannel): Promise<void> {
+    const held = [...local.members].filter(([session]) => session.identity);
+    // Hold live publications while the policy answers (it may query the database): a message
+    // sent right after the change must not reach someone who just lost access.
+    const paused = held.filter(([, sub]) => sub.ready);
+    for (const [, sub] of paused) {
+      sub.ready = false;
+      sub.pending = [];
+    }
+    for (const [session, sub] of held) {
+      const identity = session.identity as Identity;
+      let allowed = true;
+      try {
+        // Reading rights (what `history` needs): a participant cap on subscribing does not
+        // apply to those already in.
+        await this.namespaces.authorize(identity, local.name, "history");
+      } catch {
+        allowed = false;
+      }
+      if (!allowed) this.breakSubscription(session, sub, UnsubscribeReason.Revoked);
+      else if (paused.some(([, p]) => p === sub))
+        flushPending(session, sub, (s, b, reason) => this.breakSubscription(s, b, reason));
+    }
+  }
+
   /** Ends one subscription from the server side and tells the client why. */
   breakSubscription(session: Session, sub: Subscription, reason: string): void {
     if (session.subscriptions.get(sub.channel) !== sub) return;
@@ -202,6 +231,12 @@ export class ChannelSubscriptions {
     if (!local) return;
     if (event.kind === "resync") {
       void this.resync(local);
+      return;
+    }
+    if (event.kind === "revoke") {
+      void this.recheck(local).catch((err) =>
+        this.logger.warn({ err, channel: local.name }, "re-checking subscribers failed"),
+      );
       return;
     }
     if ((event.kind === "join" || event.kind === "leave") && !this.sendsJoinLeave(event.channel))

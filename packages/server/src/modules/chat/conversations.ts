@@ -12,6 +12,7 @@ import type { ChatDeps } from "./deps.js";
 import { priorityNumber, toConversation } from "./mapping.js";
 import type { ChatConversationRow } from "./migrations.js";
 import { assertOpenConversations, lockUser } from "./quotas.js";
+import { revokeConversationAccess } from "./revoke.js";
 import type { Routing } from "./routing.js";
 import type { OpenConversationInput } from "./schema.js";
 
@@ -206,6 +207,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         if (error instanceof ConditionalMiss) throw new SwitchboardError("conflict", error.message);
         throw error;
       }
+      await revokeConversationAccess(deps, id);
       await routing.route();
       return view(await load(id));
     },
