@@ -9,8 +9,8 @@ import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
 import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
-import { EventBus } from "./events.js";
 import { Gateway } from "./gateway/gateway.js";
+import { HttpFallback, registerHttpFallback } from "./gateway/http_fallback.js";
 import { Namespaces } from "./gateway/namespaces.js";
 import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
@@ -28,6 +28,8 @@ import { builtInModules } from "./modules/index.js";
 import type { ModuleContext, SwitchboardModule } from "./modules/types.js";
 import { assertPolicies, composeModules } from "./platform/compose.js";
 import { createCrashPoints } from "./platform/crash-points.js";
+import { DurableEvents } from "./platform/durable/events.js";
+import { Scheduler } from "./platform/durable/scheduler.js";
 import { coreMigrations } from "./store/core-migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
@@ -55,7 +57,9 @@ export interface App {
   metrics: Metrics;
   broker: Broker;
   store: Store;
-  events: EventBus;
+  /** Durable domain events; `events.local` is the in-process bus. */
+  events: DurableEvents;
+  scheduler: Scheduler;
   jobs: JobRunner;
   namespaces: Namespaces;
   rpc: RpcRegistry;
@@ -141,8 +145,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const store = await openMigratedStore(config, modules, { logger, ...options.store });
   const broker = options.broker ?? (await createBroker(config, logger));
   const rpc = new RpcRegistry();
-  const events = new EventBus(logger);
-  const jobs = new JobRunner(store.db, `${broker.nodeId}:${ulid()}`, logger);
+  const processId = `${broker.nodeId}:${ulid()}`;
+  const jobs = new JobRunner(store.db, processId, logger);
+  const durable = {
+    db: store.db,
+    logger,
+    nodeId: processId,
+    registry: metrics.registry,
+    ...config.durable,
+  };
+  const events = new DurableEvents(durable);
+  const scheduler = new Scheduler(durable);
   const verifyToken = createTokenVerifier({
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
     ...(config.jwksUrl && { jwksUrl: config.jwksUrl }),
@@ -199,6 +212,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
   });
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
+  if (config.transports.httpFallback)
+    registerHttpFallback(http, new HttpFallback({ config, gateway, broker, logger }));
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 
@@ -222,6 +237,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     namespaces,
     rpc,
     events,
+    scheduler,
+    transaction: (fn) => store.db.transaction().execute(fn),
     http,
     auth,
     jobs,
@@ -250,6 +267,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await registerWebApp(http, config.webDir ?? DEFAULT_WEB_DIR);
   http.server.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   await http.ready();
+  events.start();
+  scheduler.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -261,6 +280,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     broker,
     store,
     events,
+    scheduler,
     jobs,
     namespaces,
     rpc,
@@ -284,7 +304,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await http.close();
         clearTimeout(cut);
         rateLimitRedis?.disconnect();
-        await events.settled();
+        await scheduler.stop();
+        await events.stop();
         await broker.close();
         await store.close();
       })();

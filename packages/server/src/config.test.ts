@@ -90,7 +90,7 @@ describe("configuration", () => {
       SWITCHBOARD_CHAT_BOT: "off",
       SWITCHBOARD_ORDERS_LIFECYCLES: "store-order, test-drive",
     });
-    expect(c.modules).toEqual(["orders", "chat", "inventory"]);
+    expect(c.modules).toEqual(["orders", "chat", "inventory", "pricing"]);
     expect(c.moduleSettings.chat).toMatchObject({
       maxMessageLength: 200,
       bot: { provider: "off" },

@@ -6,6 +6,12 @@ import {
   securityConfig,
   securityEnvShape,
 } from "./config-security.js";
+import {
+  type CompressionConfig,
+  type TransportsConfig,
+  transportsConfig,
+  transportsEnvShape,
+} from "./config-transports.js";
 import { builtInModules } from "./modules/index.js";
 import { emptyAsUndefined, httpUrl, int, list, optional, withDefault } from "./platform/kit/env.js";
 import { type ConfiguredModule, parseModuleConfig } from "./platform/module-config.js";
@@ -87,11 +93,15 @@ export const envSchema = z
     ),
     SWITCHBOARD_DRAIN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(0, 600_000).default(10_000)),
     SWITCHBOARD_IDEMPOTENCY_LEASE_MS: withDefault(int(1000, 600_000), 10_000),
+    SWITCHBOARD_EVENTS_POLL_MS: withDefault(int(10, 60_000), 250),
+    SWITCHBOARD_EVENTS_LEASE_MS: withDefault(int(1000, 3_600_000), 30_000),
+    SWITCHBOARD_EVENTS_MAX_ATTEMPTS: withDefault(int(1, 1000), 10),
     SWITCHBOARD_MODULES: optional(
       z.union([z.literal("none"), list(/^[a-z][a-z0-9-]*$/, "a module name")]),
     ),
     SWITCHBOARD_CRASH_POINTS: optional(list(/^[a-z0-9.-]{1,100}$/, "a crash point name")),
     ...securityEnvShape,
+    ...transportsEnvShape,
   })
   .superRefine((env, ctx) => {
     refineSecurity(env, ctx);
@@ -174,9 +184,15 @@ export interface Config {
     /** Sockets one user may hold open on a node. */
     maxConnectionsPerUser: number;
   };
+  /** WebSocket and the HTTP fallback: which are on, the fallback's limits. */
+  transports: TransportsConfig;
+  /** permessage-deflate for WebSocket clients. */
+  compression: CompressionConfig;
   drainTimeoutMs: number;
   /** A claimed Idempotency-Key not renewed this long (its node died) may be taken over by a retry. */
   idempotencyLeaseMs: number;
+  /** Durable events and the scheduler (platform/durable): poll, claim lease, attempts before parking. */
+  durable: { pollMs: number; leaseMs: number; maxAttempts: number };
   /** The modules this server runs, in registration order (SWITCHBOARD_MODULES; default all). */
   modules: string[];
   /** Each running module's settings, parsed from its config section (what ctx.settings holds). */
@@ -274,16 +290,27 @@ export function loadConfig(
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
       maxConnectionsPerUser: security.maxConnectionsPerUser,
     },
+    ...transportsConfig(e),
     drainTimeoutMs: e.SWITCHBOARD_DRAIN_TIMEOUT_MS,
     idempotencyLeaseMs: e.SWITCHBOARD_IDEMPOTENCY_LEASE_MS,
+    durable: {
+      pollMs: e.SWITCHBOARD_EVENTS_POLL_MS,
+      leaseMs: e.SWITCHBOARD_EVENTS_LEASE_MS,
+      maxAttempts: e.SWITCHBOARD_EVENTS_MAX_ATTEMPTS,
+    },
     modules: enabled.names,
     moduleSettings,
     crashPoints: e.SWITCHBOARD_CRASH_POINTS ?? [],
   };
 }
 
-export type ConfigOverrides = Partial<Omit<Config, "limits" | "http" | "jwt">> & {
+export type ConfigOverrides = Partial<
+  Omit<Config, "limits" | "http" | "jwt" | "durable" | "transports" | "compression">
+> & {
   http?: Partial<Config["http"]>;
+  durable?: Partial<Config["durable"]>;
+  transports?: Partial<Config["transports"]>;
+  compression?: Partial<Config["compression"]>;
   jwt?: Partial<Config["jwt"]>;
   limits?: Partial<Config["limits"]>;
 };
@@ -301,7 +328,10 @@ export function defaultConfig(
     ...base,
     ...overrides,
     http: { ...base.http, ...overrides.http },
+    transports: { ...base.transports, ...overrides.transports },
+    compression: { ...base.compression, ...overrides.compression },
     jwt: { ...base.jwt, ...overrides.jwt },
     limits: { ...base.limits, ...overrides.limits },
+    durable: { ...base.durable, ...overrides.durable },
   };
 }

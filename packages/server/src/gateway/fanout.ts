@@ -2,7 +2,7 @@ import { UnsubscribeReason } from "@switchboard/protocol";
 import type { BrokerEvent } from "../broker/types.js";
 import type { Metrics } from "../metrics.js";
 import type { Session, Subscription } from "./session.js";
-import { textFrame } from "./wire.js";
+import { OutFrame } from "./wire.js";
 
 /** The sessions of this node subscribed to one channel. */
 export interface LocalChannel {
@@ -13,7 +13,7 @@ export interface LocalChannel {
 }
 
 /**
- * Turns one broker event into one serialized frame and writes that same buffer to every
+ * Turns one broker event into one serialized frame and writes that same frame to every
  * local subscriber, in offset order, with no duplicate within a subscription.
  */
 export function fanOut(
@@ -25,20 +25,16 @@ export function fanOut(
   if (event.kind === "resync" || event.kind === "revoke") return;
   if (event.kind === "publication") {
     const { epoch, publication: p } = event;
-    const frame = textFrame(
-      Buffer.from(
-        JSON.stringify({
-          type: "message",
-          channel: event.channel,
-          event: p.event,
-          data: p.data,
-          offset: p.offset,
-          epoch,
-          ts: p.ts,
-          ...(p.from && { from: p.from }),
-        }),
-      ),
-    );
+    const frame = OutFrame.json({
+      type: "message",
+      channel: event.channel,
+      event: p.event,
+      data: p.data,
+      offset: p.offset,
+      epoch,
+      ts: p.ts,
+      ...(p.from && { from: p.from }),
+    });
     let written = 0;
     for (const [session, sub] of channel.members) {
       if (!sub.ready) {
@@ -60,21 +56,17 @@ export function fanOut(
     metrics.publishToWrite.observe(Math.max(0, Date.now() - p.ts) / 1000);
     return;
   }
-  const frame = textFrame(
-    Buffer.from(
-      JSON.stringify(
-        event.kind === "signal"
-          ? {
-              type: "message",
-              channel: event.channel,
-              event: event.event,
-              data: event.data,
-              ts: event.ts,
-              ...(event.from && { from: event.from }),
-            }
-          : { type: event.kind, channel: event.channel, member: event.member },
-      ),
-    ),
+  const frame = OutFrame.json(
+    event.kind === "signal"
+      ? {
+          type: "message",
+          channel: event.channel,
+          event: event.event,
+          data: event.data,
+          ts: event.ts,
+          ...(event.from && { from: event.from }),
+        }
+      : { type: event.kind, channel: event.channel, member: event.member },
   );
   const type = event.kind === "signal" ? "message" : event.kind;
   let written = 0;

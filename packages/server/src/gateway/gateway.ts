@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Identity } from "../auth/identity.js";
 import type { TokenVerifier } from "../auth/tokens.js";
-import type { Broker } from "../broker/types.js";
+import type { Broker, BrokerEvent } from "../broker/types.js";
 import type { Config } from "../config.js";
 import { closeCodeFor, SwitchboardError, toSwitchboardError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
@@ -20,9 +20,10 @@ import { type CommandContext, execute } from "./commands.js";
 import type { LocalChannel } from "./fanout.js";
 import type { Namespaces } from "./namespaces.js";
 import type { RpcRegistry } from "./rpc.js";
-import { Session, type SessionHost } from "./session.js";
+import { Session, type SessionHost, type SessionLink } from "./session.js";
 import { ChannelSubscriptions } from "./subscriptions.js";
-import { textFrame, WriteBatcher } from "./wire.js";
+import { type CompressionSettings, OutFrame, WriteBatcher } from "./wire.js";
+import { WsLink } from "./ws_link.js";
 
 export interface GatewayDeps {
   config: Config;
@@ -34,11 +35,14 @@ export interface GatewayDeps {
   logger: Logger;
 }
 
-const PING_FRAME = textFrame(Buffer.from('{"type":"ping"}'));
+const PING_FRAME = new OutFrame(Buffer.from('{"type":"ping"}'));
 const TICK_MS = 250;
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The WebSocket side of the server: sessions, subscriptions, fan-out, liveness, drain. */
+/**
+ * The real-time side of the server: sessions (over WebSocket, or the HTTP fallback's stream and
+ * POSTs), subscriptions, fan-out, liveness, drain.
+ */
 export class Gateway implements CommandContext {
   readonly config: Config;
   readonly broker: Broker;
@@ -57,7 +61,10 @@ export class Gateway implements CommandContext {
   private readonly ticker: NodeJS.Timeout;
   private nextPingAt: number;
   private draining = false;
-  private readonly batcher = new WriteBatcher();
+  readonly batcher = new WriteBatcher();
+  private readonly compression: CompressionSettings | undefined;
+  /** Broker events on channels that are not client channels (the HTTP fallback's relay). */
+  private internalHandler: ((event: BrokerEvent) => void) | undefined;
   private readonly sessionHost: SessionHost;
 
   constructor(deps: GatewayDeps) {
@@ -69,10 +76,25 @@ export class Gateway implements CommandContext {
     this.metrics = deps.metrics;
     this.logger = deps.logger.child({ component: "gateway" });
     const max = deps.config.limits.maxFrameBytes;
+    const compression = deps.config.compression;
+    this.compression = compression.enabled
+      ? { thresholdBytes: compression.thresholdBytes, level: compression.level }
+      : undefined;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
-      perMessageDeflate: false,
+      // Negotiation and inflating what clients send are ws's; what the server sends is deflated
+      // here, once per message for every socket, which needs server_no_context_takeover.
+      perMessageDeflate: compression.enabled
+        ? {
+            serverNoContextTakeover: true,
+            clientNoContextTakeover: true,
+            serverMaxWindowBits: 15,
+            clientMaxWindowBits: compression.clientMaxWindowBits,
+            threshold: compression.thresholdBytes,
+            zlibDeflateOptions: { level: compression.level },
+          }
+        : false,
       // Frames between the limit and this cap are answered with `too_large`; above it ws closes with 1009.
       maxPayload: Math.max(max * 4, 256 * 1024),
       handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
@@ -84,7 +106,10 @@ export class Gateway implements CommandContext {
       onSlowConsumer: (session) => this.dropSlowConsumer(session),
     };
     this.subscriptions = new ChannelSubscriptions(deps);
-    this.broker.onEvent((event) => this.subscriptions.onBrokerEvent(event));
+    this.broker.onEvent((event) => {
+      if (event.channel.charCodeAt(0) === INTERNAL_CHANNEL_MARK) this.internalHandler?.(event);
+      else this.subscriptions.onBrokerEvent(event);
+    });
     this.nextPingAt = Date.now() + deps.config.pingIntervalSeconds * 1000;
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
@@ -94,26 +119,54 @@ export class Gateway implements CommandContext {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? "").split("?")[0];
-    if (path !== "/ws") {
+    if (path !== "/ws" || !this.config.transports.websocket) {
       rejectUpgrade(socket, 404, "Not Found");
       return;
     }
-    if (this.draining) {
-      rejectUpgrade(socket, 503, "Service Unavailable");
-      return;
-    }
-    if (this.sessions.size >= this.config.limits.maxConnections) {
-      this.metrics.count(this.metrics.errors, "unavailable");
+    if (this.refusal() !== undefined) {
       rejectUpgrade(socket, 503, "Service Unavailable");
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
-  private accept(ws: WebSocket): void {
-    const session = new Session(ws, this.sessionHost, randomUUID(), Date.now());
+  /** Why a new connection would be refused now (draining, or the connection limit), if it would. */
+  refusal(): string | undefined {
+    if (this.draining) return "server restarting";
+    if (this.sessions.size >= this.config.limits.maxConnections) {
+      this.metrics.count(this.metrics.errors, "unavailable");
+      return "connection limit reached";
+    }
+    return undefined;
+  }
+
+  /** Receives broker events on channels starting with `#` (not client channels). */
+  onInternalEvent(handler: (event: BrokerEvent) => void): void {
+    this.internalHandler = handler;
+  }
+
+  /** A session over another link (the HTTP fallback): the caller feeds `receive` and `ended`. */
+  open(link: SessionLink): Session {
+    const session = new Session(link, this.sessionHost, randomUUID(), Date.now());
     this.sessions.add(session);
     this.metrics.connections++;
+    return session;
+  }
+
+  /** One client frame, as it came (the fallback's POSTs feed them here one by one). */
+  receive(session: Session, data: Buffer): void {
+    this.onFrame(session, data, false);
+  }
+
+  /** The link of a session ended (the client went, or the server closed it). */
+  ended(session: Session): void {
+    this.remove(session);
+  }
+
+  private accept(ws: WebSocket): void {
+    const negotiated = this.compression && ws.extensions.includes("permessage-deflate");
+    const link = new WsLink(ws, this.batcher, negotiated ? this.compression : undefined);
+    const session = this.open(link);
     this.sessionOf.set(ws, session);
     ws.on("message", this.socketListeners.message);
     ws.on("error", this.socketListeners.error);
@@ -396,13 +449,16 @@ export class Gateway implements CommandContext {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const session of [...this.sessions]) {
-      session.socket.terminate();
+      session.link.terminate();
       this.remove(session);
     }
     await Promise.all([...this.cleanups]);
     this.wss.close();
   }
 }
+
+/** `#`: channel names of clients never start with it (see channelSchema). */
+const INTERNAL_CHANNEL_MARK = 0x23;
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

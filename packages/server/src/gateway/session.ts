@@ -1,10 +1,8 @@
-import type { Socket } from "node:net";
-import { CloseCode, type ServerFrame } from "@switchboard/protocol";
-import type { WebSocket } from "ws";
+import type { ServerFrame } from "@switchboard/protocol";
 import type { Identity } from "../auth/identity.js";
 import type { Metrics } from "../metrics.js";
 import type { Namespace } from "./namespaces.js";
-import { textFrame, type WriteBatcher } from "./wire.js";
+import { OutFrame, type WriteBatcher } from "./wire.js";
 
 /** One channel subscription of one session. */
 export interface Subscription {
@@ -15,7 +13,7 @@ export interface Subscription {
   offset: number;
   /** False while subscribing: live publications wait in `pending` until history is sent. */
   ready: boolean;
-  pending: { epoch: string; offset: number; frame: Buffer }[];
+  pending: { epoch: string; offset: number; frame: OutFrame }[];
   /** Whether this connection counts in the channel's presence. */
   present: boolean;
 }
@@ -43,10 +41,29 @@ export interface SessionLimits {
 export const HISTORY_BYTES_PER_TOKEN = 16 * 1024;
 const CHANNEL_WINDOW_MS = 60_000;
 
-/** How long a closing socket may take to flush its close frame before it is cut. */
-const CLOSE_GRACE_MS = 2000;
+/**
+ * How a session's frames reach its client: a WebSocket (ws_link.ts) or the HTTP fallback's
+ * event stream (http_link.ts). Everything above this line is the same for both.
+ */
+export interface SessionLink {
+  readonly kind: "websocket" | "http";
+  /** Whether frames can still be written. */
+  readonly open: boolean;
+  /** Bytes written that the peer has not taken yet. */
+  readonly buffered: number;
+  /** Queues one frame (sent when this event-loop turn ends). */
+  write(frame: OutFrame): void;
+  /** Sends what is queued now. */
+  flush(): void;
+  /** Ends after what was queued, saying why; a peer that does not finish the close is cut. */
+  close(code: number, reason: string): void;
+  /** Ends now (slow consumer): nothing more is queued behind a full buffer. */
+  drop(reason: string): void;
+  /** Cuts the connection without a word. */
+  terminate(): void;
+}
 
-/** One WebSocket connection: its identity, subscriptions, limits and liveness. */
+/** One client connection (WebSocket or HTTP fallback): identity, subscriptions, limits, liveness. */
 export class Session {
   /** Unique per socket (presence entries); `id` may be resumed by a later socket. */
   readonly connectionId: string;
@@ -71,18 +88,12 @@ export class Session {
   private channelWindowAt = 0;
   private channelsInWindow = 0;
 
-  /** The TCP socket under the WebSocket: frames are written to it directly, already framed. */
-  private readonly raw: Socket;
-
   constructor(
-    readonly socket: WebSocket,
+    readonly link: SessionLink,
     private readonly host: SessionHost,
     connectionId: string,
     now: number,
   ) {
-    // ws keeps its socket private; with compression off, a complete frame written here is exactly
-    // what ws.send would write, minus a header built per socket and a cork per message.
-    this.raw = (socket as unknown as { _socket: Socket })._socket;
     this.connectionId = connectionId;
     this.id = connectionId;
     this.openedAt = now;
@@ -153,9 +164,9 @@ export class Session {
   /** Serializes and writes one frame; returns its size in bytes. */
   send(frame: ServerFrame): number {
     this.host.metrics.count(this.host.metrics.framesOut, frame.type);
-    const payload = Buffer.from(JSON.stringify(frame));
-    this.write(textFrame(payload));
-    return payload.length;
+    const out = OutFrame.json(frame);
+    this.write(out);
+    return out.payload.length;
   }
 
   /**
@@ -163,52 +174,38 @@ export class Session {
    * holds for it (a burst of replies in one turn is memory too, before any of it is written).
    */
   get buffered(): number {
-    return this.raw.writableLength + this.host.batcher.queued(this.raw);
+    return this.link.buffered;
   }
 
   /**
-   * Writes an already-serialized frame (the fan-out path: one buffer shared by every subscriber).
-   * A socket whose unsent bytes pass the bound is dropped instead of buffering without end.
+   * Writes an already-serialized frame (the fan-out path: one frame shared by every subscriber).
+   * A connection whose unsent bytes pass the bound is dropped instead of buffering without end.
    */
-  write(frame: Buffer): boolean {
-    if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
-    if (this.buffered > this.host.limits.slowConsumerBytes) {
+  write(frame: OutFrame): boolean {
+    if (this.closing || !this.link.open) return false;
+    if (this.link.buffered > this.host.limits.slowConsumerBytes) {
       this.host.onSlowConsumer(this);
       return false;
     }
-    this.host.batcher.queue(this.raw, frame);
+    this.link.write(frame);
     return true;
   }
 
   /** Says why (a `disconnect` frame), then closes; a peer that does not finish the close is cut. */
   close(code: number, reason: string, reconnect: boolean): void {
     if (this.closing) return;
-    const socket = this.socket;
-    if (socket.readyState === socket.OPEN && this.buffered <= this.host.limits.slowConsumerBytes) {
+    if (this.link.open && this.buffered <= this.host.limits.slowConsumerBytes) {
       this.send({ type: "disconnect", code, reason, reconnect });
     }
-    this.host.batcher.flush(this.raw); // everything we queued goes before the close frame
+    this.link.flush(); // everything we queued goes before the close
     this.closing = true;
-    try {
-      socket.close(code, reason.slice(0, 120));
-    } catch {
-      socket.terminate();
-    }
-    setTimeout(() => {
-      if (socket.readyState !== socket.CLOSED) socket.terminate();
-    }, CLOSE_GRACE_MS).unref();
+    this.link.close(code, reason);
   }
 
   /** Cuts the connection now (slow consumer): nothing more is queued behind a full buffer. */
   drop(reason: string): void {
     if (this.closing) return;
     this.closing = true;
-    try {
-      this.socket.close(CloseCode.Internal, reason);
-    } catch {
-      // already closing
-    }
-    const socket = this.socket;
-    setTimeout(() => socket.terminate(), 250).unref();
+    this.link.drop(reason);
   }
 }

@@ -1,14 +1,14 @@
 import type { FastifyInstance } from "fastify";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Broker } from "../broker/types.js";
 import type { Config } from "../config.js";
-import type { EventBus } from "../events.js";
 import type { NamespaceDeclaration, Namespaces } from "../gateway/namespaces.js";
 import type { RpcRegistry } from "../gateway/rpc.js";
 import type { AuthHooks } from "../http/auth.js";
 import type { JobRunner } from "../jobs/runner.js";
+import type { ModuleEvents, ModuleScheduler } from "../platform/durable/types.js";
 import type { ErrorDeclarations } from "../platform/error-codes.js";
 import type { ModuleConfig } from "../platform/module-config.js";
 import type { Dialect } from "../store/db.js";
@@ -25,7 +25,15 @@ export interface ModuleContext<Settings = unknown> {
   broker: Broker;
   namespaces: Namespaces;
   rpc: RpcRegistry;
-  events: EventBus;
+  /**
+   * Durable domain events (`emit` in the module's transaction, `on` for handlers of other
+   * modules' events) and, as `events.local`, the in-process bus for live-only uses.
+   */
+  events: ModuleEvents;
+  /** Tasks that run at a time, once, on one node, after restarts (upsert/cancel by key). */
+  scheduler: ModuleScheduler;
+  /** Runs `fn` in one database transaction (commit on return, roll back on throw). */
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   http: FastifyInstance;
   auth: AuthHooks;
   jobs: JobRunner;

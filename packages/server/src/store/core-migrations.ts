@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { durableMigrations } from "../platform/durable/migrations.js";
 import type { MigrationSet } from "./migrations.js";
 
 export interface IdempotencyKeyRow {
@@ -106,4 +107,6 @@ export const coreMigrations: MigrationSet = {
       }
     },
   },
+  // durable events and the scheduler (platform/durable)
+  ...durableMigrations,
 };

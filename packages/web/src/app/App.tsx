@@ -11,6 +11,7 @@ import { Dashboard } from "../pages/staff/Dashboard.js";
 import { Inbox } from "../pages/staff/Inbox.js";
 import { Inventory } from "../pages/staff/Inventory.js";
 import { OrderBoard } from "../pages/staff/OrderBoard.js";
+import { PricingConsole } from "../pricing/PricingConsole.js";
 import { Link, match, navigate, usePath } from "./router.js";
 import { isStaff, type Session, setSession, useSession } from "./session.js";
 
@@ -22,6 +23,7 @@ function Nav({ session }: { session: Session }) {
     ? [
         ["/console/orders", "Orders"],
         ["/console/inventory", "Inventory"],
+        ["/console/pricing", "Pricing"],
         ["/console/inbox", "Inbox"],
         ["/console/dashboard", "Dashboard"],
       ]
@@ -51,6 +53,7 @@ function Page({ session }: { session: Session }) {
     if (path.startsWith("/console/orders")) return <OrderBoard />;
     if (path.startsWith("/console/inbox")) return <Inbox />;
     if (path.startsWith("/console/inventory")) return <Inventory />;
+    if (path.startsWith("/console/pricing")) return <PricingConsole />;
     if (path.startsWith("/console/dashboard")) return <Dashboard />;
   } else {
     const product = match("/shop/:sku", path);

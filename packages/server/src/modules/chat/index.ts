@@ -40,7 +40,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
       dialect: ctx.dialect,
       outbox: ctx.outbox,
       broker: ctx.broker,
-      events: ctx.events,
+      events: ctx.events.local,
       logger: ctx.logger,
       config: { dataDir: ctx.config.dataDir, chat: settings, bot: settings.bot },
       publish: ctx.publish,

@@ -54,7 +54,7 @@ export const inventoryModule: SwitchboardModule = {
     const service = createInventoryService({
       db: ctx.db,
       outbox: ctx.outbox,
-      events: ctx.events,
+      events: ctx.events.local,
       broker: ctx.broker,
       logger: ctx.logger,
     });

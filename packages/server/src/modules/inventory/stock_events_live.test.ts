@@ -188,7 +188,7 @@ describe.each(DIALECTS)("inventory live on %s", (database) => {
         .status,
     ).toBe(403);
     const domain: BackInStock[] = [];
-    server.app.events.on("inventory.back_in_stock", (e) => void domain.push(e));
+    server.app.events.local.on("inventory.back_in_stock", (e) => void domain.push(e));
 
     await call("POST", `/api/inventory/reservations/${r.id}/release`);
     const told = await anna.next((f) => f.type === "message" && f.channel === "user:anna");

@@ -50,7 +50,7 @@ export const ordersModule: SwitchboardModule<OrdersSettings> = {
     const service = createOrdersService({
       db: ctx.db,
       outbox: ctx.outbox,
-      events: ctx.events,
+      events: ctx.events.local,
       settings: ctx.settings,
     });
     ctx.namespaces.setPolicy("order", async ({ identity, rest, action }) =>

@@ -33,7 +33,7 @@ describe.each(DIALECTS)("following an order live on %s", (database) => {
     await alice.subscribe(`order:${order.id}`);
     await board.subscribe("staff:orders");
     const domain: OrderStatusChanged[] = [];
-    server.app.events.on("order.status_changed", (e) => void domain.push(e));
+    server.app.events.local.on("order.status_changed", (e) => void domain.push(e));
 
     const path = [
       "confirmed",

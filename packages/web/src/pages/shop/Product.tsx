@@ -15,6 +15,7 @@ import { ApiError, api, errorText } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
+import { PricePanel } from "../../pricing/PricePanel.js";
 import { StockBadge } from "./Shop.js";
 
 const INSUFFICIENT_STOCK: keyof InventoryErrorCodes = "insufficient_stock";
@@ -167,6 +168,7 @@ export function Product({ sku }: { sku: string }) {
         <div className="stack">
           <h1>{item.name ?? item.sku}</h1>
           <p className="muted">SKU {item.sku}</p>
+          <PricePanel sku={item.sku} />
           <div className="row">
             <StockBadge item={item} />
             <span className="viewers" data-testid="viewers">

@@ -9,6 +9,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
+import { LivePrice } from "../../pricing/LivePrice.js";
 
 /** One product of the storefront: its name and availability. */
 export type CatalogItem = CatalogEntry;
@@ -58,6 +59,7 @@ function ProductCard({ item, resync }: { item: CatalogItem; resync: () => void }
         </div>
         <strong>{item.name ?? item.sku}</strong>
         <span className="muted small">{item.sku}</span>
+        <LivePrice sku={item.sku} />
         <StockBadge item={live} />
       </Link>
     </li>

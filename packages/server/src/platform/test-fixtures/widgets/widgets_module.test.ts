@@ -160,7 +160,7 @@ describe("SWITCHBOARD_MODULES", () => {
 
   it("refuses a module this server does not have, naming the ones it has", () => {
     expect(() => loadConfig({ NODE_ENV: "test", SWITCHBOARD_MODULES: "orders,payroll" })).toThrow(
-      /SWITCHBOARD_MODULES: unknown module "payroll" \(this server has: orders, chat, inventory\)/,
+      /SWITCHBOARD_MODULES: unknown module "payroll" \(this server has: orders, chat, inventory[^)]*\)/,
     );
   });
 });

@@ -1,0 +1,108 @@
+import { isValidChannel } from "@switchboard/protocol";
+import type { OutboxMessage } from "../../store/outbox.js";
+import { BLOCK_MS, isoUtc } from "./calendar.js";
+import {
+  type Appointment,
+  type AppointmentChanged,
+  type AppointmentEvent,
+  customerChannel,
+  resourceScheduleChannel,
+  type ScheduleChange,
+  STAFF_APPOINTMENTS_CHANNEL,
+  serviceScheduleChannel,
+} from "./contract.js";
+import type { AppointmentRow } from "./migrations.js";
+
+export function appointmentView(row: AppointmentRow): Appointment {
+  return {
+    id: row.id,
+    serviceId: row.service_id,
+    resourceId: row.resource_id,
+    customerId: row.customer_id,
+    status: row.status as Appointment["status"],
+    start: row.starts_at,
+    end: row.ends_at,
+    timeZone: row.time_zone,
+    day: row.day,
+    ...(row.status === "held" && row.expires_at !== null && { expiresAt: row.expires_at }),
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function changedPayload(row: AppointmentRow, previous?: AppointmentRow): AppointmentChanged {
+  return {
+    appointmentId: row.id,
+    customerId: row.customer_id,
+    resourceId: row.resource_id,
+    serviceId: row.service_id,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    timeZone: row.time_zone,
+    ...(previous && { previousStartsAt: previous.starts_at }),
+  };
+}
+
+export interface SlotMove {
+  type: ScheduleChange["type"];
+  reason: ScheduleChange["reason"];
+  row: AppointmentRow;
+  /** Services the row's resource offers: their calendars change too. */
+  services: string[];
+}
+
+/** A span of a resource's time taken or freed, on its calendar and on each service's it offers. */
+function slotMessages(
+  { type, reason, row, services }: SlotMove,
+  version: number,
+  at: string,
+): OutboxMessage[] {
+  const data: ScheduleChange = {
+    type,
+    reason,
+    resourceId: row.resource_id,
+    serviceId: row.service_id,
+    // the span the claims cover, buffers included: what other services lose
+    start: isoUtc(Number(row.claim_from) * BLOCK_MS),
+    end: isoUtc(Number(row.claim_to) * BLOCK_MS),
+    day: row.day,
+    at,
+  };
+  const channels = [
+    resourceScheduleChannel(row.resource_id),
+    ...[...new Set([row.service_id, ...services])].map(serviceScheduleChannel),
+  ].filter(isValidChannel);
+  return channels.map((channel) => ({
+    channel,
+    event: "slots",
+    data,
+    key: `appt:${row.id}:v${version}:${type}:${row.resource_id}`,
+  }));
+}
+
+/** What one committed change announces: the calendars, the staff day view, the customer. */
+export function messagesFor(
+  type: AppointmentEvent["type"],
+  row: AppointmentRow,
+  moves: SlotMove[],
+  at: string,
+): OutboxMessage[] {
+  const event: AppointmentEvent = { type, appointment: appointmentView(row) };
+  const messages = moves.flatMap((m) => slotMessages(m, Number(row.version), at));
+  messages.push({
+    channel: STAFF_APPOINTMENTS_CHANNEL,
+    event: "appointment",
+    data: event,
+    key: `appt:${row.id}:v${row.version}:staff`,
+  });
+  const mine = customerChannel(row.customer_id);
+  if (isValidChannel(mine))
+    messages.push({
+      channel: mine,
+      event: "appointment",
+      data: event,
+      key: `appt:${row.id}:v${row.version}:mine`,
+    });
+  return messages;
+}

@@ -1,0 +1,179 @@
+/**
+ * The appointments module's wire contract: error codes, channels and every payload it publishes
+ * or answers (`@switchboard/server/contracts/appointments`). Only zod and the protocol here: it is
+ * bundled into browsers.
+ */
+import { pageSchema } from "@switchboard/protocol";
+import { z } from "zod";
+
+export * from "./names.js";
+
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** "HH:MM" on the 5-minute grid ("24:00" ends a day). */
+export const clockTimeSchema = z
+  .string()
+  .regex(/^(([01]\d|2[0-3]):[0-5][05]|24:00)$/, "must be HH:MM on a 5-minute grid, 00:00–24:00");
+
+/** Working intervals of one day, in the resource's time zone: `[["09:00","12:00"], …]`. */
+export const dayHoursSchema = z
+  .array(z.tuple([clockTimeSchema, clockTimeSchema]))
+  .max(12)
+  .refine((spans) => spans.every(([from, to]) => from < to), {
+    message: "each interval must end after it starts",
+  })
+  .refine(
+    (spans) => {
+      const sorted = [...spans].sort((a, b) => a[0].localeCompare(b[0]));
+      return sorted.every((s, i) => i === 0 || (sorted[i - 1] as [string, string])[1] <= s[0]);
+    },
+    { message: "intervals must not overlap" },
+  );
+export type DayHours = z.infer<typeof dayHoursSchema>;
+
+/** Weekly hours: a missing day is a day off. Breaks are the gaps between intervals. */
+export const weeklyHoursSchema = z.partialRecord(z.enum(WEEKDAYS), dayHoursSchema);
+export type WeeklyHours = z.infer<typeof weeklyHoursSchema>;
+
+export const serviceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    durationMinutes: z.number().int(),
+    bufferBeforeMinutes: z.number().int(),
+    bufferAfterMinutes: z.number().int(),
+    /** How many customers one slot takes (a group class > 1). */
+    capacity: z.number().int(),
+    updatedAt: z.string(),
+  })
+  .describe("AppointmentService");
+export type Service = z.infer<typeof serviceSchema>;
+
+export const exceptionSchema = z.object({
+  /** A day in the resource's time zone, YYYY-MM-DD. */
+  date: z.string(),
+  /** The hours of that day instead of the weekly ones; `[]`: closed. */
+  hours: dayHoursSchema,
+  note: z.string().optional(),
+});
+export type ResourceException = z.infer<typeof exceptionSchema>;
+
+export const resourceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    /** IANA time zone its hours are in (Europe/Berlin). */
+    timeZone: z.string(),
+    services: z.array(z.string()),
+    hours: weeklyHoursSchema,
+    exceptions: z.array(exceptionSchema),
+    updatedAt: z.string(),
+  })
+  .describe("AppointmentResource");
+export type Resource = z.infer<typeof resourceSchema>;
+
+export const slotSchema = z.object({
+  start: z.string(),
+  end: z.string(),
+  resourceId: z.string(),
+});
+export type Slot = z.infer<typeof slotSchema>;
+
+export const slotsSchema = z.object({ slots: z.array(slotSchema) }).describe("AppointmentSlots");
+export type Slots = z.infer<typeof slotsSchema>;
+
+export const APPOINTMENT_STATUSES = [
+  "held",
+  "confirmed",
+  "released",
+  "expired",
+  "cancelled",
+  "no_show",
+] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
+
+export const appointmentSchema = z
+  .object({
+    id: z.string(),
+    serviceId: z.string(),
+    resourceId: z.string(),
+    customerId: z.string(),
+    status: z.enum(APPOINTMENT_STATUSES),
+    start: z.string(),
+    end: z.string(),
+    timeZone: z.string(),
+    /** The start's day in the resource's time zone. */
+    day: z.string(),
+    /** While held: when the hold runs out. */
+    expiresAt: z.string().optional(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe("Appointment");
+export type Appointment = z.infer<typeof appointmentSchema>;
+
+export const appointmentPageSchema = pageSchema(appointmentSchema);
+export type AppointmentPage = z.infer<typeof appointmentPageSchema>;
+
+/**
+ * Event `slots` on schedule:{resourceId} and schedule:service:{serviceId}: a span of a
+ * resource's time was taken or freed. No customer data: anyone watching a calendar sees it.
+ */
+export const scheduleChangeSchema = z.object({
+  type: z.enum(["taken", "freed"]),
+  reason: z.enum(["held", "confirmed", "released", "expired", "cancelled", "rescheduled"]),
+  resourceId: z.string(),
+  serviceId: z.string(),
+  start: z.string(),
+  end: z.string(),
+  day: z.string(),
+  at: z.string(),
+});
+export type ScheduleChange = z.infer<typeof scheduleChangeSchema>;
+
+/** Event `appointment` on staff:appointments and the customer's user:{id}. */
+export const appointmentEventSchema = z.object({
+  type: z.enum(["held", "confirmed", "released", "expired", "cancelled", "rescheduled", "no_show"]),
+  appointment: appointmentSchema,
+});
+export type AppointmentEvent = z.infer<typeof appointmentEventSchema>;
+
+/** Event `reminder` on the customer's user:{id}: an appointment is coming up. */
+export const reminderEventSchema = z.object({
+  appointment: appointmentSchema,
+  minutesBefore: z.number().int(),
+});
+export type ReminderEvent = z.infer<typeof reminderEventSchema>;
+
+/** Every event the module publishes, by channel. */
+export const appointmentEvents = {
+  schedule: { slots: scheduleChangeSchema },
+  staffAppointments: { appointment: appointmentEventSchema },
+  customer: { appointment: appointmentEventSchema, reminder: reminderEventSchema },
+} as const;
+
+/**
+ * Payload of the domain events `appointment.confirmed`, `appointment.rescheduled`,
+ * `appointment.cancelled`, `appointment.no_show` (docs: CROSS_MODULE contract).
+ */
+export interface AppointmentChanged {
+  appointmentId: string;
+  customerId: string;
+  resourceId: string;
+  serviceId: string;
+  startsAt: string;
+  endsAt: string;
+  timeZone: string;
+  /** rescheduled: where it was. */
+  previousStartsAt?: string;
+}
+
+/** Payload of the scheduler task `appointments.reminder`. */
+export interface ReminderPayload {
+  appointmentId: string;
+  minutesBefore: number;
+  /** The start the reminder was scheduled for: a moved appointment's old reminder does nothing. */
+  startsAt: string;
+}

@@ -1,0 +1,64 @@
+import type { SwitchboardModule } from "../types.js";
+import { type AppointmentsSettings, appointmentsConfig } from "./config.js";
+import { type AppointmentErrorCodes, appointmentErrors } from "./contract.js";
+import { addAppointmentJobs } from "./jobs.js";
+import { appointmentsMigrations } from "./migrations.js";
+import { registerAppointmentRoutes } from "./routes.js";
+import { registerAppointmentRpc } from "./rpc.js";
+import { createAppointmentsService } from "./service.js";
+
+export type {
+  Appointment,
+  AppointmentChanged,
+  ReminderPayload,
+  ScheduleChange,
+} from "./contract.js";
+export {
+  resourceScheduleChannel,
+  STAFF_APPOINTMENTS_CHANNEL,
+  serviceScheduleChannel,
+} from "./contract.js";
+export { HOLD_EXPIRY_JOB } from "./jobs.js";
+
+declare module "../../errors.js" {
+  interface ModuleErrorCodes extends AppointmentErrorCodes {}
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * Appointments: resources with working hours in their time zone, services, live availability,
+ * holds that expire, bookings the database never lets overlap, reschedule/cancel/no-show. Live on
+ * schedule:{resourceId}, schedule:service:{serviceId}, staff:appointments and user:{customerId}.
+ */
+export const appointmentsModule: SwitchboardModule<AppointmentsSettings> = {
+  name: "appointments",
+  migrations: appointmentsMigrations,
+  errors: appointmentErrors,
+  config: appointmentsConfig,
+  namespaces: [
+    {
+      // schedule:{resourceId} and schedule:service:{serviceId}: any signed-in user watches a
+      // calendar (the events carry no customer data); only the server writes.
+      name: "schedule",
+      history: { size: 200, ttlMs: DAY },
+      presence: false,
+      joinLeave: false,
+      clientPublish: false,
+      recoverable: true,
+      signals: [],
+      policy: ({ action }) => action === "subscribe" || action === "history",
+    },
+  ],
+  register(ctx) {
+    const service = createAppointmentsService({
+      db: ctx.db,
+      outbox: ctx.outbox,
+      events: ctx.events.local,
+      settings: ctx.settings,
+    });
+    registerAppointmentRoutes(ctx.http, service, ctx.auth);
+    registerAppointmentRpc(ctx.rpc, service);
+    addAppointmentJobs(ctx.jobs, service.booking);
+  },
+};

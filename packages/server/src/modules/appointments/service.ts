@@ -1,0 +1,26 @@
+import type { Kysely } from "kysely";
+import type { EventBus } from "../../events.js";
+import type { Outbox } from "../../store/outbox.js";
+import type { Database } from "../../store/schema.js";
+import { createAvailability } from "./availability.js";
+import { type BookingHooks, createBooking } from "./booking.js";
+import { createCatalog } from "./catalog.js";
+import type { AppointmentsSettings } from "./config.js";
+
+export interface AppointmentsDeps {
+  db: Kysely<Database>;
+  outbox: Outbox;
+  events: EventBus;
+  settings: AppointmentsSettings;
+  hooks?: BookingHooks;
+}
+
+/** The module's one service: REST routes and rpc methods both call it. No HTTP, no sockets. */
+export function createAppointmentsService(deps: AppointmentsDeps) {
+  const catalog = createCatalog(deps.db);
+  const availability = createAvailability(deps.db, catalog, deps.settings);
+  const booking = createBooking({ ...deps, catalog, availability });
+  return { catalog, availability, booking };
+}
+
+export type AppointmentsService = ReturnType<typeof createAppointmentsService>;

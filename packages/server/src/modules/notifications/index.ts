@@ -1,0 +1,51 @@
+import type { DomainEvents } from "../../events.js";
+import type { SwitchboardModule } from "../types.js";
+import { type NotificationsSettings, notificationsConfig } from "./config.js";
+import { type NotificationErrorCodes, notificationErrors } from "./contract.js";
+import { notificationsMigrations } from "./migrations.js";
+import { loadVapidKeys } from "./push.js";
+import { registerNotificationRoutes } from "./routes.js";
+import { registerNotificationRpc } from "./rpc.js";
+import { createNotificationsService } from "./service.js";
+
+export type { Notification, Unread } from "./contract.js";
+export { inboxChannel, NOTIFICATION_EVENT, UNREAD_EVENT } from "./contract.js";
+
+declare module "../../errors.js" {
+  interface ModuleErrorCodes extends NotificationErrorCodes {}
+}
+
+/**
+ * Notifications: templates, sends (one user or many, in batches), an inbox live on user:{sub},
+ * Web Push, email and SMS with retries, preferences, quiet hours, digests, and rules that turn
+ * other modules' domain events into notifications. It owns no namespace: the inbox is the
+ * core's user:{sub}.
+ */
+export const notificationsModule: SwitchboardModule<NotificationsSettings> = {
+  name: "notifications",
+  migrations: notificationsMigrations,
+  errors: notificationErrors,
+  config: notificationsConfig,
+  async register(ctx) {
+    const service = createNotificationsService({
+      db: ctx.db,
+      outbox: ctx.outbox,
+      settings: ctx.settings,
+      logger: ctx.logger,
+      vapid: await loadVapidKeys(ctx.db, ctx.settings),
+      crashPoint: ctx.crashPoint,
+    });
+    registerNotificationRoutes(ctx.http, service, ctx.auth);
+    registerNotificationRpc(ctx.rpc, service);
+    for (const event of service.rules.events())
+      ctx.events.local.on(event as keyof DomainEvents, async (payload: unknown) => {
+        await service.rules.handle(event, payload);
+      });
+    // Whatever a kick missed (another node's sends, retries coming due, a restart): each tick.
+    ctx.jobs.add({
+      name: "notifications-worker",
+      intervalMs: ctx.settings.workerIntervalMs,
+      run: service.work,
+    });
+  },
+};

@@ -1,0 +1,275 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Logger } from "pino";
+import type { Identity } from "../../auth/identity.js";
+import { SwitchboardError } from "../../errors.js";
+import { ulid } from "../../ids.js";
+import { isStaffOrServer } from "../../platform/kit/actor.js";
+import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
+import type { InTransaction } from "../../store/in-transaction.js";
+import type { Outbox, OutboxMessage } from "../../store/outbox.js";
+import type { Database } from "../../store/schema.js";
+import { compose, DIGEST_TYPE } from "./compose.js";
+import type { NotificationsSettings } from "./config.js";
+import type { NotificationChannel, NotificationPriority, SendStatus } from "./contract.js";
+import type { NotificationSendRow } from "./migrations.js";
+import type { SendInput } from "./schema.js";
+import type { Templates } from "./templates.js";
+import type { Users } from "./users.js";
+
+export interface Accepted {
+  id: string;
+  recipients: number;
+}
+
+/** What a send row keeps of its request (the recipients are a column of their own). */
+interface SendRequest {
+  data: Record<string, unknown>;
+  priority: NotificationPriority;
+  category?: string | undefined;
+  channels?: NotificationChannel[] | undefined;
+  dedupeKey?: string | undefined;
+  /** The template version current when the send was accepted: every batch uses it. */
+  templateVersion: number;
+}
+
+export interface SendsDeps {
+  db: Kysely<Database>;
+  outbox: Outbox;
+  settings: NotificationsSettings;
+  templates: Templates;
+  users: Users;
+  logger: Logger;
+  crashPoint(point: string): void;
+  clock(): Date;
+}
+
+/**
+ * Sends: accepted in one insert (202), then expanded into notifications batch by batch by the
+ * worker. Each batch is one transaction that makes its recipients' notifications and moves the
+ * send's `processed` on, conditionally: a batch that runs twice (two nodes, a crash before the
+ * commit) commits once, and the unique indexes drop what a rolled-back run would repeat.
+ */
+export function createSends(deps: SendsDeps) {
+  const { db, outbox, settings, templates, users } = deps;
+
+  async function accept(
+    identity: Identity,
+    input: SendInput,
+    opts: { trx?: Transaction<Database>; also?: InTransaction<Accepted> } = {},
+  ): Promise<Accepted> {
+    if (!isStaffOrServer(identity))
+      throw new SwitchboardError("forbidden", "only staff or the API key send notifications");
+    const template = await templates.current(input.type);
+    const recipients = [...new Set(input.userIds ?? (input.userId ? [input.userId] : []))];
+    if (recipients.length > settings.maxRecipients)
+      throw new SwitchboardError(
+        "bad_request",
+        `at most ${settings.maxRecipients} recipients per send (SWITCHBOARD_NOTIFICATIONS_MAX_RECIPIENTS)`,
+      );
+    const request: SendRequest = {
+      data: input.data ?? {},
+      priority: input.priority,
+      category: input.category,
+      channels: input.channels,
+      dedupeKey: input.dedupeKey,
+      templateVersion: template.version,
+    };
+    const row: NotificationSendRow = {
+      id: ulid(),
+      type: input.type,
+      request: JSON.stringify(request),
+      user_ids: JSON.stringify(recipients),
+      total: recipients.length,
+      processed: 0,
+      status: "pending",
+      created_at: deps.clock().toISOString(),
+    };
+    const accepted = { id: row.id, recipients: row.total };
+    const write = async (trx: Transaction<Database>) => {
+      await trx.insertInto("notification_sends").values(row).execute();
+      if (opts.also) await opts.also(trx, accepted);
+    };
+    if (opts.trx) await write(opts.trx);
+    else await db.transaction().execute(write);
+    return accepted;
+  }
+
+  /** Expands the next batch of one send; false when it is done (or another node moved it). */
+  async function runBatch(send: NotificationSendRow): Promise<boolean> {
+    const request = JSON.parse(send.request) as SendRequest;
+    const template = await templates.get(send.type, request.templateVersion);
+    const all = JSON.parse(send.user_ids) as string[];
+    const batch = all.slice(send.processed, send.processed + settings.batchSize);
+    // Row locks are taken in user order, so two batches sharing users cannot deadlock.
+    const ordered = [...batch].sort();
+    const processed = send.processed + batch.length;
+    const at = deps.clock();
+    let ids: string[];
+    try {
+      ids = await db.transaction().execute(async (trx) => {
+        const recipients = await users.recipients(trx, ordered);
+        const messages: OutboxMessage[] = [];
+        for (const userId of ordered) {
+          const recipient = recipients.get(userId);
+          if (!recipient) continue;
+          messages.push(
+            ...(await compose(
+              trx,
+              recipient,
+              {
+                type: send.type,
+                template,
+                data: request.data,
+                priority: request.priority,
+                category: request.category ?? template.category,
+                channels: request.channels ?? template.defaultChannels,
+                dedupeKey: request.dedupeKey,
+                sendId: send.id,
+              },
+              { at, digestWindowMs: settings.digestWindowMs },
+            )),
+          );
+        }
+        // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
+        if (send.processed > 0 && processed >= send.total / 2)
+          deps.crashPoint("notifications.mid_send");
+        expectOne(
+          await trx
+            .updateTable("notification_sends")
+            .set({ processed, status: processed >= send.total ? "done" : "pending" })
+            .where("id", "=", send.id)
+            .where("processed", "=", send.processed)
+            .executeTakeFirst(),
+        );
+        return outbox.enqueue(trx, messages);
+      });
+    } catch (error) {
+      if (error instanceof ConditionalMiss) return false;
+      throw error;
+    }
+    await outbox.flush(ids);
+    send.processed = processed;
+    return processed < send.total;
+  }
+
+  let busy: Promise<number> | undefined;
+  /** Expands every pending send (oldest first), a bounded number of batches per call. */
+  async function process(maxBatches = 1000): Promise<number> {
+    let done = 0;
+    while (done < maxBatches) {
+      const pending = await db
+        .selectFrom("notification_sends")
+        .selectAll()
+        .where("status", "=", "pending")
+        .orderBy("id")
+        .limit(10)
+        .execute();
+      if (pending.length === 0) break;
+      for (const send of pending) {
+        let more = true;
+        while (more && done < maxBatches) {
+          more = await runBatch(send);
+          done++;
+        }
+      }
+    }
+    return done;
+  }
+
+  return {
+    accept,
+    /** One run at a time per process; a kick during a run is picked up by it or the next. */
+    process(): Promise<number> {
+      if (busy) return busy;
+      busy = process().finally(() => {
+        busy = undefined;
+      });
+      return busy;
+    },
+
+    async status(id: string): Promise<SendStatus> {
+      const row = await db
+        .selectFrom("notification_sends")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (!row) throw new SwitchboardError("not_found", `no send ${id}`);
+      return {
+        id: row.id,
+        type: row.type,
+        status: row.status,
+        recipients: row.total,
+        processed: row.processed,
+        createdAt: row.created_at,
+      };
+    },
+
+    /** Sends every digest whose window has ended, once (a conditional close in its transaction). */
+    async flushDigests(): Promise<number> {
+      const at = deps.clock();
+      const due = await db
+        .selectFrom("notification_digests")
+        .selectAll()
+        .where("status", "=", "open")
+        .where("window_end", "<=", at.toISOString())
+        .orderBy("window_end")
+        .limit(100)
+        .execute();
+      if (due.length === 0) return 0;
+      const template = await templates.current(DIGEST_TYPE);
+      let sent = 0;
+      for (const digest of due) {
+        try {
+          const ids = await db.transaction().execute(async (trx) => {
+            expectOne(
+              await trx
+                .updateTable("notification_digests")
+                .set({ status: "sent" })
+                .where("id", "=", digest.id)
+                .where("status", "=", "open")
+                .executeTakeFirst(),
+            );
+            const items = await trx
+              .selectFrom("notification_digest_items")
+              .selectAll()
+              .where("digest_id", "=", digest.id)
+              .orderBy("created_at")
+              .execute();
+            if (items.length === 0) return [];
+            const recipient = (await users.recipients(trx, [digest.user_id])).get(digest.user_id);
+            if (!recipient) return [];
+            const messages = await compose(
+              trx,
+              recipient,
+              {
+                type: DIGEST_TYPE,
+                template,
+                data: {
+                  count: items.length,
+                  type: digest.type,
+                  firstTitle: items[0]?.title ?? "",
+                  lines: items.map((i) => `${i.title}: ${i.body}`).join("\n"),
+                  items: items.map((i) => ({ title: i.title, body: i.body })),
+                },
+                priority: "normal",
+                category: template.category,
+                channels: template.defaultChannels,
+                dedupeKey: `digest:${digest.id}`,
+                sendId: null,
+              },
+              { at, digestWindowMs: settings.digestWindowMs },
+            );
+            return outbox.enqueue(trx, messages);
+          });
+          await outbox.flush(ids);
+          sent++;
+        } catch (error) {
+          if (!(error instanceof ConditionalMiss)) throw error;
+        }
+      }
+      return sent;
+    },
+  };
+}
+
+export type Sends = ReturnType<typeof createSends>;

@@ -1,0 +1,129 @@
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { Identity } from "../../auth/identity.js";
+import { SwitchboardError } from "../../errors.js";
+import { isStaffOrServer } from "../../platform/kit/actor.js";
+import type { InTransaction } from "../../store/in-transaction.js";
+import type { Outbox } from "../../store/outbox.js";
+import type { Database } from "../../store/schema.js";
+import { emailProvider, pushProvider, smsProvider } from "./channels.js";
+import type { NotificationsSettings } from "./config.js";
+import type { Delivery } from "./contract.js";
+import { createDelivery } from "./delivery.js";
+import { createInbox } from "./inbox.js";
+import { createPushSubscriptions, type VapidKeys } from "./push.js";
+import { createRules } from "./rules.js";
+import type { SendInput } from "./schema.js";
+import { type Accepted, createSends } from "./sends.js";
+import { stats } from "./stats.js";
+import { createTemplates } from "./templates.js";
+import { createUsers } from "./users.js";
+
+export interface NotificationsDeps {
+  db: Kysely<Database>;
+  outbox: Outbox;
+  settings: NotificationsSettings;
+  logger: Logger;
+  vapid: VapidKeys;
+  crashPoint(point: string): void;
+  /** The clock of sends, quiet hours, digests and retries. */
+  clock?: () => Date;
+}
+
+/** The notifications module's services; REST routes, rpc and rules call these. */
+export function createNotificationsService(deps: NotificationsDeps) {
+  const { db, outbox, settings, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const templates = createTemplates(db);
+  const users = createUsers(db);
+  const inbox = createInbox(db, outbox);
+  const sends = createSends({
+    db,
+    outbox,
+    settings,
+    templates,
+    users,
+    logger,
+    crashPoint: deps.crashPoint,
+    clock,
+  });
+  const delivery = createDelivery({
+    db,
+    settings,
+    logger,
+    crashPoint: deps.crashPoint,
+    clock,
+    providers: {
+      push: pushProvider(db, () => ({ ...deps.vapid, subject: settings.vapidSubject })),
+      email: emailProvider(settings, users),
+      sms: smsProvider(settings, users),
+    },
+  });
+  const push = createPushSubscriptions(db, settings);
+
+  /** One pass of the worker: expand sends, close due digests, deliver what is due. */
+  async function work(): Promise<void> {
+    await sends.process();
+    await sends.flushDigests();
+    await delivery.run();
+  }
+  let running = false;
+  let again = false;
+  /**
+   * Starts a pass now (after a send) without waiting for it. A kick during a pass asks for one
+   * more, so a send accepted just after the pass looked never waits for the next tick.
+   */
+  function kick(): void {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    void (async () => {
+      try {
+        for (let i = 0; i < 100; i++) {
+          again = false;
+          await work();
+          if (!again) break;
+        }
+      } catch (err) {
+        logger.error({ err }, "notification worker failed");
+      } finally {
+        running = false;
+      }
+    })();
+  }
+  const rules = createRules(db, sends, logger, kick);
+
+  return {
+    templates,
+    users,
+    inbox,
+    push,
+    rules,
+    work,
+    kick,
+    vapidPublicKey: () => deps.vapid.publicKey,
+
+    async send(
+      identity: Identity,
+      input: SendInput,
+      also?: InTransaction<Accepted>,
+    ): Promise<Accepted> {
+      const accepted = await sends.accept(identity, input, also ? { also } : {});
+      kick();
+      return accepted;
+    },
+    sendStatus: (id: string) => sends.status(id),
+
+    async deliveries(identity: Identity, notificationId: string): Promise<Delivery[]> {
+      if (!isStaffOrServer(identity))
+        throw new SwitchboardError("forbidden", "staff or the API key only");
+      return delivery.ofNotification(notificationId);
+    },
+
+    stats: (days: number) => stats(db, days),
+  };
+}
+
+export type NotificationsService = ReturnType<typeof createNotificationsService>;

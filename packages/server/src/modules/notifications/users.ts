@@ -1,0 +1,176 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Identity } from "../../auth/identity.js";
+import { SwitchboardError } from "../../errors.js";
+import { isStaffOrServer, now } from "../../platform/kit/actor.js";
+import type { Database } from "../../store/schema.js";
+import type { Contact, NotificationChannel, Preferences } from "./contract.js";
+import type { NotificationUserRow } from "./migrations.js";
+import { isTimeZone, type QuietHours } from "./quiet-hours.js";
+import type { ContactInput, PreferencesInput } from "./schema.js";
+
+/** What making a notification needs to know of its recipient. */
+export interface Recipient {
+  userId: string;
+  timeZone: string | null;
+  quiet: QuietHours | null;
+  /** category → channel → off (only the ones switched off). */
+  off: Map<string, Set<string>>;
+}
+
+const emptyUser = (userId: string): NotificationUserRow => ({
+  user_id: userId,
+  email: null,
+  phone: null,
+  time_zone: null,
+  locale: null,
+  quiet_start: null,
+  quiet_end: null,
+  unread_version: 0,
+  updated_at: now(),
+});
+
+function checkZone(zone: string | null | undefined): void {
+  if (zone && !isTimeZone(zone))
+    throw new SwitchboardError("bad_time_zone", `${zone} is not an IANA time zone`);
+}
+
+/** Contacts, time zones, quiet hours and channel preferences of users. */
+export function createUsers(db: Kysely<Database>) {
+  async function upsert(userId: string, set: Partial<NotificationUserRow>): Promise<void> {
+    const row = { ...emptyUser(userId), ...set, updated_at: now() };
+    const changes = { ...set, updated_at: row.updated_at };
+    await db
+      .insertInto("notification_users")
+      .values(row)
+      .onConflict((oc) => oc.column("user_id").doUpdateSet(changes))
+      .execute();
+  }
+
+  async function row(userId: string): Promise<NotificationUserRow> {
+    return (
+      (await db
+        .selectFrom("notification_users")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .executeTakeFirst()) ?? emptyUser(userId)
+    );
+  }
+
+  return {
+    /** The recipients of one batch, with everything the batch needs, in two queries. */
+    async recipients(
+      q: Transaction<Database> | Kysely<Database>,
+      ids: string[],
+    ): Promise<Map<string, Recipient>> {
+      const out = new Map<string, Recipient>();
+      for (const id of ids)
+        out.set(id, { userId: id, timeZone: null, quiet: null, off: new Map() });
+      if (ids.length === 0) return out;
+      const users = await q
+        .selectFrom("notification_users")
+        .selectAll()
+        .where("user_id", "in", ids)
+        .execute();
+      for (const u of users) {
+        const r = out.get(u.user_id);
+        if (!r) continue;
+        r.timeZone = u.time_zone;
+        if (u.quiet_start && u.quiet_end) r.quiet = { start: u.quiet_start, end: u.quiet_end };
+      }
+      const offs = await q
+        .selectFrom("notification_preferences")
+        .select(["user_id", "category", "channel"])
+        .where("user_id", "in", ids)
+        .where("enabled", "=", 0)
+        .execute();
+      for (const p of offs) {
+        const r = out.get(p.user_id);
+        if (!r) continue;
+        const set = r.off.get(p.category) ?? new Set<string>();
+        set.add(p.channel);
+        r.off.set(p.category, set);
+      }
+      return out;
+    },
+
+    async contactOf(identity: Identity, userId: string): Promise<Contact> {
+      if (!isStaffOrServer(identity) && identity.user !== userId)
+        throw new SwitchboardError("forbidden", "a user may read only their own contacts");
+      return this.contact(userId);
+    },
+
+    async contact(userId: string): Promise<Contact> {
+      const u = await row(userId);
+      return { userId, email: u.email, phone: u.phone, timeZone: u.time_zone, locale: u.locale };
+    },
+
+    /** Staff and the API key set anyone's contacts; a user their own. */
+    async setContact(identity: Identity, userId: string, input: ContactInput): Promise<Contact> {
+      if (!isStaffOrServer(identity) && identity.user !== userId)
+        throw new SwitchboardError("forbidden", "a user may set only their own contacts");
+      checkZone(input.timeZone);
+      await upsert(userId, {
+        ...(input.email !== undefined && { email: input.email }),
+        ...(input.phone !== undefined && { phone: input.phone }),
+        ...(input.timeZone !== undefined && { time_zone: input.timeZone }),
+        ...(input.locale !== undefined && { locale: input.locale }),
+      });
+      return this.contact(userId);
+    },
+
+    async preferences(userId: string): Promise<Preferences> {
+      const u = await row(userId);
+      const rows = await db
+        .selectFrom("notification_preferences")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .execute();
+      const channels: Preferences["channels"] = {};
+      for (const p of rows) {
+        const c = channels[p.category] ?? {};
+        c[p.channel as NotificationChannel] = p.enabled === 1;
+        channels[p.category] = c;
+      }
+      return {
+        channels,
+        quietHours:
+          u.quiet_start && u.quiet_end ? { start: u.quiet_start, end: u.quiet_end } : null,
+        timeZone: u.time_zone,
+      };
+    },
+
+    /** Changes what the body names; categories not named keep their settings. */
+    async setPreferences(userId: string, input: PreferencesInput): Promise<Preferences> {
+      checkZone(input.timeZone);
+      await db.transaction().execute(async (trx) => {
+        for (const [category, channels] of Object.entries(input.channels ?? {}))
+          for (const [channel, on] of Object.entries(channels)) {
+            if (on === undefined) continue;
+            await trx
+              .insertInto("notification_preferences")
+              .values({ user_id: userId, category, channel, enabled: on ? 1 : 0 })
+              .onConflict((oc) =>
+                oc.columns(["user_id", "category", "channel"]).doUpdateSet({ enabled: on ? 1 : 0 }),
+              )
+              .execute();
+          }
+      });
+      await upsert(userId, {
+        ...(input.quietHours !== undefined && {
+          quiet_start: input.quietHours?.start ?? null,
+          quiet_end: input.quietHours?.end ?? null,
+        }),
+        ...(input.timeZone !== undefined && { time_zone: input.timeZone }),
+      });
+      return this.preferences(userId);
+    },
+
+    /** Email and phone, for the channels that need them. */
+    async addresses(userId: string): Promise<{ email: string | null; phone: string | null }> {
+      const u = await row(userId);
+      return { email: u.email, phone: u.phone };
+    },
+  };
+}
+
+export type Users = ReturnType<typeof createUsers>;

@@ -1,0 +1,71 @@
+import type { SwitchboardModule } from "../types.js";
+import { type PricingSettings, pricingConfig } from "./config.js";
+import { type PricingErrorCodes, pricingErrors } from "./contract.js";
+import type { PricingDeps } from "./deps.js";
+import { createLockService } from "./locks.js";
+import { pricingMigrations } from "./migrations.js";
+import { createOrderQuoteService } from "./order-quotes.js";
+import { createPriceService } from "./prices.js";
+import { registerPricingRoutes } from "./routes.js";
+import { createRuleService } from "./rules.js";
+import { registerShopperRoutes } from "./shopper-routes.js";
+import { createSignalService } from "./signals.js";
+import { createWatchService } from "./watches.js";
+
+export type {
+  Money,
+  OrderQuote,
+  Price,
+  PriceAlertEvent,
+  PriceChanged,
+  PriceEvent,
+  QuoteResult,
+  Rule,
+  WatchTriggered,
+} from "./contract.js";
+export { productChannel, STAFF_PRICING_CHANNEL } from "./contract.js";
+
+declare module "../../errors.js" {
+  interface ModuleErrorCodes extends PricingErrorCodes {}
+}
+
+/** The job that re-evaluates every price (time windows open and close without any signal). */
+export const REPRICE_JOB = "pricing.reprice";
+
+/**
+ * Prices: list prices per SKU in integer minor units, dynamic-pricing rules as data with every
+ * factor explained, bounds, live `price` events on product:{sku}, history, watches with alerts
+ * once per crossing, price locks, and quotes with amounts for orders.
+ */
+export const pricingModule: SwitchboardModule<PricingSettings> = {
+  name: "pricing",
+  migrations: pricingMigrations,
+  errors: pricingErrors,
+  config: pricingConfig,
+  register(ctx) {
+    const deps: PricingDeps = {
+      db: ctx.db,
+      outbox: ctx.outbox,
+      events: ctx.events.local,
+      settings: ctx.settings,
+      namespaces: ctx.namespaces,
+      logger: ctx.logger,
+    };
+    const prices = createPriceService(deps);
+    const rules = createRuleService(deps, prices);
+    const signals = createSignalService(deps, prices);
+    const watches = createWatchService(deps);
+    const locks = createLockService(deps, prices);
+    const orderQuotes = createOrderQuoteService(deps);
+    // inventory's live level is the `stock` signal (its event, never its files)
+    ctx.events.local.on("inventory.stock_changed", (e) => signals.stock(e.sku, e.available));
+    ctx.jobs.add({
+      name: REPRICE_JOB,
+      intervalMs: ctx.settings.repriceIntervalMs,
+      run: async () => void (await prices.reprice("all", "schedule")),
+    });
+    ctx.http.addHook("onClose", async () => prices.close());
+    registerPricingRoutes(ctx.http, { prices, rules, signals }, ctx.auth);
+    registerShopperRoutes(ctx.http, { watches, locks, orderQuotes }, ctx.auth);
+  },
+};

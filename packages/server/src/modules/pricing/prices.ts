@@ -1,0 +1,455 @@
+import type { Kysely } from "kysely";
+import type { Identity } from "../../auth/identity.js";
+import { SwitchboardError } from "../../errors.js";
+import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
+import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
+import { keysetPage } from "../../platform/kit/pagination.js";
+import type { Database } from "../../store/schema.js";
+import { type Announced, emptyAnnounced, mergeAnnounced, recordChange } from "./announce.js";
+import type {
+  Factor,
+  HistoryEntry,
+  HistoryPage,
+  Price,
+  PricePage,
+  QuoteResult,
+  Rule,
+} from "./contract.js";
+import type { PricingDeps } from "./deps.js";
+import {
+  bound,
+  type Evaluation,
+  evaluate,
+  limitStep,
+  type PriceEntry,
+  type SignalSnapshot,
+} from "./engine.js";
+import type { PriceRow } from "./migrations.js";
+import type { HistoryQuery, ListPricesQuery, QuoteInput, SetPriceInput } from "./schema.js";
+import { factorsOf, historyOf, priceOf, ruleOf } from "./views.js";
+
+declare module "../../events.js" {
+  interface DomainEvents {
+    "pricing.price_changed": import("./contract.js").PriceChanged;
+    "pricing.watch_triggered": import("./contract.js").WatchTriggered;
+  }
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+/** Rows repriced per transaction in a sweep (a global signal or rule change touches every item). */
+const BATCH = 200;
+/** A sweep stops after this many items (bounded work; the periodic job continues later). */
+const MAX_SWEEP = 100_000;
+
+export function entryOf(row: PriceRow): PriceEntry {
+  return {
+    sku: row.sku,
+    currency: row.currency,
+    base: row.base_amount,
+    floor: row.floor_amount ?? undefined,
+    ceiling: row.ceiling_amount ?? undefined,
+  };
+}
+
+/** Prices: the list, the live price, quotes, repricing and history. No HTTP, no sockets. */
+export function createPriceService(deps: PricingDeps) {
+  const { db, settings } = deps;
+  const caps = { maxMarkupBps: settings.maxMarkupBps, maxDiscountBps: settings.maxDiscountBps };
+  /** Items whose automatic change waits out the debounce interval (one timer each, this node). */
+  const deferred = new Map<string, NodeJS.Timeout>();
+  let closed = false;
+
+  async function rules(q: Kysely<Database> = db): Promise<Rule[]> {
+    const rows = await q.selectFrom("pricing_rules").selectAll().where("enabled", "=", 1).execute();
+    return rows.map(ruleOf);
+  }
+
+  async function signals(q: Kysely<Database>, skus?: string[]): Promise<SignalSnapshot> {
+    let query = q.selectFrom("pricing_signals").selectAll();
+    if (skus) query = query.where("sku", "in", ["", ...skus]);
+    const global = new Map<string, number>();
+    const perSku = new Map<string, Map<string, number>>();
+    for (const s of await query.execute()) {
+      if (s.sku === "") global.set(s.name, s.value);
+      else {
+        const m = perSku.get(s.sku) ?? new Map<string, number>();
+        m.set(s.name, s.value);
+        perSku.set(s.sku, m);
+      }
+    }
+    return { global, perSku };
+  }
+
+  async function load(sku: string, q: Kysely<Database> = db): Promise<PriceRow> {
+    const row = await q
+      .selectFrom("pricing_prices")
+      .selectAll()
+      .where("sku", "=", sku)
+      .executeTakeFirst();
+    if (!row) throw new SwitchboardError("not_found", `no price for ${sku}`);
+    return row;
+  }
+
+  function target(
+    entry: PriceEntry,
+    rs: Rule[],
+    snap: SignalSnapshot,
+    at: Date,
+    code?: string,
+  ): Evaluation {
+    return evaluate(entry, rs, snap, { ...caps, at, timeZone: settings.timeZone, code });
+  }
+
+  /** After the commit: the outbox messages, then the domain events. */
+  async function afterCommit(a: Announced): Promise<void> {
+    await deps.outbox.flush(a.outboxIds);
+    for (const c of a.changed) deps.events.emit("pricing.price_changed", c);
+    for (const t of a.triggered) deps.events.emit("pricing.watch_triggered", t);
+  }
+
+  function assertStaff(identity: Identity): void {
+    if (!isStaffOrServer(identity))
+      throw new SwitchboardError("forbidden", "only staff or the API key manage prices");
+  }
+
+  /**
+   * Reprices items automatically (a signal, a rule, the clock): each moves toward its target at
+   * most its max step, and at most once per debounce interval (a later change waits, then
+   * happens). A conditional update on `seq` skips an item that changed meanwhile.
+   */
+  async function reprice(skus: string[] | "all", cause: HistoryEntry["cause"]): Promise<number> {
+    const rs = await rules();
+    let moved = 0;
+    let after = "";
+    for (let seen = 0; seen < MAX_SWEEP; ) {
+      let q = db.selectFrom("pricing_prices").selectAll().orderBy("sku").limit(BATCH);
+      if (skus !== "all") q = q.where("sku", "in", skus.length ? skus : [""]);
+      if (after) q = q.where("sku", ">", after);
+      const rows = await q.execute();
+      if (rows.length === 0) break;
+      seen += rows.length;
+      after = (rows[rows.length - 1] as PriceRow).sku;
+      const snap = await signals(
+        db,
+        rows.map((r) => r.sku),
+      );
+      const at = new Date();
+      const changes: { before: PriceRow; after: PriceRow }[] = [];
+      for (const row of rows) {
+        const wanted = limitStep(
+          target(entryOf(row), rs, snap, at),
+          row.amount,
+          row.max_step_bps ?? settings.maxStepBps,
+          row.currency,
+        );
+        const sameFactors = JSON.stringify(wanted.factors) === row.factors;
+        if (wanted.final === row.amount) {
+          if (!sameFactors) {
+            // same price, new reasons (a rule renamed, a window opened and a floor held): keep
+            // the explanation current without an event
+            await db
+              .updateTable("pricing_prices")
+              .set({ factors: JSON.stringify(wanted.factors) })
+              .where("sku", "=", row.sku)
+              .where("seq", "=", row.seq)
+              .execute();
+          }
+          continue;
+        }
+        const wait = Date.parse(row.changed_at) + settings.minChangeIntervalMs - at.getTime();
+        if (wait > 0) {
+          defer(row.sku, wait, cause);
+          continue;
+        }
+        changes.push({
+          before: row,
+          after: {
+            ...row,
+            amount: wanted.final,
+            factors: JSON.stringify(wanted.factors),
+            seq: row.seq + 1,
+            changed_at: at.toISOString(),
+          },
+        });
+      }
+      if (changes.length === 0) {
+        if (skus !== "all" || rows.length < BATCH) break;
+        continue;
+      }
+      const announced = await db.transaction().execute(async (trx) => {
+        const all = emptyAnnounced();
+        for (const c of changes) {
+          const r = await trx
+            .updateTable("pricing_prices")
+            .set({
+              amount: c.after.amount,
+              factors: c.after.factors,
+              seq: c.after.seq,
+              changed_at: c.after.changed_at,
+            })
+            .where("sku", "=", c.before.sku)
+            .where("seq", "=", c.before.seq)
+            .executeTakeFirst();
+          if (Number(r.numUpdatedRows) !== 1) continue; // changed meanwhile: that change announced itself
+          mergeAnnounced(all, await recordChange(deps, trx, c.before, c.after, cause, "server"));
+          moved++;
+        }
+        return all;
+      });
+      await afterCommit(announced);
+      // held back by the max step: the next step comes after the interval
+      for (const c of changes)
+        if (c.after.factors.includes('"rule":"max_change"'))
+          defer(c.after.sku, settings.minChangeIntervalMs, cause);
+      if (rows.length < BATCH) break;
+    }
+    return moved;
+  }
+
+  function defer(sku: string, waitMs: number, cause: HistoryEntry["cause"]): void {
+    if (closed || deferred.has(sku)) return;
+    const timer = setTimeout(() => {
+      deferred.delete(sku);
+      reprice([sku], cause).catch((err: unknown) =>
+        deps.logger.error({ err, sku }, "deferred repricing failed"),
+      );
+    }, waitMs + 5);
+    timer.unref();
+    deferred.set(sku, timer);
+  }
+
+  return {
+    reprice,
+
+    /** Stops the debounce timers (shutdown). */
+    close(): void {
+      closed = true;
+      for (const t of deferred.values()) clearTimeout(t);
+      deferred.clear();
+    },
+
+    async get(sku: string): Promise<Price> {
+      return priceOf(await load(sku));
+    },
+
+    async list(query: ListPricesQuery): Promise<PricePage> {
+      let q = db.selectFrom("pricing_prices").selectAll();
+      if (query.skus) q = q.where("sku", "in", query.skus);
+      const { rows, nextCursor } = await keysetPage(q, "sku", "asc", query);
+      return { items: rows.map(priceOf), ...(nextCursor !== undefined && { nextCursor }) };
+    },
+
+    /**
+     * Sets an item's list price (and its bounds). With `expectedVersion` of two racing staff
+     * exactly one wins and the other gets 409 `conflict`; the live price follows at once (a
+     * deliberate change: no step limit, no debounce) in the same transaction.
+     */
+    async set(identity: Identity, sku: string, input: SetPriceInput): Promise<Price> {
+      assertStaff(identity);
+      const by = whoOf(identity);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const before = await db
+          .selectFrom("pricing_prices")
+          .selectAll()
+          .where("sku", "=", sku)
+          .executeTakeFirst();
+        const version = before?.version ?? 0;
+        if (input.expectedVersion !== undefined && input.expectedVersion !== version)
+          throw new SwitchboardError(
+            "conflict",
+            `the price of ${sku} is at version ${version}, not ${input.expectedVersion}`,
+            {
+              details: { version, ...(before && { price: priceOf(before) }) },
+            },
+          );
+        const at = now();
+        const draft: PriceRow = {
+          sku,
+          currency: input.currency,
+          base_amount: input.amount,
+          floor_amount: input.floor === undefined ? (before?.floor_amount ?? null) : input.floor,
+          ceiling_amount:
+            input.ceiling === undefined ? (before?.ceiling_amount ?? null) : input.ceiling,
+          max_step_bps:
+            input.maxStepPercent === undefined
+              ? (before?.max_step_bps ?? null)
+              : input.maxStepPercent === null
+                ? null
+                : input.maxStepPercent * 100,
+          amount: 0,
+          factors: "[]",
+          version: version + 1,
+          seq: (before?.seq ?? 0) + 1,
+          updated_at: at,
+          changed_at: at,
+        };
+        if (
+          draft.floor_amount !== null &&
+          draft.ceiling_amount !== null &&
+          draft.floor_amount > draft.ceiling_amount
+        )
+          throw new SwitchboardError("bad_request", "floor is above ceiling");
+        try {
+          const { row, announced } = await db.transaction().execute(async (trx) => {
+            const snap = await signals(trx, [sku]);
+            const evaluated = target(entryOf(draft), await rules(trx), snap, new Date(at));
+            const row: PriceRow = {
+              ...draft,
+              amount: evaluated.final,
+              factors: JSON.stringify(evaluated.factors),
+            };
+            if (before) {
+              expectOne(
+                await trx
+                  .updateTable("pricing_prices")
+                  .set(row)
+                  .where("sku", "=", sku)
+                  .where("version", "=", before.version)
+                  .executeTakeFirst(),
+              );
+            } else {
+              expectOne(
+                await trx
+                  .insertInto("pricing_prices")
+                  .values(row)
+                  .onConflict((oc) => oc.column("sku").doNothing())
+                  .executeTakeFirst(),
+              );
+            }
+            return { row, announced: await recordChange(deps, trx, before, row, "list", by) };
+          });
+          await afterCommit(announced);
+          return priceOf(row);
+        } catch (error) {
+          if (!(error instanceof ConditionalMiss)) throw error;
+          if (input.expectedVersion !== undefined)
+            throw new SwitchboardError(
+              "conflict",
+              `the price of ${sku} was changed by someone else first`,
+              {
+                details: { version: version + 1 },
+              },
+            );
+          // no expected version: last write wins, on top of the current state
+        }
+      }
+      throw new SwitchboardError("conflict", `the price of ${sku} kept changing; retry`);
+    },
+
+    /**
+     * A price with every factor explained. Without `at`: the live price (what the storefront
+     * shows), plus any promotion the code unlocks. With `at`: a forecast from the rules and the
+     * signals as they are now.
+     */
+    async quote(input: QuoteInput): Promise<QuoteResult> {
+      const row = await load(input.sku);
+      const entry = entryOf(row);
+      const [rs, snap] = await Promise.all([rules(), signals(db, [input.sku])]);
+      if (input.at) {
+        const e = target(entry, rs, snap, new Date(input.at), input.code);
+        return {
+          sku: row.sku,
+          at: new Date(input.at).toISOString(),
+          currency: row.currency,
+          base: row.base_amount,
+          final: e.final,
+          factors: e.factors,
+          live: false,
+        };
+      }
+      const at = new Date();
+      let final = row.amount;
+      let factors: Factor[] = factorsOf(row.factors);
+      if (input.code) {
+        const promos = rs.filter((r) => r.when.some((c) => c.kind === "code"));
+        const extra = target(
+          { ...entry, floor: undefined, ceiling: undefined },
+          promos,
+          snap,
+          at,
+          input.code,
+        ).factors.filter((f) => f.rule !== "floor" && f.rule !== "ceiling");
+        if (extra.length) {
+          const bounded = bound(final + extra.reduce((s, f) => s + f.effect, 0), entry, caps, [
+            ...factors,
+            ...extra,
+          ]);
+          final = bounded.final;
+          factors = bounded.factors;
+        }
+      }
+      return {
+        sku: row.sku,
+        at: at.toISOString(),
+        currency: row.currency,
+        base: row.base_amount,
+        final,
+        factors,
+        live: true,
+      };
+    },
+
+    /** An item's price history, newest first, with its 30-day trend. */
+    async history(sku: string, query: HistoryQuery): Promise<HistoryPage> {
+      const row = await load(sku);
+      const q = db.selectFrom("pricing_history").selectAll().where("sku", "=", sku);
+      const { rows, nextCursor } = await keysetPage(q, "id", "desc", query);
+      const since = new Date(Date.now() - 30 * DAY).toISOString();
+      const recent = await db
+        .selectFrom("pricing_history")
+        .select(["at", "amount", "currency"])
+        .where("sku", "=", sku)
+        .where("at", ">=", since)
+        .orderBy("id")
+        .execute();
+      // the price in force when the window opened counts from its start
+      const opening = await db
+        .selectFrom("pricing_history")
+        .select(["at", "amount", "currency"])
+        .where("sku", "=", sku)
+        .where("at", "<", since)
+        .orderBy("id", "desc")
+        .limit(1)
+        .executeTakeFirst();
+      const points = [...(opening ? [{ ...opening, at: since }] : []), ...recent].filter(
+        (p) => p.currency === row.currency,
+      );
+      return {
+        sku,
+        items: rows.map(historyOf),
+        ...(nextCursor !== undefined && { nextCursor }),
+        trend: {
+          currency: row.currency,
+          current: row.amount,
+          ...trendOf(points, row.amount, Date.now()),
+        },
+      };
+    },
+  };
+}
+
+/** Lowest, highest and time-weighted mean of a price over the points (integer arithmetic). */
+export function trendOf(
+  points: { at: string; amount: number }[],
+  current: number,
+  nowMs: number,
+): { lowest30Days: number; highest30Days: number; average30Days: number } {
+  if (points.length === 0)
+    return { lowest30Days: current, highest30Days: current, average30Days: current };
+  let lowest = current;
+  let highest = current;
+  let weighted = 0n;
+  let total = 0n;
+  for (const [i, p] of points.entries()) {
+    lowest = Math.min(lowest, p.amount);
+    highest = Math.max(highest, p.amount);
+    const end = i + 1 < points.length ? Date.parse((points[i + 1] as { at: string }).at) : nowMs;
+    const span = BigInt(Math.max(0, end - Date.parse(p.at)));
+    weighted += BigInt(p.amount) * span;
+    total += span;
+  }
+  const average = total === 0n ? current : Number((weighted * 2n + total) / (2n * total));
+  return { lowest30Days: lowest, highest30Days: highest, average30Days: average };
+}
+
+export type PriceService = ReturnType<typeof createPriceService>;

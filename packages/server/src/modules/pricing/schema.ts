@@ -1,0 +1,165 @@
+import { z } from "zod";
+import { pageQuery } from "../../platform/kit/pagination.js";
+import {
+  amountSchema,
+  currencySchema,
+  MAX_AMOUNT,
+  percentSchema,
+  ruleInputSchema,
+  skuSchema,
+} from "./contract.js";
+
+/** Inputs of the pricing routes and rpc methods (REST validation and OpenAPI come from these). */
+
+const expectedVersion = z
+  .number()
+  .int()
+  .min(0)
+  .optional()
+  .describe("Refuse (409 conflict) unless the entry is still at this version (0: must not exist)");
+
+export const setPriceBody = z
+  .object({
+    amount: amountSchema.describe("The list (base) price in minor units"),
+    currency: currencySchema,
+    floor: amountSchema.nullable().optional().describe("Never below this; null clears it"),
+    ceiling: amountSchema.nullable().optional().describe("Never above this; null clears it"),
+    maxStepPercent: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .nullable()
+      .optional()
+      .describe("Most one automatic change moves the live price; null: the configured default"),
+    expectedVersion,
+  })
+  .strict()
+  .refine((b) => b.floor == null || b.ceiling == null || b.floor <= b.ceiling, {
+    message: "floor is above ceiling",
+    path: ["floor"],
+  });
+export type SetPriceInput = z.infer<typeof setPriceBody>;
+
+export const skuParams = z.object({ sku: skuSchema });
+export const idParams = z.object({ id: z.string().min(1).max(64) });
+
+export const listPricesQuery = z.object({
+  skus: z
+    .string()
+    .max(4000)
+    .optional()
+    .transform((v) => (v ? v.split(",").filter(Boolean) : undefined))
+    .pipe(z.array(skuSchema).max(200).optional())
+    .describe("Comma-separated SKUs (at most 200)"),
+  ...pageQuery({ defaultLimit: 100, maxLimit: 500 }),
+});
+export type ListPricesQuery = z.infer<typeof listPricesQuery>;
+
+export const quoteBody = z
+  .object({
+    sku: skuSchema,
+    at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe("A forecast for this instant (time windows); absent: the live price now"),
+    code: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, "must be a promotion code")
+      .optional(),
+  })
+  .strict();
+export type QuoteInput = z.infer<typeof quoteBody>;
+
+export const createRuleBody = ruleInputSchema;
+export type CreateRuleInput = z.infer<typeof createRuleBody>;
+export const updateRuleBody = z.object({
+  rule: ruleInputSchema,
+  expectedVersion: z.number().int().min(1),
+});
+export type UpdateRuleInput = z.infer<typeof updateRuleBody>;
+
+export const setSignalBody = z
+  .object({
+    value: z.number().int().min(-1_000_000_000).max(1_000_000_000),
+    sku: skuSchema.optional().describe("This item's own value; absent: the global value"),
+  })
+  .strict();
+export const signalParams = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "must be a lower-case signal name"),
+});
+
+export const historyQuery = z.object({ ...pageQuery({ defaultLimit: 100, maxLimit: 500 }) });
+export type HistoryQuery = z.infer<typeof historyQuery>;
+
+export const createWatchBody = z
+  .object({
+    sku: skuSchema,
+    below: amountSchema.optional().describe("Alert when the price goes below this amount"),
+    dropPercent: z
+      .number()
+      .int()
+      .min(1)
+      .max(99)
+      .optional()
+      .describe("Alert when the price drops this many percent below the price when watching"),
+  })
+  .strict()
+  .refine((b) => (b.below === undefined) !== (b.dropPercent === undefined), {
+    message: "give exactly one of `below` and `dropPercent`",
+  });
+export type CreateWatchInput = z.infer<typeof createWatchBody>;
+
+export const createLockBody = z
+  .object({
+    sku: skuSchema,
+    code: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, "must be a promotion code")
+      .optional(),
+  })
+  .strict();
+export type CreateLockInput = z.infer<typeof createLockBody>;
+
+const lineBody = z
+  .object({
+    kind: z.enum(["labour", "parts", "fee", "discount"]),
+    description: z.string().min(1).max(200),
+    sku: skuSchema.optional().describe("Parts: the item; without unitAmount its live price"),
+    lockId: z.string().max(64).optional().describe("Parts: a price lock's captured amount"),
+    quantity: z.number().int().min(1).max(10_000).default(1),
+    unitAmount: amountSchema.optional().describe("Minor units; a discount's is taken off"),
+  })
+  .strict()
+  .refine((l) => l.unitAmount !== undefined || l.sku !== undefined || l.lockId !== undefined, {
+    message: "give unitAmount, or a sku / lockId to price the line from",
+  });
+
+export const createOrderQuoteBody = z
+  .object({
+    orderId: z.string().min(1).max(64),
+    currency: currencySchema,
+    lines: z.array(lineBody).min(1).max(100),
+    taxPercent: percentSchema
+      .refine((p) => p >= 0 && p <= 100, "must be between 0 and 100")
+      .optional(),
+    validUntil: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+export type CreateOrderQuoteInput = z.infer<typeof createOrderQuoteBody>;
+
+export const orderQuotesQuery = z.object({ orderId: z.string().min(1).max(64) });
+
+export const decideQuoteBody = z
+  .object({
+    decision: z.enum(["approve", "decline"]),
+    version: z.number().int().min(1).describe("The version of the quote the customer saw"),
+    total: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_AMOUNT * 100)
+      .describe("The total the customer saw: refused (409 quote_changed) unless it is the quote's"),
+  })
+  .strict();
+export type DecideQuoteInput = z.infer<typeof decideQuoteBody>;

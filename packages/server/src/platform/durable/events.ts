@@ -1,0 +1,375 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Logger } from "pino";
+import { Counter, type Registry } from "prom-client";
+import { EventBus } from "../../events.js";
+import { ulid } from "../../ids.js";
+import type { Database } from "../../store/schema.js";
+import { backoffMs, errorText, LostClaim, WakeLoop } from "./loop.js";
+import type { EventDeliveryRow } from "./migrations.js";
+import {
+  type DomainEvent,
+  type EmitInput,
+  EVENT_TYPE,
+  type EventHandler,
+  HANDLER_NAME,
+  type HandlerOptions,
+} from "./types.js";
+
+export interface DurableOptions {
+  db: Kysely<Database>;
+  logger: Logger;
+  /** Unique per process: claims name it. */
+  nodeId: string;
+  pollMs: number;
+  leaseMs: number;
+  maxAttempts: number;
+  registry?: Registry;
+  /** Rows claimed per pass. */
+  batch?: number;
+  /** Deliveries run in one transaction (a failure reruns them one by one). */
+  chunk?: number;
+}
+
+interface Registered {
+  type: string;
+  fn: EventHandler<unknown>;
+  maxAttempts: number;
+}
+
+/** How long a locally emitted delivery is looked for before the poll alone takes over. */
+const EXPECT_MS = 3000;
+
+/**
+ * Durable domain events: `emit` writes one delivery row per registered handler inside the
+ * emitter's transaction; the dispatcher claims due rows with a conditional update (a lease, so a
+ * dead node's rows are taken over), runs each handler in a transaction that also deletes its row
+ * (a handler's database effect and "done" commit together), retries failures with backoff and
+ * parks a delivery as a dead letter after `maxAttempts`. One aggregate's events reach a handler
+ * in event order: a row waits while an earlier one of its aggregate is running or backing off.
+ */
+export class DurableEvents {
+  /** The in-process bus for live-only uses (after-commit, this node only, lost on a crash). */
+  readonly local: EventBus;
+  private readonly handlers = new Map<string, Registered>();
+  private readonly byType = new Map<string, string[]>();
+  private readonly loop: WakeLoop;
+  /** Deliveries this node wrote and has not seen yet (their transaction may not have committed). */
+  private readonly expected = new Map<string, number>();
+  private readonly counters: {
+    handled: Counter<"handler">;
+    failed: Counter<"handler">;
+    dead: Counter<"handler">;
+  };
+
+  constructor(private readonly options: DurableOptions) {
+    this.local = new EventBus(options.logger);
+    this.loop = new WakeLoop("events", () => this.pass(), options.pollMs, options.logger);
+    const registers = options.registry ? [options.registry] : [];
+    this.counters = {
+      handled: new Counter({
+        name: "switchboard_events_handled_total",
+        help: "Durable event deliveries a handler completed, by handler",
+        labelNames: ["handler"],
+        registers,
+      }),
+      failed: new Counter({
+        name: "switchboard_events_failed_total",
+        help: "Durable event handler runs that failed (each is retried or parked), by handler",
+        labelNames: ["handler"],
+        registers,
+      }),
+      dead: new Counter({
+        name: "switchboard_events_dead_lettered_total",
+        help: "Durable event deliveries parked as dead letters after their last attempt, by handler",
+        labelNames: ["handler"],
+        registers,
+      }),
+    };
+  }
+
+  /**
+   * Registers a durable handler. `handler` ("<module>.<what>") names it in rows, dead letters and
+   * metrics, and with the event id is its idempotency scope: keep it stable.
+   */
+  on<P = unknown>(type: string, handler: string, fn: EventHandler<P>, opts: HandlerOptions = {}) {
+    if (!EVENT_TYPE.test(type))
+      throw new Error(`event type "${type}" must look like "order.created"`);
+    if (!HANDLER_NAME.test(handler))
+      throw new Error(`handler name "${handler}" must look like "<module>.<what>"`);
+    if (this.handlers.has(handler)) throw new Error(`event handler ${handler} registered twice`);
+    const maxAttempts = opts.maxAttempts ?? this.options.maxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+      throw new Error(`handler ${handler}: maxAttempts must be a positive integer`);
+    this.handlers.set(handler, { type, fn: fn as EventHandler<unknown>, maxAttempts });
+    this.byType.set(type, [...(this.byType.get(type) ?? []), handler]);
+  }
+
+  /**
+   * Records the event inside the caller's transaction: it exists if and only if the transaction
+   * commits. Returns the event id. Handlers of other nodes are the same as this node's (every node
+   * of a cluster runs the same modules).
+   */
+  async emit(trx: Transaction<Database>, e: EmitInput): Promise<string> {
+    const [id] = await this.emitAll(trx, [e]);
+    return id as string;
+  }
+
+  /** `emit` for several events in one insert (in order). */
+  async emitAll(trx: Transaction<Database>, events: readonly EmitInput[]): Promise<string[]> {
+    const rows: EventDeliveryRow[] = [];
+    const ids: string[] = [];
+    const at = new Date().toISOString();
+    for (const e of events) {
+      if (!EVENT_TYPE.test(e.type))
+        throw new Error(`event type "${e.type}" must look like "order.created"`);
+      if (typeof e.aggregate !== "string" || e.aggregate.length === 0 || e.aggregate.length > 300)
+        throw new Error("event aggregate must be a non-empty string of at most 300 characters");
+      const id = ulid();
+      ids.push(id);
+      const handlers = this.byType.get(e.type);
+      if (!handlers) continue;
+      const payload = JSON.stringify(e.payload ?? null);
+      for (const handler of handlers)
+        rows.push({
+          id: `${id}/${handler}`,
+          event_id: id,
+          handler,
+          type: e.type,
+          aggregate: e.aggregate,
+          payload,
+          occurred_at: at,
+          status: "pending",
+          attempts: 0,
+          next_at: at,
+          claim: null,
+          lease_until: null,
+          last_error: null,
+          failed_at: null,
+        });
+    }
+    if (rows.length === 0) return ids;
+    for (let i = 0; i < rows.length; i += 200)
+      await trx
+        .insertInto("event_deliveries")
+        .values(rows.slice(i, i + 200))
+        .execute();
+    const now = Date.now();
+    for (const row of rows) this.expected.set(row.id, now);
+    // The transaction commits after this returns: look now (SQLite: the query waits for the
+    // commit) and again shortly (PostgreSQL: another connection may look before the commit).
+    this.loop.wake();
+    return ids;
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await this.local.settled();
+  }
+
+  /** In-process handlers finished (tests, shutdown); durable ones run on their own. */
+  async settled(): Promise<void> {
+    await this.local.settled();
+  }
+
+  /** Runs one dispatcher pass now (tests, benchmarks). True when a full batch was claimed. */
+  async runOnce(): Promise<boolean> {
+    await this.loop.idle();
+    return this.pass();
+  }
+
+  private async pass(): Promise<boolean> {
+    const names = [...this.handlers.keys()];
+    if (names.length === 0) return false;
+    const batch = this.options.batch ?? 200;
+    const { db } = this.options;
+    const now = new Date().toISOString();
+    const candidates = await db
+      .selectFrom("event_deliveries as d")
+      .selectAll("d")
+      .where("d.status", "=", "pending")
+      .where("d.handler", "in", names)
+      .where("d.next_at", "<=", now)
+      .where((eb) => eb.or([eb("d.claim", "is", null), eb("d.lease_until", "<", now)]))
+      // one aggregate's events in order: not while an earlier one is running or backing off
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("event_deliveries as e")
+              .select("e.id")
+              .whereRef("e.handler", "=", "d.handler")
+              .whereRef("e.aggregate", "=", "d.aggregate")
+              .whereRef("e.event_id", "<", "d.event_id")
+              .where("e.status", "=", "pending")
+              .where((eb) =>
+                eb.or([
+                  eb("e.next_at", ">", now),
+                  eb.and([eb("e.claim", "is not", null), eb("e.lease_until", ">=", now)]),
+                ]),
+              ),
+          ),
+        ),
+      )
+      .orderBy("d.event_id")
+      .limit(batch)
+      .execute();
+    this.forgetExpected(candidates);
+    if (candidates.length === 0) return false;
+    const claim = `${this.options.nodeId}:${ulid()}`;
+    const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString();
+    const claimedIds = new Set<string>();
+    for (let i = 0; i < candidates.length; i += 500) {
+      const got = await db
+        .updateTable("event_deliveries")
+        .set({ claim, lease_until: leaseUntil })
+        .where(
+          "id",
+          "in",
+          candidates.slice(i, i + 500).map((c) => c.id),
+        )
+        .where("status", "=", "pending")
+        .where((eb) => eb.or([eb("claim", "is", null), eb("lease_until", "<", now)]))
+        .returning("id")
+        .execute();
+      for (const g of got) claimedIds.add(g.id);
+    }
+    // Keep a row only if every earlier candidate of its (handler, aggregate) is ours too: another
+    // node that won an earlier one runs it, and this one must wait for it.
+    const blocked = new Set<string>();
+    const mine: EventDeliveryRow[] = [];
+    const release: string[] = [];
+    for (const row of candidates) {
+      const group = `${row.handler}\u0000${row.aggregate}`;
+      if (!claimedIds.has(row.id)) {
+        blocked.add(group);
+        continue;
+      }
+      if (blocked.has(group)) release.push(row.id);
+      else mine.push({ ...row, claim, lease_until: leaseUntil });
+    }
+    await this.release(release, claim);
+    await this.runClaimed(mine, claim);
+    return candidates.length >= batch;
+  }
+
+  private forgetExpected(seen: readonly EventDeliveryRow[]): void {
+    if (this.expected.size === 0) return;
+    for (const row of seen) this.expected.delete(row.id);
+    const cutoff = Date.now() - EXPECT_MS;
+    for (const [id, at] of this.expected) if (at < cutoff) this.expected.delete(id);
+    // rows written here and not visible yet: their transaction is about to commit
+    if (this.expected.size > 0) this.loop.wakeWithin(20);
+  }
+
+  private async release(ids: string[], claim: string): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500)
+      await this.options.db
+        .updateTable("event_deliveries")
+        .set({ claim: null, lease_until: null })
+        .where("id", "in", ids.slice(i, i + 500))
+        .where("claim", "=", claim)
+        .execute();
+  }
+
+  /** Runs claimed rows in event order, several per transaction; a failure reruns them singly. */
+  private async runClaimed(rows: EventDeliveryRow[], claim: string): Promise<void> {
+    const chunk = this.options.chunk ?? 50;
+    for (let i = 0; i < rows.length; i += chunk) {
+      const part = rows.slice(i, i + chunk);
+      if (part.length > 1) {
+        try {
+          await this.runInTransaction(part, claim);
+          continue;
+        } catch {
+          // one of them failed (or the claim was lost): each runs alone below, to tell which
+        }
+      }
+      const failedGroups = new Set<string>();
+      const release: string[] = [];
+      for (const row of part) {
+        const group = `${row.handler}\u0000${row.aggregate}`;
+        if (failedGroups.has(group)) {
+          release.push(row.id); // an earlier event of its aggregate failed: it waits its turn
+          continue;
+        }
+        try {
+          await this.runInTransaction([row], claim);
+        } catch (err) {
+          failedGroups.add(group);
+          await this.recordFailure(row, claim, err);
+        }
+      }
+      await this.release(release, claim);
+    }
+  }
+
+  private async runInTransaction(rows: EventDeliveryRow[], claim: string): Promise<void> {
+    await this.options.db.transaction().execute(async (trx) => {
+      // Delete first, under our claim: the row is locked for this transaction and gone when it
+      // commits, together with whatever the handlers wrote.
+      let deleted = 0;
+      for (let i = 0; i < rows.length; i += 500) {
+        const r = await trx
+          .deleteFrom("event_deliveries")
+          .where(
+            "id",
+            "in",
+            rows.slice(i, i + 500).map((row) => row.id),
+          )
+          .where("claim", "=", claim)
+          .executeTakeFirst();
+        deleted += Number(r.numDeletedRows);
+      }
+      if (deleted !== rows.length) throw new LostClaim("event delivery");
+      for (const row of rows) {
+        const registered = this.handlers.get(row.handler);
+        if (!registered) throw new Error(`no handler ${row.handler} on this node`);
+        await registered.fn(eventOf(row), { transaction: trx, attempt: row.attempts + 1 });
+      }
+    });
+    for (const row of rows) this.counters.handled.inc({ handler: row.handler });
+  }
+
+  private async recordFailure(row: EventDeliveryRow, claim: string, err: unknown): Promise<void> {
+    if (err instanceof LostClaim) return; // another node has it now (or it is done)
+    const attempts = row.attempts + 1;
+    const maxAttempts = this.handlers.get(row.handler)?.maxAttempts ?? this.options.maxAttempts;
+    const dead = attempts >= maxAttempts;
+    const at = new Date();
+    this.counters.failed.inc({ handler: row.handler });
+    if (dead) this.counters.dead.inc({ handler: row.handler });
+    this.options.logger[dead ? "error" : "warn"](
+      { err, handler: row.handler, event: row.event_id, type: row.type, attempts },
+      dead
+        ? "event handler failed for the last time: dead letter"
+        : "event handler failed; will retry",
+    );
+    await this.options.db
+      .updateTable("event_deliveries")
+      .set({
+        attempts,
+        status: dead ? "dead" : "pending",
+        next_at: new Date(at.getTime() + (dead ? 0 : backoffMs(attempts))).toISOString(),
+        claim: null,
+        lease_until: null,
+        last_error: errorText(err),
+        failed_at: dead ? at.toISOString() : null,
+      })
+      .where("id", "=", row.id)
+      .where("claim", "=", claim)
+      .execute();
+  }
+}
+
+export function eventOf<P = unknown>(row: EventDeliveryRow): DomainEvent<P> {
+  return {
+    id: row.event_id,
+    type: row.type,
+    aggregate: row.aggregate,
+    payload: JSON.parse(row.payload) as P,
+    occurredAt: row.occurred_at,
+  };
+}

@@ -1,0 +1,117 @@
+import type { Kysely } from "kysely";
+import type { MigrationSet } from "../../store/migrations.js";
+
+/** One row per (event, handler) still to run, or parked as a dead letter. Done rows are deleted. */
+export interface EventDeliveryRow {
+  /** `<event id>/<handler>`: one key for batch claims. */
+  id: string;
+  event_id: string;
+  handler: string;
+  type: string;
+  aggregate: string;
+  /** JSON text. */
+  payload: string;
+  occurred_at: string;
+  /** `pending` (to run, running, or waiting for a retry) or `dead` (parked after N failures). */
+  status: string;
+  /** Failed runs so far. */
+  attempts: number;
+  /** Not before this time (retry backoff). */
+  next_at: string;
+  /** Token of the run that holds it; null when free. */
+  claim: string | null;
+  /** The claim is void after this time (its node died): another node takes the row. */
+  lease_until: string | null;
+  last_error: string | null;
+  /** When it was parked (dead letters). */
+  failed_at: string | null;
+}
+
+/** One row per scheduled task (its key), deleted when it ran. */
+export interface ScheduledTaskRow {
+  key: string;
+  task: string;
+  /** When it was scheduled for (what the handler is told). */
+  run_at: string;
+  /** When it may run next (run_at, or later after failures). */
+  next_at: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  claim: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+}
+
+declare module "../../store/schema.js" {
+  interface Database {
+    event_deliveries: EventDeliveryRow;
+    scheduled_tasks: ScheduledTaskRow;
+  }
+}
+
+/** Part of the core migrations: every server has durable events and the scheduler. */
+export const durableMigrations: MigrationSet = {
+  "core/005_event_deliveries": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("event_deliveries")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("event_id", "text", (c) => c.notNull())
+        .addColumn("handler", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("aggregate", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("occurred_at", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("next_at", "text", (c) => c.notNull())
+        .addColumn("claim", "text")
+        .addColumn("lease_until", "text")
+        .addColumn("last_error", "text")
+        .addColumn("failed_at", "text")
+        .execute();
+      // the dispatcher's scan (due rows in event order) and its per-aggregate order check
+      await db.schema
+        .createIndex("event_deliveries_due")
+        .on("event_deliveries")
+        .columns(["status", "event_id"])
+        .execute();
+      await db.schema
+        .createIndex("event_deliveries_order")
+        .on("event_deliveries")
+        .columns(["handler", "aggregate", "event_id"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("event_deliveries").execute();
+    },
+  },
+  "core/006_scheduled_tasks": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("scheduled_tasks")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("task", "text", (c) => c.notNull())
+        .addColumn("run_at", "text", (c) => c.notNull())
+        .addColumn("next_at", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("claim", "text")
+        .addColumn("lease_until", "text")
+        .addColumn("last_error", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("scheduled_tasks_due")
+        .on("scheduled_tasks")
+        .columns(["status", "next_at"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("scheduled_tasks").execute();
+    },
+  },
+};

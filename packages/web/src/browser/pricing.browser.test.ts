@@ -1,0 +1,83 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestServer } from "../../../server/src/testing.js";
+import { apiCall, browserAvailable, launch, shot, signedIn, startWebServer } from "./harness.js";
+
+const run = browserAvailable();
+
+describe.runIf(run)("web app in a real browser: live prices", () => {
+  let server: TestServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startWebServer();
+    browser = await launch();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("staff change a price on the pricing screen and the storefront in another browser shows it live, explained", async () => {
+    await apiCall(server, "PUT", "/api/inventory/items/PIXEL-8", {
+      onHand: 5,
+      name: "Pixel 8 screen",
+    });
+    await apiCall(server, "PUT", "/api/pricing/prices/PIXEL-8", {
+      amount: 49_900,
+      currency: "EUR",
+    });
+    const shopper = await signedIn(browser, server, { user: "gus", name: "Gus", role: "customer" });
+    const card = shopper.page.locator(".product-card", { hasText: "Pixel 8 screen" });
+    await expect
+      .poll(() => card.getByTestId("price").textContent(), { timeout: 10_000 })
+      .toContain("499.00");
+
+    const staff = await signedIn(browser, server, { user: "ann", name: "Ann", role: "agent" });
+    await staff.page.getByRole("link", { name: "Pricing" }).click();
+    const row = staff.page.locator('tr[data-sku="PIXEL-8"]');
+    await row.getByLabel("List price of PIXEL-8").fill("449.00");
+    await row.getByRole("button", { name: "Save price of PIXEL-8" }).click();
+    await expect
+      .poll(() => row.getByTestId("live-price").textContent(), { timeout: 10_000 })
+      .toContain("449.00");
+
+    // the storefront, in another browser context, without a reload
+    await expect
+      .poll(() => card.getByTestId("price").textContent(), { timeout: 10_000 })
+      .toContain("449.00");
+
+    // a rule staff add shows on the product page live, as a sale with its reason
+    await shopper.page.getByRole("link", { name: /Pixel 8 screen/ }).click();
+    const panel = shopper.page.getByRole("region", { name: "Price" });
+    await expect
+      .poll(() => panel.getByTestId("price").textContent(), { timeout: 10_000 })
+      .toContain("449.00");
+    await staff.page
+      .getByLabel("New rule (JSON)")
+      .fill(JSON.stringify({ name: "Spring sale", skus: ["PIXEL-8"], adjust: { percent: -10 } }));
+    await staff.page.getByRole("button", { name: "Add rule" }).click();
+    await staff.page.getByTestId("rules").getByText("Spring sale").waitFor({ timeout: 10_000 });
+    await expect
+      .poll(() => panel.getByTestId("price").textContent(), { timeout: 10_000 })
+      .toContain("404.10");
+    expect(await panel.getByTestId("price-was").textContent()).toContain("449.00");
+    await panel.getByText("Why this price?").click();
+    await expect
+      .poll(() => panel.getByTestId("price-factors").textContent())
+      .toContain("Spring sale");
+    await shot(shopper.page, "customer-product-price");
+    await shot(staff.page, "staff-pricing");
+
+    // a bad rule is refused with the server's reason
+    await staff.page
+      .getByLabel("New rule (JSON)")
+      .fill(JSON.stringify({ name: "Bad", adjust: { percent: 12.345 } }));
+    await staff.page.getByRole("button", { name: "Add rule" }).click();
+    await staff.page
+      .getByRole("alert")
+      .filter({ hasText: "at most two decimals" })
+      .waitFor({ timeout: 10_000 });
+    await shopper.context.close();
+    await staff.context.close();
+  }, 90_000);
+});
