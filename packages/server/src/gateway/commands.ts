@@ -10,7 +10,7 @@ import type {
   SubscribeFrame,
   UnsubscribeFrame,
 } from "@switchboard/protocol";
-import type { Identity } from "../auth/identity.js";
+import { type Identity, isStaff } from "../auth/identity.js";
 import type { TokenVerifier } from "../auth/tokens.js";
 import { type Broker, publisherKey } from "../broker/types.js";
 import type { Config } from "../config.js";
@@ -139,13 +139,16 @@ async function presence(
   frame: PresenceFrame,
 ): Promise<void> {
   countNewChannel(session, frame.channel, Date.now());
-  const { namespace } = await ctx.namespaces.authorize(
-    identityOf(session),
-    frame.channel,
-    "presence",
-  );
+  const identity = identityOf(session);
+  const { namespace } = await ctx.namespaces.authorize(identity, frame.channel, "presence");
   if (!namespace.options.presence) {
     throw new SwitchboardError("bad_request", `presence is off for ${namespace.name}:*`);
+  }
+  if (namespace.options.presenceMembers === "staff" && !isStaff(identity) && !identity.server) {
+    // A count only: who is looking is for staff.
+    const count = await ctx.broker.presenceCount(frame.channel);
+    session.send({ type: "presence", id: frame.id, channel: frame.channel, members: [], count });
+    return;
   }
   const members = await ctx.broker.presence(frame.channel);
   session.send({

@@ -43,6 +43,8 @@ export const inventoryModule: SwitchboardModule = {
       history: { size: 100, ttlMs: 10 * 60 * 1000 },
       presence: true,
       joinLeave: false,
+      // Customers see how many are viewing, not who.
+      presenceMembers: "staff",
       clientPublish: true,
       recoverable: true,
       signals: [],
