@@ -41,6 +41,12 @@ export interface SubscribeOptions {
   presence?: boolean;
   /** Resume from a position saved earlier (e.g. in storage), instead of from now. */
   recover?: StreamPosition;
+  /**
+   * The events this channel may carry as signals (no offset: typing…). When set, any other event
+   * arriving without an offset is dropped: someone allowed to signal cannot pass one off as a
+   * message, a receipt or a status. Absent: every signal is delivered.
+   */
+  signals?: readonly string[];
 }
 
 /**
