@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeAll, RawClient } from "../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../testing.js";
@@ -122,11 +123,12 @@ describe("history replies are bounded", () => {
     const c = await RawClient.connect(server.wsUrl, await server.token({ sub: "burst" }));
     clients.push(c);
     await c.subscribe("big:burst");
-    // 40 × 16 KiB delivered in one event-loop turn: 640 KiB batched for one socket before any
-    // of it is written. Before, nothing was counted until the batch had been handed over.
-    const payload = "y".repeat(16 * 1024);
+    // 60 × 16 KiB (random, so compression cannot shrink it much) delivered in one event-loop
+    // turn: ~700 KiB batched for one socket before any of it is written. Before, nothing was
+    // counted until the batch had been handed over.
+    const payload = randomBytes(12 * 1024).toString("base64");
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => server.publish("big:burst", "blob", { i, payload })),
+      Array.from({ length: 60 }, (_, i) => server.publish("big:burst", "blob", { i, payload })),
     );
     expect(server.app.metrics.slowConsumersDropped).toBe(1);
     const closed = await c.closed;
