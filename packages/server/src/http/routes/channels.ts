@@ -1,4 +1,9 @@
-import { channelSchema, presenceMemberSchema, publicationSchema } from "@switchboard/protocol";
+import {
+  channelSchema,
+  jsonValue,
+  presenceMemberSchema,
+  publicationSchema,
+} from "@switchboard/protocol";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -20,7 +25,7 @@ export interface ChannelRoutesDeps {
 const publishBody = z.object({
   channel: channelSchema.describe("Channel to publish on, e.g. product:42"),
   event: z.string().min(1).max(128),
-  data: z.unknown().default(null).describe("Any JSON value"),
+  data: jsonValue.default(null).describe("Any JSON value (nested at most 64 deep)"),
   key: z
     .string()
     .min(1)
