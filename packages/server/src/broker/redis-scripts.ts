@@ -107,8 +107,9 @@ export const PRESENCE_REMOVE = `
 redis.call('SREM', KEYS[3], ARGV[2])
 local m = redis.call('HGET', KEYS[1], ARGV[1])
 if not m then return nil end
-redis.call('HDEL', KEYS[1], ARGV[1])
+-- Decode before writing: a script that fails after a write keeps the write (no rollback).
 local user = cjson.decode(m)['user']
+redis.call('HDEL', KEYS[1], ARGV[1])
 local count = redis.call('HINCRBY', KEYS[2], user, -1)
 if count <= 0 then
   redis.call('HDEL', KEYS[2], user)
