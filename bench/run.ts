@@ -3,9 +3,16 @@
  * server, Socket.IO 4), same scenarios, same run, same load generator.
  *
  *   --quick                 short version (< 2 minutes)
- *   --servers a,b           subset of switchboard,uws,raw-ws,socketio
+ *   --servers a,b           subset of switchboard,switchboard-pusher,uws,raw-ws,socketio
  *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
- *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis)
+ *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis),
+<<<<<<< HEAD
+ *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),
+ *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none)
+=======
+ *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels)
+ *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked)
+>>>>>>> appointments
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -21,15 +28,25 @@ import { type Ctx, type CurvePoint, FULL, type Plan, QUICK, type Row } from "./l
 import { installCleanup, killAll, openFilesLimit, pin, pinning } from "./lib/proc.js";
 import { hotspots, summarizeProfile } from "./lib/profile.js";
 import { type Machine, markdown, type Results, svg, tables, targets } from "./lib/report.js";
-import { ALL_SERVERS, available, LABELS, ROOT, type ServerName } from "./lib/servers.js";
+import {
+  ALL_SERVERS,
+  available,
+  FANOUT_ONLY,
+  LABELS,
+  ROOT,
+  type ServerName,
+} from "./lib/servers.js";
 import { LoadPool } from "./load/pool.js";
+import { appointments } from "./scenarios/appointments.js";
 import { manyChannels } from "./scenarios/channels.js";
 import { chat } from "./scenarios/chat.js";
 import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
 import { fanout } from "./scenarios/fanout.js";
+import { pricing } from "./scenarios/pricing.js";
 import { recovery } from "./scenarios/recovery.js";
 import { reservations } from "./scenarios/reservations.js";
+import { transports } from "./scenarios/transports.js";
 
 const SCENARIOS = {
   fanout,
@@ -37,8 +54,11 @@ const SCENARIOS = {
   connections,
   recovery,
   reservations,
+  appointments,
   chat,
   cluster,
+  pricing,
+  transports,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
@@ -133,7 +153,7 @@ async function main(): Promise<void> {
   }
   const filesDesc = `soft ${files.soft}, hard ${files.hard} (children raise soft to hard)`;
 
-  if (servers.includes("switchboard")) {
+  if (servers.some((s) => s.startsWith("switchboard"))) {
     const b = buildSwitchboard();
     if (b) notes.push(b);
   }
@@ -186,6 +206,7 @@ async function main(): Promise<void> {
   try {
     for (const scenario of scenarios) {
       for (const server of runnable) {
+        if (FANOUT_ONLY.includes(server) && scenario !== "fanout") continue;
         try {
           await SCENARIOS[scenario](ctx, server);
         } catch (err) {

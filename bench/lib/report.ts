@@ -52,7 +52,7 @@ const METRICS: Metric[] = [
   { key: "foreignCpuPercent", title: "other CPU", fmt: pct, ratio: false },
 ];
 
-const ORDER: ServerName[] = ["switchboard", "uws", "raw-ws", "socketio"];
+const ORDER: ServerName[] = ["switchboard", "switchboard-pusher", "uws", "raw-ws", "socketio"];
 
 function ratio(v: number, ref: number | null | undefined): string {
   if (
@@ -172,6 +172,14 @@ export function targets(rows: Row[]): string {
     "0.5× Socket.IO",
   );
   check("recovery of 1,000 messages (p99)", rec?.p99Ms, 50, "ms", "absolute");
+  const native = f85("switchboard")?.cpuMicrosPerDelivery;
+  check(
+    "Pusher endpoint: server CPU per delivery at 85k/s (issue 18)",
+    f85("switchboard-pusher")?.cpuMicrosPerDelivery,
+    native != null ? native * 1.2 : null,
+    "µs",
+    "1.2× native",
+  );
   return ["| target | Switchboard | limit | verdict |", "|---|--:|--:|---|", ...lines].join("\n");
 }
 
@@ -197,6 +205,7 @@ export function markdown(res: Results): string {
 
 const COLORS: Record<ServerName, string> = {
   switchboard: "#d62728",
+  "switchboard-pusher": "#ff7f0e",
   uws: "#1f77b4",
   "raw-ws": "#2ca02c",
   socketio: "#9467bd",

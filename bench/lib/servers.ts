@@ -11,11 +11,20 @@ import { freePort, stopChild, track, waitForPort } from "./proc.js";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SWITCHBOARD_MAIN = join(ROOT, "packages/server/dist/main.js");
 
-export type ServerName = "switchboard" | "uws" | "raw-ws" | "socketio";
-export const ALL_SERVERS: ServerName[] = ["switchboard", "uws", "raw-ws", "socketio"];
+export type ServerName = "switchboard" | "switchboard-pusher" | "uws" | "raw-ws" | "socketio";
+export const ALL_SERVERS: ServerName[] = [
+  "switchboard",
+  "switchboard-pusher",
+  "uws",
+  "raw-ws",
+  "socketio",
+];
+/** The server variants that run only the fan-out scenario (the Pusher endpoint's cost). */
+export const FANOUT_ONLY: ServerName[] = ["switchboard-pusher"];
 
 export const LABELS: Record<ServerName, string> = {
   switchboard: "Switchboard",
+  "switchboard-pusher": "Switchboard, Pusher endpoint",
   uws: "uWebSockets.js",
   "raw-ws": "raw ws (floor)",
   socketio: "Socket.IO 4",
@@ -23,6 +32,7 @@ export const LABELS: Record<ServerName, string> = {
 
 export const DIALECT_OF: Record<ServerName, DialectName> = {
   switchboard: "switchboard",
+  "switchboard-pusher": "pusher",
   uws: "bench",
   "raw-ws": "bench",
   socketio: "socketio",
@@ -31,6 +41,10 @@ export const DIALECT_OF: Record<ServerName, DialectName> = {
 /** Secrets for the bench server only; fresh per run, never written anywhere. */
 export const BENCH_SECRET = randomBytes(32).toString("hex");
 export const BENCH_API_KEY = randomBytes(24).toString("hex");
+
+/** The Pusher app the `switchboard-pusher` variant's subscribers connect to. */
+export const PUSHER_BENCH_APP = "bench";
+export const PUSHER_BENCH_KEY = "bench-key";
 
 export interface RunningServer {
   name: ServerName;
@@ -58,6 +72,7 @@ function command(name: ServerName): { script: string; env: Record<string, string
     case "uws":
       return { script: join(ROOT, "bench/anchors/uws.mjs"), env: {} };
     case "switchboard":
+    case "switchboard-pusher":
       return {
         script: SWITCHBOARD_MAIN,
         env: {
@@ -71,13 +86,15 @@ function command(name: ServerName): { script: string; env: Record<string, string
           SWITCHBOARD_MAX_SUBSCRIPTIONS: "100000",
           SWITCHBOARD_MAX_CONNECTIONS: "1000000",
           SWITCHBOARD_SLOW_CONSUMER_BYTES: String(64 * 1024 * 1024),
+          // The same server; the variant's subscribers come in through the Pusher endpoint.
+          SWITCHBOARD_PUSHER_APPS: `${PUSHER_BENCH_APP}:${PUSHER_BENCH_KEY}:${BENCH_SECRET}`,
         },
       };
   }
 }
 
 export function available(name: ServerName): { ok: boolean; why?: string } {
-  if (name === "switchboard" && !existsSync(SWITCHBOARD_MAIN)) {
+  if (name.startsWith("switchboard") && !existsSync(SWITCHBOARD_MAIN)) {
     return { ok: false, why: "packages/server/dist/main.js not found (run `npm run build`)" };
   }
   return { ok: true };
@@ -86,7 +103,9 @@ export function available(name: ServerName): { ok: boolean; why?: string } {
 export async function startServer(name: ServerName, opts: StartOptions): Promise<RunningServer> {
   const { script, env } = command(name);
   const port = await freePort();
-  const dataDir = name === "switchboard" ? mkdtempSync(join(tmpdir(), "switchboard-bench-")) : null;
+  const dataDir = name.startsWith("switchboard")
+    ? mkdtempSync(join(tmpdir(), "switchboard-bench-"))
+    : null;
   const node = [process.execPath, ...(opts.nodeFlags ?? []), script];
   const argv = opts.cores ? ["taskset", "-c", opts.cores, ...node] : node;
   // Raise the open-files limit to the hard limit, then exec: the pid we hold is the server's.

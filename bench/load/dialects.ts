@@ -7,10 +7,13 @@
  * - socketio: Engine.IO v4 / Socket.IO v5 packets over a WebSocket (what socket.io-client sends
  *   with transports: ["websocket"])
  * - switchboard: protocol v1 (packages/protocol), subprotocol switchboard.v1
+ * - pusher: subscribers speak Pusher Channels 7 at /app/{key} (what pusher-js sends), the
+ *   publisher publishes natively on the mapped channel `pusher:{app}:{name}`, so the same
+ *   publication fans out through the Pusher endpoint instead of the native one
  */
 import type { WsClient } from "./wsclient.js";
 
-export type DialectName = "bench" | "socketio" | "switchboard";
+export type DialectName = "bench" | "socketio" | "switchboard" | "pusher";
 
 export interface Pending {
   resolve: (frame: Record<string, unknown>) => void;
@@ -34,6 +37,8 @@ export interface Conn {
 export interface Dialect {
   path: string;
   protocol?: string;
+  /** The dialect of the publisher's connection, when it is not this one (Pusher: native). */
+  publisher?: Dialect;
   /** Opens the session and subscribes `channel` when given; resolves with the subscribe reply. */
   handshake(c: Conn, channel: string | null, timeoutMs: number): Promise<Record<string, unknown>>;
   /** A frame that was not taken by the latency path. */
@@ -197,4 +202,51 @@ const switchboard: Dialect = {
   },
 };
 
-export const DIALECTS: Record<DialectName, Dialect> = { bench, socketio, switchboard };
+/** Pusher channel names have no `:`: `product:bench` is `product-bench`. */
+const pusherName = (channel: string) => channel.replaceAll(":", "-");
+/** Must match bench/lib/servers.ts (PUSHER_BENCH_APP, PUSHER_BENCH_KEY). */
+const PUSHER_APP = "bench";
+const PUSHER_KEY = "bench-key";
+
+const pusher: Dialect = {
+  path: `/app/${PUSHER_KEY}?protocol=7&client=bench&version=1`,
+  publisher: switchboard,
+  async handshake(c, channel, timeoutMs) {
+    await waitFor(c, "pusher:connection_established", timeoutMs);
+    if (channel === null) return {};
+    const ok = waitFor(c, "pusher_internal:subscription_succeeded", timeoutMs);
+    c.ws.send(
+      JSON.stringify({ event: "pusher:subscribe", data: { channel: pusherName(channel) } }),
+    );
+    return ok;
+  },
+  control(c, text) {
+    const f = parse(text);
+    if (!f) return;
+    if (typeof f.type === "string") {
+      switchboard.control(c, text); // the publisher's native replies
+      return;
+    }
+    const event = typeof f.event === "string" ? f.event : "";
+    if (event === "pusher:ping") {
+      c.ws.send('{"event":"pusher:pong","data":{}}');
+      return;
+    }
+    const w = c.waiters.get(event);
+    if (w) {
+      c.waiters.delete(event);
+      if (event === "pusher:error") w.reject(new Error(`pusher:error ${text.slice(0, 300)}`));
+      else w.resolve(f);
+      return;
+    }
+    if (event === "pusher:error" || event === "pusher:subscription_error") {
+      c.strayCount++;
+      if (c.stray.length < 5) c.stray.push(text.slice(0, 300));
+    }
+  },
+  publish(c, channel, t) {
+    switchboard.publish(c, `pusher:${PUSHER_APP}:${pusherName(channel)}`, t);
+  },
+};
+
+export const DIALECTS: Record<DialectName, Dialect> = { bench, socketio, switchboard, pusher };

@@ -71,14 +71,16 @@ function openOne(
       c.ws.destroy();
       reject(err);
     };
+    // The publisher may speak another dialect than the subscribers (Pusher: it publishes natively).
+    const d = channel === null && dialect.publisher ? dialect.publisher : dialect;
     const ws = new WsClient({
       host: HOST,
       port,
-      path: dialect.path,
-      ...(dialect.protocol !== undefined && { protocol: dialect.protocol }),
+      path: d.path,
+      ...(d.protocol !== undefined && { protocol: d.protocol }),
       onMessage: (buf, s, e) => onFrame(c, buf, s, e),
       onOpen: () => {
-        dialect.handshake(c, channel, timeoutMs).then((reply) => {
+        d.handshake(c, channel, timeoutMs).then((reply) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);

@@ -39,7 +39,7 @@ export async function withServer<T>(
 }
 
 function auth(srv: RunningServer, role: "admin" | "customer") {
-  return srv.name === "switchboard"
+  return srv.name.startsWith("switchboard")
     ? {
         auth: {
           secret: BENCH_SECRET,

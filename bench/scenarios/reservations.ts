@@ -43,7 +43,7 @@ interface Reply {
   body: string;
 }
 
-function send(
+export function send(
   agent: Agent,
   port: number,
   method: string,
@@ -83,7 +83,7 @@ function send(
 }
 
 /** A Switchboard process on SQLite (temp data dir) or on a fresh PostgreSQL schema. */
-async function startNode(ctx: Ctx, dialect: Dialect) {
+export async function startNode(ctx: Ctx, dialect: Dialect, extraEnv: Record<string, string> = {}) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "switchboard-bench-inv-"));
   const schema = `bench_inv_${randomBytes(4).toString("hex")}`;
@@ -96,6 +96,7 @@ async function startNode(ctx: Ctx, dialect: Dialect) {
     SWITCHBOARD_DATA_DIR: dataDir,
     PORT: String(port),
     HOST: "127.0.0.1",
+    ...extraEnv,
   };
   if (dialect === "postgres") {
     pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });

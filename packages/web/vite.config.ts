@@ -10,7 +10,14 @@ export default defineConfig(({ command }) => {
     plugins: [react()],
     // Builds from the workspace packages' TypeScript sources (the same condition tests use).
     resolve: { conditions: ["@switchboard/source", ...defaultClientConditions] },
-    build: { outDir: "dist", emptyOutDir: true, sourcemap: true, target: "es2022" },
+    // No source maps in the build: they would be served with the app (its sources to anyone).
+    // `npm run dev` has them; SWITCHBOARD_WEB_SOURCEMAP=1 builds them for a debugging session.
+    build: {
+      outDir: "dist",
+      emptyOutDir: true,
+      sourcemap: process.env.SWITCHBOARD_WEB_SOURCEMAP === "1",
+      target: "es2022",
+    },
     server: {
       proxy: {
         "/api": "http://127.0.0.1:8080",

@@ -16,6 +16,7 @@ export {
   type SwitchboardOptions,
 } from "./options.js";
 export type { PresenceState } from "./presence.js";
+export { defaultVersionOf, dropStale, type VersionOf } from "./stale.js";
 export { Subscription } from "./subscription.js";
 export type {
   ChannelMessage,
@@ -29,4 +30,5 @@ export type {
 } from "./subscription_types.js";
 export type { TokenProvider } from "./token.js";
 export type { SocketLike, WebSocketConstructor } from "./transport.js";
+export type { TransportName } from "./transport_choice.js";
 export { TYPING_EVENT, TYPING_EXPIRY_MS, TYPING_THROTTLE_MS, type TypingSignal } from "./typing.js";

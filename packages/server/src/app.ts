@@ -7,6 +7,7 @@ import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
 import { createTokenVerifier, ownTokenClaims, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
+import { SharedBroker } from "./broker/shared.js";
 import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
 import { Gateway } from "./gateway/gateway.js";
@@ -16,6 +17,7 @@ import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
 import { purgeIdempotencyKeys, registerIdempotency } from "./http/idempotency.js";
 import { registerChannelRoutes } from "./http/routes/channels.js";
+import { registerDeadLetterRoutes } from "./http/routes/dead-letters.js";
 import { registerDevTokenRoute } from "./http/routes/dev-token.js";
 import { registerHealthRoutes } from "./http/routes/health.js";
 import { DEFAULT_WEB_DIR, registerWebApp } from "./http/routes/web.js";
@@ -143,7 +145,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const namespaces = new Namespaces();
   const declared = composeModules(modules, namespaces);
   const store = await openMigratedStore(config, modules, { logger, ...options.store });
-  const broker = options.broker ?? (await createBroker(config, logger));
+  // Shared: the gateway and modules with sockets of their own (Pusher) each listen to it.
+  const broker = new SharedBroker(options.broker ?? (await createBroker(config, logger)));
   const rpc = new RpcRegistry();
   const processId = `${broker.nodeId}:${ulid()}`;
   const jobs = new JobRunner(store.db, processId, logger);
@@ -212,6 +215,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
   });
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
+  registerDeadLetterRoutes(http, { db: store.db, auth });
   if (config.transports.httpFallback)
     registerHttpFallback(http, new HttpFallback({ config, gateway, broker, logger }));
   if (config.env !== "production" && secrets.jwtSecret)
@@ -245,6 +249,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     outbox,
     publish,
     crashPoint: createCrashPoints(config.crashPoints),
+    routeUpgrades: (prefix, handler) => gateway.routeUpgrades(prefix, handler),
   };
   for (const module of modules)
     await module.register({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
+import { builtInModules } from "./modules/index.js";
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -90,7 +91,7 @@ describe("configuration", () => {
       SWITCHBOARD_CHAT_BOT: "off",
       SWITCHBOARD_ORDERS_LIFECYCLES: "store-order, test-drive",
     });
-    expect(c.modules).toEqual(["orders", "chat", "inventory", "pricing"]);
+    expect(c.modules).toEqual(builtInModules().map((m) => m.name)); // all, by default
     expect(c.moduleSettings.chat).toMatchObject({
       maxMessageLength: 200,
       bot: { provider: "off" },

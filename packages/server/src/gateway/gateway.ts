@@ -39,6 +39,9 @@ const PING_FRAME = new OutFrame(Buffer.from('{"type":"ping"}'));
 const TICK_MS = 250;
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Takes over an upgrade request for a path a module serves (the Pusher endpoint's /app/{key}). */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 /**
  * The real-time side of the server: sessions (over WebSocket, or the HTTP fallback's stream and
  * POSTs), subscriptions, fan-out, liveness, drain.
@@ -66,6 +69,7 @@ export class Gateway implements CommandContext {
   /** Broker events on channels that are not client channels (the HTTP fallback's relay). */
   private internalHandler: ((event: BrokerEvent) => void) | undefined;
   private readonly sessionHost: SessionHost;
+  private readonly upgradeRoutes: { prefix: string; handler: UpgradeHandler }[] = [];
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
@@ -117,8 +121,18 @@ export class Gateway implements CommandContext {
 
   // ---- connections ----
 
+  /** Upgrades whose path starts with `prefix` go to `handler` instead of the native protocol. */
+  routeUpgrades(prefix: string, handler: UpgradeHandler): void {
+    this.upgradeRoutes.push({ prefix, handler });
+  }
+
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? "").split("?")[0];
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    const route = this.upgradeRoutes.find((r) => path.startsWith(r.prefix));
+    if (route) {
+      route.handler(req, socket, head);
+      return;
+    }
     if (path !== "/ws" || !this.config.transports.websocket) {
       rejectUpgrade(socket, 404, "Not Found");
       return;
@@ -460,6 +474,6 @@ export class Gateway implements CommandContext {
 /** `#`: channel names of clients never start with it (see channelSchema). */
 const INTERNAL_CHANNEL_MARK = 0x23;
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+export function rejectUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -4,6 +4,7 @@ import { inventoryModule } from "./inventory/index.js";
 import { notificationsModule } from "./notifications/index.js";
 import { ordersModule } from "./orders/index.js";
 import { pricingModule } from "./pricing/index.js";
+import { pusherModule } from "./pusher/index.js";
 import type { SwitchboardModule } from "./types.js";
 
 /** Every module the server loads by default, in registration order. */
@@ -15,5 +16,6 @@ export function builtInModules(): SwitchboardModule[] {
     pricingModule,
     appointmentsModule,
     notificationsModule,
+    pusherModule,
   ];
 }

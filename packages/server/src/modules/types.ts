@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Broker } from "../broker/types.js";
 import type { Config } from "../config.js";
+import type { UpgradeHandler } from "../gateway/gateway.js";
 import type { NamespaceDeclaration, Namespaces } from "../gateway/namespaces.js";
 import type { RpcRegistry } from "../gateway/rpc.js";
 import type { AuthHooks } from "../http/auth.js";
@@ -46,6 +47,11 @@ export interface ModuleContext<Settings = unknown> {
     data: unknown,
     key?: string,
   ): Promise<{ epoch: string; offset: number }>;
+  /**
+   * Serve WebSocket upgrades under a path prefix with a protocol of the module's own (the Pusher
+   * endpoint). Its sockets hear the broker through `broker.onEvent`, which adds a listener.
+   */
+  routeUpgrades(prefix: string, handler: UpgradeHandler): void;
   /** This module's settings, parsed from its config section at start-up. */
   settings: Settings;
   /**

@@ -107,6 +107,19 @@ export const coreMigrations: MigrationSet = {
       }
     },
   },
+  "core/007_outbox_channel": {
+    // a flush looks up older unpublished rows of its channels (publish in written order)
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex("outbox_channel")
+        .on("outbox")
+        .columns(["channel", "id"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex("outbox_channel").execute();
+    },
+  },
   // durable events and the scheduler (platform/durable)
   ...durableMigrations,
 };

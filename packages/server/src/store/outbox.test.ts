@@ -70,4 +70,39 @@ describe("transactional outbox", () => {
     expect(published).toEqual(["later"]);
     expect(await db.selectFrom("outbox").selectAll().execute()).toEqual([]);
   });
+
+  it("publishes a channel's older unpublished rows (another node's, left in an outage) before newer ones (issue 23)", async () => {
+    const { app } = server;
+    const db = app.store.db;
+    const published: string[] = [];
+    // node A is cut from the broker; node B is not
+    const nodeA = new Outbox(
+      db,
+      async () => {
+        throw new Error("broker down");
+      },
+      app.logger,
+    );
+    const nodeB = new Outbox(
+      db,
+      async (channel, _event, data) => {
+        published.push(`${channel} ${String(data)}`);
+      },
+      app.logger,
+    );
+    const write = (outbox: Outbox, channel: string, data: string) =>
+      db
+        .transaction()
+        .execute((trx) =>
+          outbox.enqueue(trx, [{ channel, event: "status", data, key: `${channel}:${data}` }]),
+        );
+    await nodeA.flush(await write(nodeA, "order:1", "paid v2"));
+    await nodeA.flush(await write(nodeA, "order:2", "other channel"));
+    await nodeB.flush(await write(nodeB, "order:1", "packed v3"));
+    expect(published).toEqual(["order:1 paid v2", "order:1 packed v3"]);
+    // the other channel's leftover is the sweep's, not this flush's
+    expect(
+      (await db.selectFrom("outbox").select("channel").execute()).map((r) => r.channel),
+    ).toEqual(["order:2"]);
+  });
 });

@@ -81,6 +81,32 @@ export class Outbox {
     return rows.length;
   }
 
+  /**
+   * Adds the rows of the same channels that are older and still unpublished — another node's, left
+   * while it was cut from the broker — so a channel's messages go out in the order they were
+   * written: publishing v3 before a leftover v2 would leave subscribers on v2 (issue 23).
+   */
+  private async withOlderOfTheirChannels(rows: OutboxRow[]): Promise<OutboxRow[]> {
+    if (rows.length === 0) return rows;
+    const channels = [...new Set(rows.map((r) => r.channel))];
+    const newest = rows.reduce((max, r) => (r.id > max ? r.id : max), "");
+    const mine = new Set(rows.map((r) => r.id));
+    const older: OutboxRow[] = [];
+    for (let i = 0; i < channels.length; i += 200) {
+      const found = await this.db
+        .selectFrom("outbox")
+        .selectAll()
+        .where("channel", "in", channels.slice(i, i + 200))
+        .where("id", "<", newest)
+        .orderBy("id")
+        .limit(1000)
+        .execute();
+      for (const row of found) if (!mine.has(row.id)) older.push(row);
+    }
+    if (older.length === 0) return rows;
+    return [...older, ...rows].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
   private async publishRows(ids: string[]): Promise<void> {
     let rows: OutboxRow[] = [];
     if (ids.every((id) => this.recent.has(id))) {
@@ -98,6 +124,7 @@ export class Outbox {
         .orderBy("id")
         .execute();
     }
+    rows = await this.withOlderOfTheirChannels(rows);
     const published: string[] = [];
     try {
       for (const row of rows) {

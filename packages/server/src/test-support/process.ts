@@ -13,8 +13,8 @@ export interface ServerProcess {
 }
 
 /** Runs the real server entry point (src/main.ts through tsx) as its own process. */
-export function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--conditions=@switchboard/source", "--import", "tsx", MAIN], {
+export function spawnServer(env: Record<string, string>, entry = MAIN): ChildProcess {
+  return spawn(process.execPath, ["--conditions=@switchboard/source", "--import", "tsx", entry], {
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -27,8 +27,10 @@ export function spawnServer(env: Record<string, string>): ChildProcess {
 export async function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 120_000,
+  /** Another entry point (a test fixture's, with extra modules); default src/main.ts. */
+  entry?: string,
 ): Promise<ServerProcess> {
-  const child = spawnServer(env);
+  const child = spawnServer(env, entry);
   let out = "";
   child.stdout?.on("data", (d) => {
     out += d.toString();

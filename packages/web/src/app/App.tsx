@@ -1,72 +1,58 @@
 import { SwitchboardProvider } from "@switchboard/react";
-import { useEffect } from "react";
+import { type ReactNode, useEffect } from "react";
 import { ConnectionBadge } from "../components/ConnectionBadge.js";
+import { NotFound } from "../components/NotFound.js";
+import { InboxBadge, StaffDeskProvider } from "../components/staff/StaffDesk.js";
+import { Toasts } from "../components/Toasts.js";
+import { NotificationBell } from "../notifications/Bell.js";
 import { ChatWidget } from "../pages/customer/ChatWidget.js";
-import { MyOrders } from "../pages/customer/MyOrders.js";
-import { OrderTracker } from "../pages/customer/OrderTracker.js";
 import { SignIn } from "../pages/SignIn.js";
-import { Product } from "../pages/shop/Product.js";
-import { Shop } from "../pages/shop/Shop.js";
-import { Dashboard } from "../pages/staff/Dashboard.js";
-import { Inbox } from "../pages/staff/Inbox.js";
-import { Inventory } from "../pages/staff/Inventory.js";
-import { OrderBoard } from "../pages/staff/OrderBoard.js";
-import { PricingConsole } from "../pricing/PricingConsole.js";
 import { Link, match, navigate, usePath } from "./router.js";
-import { isStaff, type Session, setSession, useSession } from "./session.js";
+import { type Audience, HOME, SCREENS } from "./screens.js";
+import { isStaff, setSession, useSession } from "./session.js";
+import { setPlaceTitle, setSiteTitle } from "./title.js";
 
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
 
-function Nav({ session }: { session: Session }) {
+/** Badges beside navigation links, by path (the staff desk counts unread chats). */
+const NAV_BADGES: Record<string, () => ReactNode> = { "/console/inbox": InboxBadge };
+
+function Nav({ audience }: { audience: Audience }) {
   const path = usePath();
-  const links = isStaff(session)
-    ? [
-        ["/console/orders", "Orders"],
-        ["/console/inventory", "Inventory"],
-        ["/console/pricing", "Pricing"],
-        ["/console/inbox", "Inbox"],
-        ["/console/dashboard", "Dashboard"],
-      ]
-    : [
-        ["/shop", "Shop"],
-        ["/orders", "My repairs & orders"],
-      ];
   return (
     <nav aria-label="Main">
-      {links.map(([href, label]) => (
-        <Link
-          key={href}
-          href={href as string}
-          aria-current={path.startsWith(href as string) ? "page" : undefined}
-        >
-          {label}
-        </Link>
-      ))}
+      {SCREENS.filter((s) => s.audience === audience && s.nav).map((s) => {
+        const Badge = NAV_BADGES[s.path];
+        return (
+          <Link
+            key={s.path}
+            href={s.path}
+            aria-current={path === s.path || path.startsWith(`${s.path}/`) ? "page" : undefined}
+          >
+            {s.nav}
+            {Badge && <Badge />}
+          </Link>
+        );
+      })}
     </nav>
   );
 }
 
-function Page({ session }: { session: Session }) {
+function Page({ audience }: { audience: Audience }) {
   const path = usePath();
-  const staff = isStaff(session);
-  if (staff) {
-    if (path.startsWith("/console/orders")) return <OrderBoard />;
-    if (path.startsWith("/console/inbox")) return <Inbox />;
-    if (path.startsWith("/console/inventory")) return <Inventory />;
-    if (path.startsWith("/console/pricing")) return <PricingConsole />;
-    if (path.startsWith("/console/dashboard")) return <Dashboard />;
-  } else {
-    const product = match("/shop/:sku", path);
-    if (product) return <Product sku={product.sku as string} />;
-    if (path.startsWith("/shop")) return <Shop />;
-    const order = match("/orders/:id", path);
-    if (order) return <OrderTracker id={order.id as string} />;
-    if (path.startsWith("/orders")) return <MyOrders />;
-  }
-  return <Redirect to={staff ? "/console/orders" : "/shop"} />;
+  const found = SCREENS.filter((s) => s.audience === audience)
+    .map((s) => ({ screen: s, params: match(s.path, path) }))
+    .find((m) => m.params);
+  const title = found?.screen.title ?? (path === "/" ? "" : "Page not found");
+  useEffect(() => setPlaceTitle(title), [title]);
+  if (found?.params) return <>{found.screen.render(found.params)}</>;
+  if (path === "/" || path === "") return <Redirect to={HOME[audience]} />;
+  // a customer's link opened by staff (or the reverse) says so instead of a blank redirect
+  const other = SCREENS.some((s) => s.audience !== audience && match(s.path, path));
+  return <NotFound home={HOME[audience]} otherSide={other} />;
 }
 
-/** Unknown paths (and `/`) go to the home page of the role; navigation happens after render. */
+/** `/` goes to the home page of the role; navigation happens after render. */
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, true), [to]);
   return null;
@@ -74,6 +60,13 @@ function Redirect({ to }: { to: string }) {
 
 export function App() {
   const session = useSession();
+  const audience: Audience = isStaff(session) ? "staff" : "customer";
+  useEffect(() => {
+    setSiteTitle(
+      !session ? "Switchboard" : audience === "staff" ? "Fixit Console" : "Fixit Repairs",
+    );
+    if (!session) setPlaceTitle("Sign in");
+  }, [session, audience]);
   if (!session) {
     return (
       <div className="shell">
@@ -81,6 +74,38 @@ export function App() {
       </div>
     );
   }
+  const shell = (
+    <div className={`shell shell-${audience}`}>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/" className="brand">
+          <span className="logo" aria-hidden="true" />
+          Fixit <span className="brand-sub">{audience === "staff" ? "Console" : "Repairs"}</span>
+        </Link>
+        <Nav audience={audience} />
+        <div className="topbar-right">
+          <ConnectionBadge />
+          <NotificationBell />
+          <span className="who" title={session.role}>
+            <span className="avatar" aria-hidden="true">
+              {session.name.slice(0, 1).toUpperCase()}
+            </span>
+            <span className="who-name">{session.name}</span>
+          </span>
+          <button type="button" className="ghost" onClick={() => setSession(null)}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main">
+        <Page audience={audience} />
+      </main>
+      {audience === "customer" && <ChatWidget />}
+      <Toasts />
+    </div>
+  );
   return (
     <SwitchboardProvider
       key={session.user + session.role}
@@ -88,32 +113,7 @@ export function App() {
       token={session.token}
       options={{ client: { name: "switchboard-web", version: "0.1.0" } }}
     >
-      <div className="shell">
-        <a className="skip" href="#main">
-          Skip to content
-        </a>
-        <header className="topbar">
-          <Link href="/" className="brand">
-            <span className="logo" aria-hidden="true" />
-            Switchboard{" "}
-            <span className="brand-sub">{isStaff(session) ? "Console" : "Fixit Repairs"}</span>
-          </Link>
-          <Nav session={session} />
-          <div className="topbar-right">
-            <ConnectionBadge />
-            <span className="who" title={session.role}>
-              {session.name}
-            </span>
-            <button type="button" className="ghost" onClick={() => setSession(null)}>
-              Sign out
-            </button>
-          </div>
-        </header>
-        <main id="main">
-          <Page session={session} />
-        </main>
-        {!isStaff(session) && <ChatWidget />}
-      </div>
+      {audience === "staff" ? <StaffDeskProvider>{shell}</StaffDeskProvider> : shell}
     </SwitchboardProvider>
   );
 }

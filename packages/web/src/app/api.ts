@@ -1,4 +1,5 @@
 import type { ErrorBody } from "@switchboard/protocol";
+import { friendlyError } from "./errors.js";
 
 /** REST calls with the signed-in user's token; errors carry the server's code and details. */
 export class ApiError extends Error {
@@ -18,16 +19,28 @@ export async function api<T>(
   path: string,
   body?: unknown,
 ): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    headers: {
-      ...(token && { authorization: `Bearer ${token}` }),
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: {
+        ...(token && { authorization: `Bearer ${token}` }),
+        ...(body !== undefined && { "content-type": "application/json" }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  } catch {
+    // "Failed to fetch": the network, not the request
+    throw new ApiError(0, "network", "network error");
+  }
   const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  let json: unknown;
+  try {
+    json = text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    // a proxy's HTML error page, not ours
+    json = undefined;
+  }
   if (!res.ok) {
     const e = (json ?? {}) as Partial<ErrorBody>;
     throw new ApiError(res.status, e.code ?? "internal", e.message ?? res.statusText, e.details);
@@ -35,7 +48,11 @@ export async function api<T>(
   return json as T;
 }
 
-export function errorText(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
-  return error instanceof Error ? error.message : String(error);
+/** What to show a person for a failed call: plain words and a next step (see errors.ts). */
+export function errorText(
+  error: unknown,
+  context?: { notFound?: string; conflict?: string },
+): string {
+  if (error instanceof ApiError) return friendlyError(error.code, error.details, context);
+  return friendlyError("internal");
 }

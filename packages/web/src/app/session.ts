@@ -11,24 +11,41 @@ export interface Session {
 }
 
 // Per tab (sessionStorage, kept across reloads): a customer tab and an agent tab side by side
-// stay who they are; localStorage would make every tab the last one signed in after a reload.
+// stay who they are. The last sign-in is also kept in localStorage, for a tab that has none
+// yet: opening a link in a new tab keeps you signed in. Signing out ends both.
 const KEY = "switchboard.session";
 const listeners = new Set<() => void>();
 let current: Session | null = read();
 
-function read(): Session | null {
+function valid(text: string | null): Session | null {
   try {
-    const s = JSON.parse(sessionStorage.getItem(KEY) ?? "null") as Session | null;
-    return s && Date.parse(s.expiresAt) > Date.now() + 60_000 ? s : null;
+    const s = JSON.parse(text ?? "null") as Session | null;
+    return s && typeof s.token === "string" && Date.parse(s.expiresAt) > Date.now() + 60_000
+      ? s
+      : null;
   } catch {
     return null;
   }
 }
 
+function read(): Session | null {
+  const own = valid(sessionStorage.getItem(KEY));
+  if (own) return own;
+  const last = valid(localStorage.getItem(KEY));
+  if (last) sessionStorage.setItem(KEY, JSON.stringify(last));
+  return last;
+}
+
 export function setSession(session: Session | null): void {
   current = session;
-  if (session) sessionStorage.setItem(KEY, JSON.stringify(session));
-  else sessionStorage.removeItem(KEY);
+  if (session) {
+    const text = JSON.stringify(session);
+    sessionStorage.setItem(KEY, text);
+    localStorage.setItem(KEY, text);
+  } else {
+    sessionStorage.removeItem(KEY);
+    localStorage.removeItem(KEY);
+  }
   for (const l of listeners) l();
 }
 

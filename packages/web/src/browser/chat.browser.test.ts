@@ -35,7 +35,7 @@ describe.runIf(run)("web app in a real browser: support chat", () => {
     await customer.page.getByRole("button", { name: "Start chat" }).click();
     await expect
       .poll(() => customer.page.getByTestId("chat-status").textContent(), { timeout: 10_000 })
-      .toContain("Chatting with ann");
+      .toContain("Chatting with Ann");
 
     // the agent finds it in "Mine" (assigned automatically) and opens it
     const mine = agent.page
@@ -48,7 +48,7 @@ describe.runIf(run)("web app in a real browser: support chat", () => {
     await compose.pressSequentially("Hello, is my phone ready?", { delay: 10 });
     await expect
       .poll(() => agent.page.getByTestId("typing").textContent(), { timeout: 5000 })
-      .toContain("carol is typing");
+      .toContain("Carol is typing");
     await customer.page.getByRole("button", { name: "Send" }).click();
     await agent.page.getByText("Hello, is my phone ready?").waitFor({ timeout: 5000 });
     // the agent's open conversation reads it: the customer sees "Seen"

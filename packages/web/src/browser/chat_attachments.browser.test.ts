@@ -54,7 +54,7 @@ describe.runIf(run)("web app in a real browser: attachments and the page's secur
       mimeType: "text/html",
       buffer: Buffer.from("<script>alert(document.domain)</script>\n"),
     });
-    const link = page.getByRole("link", { name: /Attachment: receipt\.txt/ });
+    const link = page.getByRole("link", { name: /File: receipt\.txt/ });
     await link.waitFor({ timeout: 10_000 });
 
     const opened: Page[] = [];

@@ -45,10 +45,10 @@ export async function launch(): Promise<Browser> {
   });
 }
 
-export async function startWebServer(): Promise<TestServer> {
+export async function startWebServer(env: Record<string, string> = {}): Promise<TestServer> {
   return startTestServer({
     config: { webDir: webDist() },
-    env: { SWITCHBOARD_CHAT_BOT: "off" },
+    env: { SWITCHBOARD_CHAT_BOT: "off", ...env },
   });
 }
 

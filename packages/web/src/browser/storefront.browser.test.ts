@@ -40,6 +40,10 @@ describe.runIf(run)("web app in a real browser: live stock", () => {
     // a reload keeps the reservation (and its countdown) on screen
     await first.page.reload();
     await first.page.getByText("Reserved: 1 ×").waitFor({ timeout: 5000 });
+    // the one holding the last unit reads that it is theirs, not a red "Out of stock"
+    await expect
+      .poll(() => first.page.getByTestId("stock").textContent(), { timeout: 5000 })
+      .toBe("Reserved for you");
     await expect
       .poll(() => second.page.getByTestId("stock").textContent(), { timeout: 5000 })
       .toBe("Out of stock");
@@ -47,6 +51,7 @@ describe.runIf(run)("web app in a real browser: live stock", () => {
     await second.page.getByRole("button", { name: "Notify me when available" }).click();
     await second.page.getByText("We'll tell you the moment it is back.").waitFor();
     await first.page.getByRole("button", { name: "Release" }).click();
+    await first.page.getByRole("button", { name: "Yes, release it" }).click();
     await second.page.getByText("Good news: it is back in stock!").waitFor({ timeout: 5000 });
     await expect.poll(() => second.page.getByTestId("stock").textContent()).toBe("Only 1 left");
     await first.context.close();

@@ -13,11 +13,4 @@ export function Progress({ value, label }: { value: number; label: string }) {
   );
 }
 
-export function formatTime(iso: string | undefined): string {
-  if (!iso) return "";
-  const d = new Date(iso);
-  const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay
-    ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-}
+export { formatTime } from "./time.js";

@@ -79,7 +79,7 @@ export function SignIn() {
                 value={user}
                 onChange={(e) => setUser(e.target.value)}
                 required
-                pattern="[A-Za-z0-9_.@-]+"
+                pattern="[A-Za-z0-9_.@\-]+"
                 maxLength={64}
               />
             </label>

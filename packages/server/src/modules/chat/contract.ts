@@ -187,3 +187,17 @@ export type ReceiptEvent = z.infer<typeof receiptEventSchema>;
 export type QueuePositionEvent = z.infer<typeof queuePositionEventSchema>;
 export type BotDelta = z.infer<typeof botDeltaSchema>;
 export type StaffQueueEvent = z.infer<typeof staffQueueEventSchema>;
+
+/** Durable event `chat.message_created` (CHAT_EVENTS.messageCreated): one stored message. */
+export const chatMessageCreatedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  messageId: z.string(),
+  seq: z.number().int(),
+  authorId: z.string(),
+  authorRole: z.enum(["customer", "agent", "bot", "system"]),
+  text: z.string(),
+  attachmentId: z.string().optional(),
+  at: z.string(),
+});
+export type ChatMessageCreated = z.infer<typeof chatMessageCreatedSchema>;

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Broker } from "../../broker/types.js";
-import type { EventBus } from "../../events.js";
+import type { ModuleEvents } from "../../platform/durable/types.js";
 import type { Dialect } from "../../store/db.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
@@ -12,7 +12,8 @@ export interface ChatDeps {
   dialect: Dialect;
   outbox: Outbox;
   broker: Broker;
-  events: EventBus;
+  /** Durable `chat.*` events, emitted in the write's transaction. */
+  events: ModuleEvents;
   logger: Logger;
   /** The chat section of the configuration (ctx.settings), and where data lives. */
   config: { dataDir: string; chat: ChatSettings; bot: BotSettings };

@@ -8,8 +8,8 @@ import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
 
-export type { Agent, ChatMessage, Conversation } from "./contract.js";
-export { conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
+export type { Agent, ChatMessage, ChatMessageCreated, Conversation } from "./contract.js";
+export { CHAT_EVENTS, conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
 
 const HOUR = 60 * 60 * 1000;
 
@@ -40,7 +40,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
       dialect: ctx.dialect,
       outbox: ctx.outbox,
       broker: ctx.broker,
-      events: ctx.events.local,
+      events: ctx.events,
       logger: ctx.logger,
       config: { dataDir: ctx.config.dataDir, chat: settings, bot: settings.bot },
       publish: ctx.publish,

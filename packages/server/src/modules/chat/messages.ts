@@ -8,7 +8,12 @@ import { takePage } from "../../platform/kit/pagination.js";
 import { GroupCommit } from "../../store/group-commit.js";
 import type { Database } from "../../store/schema.js";
 import { assertParticipant, isSupervisor } from "./access.js";
-import { type ChatMessage, conversationChannel } from "./contract.js";
+import {
+  CHAT_EVENTS,
+  type ChatMessage,
+  type ChatMessageCreated,
+  conversationChannel,
+} from "./contract.js";
 import type { Conversations } from "./conversations.js";
 import type { ChatDeps } from "./deps.js";
 import { toMessage } from "./mapping.js";
@@ -74,6 +79,7 @@ export function createMessages(
       const { results, ids } = await db.transaction().execute(async (trx) => {
         const results: (Appended | null)[] = [];
         const announcements = [];
+        const created: { type: string; aggregate: string; payload: ChatMessageCreated }[] = [];
         const rows: ChatMessageRow[] = [];
         for (const { conversationId, m } of batch) {
           const sender = m.sender;
@@ -129,8 +135,24 @@ export function createMessages(
             data: message,
             key: `chat:${conversationId}:m${row.seq}`,
           });
+          created.push({
+            type: CHAT_EVENTS.messageCreated,
+            aggregate: conversationChannel(conversationId),
+            payload: {
+              conversationId,
+              customerId: next.customer_id,
+              messageId: row.id,
+              seq: row.seq,
+              authorId: row.author_id,
+              authorRole: role,
+              text: row.text,
+              ...(row.attachment_id !== null && { attachmentId: row.attachment_id }),
+              at,
+            },
+          });
         }
         if (rows.length > 0) await insertMessages(trx, rows);
+        if (created.length > 0) await deps.events.emitAll(trx, created);
         return { results, ids: await outbox.enqueue(trx, announcements) };
       });
       await outbox.flush(ids);

@@ -16,3 +16,11 @@ export const BOT_USER = "bot";
 export const BOT_DELTA_SIGNAL = "bot_delta";
 /** Everything conversation:{id} carries without an offset; any other event must have one. */
 export const CONVERSATION_SIGNALS = [TYPING_SIGNAL, BOT_DELTA_SIGNAL] as const;
+
+/**
+ * Durable domain events the chat module emits (payloads in contract.ts). Aggregate:
+ * `conversation:{id}` (one conversation's messages arrive in order).
+ */
+export const CHAT_EVENTS = {
+  messageCreated: "chat.message_created",
+} as const;

@@ -10,7 +10,15 @@ import {
   type StockChanged,
   stockOf,
 } from "./changes.js";
-import { type Alert, productChannel, STAFF_INVENTORY_CHANNEL, userChannel } from "./contract.js";
+import {
+  type Alert,
+  INVENTORY_EVENTS,
+  type InventoryBackInStock,
+  type InventoryLevelChanged,
+  productChannel,
+  STAFF_INVENTORY_CHANNEL,
+  userChannel,
+} from "./contract.js";
 import type { HistoryKind, InventoryHistoryRow, InventoryItemRow } from "./migrations.js";
 
 export interface Change {
@@ -108,6 +116,24 @@ export async function stageAnnouncements(
   ];
   if (!moved) return { ids: await deps.outbox.enqueue(trx, messages) };
 
+  const aggregate = productChannel(item.sku);
+  const levelChanged: InventoryLevelChanged = {
+    sku: item.sku,
+    ...(item.name !== null && { name: item.name }),
+    available: after.available,
+    ...(before && { previous: before.available }),
+    onHand: item.on_hand,
+    reserved: item.reserved,
+    inStock: after.inStock,
+    lowStock: after.lowStock,
+    version: v,
+  };
+  await deps.events.emit(trx, {
+    type: INVENTORY_EVENTS.levelChanged,
+    aggregate,
+    payload: levelChanged,
+  });
+
   const alerts: Alert[] = [];
   if (before?.inStock && !after.inStock) alerts.push("out_of_stock");
   if (before && !before.inStock && after.inStock) alerts.push("back_in_stock");
@@ -148,6 +174,18 @@ export async function stageAnnouncements(
         key: `watch:${item.sku}:${user}:v${v}`,
       });
     }
+    const durable: InventoryBackInStock = {
+      sku: item.sku,
+      ...(item.name !== null && { name: item.name }),
+      available: after.available,
+      watcherIds: users,
+      version: v,
+    };
+    await deps.events.emit(trx, {
+      type: INVENTORY_EVENTS.backInStock,
+      aggregate,
+      payload: durable,
+    });
     if (users.length)
       backInStock = {
         sku: item.sku,
@@ -180,7 +218,7 @@ export async function announce(deps: InventoryDeps, ...pending: Pending[]): Prom
     deps.logger.warn({ err }, "inventory: outbox flush failed; the sweep will publish");
   }
   for (const p of pending) {
-    if (p.stock) deps.events.emit("inventory.stock_changed", p.stock);
-    if (p.backInStock) deps.events.emit("inventory.back_in_stock", p.backInStock);
+    if (p.stock) deps.events.local.emit("inventory.stock_changed", p.stock);
+    if (p.backInStock) deps.events.local.emit("inventory.back_in_stock", p.backInStock);
   }
 }

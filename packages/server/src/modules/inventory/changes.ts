@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Broker } from "../../broker/types.js";
-import type { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
+import type { ModuleEvents } from "../../platform/durable/types.js";
 import type { Dialect } from "../../store/db.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
@@ -13,7 +13,8 @@ import type { InventoryItemRow } from "./migrations.js";
 export interface InventoryDeps {
   db: Kysely<Database>;
   outbox: Outbox;
-  events: EventBus;
+  /** Durable `inventory.*` events in the change's transaction; `events.local` is the live bus. */
+  events: ModuleEvents;
   /** For presence counts (viewers) only. */
   broker: Pick<Broker, "presenceCount">;
   logger: Logger;

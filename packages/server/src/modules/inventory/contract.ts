@@ -156,3 +156,29 @@ export const inventoryEvents = {
   },
   user: { back_in_stock: backInStockEventSchema },
 } as const;
+
+/** Durable event `inventory.back_in_stock`: availability went from 0 to more than 0. */
+export const inventoryBackInStockSchema = z.object({
+  sku: z.string(),
+  name: z.string().optional(),
+  available: z.number().int(),
+  /** Users whose watch of the item this used up (they asked to be told). */
+  watcherIds: z.array(z.string()),
+  version: z.number().int(),
+});
+export type InventoryBackInStock = z.infer<typeof inventoryBackInStockSchema>;
+
+/** Durable event `inventory.level_changed`: availability, in-stock or low-stock moved. */
+export const inventoryLevelChangedSchema = z.object({
+  sku: z.string(),
+  name: z.string().optional(),
+  available: z.number().int(),
+  /** Availability before; absent for a new item. */
+  previous: z.number().int().optional(),
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  inStock: z.boolean(),
+  lowStock: z.boolean(),
+  version: z.number().int(),
+});
+export type InventoryLevelChanged = z.infer<typeof inventoryLevelChangedSchema>;

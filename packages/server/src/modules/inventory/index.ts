@@ -14,6 +14,9 @@ export type { BackInStock, StockChanged } from "./changes.js";
 export {
   type Alert,
   type HistoryEntry,
+  INVENTORY_EVENTS,
+  type InventoryBackInStock,
+  type InventoryLevelChanged,
   type Item,
   productChannel,
   type Reservation,
@@ -58,7 +61,7 @@ export const inventoryModule: SwitchboardModule<InventorySettings> = {
     const service = createInventoryService({
       db: ctx.db,
       outbox: ctx.outbox,
-      events: ctx.events.local,
+      events: ctx.events,
       broker: ctx.broker,
       logger: ctx.logger,
       dialect: ctx.dialect,

@@ -31,7 +31,7 @@ describe.each(DIALECTS)("inventory across two nodes on %s", (database) => {
     return createInventoryService({
       db,
       outbox: new Outbox(db, (c, e, d) => node.publish(c, e, d), node.app.logger),
-      events: node.app.events.local,
+      events: node.app.events,
       broker: node.app.broker,
       logger: node.app.logger,
       dialect: node.app.store.dialect,

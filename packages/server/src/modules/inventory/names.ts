@@ -20,3 +20,14 @@ export const productChannel = (sku: string) => `product:${sku}`;
 export const STAFF_INVENTORY_CHANNEL = "staff:inventory";
 /** A user's own channel (core `user:`), where `back_in_stock` reaches a watcher. */
 export const userChannel = (user: string) => `user:${user}`;
+
+/**
+ * Durable domain events the inventory module emits (payloads in contract.ts). Aggregate:
+ * `product:{sku}` (one item's events arrive in order).
+ */
+export const INVENTORY_EVENTS = {
+  /** Availability went from 0 to more than 0. */
+  backInStock: "inventory.back_in_stock",
+  /** Availability (or in-stock / low-stock) changed. */
+  levelChanged: "inventory.level_changed",
+} as const;

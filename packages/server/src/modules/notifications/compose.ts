@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import { ulid } from "../../ids.js";
 import type { OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
@@ -153,10 +153,12 @@ export async function compose(
 export const DIGEST_TYPE = "notifications.digest";
 
 /**
- * Low-priority notifications of one type and user within one window (fixed windows of
- * digestWindowMs) are collected in one digest, sent when the window ends. The digest's id names
- * user, type and window, and each item its own key, so items arriving in the same second or a
- * retried send add one row each, never a second digest.
+ * Low-priority notifications of one type for one user are collected into one digest whose window
+ * opens with its first item and is sent when it ends. The open digest's row is taken with an
+ * upsert (the row lock on PostgreSQL, the one writer on SQLite), so an item and the digest's
+ * sending never interleave: an item lands in the generation being sent or in the next. Items are
+ * keyed by user, type and their own key: items arriving in the same second are one row each, and
+ * a retried send adds nothing.
  */
 async function addToDigest(
   trx: Transaction<Database>,
@@ -164,26 +166,29 @@ async function addToDigest(
   n: NewNotification,
   opts: ComposeOptions,
 ): Promise<void> {
-  const window = Math.floor(opts.at.getTime() / opts.digestWindowMs);
-  const id = `${window}|${n.type}|${userId}`;
   const at = opts.at.toISOString();
-  await trx
+  const open = await trx
     .insertInto("notification_digests")
     .values({
-      id,
+      id: `${n.type}|${userId}`,
       user_id: userId,
       type: n.type,
-      window_end: new Date((window + 1) * opts.digestWindowMs).toISOString(),
-      status: "open",
+      window_end: new Date(opts.at.getTime() + opts.digestWindowMs).toISOString(),
+      generation: ulid(),
       created_at: at,
     })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
+    .onConflict((oc) =>
+      oc.column("id").doUpdateSet({ window_end: sql<string>`notification_digests.window_end` }),
+    )
+    .returning("generation")
+    .executeTakeFirstOrThrow();
   await trx
     .insertInto("notification_digest_items")
     .values({
-      digest_id: id,
+      user_id: userId,
+      type: n.type,
       item_key: n.dedupeKey ?? n.sendId ?? ulid(),
+      generation: open.generation,
       title: render(n.template.inApp.title, n.data),
       body: render(n.template.inApp.body, n.data),
       created_at: at,

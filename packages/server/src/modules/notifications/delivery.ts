@@ -55,7 +55,7 @@ export function createDelivery(deps: DeliveryDeps) {
     } catch (error) {
       outcome = { ok: false, error: (error as Error).message };
     }
-    deps.crashPoint("notifications.after_send");
+    deps.crashPoint("notifications.after-send");
     const done = deps.clock().toISOString();
     let set: Partial<NotificationDeliveryRow>;
     if ("skipped" in outcome)

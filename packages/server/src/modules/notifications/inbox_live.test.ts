@@ -4,7 +4,7 @@ import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 import { inboxPageSchema, notificationSchema, unreadSchema } from "./contract.js";
-import { waitFor } from "./test-helpers.js";
+import { MODULES, waitFor } from "./test-helpers.js";
 
 describe.each(DIALECTS)("the in-app inbox on %s", (database) => {
   let server: TestServer;
@@ -13,7 +13,7 @@ describe.each(DIALECTS)("the in-app inbox on %s", (database) => {
   beforeEach(async () => {
     server = await startTestServer({
       database,
-      env: { SWITCHBOARD_NOTIFICATIONS_BATCH_SIZE: "100" },
+      env: { SWITCHBOARD_MODULES: MODULES, SWITCHBOARD_NOTIFICATIONS_BATCH_SIZE: "100" },
     });
   });
   afterEach(async () => {

@@ -37,7 +37,21 @@ export const notificationsModule: SwitchboardModule<NotificationsSettings> = {
     });
     registerNotificationRoutes(ctx.http, service, ctx.auth);
     registerNotificationRpc(ctx.rpc, service);
-    for (const event of service.rules.events())
+    for (const rule of service.rules.definitions.filter((r) => !r.local)) {
+      // Durable: at least once, after the emitter's commit; the send commits with the event.
+      ctx.events.on(`${rule.event}`, `notifications.${rule.name}`, async (event, d) => {
+        await service.rules.handle(rule.event, event.payload, {
+          eventId: event.id,
+          rule: rule.name,
+          trx: d.transaction,
+        });
+        setTimeout(service.kick, 20).unref(); // after the commit, not waiting for the tick
+      });
+    }
+    // Events their module still announces in process only.
+    for (const event of new Set(
+      service.rules.definitions.filter((r) => r.local).map((r) => r.event),
+    ))
       ctx.events.local.on(event as keyof DomainEvents, async (payload: unknown) => {
         await service.rules.handle(event, payload);
       });

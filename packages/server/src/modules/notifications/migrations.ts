@@ -115,20 +115,25 @@ export interface NotificationRuleRow {
   updated_at: string;
 }
 
-/** Low-priority notifications of one type and user within one window, sent as one. */
+/**
+ * The open digest of one type for one user (id `type|user`): its window started with its first
+ * item and ends at window_end. Sending it deletes the row; the next item opens a new generation.
+ */
 export interface NotificationDigestRow {
   id: string;
   user_id: string;
   type: string;
   window_end: string;
-  status: "open" | "sent";
+  generation: string;
   created_at: string;
 }
 
 export interface NotificationDigestItemRow {
-  digest_id: string;
-  /** The item's own key (its dedupeKey or send): a retried send adds nothing. */
+  user_id: string;
+  type: string;
+  /** The item's own key (its dedupeKey, or its send): a repeat is never added twice. */
   item_key: string;
+  generation: string;
   title: string;
   body: string;
   created_at: string;
@@ -320,22 +325,29 @@ export const notificationsMigrations: MigrationSet = {
         .addColumn("user_id", "text", (c) => c.notNull())
         .addColumn("type", "text", (c) => c.notNull())
         .addColumn("window_end", "text", (c) => c.notNull())
-        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("generation", "text", (c) => c.notNull())
         .addColumn("created_at", "text", (c) => c.notNull())
         .execute();
       await db.schema
         .createIndex("notification_digests_due")
         .on("notification_digests")
-        .columns(["status", "window_end"])
+        .column("window_end")
         .execute();
       await db.schema
         .createTable("notification_digest_items")
-        .addColumn("digest_id", "text", (c) => c.notNull())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
         .addColumn("item_key", "text", (c) => c.notNull())
+        .addColumn("generation", "text", (c) => c.notNull())
         .addColumn("title", "text", (c) => c.notNull())
         .addColumn("body", "text", (c) => c.notNull())
         .addColumn("created_at", "text", (c) => c.notNull())
-        .addPrimaryKeyConstraint("notification_digest_items_pk", ["digest_id", "item_key"])
+        .addPrimaryKeyConstraint("notification_digest_items_pk", ["user_id", "type", "item_key"])
+        .execute();
+      await db.schema
+        .createIndex("notification_digest_items_generation")
+        .on("notification_digest_items")
+        .column("generation")
         .execute();
 
       await db.schema

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
 import { SERVER_IDENTITY } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
@@ -28,14 +28,24 @@ export interface RuleDefinition {
   dedupeKey?: string;
   priority?: NotificationPriority;
   enabled?: boolean;
+  /**
+   * The emitter announces this event only on the in-process bus (not yet durably): the rule
+   * listens there, and loses what a crash loses. Durable events are heard durably only, so a
+   * change is never heard twice.
+   */
+  local?: boolean;
 }
 
+// Order events carry `{order, change}` in process and `{orderId, customerId, to, version…}`
+// as durable events (docs/modules.md): each path lists both, the first present wins.
 const orderData = {
-  orderId: "order.id",
-  title: ["order.title", "=Your order"],
-  statusLabel: "order.statusLabel",
-  status: "order.status",
+  orderId: ["order.id", "orderId"],
+  title: ["order.title", "title", "=Your order"],
+  statusLabel: ["toLabel", "order.statusLabel", "to"],
+  status: ["order.status", "to"],
 } as const;
+const orderKey = (rule: string) =>
+  `rule:${rule}:{{order.id}}{{orderId}}:v{{change.version}}{{version}}`;
 
 export const RULES: readonly RuleDefinition[] = [
   {
@@ -43,10 +53,10 @@ export const RULES: readonly RuleDefinition[] = [
     event: "order.status_changed",
     description: "An order or repair is ready for pickup",
     template: "order.ready_for_pickup",
-    when: { "change.to": ["ready-pickup"] },
-    recipients: "order.customerId",
+    when: { "change.to|to": ["ready-pickup"] },
+    recipients: "order.customerId|customerId",
     data: orderData,
-    dedupeKey: "rule:order-ready:{{order.id}}:v{{change.version}}",
+    dedupeKey: orderKey("order-ready"),
     priority: "high",
   },
   {
@@ -54,10 +64,10 @@ export const RULES: readonly RuleDefinition[] = [
     event: "order.status_changed",
     description: "A quote waits for the customer's approval",
     template: "order.quote_waiting",
-    when: { "change.to": ["quote-pending"] },
-    recipients: "order.customerId",
+    when: { "change.to|to": ["quote-pending"] },
+    recipients: "order.customerId|customerId",
     data: orderData,
-    dedupeKey: "rule:order-quote:{{order.id}}:v{{change.version}}",
+    dedupeKey: orderKey("order-quote"),
     priority: "high",
   },
   {
@@ -65,18 +75,19 @@ export const RULES: readonly RuleDefinition[] = [
     event: "order.status_changed",
     description: "A store order is shipped or out for delivery",
     template: "order.status",
-    when: { "change.to": ["shipped", "out-for-delivery", "delivered"] },
-    recipients: "order.customerId",
+    when: { "change.to|to": ["shipped", "out-for-delivery", "delivered"] },
+    recipients: "order.customerId|customerId",
     data: orderData,
-    dedupeKey: "rule:order-shipped:{{order.id}}:v{{change.version}}",
+    dedupeKey: orderKey("order-shipped"),
   },
   {
     name: "back-in-stock",
     event: "inventory.back_in_stock",
     description: "A watched item is back in stock (the inventory 'notify me')",
     template: "inventory.back_in_stock",
-    recipients: "users",
+    recipients: "watcherIds|users",
     data: { sku: "sku", name: ["name", "sku"], available: "available" },
+    dedupeKey: "rule:back-in-stock:{{sku}}:v{{version}}",
   },
   {
     name: "price-drop",
@@ -85,8 +96,18 @@ export const RULES: readonly RuleDefinition[] = [
     template: "pricing.price_drop",
     recipients: "userId",
     data: { sku: "sku", amount: "amount", currency: "currency" },
+    local: true,
   },
 ];
+
+/** A path, or alternatives `a|b`: the first present. */
+function pick(payload: unknown, paths: string): unknown {
+  for (const path of paths.split("|")) {
+    const v = lookup(payload, path);
+    if (v !== undefined && v !== null) return v;
+  }
+  return undefined;
+}
 
 function value(payload: unknown, spec: string | readonly string[]): unknown {
   for (const s of typeof spec === "string" ? [spec] : spec) {
@@ -100,8 +121,9 @@ function value(payload: unknown, spec: string | readonly string[]): unknown {
 export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, kick: () => void) {
   const byName = new Map(RULES.map((r) => [r.name, r]));
 
-  async function overrides(): Promise<Map<string, Rule>> {
-    const rows = await db.selectFrom("notification_rules").selectAll().execute();
+  /** `q`: the handler's transaction when there is one (SQLite has one connection). */
+  async function overrides(q: Kysely<Database> = db): Promise<Map<string, Rule>> {
+    const rows = await q.selectFrom("notification_rules").selectAll().execute();
     const out = new Map<string, Rule>();
     for (const def of RULES) {
       const row = rows.find((r) => r.name === def.name);
@@ -118,9 +140,7 @@ export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, 
   }
 
   return {
-    events(): string[] {
-      return [...new Set(RULES.map((r) => r.event))];
-    },
+    definitions: RULES,
 
     list: async (): Promise<Rule[]> => [...(await overrides()).values()],
 
@@ -149,20 +169,30 @@ export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, 
       return { ...current, ...next };
     },
 
-    /** Runs every rule of this event (eventId, when known, makes a repeat of the event a no-op). */
-    async handle(event: string, payload: unknown, eventId?: string): Promise<number> {
-      const rules = RULES.filter((r) => r.event === event);
+    /**
+     * Runs the rules of this event (all of them, or the one named). The send is written into
+     * `trx` when given (a durable event's handler: it commits with the event marked done). The
+     * dedupe key comes from the payload when the rule has one, so the same change heard twice
+     * (durably and in process) makes one notification; else from the durable event's id.
+     */
+    async handle(
+      event: string,
+      payload: unknown,
+      opts: { eventId?: string; rule?: string; trx?: Transaction<Database> } = {},
+    ): Promise<number> {
+      const { eventId } = opts;
+      const rules = RULES.filter((r) => r.event === event && (!opts.rule || r.name === opts.rule));
       if (rules.length === 0) return 0;
-      const settings = await overrides();
+      const settings = await overrides(opts.trx);
       let made = 0;
       for (const def of rules) {
         const rule = settings.get(def.name);
         if (!rule?.enabled) continue;
         const fires = Object.entries(def.when ?? {}).every(([path, values]) =>
-          values.includes(lookup(payload, path)),
+          values.includes(pick(payload, path)),
         );
         if (!fires) continue;
-        const who = lookup(payload, def.recipients);
+        const who = pick(payload, def.recipients);
         const userIds = (Array.isArray(who) ? who : [who]).filter(
           (u): u is string => typeof u === "string" && u.length > 0 && u.length <= 255,
         );
@@ -170,18 +200,30 @@ export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, 
         const data = Object.fromEntries(
           Object.entries(def.data).map(([k, spec]) => [k, value(payload, spec)]),
         );
-        const dedupeKey = eventId
-          ? `rule:${def.name}:${eventId}`
-          : def.dedupeKey && render(def.dedupeKey, payload);
+        const dedupeKey = def.dedupeKey
+          ? render(def.dedupeKey, payload)
+          : eventId && `rule:${def.name}:${eventId}`;
+        const accept = () =>
+          sends.accept(
+            SERVER_IDENTITY,
+            {
+              userIds,
+              type: rule.template,
+              data,
+              priority: def.priority ?? "normal",
+              ...(rule.channels && { channels: rule.channels }),
+              ...(dedupeKey && { dedupeKey }),
+            },
+            opts.trx ? { trx: opts.trx } : {},
+          );
+        if (opts.trx) {
+          // A durable handler: a failure throws, and the event is retried (then dead-lettered).
+          await accept();
+          made++;
+          continue;
+        }
         try {
-          await sends.accept(SERVER_IDENTITY, {
-            userIds,
-            type: rule.template,
-            data,
-            priority: def.priority ?? "normal",
-            ...(rule.channels && { channels: rule.channels }),
-            ...(dedupeKey && { dedupeKey }),
-          });
+          await accept();
           made++;
         } catch (error) {
           logger.error({ err: error, rule: def.name }, "notification rule failed");

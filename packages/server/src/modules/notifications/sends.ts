@@ -59,7 +59,8 @@ export function createSends(deps: SendsDeps) {
   ): Promise<Accepted> {
     if (!isStaffOrServer(identity))
       throw new SwitchboardError("forbidden", "only staff or the API key send notifications");
-    const template = await templates.current(input.type);
+    // Inside the caller's transaction when there is one: SQLite has a single connection.
+    const template = await templates.current(input.type, opts.trx);
     const recipients = [...new Set(input.userIds ?? (input.userId ? [input.userId] : []))];
     if (recipients.length > settings.maxRecipients)
       throw new SwitchboardError(
@@ -132,7 +133,7 @@ export function createSends(deps: SendsDeps) {
         }
         // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
         if (send.processed > 0 && processed >= send.total / 2)
-          deps.crashPoint("notifications.mid_send");
+          deps.crashPoint("notifications.mid-send");
         expectOne(
           await trx
             .updateTable("notification_sends")
@@ -210,7 +211,6 @@ export function createSends(deps: SendsDeps) {
       const due = await db
         .selectFrom("notification_digests")
         .selectAll()
-        .where("status", "=", "open")
         .where("window_end", "<=", at.toISOString())
         .orderBy("window_end")
         .limit(100)
@@ -221,18 +221,16 @@ export function createSends(deps: SendsDeps) {
       for (const digest of due) {
         try {
           const ids = await db.transaction().execute(async (trx) => {
-            expectOne(
-              await trx
-                .updateTable("notification_digests")
-                .set({ status: "sent" })
-                .where("id", "=", digest.id)
-                .where("status", "=", "open")
-                .executeTakeFirst(),
-            );
+            const gone = await trx
+              .deleteFrom("notification_digests")
+              .where("id", "=", digest.id)
+              .where("generation", "=", digest.generation)
+              .executeTakeFirst();
+            if (Number(gone.numDeletedRows) !== 1) throw new ConditionalMiss("sent already");
             const items = await trx
               .selectFrom("notification_digest_items")
               .selectAll()
-              .where("digest_id", "=", digest.id)
+              .where("generation", "=", digest.generation)
               .orderBy("created_at")
               .execute();
             if (items.length === 0) return [];
@@ -254,7 +252,7 @@ export function createSends(deps: SendsDeps) {
                 priority: "normal",
                 category: template.category,
                 channels: template.defaultChannels,
-                dedupeKey: `digest:${digest.id}`,
+                dedupeKey: `digest:${digest.generation}`,
                 sendId: null,
               },
               { at, digestWindowMs: settings.digestWindowMs },

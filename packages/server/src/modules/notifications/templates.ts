@@ -42,9 +42,9 @@ export function createTemplates(db: Kysely<Database>) {
 
   return {
     /** The current template of a type, or `unknown_notification_type`. */
-    async current(type: string): Promise<Template> {
+    async current(type: string, q: Kysely<Database> = db): Promise<Template> {
       const hit = cache.get(type);
-      const template = hit && Date.now() - hit.at < CACHE_MS ? hit.template : await latest(type);
+      const template = hit && Date.now() - hit.at < CACHE_MS ? hit.template : await latest(type, q);
       if (!hit || hit.template !== template) cache.set(type, { at: Date.now(), template });
       if (!template)
         throw new SwitchboardError("unknown_notification_type", `no template of type ${type}`);

@@ -18,3 +18,6 @@ export async function waitFor<T>(
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }
+
+/** The modules these tests run with: what they exercise, nothing else. */
+export const MODULES = "orders,inventory,notifications";

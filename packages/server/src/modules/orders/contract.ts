@@ -110,6 +110,38 @@ export const customerOrderEventSchema = z.object({
 });
 export type CustomerOrderEvent = z.infer<typeof customerOrderEventSchema>;
 
+/** Durable event `order.created` (ORDER_EVENTS.created): a new order, in its first status. */
+export const orderCreatedSchema = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  lifecycle: z.string(),
+  status: z.string(),
+  title: z.string().optional(),
+  eta: z.string().optional(),
+  version: z.number().int(),
+  at: z.string(),
+  by: z.string(),
+});
+export type OrderCreated = z.infer<typeof orderCreatedSchema>;
+
+/** Durable event `order.status_changed` (ORDER_EVENTS.statusChanged): one transition, once. */
+export const orderStatusChangedSchema = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  lifecycle: z.string(),
+  from: z.string(),
+  to: z.string(),
+  /** The new status's label in its lifecycle ("Out for delivery"). */
+  toLabel: z.string(),
+  version: z.number().int(),
+  eta: z.string().optional(),
+  title: z.string().optional(),
+  note: z.string().optional(),
+  at: z.string(),
+  by: z.string(),
+});
+export type OrderStatusChangedEvent = z.infer<typeof orderStatusChangedSchema>;
+
 /** Every event the module publishes, by channel. */
 export const orderEvents = {
   order: { status: statusChangeSchema },

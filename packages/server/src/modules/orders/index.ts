@@ -7,8 +7,8 @@ import { registerOrderRoutes } from "./routes.js";
 import { registerOrderRpc } from "./rpc.js";
 import { createOrdersService } from "./service.js";
 
-export type { Order, StatusChange } from "./contract.js";
-export { orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
+export type { Order, OrderCreated, OrderStatusChangedEvent, StatusChange } from "./contract.js";
+export { ORDER_EVENTS, orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
 export type { Lifecycle } from "./lifecycles.js";
 export type { OrderStatusChanged } from "./service.js";
 
@@ -50,7 +50,7 @@ export const ordersModule: SwitchboardModule<OrdersSettings> = {
     const service = createOrdersService({
       db: ctx.db,
       outbox: ctx.outbox,
-      events: ctx.events.local,
+      events: ctx.events,
       settings: ctx.settings,
     });
     ctx.namespaces.setPolicy("order", async ({ identity, rest, action }) =>

@@ -20,3 +20,13 @@ export const orderChannel = (id: string) => `order:${id}`;
 export const STAFF_ORDERS_CHANNEL = "staff:orders";
 /** A customer's own channel (core `user:`), where "my orders" hears of each order of theirs. */
 export const customerChannel = (customerId: string) => `user:${customerId}`;
+
+/**
+ * Durable domain events the orders module emits (payloads in contract.ts); another module
+ * handles them with `ctx.events.on(ORDER_EVENTS.statusChanged, "<module>.<what>", fn)`.
+ * Aggregate: `order:{id}` (one order's events arrive in order).
+ */
+export const ORDER_EVENTS = {
+  created: "order.created",
+  statusChanged: "order.status_changed",
+} as const;

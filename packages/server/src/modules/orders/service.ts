@@ -2,8 +2,8 @@ import { isValidChannel } from "@switchboard/protocol";
 import type { Kysely } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
-import type { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
+import type { ModuleEvents } from "../../platform/durable/types.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import { keysetPage } from "../../platform/kit/pagination.js";
@@ -14,9 +14,12 @@ import type { OrdersSettings } from "./config.js";
 import {
   customerChannel,
   type HistoryEntry,
+  ORDER_EVENTS,
   type Order,
+  type OrderCreated,
   type OrderPage,
   type OrderSnapshot,
+  type OrderStatusChangedEvent,
   orderChannel,
   STAFF_ORDERS_CHANNEL,
   type StatusChange,
@@ -39,7 +42,8 @@ declare module "../../events.js" {
 export interface OrdersDeps {
   db: Kysely<Database>;
   outbox: Outbox;
-  events: EventBus;
+  /** Durable `order.*` events go out in the write's transaction; `events.local` is the live bus. */
+  events: ModuleEvents;
   settings: OrdersSettings;
 }
 
@@ -163,7 +167,7 @@ export function createOrdersService(deps: OrdersDeps) {
   }
 
   function announce(row: OrderRow, change: StatusChange): void {
-    events.emit("order.status_changed", { order: summary(row), change });
+    events.local.emit("order.status_changed", { order: summary(row), change });
   }
 
   return {
@@ -226,6 +230,22 @@ export function createOrdersService(deps: OrdersDeps) {
             location: null,
           })
           .execute();
+        const created: OrderCreated = {
+          orderId: row.id,
+          customerId: row.customer_id,
+          lifecycle: row.lifecycle,
+          status: row.status,
+          ...(row.title !== null && { title: row.title }),
+          ...(row.eta !== null && { eta: row.eta }),
+          version: 1,
+          at,
+          by: change.by,
+        };
+        await events.emit(trx, {
+          type: ORDER_EVENTS.created,
+          aggregate: orderChannel(row.id),
+          payload: created,
+        });
         if (also) await also(trx, await view(row, identity, trx));
         return outbox.enqueue(trx, messagesFor(row, change, "created"));
       });
@@ -357,6 +377,25 @@ export function createOrdersService(deps: OrdersDeps) {
                 location: input.location ?? null,
               })
               .execute();
+            const changed: OrderStatusChangedEvent = {
+              orderId: id,
+              customerId: next.customer_id,
+              lifecycle: next.lifecycle,
+              from: row.status,
+              to: next.status,
+              toLabel: stateOf(lifecycle, next.status)?.label ?? next.status,
+              version: next.version,
+              ...(next.eta !== null && { eta: next.eta }),
+              ...(next.title !== null && { title: next.title }),
+              ...(input.note && { note: input.note }),
+              at,
+              by: change.by,
+            };
+            await events.emit(trx, {
+              type: ORDER_EVENTS.statusChanged,
+              aggregate: orderChannel(id),
+              payload: changed,
+            });
             if (also) await also(trx, await view(next, identity, trx));
             return outbox.enqueue(trx, messagesFor(next, change, "status"));
           });

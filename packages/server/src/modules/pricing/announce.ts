@@ -4,32 +4,30 @@ import type { OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import {
   type HistoryEntry,
+  PRICE_CHANGED,
   type PriceAlertEvent,
   type PriceChanged,
   type PriceEvent,
   productChannel,
   STAFF_PRICING_CHANNEL,
   userChannel,
+  WATCH_TRIGGERED,
   type WatchTriggered,
 } from "./contract.js";
 import { canCarry, type PricingDeps } from "./deps.js";
 import type { PriceRow, WatchRow } from "./migrations.js";
-import { shareOf, toPercent } from "./money.js";
+import { formatMoney, shareOf, toPercent } from "./money.js";
 import { factorsOf } from "./views.js";
 
-/** What a committed price change announces after the commit (domain events of the local bus). */
+/** The outbox rows a committed change flushes (its domain events are already in the transaction). */
 export interface Announced {
   outboxIds: string[];
-  changed: PriceChanged[];
-  triggered: WatchTriggered[];
 }
 
-export const emptyAnnounced = (): Announced => ({ outboxIds: [], changed: [], triggered: [] });
+export const emptyAnnounced = (): Announced => ({ outboxIds: [] });
 
 export function mergeAnnounced(into: Announced, more: Announced): void {
   into.outboxIds.push(...more.outboxIds);
-  into.changed.push(...more.changed);
-  into.triggered.push(...more.triggered);
 }
 
 /** Whether a watch's line is crossed at `amount` (in the watch's currency). */
@@ -48,7 +46,7 @@ export function crossed(
  * (disarmed until the price crosses back). All commit with the price or not at all.
  */
 export async function recordChange(
-  deps: Pick<PricingDeps, "outbox" | "namespaces">,
+  deps: Pick<PricingDeps, "outbox" | "namespaces" | "events">,
   trx: Transaction<Database>,
   before: PriceRow | undefined,
   after: PriceRow,
@@ -131,6 +129,7 @@ export async function recordChange(
         sku: w.sku,
         amount: after.amount,
         currency: after.currency,
+        amountText: formatMoney(after.amount, after.currency),
         watchId: w.id,
       });
     } else if (w.armed === 0 && !isCrossed) {
@@ -138,18 +137,24 @@ export async function recordChange(
       await trx.updateTable("pricing_watches").set({ armed: 1 }).where("id", "=", w.id).execute();
     }
   }
-  const outboxIds = await deps.outbox.enqueue(trx, messages);
-  return {
-    outboxIds,
-    changed: [
-      {
-        sku: after.sku,
-        oldAmount: before ? before.amount : null,
-        newAmount: after.amount,
-        currency: after.currency,
-        reason: cause,
-      },
-    ],
-    triggered,
+  const changed: PriceChanged = {
+    sku: after.sku,
+    oldAmount: before ? before.amount : null,
+    newAmount: after.amount,
+    currency: after.currency,
+    reason: cause,
   };
+  // durable: same commit as the price; one aggregate per item keeps its changes in order
+  await deps.events.emit(trx, {
+    type: PRICE_CHANGED,
+    aggregate: `price:${after.sku}`,
+    payload: changed,
+  });
+  for (const t of triggered)
+    await deps.events.emit(trx, {
+      type: WATCH_TRIGGERED,
+      aggregate: `price-watch:${t.watchId}`,
+      payload: t,
+    });
+  return { outboxIds: await deps.outbox.enqueue(trx, messages) };
 }

@@ -348,6 +348,8 @@ export interface WatchTriggered {
   sku: string;
   amount: number;
   currency: string;
+  /** The amount for people: "440.00 EUR" (minor units → the currency's decimals). */
+  amountText: string;
   watchId: string;
 }
 

@@ -1,8 +1,8 @@
 import { isValidChannel, parseChannel } from "@switchboard/protocol";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
-import type { EventBus } from "../../events.js";
 import type { Namespaces } from "../../gateway/namespaces.js";
+import type { ModuleEvents, ModuleScheduler } from "../../platform/durable/types.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import type { PricingSettings } from "./config.js";
@@ -10,7 +10,10 @@ import type { PricingSettings } from "./config.js";
 export interface PricingDeps {
   db: Kysely<Database>;
   outbox: Outbox;
-  events: EventBus;
+  /** Durable domain events: emitted in the transaction of the change they describe. */
+  events: Pick<ModuleEvents, "emit">;
+  /** Deferred repricing (debounce, max step) as durable tasks. */
+  scheduler: Pick<ModuleScheduler, "schedule">;
   settings: PricingSettings;
   /** product:, order: belong to inventory and orders: pricing publishes there only when they run. */
   namespaces: Pick<Namespaces, "get" | "authorize">;

@@ -47,8 +47,20 @@ interface LocalTime {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** The last answer per zone: local time only changes by the minute (every zone's offset is whole minutes today). */
+const lastLocal = new Map<string, { minute: number; local: LocalTime }>();
+
 /** Wall-clock weekday, minutes since midnight and date at `at` in `timeZone` (DST included). */
 export function localTime(at: Date, timeZone: string): LocalTime {
+  const minute = Math.floor(at.getTime() / 60_000);
+  const last = lastLocal.get(timeZone);
+  if (last?.minute === minute) return last.local;
+  const local = computeLocalTime(at, timeZone);
+  lastLocal.set(timeZone, { minute, local });
+  return local;
+}
+
+function computeLocalTime(at: Date, timeZone: string): LocalTime {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat("en-US", {
@@ -83,14 +95,14 @@ function rangeText(below?: number, atLeast?: number): string {
   return below !== undefined ? `< ${below}` : `≥ ${atLeast}`;
 }
 
-/** Whether one condition holds, and in words what was seen. */
-function check(
+/** Whether one condition holds (no strings built: this runs for every rule of every quote). */
+function holds(
   c: Condition,
   entry: PriceEntry,
   signals: SignalSnapshot,
   local: LocalTime,
   opts: EvaluateOptions,
-): { ok: boolean; reason: string } {
+): boolean {
   switch (c.kind) {
     case "time": {
       const from = toMinutes(c.from);
@@ -99,34 +111,46 @@ function check(
         from < to
           ? local.minutes >= from && local.minutes < to
           : local.minutes >= from || local.minutes < to;
+      if (!inWindow) return false;
       // past midnight, the weekday is the one the window started on
       const day = from > to && local.minutes < to ? previousDay(local.weekday) : local.weekday;
-      const onDay = !c.days || (c.days as string[]).includes(day);
-      return {
-        ok: inWindow && onDay,
-        reason: `${c.days ? `${c.days.join(",")} ` : ""}${c.from}–${c.to} ${opts.timeZone}`,
-      };
+      return !c.days || (c.days as string[]).includes(day);
     }
     case "dates":
-      return {
-        ok: local.date >= c.from && local.date <= c.to,
-        reason: `${c.from} to ${c.to} ${opts.timeZone}`,
-      };
+      return local.date >= c.from && local.date <= c.to;
+    case "stock":
+    case "signal": {
+      const value = signalValue(signals, c.kind === "stock" ? "stock" : c.name, entry.sku);
+      if (value === undefined) return false;
+      return (
+        (c.below === undefined || value < c.below) &&
+        (c.atLeast === undefined || value >= c.atLeast)
+      );
+    }
+    case "code":
+      return opts.code !== undefined && opts.code.toUpperCase() === c.code.toUpperCase();
+  }
+}
+
+/** In words what a condition that held saw (the explanation of an applied rule). */
+function describe(
+  c: Condition,
+  entry: PriceEntry,
+  signals: SignalSnapshot,
+  opts: EvaluateOptions,
+): string {
+  switch (c.kind) {
+    case "time":
+      return `${c.days ? `${c.days.join(",")} ` : ""}${c.from}–${c.to} ${opts.timeZone}`;
+    case "dates":
+      return `${c.from} to ${c.to} ${opts.timeZone}`;
     case "stock":
     case "signal": {
       const name = c.kind === "stock" ? "stock" : c.name;
-      const value = signalValue(signals, name, entry.sku);
-      if (value === undefined) return { ok: false, reason: `${name} unknown` };
-      const ok =
-        (c.below === undefined || value < c.below) &&
-        (c.atLeast === undefined || value >= c.atLeast);
-      return { ok, reason: `${name} ${value} ${rangeText(c.below, c.atLeast)}` };
+      return `${name} ${signalValue(signals, name, entry.sku)} ${rangeText(c.below, c.atLeast)}`;
     }
     case "code":
-      return {
-        ok: opts.code !== undefined && opts.code.toUpperCase() === c.code.toUpperCase(),
-        reason: `code ${c.code.toUpperCase()}`,
-      };
+      return `code ${c.code.toUpperCase()}`;
   }
 }
 
@@ -171,11 +195,10 @@ export function evaluate(
   const matched: Candidate[] = [];
   for (const rule of rules) {
     if (!rule.enabled || !inScope(rule, entry.sku)) continue;
-    const checks = rule.when.map((c) => check(c, entry, signals, local, opts));
-    if (!checks.every((c) => c.ok)) continue;
+    if (!rule.when.every((c) => holds(c, entry, signals, local, opts))) continue;
     const effect = effectOf(rule, entry);
     if (effect === null) continue;
-    const why = checks.map((c) => c.reason).join(", ");
+    const why = rule.when.map((c) => describe(c, entry, signals, opts)).join(", ");
     matched.push({
       rule,
       effect,

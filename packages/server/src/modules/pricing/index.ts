@@ -5,7 +5,7 @@ import type { PricingDeps } from "./deps.js";
 import { createLockService } from "./locks.js";
 import { pricingMigrations } from "./migrations.js";
 import { createOrderQuoteService } from "./order-quotes.js";
-import { createPriceService } from "./prices.js";
+import { createPriceService, REPRICE_TASK } from "./prices.js";
 import { registerPricingRoutes } from "./routes.js";
 import { createRuleService } from "./rules.js";
 import { registerShopperRoutes } from "./shopper-routes.js";
@@ -46,7 +46,8 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
     const deps: PricingDeps = {
       db: ctx.db,
       outbox: ctx.outbox,
-      events: ctx.events.local,
+      events: ctx.events,
+      scheduler: ctx.scheduler,
       settings: ctx.settings,
       namespaces: ctx.namespaces,
       logger: ctx.logger,
@@ -57,14 +58,17 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
     const watches = createWatchService(deps);
     const locks = createLockService(deps, prices);
     const orderQuotes = createOrderQuoteService(deps);
-    // inventory's live level is the `stock` signal (its event, never its files)
+    // inventory's live level is the `stock` signal (its in-process event, never its files; a
+    // lost one is repaired by the item's next stock change)
     ctx.events.local.on("inventory.stock_changed", (e) => signals.stock(e.sku, e.available));
     ctx.jobs.add({
       name: REPRICE_JOB,
       intervalMs: ctx.settings.repriceIntervalMs,
       run: async () => void (await prices.reprice("all", "schedule")),
     });
-    ctx.http.addHook("onClose", async () => prices.close());
+    ctx.scheduler.register<{ sku: string }>(REPRICE_TASK, async ({ sku }, d) => {
+      await prices.reprice([sku], "schedule", d.transaction);
+    });
     registerPricingRoutes(ctx.http, { prices, rules, signals }, ctx.auth);
     registerShopperRoutes(ctx.http, { watches, locks, orderQuotes }, ctx.auth);
   },

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
@@ -28,18 +28,15 @@ import type { PriceRow } from "./migrations.js";
 import type { HistoryQuery, ListPricesQuery, QuoteInput, SetPriceInput } from "./schema.js";
 import { factorsOf, historyOf, priceOf, ruleOf } from "./views.js";
 
-declare module "../../events.js" {
-  interface DomainEvents {
-    "pricing.price_changed": import("./contract.js").PriceChanged;
-    "pricing.watch_triggered": import("./contract.js").WatchTriggered;
-  }
-}
-
 const DAY = 24 * 60 * 60 * 1000;
+/** The durable task that reprices one item later (debounce, next step). */
+export const REPRICE_TASK = "pricing.reprice";
 /** Rows repriced per transaction in a sweep (a global signal or rule change touches every item). */
 const BATCH = 200;
 /** A sweep stops after this many items (bounded work; the periodic job continues later). */
 const MAX_SWEEP = 100_000;
+/** How old the per-node copy of the rules a quote reads may be. */
+const RULES_TTL_MS = 1000;
 
 export function entryOf(row: PriceRow): PriceEntry {
   return {
@@ -55,13 +52,24 @@ export function entryOf(row: PriceRow): PriceEntry {
 export function createPriceService(deps: PricingDeps) {
   const { db, settings } = deps;
   const caps = { maxMarkupBps: settings.maxMarkupBps, maxDiscountBps: settings.maxDiscountBps };
-  /** Items whose automatic change waits out the debounce interval (one timer each, this node). */
-  const deferred = new Map<string, NodeJS.Timeout>();
-  let closed = false;
 
-  async function rules(q: Kysely<Database> = db): Promise<Rule[]> {
-    const rows = await q.selectFrom("pricing_rules").selectAll().where("enabled", "=", 1).execute();
-    return rows.map(ruleOf);
+  /**
+   * Quotes read the rules from a per-node copy at most RULES_TTL_MS old (a change on this node
+   * drops it at once; another node's shows within the TTL). Repricing and list edits always
+   * read them fresh, inside their transaction.
+   */
+  let cached: { at: number; rules: Rule[] } | undefined;
+  async function rules(q?: Kysely<Database>): Promise<Rule[]> {
+    if (!q && cached && Date.now() - cached.at < RULES_TTL_MS) return cached.rules;
+    const at = Date.now();
+    const rows = await (q ?? db)
+      .selectFrom("pricing_rules")
+      .selectAll()
+      .where("enabled", "=", 1)
+      .execute();
+    const list = rows.map(ruleOf);
+    if (!q) cached = { at, rules: list };
+    return list;
   }
 
   async function signals(q: Kysely<Database>, skus?: string[]): Promise<SignalSnapshot> {
@@ -100,11 +108,24 @@ export function createPriceService(deps: PricingDeps) {
     return evaluate(entry, rs, snap, { ...caps, at, timeZone: settings.timeZone, code });
   }
 
-  /** After the commit: the outbox messages, then the domain events. */
+  /** After the commit: the outbox messages (the domain events committed with the change). */
   async function afterCommit(a: Announced): Promise<void> {
     await deps.outbox.flush(a.outboxIds);
-    for (const c of a.changed) deps.events.emit("pricing.price_changed", c);
-    for (const t of a.triggered) deps.events.emit("pricing.watch_triggered", t);
+  }
+
+  /**
+   * Flushes rows written in a transaction this module does not commit itself (a scheduled
+   * task's): once they are visible, i.e. committed. Bounded; the outbox sweep is the backstop.
+   */
+  function flushWhenCommitted(ids: string[]): void {
+    if (ids.length === 0) return;
+    void (async () => {
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, i === 0 ? 0 : 50));
+        const seen = await db.selectFrom("outbox").select("id").where("id", "in", ids).execute();
+        if (seen.length === ids.length) return deps.outbox.flush(ids);
+      }
+    })().catch((err: unknown) => deps.logger.warn({ err }, "pricing: flush after a task failed"));
   }
 
   function assertStaff(identity: Identity): void {
@@ -114,23 +135,31 @@ export function createPriceService(deps: PricingDeps) {
 
   /**
    * Reprices items automatically (a signal, a rule, the clock): each moves toward its target at
-   * most its max step, and at most once per debounce interval (a later change waits, then
-   * happens). A conditional update on `seq` skips an item that changed meanwhile.
+   * most its max step, and at most once per debounce interval — a change that must wait, or the
+   * next step toward a far target, is a durable task (`pricing.reprice`, one per item). A
+   * conditional update on `seq` skips an item that changed meanwhile. With `trx` (a scheduled
+   * task's transaction) everything happens inside it.
    */
-  async function reprice(skus: string[] | "all", cause: HistoryEntry["cause"]): Promise<number> {
-    const rs = await rules();
+  async function reprice(
+    skus: string[] | "all",
+    cause: HistoryEntry["cause"],
+    trx?: Transaction<Database>,
+  ): Promise<number> {
+    const q: Kysely<Database> = trx ?? db;
+    const rs = await rules(q);
     let moved = 0;
     let after = "";
+    const later: { sku: string; runAt: number }[] = [];
     for (let seen = 0; seen < MAX_SWEEP; ) {
-      let q = db.selectFrom("pricing_prices").selectAll().orderBy("sku").limit(BATCH);
-      if (skus !== "all") q = q.where("sku", "in", skus.length ? skus : [""]);
-      if (after) q = q.where("sku", ">", after);
-      const rows = await q.execute();
+      let select = q.selectFrom("pricing_prices").selectAll().orderBy("sku").limit(BATCH);
+      if (skus !== "all") select = select.where("sku", "in", skus.length ? skus : [""]);
+      if (after) select = select.where("sku", ">", after);
+      const rows = await select.execute();
       if (rows.length === 0) break;
       seen += rows.length;
       after = (rows[rows.length - 1] as PriceRow).sku;
       const snap = await signals(
-        db,
+        q,
         rows.map((r) => r.sku),
       );
       const at = new Date();
@@ -142,12 +171,11 @@ export function createPriceService(deps: PricingDeps) {
           row.max_step_bps ?? settings.maxStepBps,
           row.currency,
         );
-        const sameFactors = JSON.stringify(wanted.factors) === row.factors;
         if (wanted.final === row.amount) {
-          if (!sameFactors) {
+          if (JSON.stringify(wanted.factors) !== row.factors) {
             // same price, new reasons (a rule renamed, a window opened and a floor held): keep
             // the explanation current without an event
-            await db
+            await q
               .updateTable("pricing_prices")
               .set({ factors: JSON.stringify(wanted.factors) })
               .where("sku", "=", row.sku)
@@ -156,9 +184,9 @@ export function createPriceService(deps: PricingDeps) {
           }
           continue;
         }
-        const wait = Date.parse(row.changed_at) + settings.minChangeIntervalMs - at.getTime();
-        if (wait > 0) {
-          defer(row.sku, wait, cause);
+        const due = Date.parse(row.changed_at) + settings.minChangeIntervalMs;
+        if (due > at.getTime()) {
+          later.push({ sku: row.sku, runAt: due });
           continue;
         }
         changes.push({
@@ -172,60 +200,54 @@ export function createPriceService(deps: PricingDeps) {
           },
         });
       }
-      if (changes.length === 0) {
-        if (skus !== "all" || rows.length < BATCH) break;
-        continue;
+      if (changes.length > 0) {
+        const write = async (w: Transaction<Database>) => {
+          const all = emptyAnnounced();
+          for (const c of changes) {
+            const r = await w
+              .updateTable("pricing_prices")
+              .set({
+                amount: c.after.amount,
+                factors: c.after.factors,
+                seq: c.after.seq,
+                changed_at: c.after.changed_at,
+              })
+              .where("sku", "=", c.before.sku)
+              .where("seq", "=", c.before.seq)
+              .executeTakeFirst();
+            if (Number(r.numUpdatedRows) !== 1) continue; // changed meanwhile: that change announced itself
+            mergeAnnounced(all, await recordChange(deps, w, c.before, c.after, cause, "server"));
+            moved++;
+            // held back by the max step: the next step comes after the interval
+            if (c.after.factors.includes('"rule":"max_change"'))
+              later.push({
+                sku: c.after.sku,
+                runAt: Date.parse(c.after.changed_at) + settings.minChangeIntervalMs,
+              });
+          }
+          return all;
+        };
+        if (trx) flushWhenCommitted((await write(trx)).outboxIds);
+        else await afterCommit(await db.transaction().execute(write));
       }
-      const announced = await db.transaction().execute(async (trx) => {
-        const all = emptyAnnounced();
-        for (const c of changes) {
-          const r = await trx
-            .updateTable("pricing_prices")
-            .set({
-              amount: c.after.amount,
-              factors: c.after.factors,
-              seq: c.after.seq,
-              changed_at: c.after.changed_at,
-            })
-            .where("sku", "=", c.before.sku)
-            .where("seq", "=", c.before.seq)
-            .executeTakeFirst();
-          if (Number(r.numUpdatedRows) !== 1) continue; // changed meanwhile: that change announced itself
-          mergeAnnounced(all, await recordChange(deps, trx, c.before, c.after, cause, "server"));
-          moved++;
-        }
-        return all;
-      });
-      await afterCommit(announced);
-      // held back by the max step: the next step comes after the interval
-      for (const c of changes)
-        if (c.after.factors.includes('"rule":"max_change"'))
-          defer(c.after.sku, settings.minChangeIntervalMs, cause);
-      if (rows.length < BATCH) break;
+      if (skus !== "all" || rows.length < BATCH) break;
     }
+    for (const l of later)
+      await deps.scheduler.schedule(q, {
+        task: REPRICE_TASK,
+        runAt: new Date(l.runAt),
+        key: `${REPRICE_TASK}:${l.sku}`,
+        payload: { sku: l.sku },
+      });
     return moved;
-  }
-
-  function defer(sku: string, waitMs: number, cause: HistoryEntry["cause"]): void {
-    if (closed || deferred.has(sku)) return;
-    const timer = setTimeout(() => {
-      deferred.delete(sku);
-      reprice([sku], cause).catch((err: unknown) =>
-        deps.logger.error({ err, sku }, "deferred repricing failed"),
-      );
-    }, waitMs + 5);
-    timer.unref();
-    deferred.set(sku, timer);
   }
 
   return {
     reprice,
 
-    /** Stops the debounce timers (shutdown). */
-    close(): void {
-      closed = true;
-      for (const t of deferred.values()) clearTimeout(t);
-      deferred.clear();
+    /** A rule changed on this node: the next quote reads them again. */
+    rulesChanged(): void {
+      cached = undefined;
     },
 
     async get(sku: string): Promise<Price> {

@@ -39,6 +39,7 @@ export function createRuleService(deps: PricingDeps, prices: PriceService) {
 
   /** Reprices what the rule (before and after) can touch; the periodic job is the backstop. */
   async function follow(...touched: (Rule | undefined)[]): Promise<void> {
+    prices.rulesChanged();
     const skus = new Set<string>();
     for (const r of touched) {
       if (!r) continue;

@@ -64,6 +64,8 @@ export interface ModuleEvents {
    * describes); resolves with its id. Never lost once committed.
    */
   emit(trx: Transaction<Database>, e: EmitInput): Promise<string>;
+  /** `emit` for several events in one insert, in order; resolves with their ids. */
+  emitAll(trx: Transaction<Database>, events: readonly EmitInput[]): Promise<string[]>;
   /**
    * Registers a handler ("<module>.<what>") of events of `type`: runs after the commit, at least
    * once, on one node of the cluster, in order per aggregate, retried with backoff, parked as a

@@ -1,18 +1,43 @@
 import { useTyping } from "@switchboard/react";
+import type { ChatMessage } from "@switchboard/server/contracts/chat";
 import { conversationChannel } from "@switchboard/server/names/chat";
 import { type FormEvent, type MouseEvent, useEffect, useRef, useState } from "react";
-import { api, errorText } from "../../app/api.js";
+import { ApiError, api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import { formatTime } from "../Progress.js";
-import type { LiveConversation } from "./useConversation.js";
+import type { ChatLine, LiveConversation } from "./useConversation.js";
 
-/** Messages, streaming bot answers, typing, receipts and the composer — for customers and agents alike. */
-export function ConversationView({ live }: { live: LiveConversation }) {
+/** Initials for an avatar: "Ann Lee" → "AL". */
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  return (
+    (parts[0]?.[0] ?? "?") + (parts.length > 1 ? (parts.at(-1)?.[0] ?? "") : "")
+  ).toUpperCase();
+}
+
+/**
+ * Messages, streaming bot answers, typing, receipts and the composer — for customers and agents
+ * alike. `canned` offers ready replies (agents); `nameOf` names whoever has no name yet.
+ */
+export function ConversationView({
+  live,
+  canned,
+  nameOf,
+}: {
+  live: LiveConversation;
+  canned?: readonly string[];
+  nameOf?: (id: string, role: string) => string;
+}) {
   const session = useSession();
   const token = session?.token ?? null;
-  const { conversation, messages, streaming } = live;
+  const { conversation, messages, streaming, lines, names } = live;
+  const authorName = (id: string, role: string) =>
+    role === "bot"
+      ? "Assistant"
+      : (names.get(id) ?? nameOf?.(id, role) ?? (role === "agent" ? "Support" : "Customer"));
   const id = conversation?.id;
   const { typing, notifyTyping, stopTyping } = useTyping(id ? conversationChannel(id) : "");
+  const typingNames = typing.map((u) => names.get(u) ?? nameOf?.(u, "") ?? "Someone");
   const [text, setText] = useState("");
   const [error, setError] = useState<string>();
   const [sending, setSending] = useState(false);
@@ -72,8 +97,13 @@ export function ConversationView({ live }: { live: LiveConversation }) {
         headers: { authorization: `Bearer ${token}` },
         body: form,
       });
-      const body = (await res.json()) as { id?: string; message?: string };
-      if (!res.ok || !body.id) throw new Error(body.message ?? "upload failed");
+      const body = (await res.json().catch(() => ({}))) as {
+        id?: string;
+        code?: string;
+        message?: string;
+      };
+      if (!res.ok || !body.id)
+        throw new ApiError(res.status, body.code ?? "internal", body.message ?? "upload failed");
       await api(token, "POST", `/api/chat/conversations/${id}/messages`, {
         text: "",
         attachmentId: body.id,
@@ -90,45 +120,56 @@ export function ConversationView({ live }: { live: LiveConversation }) {
   );
   const lastMine = [...messages].reverse().find((m) => m.author.id === me);
 
+  const renderMessage = (m: ChatMessage) => {
+    const author = authorName(m.author.id, m.author.role);
+    const mineMsg = m.author.id === me;
+    return (
+      <li
+        key={m.seq}
+        className={`msg ${mineMsg ? "mine" : `theirs ${m.author.role}`}`}
+        data-author={m.author.id}
+      >
+        {!mineMsg && (
+          <span className="msg-author">
+            <span className="avatar" aria-hidden="true">
+              {m.author.role === "bot" ? "AI" : initials(author)}
+            </span>
+            {author}
+          </span>
+        )}
+        {m.text && <p>{m.text}</p>}
+        {m.attachment && <AttachmentLink attachment={m.attachment} token={token} />}
+        {m.meta.sources && m.meta.sources.length > 0 && (
+          <span className="sources">
+            Source: {m.meta.sources.map((s) => s.title).join(", ")}
+            {m.meta.confidence !== undefined &&
+              ` · confidence ${Math.round(m.meta.confidence * 100)}%`}
+          </span>
+        )}
+        <span className="msg-meta">
+          {formatTime(m.createdAt)}
+          {m === lastMine && otherRead >= m.seq && <span data-testid="read-receipt"> · Seen</span>}
+        </span>
+      </li>
+    );
+  };
+
   return (
     <div className="conversation">
       <ol className="messages" ref={listRef} aria-live="polite" aria-label="Messages">
-        {messages.map((m) => (
-          <li
-            key={m.seq}
-            className={`msg ${m.author.id === me ? "mine" : `theirs ${m.author.role}`}`}
-          >
-            {m.author.id !== me && (
-              <span className="msg-author">
-                {m.author.role === "bot" ? "Assistant" : m.author.id}
-              </span>
-            )}
-            {m.text && <p>{m.text}</p>}
-            {m.attachment && (
-              <a
-                className="attachment"
-                href={`/api/chat/attachments/${m.attachment.id}`}
-                download={m.attachment.name}
-                onClick={(e) => void downloadAttachment(e, token, m.attachment?.name ?? "file")}
-              >
-                Attachment: {m.attachment.name}
-              </a>
-            )}
-            {m.meta.sources && m.meta.sources.length > 0 && (
-              <span className="sources">
-                Source: {m.meta.sources.map((s) => s.title).join(", ")}
-                {m.meta.confidence !== undefined &&
-                  ` · confidence ${Math.round(m.meta.confidence * 100)}%`}
-              </span>
-            )}
-            <span className="msg-meta">
-              {formatTime(m.createdAt)}
-              {m === lastMine && otherRead >= m.seq && (
-                <span data-testid="read-receipt"> · Seen</span>
-              )}
-            </span>
-          </li>
-        ))}
+        {timeline(messages, lines).map((entry) =>
+          "seq" in entry ? (
+            renderMessage(entry)
+          ) : (
+            <li
+              key={`line-${entry.at}-${entry.text}`}
+              className="chat-line"
+              data-testid="chat-line"
+            >
+              {entry.text}
+            </li>
+          ),
+        )}
         {[...streaming.entries()].map(([mid, partial]) => (
           <li key={mid} className="msg theirs bot streaming">
             <span className="msg-author">Assistant</span>
@@ -140,8 +181,27 @@ export function ConversationView({ live }: { live: LiveConversation }) {
         ))}
       </ol>
       <div className="typing" aria-live="polite" data-testid="typing">
-        {typing.length > 0 && `${typing.join(", ")} ${typing.length > 1 ? "are" : "is"} typing…`}
+        {typingNames.length > 0 &&
+          `${typingNames.join(", ")} ${typingNames.length > 1 ? "are" : "is"} typing…`}
       </div>
+      {open && canned && canned.length > 0 && (
+        <label className="inline canned">
+          <span className="sr-only">Insert a canned reply</span>
+          <select
+            value=""
+            onChange={(e) => {
+              if (e.target.value) setText((t) => (t ? `${t} ${e.target.value}` : e.target.value));
+            }}
+          >
+            <option value="">Canned replies…</option>
+            {canned.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {open ? (
         <form className="composer" onSubmit={(e) => void send(e)}>
           <label className="sr-only" htmlFor={`compose-${id}`}>
@@ -162,6 +222,7 @@ export function ConversationView({ live }: { live: LiveConversation }) {
             ref={fileRef}
             type="file"
             className="sr-only"
+            tabIndex={-1}
             aria-label="Attach a file"
             accept="image/jpeg,image/png,image/gif,application/pdf,text/plain"
             onChange={(e) => {
@@ -192,7 +253,7 @@ export function ConversationView({ live }: { live: LiveConversation }) {
         </form>
       ) : (
         <p className="muted closed-note">
-          This conversation is {conversation?.status ?? "loading"}.
+          {conversation ? `This conversation is ${conversation.status}.` : "Loading…"}
         </p>
       )}
       {error && (
@@ -202,6 +263,82 @@ export function ConversationView({ live }: { live: LiveConversation }) {
       )}
     </div>
   );
+}
+
+/** Messages and lines in one list, by time (a line sorts after messages of the same instant). */
+export function timeline(
+  messages: readonly ChatMessage[],
+  lines: readonly ChatLine[],
+): (ChatMessage | ChatLine)[] {
+  if (!lines.length) return [...messages];
+  const out: (ChatMessage | ChatLine)[] = [];
+  let i = 0;
+  for (const m of messages) {
+    while (i < lines.length && (lines[i] as ChatLine).at < m.createdAt)
+      out.push(lines[i++] as ChatLine);
+    out.push(m);
+  }
+  while (i < lines.length) out.push(lines[i++] as ChatLine);
+  return out;
+}
+
+/**
+ * An attachment: images show a small preview (fetched with the token), and any file opens as a
+ * download of its own name. The link's address is the API's, never a blob: URL.
+ */
+function AttachmentLink({
+  attachment,
+  token,
+}: {
+  attachment: NonNullable<ChatMessage["attachment"]>;
+  token: string | null;
+}) {
+  const [preview, setPreview] = useState<string>();
+  const isImage = attachment.mime.startsWith("image/");
+  useEffect(() => {
+    if (!isImage) return;
+    let live = true;
+    void fetch(`/api/chat/attachments/${attachment.id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+      .then((r) => (r.ok ? r.blob() : undefined))
+      .then((b) => {
+        if (!b || !live || b.size > 2_000_000) return;
+        // a data: URL (the app's CSP allows images from data:, not blob:), shown as an <img>
+        // only: an image element runs no script
+        const reader = new FileReader();
+        reader.onload = () => {
+          if (live && typeof reader.result === "string") setPreview(reader.result);
+        };
+        reader.readAsDataURL(b);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [attachment.id, isImage, token]);
+  return (
+    <a
+      className="attachment"
+      href={`/api/chat/attachments/${attachment.id}`}
+      download={attachment.name}
+      onClick={(e) => void downloadAttachment(e, token, attachment.name)}
+    >
+      {preview && <img src={preview} alt="" className="attachment-preview" />}
+      <span>
+        {isImage ? "Image" : "File"}: {attachment.name}{" "}
+        <span className="small">({formatSize(attachment.size)}, download)</span>
+      </span>
+    </a>
+  );
+}
+
+function formatSize(bytes: number): string {
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 * 1024
+      ? `${Math.round(bytes / 1024)} KB`
+      : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /**

@@ -1,12 +1,18 @@
-import { useChannel } from "@switchboard/react";
-import type { ChatMessage, Conversation } from "@switchboard/server/contracts/chat";
+import { useChannel, usePresence } from "@switchboard/react";
+import type {
+  AssignedEvent,
+  ChatMessage,
+  Conversation,
+  StatusEvent,
+  TransferredEvent,
+} from "@switchboard/server/contracts/chat";
 import {
   BOT_DELTA_SIGNAL,
   BOT_USER,
   CONVERSATION_SIGNALS,
   conversationChannel,
 } from "@switchboard/server/names/chat";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
@@ -17,7 +23,19 @@ export interface LiveConversation {
   /** The bot's answer while it streams, keyed by message id. */
   streaming: Map<string, string>;
   queue?: { position: number; waiting: number };
+  /** What happened around the messages: who joined, transfers, requeues (as they happen). */
+  lines: ChatLine[];
+  /** People's names by user id: the customer's, agents' (from events and presence). */
+  names: Map<string, string>;
+  /** Whether the assigned agent has the conversation open somewhere right now. */
+  agentHere: boolean;
   reload: () => Promise<void>;
+}
+
+/** A line between messages ("Ann joined"), placed by time. */
+export interface ChatLine {
+  at: string;
+  text: string;
 }
 
 /**
@@ -31,6 +49,9 @@ export function useConversation(id: string | undefined): LiveConversation {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [streaming, setStreaming] = useState(new Map<string, string>());
   const [queue, setQueue] = useState<{ position: number; waiting: number }>();
+  const [lines, setLines] = useState<ChatLine[]>([]);
+  const [agentNames, setAgentNames] = useState(new Map<string, string>());
+  const presence = usePresence(id ? conversationChannel(id) : "");
   const latest = useRef(id);
   latest.current = id;
 
@@ -106,11 +127,29 @@ export function useConversation(id: string | undefined): LiveConversation {
           });
           break;
         }
-        case "assigned":
-        case "transferred":
-        case "status":
-          void reload();
+        case "assigned": {
+          const a = data as unknown as AssignedEvent;
+          setAgentNames((n) => new Map(n).set(a.agentId, a.agentName));
+          setLines((l) => [...l, { at: a.at, text: `${a.agentName} joined the chat` }]);
+          void reload().catch(() => undefined);
           break;
+        }
+        case "transferred": {
+          const t = data as unknown as TransferredEvent;
+          setLines((l) => [...l, { at: t.at, text: `transferred:${t.from}:${t.to}` }]);
+          void reload().catch(() => undefined);
+          break;
+        }
+        case "status": {
+          const st = data as unknown as StatusEvent;
+          if (st.requeued)
+            setLines((l) => [
+              ...l,
+              { at: st.at, text: "Back in the queue: the next free agent will take over" },
+            ]);
+          void reload().catch(() => undefined);
+          break;
+        }
       }
     },
     { signals: CONVERSATION_SIGNALS },
@@ -120,9 +159,28 @@ export function useConversation(id: string | undefined): LiveConversation {
     setConversation(undefined);
     setMessages([]);
     setQueue(undefined);
+    setLines([]);
     void reload().catch(() => undefined);
   }, [reload]);
   useResync(subscription, () => reload().catch(() => undefined));
 
-  return { conversation, messages, streaming, queue, reload };
+  const names = useMemo(() => {
+    const n = new Map(agentNames);
+    for (const m of presence.members) if (m.name) n.set(m.user, m.name);
+    if (conversation?.customerName) n.set(conversation.customerId, conversation.customerName);
+    return n;
+  }, [agentNames, presence.members, conversation?.customerId, conversation?.customerName]);
+  const agentHere =
+    !!conversation?.agentId && presence.members.some((m) => m.user === conversation.agentId);
+  // "transferred:from:to" lines are written once names are known
+  const shownLines = lines.map((l) => {
+    if (!l.text.startsWith("transferred:")) return l;
+    const [, from = "", to = ""] = l.text.split(":");
+    return {
+      at: l.at,
+      text: `${names.get(from) ?? "An agent"} transferred the chat to ${names.get(to) ?? "a colleague"}`,
+    };
+  });
+
+  return { conversation, messages, streaming, queue, lines: shownLines, names, agentHere, reload };
 }

@@ -2,12 +2,42 @@ import type { Conversation } from "@switchboard/server/contracts/chat";
 import { type FormEvent, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
+import { ConfirmButton } from "../../components/Confirm.js";
 import { ConversationView } from "../../components/chat/ConversationView.js";
-import { useConversation } from "../../components/chat/useConversation.js";
+import { type LiveConversation, useConversation } from "../../components/chat/useConversation.js";
 
 const KEY = "switchboard.chat";
 
-/** The support chat, bottom-right on every customer page. */
+/** The subject a question gives its conversation: its first line, cut at a word. */
+export function subjectOf(question: string): string {
+  const line = question.trim().split("\n")[0]?.trim() ?? "";
+  if (line.length <= 80) return line;
+  const cut = line.slice(0, 80);
+  const space = cut.lastIndexOf(" ");
+  return `${space > 40 ? cut.slice(0, space) : cut}…`;
+}
+
+/**
+ * What the customer reads about who is there. "Chatting with Ann" only while Ann has the
+ * conversation open somewhere (her presence on it); assigned but away, it says she will reply.
+ */
+export function chatStatusText(live: LiveConversation): string {
+  const c = live.conversation;
+  if (!c) return "We usually answer within minutes";
+  if (c.status === "waiting")
+    return live.queue
+      ? `You are number ${live.queue.position} in line`
+      : "Waiting for the next free agent";
+  if (c.status === "active") {
+    const name = (c.agentId && live.names.get(c.agentId)) || "An agent";
+    return live.agentHere
+      ? `Chatting with ${name}`
+      : `${name} has your chat and will reply soon — your messages are kept`;
+  }
+  return "This chat has ended — thank you!";
+}
+
+/** The support chat, bottom-right on every customer page (full screen on a phone). */
 export function ChatWidget() {
   const session = useSession();
   const token = session?.token ?? null;
@@ -16,7 +46,8 @@ export function ChatWidget() {
     () => localStorage.getItem(`${KEY}.${session?.user}`) ?? undefined,
   );
   const live = useConversation(id);
-  const [subject, setSubject] = useState("");
+  const [question, setQuestion] = useState("");
+  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const status = live.conversation?.status;
 
@@ -24,29 +55,50 @@ export function ChatWidget() {
     if (id) localStorage.setItem(`${KEY}.${session?.user}`, id);
     else localStorage.removeItem(`${KEY}.${session?.user}`);
   }, [id, session?.user]);
+  // Escape closes the panel, like any dialog.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setOpen(false);
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [open]);
 
+  // The question is the conversation's first message (what the bot answers and the agent
+  // reads first); its first line is the subject the queue shows.
   const start = async (e: FormEvent) => {
     e.preventDefault();
+    const text = question.trim();
+    if (!text) return;
+    setBusy(true);
     try {
       const c = await api<Conversation>(token, "POST", "/api/chat/conversations", {
-        ...(subject && { subject }),
+        subject: subjectOf(text),
         metadata: { source: "web-widget", url: location.pathname, language: navigator.language },
       });
+      await api(token, "POST", `/api/chat/conversations/${c.id}/messages`, {
+        text,
+        clientId: crypto.randomUUID(),
+      });
       setId(c.id);
+      setQuestion("");
       setError(undefined);
     } catch (err) {
       setError(errorText(err));
+    } finally {
+      setBusy(false);
     }
   };
   const resolve = async (rating?: number) => {
     if (!id) return;
-    await api(
-      token,
-      "POST",
-      `/api/chat/conversations/${id}/resolve`,
-      rating ? { rating } : {},
-    ).catch(() => undefined);
-    await live.reload();
+    try {
+      await api(token, "POST", `/api/chat/conversations/${id}/resolve`, rating ? { rating } : {});
+      setError(undefined);
+    } catch (err) {
+      setError(errorText(err));
+    }
+    await live.reload().catch(() => undefined);
   };
 
   return (
@@ -57,13 +109,7 @@ export function ChatWidget() {
             <div>
               <strong>Fixit support</strong>
               <div className="small" data-testid="chat-status">
-                {status === "waiting" &&
-                  (live.queue
-                    ? `You are number ${live.queue.position} in line`
-                    : "Waiting for an agent")}
-                {status === "active" && `Chatting with ${live.conversation?.agentId}`}
-                {status === "resolved" && "Resolved — thank you!"}
-                {!status && "We usually answer within minutes"}
+                {id ? chatStatusText(live) : "We usually answer within minutes"}
               </div>
             </div>
             <button
@@ -79,14 +125,16 @@ export function ChatWidget() {
             <form className="chat-start stack" onSubmit={(e) => void start(e)}>
               <label>
                 What can we help with?
-                <input
-                  value={subject}
-                  onChange={(e) => setSubject(e.target.value)}
-                  maxLength={200}
-                  placeholder="e.g. my repair, an order"
+                <textarea
+                  value={question}
+                  onChange={(e) => setQuestion(e.target.value)}
+                  maxLength={1000}
+                  rows={3}
+                  required
+                  placeholder="e.g. Is my iPhone repair ready?"
                 />
               </label>
-              <button type="submit" className="primary">
+              <button type="submit" className="primary" disabled={busy || !question.trim()}>
                 Start chat
               </button>
               {error && (
@@ -103,14 +151,14 @@ export function ChatWidget() {
                   {live.conversation.rating ? (
                     <span className="muted">You rated {live.conversation.rating}/5</span>
                   ) : (
-                    <fieldset className="bare">
+                    <fieldset className="bare rating">
                       <legend className="sr-only">Rate this chat</legend>
-                      Rate:{" "}
+                      <span aria-hidden="true">Rate:</span>
                       {[1, 2, 3, 4, 5].map((n) => (
                         <button
                           key={n}
                           type="button"
-                          className="ghost"
+                          className="ghost star"
                           onClick={() => void resolve(n)}
                           aria-label={`${n} out of 5`}
                         >
@@ -125,38 +173,43 @@ export function ChatWidget() {
                 </div>
               ) : (
                 <div className="chat-foot">
-                  <button type="button" className="ghost" onClick={() => void resolve()}>
+                  <ConfirmButton
+                    question="End this chat?"
+                    confirm="Yes, end it"
+                    onConfirm={() => void resolve()}
+                  >
                     End chat
-                  </button>
+                  </ConfirmButton>
+                  {error && (
+                    <p className="error small" role="alert">
+                      {error}
+                    </p>
+                  )}
                 </div>
               )}
             </>
           )}
         </div>
       )}
-      <button
-        type="button"
-        className="chat-launcher primary"
-        aria-expanded={open}
-        onClick={() => setOpen(!open)}
-      >
-        {open ? (
-          "Close"
-        ) : (
-          <>
-            <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" className="icon-svg">
-              <path
-                d="M4 5h16v11H8l-4 4z"
-                fill="none"
-                stroke="currentColor"
-                strokeWidth="2"
-                strokeLinejoin="round"
-              />
-            </svg>
-            Chat with us
-          </>
-        )}
-      </button>
+      {!open && (
+        <button
+          type="button"
+          className="chat-launcher primary"
+          aria-expanded={false}
+          onClick={() => setOpen(true)}
+        >
+          <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" className="icon-svg">
+            <path
+              d="M4 5h16v11H8l-4 4z"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2"
+              strokeLinejoin="round"
+            />
+          </svg>
+          <span className="launcher-text">Chat with us</span>
+        </button>
+      )}
     </aside>
   );
 }

@@ -11,6 +11,7 @@ import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import { formatTime, Progress } from "../../components/Progress.js";
+import { SkeletonCards } from "../../components/Skeleton.js";
 
 function OrderCard({ order }: { order: OrderSnapshot }) {
   return (
@@ -76,6 +77,7 @@ export function MyOrders() {
           </p>
         </div>
       )}
+      {!orders && !error && <SkeletonCards label="Loading your orders" />}
       <ul className="cards">
         {orders?.map((o) => (
           <OrderCard key={o.id} order={o} />

@@ -2,7 +2,11 @@ import { useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
+import { trackerSteps } from "../../app/timeline.js";
+import { usePageTitle } from "../../app/title.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
+import { ConfirmButton } from "../../components/Confirm.js";
+import { NotFound } from "../../components/NotFound.js";
 import { formatTime, Progress } from "../../components/Progress.js";
 import { useLiveOrder } from "./useOrder.js";
 
@@ -15,33 +19,44 @@ const ACTION_LABELS: Record<string, string> = {
 /** One order's live tracker: the lifecycle as a timeline, progress, ETA, history, actions. */
 export function OrderTracker({ id }: { id: string }) {
   const session = useSession();
-  const { order, error, reload } = useLiveOrder(id);
+  const { order, error, notFound, reload } = useLiveOrder(id);
   const lifecycle = useLifecycles().find((l) => l.name === order?.lifecycle);
   const [acting, setActing] = useState(false);
   const [actionError, setActionError] = useState<string>();
 
-  if (error)
-    return (
+  usePageTitle(order ? (order.title ?? lifecycle?.label) : undefined);
+
+  if (error && !order)
+    return notFound ? (
+      <NotFound
+        home="/orders"
+        title="We could not find that order"
+        text="It may belong to another account, or the link is incomplete. Your orders and repairs are all listed on one page."
+      />
+    ) : (
       <section className="page">
         <p className="error" role="alert">
           {error}
         </p>
+        <button type="button" className="secondary" onClick={() => void reload()}>
+          Try again
+        </button>
       </section>
     );
   if (!order)
     return (
-      <section className="page">
-        <p className="muted">Loading…</p>
+      <section className="page" aria-busy="true">
+        <span className="sr-only">Loading your order…</span>
+        <div className="skeleton" style={{ height: "2rem", width: "60%" }} />
+        <div className="skeleton" style={{ height: "0.6rem", margin: "1.5rem 0" }} />
+        <div className="skeleton skeleton-card" />
       </section>
     );
 
   // a live event changes the status before the snapshot (with its label) is fetched again
   const statusLabel =
     lifecycle?.states.find((s) => s.name === order.status)?.label ?? order.statusLabel;
-  const reached = new Set((order.history ?? []).map((h) => h.to));
-  const path =
-    lifecycle?.states.filter((s) => !s.terminal || s.name === order.status || s.progress === 100) ??
-    [];
+  const steps = lifecycle ? trackerSteps(lifecycle, order) : [];
   const act = async (to: string) => {
     setActing(true);
     setActionError(undefined);
@@ -98,17 +113,30 @@ export function OrderTracker({ id }: { id: string }) {
       {order.allowed.length > 0 && (
         <fieldset className="actions">
           <legend className="sr-only">What you can do</legend>
-          {order.allowed.map((a) => (
-            <button
-              type="button"
-              key={a.to}
-              className={a.action === "approve" ? "primary" : "secondary"}
-              disabled={acting}
-              onClick={() => void act(a.to)}
-            >
-              {ACTION_LABELS[a.action ?? ""] ?? a.to}
-            </button>
-          ))}
+          {order.allowed.map((a) =>
+            a.action === "cancel" || a.action === "decline" ? (
+              <ConfirmButton
+                key={a.to}
+                className="secondary"
+                disabled={acting}
+                question={a.action === "cancel" ? "Cancel this for good?" : "Decline the quote?"}
+                confirm={a.action === "cancel" ? "Yes, cancel" : "Yes, decline"}
+                onConfirm={() => void act(a.to)}
+              >
+                {ACTION_LABELS[a.action] ?? a.to}
+              </ConfirmButton>
+            ) : (
+              <button
+                type="button"
+                key={a.to}
+                className={a.action === "approve" ? "primary" : "secondary"}
+                disabled={acting}
+                onClick={() => void act(a.to)}
+              >
+                {ACTION_LABELS[a.action ?? ""] ?? a.to}
+              </button>
+            ),
+          )}
           {actionError && (
             <p className="error" role="alert">
               {actionError}
@@ -118,16 +146,27 @@ export function OrderTracker({ id }: { id: string }) {
       )}
       <div className="tracker-body">
         <ol className="timeline" aria-label="Steps">
-          {path.map((s) => (
+          {steps.map((s, i) => (
             <li
-              key={s.name}
-              className={
-                s.name === order.status ? "current" : reached.has(s.name) ? "done" : "todo"
-              }
-              aria-current={s.name === order.status ? "step" : undefined}
+              key={`${s.name}-${i}`}
+              className={`${s.kind}${s.branch ? " branch" : ""}`}
+              aria-current={s.kind === "current" ? "step" : undefined}
+              data-step={s.name}
             >
               <span className="step-dot" aria-hidden="true" />
-              <span>{s.label}</span>
+              <span>
+                {s.label}
+                <span className="sr-only">
+                  {s.kind === "done"
+                    ? " (done)"
+                    : s.kind === "current"
+                      ? " (now)"
+                      : s.kind === "ended"
+                        ? " (ended here)"
+                        : " (to come)"}
+                </span>
+              </span>
+              {s.at && <span className="muted small step-at">{formatTime(s.at)}</span>}
             </li>
           ))}
         </ol>

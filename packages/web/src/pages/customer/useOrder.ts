@@ -2,7 +2,7 @@ import { useChannel } from "@switchboard/react";
 import type { Order, StatusChange } from "@switchboard/server/contracts/orders";
 import { orderChannel } from "@switchboard/server/names/orders";
 import { useCallback, useEffect, useState } from "react";
-import { api, errorText } from "../../app/api.js";
+import { ApiError, api, errorText } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 
@@ -41,14 +41,17 @@ export function useLiveOrder(id: string) {
   const token = useSession()?.token ?? null;
   const [order, setOrder] = useState<Order>();
   const [error, setError] = useState<string>();
+  const [notFound, setNotFound] = useState(false);
 
   const reload = useCallback(async () => {
     try {
       const next = await api<Order>(token, "GET", `/api/orders/${id}`);
       setOrder((o) => (!o || o.id !== next.id || next.version >= o.version ? next : o));
       setError(undefined);
+      setNotFound(false);
     } catch (e) {
       setError(errorText(e));
+      setNotFound(e instanceof ApiError && e.status === 404);
     }
   }, [id, token]);
 
@@ -64,5 +67,5 @@ export function useLiveOrder(id: string) {
   }, [reload]);
   useResync(subscription, reload);
 
-  return { order, error, reload };
+  return { order, error, notFound, reload };
 }

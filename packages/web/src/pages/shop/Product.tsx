@@ -1,4 +1,4 @@
-import { useChannel } from "@switchboard/react";
+import { useChannel, usePresence } from "@switchboard/react";
 import type {
   Item,
   Reservation,
@@ -15,21 +15,29 @@ import { ApiError, api, errorText } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
+import { usePageTitle } from "../../app/title.js";
+import { ConfirmButton } from "../../components/Confirm.js";
+import { NotFound } from "../../components/NotFound.js";
 import { PricePanel } from "../../pricing/PricePanel.js";
 import { StockBadge } from "./Shop.js";
 
 const INSUFFICIENT_STOCK: keyof InventoryErrorCodes = "insufficient_stock";
 
-function useCountdown(until: string | undefined): string {
+/** Time left until `until`, as "m:ss", and whether it ran out. */
+function useCountdown(until: string | undefined): { left: string; over: boolean } {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     if (!until) return;
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, [until]);
-  if (!until) return "";
-  const left = Math.max(0, Date.parse(until) - now);
-  return `${Math.floor(left / 60000)}:${String(Math.floor((left % 60000) / 1000)).padStart(2, "0")}`;
+  if (!until) return { left: "", over: false };
+  const ms = Math.max(0, Date.parse(until) - now);
+  return {
+    left: `${Math.floor(ms / 60000)}:${String(Math.floor((ms % 60000) / 1000)).padStart(2, "0")}`,
+    over: ms === 0,
+  };
 }
 
 /** A product page: live stock, live viewers, reserve, notify me. */
@@ -42,7 +50,9 @@ export function Product({ sku }: { sku: string }) {
   const [message, setMessage] = useState<string>();
   const [error, setError] = useState<string>();
   const [watching, setWatching] = useState(false);
-  const left = useCountdown(reservation?.expiresAt);
+  const [notFound, setNotFound] = useState(false);
+  usePageTitle(item?.name ?? item?.sku);
+  const { left, over: expired } = useCountdown(reservation?.expiresAt);
 
   const load = useCallback(async () => {
     try {
@@ -53,10 +63,13 @@ export function Product({ sku }: { sku: string }) {
       setError(undefined);
     } catch (e) {
       setError(errorText(e));
+      setNotFound(e instanceof ApiError && e.status === 404);
     }
   }, [sku]);
 
-  // Subscribing with presence is what counts this visitor among the viewers.
+  // Subscribing with presence is what counts this visitor among the viewers; the count moves
+  // live with every join and leave (and includes this visitor).
+  const presence = usePresence(productChannel(sku));
   const { subscription } = useChannel(
     productChannel(sku),
     (m) => {
@@ -88,20 +101,6 @@ export function Product({ sku }: { sku: string }) {
       current = false;
     };
   }, [token, sku]);
-  // The viewer count is a presence count: polled (cheap: no database read), not pushed per visitor.
-  useEffect(() => {
-    const t = setInterval(() => {
-      void api<{ viewers: number }>(
-        null,
-        "GET",
-        `/api/inventory/items/${encodeURIComponent(sku)}/viewers`,
-      ).then(
-        (r) => setViewers(r.viewers),
-        () => undefined,
-      );
-    }, 3000);
-    return () => clearInterval(t);
-  }, [sku]);
   useChannel(session ? userChannel(session.user) : "", (m) => {
     if (m.event === "back_in_stock" && (m.data as { sku: string }).sku === sku) {
       setMessage("Good news: it is back in stock!");
@@ -128,11 +127,19 @@ export function Product({ sku }: { sku: string }) {
   };
   const release = async () => {
     if (!reservation) return;
-    await api(token, "POST", `/api/inventory/reservations/${reservation.id}/release`).catch(
-      () => undefined,
-    );
+    try {
+      await api(token, "POST", `/api/inventory/reservations/${reservation.id}/release`);
+      setMessage("Released: it is back on the shelf for others.");
+      setError(undefined);
+    } catch (e) {
+      setError(
+        errorText(e, {
+          conflict: "This hold had already ended (it expired or was collected).",
+        }),
+      );
+    }
     setReservation(undefined);
-    setMessage("Released.");
+    void load();
   };
   const watch = async () => {
     try {
@@ -145,17 +152,32 @@ export function Product({ sku }: { sku: string }) {
   };
 
   if (!item)
-    return (
-      <section className="page">
+    return notFound ? (
+      <NotFound
+        home="/shop"
+        title="We could not find that product"
+        text="It may have been taken out of the shop. Everything we sell is on the shop page."
+      />
+    ) : (
+      <section className="page" aria-busy={!error}>
         {error ? (
           <p className="error" role="alert">
             {error}
           </p>
         ) : (
-          <p className="muted">Loading…</p>
+          <div className="product-layout">
+            <span className="sr-only">Loading the product…</span>
+            <div className="skeleton big-art product-art" />
+            <div className="stack">
+              <div className="skeleton" style={{ height: "2rem", width: "70%" }} />
+              <div className="skeleton" style={{ width: "40%" }} />
+              <div className="skeleton" style={{ height: "2.5rem", width: "50%" }} />
+            </div>
+          </div>
         )}
       </section>
     );
+  const shownViewers = Math.max(1, presence.count || viewers || 1);
   return (
     <section className="page product">
       <p>
@@ -170,17 +192,50 @@ export function Product({ sku }: { sku: string }) {
           <p className="muted">SKU {item.sku}</p>
           <PricePanel sku={item.sku} />
           <div className="row">
-            <StockBadge item={item} />
+            {reservation && !expired ? (
+              <span className="pill pill-completed" data-testid="stock">
+                Reserved for you
+              </span>
+            ) : (
+              <StockBadge item={item} />
+            )}
             <span className="viewers" data-testid="viewers">
-              {viewers ?? 1} {viewers === 1 ? "person" : "people"} viewing now
+              {shownViewers} {shownViewers === 1 ? "person" : "people"} viewing now
+              {shownViewers > 1 ? " (you included)" : " (you)"}
             </span>
           </div>
-          {reservation ? (
+          {reservation && !expired ? (
             <div className="card reservation">
               <strong>Reserved: 1 × {item.name ?? item.sku}</strong>
-              <span className="muted">Held for you for {left}</span>
-              <button type="button" className="ghost" onClick={() => void release()}>
+              <span className="muted">
+                Held for you for <span data-testid="hold-left">{left}</span> — pay and collect it in
+                the shop before then.
+              </span>
+              <ConfirmButton
+                question="Give up your hold?"
+                confirm="Yes, release it"
+                onConfirm={() => void release()}
+              >
                 Release
+              </ConfirmButton>
+            </div>
+          ) : reservation && expired ? (
+            <div className="card reservation" data-testid="hold-expired">
+              <strong>Your hold has expired</strong>
+              <span className="muted">
+                The item went back on the shelf.{" "}
+                {item.inStock ? "You can reserve it again." : "It is out of stock right now."}
+              </span>
+              <button
+                type="button"
+                className={item.inStock ? "primary" : "secondary"}
+                onClick={() => {
+                  setReservation(undefined);
+                  void load();
+                  if (item.inStock) void reserve();
+                }}
+              >
+                {item.inStock ? "Reserve again" : "OK"}
               </button>
             </div>
           ) : item.inStock ? (

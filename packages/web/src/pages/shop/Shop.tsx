@@ -9,6 +9,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
+import { SkeletonCards } from "../../components/Skeleton.js";
 import { LivePrice } from "../../pricing/LivePrice.js";
 
 /** One product of the storefront: its name and availability. */
@@ -98,6 +99,7 @@ export function Shop() {
           </p>
         </div>
       )}
+      {!items && !error && <SkeletonCards label="Loading products" count={6} />}
       <ul className="cards">
         {items?.map((i) => (
           <ProductCard key={i.sku} item={i} resync={resync} />

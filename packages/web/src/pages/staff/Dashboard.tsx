@@ -1,35 +1,22 @@
 import { useChannel } from "@switchboard/react";
-import type { Agent, Conversation, StaffQueueEvent } from "@switchboard/server/contracts/chat";
 import type { ItemPage, LevelsEvent } from "@switchboard/server/contracts/inventory";
 import type { BoardEvent, OrderPage, OrderSnapshot } from "@switchboard/server/contracts/orders";
-import { STAFF_CHAT_CHANNEL } from "@switchboard/server/names/chat";
 import { STAFF_INVENTORY_CHANNEL } from "@switchboard/server/names/inventory";
 import { STAFF_ORDERS_CHANNEL } from "@switchboard/server/names/orders";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { api } from "../../app/api.js";
+import { useKeptFeed } from "../../app/keptFeed.js";
 import { newestRows, useArrivals, useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
+import { staffWording } from "../../app/wording.js";
+import { useStaffDesk } from "../../components/staff/StaffDesk.js";
+import { formatTime, formatWait, useNow } from "../../components/time.js";
 
-/** A waiting chat and when it started waiting (by this browser's clock). */
-interface Waiting {
-  id: string;
-  since: number;
-}
 /** An item's levels, from the list or a `levels` event. */
 type StockLevel = Omit<LevelsEvent, "at">;
 
 const ENDED = new Set(["cancelled", "refunded", "no-show"]);
-
-/** Re-renders every second (the longest wait keeps counting between queue events). */
-function useNow(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  return now;
-}
 
 /**
  * Live numbers, each computed from a snapshot (REST) kept current by the channel that announces
@@ -40,16 +27,25 @@ export function Dashboard() {
   const token = useSession()?.token ?? null;
   const now = useNow();
   const [orders, setOrders] = useState<OrderSnapshot[]>([]);
-  const [agents, setAgents] = useState<Agent[]>([]);
-  const [waiting, setWaiting] = useState<Waiting[]>([]);
+  // chats come from the staff desk, which the whole console shares (one staff:chat subscription)
+  const { agents, queue } = useStaffDesk();
   const [attention, setAttention] = useState<Map<string, StockLevel>>(new Map());
-  const [feed, setFeed] = useState<
-    { at: string; title: string; lifecycle: string; from: string | null; to: string; by: string }[]
-  >([]);
+  const user = useSession()?.user;
+  // kept across a reload of the tab
+  const [feed, setFeed] = useKeptFeed<{
+    at: string;
+    title: string;
+    lifecycle: string;
+    from: string | null;
+    to: string;
+    by: string;
+  }>(`switchboard.feed.activity.${user}`, 20);
   const lifecycles = useLifecycles();
   const labelOf = (lifecycle: string, state: string) =>
-    lifecycles.find((l) => l.name === lifecycle)?.states.find((s) => s.name === state)?.label ??
-    state;
+    staffWording(
+      lifecycles.find((l) => l.name === lifecycle)?.states.find((s) => s.name === state)?.label ??
+        state,
+    );
 
   const arrivals = useArrivals();
   const loadOrders = useCallback(async () => {
@@ -57,19 +53,6 @@ export function Dashboard() {
     const { items } = await api<OrderPage>(token, "GET", "/api/orders?limit=200");
     setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
   }, [token, arrivals]);
-  // A queue event carries the whole queue: newer than any snapshot fetched before it.
-  const queueEventAt = useRef(Number.NEGATIVE_INFINITY);
-  const loadChat = useCallback(async () => {
-    const started = performance.now();
-    const [a, w] = await Promise.all([
-      api<{ agents: Agent[] }>(token, "GET", "/api/chat/agents"),
-      api<{ items: Conversation[] }>(token, "GET", "/api/chat/conversations?status=waiting"),
-    ]);
-    if (queueEventAt.current >= started) return;
-    setAgents(a.agents);
-    // until the next queue event: waiting since it was opened (a requeued chat waited less)
-    setWaiting(w.items.map((c) => ({ id: c.id, since: Date.parse(c.createdAt) })));
-  }, [token]);
   const stockArrivals = useArrivals();
   const loadStock = useCallback(async () => {
     const started = performance.now();
@@ -91,9 +74,8 @@ export function Dashboard() {
   }, [token, stockArrivals]);
   useEffect(() => {
     void loadOrders().catch(() => undefined);
-    void loadChat().catch(() => undefined);
     void loadStock().catch(() => undefined);
-  }, [loadOrders, loadChat, loadStock]);
+  }, [loadOrders, loadStock]);
 
   const orderFeed = useChannel(STAFF_ORDERS_CHANNEL, (m) => {
     const { order, change } = m.data as BoardEvent;
@@ -117,19 +99,6 @@ export function Dashboard() {
       ].slice(0, 20),
     );
   }).subscription;
-  // presence off: watching the dashboard is not being on duty
-  const chatFeed = useChannel(
-    STAFF_CHAT_CHANNEL,
-    (m) => {
-      if (m.event !== "queue") return;
-      const data = m.data as StaffQueueEvent;
-      const at = Date.now();
-      queueEventAt.current = performance.now();
-      setAgents(data.agents);
-      setWaiting(data.waiting.map((w) => ({ id: w.id, since: at - w.waitedMs })));
-    },
-    { presence: false },
-  ).subscription;
   // `levels` on every change of an item, alerts when a line is crossed: one channel keeps the
   // low and out-of-stock counts current for every item, however many there are
   const stockFeed = useChannel(
@@ -150,23 +119,25 @@ export function Dashboard() {
     { presence: false },
   ).subscription;
   useResync(orderFeed, () => loadOrders().catch(() => undefined));
-  useResync(chatFeed, () => loadChat().catch(() => undefined));
   useResync(stockFeed, () => loadStock().catch(() => undefined));
 
   const byStatus = new Map<string, number>();
-  for (const o of orders) byStatus.set(o.statusLabel, (byStatus.get(o.statusLabel) ?? 0) + 1);
+  for (const o of orders) {
+    const label = staffWording(o.statusLabel);
+    byStatus.set(label, (byStatus.get(label) ?? 0) + 1);
+  }
   const open = orders.filter((o) => o.progress < 100 && !ENDED.has(o.status)).length;
   const online = agents.filter((a) => a.status === "online").length;
   const assigned = agents.reduce((s, a) => s + a.activeCount, 0);
   const capacity = agents.filter((a) => a.status !== "offline").reduce((s, a) => s + a.capacity, 0);
-  const longest = Math.max(0, ...waiting.map((w) => now - w.since));
+  const longest = Math.max(0, ...queue.map((w) => w.waitedMs + (now - w.at)));
   const levels = [...attention.values()];
   const out = levels.filter((s) => !s.inStock).length;
   const low = levels.filter((s) => s.lowStock).length;
 
   const kpis: [string, string | number, string][] = [
     ["open-orders", open, "open orders"],
-    ["chats-waiting", waiting.length, "chats waiting"],
+    ["chats-waiting", queue.length, "chats waiting"],
     ["longest-wait", formatWait(longest), "longest wait"],
     ["agents-online", online, "agents online"],
     [
@@ -212,12 +183,11 @@ export function Dashboard() {
         </div>
         <div className="card">
           <h2>Activity</h2>
-          <ul className="feed" aria-live="polite">
+          <ul className="feed" aria-live="polite" data-testid="activity">
             {feed.length === 0 && <li className="muted">Changes appear here as they happen.</li>}
             {feed.map((f, i) => (
               <li key={`${f.at}-${i}`}>
-                <span className="muted small">{new Date(f.at).toLocaleTimeString()}</span>{" "}
-                <strong>{f.title}</strong>{" "}
+                <span className="muted small">{formatTime(f.at)}</span> <strong>{f.title}</strong>{" "}
                 {f.from
                   ? `${labelOf(f.lifecycle, f.from)} → ${labelOf(f.lifecycle, f.to)}`
                   : `new: ${labelOf(f.lifecycle, f.to)}`}{" "}
@@ -229,9 +199,4 @@ export function Dashboard() {
       </div>
     </section>
   );
-}
-
-function formatWait(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
 }

@@ -1,253 +1,365 @@
-import { useChannel } from "@switchboard/react";
-import type {
-  Agent,
-  Conversation,
-  ConversationPage,
-  StaffQueueEvent,
-} from "@switchboard/server/contracts/chat";
-import { STAFF_CHAT_CHANNEL } from "@switchboard/server/names/chat";
-import { useCallback, useEffect, useRef, useState } from "react";
+import type { Agent, Conversation, ConversationPage } from "@switchboard/server/contracts/chat";
+import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
-import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
-import { ConversationView } from "../../components/chat/ConversationView.js";
+import { ConversationView, initials } from "../../components/chat/ConversationView.js";
 import { useConversation } from "../../components/chat/useConversation.js";
-import { formatTime } from "../../components/Progress.js";
+import { useStaffDesk } from "../../components/staff/StaffDesk.js";
+import { unreadOf } from "../../components/staff/unread.js";
+import { toast } from "../../components/Toasts.js";
+import { formatTime, formatWait, useNow } from "../../components/time.js";
+import { CustomerPanel } from "./CustomerPanel.js";
 
-/** A waiting conversation as the queue shows it (a REST snapshot has no score yet). */
-type QueueItem = Omit<StaffQueueEvent["waiting"][number], "score">;
+/** Replies agents type all day, one pick away in the composer. */
+export const CANNED_REPLIES = [
+  "Hi! Thanks for reaching out — let me check that for you.",
+  "Your repair is on the bench now; we'll message you the moment it's ready.",
+  "Could you send a photo of the damage? The paperclip button attaches it.",
+  "You can follow every step live under “My repairs & orders”.",
+  "Is there anything else I can help with?",
+] as const;
 
-function Selected({ id, agents, onDone }: { id: string; agents: Agent[]; onDone: () => void }) {
+const STATUS_TEXT: Record<Agent["status"], string> = {
+  online: "Online",
+  busy: "Busy",
+  offline: "Offline",
+};
+
+function Selected({
+  id,
+  agents,
+  readOnly,
+  onClose,
+}: {
+  id: string;
+  agents: Agent[];
+  readOnly: boolean;
+  onClose: () => void;
+}) {
   const session = useSession();
+  const desk = useStaffDesk();
   const live = useConversation(id);
   const [to, setTo] = useState("");
   const [error, setError] = useState<string>();
   const c = live.conversation;
-  const act = async (path: string, body: unknown) => {
+  const nameOfAgent = (userId: string) => agents.find((a) => a.userId === userId)?.name;
+  const act = async (path: "transfer" | "resolve", body: unknown) => {
     try {
       await api(session?.token ?? null, "POST", `/api/chat/conversations/${id}/${path}`, body);
       setError(undefined);
-      onDone();
+      if (path === "transfer") {
+        // no longer mine: close it (the composer would speak for someone no longer in it)
+        toast({ title: `Transferred to ${nameOfAgent(to) ?? to}` });
+        onClose();
+      }
+      await desk.reload();
     } catch (e) {
       setError(errorText(e));
     }
   };
+  const customer = c ? (c.customerName ?? c.customerId) : "";
   return (
-    <div className="card inbox-conversation">
-      <header className="row spread">
-        <div>
-          <strong>{c?.subject ?? "Conversation"}</strong>
-          <div className="muted small">
-            {c?.customerName ?? c?.customerId} · {c?.status}{" "}
-            {c?.vip && <span className="pill pill-vip">VIP</span>}
-          </div>
-        </div>
-        {c?.status === "active" && c.agentId === session?.user && (
-          <div className="row">
-            <label className="inline">
-              <span className="sr-only">Transfer to</span>
-              <select value={to} onChange={(e) => setTo(e.target.value)}>
-                <option value="">Transfer to…</option>
-                {agents
-                  .filter((a) => a.userId !== session?.user && a.status !== "offline")
-                  .map((a) => (
-                    <option key={a.userId} value={a.userId}>
-                      {a.name ?? a.userId} ({a.activeCount}/{a.capacity})
-                    </option>
-                  ))}
-              </select>
-            </label>
-            <button
-              type="button"
-              className="secondary"
-              disabled={!to}
-              onClick={() => void act("transfer", { agentId: to })}
-            >
-              Transfer
+    <div className="inbox-pane">
+      <div className="card inbox-conversation">
+        <header className="conversation-head">
+          <div className="who-line">
+            <button type="button" className="ghost icon back" onClick={onClose}>
+              <span aria-hidden="true">←</span>
+              <span className="sr-only">Back to the list</span>
             </button>
-            <button type="button" className="primary" onClick={() => void act("resolve", {})}>
-              Resolve
-            </button>
+            <span className="avatar big" aria-hidden="true">
+              {initials(customer || "?")}
+            </span>
+            <div>
+              <strong data-testid="conversation-customer">{customer || "Loading…"}</strong>
+              <div className="muted small">
+                {c?.subject ?? "No subject"} · {c?.status}{" "}
+                {c?.vip && <span className="pill pill-vip">VIP</span>}
+              </div>
+            </div>
           </div>
+          {!readOnly && c?.status === "active" && c.agentId === session?.user && (
+            <div className="row conversation-actions">
+              <label className="inline">
+                <span className="sr-only">Transfer to</span>
+                <select value={to} onChange={(e) => setTo(e.target.value)}>
+                  <option value="">Transfer to…</option>
+                  {agents
+                    .filter((a) => a.userId !== session?.user && a.status !== "offline")
+                    .map((a) => (
+                      <option key={a.userId} value={a.userId}>
+                        {a.name ?? a.userId} ({a.activeCount}/{a.capacity})
+                      </option>
+                    ))}
+                </select>
+              </label>
+              <button
+                type="button"
+                className="secondary"
+                disabled={!to}
+                onClick={() => void act("transfer", { agentId: to })}
+              >
+                Transfer
+              </button>
+              <button type="button" className="primary" onClick={() => void act("resolve", {})}>
+                Resolve
+              </button>
+            </div>
+          )}
+        </header>
+        <ConversationView
+          live={live}
+          canned={readOnly ? undefined : CANNED_REPLIES}
+          nameOf={(userId) => nameOfAgent(userId) ?? userId}
+        />
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
         )}
-      </header>
-      <ConversationView live={live} />
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      </div>
+      {c && <CustomerPanel customerId={c.customerId} name={customer} current={c.id} />}
     </div>
   );
 }
 
-/** The agent's inbox: status, the live queue, my conversations, the open one. */
+function ConversationRow({
+  c,
+  selected,
+  unread,
+  onOpen,
+}: {
+  c: Conversation;
+  selected: boolean;
+  unread: number;
+  onOpen: () => void;
+}) {
+  const name = c.customerName ?? c.customerId;
+  return (
+    <li>
+      <button
+        type="button"
+        className={`list-item conversation-row ${selected ? "selected" : ""}`}
+        aria-current={selected ? "true" : undefined}
+        onClick={onOpen}
+        data-conversation={c.id}
+      >
+        <span className="avatar" aria-hidden="true">
+          {initials(name)}
+        </span>
+        <span className="row-text">
+          <span className="row-top">
+            <strong>{name}</strong>
+            <span className="muted small">{formatTime(c.updatedAt)}</span>
+          </span>
+          <span className="row-top">
+            <span className="muted small preview">{c.subject ?? "No subject"}</span>
+            {unread > 0 && (
+              <span className="count-badge" data-testid="unread">
+                {unread}
+                <span className="sr-only"> unread</span>
+              </span>
+            )}
+          </span>
+        </span>
+      </button>
+    </li>
+  );
+}
+
+const matches = (c: { subject?: string; customerName?: string; customerId?: string }, q: string) =>
+  !q ||
+  [c.subject, c.customerName, c.customerId].some((s) => s?.toLowerCase().includes(q.toLowerCase()));
+
+/** The agent's inbox: status, my chats, the live queue, resolved chats, the open one. */
 export function Inbox() {
   const session = useSession();
   const token = session?.token ?? null;
-  const [me, setMe] = useState<Agent>();
-  const [agents, setAgents] = useState<Agent[]>([]);
-  const [queue, setQueue] = useState<QueueItem[]>([]);
-  const [mine, setMine] = useState<Conversation[]>([]);
-  const [selected, setSelected] = useState<string>();
+  const desk = useStaffDesk();
+  const { me, agents, queue, mine, selected, select } = desk;
+  const now = useNow();
+  const [tab, setTab] = useState<"mine" | "resolved">("mine");
+  const [resolved, setResolved] = useState<Conversation[]>();
+  const [viewing, setViewing] = useState<string>();
+  const [search, setSearch] = useState("");
   const [error, setError] = useState<string>();
 
-  const loadMine = useCallback(async () => {
+  const loadResolved = useCallback(async () => {
     try {
-      setMine(
-        (
-          await api<ConversationPage>(
-            token,
-            "GET",
-            "/api/chat/conversations?mine=true&status=active",
-          )
-        ).items,
+      const page = await api<ConversationPage>(
+        token,
+        "GET",
+        "/api/chat/conversations?mine=true&status=resolved&limit=50",
       );
-      setAgents((await api<{ agents: Agent[] }>(token, "GET", "/api/chat/agents")).agents);
+      setResolved(page.items);
+      setError(undefined);
     } catch (e) {
       setError(errorText(e));
     }
   }, [token]);
+  useEffect(() => {
+    if (tab === "resolved") void loadResolved();
+  }, [tab, loadResolved]);
 
-  const queueEventAt = useRef(Number.NEGATIVE_INFINITY);
-  // Being subscribed to staff:chat (with presence) is what tells the router this agent is here.
-  const { subscription: staffChat } = useChannel(
-    STAFF_CHAT_CHANNEL,
-    (m) => {
-      if (m.event !== "queue") return;
-      const data = m.data as StaffQueueEvent;
-      queueEventAt.current = performance.now();
-      setQueue(data.waiting);
-      setAgents(data.agents);
-      const self = data.agents.find((a) => a.userId === session?.user);
-      if (self) setMe(self);
-      void loadMine();
-    },
-    { presence: true },
-  );
-
-  const loadAll = useCallback(() => {
-    const started = performance.now();
-    void api<Agent>(token, "GET", "/api/chat/agents/me").then(setMe, () => setMe(undefined));
-    void api<ConversationPage>(token, "GET", "/api/chat/conversations?status=waiting").then(
-      (r) =>
-        // a queue event since the fetch began carries the whole, newer queue
-        queueEventAt.current < started &&
-        setQueue(
-          r.items.map((c) => ({
-            id: c.id,
-            ...(c.subject !== undefined && { subject: c.subject }),
-            priority: c.priority,
-            vip: c.vip,
-            skills: [],
-            waitedMs: Date.now() - Date.parse(c.createdAt),
-          })),
-        ),
-      () => undefined,
-    );
-    void loadMine();
-  }, [token, loadMine]);
-  useEffect(loadAll, [loadAll]);
-  useResync(staffChat, loadAll);
-
-  const setStatus = async (status: Agent["status"]) => {
-    try {
-      setMe(
-        await api<Agent>(token, "PUT", "/api/chat/agents/me", {
-          status,
-          capacity: me?.capacity ?? 3,
-          skills: me?.skills ?? [],
-        }),
-      );
-      await loadMine();
-    } catch (e) {
-      setError(errorText(e));
-    }
-  };
-  const claim = async (id: string) => {
-    try {
-      await api(token, "POST", `/api/chat/conversations/${id}/claim`);
-      setSelected(id);
-      await loadMine();
-    } catch (e) {
-      setError(errorText(e));
-    }
-  };
+  const status = me ? me.status : me === null ? "offline" : undefined;
+  const open = viewing ?? selected;
+  const shownMine = mine.filter((c) => matches(c, search));
+  const shownQueue = queue.filter((q) => matches(q, search));
+  const shownResolved = resolved?.filter((c) => matches(c, search));
 
   return (
-    <section className="page inbox">
-      <div className="row spread">
+    <section className={`page inbox ${open ? "has-open" : ""}`}>
+      <div className="row spread inbox-top">
         <h1>Inbox</h1>
-        <fieldset className="row">
+        <fieldset className="row status-picker">
           <legend className="sr-only">My status</legend>
           {(["online", "busy", "offline"] as const).map((s) => (
             <button
               key={s}
               type="button"
-              className={me?.status === s ? "primary" : "secondary"}
-              aria-pressed={me?.status === s}
-              onClick={() => void setStatus(s)}
+              className={status === s ? `primary status-${s}` : "secondary"}
+              aria-pressed={status === s}
+              onClick={() => void desk.setStatus(s)}
             >
-              {s}
+              {STATUS_TEXT[s]}
             </button>
           ))}
           {me && (
-            <span className="muted small">
+            <span className="muted small" data-testid="my-load">
               {me.activeCount}/{me.capacity} chats
             </span>
           )}
+          <label className="inline small sound">
+            <input
+              type="checkbox"
+              checked={desk.sound}
+              onChange={(e) => desk.setSound(e.target.checked)}
+            />
+            Sound on new chats
+          </label>
         </fieldset>
       </div>
-      {error && (
+      {(error ?? desk.error) && (
         <p className="error" role="alert">
-          {error}
+          {error ?? desk.error}
+        </p>
+      )}
+      {status === "offline" && (
+        <p className="notice-warn">
+          You are offline: new chats are not assigned to you. Choose Online to take chats.
         </p>
       )}
       <div className="inbox-grid">
-        <div className="stack">
-          <h2>Mine ({mine.length})</h2>
-          <ul className="list" aria-label="My conversations">
-            {mine.map((c) => (
-              <li key={c.id}>
-                <button
-                  type="button"
-                  className={`list-item ${selected === c.id ? "selected" : ""}`}
-                  onClick={() => setSelected(c.id)}
-                  data-conversation={c.id}
-                >
-                  <strong>{c.customerName ?? c.customerId}</strong>
-                  <span className="muted small">{c.subject ?? "No subject"}</span>
-                </button>
-              </li>
-            ))}
-          </ul>
-          <h2>Queue ({queue.length})</h2>
-          <ul className="list" aria-label="Waiting conversations">
-            {queue.map((q) => (
-              <li key={q.id} className="list-item">
-                <span>
-                  <strong>{q.subject ?? "No subject"}</strong>
-                  <span className="muted small">
-                    {" "}
-                    · {q.priority}
-                    {q.vip ? " · VIP" : ""} · waiting {Math.round(q.waitedMs / 60000)} min
-                  </span>
-                </span>
-                <button type="button" className="secondary" onClick={() => void claim(q.id)}>
-                  Take
-                </button>
-              </li>
-            ))}
-          </ul>
-          {!me && <p className="muted small">Set your status to receive chats.</p>}
+        <div className="stack inbox-lists">
+          <label>
+            <span className="sr-only">Search chats</span>
+            <input
+              type="search"
+              placeholder="Search by customer or subject"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+            />
+          </label>
+          <fieldset className="tabs">
+            <legend className="sr-only">Which chats</legend>
+            <button
+              type="button"
+              className={tab === "mine" ? "tab active" : "tab"}
+              aria-pressed={tab === "mine"}
+              onClick={() => setTab("mine")}
+            >
+              Open ({mine.length})
+            </button>
+            <button
+              type="button"
+              className={tab === "resolved" ? "tab active" : "tab"}
+              aria-pressed={tab === "resolved"}
+              onClick={() => setTab("resolved")}
+            >
+              Resolved
+            </button>
+          </fieldset>
+          {tab === "mine" ? (
+            <>
+              <ul className="list" aria-label="My conversations">
+                {shownMine.length === 0 && (
+                  <li className="muted small">
+                    {search ? "No chat matches." : "No open chats. New ones appear here."}
+                  </li>
+                )}
+                {shownMine.map((c) => (
+                  <ConversationRow
+                    key={c.id}
+                    c={c}
+                    selected={open === c.id}
+                    unread={open === c.id ? 0 : unreadOf(c, session?.user)}
+                    onOpen={() => {
+                      setViewing(undefined);
+                      select(c.id);
+                    }}
+                  />
+                ))}
+              </ul>
+              <h2>Queue ({queue.length})</h2>
+              <ul className="list" aria-label="Waiting conversations">
+                {shownQueue.length === 0 && <li className="muted small">Nobody is waiting.</li>}
+                {shownQueue.map((q) => (
+                  <li key={q.id} className="list-item">
+                    <span>
+                      <strong>{q.subject ?? "No subject"}</strong>
+                      <span className="muted small">
+                        {" "}
+                        · {q.priority}
+                        {q.vip ? " · VIP" : ""} · waiting{" "}
+                        <span data-testid="waited">{formatWait(q.waitedMs + (now - q.at))}</span>
+                      </span>
+                    </span>
+                    <button
+                      type="button"
+                      className="secondary"
+                      onClick={() => void desk.claim(q.id)}
+                    >
+                      Take
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : (
+            <ul className="list" aria-label="Resolved conversations">
+              {!shownResolved && <li className="skeleton-line" aria-hidden="true" />}
+              {shownResolved?.length === 0 && <li className="muted small">No resolved chats.</li>}
+              {shownResolved?.map((c) => (
+                <ConversationRow
+                  key={c.id}
+                  c={c}
+                  selected={open === c.id}
+                  unread={0}
+                  onOpen={() => setViewing(c.id)}
+                />
+              ))}
+            </ul>
+          )}
         </div>
-        <div>
-          {selected ? (
-            <Selected id={selected} agents={agents} onDone={() => void loadMine()} />
+        <div className="inbox-main">
+          {open ? (
+            <Selected
+              key={open}
+              id={open}
+              agents={agents}
+              readOnly={!!viewing}
+              onClose={() => {
+                setViewing(undefined);
+                select(undefined);
+              }}
+            />
           ) : (
             <div className="empty">
-              Pick a conversation. New ones are assigned to you automatically while you are online (
-              {formatTime(new Date().toISOString())}).
+              <p>Pick a chat on the left.</p>
+              <p className="small">
+                While you are Online, new chats are assigned to you automatically — wherever you are
+                in the console, you get a notice.
+              </p>
             </div>
           )}
         </div>

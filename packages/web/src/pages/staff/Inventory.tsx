@@ -3,9 +3,12 @@ import type { ItemPage, LevelsEvent } from "@switchboard/server/contracts/invent
 import { STAFF_INVENTORY_CHANNEL } from "@switchboard/server/names/inventory";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
+import { useKeptFeed } from "../../app/keptFeed.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
-import { formatTime } from "../../components/Progress.js";
+import { ConfirmButton } from "../../components/Confirm.js";
+import { SkeletonRows } from "../../components/Skeleton.js";
+import { formatTime } from "../../components/time.js";
 import { StockBadge } from "../shop/Shop.js";
 
 /** A row: an item's levels, from the list or a `levels` event. */
@@ -59,14 +62,15 @@ function Row({ item }: { item: Item }) {
           >
             +1
           </button>
-          <button
-            type="button"
-            className="ghost"
-            onClick={() => void adjust(-1)}
-            aria-label={`Remove one damaged ${item.name ?? item.sku}`}
+          <ConfirmButton
+            label={`Remove one damaged ${item.name ?? item.sku}`}
+            question={`Write off one ${item.name ?? item.sku} as damaged?`}
+            confirm="Yes, remove one"
+            disabled={item.onHand <= 0}
+            onConfirm={() => void adjust(-1)}
           >
             −1
-          </button>
+          </ConfirmButton>
         </div>
         {error && <div className="error small">{error}</div>}
       </td>
@@ -103,7 +107,7 @@ function AddItem({ onAdded }: { onAdded: () => void }) {
           value={sku}
           onChange={(e) => setSku(e.target.value)}
           required
-          pattern="[A-Za-z0-9_.:@-]+"
+          pattern="[A-Za-z0-9_.:@\-]+"
           maxLength={194}
         />
       </label>
@@ -144,7 +148,10 @@ const bySku = (items: Item[], item: Item) =>
 export function Inventory() {
   const token = useSession()?.token ?? null;
   const [items, setItems] = useState<Item[]>([]);
-  const [alerts, setAlerts] = useState<Alert[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const user = useSession()?.user;
+  // kept across a reload of the tab: an alert seen a minute ago is still worth reading
+  const [alerts, setAlerts] = useKeptFeed<Alert>(`switchboard.feed.inventory.${user}`, 30);
   const [error, setError] = useState<string>();
   const arrivals = useArrivals();
   const load = useCallback(async () => {
@@ -152,6 +159,7 @@ export function Inventory() {
     try {
       const fetched = (await api<ItemPage>(token, "GET", "/api/inventory/items?limit=200")).items;
       setItems((shown) => newestRows(shown, fetched, (i) => i.sku, arrivals.since(started)));
+      setLoaded(true);
       setError(undefined);
     } catch (e) {
       setError(errorText(e));
@@ -166,7 +174,7 @@ export function Inventory() {
       const level = m.data as LevelsEvent;
       arrivals.mark(level.sku);
       setItems((shown) => withNewerRow(shown, level, (i) => i.sku, bySku));
-      if (m.event !== "levels") setAlerts((a) => [{ ...level, kind: m.event }, ...a].slice(0, 30));
+      if (m.event !== "levels") setAlerts((a) => [{ ...level, kind: m.event }, ...a]);
     },
     { presence: false },
   );
@@ -195,6 +203,7 @@ export function Inventory() {
               </tr>
             </thead>
             <tbody>
+              {!loaded && <SkeletonRows columns={6} />}
               {items.map((i) => (
                 <Row key={i.sku} item={i} />
               ))}

@@ -11,13 +11,24 @@ import { api, errorText } from "../../app/api.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
+import { staffWording } from "../../app/wording.js";
+import { ConfirmButton } from "../../components/Confirm.js";
 import { formatTime, Progress } from "../../components/Progress.js";
+import { SkeletonRows } from "../../components/Skeleton.js";
 
-/** Named actions read as verbs ("Cancel"); plain steps read as the state they lead to. */
+/**
+ * Named actions read as verbs ("Cancel"); plain steps read as the state they lead to. An
+ * update that stays in its state is not named like the state ("Repair in progress"): it posts
+ * an update.
+ */
 function actionLabel(action: string | undefined): string | undefined {
-  if (!action || action === "update") return undefined;
+  if (!action) return undefined;
+  if (action === "update") return "Post progress update";
   return action.charAt(0).toUpperCase() + action.slice(1).replace("-", " ");
 }
+
+/** Steps that end an order for good: asked before taken. */
+const FINAL = new Set(["cancelled", "refunded", "no-show"]);
 
 function staffMoves(lifecycle: Lifecycle | undefined, status: string) {
   return (
@@ -25,20 +36,34 @@ function staffMoves(lifecycle: Lifecycle | undefined, status: string) {
   );
 }
 
-function NewOrder({ lifecycles, onCreated }: { lifecycles: Lifecycle[]; onCreated: () => void }) {
+function NewOrder({ lifecycles }: { lifecycles: Lifecycle[] }) {
   const session = useSession();
-  const [customerId, setCustomerId] = useState("alice");
+  const [customerId, setCustomerId] = useState("");
   const [lifecycle, setLifecycle] = useState("repair-booking");
-  const [title, setTitle] = useState("iPhone 14 — cracked screen");
+  const [title, setTitle] = useState("");
+  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
+  const [created, setCreated] = useState<string>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    setBusy(true);
+    setCreated(undefined);
     try {
-      await api(session?.token ?? null, "POST", "/api/orders", { lifecycle, customerId, title });
+      await api(session?.token ?? null, "POST", "/api/orders", {
+        lifecycle,
+        customerId: customerId.trim(),
+        ...(title.trim() && { title: title.trim() }),
+      });
       setError(undefined);
-      onCreated();
+      // cleared, and said: the same booking is not made twice by a second press
+      const what = title.trim() || lifecycles.find((l) => l.name === lifecycle)?.label || "Order";
+      setCreated(`Created “${what}” for ${customerId.trim()}. It is at the top of the board.`);
+      setTitle("");
+      setCustomerId("");
     } catch (err) {
       setError(errorText(err));
+    } finally {
+      setBusy(false);
     }
   };
   return (
@@ -54,6 +79,7 @@ function NewOrder({ lifecycles, onCreated }: { lifecycles: Lifecycle[]; onCreate
           onChange={(e) => setCustomerId(e.target.value)}
           required
           maxLength={255}
+          placeholder="Customer id, e.g. alice"
         />
       </label>
       <label>
@@ -68,11 +94,21 @@ function NewOrder({ lifecycles, onCreated }: { lifecycles: Lifecycle[]; onCreate
       </label>
       <label className="grow">
         Title
-        <input value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
+        <input
+          value={title}
+          onChange={(e) => setTitle(e.target.value)}
+          maxLength={200}
+          placeholder="e.g. iPhone 14 — cracked screen"
+        />
       </label>
-      <button type="submit" className="primary">
-        Create
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? "Creating…" : "Create"}
       </button>
+      {created && (
+        <p className="notice" role="status">
+          {created}
+        </p>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}
@@ -88,6 +124,7 @@ export function OrderBoard() {
   const token = session?.token ?? null;
   const lifecycles = useLifecycles();
   const [orders, setOrders] = useState<OrderListItem[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState<string>();
 
@@ -97,6 +134,7 @@ export function OrderBoard() {
       const started = performance.now();
       const { items } = await api<OrderPage>(token, "GET", "/api/orders?limit=100");
       setOrders((shown) => newestRows(shown, items, (o) => o.id, arrivals.since(started)));
+      setLoaded(true);
       setError(undefined);
     } catch (e) {
       setError(errorText(e));
@@ -132,7 +170,7 @@ export function OrderBoard() {
   return (
     <section className="page">
       <h1>Orders &amp; bookings</h1>
-      <NewOrder lifecycles={lifecycles} onCreated={() => undefined} />
+      <NewOrder lifecycles={lifecycles} />
       {error && (
         <p className="error" role="alert">
           {error}
@@ -150,6 +188,14 @@ export function OrderBoard() {
             </tr>
           </thead>
           <tbody>
+            {!loaded && <SkeletonRows columns={5} />}
+            {loaded && orders.length === 0 && (
+              <tr>
+                <td colSpan={5} className="muted">
+                  No orders yet. Create the first one above.
+                </td>
+              </tr>
+            )}
             {orders.map((o) => {
               const lifecycle = lifecycles.find((l) => l.name === o.lifecycle);
               return (
@@ -160,32 +206,43 @@ export function OrderBoard() {
                       {lifecycle?.label} · {formatTime(o.updatedAt)}
                     </div>
                   </td>
-                  <td>{o.customerId}</td>
-                  <td>
-                    <span className={`pill pill-${o.status}`}>{o.statusLabel}</span>
+                  <td data-label="Customer">{o.customerId}</td>
+                  <td data-label="Status">
+                    <span className={`pill pill-${o.status}`}>{staffWording(o.statusLabel)}</span>
                   </td>
-                  <td className="progress-cell">
+                  <td className="progress-cell" data-label="Progress">
                     <Progress value={o.progress} label={`${o.title ?? o.id} progress`} />
                   </td>
                   <td>
                     <div className="moves">
-                      {staffMoves(lifecycle, o.status).map((t) => (
-                        <button
-                          type="button"
-                          key={t.to}
-                          className={
-                            t.to === "cancelled" || t.to === "refunded" || t.to === "no-show"
-                              ? "ghost"
-                              : "secondary"
-                          }
-                          disabled={busy === o.id}
-                          onClick={() => void move(o, t.to)}
-                        >
-                          {actionLabel(t.action) ??
-                            lifecycle?.states.find((s) => s.name === t.to)?.label ??
-                            t.to}
-                        </button>
-                      ))}
+                      {staffMoves(lifecycle, o.status).map((t) => {
+                        const label =
+                          actionLabel(t.action) ??
+                          staffWording(
+                            lifecycle?.states.find((s) => s.name === t.to)?.label ?? t.to,
+                          );
+                        return FINAL.has(t.to) ? (
+                          <ConfirmButton
+                            key={t.to}
+                            disabled={busy === o.id}
+                            question={`${label} “${o.title ?? lifecycle?.label}”?`}
+                            confirm={`Yes, ${label.toLowerCase()}`}
+                            onConfirm={() => void move(o, t.to)}
+                          >
+                            {label}
+                          </ConfirmButton>
+                        ) : (
+                          <button
+                            type="button"
+                            key={t.to}
+                            className="secondary"
+                            disabled={busy === o.id}
+                            onClick={() => void move(o, t.to)}
+                          >
+                            {label}
+                          </button>
+                        );
+                      })}
                     </div>
                   </td>
                 </tr>

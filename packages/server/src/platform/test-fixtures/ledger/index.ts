@@ -15,6 +15,8 @@ export interface LedgerEffectRow {
   aggregate: string;
   seq: number;
   attempt: number;
+  /** 1 when no later event of its aggregate had been handled by this handler before it. */
+  in_order: number;
   at: string;
 }
 
@@ -46,6 +48,9 @@ const scheduleBody = z.object({
   inMs: z.number().int().min(0).max(3_600_000),
 });
 
+/** Aggregates whose events the handlers refuse (in-process tests break and mend a handler). */
+export const brokenAggregates = new Set<string>();
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -66,6 +71,7 @@ export const ledgerModule: SwitchboardModule = {
           .addColumn("aggregate", "text", (c) => c.notNull())
           .addColumn("seq", "integer", (c) => c.notNull())
           .addColumn("attempt", "integer", (c) => c.notNull())
+          .addColumn("in_order", "integer", (c) => c.notNull())
           .addColumn("at", "text", (c) => c.notNull())
           .execute();
       },
@@ -80,6 +86,15 @@ export const ledgerModule: SwitchboardModule = {
       async (event: DomainEvent<LedgerPayload>, d: HandlerContext) => {
         const p = ledgerPayload.parse(event.payload);
         if (d.attempt <= p.failTimes) throw new Error(`${by} fails on attempt ${d.attempt}`);
+        if (brokenAggregates.has(event.aggregate)) throw new Error(`${by} is broken`);
+        // Event ids sort in emit order: a handled event with a larger id means out of order.
+        const later = await d.transaction
+          .selectFrom("ledger_effects")
+          .select("id")
+          .where("by", "=", by)
+          .where("aggregate", "=", event.aggregate)
+          .where("ref", ">", event.id)
+          .executeTakeFirst();
         await d.transaction
           .insertInto("ledger_effects")
           .values({
@@ -89,6 +104,7 @@ export const ledgerModule: SwitchboardModule = {
             aggregate: event.aggregate,
             seq: p.seq,
             attempt: d.attempt,
+            in_order: later ? 0 : 1,
             at: new Date().toISOString(),
           })
           .execute();
@@ -109,6 +125,7 @@ export const ledgerModule: SwitchboardModule = {
           aggregate: "tasks",
           seq: payload.seq,
           attempt: d.attempt,
+          in_order: 1,
           at: new Date().toISOString(),
         })
         .execute();

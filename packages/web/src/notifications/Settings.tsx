@@ -1,0 +1,130 @@
+import type { NotificationChannel, Preferences } from "@switchboard/server/contracts/notifications";
+import { useEffect, useState } from "react";
+import { api, errorText } from "../app/api.js";
+import { useSession } from "../app/session.js";
+import { enablePush, pushSupported } from "./push.js";
+
+const CATEGORIES: [string, string][] = [
+  ["orders", "Orders and repairs"],
+  ["stock", "Back in stock"],
+  ["chat", "Chat replies"],
+  ["prices", "Price drops"],
+  ["general", "News and messages"],
+];
+const CHANNELS: [NotificationChannel, string][] = [
+  ["in_app", "In the app"],
+  ["push", "Browser"],
+  ["email", "Email"],
+  ["sms", "SMS"],
+];
+
+/** Notification settings: channels per category, quiet hours, browser notifications. */
+export function NotificationSettings() {
+  const session = useSession();
+  const token = session?.token ?? null;
+  const [prefs, setPrefs] = useState<Preferences | null>(null);
+  const [status, setStatus] = useState("");
+
+  useEffect(() => {
+    void api<Preferences>(token, "GET", "/api/notifications/preferences").then(setPrefs);
+  }, [token]);
+
+  const save = async (change: Partial<Preferences>) => {
+    try {
+      setPrefs(await api<Preferences>(token, "PUT", "/api/notifications/preferences", change));
+      setStatus("Saved");
+    } catch (error) {
+      setStatus(errorText(error));
+    }
+  };
+  if (!prefs) return <p className="muted">Loading…</p>;
+  const zone = prefs.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+  return (
+    <section className="card notification-settings">
+      <h1>Notification settings</h1>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Category</th>
+            {CHANNELS.map(([c, label]) => (
+              <th key={c} scope="col">
+                {label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {CATEGORIES.map(([category, label]) => (
+            <tr key={category}>
+              <th scope="row">{label}</th>
+              {CHANNELS.map(([channel, channelLabel]) => (
+                <td key={channel}>
+                  <input
+                    type="checkbox"
+                    aria-label={`${label}: ${channelLabel}`}
+                    checked={prefs.channels[category]?.[channel] !== false}
+                    onChange={(e) =>
+                      void save({ channels: { [category]: { [channel]: e.target.checked } } })
+                    }
+                  />
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          const start = String(f.get("start") ?? "");
+          const end = String(f.get("end") ?? "");
+          void save({
+            quietHours: start && end ? { start, end } : null,
+            timeZone: String(f.get("zone") || zone),
+          });
+        }}
+      >
+        <h2>Quiet hours</h2>
+        <p className="muted">
+          Browser, email and SMS notifications wait until they end; urgent ones do not.
+        </p>
+        <label>
+          From <input name="start" type="time" defaultValue={prefs.quietHours?.start ?? ""} />
+        </label>
+        <label>
+          Until <input name="end" type="time" defaultValue={prefs.quietHours?.end ?? ""} />
+        </label>
+        <label>
+          Time zone <input name="zone" defaultValue={zone} />
+        </label>
+        <button type="submit">Save quiet hours</button>
+      </form>
+      <h2>Browser notifications</h2>
+      {pushSupported() ? (
+        <button
+          type="button"
+          onClick={() =>
+            void enablePush(token ?? "")
+              .then((r) =>
+                setStatus(
+                  r === "on"
+                    ? "Browser notifications are on"
+                    : r === "denied"
+                      ? "The browser blocked notifications"
+                      : "Not supported here",
+                ),
+              )
+              .catch((error: unknown) => setStatus(errorText(error)))
+          }
+        >
+          Turn on browser notifications
+        </button>
+      ) : (
+        <p className="muted">This browser cannot show notifications.</p>
+      )}
+      <p role="status">{status}</p>
+    </section>
+  );
+}
