@@ -42,6 +42,12 @@ export interface SubscribeOptions {
   presence?: boolean;
   /** Resume from a position saved earlier (e.g. in storage), instead of from now. */
   recover?: StreamPosition;
+  /**
+   * The events this channel may carry as signals (no offset: typing…). When set, any other event
+   * arriving without an offset is dropped: someone allowed to signal cannot pass one off as a
+   * message, a receipt or a status. Absent: every signal is delivered.
+   */
+  signals?: readonly string[];
 }
 
 /**
@@ -204,6 +210,31 @@ export class Switchboard {
       { lane: "user", resendable: true },
     );
     return result;
+  }
+
+  /**
+   * A channel's history page by page: a reply stops at the server's byte cap (or `limit`) and
+   * says `more`; this asks for the next page until there is none (at most `maxPages`). With
+   * `since`, pages go forwards; without, from the newest backwards (each page oldest first).
+   */
+  async *historyPages(
+    channel: string,
+    options: HistoryOptions & { maxPages?: number } = {},
+  ): AsyncGenerator<HistoryResult> {
+    const { maxPages = 1000, ...query } = options;
+    let next: HistoryOptions = query;
+    for (let page = 0; page < maxPages; page++) {
+      const reply = await this.history(channel, next);
+      yield reply;
+      const pubs = reply.publications;
+      if (!reply.more || pubs.length === 0) return;
+      next = query.since
+        ? {
+            ...query,
+            since: { epoch: reply.epoch, offset: (pubs.at(-1) as { offset: number }).offset },
+          }
+        : { ...query, before: (pubs[0] as { offset: number }).offset };
+    }
   }
 
   /** Calls a module method over the socket (same handlers as the REST API). */

@@ -35,6 +35,12 @@ describe("stream position rules", () => {
     expect(judgeLive(at, msg(undefined))).toBe("ephemeral");
   });
 
+  it("takes offset 1 of any epoch after offset 0 (streams start at their first publish)", () => {
+    const empty = { epoch: "of-the-moment", offset: 0 };
+    expect(judgeLive(empty, msg(1, "e9"))).toBe("deliver");
+    expect(judgeLive(empty, msg(2, "e9"))).toBe("resync");
+  });
+
   it("reads a subscribed reply as fresh, recovered or gap", () => {
     expect(interpretSubscribed(reply({ offset: 9 }), undefined)).toEqual({
       kind: "fresh",

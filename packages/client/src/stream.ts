@@ -21,6 +21,9 @@ export type LiveVerdict =
 export function judgeLive(position: StreamPosition | undefined, frame: MessageFrame): LiveVerdict {
   if (frame.offset === undefined) return "ephemeral";
   if (!position) return "deliver";
+  // Offset 0 has seen nothing: the first publication of any epoch follows it (a channel's stream
+  // is created by its first publish, after we were given an epoch of the moment).
+  if (position.offset === 0) return frame.offset === 1 ? "deliver" : "resync";
   if (frame.epoch !== undefined && frame.epoch !== position.epoch) return "resync";
   if (frame.offset <= position.offset) return "duplicate";
   if (frame.offset > position.offset + 1) return "resync";

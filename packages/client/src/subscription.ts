@@ -29,6 +29,8 @@ export class Subscription {
   readonly #presence: PresenceTracker;
   readonly #typing: TypingCoordinator;
   readonly #follower: StreamFollower;
+  /** Events accepted without an offset; undefined: any. */
+  readonly #signals: readonly string[] | undefined;
   #refs = 0;
   #status: SubscriptionStatus = "subscribing";
   #snapshot: SubscriptionSnapshot;
@@ -36,10 +38,11 @@ export class Subscription {
   constructor(
     host: SubscriptionHost,
     channel: string,
-    options: { presence?: boolean; recover?: StreamPosition },
+    options: { presence?: boolean; recover?: StreamPosition; signals?: readonly string[] },
   ) {
     this.#host = host;
     this.channel = channel;
+    this.#signals = options.signals;
     this.#presence = new PresenceTracker(
       options.presence === true,
       () => host.presence(channel),
@@ -160,6 +163,10 @@ export class Subscription {
     if (this.#status === "unsubscribed") return;
     switch (frame.type) {
       case "message":
+        // A state event must come with an offset (from the stream); without one it is a signal,
+        // and only the signals this channel was declared to carry get through.
+        if (frame.offset === undefined && this.#signals && !this.#signals.includes(frame.event))
+          return;
         this.#follower.message(frame);
         return;
       case "join":

@@ -72,7 +72,10 @@ export interface PublishResult {
 }
 
 export interface HistoryOptions {
+  /** What came after this position (page forwards). */
   since?: StreamPosition;
+  /** The latest publications below this offset (page backwards); not with `since`. */
+  before?: number;
   limit?: number;
 }
 

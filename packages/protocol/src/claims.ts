@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { channelMatches } from "./channel.js";
 
+/**
+ * A UTF-16 surrogate without its pair. JSON.stringify writes one as a `\ud800` escape that
+ * strict decoders (Redis's Lua cjson) refuse, so identities that end up in stored JSON must not
+ * carry one.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE_G = new RegExp(LONE_SURROGATE.source, "g");
+
 export const ROLES = ["customer", "agent", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -12,9 +20,18 @@ export type Capability = (typeof CAPABILITIES)[number];
  * own (chat's `vip`, `value`); any other claim is ignored.
  */
 export const tokenClaimsSchema = z.object({
-  sub: z.string().min(1).max(255),
+  sub: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((s) => !LONE_SURROGATE.test(s), "must be well-formed text (no lone surrogate)"),
   role: z.enum(ROLES).default("customer"),
-  name: z.string().max(255).optional(),
+  // A display name is repaired rather than refused: a lone surrogate becomes U+FFFD.
+  name: z
+    .string()
+    .max(255)
+    .transform((s) => s.replace(LONE_SURROGATE_G, "\uFFFD"))
+    .optional(),
   exp: z.number().int().positive().optional(),
   caps: z.record(z.string().min(1).max(256), z.array(z.enum(CAPABILITIES))).optional(),
 });

@@ -93,4 +93,6 @@ export const DEFAULT_LIMITS = {
   ratePerSecond: 50,
   rateBurst: 100,
   maxHistoryLimit: 1000,
+  /** A history reply stops at about this many bytes of publications (`more: true`). */
+  maxHistoryReplyBytes: 256 * 1024,
 } as const;

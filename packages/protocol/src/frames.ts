@@ -9,8 +9,31 @@ export const channelSchema = z
   .max(MAX_CHANNEL_LENGTH)
   .refine(isValidChannel, { message: "channel must be namespace:rest of [A-Za-z0-9_-=@.:]" });
 const eventName = z.string().min(1).max(128);
+/** How deep a JSON value may nest (objects and arrays): deeper data is refused at validation. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether a value nests at most `max` deep. Iterative, so a value nested thousands deep (which
+ * JSON.parse accepts) cannot overflow the stack here; it stops at the first level too deep.
+ */
+export function withinDepth(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= max) return false;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/** Any JSON value nested at most MAX_JSON_DEPTH deep. */
+export const jsonValue = z
+  .unknown()
+  .refine((v) => withinDepth(v), { message: `nested deeper than ${MAX_JSON_DEPTH} levels` });
+
 /** Any JSON value; absent means null. */
-const jsonData = z.unknown().default(null);
+const jsonData = jsonValue.default(null);
 export const streamPositionSchema = z.object({
   epoch: z.string().min(1).max(64),
   offset: z.number().int().nonnegative(),
@@ -67,6 +90,8 @@ export const historyFrameSchema = z.object({
   id: commandId,
   channel: channelSchema,
   since: streamPositionSchema.optional(),
+  /** Page backwards: the latest publications with an offset below this one (not with `since`). */
+  before: z.number().int().positive().optional(),
   limit: z.number().int().positive().max(DEFAULT_LIMITS.maxHistoryLimit).optional(),
 });
 
@@ -199,6 +224,11 @@ export const historyReplyFrameSchema = reply("history", {
   publications: z.array(publicationSchema),
   /** True when `publications` holds everything after `since` (nothing lost to trimming or a new epoch). */
   complete: z.boolean(),
+  /**
+   * True when the reply stopped short (its byte cap or `limit`) of publications that are there:
+   * with `since`, ask again from the last one returned; without, ask with `before` the first.
+   */
+  more: z.boolean().optional(),
 });
 export const resultFrameSchema = reply("result", { data: z.unknown() });
 export const errorFrameSchema = z.object({

@@ -37,7 +37,7 @@ const NONE = snapshotFor("unsubscribed");
  */
 function useSubscription(
   channel: string | null | undefined,
-  options: { presence?: boolean },
+  options: { presence?: boolean; signals?: readonly string[] },
   onMessage?: (message: ChannelMessage) => void,
 ): { subscription: Subscription | undefined; snapshot: SubscriptionSnapshot } {
   const client = useSwitchboard();
@@ -46,13 +46,18 @@ function useSubscription(
     onMessageRef.current = onMessage;
   });
   const { presence } = options;
+  // A new array each render must not resubscribe: the list's content is what counts.
+  const signalList = options.signals?.join("\n");
   // The subscription this hook holds. Read through it rather than the client's registry so a
   // subscription the server ended (revoked) still shows its final "unsubscribed" state.
   const held = useRef<Subscription | undefined>(undefined);
   const subscribe = useCallback(
     (notify: () => void) => {
       if (!channel) return () => {};
-      const subscription = client.subscribe(channel, presence === undefined ? {} : { presence });
+      const subscription = client.subscribe(channel, {
+        ...(presence !== undefined && { presence }),
+        ...(signalList !== undefined && { signals: signalList ? signalList.split("\n") : [] }),
+      });
       held.current = subscription;
       const offChange = subscription.on("change", notify);
       const offMessage = subscription.on("message", (m) => onMessageRef.current?.(m));
@@ -62,7 +67,7 @@ function useSubscription(
         subscription.unsubscribe();
       };
     },
-    [client, channel, presence],
+    [client, channel, presence, signalList],
   );
   const current = (): Subscription | undefined => {
     if (!channel) return undefined;
@@ -90,7 +95,7 @@ export interface ChannelState {
 export function useChannel(
   channel: string | null | undefined,
   onMessage?: (message: ChannelMessage) => void,
-  options: { presence?: boolean } = {},
+  options: { presence?: boolean; signals?: readonly string[] } = {},
 ): ChannelState {
   const { subscription, snapshot } = useSubscription(channel, options, onMessage);
   return {

@@ -85,6 +85,8 @@ export const envSchema = z
       emptyAsUndefined,
       int(64 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
     ),
+    SWITCHBOARD_MAX_HISTORY_REPLY_BYTES: withDefault(int(16 * 1024, 64 * 1024 * 1024), 256 * 1024),
+    SWITCHBOARD_MAX_NEW_CHANNELS_PER_MINUTE: withDefault(int(1, 1_000_000), 300),
     SWITCHBOARD_MAX_CONNECTIONS: z.preprocess(
       emptyAsUndefined,
       int(1, 10_000_000).default(100_000),
@@ -174,6 +176,10 @@ export interface Config {
     rateBurst: number;
     rateLimitCloseMs: number;
     slowConsumerBytes: number;
+    /** A history reply (socket or REST, and a recovery) stops at about this many bytes. */
+    maxHistoryReplyBytes: number;
+    /** Channels a connection may name that it does not hold (subscribe, history, presence) per minute. */
+    maxNewChannelsPerMinute: number;
     maxConnections: number;
     /** Sockets one user may hold open on a node. */
     maxConnectionsPerUser: number;
@@ -279,6 +285,8 @@ export function loadConfig(
       rateBurst: e.SWITCHBOARD_RATE_BURST,
       rateLimitCloseMs: e.SWITCHBOARD_RATE_LIMIT_CLOSE_MS,
       slowConsumerBytes: e.SWITCHBOARD_SLOW_CONSUMER_BYTES,
+      maxHistoryReplyBytes: e.SWITCHBOARD_MAX_HISTORY_REPLY_BYTES,
+      maxNewChannelsPerMinute: e.SWITCHBOARD_MAX_NEW_CHANNELS_PER_MINUTE,
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
       maxConnectionsPerUser: security.maxConnectionsPerUser,
     },

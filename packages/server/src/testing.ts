@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { type App, createApp } from "./app.js";
 import { type MintOptions, mintToken, ownTokenClaims } from "./auth/tokens.js";
 import { MemoryHub } from "./broker/memory.js";
+import { RedisBroker } from "./broker/redis.js";
 import { type ConfigOverrides, defaultConfig } from "./config.js";
 import type { SwitchboardModule } from "./modules/types.js";
 import { openStore } from "./store/db.js";
@@ -34,6 +35,8 @@ export interface TestServer {
   /** The running app (changes after restart()). */
   readonly app: App;
   readonly hub: MemoryHub;
+  /** The Redis the nodes share, when started with `redis`. */
+  readonly redis: { url: string; prefix: string } | undefined;
   readonly dataDir: string;
   /** The PostgreSQL schema, when the database is PostgreSQL. */
   readonly schema: string | undefined;
@@ -72,6 +75,11 @@ export interface TestServerOptions {
   /** Share a hub to run several nodes of one cluster in one process. */
   hub?: MemoryHub;
   /**
+   * Use a Redis broker instead of the memory hub (nodes on the same url and prefix form one
+   * cluster, as across processes). `shareWith` a Redis node shares its Redis too.
+   */
+  redis?: { url: string; prefix: string };
+  /**
    * Another node of the same cluster: same broker hub, same database (SQLite file or PostgreSQL
    * schema), same secrets. The first server owns (and on close removes) the shared parts: close
    * the sharing servers first.
@@ -109,12 +117,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ? `t_${randomBytes(6).toString("hex")}`
       : undefined;
   if (schema) config.databaseUrl = POSTGRES_URL;
-  const appOptions = () => ({
-    broker: hub.node(),
+  const redis = options.redis ?? peer?.redis;
+  const appOptions = async () => ({
+    broker: redis
+      ? await RedisBroker.connect({ url: redis.url, prefix: redis.prefix })
+      : hub.node(),
     ...(schema && { store: { schema } }),
     ...(modules && { modules }),
   });
-  let app = await createApp(config, appOptions());
+  let app = await createApp(config, await appOptions());
   const { port } = await app.listen();
   config.port = port;
   let stopping: Promise<void> | undefined;
@@ -131,6 +142,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     secret,
     port,
     hub,
+    redis,
     dataDir,
     schema,
     get app() {
@@ -150,7 +162,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     stop,
     async restart() {
       await stop();
-      app = await createApp(config, appOptions());
+      app = await createApp(config, await appOptions());
       await app.listen();
       stopping = undefined;
     },

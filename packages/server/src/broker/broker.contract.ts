@@ -276,6 +276,55 @@ export function describeBrokerContract(
       expect((await b.presence(ch)).map((m) => m.user)).toEqual(["bob"]);
     });
 
+    it("creates no stream on reads: a channel nobody published on stays at offset 0", async () => {
+      const ch = uniqueChannel();
+      const first = await a.position(ch);
+      expect(first.offset).toBe(0);
+      const h = await b.history(ch, { limit: 10 }, HISTORY);
+      expect(h).toMatchObject({ offset: 0, publications: [], complete: true, more: false });
+      const since = await b.history(ch, { since: first, limit: 10 }, HISTORY);
+      expect(since).toMatchObject({ complete: true, publications: [] });
+      // The first publish creates the stream, under its own epoch; offset 0 of any epoch
+      // recovers everything from it.
+      const r = await a.publish(ch, { event: "e", data: 1, history: HISTORY });
+      expect(r.offset).toBe(1);
+      const after = await b.history(ch, { since: first, limit: 10 }, HISTORY);
+      expect(after.complete).toBe(true);
+      expect(after.publications.map((p) => p.offset)).toEqual([1]);
+    });
+
+    it("pages history by bytes and by offset, both ways, fetching only what is asked", async () => {
+      const ch = uniqueChannel();
+      const text = "z".repeat(1000);
+      for (let i = 1; i <= 30; i++)
+        await a.publish(ch, { event: "e", data: { i, text }, history: HISTORY });
+      const latest = await b.history(ch, { limit: 100, maxBytes: 5000 }, HISTORY);
+      const offsets = (h: { publications: { offset: number }[] }) =>
+        h.publications.map((p) => p.offset);
+      expect(offsets(latest)).toEqual([27, 28, 29, 30]);
+      expect(latest.more).toBe(true);
+      const back = await b.history(ch, { before: 27, limit: 2, maxBytes: 5000 }, HISTORY);
+      expect(offsets(back)).toEqual([25, 26]);
+      expect(back.more).toBe(true);
+      const oldest = await b.history(ch, { before: 3, limit: 10 }, HISTORY);
+      expect(offsets(oldest)).toEqual([1, 2]);
+      expect(oldest.more).toBe(false);
+      const { epoch } = latest;
+      const fwd = await b.history(
+        ch,
+        { since: { epoch, offset: 10 }, limit: 100, maxBytes: 3000 },
+        HISTORY,
+      );
+      expect(offsets(fwd)).toEqual([11, 12]);
+      expect(fwd).toMatchObject({ complete: true, more: true });
+      const end = await b.history(ch, { since: { epoch, offset: 28 }, limit: 100 }, HISTORY);
+      expect(offsets(end)).toEqual([29, 30]);
+      expect(end.more).toBe(false);
+      // One publication larger than the cap still comes, so paging always moves on.
+      const one = await b.history(ch, { limit: 100, maxBytes: 10 }, HISTORY);
+      expect(offsets(one)).toEqual([30]);
+    });
+
     it("is ready while open", async () => {
       expect(await a.ready()).toBe(true);
     });

@@ -5,6 +5,7 @@ import {
   type Broker,
   type BrokerEvent,
   type BrokerEventHandler,
+  EMPTY_STREAM_TTL_MS,
   type HistoryOptions,
   type HistoryQuery,
   type HistoryResult,
@@ -39,8 +40,14 @@ interface Stream {
   pubs: Publication[];
   head: number;
   lastActive: number;
+  /** The history options of the last publish (the sweep trims by them). */
+  history: HistoryOptions;
   keys: Map<string, { offset: number; expires: number }>;
 }
+
+/** Serialized size of each stored publication (measured once, at publish: replies are capped by it). */
+const sizes = new WeakMap<Publication, number>();
+const sizeOf = (p: Publication) => sizes.get(p) ?? Buffer.byteLength(JSON.stringify(p));
 
 interface PresenceEntry {
   member: Member;
@@ -83,7 +90,8 @@ export class MemoryHub {
     return node;
   }
 
-  stream(channel: string): Stream {
+  /** The channel's stream, created by a publish (reads use `streams.get`: they never create). */
+  stream(channel: string, history: HistoryOptions): Stream {
     let s = this.streams.get(channel);
     if (!s) {
       s = {
@@ -92,6 +100,7 @@ export class MemoryHub {
         pubs: [],
         head: 0,
         lastActive: this.now(),
+        history,
         keys: new Map(),
       };
       this.streams.set(channel, s);
@@ -108,11 +117,11 @@ export class MemoryHub {
     const now = this.now();
     for (const [channel, s] of this.streams) {
       expireKeys(s, now);
-      if (
-        s.pubs.length - s.head === 0 &&
-        s.keys.size === 0 &&
-        now - s.lastActive > this.metaTtlMs
-      ) {
+      trim(s, s.history, now);
+      // A stream that keeps no history is forgotten in minutes; others a day after their last publish.
+      const ttl =
+        s.history.size > 0 ? this.metaTtlMs : Math.min(this.metaTtlMs, EMPTY_STREAM_TTL_MS);
+      if (s.pubs.length - s.head === 0 && s.keys.size === 0 && now - s.lastActive > ttl) {
         this.streams.delete(channel);
       }
     }
@@ -174,21 +183,26 @@ export class MemoryBroker implements Broker {
   async publish(channel: string, input: PublishInput): Promise<PublishResult> {
     this.assertOpen();
     const now = this.hub.now();
-    const s = this.hub.stream(channel);
+    const s = this.hub.stream(channel, input.history);
     expireKeys(s, now);
     if (input.key !== undefined) {
       const seen = s.keys.get(input.key);
       if (seen) return { epoch: s.epoch, offset: seen.offset, duplicate: true };
     }
-    s.offset += 1;
-    s.lastActive = now;
     const publication: Publication = {
-      offset: s.offset,
+      offset: s.offset + 1,
       event: input.event,
       data: input.data,
       ts: now,
       ...(input.from && { from: input.from }),
     };
+    // Serialized before anything is stored: a value that cannot be serialized fails the publish
+    // here, instead of poisoning the channel's history for every later reader.
+    const bytes = Buffer.byteLength(JSON.stringify(publication));
+    s.offset += 1;
+    s.lastActive = now;
+    s.history = input.history;
+    sizes.set(publication, bytes);
     if (input.history.size > 0) s.pubs.push(publication);
     trim(s, input.history, now);
     if (input.key !== undefined) {
@@ -204,8 +218,8 @@ export class MemoryBroker implements Broker {
   }
 
   async position(channel: string): Promise<StreamPosition> {
-    const s = this.hub.stream(channel);
-    return { epoch: s.epoch, offset: s.offset };
+    const s = this.hub.streams.get(channel);
+    return s ? { epoch: s.epoch, offset: s.offset } : { epoch: newEpoch(), offset: 0 };
   }
 
   async history(
@@ -213,11 +227,12 @@ export class MemoryBroker implements Broker {
     query: HistoryQuery,
     options: HistoryOptions,
   ): Promise<HistoryResult> {
-    const s = this.hub.stream(channel);
+    const s = this.hub.streams.get(channel);
+    if (!s) return selectHistory({ epoch: newEpoch(), offset: 0 }, [], query, { sizeOf });
     trim(s, options, this.hub.now());
     // The retained window is the array past `head` (trimmed entries wait there for compaction).
     const retained = s.head === 0 ? s.pubs : s.pubs.slice(s.head);
-    return selectHistory({ epoch: s.epoch, offset: s.offset }, retained, query);
+    return selectHistory({ epoch: s.epoch, offset: s.offset }, retained, query, { sizeOf });
   }
 
   async presenceAdd(

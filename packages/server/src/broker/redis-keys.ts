@@ -25,7 +25,10 @@ export class RedisKeys {
 /** The Lua scripts of redis-scripts.ts, as ioredis commands (`defineCommand`). */
 export interface Scripts {
   sbPublish(...args: (string | number)[]): Promise<[string, number, number]>;
-  sbReadStream(...args: (string | number)[]): Promise<[string, number, string, string[]?]>;
+  /** [epoch ('' when none), offset, nowMs, oldest, ...entries] */
+  sbReadStream(
+    ...args: (string | number)[]
+  ): Promise<[string, number, string, number, ...string[]]>;
   sbPresenceAdd(...args: (string | number)[]): Promise<number>;
   sbPresenceRemove(...args: (string | number)[]): Promise<[string, number] | null>;
 }

@@ -35,20 +35,58 @@ redis.call('PUBLISH', ARGV[9], '{"kind":"publication","channel":' .. ARGV[10] ..
 return {epoch, offset, 0}
 `;
 
-/** KEYS: meta, hist. ARGV: newEpoch, metaTtlMs, withHistory ('1'|'0'). Returns {epoch, offset, nowMs, entries?}. */
+/**
+ * KEYS: meta, hist. ARGV: mode ('pos' | 'latest' | 'before' | 'since'), at (before: an offset;
+ * since: the offset after which), limit, size (the namespace's history size), maxBytes,
+ * sinceEpoch. Returns {epoch ('' when no stream), offset, nowMs, oldest, entries...}.
+ *
+ * Reads never create a stream, and fetch only the range the query needs (LRANGE of at most
+ * `limit` entries, located from the offset: the list holds contiguous offsets ending at the
+ * stream's), stopping at `maxBytes` (at least one entry) so a reply never moves more than that.
+ */
 export const READ_STREAM = `
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('DEL', KEYS[2])
-end
-local offset = tonumber(redis.call('HGET', KEYS[1], 'offset'))
 local t = redis.call('TIME')
 local now = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-if ARGV[3] == '1' then return {epoch, offset, now, redis.call('LRANGE', KEYS[2], 0, -1)} end
-return {epoch, offset, now}
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then return {'', 0, now, 0} end
+local offset = tonumber(redis.call('HGET', KEYS[1], 'offset'))
+local mode = ARGV[1]
+if mode == 'pos' then return {epoch, offset, now, 0} end
+local at = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local n = math.min(redis.call('LLEN', KEYS[2]), tonumber(ARGV[4]))
+local oldest = offset - n + 1
+local out = {epoch, offset, now, oldest}
+local lo, hi
+if mode == 'since' then
+  if at > offset or (at > 0 and ARGV[6] ~= epoch) then return out end
+  lo = math.max(oldest, at + 1)
+  hi = math.min(offset, lo + limit - 1)
+else
+  hi = offset
+  if mode == 'before' then hi = math.min(offset, at - 1) end
+  lo = math.max(oldest, hi - limit + 1)
+end
+if n == 0 or lo > hi then return out end
+local entries = redis.call('LRANGE', KEYS[2], lo - offset - 1, hi - offset - 1)
+local maxBytes = tonumber(ARGV[5])
+local bytes = 0
+if mode == 'since' then
+  for i = 1, #entries do
+    bytes = bytes + #entries[i]
+    if i > 1 and bytes > maxBytes then break end
+    out[#out + 1] = entries[i]
+  end
+else
+  local first = #entries + 1
+  for i = #entries, 1, -1 do
+    bytes = bytes + #entries[i]
+    if i < #entries and bytes > maxBytes then break end
+    first = i
+  end
+  for i = first, #entries do out[#out + 1] = entries[i] end
+end
+return out
 `;
 
 /**
@@ -69,8 +107,9 @@ export const PRESENCE_REMOVE = `
 redis.call('SREM', KEYS[3], ARGV[2])
 local m = redis.call('HGET', KEYS[1], ARGV[1])
 if not m then return nil end
-redis.call('HDEL', KEYS[1], ARGV[1])
+-- Decode before writing: a script that fails after a write keeps the write (no rollback).
 local user = cjson.decode(m)['user']
+redis.call('HDEL', KEYS[1], ARGV[1])
 local count = redis.call('HINCRBY', KEYS[2], user, -1)
 if count <= 0 then
   redis.call('HDEL', KEYS[2], user)

@@ -12,6 +12,7 @@ import {
   type Broker,
   type BrokerEvent,
   type BrokerEventHandler,
+  EMPTY_STREAM_TTL_MS,
   type HistoryOptions,
   type HistoryQuery,
   type HistoryResult,
@@ -184,7 +185,8 @@ export class RedisBroker implements Broker {
         input.from ? JSON.stringify(input.from) : "",
         input.history.size,
         Math.max(1, input.history.ttlMs),
-        this.metaTtlMs,
+        // A stream that keeps no history is forgotten in minutes.
+        input.history.size > 0 ? this.metaTtlMs : Math.min(this.metaTtlMs, EMPTY_STREAM_TTL_MS),
         newEpoch(),
         IDEMPOTENCY_TTL_MS,
         this.keys.pubsub(channel),
@@ -206,23 +208,9 @@ export class RedisBroker implements Broker {
     }
   }
 
-  private async readStream(channel: string, withHistory: boolean) {
-    try {
-      return await this.cmd.sbReadStream(
-        this.keys.channel(channel, "meta"),
-        this.keys.channel(channel, "hist"),
-        newEpoch(),
-        this.metaTtlMs,
-        withHistory ? "1" : "0",
-      );
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
-
   async position(channel: string): Promise<StreamPosition> {
-    const [epoch, offset] = await this.readStream(channel, false);
-    return { epoch, offset: Number(offset) };
+    const [epoch, offset] = await this.readStream(channel, ["pos", 0, 0, 0, 0, ""]);
+    return epoch === "" ? { epoch: newEpoch(), offset: 0 } : { epoch, offset: Number(offset) };
   }
 
   async history(
@@ -230,15 +218,41 @@ export class RedisBroker implements Broker {
     query: HistoryQuery,
     options: HistoryOptions,
   ): Promise<HistoryResult> {
-    const [epoch, offset, now, entries = []] = await this.readStream(channel, true);
+    const { since, before, limit } = query;
+    const maxBytes = query.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const args: (string | number)[] = since
+      ? ["since", since.offset, limit, options.size, maxBytes, since.epoch]
+      : before !== undefined
+        ? ["before", before, limit, options.size, maxBytes, ""]
+        : ["latest", 0, limit, options.size, maxBytes, ""];
+    const [epoch, offset, now, oldest, ...entries] = await this.readStream(channel, args);
+    const sizes = new WeakMap<Publication, number>();
+    const sizeOf = (p: Publication) => sizes.get(p) ?? 0;
+    if (epoch === "") return selectHistory({ epoch: newEpoch(), offset: 0 }, [], query, { sizeOf });
     const minTs = Number(now) - options.ttlMs;
     const retained: Publication[] = [];
-    for (const entry of entries.slice(-Math.max(options.size, 0) || entries.length)) {
+    for (const entry of entries) {
       const p = JSON.parse(entry) as Publication;
+      sizes.set(p, Buffer.byteLength(entry));
       if (p.ts >= minTs) retained.push(p);
     }
     if (options.size === 0) retained.length = 0;
-    return selectHistory({ epoch, offset: Number(offset) }, retained, query);
+    return selectHistory({ epoch, offset: Number(offset) }, retained, query, {
+      sizeOf,
+      oldest: Number(oldest),
+    });
+  }
+
+  private async readStream(channel: string, args: (string | number)[]) {
+    try {
+      return await this.cmd.sbReadStream(
+        this.keys.channel(channel, "meta"),
+        this.keys.channel(channel, "hist"),
+        ...args,
+      );
+    } catch (error) {
+      throw unavailable(error);
+    }
   }
 
   // ---- presence (redis-presence.ts) ----

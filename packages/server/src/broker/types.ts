@@ -25,7 +25,11 @@ export interface PublishResult extends StreamPosition {
 export interface HistoryQuery {
   /** Return publications after this position; absent: the latest `limit` publications. */
   since?: StreamPosition;
+  /** Without `since`: the latest publications with an offset below this one (paging back). */
+  before?: number;
   limit: number;
+  /** Stop adding publications past this many serialized bytes (at least one is returned). */
+  maxBytes?: number;
 }
 
 export interface HistoryResult extends StreamPosition {
@@ -35,6 +39,8 @@ export interface HistoryResult extends StreamPosition {
    * `since.offset` (up to `limit`) is in `publications`. Without `since`: always true.
    */
   complete: boolean;
+  /** Publications this reply left out (byte cap or `limit`) are there: page on. */
+  more: boolean;
 }
 
 /** What a node receives for a channel it subscribed to. */
@@ -50,6 +56,12 @@ export type BrokerEvent =
     }
   | { kind: "join"; channel: string; member: Member }
   | { kind: "leave"; channel: string; member: Member }
+  /**
+   * Who may read the channel changed (a conversation transferred, requeued, resolved): every
+   * node re-checks its subscribers' access and drops those who lost it. Travels on the
+   * channel's own pub/sub, so it reaches exactly the nodes that hold the channel.
+   */
+  | { kind: "revoke"; channel: string }
   /** The node may have missed events (its pub/sub link was re-established): check continuity. */
   | { kind: "resync"; channel: string };
 
@@ -87,7 +99,10 @@ export interface Broker {
   publish(channel: string, input: PublishInput): Promise<PublishResult>;
   /** Fan out an ephemeral event (signal, join, leave): no offset, no history. */
   broadcast(event: Exclude<BrokerEvent, { kind: "publication" | "resync" }>): Promise<void>;
-  /** The channel's current position (creates the stream, with a fresh epoch, if there is none). */
+  /**
+   * The channel's current position. Reads never create a stream: a channel nobody published on
+   * is at offset 0 under an epoch of the moment (any epoch's offset 1 follows offset 0).
+   */
   position(channel: string): Promise<StreamPosition>;
   history(channel: string, query: HistoryQuery, options: HistoryOptions): Promise<HistoryResult>;
 
@@ -107,6 +122,9 @@ export interface Broker {
 }
 
 export const IDEMPOTENCY_TTL_MS = 2 * 60 * 1000;
+
+/** A stream that retains no history (size 0) is forgotten this long after its last publish. */
+export const EMPTY_STREAM_TTL_MS = 5 * 60 * 1000;
 
 /** Who publishes. Idempotency keys live in one space per publisher (see `publisherKey`). */
 export type Publisher = { kind: "module" } | { kind: "server" } | { kind: "user"; user: string };

@@ -10,14 +10,14 @@ import type {
   SubscribeFrame,
   UnsubscribeFrame,
 } from "@switchboard/protocol";
-import type { Identity } from "../auth/identity.js";
+import { type Identity, isStaff } from "../auth/identity.js";
 import type { TokenVerifier } from "../auth/tokens.js";
 import { type Broker, publisherKey } from "../broker/types.js";
 import type { Config } from "../config.js";
 import { SwitchboardError } from "../errors.js";
 import type { Namespaces } from "./namespaces.js";
 import type { RpcRegistry } from "./rpc.js";
-import type { Session } from "./session.js";
+import { HISTORY_BYTES_PER_TOKEN, type Session } from "./session.js";
 
 /** What command handlers need from the gateway. */
 export interface CommandContext {
@@ -35,6 +35,16 @@ export interface CommandContext {
 }
 
 const DEFAULT_HISTORY_LIMIT = 100;
+
+/** Counts a channel this session does not hold against its new-channel cap, or throws. */
+export function countNewChannel(session: Session, channel: string, now: number): void {
+  if (session.subscriptions.has(channel)) return;
+  const wait = session.takeChannel(now);
+  if (wait > 0)
+    throw new SwitchboardError("rate_limited", "too many new channels from this connection", {
+      retryAfterMs: wait,
+    });
+}
 /** The presence reply lists at most this many members; `count` is always the full count. */
 export const MAX_PRESENCE_MEMBERS = 1000;
 
@@ -128,13 +138,17 @@ async function presence(
   session: Session,
   frame: PresenceFrame,
 ): Promise<void> {
-  const { namespace } = await ctx.namespaces.authorize(
-    identityOf(session),
-    frame.channel,
-    "presence",
-  );
+  countNewChannel(session, frame.channel, Date.now());
+  const identity = identityOf(session);
+  const { namespace } = await ctx.namespaces.authorize(identity, frame.channel, "presence");
   if (!namespace.options.presence) {
     throw new SwitchboardError("bad_request", `presence is off for ${namespace.name}:*`);
+  }
+  if (namespace.options.presenceMembers === "staff" && !isStaff(identity) && !identity.server) {
+    // A count only: who is looking is for staff.
+    const count = await ctx.broker.presenceCount(frame.channel);
+    session.send({ type: "presence", id: frame.id, channel: frame.channel, members: [], count });
+    return;
   }
   const members = await ctx.broker.presence(frame.channel);
   session.send({
@@ -147,17 +161,30 @@ async function presence(
 }
 
 async function history(ctx: CommandContext, session: Session, frame: HistoryFrame): Promise<void> {
-  const { namespace } = await ctx.namespaces.authorize(
-    identityOf(session),
-    frame.channel,
-    "history",
-  );
+  const identity = identityOf(session);
+  if (frame.since && frame.before !== undefined)
+    throw new SwitchboardError("bad_request", "history takes since or before, not both");
+  const now = Date.now();
+  // Replies are charged by size after they are sent: one that overdrew the bucket makes the next
+  // history wait, even when both came in one burst and were admitted together.
+  const debt = session.debtWait(now);
+  if (debt > 0)
+    throw new SwitchboardError("rate_limited", "history is charged by size; wait", {
+      retryAfterMs: debt,
+    });
+  countNewChannel(session, frame.channel, now);
+  const { namespace } = await ctx.namespaces.authorize(identity, frame.channel, "history");
   const result = await ctx.broker.history(
     frame.channel,
-    { limit: frame.limit ?? DEFAULT_HISTORY_LIMIT, ...(frame.since && { since: frame.since }) },
+    {
+      limit: frame.limit ?? DEFAULT_HISTORY_LIMIT,
+      maxBytes: ctx.config.limits.maxHistoryReplyBytes,
+      ...(frame.since && { since: frame.since }),
+      ...(frame.before !== undefined && { before: frame.before }),
+    },
     namespace.options.history,
   );
-  session.send({
+  const bytes = session.send({
     type: "history",
     id: frame.id,
     channel: frame.channel,
@@ -165,7 +192,9 @@ async function history(ctx: CommandContext, session: Session, frame: HistoryFram
     offset: result.offset,
     publications: result.publications,
     complete: result.complete,
+    more: result.more,
   });
+  session.charge(Math.floor(bytes / HISTORY_BYTES_PER_TOKEN));
 }
 
 async function rpc(ctx: CommandContext, session: Session, frame: RpcFrame): Promise<void> {

@@ -22,7 +22,7 @@ export function fanOut(
   metrics: Metrics,
   onBroken: (session: Session, sub: Subscription, reason: string) => void,
 ): void {
-  if (event.kind === "resync") return;
+  if (event.kind === "resync" || event.kind === "revoke") return;
   if (event.kind === "publication") {
     const { epoch, publication: p } = event;
     const frame = OutFrame.json({
@@ -42,11 +42,12 @@ export function fanOut(
         continue;
       }
       if (sub.epoch === epoch && p.offset <= sub.offset) continue; // already sent (recovery overlap)
-      if (sub.epoch !== epoch || p.offset !== sub.offset + 1) {
+      if (!follows(sub, epoch, p.offset)) {
         // The stream was lost or this node missed publications: let the client recover from history.
         onBroken(session, sub, UnsubscribeReason.Resubscribe);
         continue;
       }
+      sub.epoch = epoch;
       sub.offset = p.offset;
       if (session.write(frame)) written++;
     }
@@ -75,6 +76,16 @@ export function fanOut(
   metrics.count(metrics.framesOut, type, written);
 }
 
+/**
+ * Whether a publication comes next for a subscription: the following offset of its epoch, or
+ * the first publication of any epoch after offset 0 (a stream is created by its first publish,
+ * so a subscriber of an empty channel was given an epoch of the moment).
+ */
+export function follows(sub: Subscription, epoch: string, offset: number): boolean {
+  if (sub.offset === 0) return offset === 1;
+  return sub.epoch === epoch && offset === sub.offset + 1;
+}
+
 const NONE_PENDING: Subscription["pending"] = [];
 
 /** Sends a subscription's buffered publications once its subscribe reply is out. */
@@ -88,10 +99,11 @@ export function flushPending(
   sub.ready = true;
   for (const p of pending) {
     if (p.epoch === sub.epoch && p.offset <= sub.offset) continue;
-    if (p.epoch !== sub.epoch || p.offset !== sub.offset + 1) {
+    if (!follows(sub, p.epoch, p.offset)) {
       onBroken(session, sub, UnsubscribeReason.Resubscribe);
       return;
     }
+    sub.epoch = p.epoch;
     sub.offset = p.offset;
     session.write(p.frame);
   }

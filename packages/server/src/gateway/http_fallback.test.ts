@@ -41,7 +41,7 @@ describe("HTTP fallback (event stream + POST)", () => {
 
     const ann = await agent(node, "ann");
     const bo = await agent(node, "bo");
-    const sub = await ann.subscribe("staff:floor");
+    await ann.subscribe("staff:floor");
     await bo.subscribe("staff:floor");
     expect(await ann.next((f) => f.type === "join")).toMatchObject({ member: { user: "bo" } });
 
@@ -52,13 +52,16 @@ describe("HTTP fallback (event stream + POST)", () => {
       data: { text: "héllo\nworld" },
     });
     expect(published).toMatchObject({ type: "published", offset: 1 });
-    expect(await ann.next((f) => f.type === "message")).toMatchObject({
+    const first = await ann.next((f) => f.type === "message");
+    expect(first).toMatchObject({
       channel: "staff:floor",
       event: "note",
       data: { text: "héllo\nworld" },
       offset: 1,
       from: { user: "bo" },
     });
+    // A position is the epoch of the last message received (the stream began with it).
+    const sub = { epoch: first.epoch as string };
 
     const presence = await ann.request({ type: "presence", channel: "staff:floor" });
     expect(presence).toMatchObject({ type: "presence", count: 2 });

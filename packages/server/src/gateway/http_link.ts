@@ -31,8 +31,9 @@ export class HttpLink implements SessionLink {
     return !this.ended && !this.res.destroyed && this.res.writable;
   }
 
+  /** What the response holds unsent, plus this turn's batch for it (memory all the same). */
   get buffered(): number {
-    return this.res.writableLength;
+    return this.res.writableLength + this.batcher.queued(this.res);
   }
 
   write(frame: OutFrame): void {

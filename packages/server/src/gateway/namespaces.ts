@@ -22,6 +22,11 @@ export interface NamespaceOptions {
   presence: boolean;
   /** Send `join`/`leave` frames to subscribers (off where a count is all anyone needs). */
   joinLeave: boolean;
+  /**
+   * Who sees the member list in a `presence` reply (the count is for everyone): `everyone`
+   * (default) or `staff` (a storefront's viewers are nobody else's business).
+   */
+  presenceMembers?: "everyone" | "staff";
   /** Whether clients may publish over the socket at all (the policy still decides who). */
   clientPublish: boolean;
   /** Whether subscribe may recover missed publications from history. */

@@ -22,9 +22,11 @@ async function connect(sub = "alice"): Promise<RawClient> {
 describe("recovery", () => {
   it("recovers 100 messages published while the client was away: all, in order, no duplicate", async () => {
     const first = await connect();
-    const sub = await first.subscribe("staff:recovery");
+    await first.subscribe("staff:recovery");
     await server.publish("staff:recovery", "msg", "before");
+    // A client's position is the epoch and offset of the last message it got.
     const seen = await first.next((f) => f.type === "message");
+    const sub = { epoch: seen.epoch as string };
     first.close();
     for (let i = 0; i < 100; i++) await server.publish("staff:recovery", "msg", i);
 

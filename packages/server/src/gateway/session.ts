@@ -34,7 +34,12 @@ export interface SessionLimits {
   rateBurst: number;
   rateLimitCloseMs: number;
   slowConsumerBytes: number;
+  maxNewChannelsPerMinute: number;
 }
+
+/** A history reply costs one token per this many bytes beyond its first (it is charged by size). */
+export const HISTORY_BYTES_PER_TOKEN = 16 * 1024;
+const CHANNEL_WINDOW_MS = 60_000;
 
 /**
  * How a session's frames reach its client: a WebSocket (ws_link.ts) or the HTTP fallback's
@@ -79,6 +84,9 @@ export class Session {
   /** Per-connection token bucket (`ratePerSecond`, at most `rateBurst`), kept inline. */
   private tokens: number;
   private tokensAt: number;
+  /** Channels named outside this session's subscriptions in the current minute (the new-channel cap). */
+  private channelWindowAt = 0;
+  private channelsInWindow = 0;
 
   constructor(
     readonly link: SessionLink,
@@ -113,6 +121,39 @@ export class Session {
     return wait;
   }
 
+  /**
+   * Charges a command by its size after the fact (a history reply): the bucket may go into debt,
+   * and the next command that checks `debtWait` waits for it. Commands of one burst are admitted
+   * on arrival, so size-charged ones check the debt when they run.
+   */
+  charge(tokens: number): void {
+    if (tokens > 0) this.tokens -= tokens;
+  }
+
+  /** Milliseconds until the bucket is out of debt; 0 when it is not in debt. */
+  debtWait(now: number): number {
+    const { ratePerSecond: rate, rateBurst: burst } = this.host.limits;
+    this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) * rate) / 1000);
+    this.tokensAt = now;
+    return this.tokens < 0 ? Math.ceil((-this.tokens * 1000) / rate) : 0;
+  }
+
+  /**
+   * Counts one channel this session names without holding it; returns 0 when within the cap,
+   * else milliseconds until the minute ends. Each new name can cost the broker state (a
+   * subscription, a lookup): one connection must not walk through millions of them.
+   */
+  takeChannel(now: number): number {
+    if (now - this.channelWindowAt >= CHANNEL_WINDOW_MS) {
+      this.channelWindowAt = now;
+      this.channelsInWindow = 0;
+    }
+    if (this.channelsInWindow >= this.host.limits.maxNewChannelsPerMinute)
+      return this.channelWindowAt + CHANNEL_WINDOW_MS - now;
+    this.channelsInWindow++;
+    return 0;
+  }
+
   limitedTooLong(now: number): boolean {
     return (
       this.limitedSince !== undefined &&
@@ -120,14 +161,17 @@ export class Session {
     );
   }
 
-  send(frame: ServerFrame): void {
+  /** Serializes and writes one frame; returns its size in bytes. */
+  send(frame: ServerFrame): number {
     this.host.metrics.count(this.host.metrics.framesOut, frame.type);
-    this.write(OutFrame.json(frame));
+    const out = OutFrame.json(frame);
+    this.write(out);
+    return out.payload.length;
   }
 
   /**
-   * Bytes the peer has not taken: what sits in the socket's buffer. (This turn's batch is not
-   * counted: it is the server's own burst, not the client falling behind.)
+   * Bytes the peer has not taken: what sits in the socket's buffer, plus what this turn's batch
+   * holds for it (a burst of replies in one turn is memory too, before any of it is written).
    */
   get buffered(): number {
     return this.link.buffered;

@@ -10,6 +10,7 @@ import type { Broker, BrokerEvent } from "../broker/types.js";
 import type { Config } from "../config.js";
 import { SwitchboardError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
+import { countNewChannel } from "./commands.js";
 import { fanOut, flushPending, type LocalChannel } from "./fanout.js";
 import type { Namespaces } from "./namespaces.js";
 import type { Session, Subscription } from "./session.js";
@@ -54,6 +55,7 @@ export class ChannelSubscriptions {
         `subscription limit (${this.config.limits.maxSubscriptions}) reached`,
       );
     }
+    countNewChannel(session, channel, Date.now());
     const { namespace } = await this.namespaces.authorize(identity, channel, "subscribe");
     const options = namespace.options;
     const sub: Subscription = {
@@ -76,12 +78,18 @@ export class ChannelSubscriptions {
       if (frame.recover && options.recoverable) {
         const h = await this.broker.history(
           channel,
-          { since: frame.recover, limit: Math.max(options.history.size, 1) },
+          {
+            since: frame.recover,
+            limit: Math.max(options.history.size, 1),
+            maxBytes: this.config.limits.maxHistoryReplyBytes,
+          },
           options.history,
         );
         position = h;
         const last = h.publications.at(-1)?.offset ?? frame.recover.offset;
-        if (h.complete && last === h.offset) {
+        // A backlog past the reply's byte cap is not replayed here: the client learns of the gap
+        // and reloads (or pages through `history`).
+        if (h.complete && !h.more && last === h.offset) {
           recovered = true;
           publications = h.publications;
         }
@@ -172,6 +180,35 @@ export class ChannelSubscriptions {
     }
   }
 
+  /**
+   * Re-checks every local subscriber of a channel whose access changed; those the policy now
+   * refuses are unsubscribed (`revoked`) before anything else published on it reaches them.
+   */
+  private async recheck(local: LocalChannel): Promise<void> {
+    const held = [...local.members].filter(([session]) => session.identity);
+    // Hold live publications while the policy answers (it may query the database): a message
+    // sent right after the change must not reach someone who just lost access.
+    const paused = held.filter(([, sub]) => sub.ready);
+    for (const [, sub] of paused) {
+      sub.ready = false;
+      sub.pending = [];
+    }
+    for (const [session, sub] of held) {
+      const identity = session.identity as Identity;
+      let allowed = true;
+      try {
+        // Reading rights (what `history` needs): a participant cap on subscribing does not
+        // apply to those already in.
+        await this.namespaces.authorize(identity, local.name, "history");
+      } catch {
+        allowed = false;
+      }
+      if (!allowed) this.breakSubscription(session, sub, UnsubscribeReason.Revoked);
+      else if (paused.some(([, p]) => p === sub))
+        flushPending(session, sub, (s, b, reason) => this.breakSubscription(s, b, reason));
+    }
+  }
+
   /** Ends one subscription from the server side and tells the client why. */
   breakSubscription(session: Session, sub: Subscription, reason: string): void {
     if (session.subscriptions.get(sub.channel) !== sub) return;
@@ -194,6 +231,12 @@ export class ChannelSubscriptions {
     if (!local) return;
     if (event.kind === "resync") {
       void this.resync(local);
+      return;
+    }
+    if (event.kind === "revoke") {
+      void this.recheck(local).catch((err) =>
+        this.logger.warn({ err, channel: local.name }, "re-checking subscribers failed"),
+      );
       return;
     }
     if ((event.kind === "join" || event.kind === "leave") && !this.sendsJoinLeave(event.channel))
@@ -229,7 +272,11 @@ export class ChannelSubscriptions {
       return;
     }
     for (const [session, sub] of local.members) {
-      if (sub.ready && (sub.epoch !== position.epoch || sub.offset < position.offset)) {
+      const behind =
+        sub.offset === 0
+          ? position.offset > 0
+          : sub.epoch !== position.epoch || sub.offset < position.offset;
+      if (sub.ready && behind) {
         this.breakSubscription(session, sub, UnsubscribeReason.Resubscribe);
       }
     }

@@ -112,6 +112,11 @@ export class WriteBatcher {
     }
   }
 
+  /** Bytes queued for a socket in this turn's batch, not yet handed to it. */
+  queued(socket: Sink): number {
+    return this.pending.get(socket)?.bytes ?? 0;
+  }
+
   /** Sends what is queued for one socket now (before a close frame, so order holds). */
   flush(socket: Sink): void {
     const entry = this.pending.get(socket);

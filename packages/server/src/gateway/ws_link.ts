@@ -35,8 +35,9 @@ export class WsLink implements SessionLink {
     return this.ws.readyState === this.ws.OPEN;
   }
 
+  /** What the socket holds unsent, plus this turn's batch for it (memory all the same). */
   get buffered(): number {
-    return this.raw.writableLength;
+    return this.raw.writableLength + this.batcher.queued(this.raw);
   }
 
   write(frame: OutFrame): void {

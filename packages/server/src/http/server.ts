@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TransportErrorCode } from "@switchboard/protocol";
+import { MAX_JSON_DEPTH, withinDepth } from "@switchboard/protocol";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -76,6 +77,15 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   app.setSerializerCompiler(serializerCompiler);
 
   await registerEdge(app, options.edge, options.edge);
+  // Every JSON body, whatever its route: a value nested thousands deep parses, but storing and
+  // serializing it later fails (a poisoned channel or row). Refused before any handler sees it.
+  app.addHook("preValidation", async (request) => {
+    if (request.body !== null && typeof request.body === "object" && !withinDepth(request.body))
+      throw new SwitchboardError(
+        "bad_request",
+        `request body nested deeper than ${MAX_JSON_DEPTH} levels`,
+      );
+  });
   const isDraining = options.isDraining;
   if (isDraining) {
     app.addHook("onSend", async (_request, reply, payload) => {

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
-import { NotificationSettings } from "../notifications/Settings.js";
 import { BookAppointment } from "../appointments/BookAppointment.js";
 import { StaffDay } from "../appointments/StaffDay.js";
+import { NotificationSettings } from "../notifications/Settings.js";
 import { MyOrders } from "../pages/customer/MyOrders.js";
 import { OrderTracker } from "../pages/customer/OrderTracker.js";
 import { Product } from "../pages/shop/Product.js";

@@ -1,4 +1,9 @@
-import { channelSchema, presenceMemberSchema, publicationSchema } from "@switchboard/protocol";
+import {
+  channelSchema,
+  jsonValue,
+  presenceMemberSchema,
+  publicationSchema,
+} from "@switchboard/protocol";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -20,7 +25,7 @@ export interface ChannelRoutesDeps {
 const publishBody = z.object({
   channel: channelSchema.describe("Channel to publish on, e.g. product:42"),
   event: z.string().min(1).max(128),
-  data: z.unknown().default(null).describe("Any JSON value"),
+  data: jsonValue.default(null).describe("Any JSON value (nested at most 64 deep)"),
   key: z
     .string()
     .min(1)
@@ -137,18 +142,20 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelRoutesD
       schema: {
         summary: "A channel's retained history",
         description:
-          "Without `since`: the latest `limit` publications. With `since=<epoch>:<offset>`: what came after; `complete` is false when some of it is gone (trimmed, expired, or a new epoch).",
+          "Without `since`: the latest `limit` publications (below `before` when given). With `since=<epoch>:<offset>`: what came after; `complete` is false when some of it is gone (trimmed, expired, or a new epoch). A reply stops at SWITCHBOARD_MAX_HISTORY_REPLY_BYTES of publications: `more` says publications it left out are there (ask again from the last one with `since`, or with `before` the first).",
         tags: ["channels"],
         security,
         params: channelParams,
         querystring: z.object({
           since: sinceParam.optional(),
+          before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
         response: {
           200: positionReply.extend({
             publications: z.array(publicationSchema),
             complete: z.boolean(),
+            more: z.boolean(),
           }),
           ...errorResponses,
         },
@@ -156,11 +163,18 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelRoutesD
     },
     async (request) => {
       const { channel } = request.params;
-      const { since, limit } = request.query;
+      const { since, before, limit } = request.query;
+      if (since && before !== undefined)
+        throw new SwitchboardError("bad_request", "history takes since or before, not both");
       const { namespace } = namespaces.resolve(channel);
       const h = await broker.history(
         channel,
-        { limit, ...(since && { since }) },
+        {
+          limit,
+          maxBytes: gateway.config.limits.maxHistoryReplyBytes,
+          ...(since && { since }),
+          ...(before !== undefined && { before }),
+        },
         namespace.options.history,
       );
       return {
@@ -169,6 +183,7 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelRoutesD
         offset: h.offset,
         publications: h.publications,
         complete: h.complete,
+        more: h.more,
       };
     },
   );

@@ -14,6 +14,21 @@ export function isParticipant(identity: Identity, conversation: ChatConversation
   return isStaff(identity) && conversation.agent_id === identity.user;
 }
 
+/**
+ * Who may follow `conversation:{id}` live: its customer and supervisors always; an agent only
+ * while it is assigned to them and open. An agent who transferred it, was requeued, or whose
+ * conversation was resolved keeps the transcript over REST but stops receiving it live.
+ */
+export function mayFollowLive(identity: Identity, conversation: ChatConversationRow): boolean {
+  if (isSupervisor(identity) || conversation.customer_id === identity.user) return true;
+  return (
+    isStaff(identity) &&
+    conversation.agent_id === identity.user &&
+    conversation.status !== "resolved" &&
+    conversation.status !== "archived"
+  );
+}
+
 export function assertParticipant(identity: Identity, conversation: ChatConversationRow): void {
   if (!isParticipant(identity, conversation)) {
     throw new SwitchboardError("forbidden", "you are not a participant of this conversation");

@@ -8,9 +8,10 @@ import { conversationChannel } from "./contract.js";
 import type { ChatDeps } from "./deps.js";
 import type { Messages } from "./messages.js";
 import type { ChatConversationRow } from "./migrations.js";
+import { BOT_USER } from "./names.js";
 import type { Routing } from "./routing.js";
 
-export const BOT_ID = "bot";
+export const BOT_ID = BOT_USER;
 const ASKS_FOR_HUMAN = /\b(human|person|agent|someone|representative|operator)\b/i;
 
 export function createResponder(deps: ChatDeps, index: Bm25Index<Passage>): Responder | undefined {

@@ -10,6 +10,7 @@ import { assertParticipant } from "./access.js";
 import { type Conversation, conversationChannel, type StatusEvent } from "./contract.js";
 import type { ChatDeps } from "./deps.js";
 import type { ChatConversationRow } from "./migrations.js";
+import { revokeConversationAccess } from "./revoke.js";
 import type { Routing } from "./routing.js";
 
 /** The `status` event of a conversation, for the outbox. */
@@ -93,6 +94,7 @@ export function createClosing(
         throw error;
       }
       await outbox.flush(ids);
+      await revokeConversationAccess(deps, id);
       requeued++;
     }
     if (requeued) await routing.route();
@@ -173,6 +175,7 @@ export function createClosing(
         throw error;
       }
       await outbox.flush(ids);
+      if (!closed) await revokeConversationAccess(deps, id);
       const after = await load(id);
       await routing.route(); // an agent may have freed up
       return view(after);

@@ -12,14 +12,16 @@ export * from "./names.js";
  * Token claims chat reads for routing. Only your backend sets them (it signs the token): `vip`
  * customers are served first; `value` (e.g. lifetime spend) makes a customer sooner.
  */
+export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
 export const chatClaimsSchema = z.object({
   vip: z.boolean().optional(),
   value: z.number().nonnegative().max(1e12).optional(),
+  /** The queue priority of this customer's conversations (a signed claim: they cannot pick it). */
+  priority: z.enum(PRIORITIES).optional(),
 });
 export type ChatClaims = z.infer<typeof chatClaimsSchema>;
-
-export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
-export type Priority = (typeof PRIORITIES)[number];
 
 /** Where a bot answer came from. */
 export const sourceSchema = z.looseObject({

@@ -12,6 +12,7 @@ import type { ChatDeps } from "./deps.js";
 import { priorityNumber, toConversation } from "./mapping.js";
 import type { ChatConversationRow } from "./migrations.js";
 import { assertOpenConversations, lockUser } from "./quotas.js";
+import { revokeConversationAccess } from "./revoke.js";
 import type { Routing } from "./routing.js";
 import type { OpenConversationInput } from "./schema.js";
 
@@ -55,6 +56,14 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
           "only staff or the API key open conversations for someone else",
         );
       }
+      // Priority orders the queue: only staff, the API key or the token's signed claims set it,
+      // never a customer's own request (it would jump the queue past VIPs).
+      const staffOrServer = isStaffOrServer(identity);
+      if (input.priority !== undefined && !staffOrServer)
+        throw new SwitchboardError(
+          "forbidden",
+          "priority is set by staff, the API key or the token's claims, not by the customer",
+        );
       const at = now();
       const claims = claimsOf(chatClaimsSchema, identity);
       const row: ChatConversationRow = {
@@ -63,7 +72,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         customer_name: onBehalf ? null : (identity.name ?? null),
         subject: input.subject ?? null,
         skills: JSON.stringify(input.skills ?? []),
-        priority: priorityNumber(input.priority),
+        priority: priorityNumber(staffOrServer ? input.priority : claims.priority),
         vip: !onBehalf && claims.vip ? 1 : 0,
         customer_value: onBehalf ? 0 : (claims.value ?? 0),
         tags: JSON.stringify(input.tags ?? []),
@@ -206,6 +215,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         if (error instanceof ConditionalMiss) throw new SwitchboardError("conflict", error.message);
         throw error;
       }
+      await revokeConversationAccess(deps, id);
       await routing.route();
       return view(await load(id));
     },

@@ -1,5 +1,5 @@
 import type { SwitchboardModule } from "../types.js";
-import { isParticipant } from "./access.js";
+import { mayFollowLive } from "./access.js";
 import { registerAttachmentRoutes } from "./attachment-routes.js";
 import { type ChatSettings, chatConfig } from "./config.js";
 import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
@@ -55,7 +55,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
         .selectAll()
         .where("id", "=", rest)
         .executeTakeFirst();
-      if (!conversation || !isParticipant(identity, conversation)) return false;
+      if (!conversation || !mayFollowLive(identity, conversation)) return false;
       if (action === "subscribe" && (await ctx.broker.presenceCount(channel)) >= maxParticipants) {
         const present = (await ctx.broker.presence(channel)).some((m) => m.user === identity.user);
         return present;

@@ -10,6 +10,12 @@ export const conversationChannel = (id: string) => `conversation:${id}`;
 export const STAFF_CHAT_CHANNEL = "staff:chat";
 /** The one signal clients send on conversation:{id}. */
 export const TYPING_SIGNAL = "typing";
+/** The bot's user id: its streamed answer arrives as `bot_delta` signals from this user. */
+export const BOT_USER = "bot";
+/** The bot's streamed text (sent by the server only: clients may not send it). */
+export const BOT_DELTA_SIGNAL = "bot_delta";
+/** Everything conversation:{id} carries without an offset; any other event must have one. */
+export const CONVERSATION_SIGNALS = [TYPING_SIGNAL, BOT_DELTA_SIGNAL] as const;
 
 /**
  * Durable domain events the chat module emits (payloads in contract.ts). Aggregate:

@@ -3,8 +3,10 @@ import type { Logger } from "pino";
 import type { Broker } from "../../broker/types.js";
 import { ulid } from "../../ids.js";
 import type { ModuleEvents } from "../../platform/durable/types.js";
+import type { Dialect } from "../../store/db.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
+import type { InventorySettings } from "./config.js";
 import type { Alert, Item, Stock } from "./contract.js";
 import type { InventoryItemRow } from "./migrations.js";
 
@@ -16,6 +18,10 @@ export interface InventoryDeps {
   /** For presence counts (viewers) only. */
   broker: Pick<Broker, "presenceCount">;
   logger: Logger;
+  /** A per-customer lock needs the dialect (an advisory lock on PostgreSQL). */
+  dialect: Dialect;
+  /** The per-customer caps (the module's config section). */
+  settings: InventorySettings;
 }
 
 /** History ids sort in the order the changes took their row lock (one process; by time across nodes). */

@@ -1,6 +1,7 @@
 import { isStaff } from "../../auth/identity.js";
 import type { ChannelAction } from "../../gateway/namespaces.js";
 import type { SwitchboardModule } from "../types.js";
+import { type InventorySettings, inventoryConfig } from "./config.js";
 import { type InventoryErrorCodes, inventoryErrors } from "./contract.js";
 import { addInventoryJobs } from "./expiry.js";
 import { inventoryMigrations } from "./migrations.js";
@@ -35,9 +36,10 @@ const readOnly = new Set<ChannelAction>(["subscribe", "presence", "history"]);
  * history, staff alerts on staff:inventory, `stock` events and viewer counts on product:{sku},
  * back-in-stock watches on user:{sub}.
  */
-export const inventoryModule: SwitchboardModule = {
+export const inventoryModule: SwitchboardModule<InventorySettings> = {
   name: "inventory",
   migrations: inventoryMigrations,
+  config: inventoryConfig,
   errors: inventoryErrors,
   namespaces: [
     {
@@ -46,6 +48,8 @@ export const inventoryModule: SwitchboardModule = {
       history: { size: 100, ttlMs: 10 * 60 * 1000 },
       presence: true,
       joinLeave: false,
+      // Customers see how many are viewing, not who.
+      presenceMembers: "staff",
       clientPublish: true,
       recoverable: true,
       signals: [],
@@ -60,6 +64,8 @@ export const inventoryModule: SwitchboardModule = {
       events: ctx.events,
       broker: ctx.broker,
       logger: ctx.logger,
+      dialect: ctx.dialect,
+      settings: ctx.settings,
     });
     // staff:inventory keeps the core staff:* policy.
     registerItemRoutes(ctx.http, service, ctx.auth);

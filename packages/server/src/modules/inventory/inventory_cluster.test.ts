@@ -4,6 +4,7 @@ import { DIALECTS } from "../../test-support/dialects.js";
 import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
+import type { InventorySettings } from "./config.js";
 import { createInventoryService } from "./service.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,6 +34,8 @@ describe.each(DIALECTS)("inventory across two nodes on %s", (database) => {
       events: node.app.events,
       broker: node.app.broker,
       logger: node.app.logger,
+      dialect: node.app.store.dialect,
+      settings: node.app.config.moduleSettings.inventory as InventorySettings,
     });
   }
 

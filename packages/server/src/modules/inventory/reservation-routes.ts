@@ -26,7 +26,7 @@ export function registerReservationRoutes(
       schema: {
         summary: "Reserve units of an item",
         description:
-          "Any user: a customer reserves for themself; staff and the API key may name `customerId`. `201` reservation, or `409 insufficient_stock` with `available` (also in `details.available`). Never oversells, however many race. Expires after `ttlSeconds` (default 900) unless committed or released. Accepts an `Idempotency-Key` header: a retry returns the same reservation.",
+          "Any user: a customer reserves for themself; staff and the API key may name `customerId`. `201` reservation, or `409 insufficient_stock` with `available` (also in `details.available`). Never oversells, however many race. Expires after `ttlSeconds` (default 900) unless committed or released. A customer is capped in units, TTL (`400`) and active reservations (`429 rate_limited`); staff and the API key are not. Accepts an `Idempotency-Key` header: a retry returns the same reservation.",
         tags,
         security,
         body: reserveBody,

@@ -166,10 +166,25 @@ export function createReservations(deps: InventoryDeps, items: Items) {
       also?: InTransaction<Reservation>,
     ): Promise<Reservation> {
       let customer: string | null = input.customerId ?? null;
-      if (!isStaffOrServer(identity)) {
+      const capped = !isStaffOrServer(identity);
+      const caps = deps.settings;
+      if (capped) {
         if (customer !== null && customer !== identity.user)
           throw new SwitchboardError("forbidden", "a customer can only reserve for themself");
         customer = identity.user;
+        // One customer must not hold the shelf: units and time per reservation are capped.
+        if (input.quantity > caps.maxQuantity)
+          throw new SwitchboardError(
+            "bad_request",
+            `a customer reserves at most ${caps.maxQuantity} units at a time`,
+            { details: { limit: caps.maxQuantity } },
+          );
+        if (input.ttlSeconds !== undefined && input.ttlSeconds > caps.maxTtlSeconds)
+          throw new SwitchboardError(
+            "bad_request",
+            `a customer's reservation lasts at most ${caps.maxTtlSeconds} seconds`,
+            { details: { limit: caps.maxTtlSeconds } },
+          );
       }
       const at = now();
       const n = input.quantity;
@@ -180,7 +195,10 @@ export function createReservations(deps: InventoryDeps, items: Items) {
         quantity: n,
         status: "active",
         expires_at: new Date(
-          Date.parse(at) + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000,
+          Date.parse(at) +
+            (input.ttlSeconds ??
+              (capped ? Math.min(DEFAULT_TTL_SECONDS, caps.maxTtlSeconds) : DEFAULT_TTL_SECONDS)) *
+              1000,
         ).toISOString(),
         created_at: at,
         updated_at: at,
@@ -188,8 +206,15 @@ export function createReservations(deps: InventoryDeps, items: Items) {
       const outcome = await reserveBatched({
         row,
         by: whoOf(identity),
+        ...(capped && { maxActive: caps.maxActiveReservations }),
         ...(also && { inTransaction: (trx) => also(trx, reservationOf(row)) }),
       });
+      if (!outcome.ok && outcome.capped)
+        throw new SwitchboardError(
+          "rate_limited",
+          `at most ${caps.maxActiveReservations} active reservations per customer: release one first`,
+          { details: { limit: caps.maxActiveReservations } },
+        );
       if (!outcome.ok) {
         const { available } = stockOf(await items.load(input.sku));
         throw new SwitchboardError(

@@ -16,10 +16,15 @@ export interface ReserveRequest {
   by: string;
   /** Runs in the batch's transaction if this reservation is made (e.g. keeps its HTTP answer). */
   inTransaction?: (trx: Transaction<Database>) => Promise<void>;
+  /** A customer's cap on active reservations (absent: staff or the API key, uncapped). */
+  maxActive?: number;
 }
 
-/** Either the reservation was made, or the units were not there (or the item does not exist). */
-export type ReserveOutcome = { ok: true } | { ok: false };
+/**
+ * Either the reservation was made, or the units were not there (or the item does not exist), or
+ * the customer already holds their cap of active reservations.
+ */
+export type ReserveOutcome = { ok: true } | { ok: false; capped?: boolean };
 
 /**
  * Reservations that arrive together are made in one transaction (group commit). Per item, the
@@ -45,6 +50,7 @@ export function createReserveBatcher(deps: InventoryDeps) {
     const at = now();
     const outcomes: ReserveOutcome[] = requests.map(() => ({ ok: false }));
     const pending = await deps.db.transaction().execute(async (trx) => {
+      await refuseOverCap(trx, requests, outcomes, bySku);
       const hold = (sku: string, n: number) =>
         trx
           .updateTable("inventory_items")
@@ -81,6 +87,7 @@ export function createReserveBatcher(deps: InventoryDeps) {
       };
       for (const sku of skus) {
         const queued = bySku.get(sku) as Queued[];
+        if (queued.length === 0) continue;
         const total = queued.reduce((sum, q) => sum + q.r.row.quantity, 0);
         let before: Levels | undefined;
         let after = queued.length > 1 ? await hold(sku, total) : undefined;
@@ -112,6 +119,58 @@ export function createReserveBatcher(deps: InventoryDeps) {
     });
     await announce(deps, ...pending);
     return outcomes;
+  }
+
+  /**
+   * Drops from the batch the requests of customers at their cap of active reservations (counted
+   * in the database, plus those earlier in this batch). Each capped customer is locked first, in
+   * key order (an advisory lock on PostgreSQL; SQLite has one writer), so racing requests on any
+   * node cannot both see room for one more.
+   */
+  async function refuseOverCap(
+    trx: Transaction<Database>,
+    requests: ReserveRequest[],
+    outcomes: ReserveOutcome[],
+    bySku: Map<string, Queued[]>,
+  ): Promise<void> {
+    const customers = [
+      ...new Set(
+        requests.flatMap((r) =>
+          r.maxActive !== undefined && r.row.customer_id ? [r.row.customer_id] : [],
+        ),
+      ),
+    ].sort();
+    if (customers.length === 0) return;
+    const held = new Map<string, number>();
+    for (const customer of customers) {
+      if (deps.dialect === "postgres")
+        await sql`select pg_advisory_xact_lock(hashtextextended(${`inventory:reservations:${customer}`}, 0))`.execute(
+          trx,
+        );
+      const row = await trx
+        .selectFrom("inventory_reservations")
+        .select((eb) => eb.fn.countAll<number | string>().as("n"))
+        .where("customer_id", "=", customer)
+        .where("status", "=", "active")
+        .executeTakeFirst();
+      held.set(customer, Number(row?.n ?? 0));
+    }
+    const refused = new Set<number>();
+    for (const [i, r] of requests.entries()) {
+      const customer = r.row.customer_id;
+      if (r.maxActive === undefined || !customer) continue;
+      const count = held.get(customer) ?? 0;
+      if (count >= r.maxActive) {
+        outcomes[i] = { ok: false, capped: true };
+        refused.add(i);
+      } else held.set(customer, count + 1);
+    }
+    if (refused.size === 0) return;
+    for (const [sku, queued] of bySku)
+      bySku.set(
+        sku,
+        queued.filter((q) => !refused.has(q.i)),
+      );
   }
 
   const group = new GroupCommit(runBatch);

@@ -298,6 +298,12 @@ export function createOrdersService(deps: OrdersDeps) {
         }
         const lifecycle = lifecycleOf(row);
         const actor = actorOf(identity);
+        // ETA and location are the shop's word: a customer taking a transition (cancel,
+        // approve) moves the status only.
+        if (actor === "customer" && (input.eta !== undefined || input.location !== undefined))
+          throw new SwitchboardError("forbidden", "only staff set an order's eta and location", {
+            details: { fields: ["eta", "location"] },
+          });
         const allowed = transitionsFrom(lifecycle, row.status, actor).map((t) => t.to);
         const candidates = transitionsFrom(lifecycle, row.status).filter((t) => t.to === input.to);
         if (candidates.length === 0) {

@@ -210,7 +210,8 @@ export class PusherChannels {
   /** One broker event → one frame, written to every ready local socket but the sender. */
   onBrokerEvent(event: BrokerEvent): number {
     const local = this.local.get(event.channel);
-    if (!local || event.kind === "resync") return 0;
+    // resync and revoke are for the gateway's own subscriptions.
+    if (!local || event.kind === "resync" || event.kind === "revoke") return 0;
     let frame: Buffer;
     let skipSocket: string | undefined;
     let skipUser: string | undefined;

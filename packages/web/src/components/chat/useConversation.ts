@@ -6,7 +6,12 @@ import type {
   StatusEvent,
   TransferredEvent,
 } from "@switchboard/server/contracts/chat";
-import { conversationChannel } from "@switchboard/server/names/chat";
+import {
+  BOT_DELTA_SIGNAL,
+  BOT_USER,
+  CONVERSATION_SIGNALS,
+  conversationChannel,
+} from "@switchboard/server/names/chat";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
@@ -71,76 +76,84 @@ export function useConversation(id: string | undefined): LiveConversation {
     if (c.queuePosition) setQueue({ position: c.queuePosition, waiting: c.queuePosition });
   }, [id, token]);
 
-  const { subscription } = useChannel(id ? conversationChannel(id) : "", (m) => {
-    const data = m.data as Record<string, unknown>;
-    switch (m.event) {
-      case "message": {
-        const msg = data as unknown as ChatMessage;
-        setMessages((all) =>
-          all.some((x) => x.seq === msg.seq) ? all : [...all, msg].sort((a, b) => a.seq - b.seq),
-        );
-        setConversation((c) => (c && msg.seq > c.lastSeq ? { ...c, lastSeq: msg.seq } : c));
-        setStreaming((s) => {
-          if (!s.has(msg.id)) return s;
-          const next = new Map(s);
-          next.delete(msg.id);
-          return next;
-        });
-        break;
+  const { subscription } = useChannel(
+    id ? conversationChannel(id) : "",
+    (m) => {
+      const data = m.data as Record<string, unknown>;
+      // Without an offset a frame is a signal, which any participant may send: only the bot's
+      // streamed text is one. Messages, receipts, queue and status come from the stream.
+      if (m.offset === undefined && m.event !== BOT_DELTA_SIGNAL) return;
+      if (m.event === BOT_DELTA_SIGNAL && m.from?.user !== BOT_USER) return;
+      switch (m.event) {
+        case "message": {
+          const msg = data as unknown as ChatMessage;
+          setMessages((all) =>
+            all.some((x) => x.seq === msg.seq) ? all : [...all, msg].sort((a, b) => a.seq - b.seq),
+          );
+          setConversation((c) => (c && msg.seq > c.lastSeq ? { ...c, lastSeq: msg.seq } : c));
+          setStreaming((s) => {
+            if (!s.has(msg.id)) return s;
+            const next = new Map(s);
+            next.delete(msg.id);
+            return next;
+          });
+          break;
+        }
+        case "bot_delta": {
+          const { messageId, delta } = data as { messageId: string; delta: string };
+          setStreaming((s) => new Map(s).set(messageId, (s.get(messageId) ?? "") + delta));
+          break;
+        }
+        case "queue":
+          setQueue(data as { position: number; waiting: number });
+          break;
+        case "delivered":
+        case "read": {
+          const { userId, upTo } = data as { userId: string; upTo: number };
+          setConversation((c) => {
+            if (!c) return c;
+            const others = c.receipts.filter((r) => r.userId !== userId);
+            const mine = c.receipts.find((r) => r.userId === userId) ?? {
+              userId,
+              deliveredSeq: 0,
+              readSeq: 0,
+            };
+            const next = {
+              ...mine,
+              deliveredSeq: Math.max(mine.deliveredSeq, upTo),
+              readSeq: m.event === "read" ? Math.max(mine.readSeq, upTo) : mine.readSeq,
+            };
+            return { ...c, receipts: [...others, next] };
+          });
+          break;
+        }
+        case "assigned": {
+          const a = data as unknown as AssignedEvent;
+          setAgentNames((n) => new Map(n).set(a.agentId, a.agentName));
+          setLines((l) => [...l, { at: a.at, text: `${a.agentName} joined the chat` }]);
+          void reload().catch(() => undefined);
+          break;
+        }
+        case "transferred": {
+          const t = data as unknown as TransferredEvent;
+          setLines((l) => [...l, { at: t.at, text: `transferred:${t.from}:${t.to}` }]);
+          void reload().catch(() => undefined);
+          break;
+        }
+        case "status": {
+          const st = data as unknown as StatusEvent;
+          if (st.requeued)
+            setLines((l) => [
+              ...l,
+              { at: st.at, text: "Back in the queue: the next free agent will take over" },
+            ]);
+          void reload().catch(() => undefined);
+          break;
+        }
       }
-      case "bot_delta": {
-        const { messageId, delta } = data as { messageId: string; delta: string };
-        setStreaming((s) => new Map(s).set(messageId, (s.get(messageId) ?? "") + delta));
-        break;
-      }
-      case "queue":
-        setQueue(data as { position: number; waiting: number });
-        break;
-      case "delivered":
-      case "read": {
-        const { userId, upTo } = data as { userId: string; upTo: number };
-        setConversation((c) => {
-          if (!c) return c;
-          const others = c.receipts.filter((r) => r.userId !== userId);
-          const mine = c.receipts.find((r) => r.userId === userId) ?? {
-            userId,
-            deliveredSeq: 0,
-            readSeq: 0,
-          };
-          const next = {
-            ...mine,
-            deliveredSeq: Math.max(mine.deliveredSeq, upTo),
-            readSeq: m.event === "read" ? Math.max(mine.readSeq, upTo) : mine.readSeq,
-          };
-          return { ...c, receipts: [...others, next] };
-        });
-        break;
-      }
-      case "assigned": {
-        const a = data as unknown as AssignedEvent;
-        setAgentNames((n) => new Map(n).set(a.agentId, a.agentName));
-        setLines((l) => [...l, { at: a.at, text: `${a.agentName} joined the chat` }]);
-        void reload().catch(() => undefined);
-        break;
-      }
-      case "transferred": {
-        const t = data as unknown as TransferredEvent;
-        setLines((l) => [...l, { at: t.at, text: `transferred:${t.from}:${t.to}` }]);
-        void reload().catch(() => undefined);
-        break;
-      }
-      case "status": {
-        const st = data as unknown as StatusEvent;
-        if (st.requeued)
-          setLines((l) => [
-            ...l,
-            { at: st.at, text: "Back in the queue: the next free agent will take over" },
-          ]);
-        void reload().catch(() => undefined);
-        break;
-      }
-    }
-  });
+    },
+    { signals: CONVERSATION_SIGNALS },
+  );
 
   useEffect(() => {
     setConversation(undefined);
