@@ -6,7 +6,10 @@
  *   --servers a,b           subset of switchboard,switchboard-pusher,uws,raw-ws,socketio
  *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
  *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis),
- *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels)
+ *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),
+ *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked),
+ *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none),
+ *                           events (durable domain events/s; SQLite, PostgreSQL opt-in)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -31,14 +34,17 @@ import {
   type ServerName,
 } from "./lib/servers.js";
 import { LoadPool } from "./load/pool.js";
+import { appointments } from "./scenarios/appointments.js";
 import { manyChannels } from "./scenarios/channels.js";
 import { chat } from "./scenarios/chat.js";
 import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
+import { durableEvents } from "./scenarios/events.js";
 import { fanout } from "./scenarios/fanout.js";
 import { pricing } from "./scenarios/pricing.js";
 import { recovery } from "./scenarios/recovery.js";
 import { reservations } from "./scenarios/reservations.js";
+import { transports } from "./scenarios/transports.js";
 
 const SCENARIOS = {
   fanout,
@@ -46,9 +52,12 @@ const SCENARIOS = {
   connections,
   recovery,
   reservations,
+  appointments,
   chat,
   cluster,
   pricing,
+  transports,
+  events: durableEvents,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 

@@ -21,6 +21,7 @@ import type {
   SubscriptionHost,
 } from "./subscription_types.js";
 import type { TokenProvider } from "./token.js";
+import type { TransportName } from "./transport_choice.js";
 
 export interface ClientEvents {
   state: ConnectionState;
@@ -84,6 +85,14 @@ export class Switchboard {
   /** The server's `connected` reply: session id, ping interval, limits, token expiry. */
   get connection(): ConnectedFrame | undefined {
     return this.#connection.info;
+  }
+
+  /**
+   * How the current connection reaches the server: `"websocket"`, or `"http"` (the fallback, when
+   * WebSocket does not get through). Undefined while not connected.
+   */
+  get transport(): TransportName | undefined {
+    return this.#connection.transport;
   }
 
   /** Application commands waiting for a connection (or for the rate pacer). */

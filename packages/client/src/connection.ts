@@ -15,6 +15,7 @@ import type {
 import { DebugLog } from "./debug_log.js";
 import { Emitter } from "./emitter.js";
 import { localError, toError } from "./errors.js";
+import { HttpSocket } from "./http_socket.js";
 import { dispatchFrame, parseServerFrame } from "./inbound.js";
 import { LivenessWatchdog } from "./liveness.js";
 import { browserSaysOffline, watchNetwork } from "./network.js";
@@ -24,7 +25,17 @@ import { ABNORMAL, decideAfterClose } from "./reconnect_policy.js";
 import { TokenRefresher } from "./refresher.js";
 import { RetryTimer } from "./retry_timer.js";
 import { TokenSource } from "./token.js";
-import { abandonSocket, resolveWebSocket, type SocketLike, sendJson } from "./transport.js";
+import {
+  abandonSocket,
+  resolveWebSocket,
+  type SocketLike,
+  sendJson,
+  webSocketAvailable,
+} from "./transport.js";
+import { TransportChooser, type TransportName } from "./transport_choice.js";
+
+/** How long a WebSocket probe (while on the HTTP fallback) may take to open. */
+const PROBE_TIMEOUT_MS = 10_000;
 
 /**
  * One logical connection across many sockets: the state machine, reconnects with backoff,
@@ -58,6 +69,12 @@ export class Connection {
   #stopNetwork: (() => void) | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #closing: Closing;
+  readonly #transports: TransportChooser;
+  /** The transport of the current socket, and whether that socket got through (opened). */
+  #kind: TransportName | undefined;
+  #opened = false;
+  #probeTimer: ReturnType<typeof setTimeout> | undefined;
+  #probe: SocketLike | undefined;
 
   constructor(options: ResolvedOptions, sink: ConnectionSink) {
     this.#opts = options;
@@ -66,6 +83,7 @@ export class Connection {
     this.token = new TokenSource(options.token);
     this.#pipeline = new CommandPipeline(options.queueLimit, options.commandTimeoutMs);
     this.#retry = new RetryTimer(options.reconnect);
+    this.#transports = new TransportChooser(options.transports, options.upgradeAfterMs);
     this.#refresher = new TokenRefresher({
       token: this.token,
       beforeMs: options.refreshBeforeMs,
@@ -96,6 +114,11 @@ export class Connection {
 
   get queued(): number {
     return this.#pipeline.queued;
+  }
+
+  /** The transport of the current connection (undefined while not connected). */
+  get transport(): TransportName | undefined {
+    return this.#state === "connected" ? this.#kind : undefined;
   }
 
   connect(): void {
@@ -191,18 +214,35 @@ export class Connection {
     this.#setState("connecting");
     let socket: SocketLike;
     let token: string;
+    if (
+      this.#transports.current === "websocket" &&
+      !webSocketAvailable(this.#opts.WebSocket) &&
+      this.#transports.allowed.includes("http")
+    ) {
+      this.#log.log("transport", "no WebSocket here: using http");
+      this.#transports.failed("websocket");
+    }
+    const kind = this.#transports.current;
+    this.#kind = kind;
+    this.#opened = false;
     try {
       this.#usedCachedToken = this.token.willReuse(Date.now(), this.#opts.refreshBeforeMs);
       token = await this.token.get({ marginMs: this.#opts.refreshBeforeMs });
-      const WebSocketImpl = await resolveWebSocket(this.#opts.WebSocket);
-      if (gen !== this.#gen) return;
-      socket = new WebSocketImpl(this.#opts.url, PROTOCOL_NAME);
+      if (kind === "http") {
+        if (gen !== this.#gen) return;
+        socket = new HttpSocket(this.#opts.url);
+      } else {
+        const WebSocketImpl = await resolveWebSocket(this.#opts.WebSocket);
+        if (gen !== this.#gen) return;
+        socket = new WebSocketImpl(this.#opts.url, PROTOCOL_NAME);
+      }
     } catch (error) {
       if (gen !== this.#gen) return;
       this.events.emit("error", toError(error));
       this.#end(gen, ABNORMAL, `could not open a connection: ${toError(error).message}`);
       return;
     }
+    this.#log.log("transport", `opening over ${kind}`, { transport: kind });
     this.#socket = socket;
     socket.onopen = () => this.#onOpen(gen, token);
     socket.onmessage = (event: { data: unknown }) => this.#onMessage(gen, event.data);
@@ -218,6 +258,7 @@ export class Connection {
 
   #onOpen(gen: number, token: string): void {
     if (gen !== this.#gen) return;
+    this.#opened = true;
     const body = { type: "connect" as const, token, client: this.#opts.client };
     this.#pipeline.handshake(body, (f) => this.#write(f), {
       resolve: (reply) => this.#onConnected(gen, reply),
@@ -242,6 +283,7 @@ export class Connection {
     if (frame.ping > 0) this.#watchdog.start(frame.ping * 1000 + this.#opts.livenessGraceMs);
     this.#refresher.schedule(frame.exp);
     this.#setState("connected");
+    this.#scheduleProbe(gen);
     this.#sink.connected(frame);
     this.events.emit("connected", frame);
     this.#pipeline.open((f) => this.#write(f), frame.limits);
@@ -269,6 +311,15 @@ export class Connection {
   #end(gen: number, code: number, reason: string, forced = false): void {
     if (gen !== this.#gen || this.#state === "closed") return;
     this.#gen++;
+    // A socket that never got through (or never got an answer to connect) says nothing about the
+    // server and everything about the way there: try the other transport next.
+    if (this.#kind && this.#state === "connecting" && (!this.#opened || forced)) {
+      this.#transports.failed(this.#kind);
+      this.#log.log(
+        "transport",
+        `${this.#kind} did not get through; next: ${this.#transports.current}`,
+      );
+    }
     const decision = decideAfterClose({
       code,
       reason,
@@ -312,6 +363,7 @@ export class Connection {
   /** Stops every timer of the current connection and detaches its socket, which it returns. */
   #teardown(): SocketLike | undefined {
     this.#retry.cancel();
+    this.#stopProbe();
     clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     this.#watchdog.stop();
@@ -374,6 +426,56 @@ export class Connection {
       this.#log.log("reconnect", `${why}: retrying now instead of waiting`);
       this.#retry.fireNow();
     }
+  }
+
+  /** On the fallback: in a while, see whether a WebSocket gets through now. */
+  #scheduleProbe(gen: number): void {
+    const kind = this.#kind;
+    const after = kind && this.#transports.probeAfter(kind);
+    if (after === undefined) return;
+    this.#probeTimer = setTimeout(() => void this.#runProbe(gen), after);
+  }
+
+  async #runProbe(gen: number): Promise<void> {
+    if (gen !== this.#gen || !webSocketAvailable(this.#opts.WebSocket)) return;
+    let probe: SocketLike;
+    try {
+      const WebSocketImpl = await resolveWebSocket(this.#opts.WebSocket);
+      if (gen !== this.#gen) return;
+      probe = new WebSocketImpl(this.#opts.url, PROTOCOL_NAME);
+    } catch {
+      this.#transports.probeFailed();
+      this.#scheduleProbe(gen);
+      return;
+    }
+    this.#probe = probe;
+    const failed = () => {
+      if (this.#probe !== probe) return;
+      this.#stopProbe();
+      this.#transports.probeFailed();
+      this.#log.log("transport", "WebSocket probe failed: staying on http");
+      this.#scheduleProbe(gen);
+    };
+    this.#probeTimer = setTimeout(failed, PROBE_TIMEOUT_MS);
+    probe.onerror = () => {};
+    probe.onclose = failed;
+    probe.onopen = () => {
+      if (this.#probe !== probe || gen !== this.#gen) return;
+      this.#stopProbe();
+      this.#transports.upgraded();
+      this.#log.log("transport", "WebSocket gets through again: switching to it");
+      this.#retry.reset();
+      // Subscriptions recover across the switch, as across any reconnect.
+      this.#end(gen, NORMAL_CLOSE, "switching to WebSocket", true);
+    };
+  }
+
+  #stopProbe(): void {
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    const probe = this.#probe;
+    this.#probe = undefined;
+    if (probe) abandonSocket(probe, NORMAL_CLOSE, "probe", true);
   }
 
   #write(frame: object): void {

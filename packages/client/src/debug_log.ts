@@ -9,7 +9,9 @@ export type LogKind =
   /** Why a socket ended, and whether, when and why the SDK tries again. */
   | "reconnect"
   /** `close()`: what it waits for, and how it ended. */
-  | "close";
+  | "close"
+  /** Which transport a socket uses (WebSocket or the HTTP fallback), and why it changed. */
+  | "transport";
 
 export interface LogEntry {
   kind: LogKind;

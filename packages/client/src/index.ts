@@ -30,4 +30,5 @@ export type {
 } from "./subscription_types.js";
 export type { TokenProvider } from "./token.js";
 export type { SocketLike, WebSocketConstructor } from "./transport.js";
+export type { TransportName } from "./transport_choice.js";
 export { TYPING_EVENT, TYPING_EXPIRY_MS, TYPING_THROTTLE_MS, type TypingSignal } from "./typing.js";

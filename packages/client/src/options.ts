@@ -1,6 +1,7 @@
 import { consoleLogger, type Logger } from "./debug_log.js";
 import type { TokenProvider } from "./token.js";
 import type { WebSocketConstructor } from "./transport.js";
+import type { TransportName } from "./transport_choice.js";
 
 export interface ReconnectOptions {
   /** Ceiling of the first reconnect wait, in ms. Default 250. */
@@ -38,6 +39,14 @@ export interface SwitchboardOptions {
   /** A WebSocket implementation to use instead of the global one (or `ws` in Node). */
   WebSocket?: WebSocketConstructor;
   /**
+   * Transports to use, first preferred. Default `["websocket", "http"]`: WebSocket, and the HTTP
+   * fallback (an event stream plus POSTs) when a WebSocket cannot get through. `["http"]` uses
+   * the fallback only; `["websocket"]` never falls back.
+   */
+  transports?: TransportName[];
+  /** While on the HTTP fallback, how long before trying WebSocket again, in ms. Default 60,000. */
+  upgradeAfterMs?: number;
+  /**
    * Print what the connection does to the console: state changes, frames in and out (tokens
    * redacted) and reconnect decisions. Default false.
    */
@@ -57,6 +66,8 @@ export interface ResolvedOptions {
   refreshBeforeMs: number;
   closeTimeoutMs: number;
   WebSocket: WebSocketConstructor | undefined;
+  transports: TransportName[];
+  upgradeAfterMs: number;
   logger: Logger | undefined;
 }
 
@@ -82,6 +93,17 @@ export function resolveOptions(options: SwitchboardOptions): ResolvedOptions {
     refreshBeforeMs: options.refreshBeforeMs ?? 30_000,
     closeTimeoutMs: options.closeTimeoutMs ?? 5000,
     WebSocket: options.WebSocket,
+    transports: resolveTransports(options.transports),
+    upgradeAfterMs: options.upgradeAfterMs ?? 60_000,
     logger: options.logger ?? (options.debug === true ? consoleLogger : undefined),
   };
+}
+
+function resolveTransports(asked: TransportName[] | undefined): TransportName[] {
+  if (asked === undefined) return ["websocket", "http"];
+  const known = asked.filter((t) => t === "websocket" || t === "http");
+  if (known.length === 0) {
+    throw new TypeError('Switchboard: `transports` must name "websocket" and/or "http"');
+  }
+  return [...new Set(known)];
 }

@@ -35,6 +35,16 @@ export async function resolveWebSocket(
 }
 
 /**
+ * Whether a WebSocket can be had here: one given, a global one, or (outside browsers) `ws`.
+ * A browser without WebSocket (removed by policy, or an old embedded one) cannot load `ws`.
+ */
+export function webSocketAvailable(custom?: WebSocketConstructor): boolean {
+  if (custom) return true;
+  if ((globalThis as { WebSocket?: unknown }).WebSocket) return true;
+  return typeof (globalThis as { document?: unknown }).document === "undefined";
+}
+
+/**
  * Detaches our handlers and closes. Not graceful means without the closing handshake (ws's
  * terminate), which on a dead link would otherwise keep the socket around for half a minute.
  */

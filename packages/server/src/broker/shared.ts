@@ -56,18 +56,16 @@ export class SharedBroker implements Broker {
   subscribe(channel: string): Promise<void> {
     const held = (this.holds.get(channel) ?? 0) + 1;
     this.holds.set(channel, held);
-    if (held > 1) return this.chains.get(channel) ?? Promise.resolve();
-    return this.chain(channel, async () => {
-      try {
-        await this.inner.subscribe(channel);
-      } catch (error) {
-        // The caller treats its subscribe as failed and will not release it.
-        const now = (this.holds.get(channel) ?? 1) - 1;
-        if (now > 0) this.holds.set(channel, now);
-        else this.holds.delete(channel);
-        throw error;
-      }
-    });
+    // A caller whose subscribe fails never releases it: give its hold back here, so a failed
+    // first subscribe does not leave later ones believing the node already has the channel.
+    const release = (error: unknown): never => {
+      const now = (this.holds.get(channel) ?? 1) - 1;
+      if (now > 0) this.holds.set(channel, now);
+      else this.holds.delete(channel);
+      throw error;
+    };
+    if (held > 1) return (this.chains.get(channel) ?? Promise.resolve()).catch(release);
+    return this.chain(channel, () => this.inner.subscribe(channel)).catch(release);
   }
 
   unsubscribe(channel: string): Promise<void> {

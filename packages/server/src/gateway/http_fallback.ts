@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { OutgoingHttpHeaders } from "node:http";
 import { CloseCode } from "@switchboard/protocol";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -102,6 +103,8 @@ export class HttpFallback {
     socket.setNoDelay(true);
     socket.setTimeout(0);
     res.writeHead(200, {
+      // What hooks set before the hijack (CORS for a page on another origin).
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       "content-type": "text/event-stream; charset=utf-8",
       // Proxies must pass events on as they come, neither caching nor buffering nor recoding them.
       "cache-control": "no-cache, no-store, no-transform",

@@ -89,7 +89,8 @@ export class Outbox {
   private async withOlderOfTheirChannels(rows: OutboxRow[]): Promise<OutboxRow[]> {
     if (rows.length === 0) return rows;
     const channels = [...new Set(rows.map((r) => r.channel))];
-    const newest = rows.reduce((max, r) => (r.id > max ? r.id : max), "");
+    // ids are ULID strings: the newest is the last in sort order
+    const newest = rows.map((r) => r.id).sort()[rows.length - 1] as string;
     const mine = new Set(rows.map((r) => r.id));
     const older: OutboxRow[] = [];
     for (let i = 0; i < channels.length; i += 200) {

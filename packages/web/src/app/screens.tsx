@@ -1,5 +1,7 @@
 import type { ReactNode } from "react";
 import { NotificationSettings } from "../notifications/Settings.js";
+import { BookAppointment } from "../appointments/BookAppointment.js";
+import { StaffDay } from "../appointments/StaffDay.js";
 import { MyOrders } from "../pages/customer/MyOrders.js";
 import { OrderTracker } from "../pages/customer/OrderTracker.js";
 import { Product } from "../pages/shop/Product.js";
@@ -54,6 +56,20 @@ export const SCREENS: Screen[] = [
     path: "/orders/:id",
     title: "Tracking",
     render: (p) => <OrderTracker id={p.id as string} />,
+  },
+  {
+    audience: "customer",
+    path: "/appointments",
+    title: "Appointments",
+    nav: "Appointments",
+    render: () => <BookAppointment />,
+  },
+  {
+    audience: "staff",
+    path: "/console/appointments",
+    title: "Appointments",
+    nav: "Appointments",
+    render: () => <StaffDay />,
   },
   {
     audience: "staff",

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, request } from "node:http";
 import { type AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TestServer } from "../../../server/src/testing.js";
@@ -52,6 +52,24 @@ export async function startPageServer(
         (token) => res.writeHead(200, { "content-type": "text/plain" }).end(token),
         () => res.writeHead(500).end(),
       );
+    } else if (url.pathname.startsWith("/ws/")) {
+      // The SDK's HTTP fallback (event stream and POSTs), passed through like the WebSocket.
+      const upstream = request(
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (reply) => {
+          res.writeHead(reply.statusCode ?? 502, reply.headers);
+          reply.pipe(res);
+        },
+      );
+      upstream.on("error", () => res.destroy());
+      res.on("close", () => upstream.destroy());
+      req.pipe(upstream);
     } else res.writeHead(404).end();
   });
   http.on("upgrade", (req: IncomingMessage, client: Duplex, head: Buffer) => {

@@ -8,7 +8,7 @@ describe.each(DIALECTS)("appointments across two nodes on %s", (database) => {
   const servers: TestServer[] = [];
   afterEach(async () => {
     for (const s of servers.splice(0).reverse()) await s.close();
-  });
+  }, 120_000);
 
   it("50 customers through both nodes race for one slot: one 201, 49 slot_taken; then for 10 slots: 10 win", async () => {
     const a = await startTestServer({ database });
@@ -41,5 +41,5 @@ describe.each(DIALECTS)("appointments across two nodes on %s", (database) => {
     );
     for (const s of [MONDAY_10, ...starts])
       expect(slots.body.slots.map((x: { start: string }) => x.start)).not.toContain(s);
-  });
+  }, 120_000);
 });

@@ -1,7 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
-import type { DomainEvents, EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
 import { isStaffOrServer, now } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
@@ -9,34 +8,19 @@ import { keysetPage } from "../../platform/kit/pagination.js";
 import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { appointmentView, changedPayload, messagesFor, type SlotMove } from "./announce.js";
+import { appointmentView, messagesFor, type SlotMove } from "./announce.js";
 import { ACTIVE, type Availability, shapeOf, startsOn } from "./availability.js";
 import { claimRange, dayIn, isoUtc, sessionOf } from "./calendar.js";
 import type { Catalog, LoadedResource } from "./catalog.js";
 import { claimBlocks, releaseBlocks } from "./claims.js";
 import type { AppointmentsSettings } from "./config.js";
-import type {
-  Appointment,
-  AppointmentChanged,
-  AppointmentEvent,
-  AppointmentPage,
-} from "./contract.js";
+import type { Appointment, AppointmentEvent, AppointmentPage } from "./contract.js";
 import type { AppointmentRow, AppointmentServiceRow } from "./migrations.js";
 import type { HoldInput, ListAppointmentsQuery, RescheduleInput } from "./schema.js";
 
-declare module "../../events.js" {
-  interface DomainEvents {
-    "appointment.confirmed": AppointmentChanged;
-    "appointment.rescheduled": AppointmentChanged;
-    "appointment.cancelled": AppointmentChanged;
-    "appointment.no_show": AppointmentChanged;
-  }
-}
-
 /**
- * What else a booking change does in its transaction: the platform's durable events and
- * scheduler (reminders, hold expiry) when the server has them. Optional so the module's logic
- * does not depend on which platform version runs it.
+ * What else a booking change does in its own transaction: durable domain events, the hold's
+ * expiry task and the reminders (durable.ts). Kept apart so the booking logic reads on its own.
  */
 export interface BookingHooks {
   changed?(
@@ -50,19 +34,11 @@ export interface BookingHooks {
 export interface BookingDeps {
   db: Kysely<Database>;
   outbox: Outbox;
-  events: EventBus;
   settings: AppointmentsSettings;
   catalog: Catalog;
   availability: Availability;
   hooks?: BookingHooks;
 }
-
-const DOMAIN: Partial<Record<AppointmentEvent["type"], keyof DomainEvents>> = {
-  confirmed: "appointment.confirmed",
-  rescheduled: "appointment.rescheduled",
-  cancelled: "appointment.cancelled",
-  no_show: "appointment.no_show",
-};
 
 /** Extra conditions of a change's update, beyond the version it read. */
 interface Guard {
@@ -79,7 +55,7 @@ function retryable(error: unknown): boolean {
 
 /** Holds, bookings and their changes. Every change is one transaction with its claims. */
 export function createBooking(deps: BookingDeps) {
-  const { db, outbox, events, settings, catalog, availability } = deps;
+  const { db, outbox, settings, catalog, availability } = deps;
 
   async function tx<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -130,18 +106,6 @@ export function createBooking(deps: BookingDeps) {
         details: { status: row.status },
       },
     );
-  }
-
-  /** Commits a change's announcements and events, after its transaction. */
-  async function after(
-    ids: string[],
-    type: AppointmentEvent["type"],
-    row: AppointmentRow,
-    previous?: AppointmentRow,
-  ) {
-    await outbox.flush(ids);
-    const name = DOMAIN[type];
-    if (name) events.emit(name, changedPayload(row, previous));
   }
 
   /** Where a service can start at `startMs`: the resources whose slot grid has it, best first. */
@@ -249,8 +213,23 @@ export function createBooking(deps: BookingDeps) {
     also?: InTransaction<Appointment>,
     guard: Guard = {},
   ): Promise<Appointment> {
+    const ids = await tx((trx) => write(trx, row, next, type, work, also, guard));
+    await outbox.flush(ids);
+    return appointmentView(next);
+  }
+
+  /** The body of a change inside a transaction; resolves with its outbox rows (flush after commit). */
+  async function write(
+    trx: Transaction<Database>,
+    row: AppointmentRow,
+    next: AppointmentRow,
+    type: AppointmentEvent["type"],
+    work: (trx: Transaction<Database>) => Promise<SlotMove[]>,
+    also?: InTransaction<Appointment>,
+    guard: Guard = {},
+  ): Promise<string[]> {
     const at = next.updated_at;
-    const ids = await tx(async (trx) => {
+    {
       let q = trx
         .updateTable("appointments")
         .set({
@@ -277,9 +256,7 @@ export function createBooking(deps: BookingDeps) {
       await deps.hooks?.changed?.(trx, type, next, row);
       if (also) await also(trx, appointmentView(next));
       return outbox.enqueue(trx, messagesFor(type, next, moves, at));
-    });
-    await after(ids, type, next, type === "rescheduled" ? row : undefined);
-    return appointmentView(next);
+    }
   }
 
   /** Reads the row and applies `attempt` until it is not beaten by a concurrent change. */
@@ -349,7 +326,7 @@ export function createBooking(deps: BookingDeps) {
               ),
             );
           });
-          await after(ids, "held", row);
+          await outbox.flush(ids);
           return appointmentView(row);
         } catch (error) {
           // taken here: try the next resource that could do it ("any available")
@@ -533,47 +510,53 @@ export function createBooking(deps: BookingDeps) {
     },
 
     /**
-     * Frees holds whose time ran out. Each is a conditional update (`status = 'held' AND
-     * expires_at <= now`), so a sweep racing a confirm or another node's sweep never both win.
+     * Frees a hold whose time ran out, in the transaction of the scheduler's hold-expiry task (so
+     * the task is done exactly when the hold is expired). A conditional update (`status = 'held'
+     * AND expires_at <= now`): a confirm racing it never both win. Resolves with what happened
+     * and the outbox rows to flush once the task has committed.
      */
-    async expireDue(limit = 200): Promise<number> {
-      const at = now();
-      const due = await db
+    async expireIn(
+      trx: Transaction<Database>,
+      id: string,
+    ): Promise<{ outcome: "expired" | "early" | "gone"; ids: string[]; expiresAt?: string }> {
+      const row = await trx
         .selectFrom("appointments")
         .selectAll()
-        .where("status", "=", "held")
-        .where("expires_at", "<=", at)
-        .orderBy("expires_at")
-        .limit(limit)
-        .execute();
-      let expired = 0;
-      for (const row of due) {
-        try {
-          const services = await servicesOf(row.resource_id);
-          const next: AppointmentRow = {
-            ...row,
-            status: "expired",
-            version: Number(row.version) + 1,
-            updated_at: now(),
-          };
-          await change(
-            row,
-            next,
-            "expired",
-            async (trx) => {
-              await release(trx, row);
-              return [{ type: "freed", reason: "expired", row, services }];
-            },
-            undefined,
-            { status: ["held"], expiresBy: at },
-          );
-          expired++;
-        } catch (error) {
-          if (!(error instanceof ConditionalMiss)) throw error; // confirmed or expired meanwhile
-        }
-      }
-      return expired;
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (row?.status !== "held") return { outcome: "gone", ids: [] };
+      const at = now();
+      if ((row.expires_at ?? "") > at)
+        return { outcome: "early", ids: [], expiresAt: row.expires_at as string };
+      const resource = await trx
+        .selectFrom("appointment_resources")
+        .select("services")
+        .where("id", "=", row.resource_id)
+        .executeTakeFirst();
+      const services = resource ? (JSON.parse(resource.services) as string[]) : [];
+      const next: AppointmentRow = {
+        ...row,
+        status: "expired",
+        version: Number(row.version) + 1,
+        updated_at: at,
+      };
+      const ids = await write(
+        trx,
+        row,
+        next,
+        "expired",
+        async (t) => {
+          await release(t, row);
+          return [{ type: "freed", reason: "expired", row, services }];
+        },
+        undefined,
+        { status: ["held"], expiresBy: at },
+      );
+      return { outcome: "expired", ids };
     },
+
+    /** Publishes a change's rows once its (someone else's) transaction has committed. */
+    flush: (ids: string[]) => outbox.flush(ids),
 
     async get(identity: Identity, id: string): Promise<Appointment> {
       const row = await load(id);

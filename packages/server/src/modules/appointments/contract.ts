@@ -170,6 +170,11 @@ export interface AppointmentChanged {
   previousStartsAt?: string;
 }
 
+/** Payload of the durable event `appointment.reminder` (from the reminder task). */
+export interface AppointmentReminder extends AppointmentChanged {
+  minutesBefore: number;
+}
+
 /** Payload of the scheduler task `appointments.reminder`. */
 export interface ReminderPayload {
   appointmentId: string;

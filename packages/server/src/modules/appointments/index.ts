@@ -1,7 +1,7 @@
 import type { SwitchboardModule } from "../types.js";
 import { type AppointmentsSettings, appointmentsConfig } from "./config.js";
 import { type AppointmentErrorCodes, appointmentErrors } from "./contract.js";
-import { addAppointmentJobs } from "./jobs.js";
+import { durableHooks, registerTasks } from "./durable.js";
 import { appointmentsMigrations } from "./migrations.js";
 import { registerAppointmentRoutes } from "./routes.js";
 import { registerAppointmentRpc } from "./rpc.js";
@@ -18,7 +18,7 @@ export {
   STAFF_APPOINTMENTS_CHANNEL,
   serviceScheduleChannel,
 } from "./contract.js";
-export { HOLD_EXPIRY_JOB } from "./jobs.js";
+export { HOLD_EXPIRY_TASK } from "./durable.js";
 
 declare module "../../errors.js" {
   interface ModuleErrorCodes extends AppointmentErrorCodes {}
@@ -51,14 +51,15 @@ export const appointmentsModule: SwitchboardModule<AppointmentsSettings> = {
     },
   ],
   register(ctx) {
+    const durable = { events: ctx.events, scheduler: ctx.scheduler, settings: ctx.settings };
     const service = createAppointmentsService({
       db: ctx.db,
       outbox: ctx.outbox,
-      events: ctx.events.local,
       settings: ctx.settings,
+      hooks: durableHooks(durable),
     });
     registerAppointmentRoutes(ctx.http, service, ctx.auth);
     registerAppointmentRpc(ctx.rpc, service);
-    addAppointmentJobs(ctx.jobs, service.booking);
+    registerTasks(durable, service, ctx.outbox, ctx.logger);
   },
 };

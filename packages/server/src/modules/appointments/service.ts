@@ -1,5 +1,4 @@
 import type { Kysely } from "kysely";
-import type { EventBus } from "../../events.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { createAvailability } from "./availability.js";
@@ -10,7 +9,6 @@ import type { AppointmentsSettings } from "./config.js";
 export interface AppointmentsDeps {
   db: Kysely<Database>;
   outbox: Outbox;
-  events: EventBus;
   settings: AppointmentsSettings;
   hooks?: BookingHooks;
 }

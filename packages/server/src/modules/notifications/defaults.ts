@@ -67,7 +67,7 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
     inApp: {
       title: "Back in stock",
       body: "{{name}} is back in stock ({{available}} available).",
-      actions: [{ id: "view", label: "View", url: "/products/{{sku}}" }],
+      actions: [{ id: "view", label: "View", url: "/shop/{{sku}}" }],
     },
     email: { subject: "Back in stock: {{name}}", text: "{{name}} is back in stock." },
   },
@@ -87,7 +87,7 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
     inApp: {
       title: "Price drop",
       body: "{{sku}} is now {{amount}} {{currency}}.",
-      actions: [{ id: "view", label: "View", url: "/products/{{sku}}" }],
+      actions: [{ id: "view", label: "View", url: "/shop/{{sku}}" }],
     },
   },
   "appointment.reminder": {

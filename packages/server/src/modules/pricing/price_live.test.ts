@@ -94,7 +94,7 @@ describe.each(DIALECTS)("live prices on %s", (database) => {
       expect(domain).toEqual([
         { sku: "PHONE-1", oldAmount: 40_000, newAmount: 44_000, currency: "EUR", reason: "signal" },
       ]);
-    });
+    }, 60_000);
 
     it("reads inventory's stock level as the stock signal (its event, not its tables)", async () => {
       await call("PUT", "/api/inventory/items/LENS-1", { onHand: 10, name: "Lens" });
@@ -201,7 +201,7 @@ describe.each(DIALECTS)("live prices on %s", (database) => {
       expect(
         (await call("POST", "/api/pricing/watches", { sku: "NONE-1", below: 5 }, danaToken)).status,
       ).toBe(404);
-    });
+    }, 60_000);
   });
 
   describe("with a debounce interval", () => {

@@ -1,0 +1,219 @@
+import "./appointments.css";
+import type { Appointment, Slot } from "@switchboard/server/contracts/appointments";
+import { customerChannel } from "@switchboard/server/names/appointments";
+import { useEffect, useMemo, useState } from "react";
+import { ApiError, api, errorText } from "../app/api.js";
+import { useSession } from "../app/session.js";
+import { clock, dayLabel, today } from "./format.js";
+import { useAppointments, useCatalog, useSlots, useToken } from "./useCalendar.js";
+
+const ACTIVE = new Set(["held", "confirmed"]);
+
+function explain(error: unknown): string {
+  if (error instanceof ApiError && error.code === "slot_taken")
+    return "Someone else just took that time. Pick another one.";
+  if (error instanceof ApiError && error.code === "hold_expired")
+    return "Your hold ran out before you confirmed. Pick a time again.";
+  return errorText(error);
+}
+
+function Countdown({ until }: { until: string }) {
+  const [left, setLeft] = useState(() => Date.parse(until) - Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setLeft(Date.parse(until) - Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [until]);
+  const s = Math.max(0, Math.round(left / 1000));
+  return (
+    <span data-testid="hold-countdown">
+      {Math.floor(s / 60)}:{String(s % 60).padStart(2, "0")}
+    </span>
+  );
+}
+
+/**
+ * The customer's booking screen: pick a service and a day, see the free times live (a time
+ * someone else holds disappears at once), hold one, confirm it; below, their appointments with
+ * reschedule and cancel.
+ */
+export function BookAppointment() {
+  const token = useToken();
+  const me = useSession()?.user ?? "";
+  const { services, resources } = useCatalog();
+  const [service, setService] = useState<string>();
+  const [day, setDay] = useState(today());
+  const [held, setHeld] = useState<Appointment>();
+  const [moving, setMoving] = useState<Appointment>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (!service && services[0]) setService(services[0].id);
+  }, [service, services]);
+  const { slots, error: slotsError } = useSlots(service, day);
+  const { items } = useAppointments("limit=50", me ? customerChannel(me) : null);
+  const byId = useMemo(() => new Map(resources.map((r) => [r.id, r])), [resources]);
+  const zoneOf = (id: string) => byId.get(id)?.timeZone ?? "UTC";
+  const nameOf = (id: string) => byId.get(id)?.name ?? id;
+  const serviceName = (id: string) => services.find((s) => s.id === id)?.name ?? id;
+
+  const act = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await fn();
+      setError(undefined);
+    } catch (e) {
+      setError(explain(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const pick = (slot: Slot) =>
+    act(async () => {
+      if (moving) {
+        await api(token, "POST", `/api/appointments/${moving.id}/reschedule`, {
+          start: slot.start,
+          resourceId: slot.resourceId,
+        });
+        setMoving(undefined);
+        return;
+      }
+      if (held) await api(token, "POST", `/api/appointments/${held.id}/release`);
+      setHeld(undefined);
+      setHeld(
+        await api<Appointment>(token, "POST", "/api/appointments/holds", {
+          service,
+          start: slot.start,
+          resourceId: slot.resourceId,
+        }),
+      );
+    });
+  const confirm = () =>
+    act(async () => {
+      if (!held) return;
+      await api(token, "POST", `/api/appointments/holds/${held.id}/confirm`);
+      setHeld(undefined);
+    });
+  const release = () =>
+    act(async () => {
+      if (!held) return;
+      await api(token, "POST", `/api/appointments/${held.id}/release`);
+      setHeld(undefined);
+    });
+  const cancel = (a: Appointment) =>
+    act(async () => {
+      await api(token, "POST", `/api/appointments/${a.id}/cancel`);
+    });
+
+  const mine = (items ?? []).filter((a) => ACTIVE.has(a.status) && a.id !== held?.id);
+  return (
+    <div className="appointments">
+      <h1>Book an appointment</h1>
+      <section aria-labelledby="pick-heading" className="card">
+        <h2 id="pick-heading">{moving ? "Pick a new time" : "Pick a time"}</h2>
+        <div className="row">
+          <label>
+            Service{" "}
+            <select value={service ?? ""} onChange={(e) => setService(e.target.value)}>
+              {services.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name} ({s.durationMinutes} min)
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Day{" "}
+            <input
+              type="date"
+              value={day}
+              onChange={(e) => e.target.value && setDay(e.target.value)}
+            />
+          </label>
+          {moving && (
+            <button type="button" className="ghost" onClick={() => setMoving(undefined)}>
+              Keep the current time
+            </button>
+          )}
+        </div>
+        {slotsError && (
+          <p className="error" role="alert">
+            {slotsError}
+          </p>
+        )}
+        {slots === undefined ? (
+          <p className="muted">Loading free times…</p>
+        ) : slots.length === 0 ? (
+          <p className="muted">No free times that day.</p>
+        ) : (
+          <ul className="slot-list" aria-label="Free times" data-testid="slots">
+            {slots.map((s) => (
+              <li key={`${s.start}|${s.resourceId}`}>
+                <button
+                  type="button"
+                  className="slot"
+                  data-start={s.start}
+                  disabled={busy}
+                  onClick={() => void pick(s)}
+                  aria-label={`${clock(s.start, zoneOf(s.resourceId))} with ${nameOf(s.resourceId)}`}
+                >
+                  {clock(s.start, zoneOf(s.resourceId))}
+                  <span className="muted small"> {nameOf(s.resourceId)}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+      </section>
+      {held && (
+        <section aria-label="Your hold" className="card hold" data-testid="hold">
+          <p>
+            Held for you: <strong>{serviceName(held.serviceId)}</strong>,{" "}
+            {dayLabel(held.start, held.timeZone)} {clock(held.start, held.timeZone)} with{" "}
+            {nameOf(held.resourceId)}. Confirm within{" "}
+            {held.expiresAt && <Countdown until={held.expiresAt} />}.
+          </p>
+          <div className="row">
+            <button type="button" disabled={busy} onClick={() => void confirm()}>
+              Confirm booking
+            </button>
+            <button type="button" className="ghost" disabled={busy} onClick={() => void release()}>
+              Release
+            </button>
+          </div>
+        </section>
+      )}
+      <section aria-labelledby="mine-heading" className="card">
+        <h2 id="mine-heading">My appointments</h2>
+        {mine.length === 0 ? (
+          <p className="muted">None yet.</p>
+        ) : (
+          <ul className="appointment-list" data-testid="my-appointments">
+            {mine.map((a) => (
+              <li key={a.id} data-status={a.status}>
+                <strong>{serviceName(a.serviceId)}</strong> {dayLabel(a.start, a.timeZone)}{" "}
+                {clock(a.start, a.timeZone)} – {clock(a.end, a.timeZone)} with{" "}
+                {nameOf(a.resourceId)}{" "}
+                <span className={`badge status-${a.status}`}>{a.status}</span>{" "}
+                {a.status === "confirmed" && (
+                  <>
+                    <button type="button" className="secondary" onClick={() => setMoving(a)}>
+                      Reschedule
+                    </button>{" "}
+                    <button type="button" className="ghost" onClick={() => void cancel(a)}>
+                      Cancel
+                    </button>
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}
