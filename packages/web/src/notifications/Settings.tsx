@@ -64,9 +64,18 @@ export function NotificationSettings() {
                     type="checkbox"
                     aria-label={`${label}: ${channelLabel}`}
                     checked={prefs.channels[category]?.[channel] !== false}
-                    onChange={(e) =>
-                      void save({ channels: { [category]: { [channel]: e.target.checked } } })
-                    }
+                    onChange={(e) => {
+                      const on = e.target.checked;
+                      // shown at once; the server's answer then replaces it
+                      setPrefs({
+                        ...prefs,
+                        channels: {
+                          ...prefs.channels,
+                          [category]: { ...prefs.channels[category], [channel]: on },
+                        },
+                      });
+                      void save({ channels: { [category]: { [channel]: on } } });
+                    }}
                   />
                 </td>
               ))}
