@@ -150,6 +150,22 @@ describe.each(DIALECTS)("metrics KPIs from real events (%s)", (database) => {
     }
     expect(seen).toEqual(feed.items.map((i) => i.id));
 
+    // the alerts reached the owner as notifications (notifications' metrics-alert rule)
+    const sam = await server.token({ sub: "sam", role: "admin" });
+    const inbox = await until(
+      "the owner's alert notifications",
+      async () =>
+        (await restCall(server, "GET", "/api/notifications?limit=50", { token: sam })).body as {
+          items: { title: string }[];
+        },
+      (b) => (b.items?.length ?? 0) >= 3,
+    );
+    expect(inbox.items.map((i) => i.title).sort()).toEqual([
+      "5-star rating",
+      "Daily revenue goal reached",
+      "Out of stock",
+    ]);
+
     // the 7-day view holds today's figures too
     const week = await overview(server, "7d");
     expect(week.orders.value).toBe(2);

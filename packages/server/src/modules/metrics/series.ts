@@ -28,6 +28,14 @@ export interface SeriesInput {
 export async function computeSeries(db: Kysely<Database>, input: SeriesInput): Promise<Series> {
   const { kpi, from, to, step, dim, timeZone } = input;
   if (to <= from) throw new SwitchboardError("invalid_series_range", "`to` must be after `from`");
+  // refuse before listing the buckets: a wide range of minutes must cost nothing
+  const roughly = (to - from) / { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[step];
+  if (roughly > MAX_POINTS + 2)
+    throw new SwitchboardError(
+      "invalid_series_range",
+      `about ${Math.round(roughly)} points of one ${step} is more than ${MAX_POINTS}: use a longer step or a shorter range`,
+      { details: { points: Math.round(roughly), max: MAX_POINTS } },
+    );
   const starts = bucketsBetween(from, to, step, timeZone);
   if (starts.length > MAX_POINTS)
     throw new SwitchboardError(

@@ -100,6 +100,17 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
     },
     sms: { text: "Reminder: your appointment starts at {{startsAt}}." },
   },
+  "metrics.alert": {
+    category: "business",
+    defaultChannels: ["in_app", "push"],
+    inApp: {
+      title: "{{title}}",
+      body: "{{body}}",
+      actions: [{ id: "view", label: "Open dashboard", url: "/console/dashboard" }],
+    },
+    push: { title: "{{title}}", body: "{{body}}", url: "/console/dashboard" },
+    email: { subject: "{{title}}", text: "{{body}}" },
+  },
   "notifications.digest": {
     category: "digest",
     defaultChannels: ["in_app", "push", "email"],
