@@ -42,6 +42,7 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
     for (const type of HEARD)
       ctx.events.on(type, `metrics.${type}`, async (event, d) => {
         const { outboxIds, big } = await handleEvent(d.transaction, event, deps);
+        ctx.crashPoint(`metrics.after-rollup.${event.type.replaceAll("_", "-")}`); // tests: killed before the commit
         // After the commit: the feed line out at once (else the outbox sweep sends it), and the
         // overview. On SQLite these wait for the one connection, so they see the commit; on
         // PostgreSQL a read before it misses nothing the next tick does not publish.
