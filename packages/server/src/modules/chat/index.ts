@@ -7,6 +7,7 @@ import { chatMigrations } from "./migrations.js";
 import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
+import { registerTeamRoutes } from "./team-routes.js";
 
 export type { Agent, ChatMessage, ChatMessageCreated, Conversation } from "./contract.js";
 export { CHAT_EVENTS, conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
@@ -66,6 +67,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
     // there is how the router knows they are connected.
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
+    registerTeamRoutes(ctx.http, chat, ctx.auth);
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
     registerChatRpc(ctx.rpc, chat, maxMessageLength);
 
