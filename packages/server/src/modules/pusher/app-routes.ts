@@ -40,7 +40,7 @@ const createBody = optionsBody.extend({ id: appId.optional() });
 const updateBody = optionsBody.extend({
   expectedVersion: z.number().int().min(1).optional().describe("409 `conflict` when stale"),
 });
-const rotateBody = z.object({ expectedVersion: z.number().int().min(1).optional() }).optional();
+const rotateBody = z.object({ expectedVersion: z.number().int().min(1).optional() }).nullish();
 const params = z.object({ id: appId });
 
 export const pusherAppSchema = z.object({
@@ -174,8 +174,7 @@ export function registerPusherAppRoutes(
         response: { 200: pusherAppSchema, ...errors },
       },
     },
-    async (request) =>
-      view(await apps.rotate(request.params.id, request.body?.expectedVersion)),
+    async (request) => view(await apps.rotate(request.params.id, request.body?.expectedVersion)),
   );
 
   r.delete(

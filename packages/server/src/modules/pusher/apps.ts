@@ -136,7 +136,12 @@ export class PusherApps {
       seen.add(row.id);
       const fresh = this.fromRow(row);
       const app = this.byId.get(row.id);
-      if (app && app.version === fresh.version && app.key === fresh.key && app.secret === fresh.secret)
+      if (
+        app &&
+        app.version === fresh.version &&
+        app.key === fresh.key &&
+        app.secret === fresh.secret
+      )
         continue;
       if (app) {
         if (this.byKey.get(app.key) === app) this.byKey.delete(app.key);
@@ -168,7 +173,9 @@ export class PusherApps {
       clientEvents: row.client_events === null ? settings.clientEvents : row.client_events === 1,
       subscriptionCount: row.subscription_count === 1,
       webhookUrls:
-        row.webhook_urls === null ? settings.webhookUrls : (JSON.parse(row.webhook_urls) as string[]),
+        row.webhook_urls === null
+          ? settings.webhookUrls
+          : (JSON.parse(row.webhook_urls) as string[]),
       maxConnections: row.max_connections,
       authEndpoint: row.auth_endpoint,
       version: row.version,
@@ -179,7 +186,13 @@ export class PusherApps {
   private async changed(): Promise<void> {
     await this.reload();
     await this.deps.broker
-      .broadcast({ kind: "signal", channel: APPS_CHANNEL, event: CHANGED, data: {}, ts: Date.now() })
+      .broadcast({
+        kind: "signal",
+        channel: APPS_CHANNEL,
+        event: CHANGED,
+        data: {},
+        ts: Date.now(),
+      })
       .catch((err) => this.deps.logger.warn({ err }, "pusher apps change not announced"));
   }
 

@@ -2,8 +2,8 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { ModuleEvents } from "../../platform/durable/types.js";
 import type { Database } from "../../store/schema.js";
-import { sign } from "./auth.js";
 import type { PusherApps } from "./apps.js";
+import { sign } from "./auth.js";
 import type { PusherApp, PusherSettings } from "./config.js";
 import type { WebhookEvent } from "./contract.js";
 
