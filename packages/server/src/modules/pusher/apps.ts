@@ -150,7 +150,7 @@ export class PusherApps {
       const current = app ?? fresh;
       this.byId.set(current.id, current);
       this.byKey.set(current.key, current);
-      if (app) for (const l of this.listeners) l(app, false);
+      for (const l of this.listeners) l(current, false);
     }
     for (const [id, app] of this.byId) {
       if (seen.has(id)) continue;

@@ -11,6 +11,7 @@ import { pusherMigrations } from "./migrations.js";
 import { PUSHER_NAMESPACE } from "./names.js";
 import { registerPusherRoutes } from "./routes.js";
 import { createPusherService } from "./service.js";
+import { DeadNodeVacancies } from "./vacated.js";
 import { PusherWebhooks } from "./webhooks.js";
 
 export type { PusherAppView } from "./app-routes.js";
@@ -75,6 +76,14 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
       apps,
     });
     await endpoint.start();
+    await new DeadNodeVacancies({
+      broker: ctx.broker,
+      scheduler: ctx.scheduler,
+      apps,
+      db: ctx.db,
+      logger: ctx.logger,
+      emit: webhooks.emitIn,
+    }).watch();
     const service = createPusherService({ broker: ctx.broker, settings: ctx.settings, apps });
     registerPusherRoutes(ctx.http, service);
     registerPusherAppRoutes(ctx.http, apps, service, ctx.auth);

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { ModuleEvents } from "../../platform/durable/types.js";
 import type { Database } from "../../store/schema.js";
@@ -71,15 +71,7 @@ export class PusherWebhooks {
     this.flushing = this.flushing.then(async () => {
       try {
         await this.deps.db.transaction().execute(async (trx) => {
-          for (const [app, events] of batches) {
-            const body = JSON.stringify({ time_ms: Date.now(), events });
-            for (const url of app.webhookUrls)
-              await this.deps.events.emit(trx, {
-                type: WEBHOOK_EVENT,
-                aggregate: `pusher-webhook:${app.id}:${url}`,
-                payload: { appId: app.id, url, body } satisfies WebhookPayload,
-              });
-          }
+          for (const [app, events] of batches) await this.emitIn(trx, app, events);
         });
       } catch (err) {
         this.deps.logger.error({ err }, "pusher webhooks could not be queued");
@@ -87,6 +79,23 @@ export class PusherWebhooks {
     });
     return this.flushing;
   }
+
+  /** Writes one batch as a durable event per URL in `trx` (a task's webhooks commit with it). */
+  readonly emitIn = async (
+    trx: Transaction<Database>,
+    app: PusherApp,
+    events: WebhookEvent[],
+  ): Promise<void> => {
+    const wanted = events.filter((e) => this.deps.settings.webhookEvents.includes(e.name));
+    if (wanted.length === 0) return;
+    const body = JSON.stringify({ time_ms: Date.now(), events: wanted });
+    for (const url of app.webhookUrls)
+      await this.deps.events.emit(trx, {
+        type: WEBHOOK_EVENT,
+        aggregate: `pusher-webhook:${app.id}:${url}`,
+        payload: { appId: app.id, url, body } satisfies WebhookPayload,
+      });
+  };
 
   /** One attempt: a non-2xx answer or no answer throws, so the platform retries it. */
   private async deliver(p: WebhookPayload): Promise<void> {
