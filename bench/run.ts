@@ -9,7 +9,8 @@
  *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),
  *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked),
  *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none),
- *                           events (durable domain events/s; SQLite, PostgreSQL opt-in)
+ *                           events (durable domain events/s; SQLite, PostgreSQL opt-in),
+ *                           metrics (event → dashboard:overview latency at 200 actions/s; rollup cost)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -41,6 +42,7 @@ import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
 import { durableEvents } from "./scenarios/events.js";
 import { fanout } from "./scenarios/fanout.js";
+import { metrics } from "./scenarios/metrics.js";
 import { pricing } from "./scenarios/pricing.js";
 import { recovery } from "./scenarios/recovery.js";
 import { reservations } from "./scenarios/reservations.js";
@@ -58,6 +60,7 @@ const SCENARIOS = {
   pricing,
   transports,
   events: durableEvents,
+  metrics,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
