@@ -9,13 +9,19 @@
  *    `order.created`, one transaction per event as the dispatcher runs them when idle, against
  *    the anchor of a handler inserting one row per event in the same database (SQLite).
  */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
+import { mintToken } from "../../packages/server/src/auth/tokens.js";
 import { ulid } from "../../packages/server/src/ids.js";
 import { metricsConfig } from "../../packages/server/src/modules/metrics/config.js";
 import { handleEvent } from "../../packages/server/src/modules/metrics/handlers.js";
 import type { ModuleEvents } from "../../packages/server/src/platform/durable/types.js";
 import { simulate } from "../../packages/server/src/simulate/simulator.js";
 import { Outbox } from "../../packages/server/src/store/outbox.js";
+import { startServerProcess } from "../../packages/server/src/test-support/process.js";
 import { RawClient } from "../../packages/server/src/test-support/ws-client.js";
 import { startTestServer } from "../../packages/server/src/testing.js";
 import type { Ctx } from "../lib/context.js";
@@ -30,14 +36,23 @@ const quantile = (xs: number[], q: number) => {
 };
 
 async function latency(ctx: Ctx, seconds: number): Promise<void> {
-  const server = await startTestServer({
-    env: { SWITCHBOARD_CHAT_BOT: "off", SWITCHBOARD_METRICS_LIVE_INTERVAL_MS: "5000" },
+  // the server in its own process (as deployed), the simulator and the watcher in this one
+  const dataDir = mkdtempSync(join(tmpdir(), "switchboard-bench-metrics-"));
+  const secret = randomBytes(32).toString("hex");
+  const apiKey = `sb_bench_${randomBytes(16).toString("hex")}`;
+  const proc = await startServerProcess({
+    NODE_ENV: "production",
+    SWITCHBOARD_DATA_DIR: dataDir,
+    SWITCHBOARD_JWT_SECRET: secret,
+    SWITCHBOARD_API_KEY: apiKey,
+    SWITCHBOARD_CHAT_BOT: "off",
+    SWITCHBOARD_METRICS_LIVE_INTERVAL_MS: "5000",
   });
+  const token = (sub: string, role: "customer" | "agent" | "admin") =>
+    mintToken(secret, { sub, role, expiresInSeconds: 3600 });
+  const server = { url: proc.url, wsUrl: `${proc.url.replace(/^http/, "ws")}/ws`, apiKey };
   try {
-    const owner = await RawClient.connect(
-      server.wsUrl,
-      await server.token({ sub: "sam", role: "admin" }),
-    );
+    const owner = await RawClient.connect(server.wsUrl, await token("sam", "admin"));
     const accepted: { id: string; at: number }[] = [];
     const boardAt = new Map<string, number>();
     const countAt: { count: number; at: number }[] = [];
@@ -60,7 +75,7 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
     const summary = await simulate({
       url: server.url,
       apiKey: server.apiKey,
-      token: (sub, role) => server.token({ sub, role }),
+      token,
       minutes: seconds / 60,
       rate: RATE,
       seed: 17,
@@ -109,7 +124,9 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
       note: "plain outbox publish of the same order change",
     });
   } finally {
-    await server.close();
+    proc.kill("SIGTERM");
+    await proc.exited;
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
