@@ -9,7 +9,7 @@
  *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),
  *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked),
  *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none),
- *                           events (durable domain events/s; SQLite, PostgreSQL opt-in)
+ *                           events (durable domain events/s; SQLite, and PostgreSQL when reachable)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)

@@ -157,7 +157,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registry: metrics.registry,
     ...config.durable,
   };
-  const events = new DurableEvents(durable);
+  const events = new DurableEvents({ ...durable, dialect: store.dialect });
   const scheduler = new Scheduler(durable);
   const verifyToken = createTokenVerifier({
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
