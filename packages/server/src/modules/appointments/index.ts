@@ -57,6 +57,7 @@ export const appointmentsModule: SwitchboardModule<AppointmentsSettings> = {
       db: ctx.db,
       outbox: ctx.outbox,
       settings: ctx.settings,
+      dialect: ctx.dialect,
       hooks: durableHooks(durable),
     });
     registerAppointmentRoutes(ctx.http, service, ctx.auth);
