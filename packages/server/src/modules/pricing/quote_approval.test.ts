@@ -116,7 +116,7 @@ describe.each(DIALECTS)(
         "quote_changed",
         "quote_changed",
       ]);
-      const winner = (won[0]?.body as { status: string }).status;
+      const winner = (won[0] as { body: { status: string } }).body.status;
       expect(await status(orderId)).toBe(
         winner === "approved" ? "quote-approved" : "quote-declined",
       );
