@@ -20,6 +20,7 @@ export {
 } from "./contract.js";
 export { HOLD_EXPIRY_TASK } from "./durable.js";
 export { type AppointmentSummary, findAppointment } from "./lookup.js";
+export { openMinutesBetween } from "./open-time.js";
 
 declare module "../../errors.js" {
   interface ModuleErrorCodes extends AppointmentErrorCodes {}
