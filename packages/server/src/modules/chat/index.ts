@@ -4,6 +4,8 @@ import { registerAttachmentRoutes } from "./attachment-routes.js";
 import { type ChatSettings, chatConfig } from "./config.js";
 import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
 import { chatMigrations } from "./migrations.js";
+import { createNotes, notesMigrations } from "./notes.js";
+import { registerNoteRoutes } from "./notes-routes.js";
 import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
@@ -17,7 +19,7 @@ const HOUR = 60 * 60 * 1000;
 /** Live support chat: conversations, agents and routing, receipts, attachments, a streaming bot. */
 export const chatModule: SwitchboardModule<ChatSettings> = {
   name: "chat",
-  migrations: chatMigrations,
+  migrations: { ...chatMigrations, ...notesMigrations },
   config: chatConfig,
   claims: chatClaimsSchema,
   namespaces: [
@@ -68,6 +70,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
     registerTeamRoutes(ctx.http, chat, ctx.auth);
+    registerNoteRoutes(ctx.http, createNotes({ db: ctx.db, outbox: ctx.outbox }), ctx.auth);
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
     registerChatRpc(ctx.rpc, chat, maxMessageLength);
 
