@@ -14,6 +14,7 @@ import { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "../config.js"
 import type { JwtConfig } from "../config-security.js";
 import { SwitchboardError } from "../errors.js";
 import { mapClaims } from "./claim-mapping.js";
+import { verifyHs256 } from "./hs256.js";
 import type { Identity } from "./identity.js";
 
 export interface TokenVerifierOptions {
@@ -80,7 +81,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     let payload: JWTPayload;
     try {
       if (alg === "HS256" && secret) {
-        ({ payload } = await jwtVerify(token, secret, { algorithms: ["HS256"], ...checks }));
+        payload = verifyHs256(token, secret, checks);
       } else if (alg && ASYMMETRIC.includes(alg) && jwks) {
         // During the cooldown jose does not fetch the set again: a key id it does not know may
         // be a key the provider published since. That is "retry shortly", not "invalid token"
