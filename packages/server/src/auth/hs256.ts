@@ -50,19 +50,34 @@ function numericDate(claims: Record<string, unknown>, claim: string): number | u
   return value;
 }
 
-/** Returns the claims of a valid HS256 token, or throws `unauthorized` saying why. */
-export function verifyHs256(
-  token: string,
-  key: KeyObject,
-  checks: Hs256Checks,
-  nowSeconds: number = Math.floor(Date.now() / 1000),
-): Record<string, unknown> {
+/** A compact JWS split into its parts, with its protected header read. */
+export interface Jws {
+  readonly token: string;
+  readonly header: Record<string, unknown>;
+  /** Where the header's and the payload's dots are. */
+  readonly dots: readonly [number, number];
+}
+
+/** Splits a compact JWS and reads its header, or throws (not three base64url parts, no JSON header). */
+export function splitJws(token: string): Jws {
   const first = token.indexOf(".");
   const second = token.indexOf(".", first + 1);
   if (first < 0 || second < 0 || token.indexOf(".", second + 1) >= 0) {
     throw rejected("ERR_JWS_INVALID");
   }
   const header = jsonObject(part(token.slice(0, first)), "ERR_JWS_INVALID");
+  return { token, header, dots: [first, second] };
+}
+
+/** Returns the claims of a valid HS256 token, or throws `unauthorized` saying why. */
+export function verifyHs256(
+  jws: Jws | string,
+  key: KeyObject,
+  checks: Hs256Checks,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
+): Record<string, unknown> {
+  const { token, header, dots } = typeof jws === "string" ? splitJws(jws) : jws;
+  const [first, second] = dots;
   if (header.alg !== "HS256") throw rejected("ERR_JOSE_ALG_NOT_ALLOWED");
   // No extension is understood here, so none may be critical (RFC 7515 §4.1.11), b64 included.
   if (header.crit !== undefined || header.b64 !== undefined) throw rejected("ERR_JWS_INVALID");
