@@ -19,6 +19,7 @@ export {
   serviceScheduleChannel,
 } from "./contract.js";
 export { HOLD_EXPIRY_TASK } from "./durable.js";
+export { type AppointmentSummary, findAppointment } from "./lookup.js";
 
 declare module "../../errors.js" {
   interface ModuleErrorCodes extends AppointmentErrorCodes {}

@@ -54,12 +54,71 @@ export const messageSchema = z
   .describe("ChatMessage");
 export type ChatMessage = z.infer<typeof messageSchema>;
 
+/** What a conversation can be about: a catalog product or inventory item, an order, an appointment. */
+export const ABOUT_TYPES = ["product", "order", "appointment"] as const;
+export const aboutSchema = z.object({
+  type: z.enum(ABOUT_TYPES),
+  id: z.string().min(1).max(200),
+});
+export type About = z.infer<typeof aboutSchema>;
+
+/**
+ * The item a conversation is about, as both sides see it. Live: subscribe to `channel` (the
+ * item's own channel: `product:{sku}` carries `stock` and `price`, `order:{id}` its status) and
+ * read this again on its events.
+ */
+export const itemContextSchema = z
+  .object({
+    type: z.enum(ABOUT_TYPES),
+    id: z.string(),
+    name: z.string(),
+    price: z.object({ amountMinor: z.number().int(), currency: z.string() }).optional(),
+    stock: z
+      .object({ available: z.number().int(), inStock: z.boolean(), lowStock: z.boolean() })
+      .optional(),
+    status: z.string().optional().describe("The order's or appointment's status"),
+    progress: z.number().optional(),
+    startsAt: z.string().optional(),
+    teamId: z.string().optional(),
+    /** Where the web app shows the item: for the customer, and in the staff console. */
+    links: z.object({ customer: z.string(), staff: z.string() }),
+    /** The channel whose events change it (absent: it does not change live). */
+    channel: z.string().optional(),
+  })
+  .describe("ChatItemContext");
+export type ItemContext = z.infer<typeof itemContextSchema>;
+
+export const teamSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    members: z.array(z.string()),
+    resources: z.array(z.string()).describe("Appointment resources the team owns"),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe("ChatTeam");
+export type Team = z.infer<typeof teamSchema>;
+
+/** On user:{sub} (event `chat_unread`): unread messages per conversation and in all. */
+export const unreadEventSchema = z
+  .object({
+    total: z.number().int(),
+    conversations: z.record(z.string(), z.number().int()),
+    /** +1 per snapshot of this user: keep the highest (two can cross on the way). */
+    version: z.number().int(),
+  })
+  .describe("ChatUnread");
+export type Unread = z.infer<typeof unreadEventSchema>;
+
 export const conversationSchema = z
   .object({
     id: z.string(),
     customerId: z.string(),
     customerName: z.string().optional(),
     subject: z.string().optional(),
+    about: aboutSchema.optional(),
+    teamId: z.string().optional().describe("The team it is routed to (the item's owner)"),
     skills: z.array(z.string()),
     priority: z.enum(PRIORITIES),
     vip: z.boolean(),
@@ -155,6 +214,7 @@ export const staffQueueEventSchema = z.object({
     z.object({
       id: z.string(),
       subject: z.string().optional(),
+      teamId: z.string().optional(),
       priority: z.enum(PRIORITIES),
       vip: z.boolean(),
       skills: z.array(z.string()),

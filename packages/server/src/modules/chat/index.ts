@@ -11,6 +11,7 @@ import { registerNoteRoutes } from "./notes-routes.js";
 import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
+import { registerTeamRoutes } from "./team-routes.js";
 
 export type { Agent, ChatMessage, ChatMessageCreated, Conversation } from "./contract.js";
 export { CHAT_EVENTS, conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
@@ -70,6 +71,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
     // there is how the router knows they are connected.
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
+    registerTeamRoutes(ctx.http, chat, ctx.auth);
     const notes = createNotes({ db: ctx.db, outbox: ctx.outbox });
     registerNoteRoutes(ctx.http, notes, ctx.auth);
     registerHistoryRoutes(ctx.http, createHistory(ctx.db, notes), ctx.auth);

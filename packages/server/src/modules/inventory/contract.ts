@@ -23,6 +23,7 @@ export const itemSchema = stockSchema
     variant: z.string().optional(),
     location: z.string().optional(),
     name: z.string().optional(),
+    teamId: z.string().optional().describe("The chat team that owns the item"),
     onHand: z.number().int(),
     reserved: z.number().int(),
     lowStockThreshold: z.number().int(),

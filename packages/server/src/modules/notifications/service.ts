@@ -12,7 +12,7 @@ import type { Delivery } from "./contract.js";
 import { createDelivery } from "./delivery.js";
 import { createInbox } from "./inbox.js";
 import { createPushSubscriptions, type VapidKeys } from "./push.js";
-import { createRules } from "./rules.js";
+import { createRules, type PresenceOf } from "./rules.js";
 import type { SendInput } from "./schema.js";
 import { type Accepted, createSends } from "./sends.js";
 import { stats } from "./stats.js";
@@ -28,6 +28,8 @@ export interface NotificationsDeps {
   crashPoint(point: string): void;
   /** The clock of sends, quiet hours, digests and retries. */
   clock?: () => Date;
+  /** Who is present on a channel (rules that skip a user watching it live). */
+  presenceOf?: PresenceOf;
 }
 
 /** The notifications module's services; REST routes, rpc and rules call these. */
@@ -93,7 +95,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
       }
     })();
   }
-  const rules = createRules(db, sends, logger, kick);
+  const rules = createRules(db, sends, logger, kick, deps.presenceOf);
 
   return {
     templates,

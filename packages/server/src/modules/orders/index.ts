@@ -10,6 +10,7 @@ import { createOrdersService } from "./service.js";
 export type { Order, OrderCreated, OrderStatusChangedEvent, StatusChange } from "./contract.js";
 export { ORDER_EVENTS, orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
 export type { Lifecycle } from "./lifecycles.js";
+export { findOrder, type OrderSummary } from "./lookup.js";
 export type { OrderStatusChanged } from "./service.js";
 
 // `new SwitchboardError("invalid_transition", …)` type-checks: the code is the module's own.
