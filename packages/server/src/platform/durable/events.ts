@@ -14,6 +14,7 @@ import {
   turnTaken,
   unindexed,
 } from "./claims.js";
+import { runGuarded } from "./handler-guard.js";
 import { backoffMs, errorText, LostClaim, WakeLoop } from "./loop.js";
 import type { EventDeliveryRow } from "./migrations.js";
 import {
@@ -350,7 +351,9 @@ export class DurableEvents {
     for (const row of rows) {
       const registered = this.handlers.get(row.handler);
       if (!registered) throw new Error(`no handler ${row.handler} on this node`);
-      await registered.fn(eventOf(row), { transaction: trx, attempt: row.attempts + 1 });
+      await runGuarded(`durable event handler ${row.handler}`, () =>
+        registered.fn(eventOf(row), { transaction: trx, attempt: row.attempts + 1 }),
+      );
     }
   }
 

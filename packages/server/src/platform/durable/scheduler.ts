@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { ulid } from "../../ids.js";
 import type { Database } from "../../store/schema.js";
+import { runGuarded } from "./handler-guard.js";
 import { backoffMs, errorText, LostClaim, WakeLoop } from "./loop.js";
 import type { ScheduledTaskRow } from "./migrations.js";
 import type { Queryable, ScheduleInput, TaskHandler } from "./types.js";
@@ -196,12 +197,14 @@ export class Scheduler {
           .where("claim", "=", claim)
           .executeTakeFirst();
         if (Number(r.numDeletedRows) !== 1) throw new LostClaim(`task ${row.key}`);
-        await registered.fn(JSON.parse(row.payload), {
-          key: row.key,
-          runAt: new Date(row.run_at),
-          attempt: row.attempts + 1,
-          transaction: trx,
-        });
+        await runGuarded(`scheduled task ${row.task}`, () =>
+          registered.fn(JSON.parse(row.payload), {
+            key: row.key,
+            runAt: new Date(row.run_at),
+            attempt: row.attempts + 1,
+            transaction: trx,
+          }),
+        );
       });
       this.counters.run.inc({ task: row.task });
     } catch (err) {
