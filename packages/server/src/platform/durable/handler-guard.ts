@@ -7,6 +7,7 @@ import type {
   QueryCompiler,
   TransactionSettings,
 } from "kysely";
+import type { Logger } from "pino";
 
 /**
  * A durable handler (or scheduled task) must read and write through the `transaction` it is
@@ -61,6 +62,18 @@ export async function runGuarded<T>(what: string, fn: () => Promise<T>): Promise
 /** Runs `fn` outside any handler's guard: work that only starts after the current work. */
 export function outsideHandler<T>(fn: () => T): T {
   return storage ? storage.exit(fn) : fn();
+}
+
+export type AfterCommit = () => unknown;
+
+/** Runs what handlers asked for after their commit: outside the guard, each on its own. */
+export function runAfterCommit(fns: readonly AfterCommit[], logger: Logger): void {
+  for (const fn of fns)
+    outsideHandler(() =>
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => logger.error({ err }, "after-commit work of a handler failed")),
+    );
 }
 
 export function assertOutsideHandler(): void {

@@ -37,6 +37,7 @@ describe.each(DIALECTS)(
     const dataDir = mkdtempSync(join(tmpdir(), "switchboard-guard-"));
     const schema = `guard_${randomBytes(5).toString("hex")}`;
     const localSeen: string[] = [];
+    const afterCommitSaw: string[] = [];
 
     beforeAll(async () => {
       enableHandlerGuard();
@@ -71,6 +72,10 @@ describe.each(DIALECTS)(
         await sql`insert into guard_effects (id) values (${e.id})`.execute(d.transaction);
         // live-only work it starts runs after it, outside the guard: the db is fine there
         events.local.emit("guard.local" as never, e.id as never);
+        d.afterCommit(async () => {
+          const seen = await effects(store.db); // after the commit: its own write is there
+          if (seen.some((x) => x.id === e.id)) afterCommitSaw.push(e.id);
+        });
       });
       events.local.on("guard.local" as never, async (id: string) => {
         await effects(store.db);
@@ -114,14 +119,16 @@ describe.each(DIALECTS)(
       expect(await effects(store.db)).toEqual([]);
     });
 
-    it("lets a handler that uses its transaction run, and live-only work it starts use the db", async () => {
+    it("lets a handler that uses its transaction run, and work it starts (local bus, afterCommit) use the db", async () => {
       const id = await emit("guard.right");
       await until(
         async () => ({
           effects: await effects(store.db),
           local: [...localSeen],
+          afterCommit: [...afterCommitSaw],
         }),
-        (v) => v.effects.some((e) => e.id === id) && v.local.includes(id),
+        (v) =>
+          v.effects.some((e) => e.id === id) && v.local.includes(id) && v.afterCommit.includes(id),
       );
     });
 
