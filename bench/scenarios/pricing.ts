@@ -86,6 +86,7 @@ function engineRate(seconds: number): number {
     enabled: true,
     priority: 0,
     stackable: true,
+    uses: 0,
     version: 1,
     createdAt: "",
     updatedAt: "",

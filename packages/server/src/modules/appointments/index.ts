@@ -21,6 +21,8 @@ export {
   serviceScheduleChannel,
 } from "./contract.js";
 export { HOLD_EXPIRY_TASK } from "./durable.js";
+export { type AppointmentSummary, findAppointment } from "./lookup.js";
+export { openMinutesBetween } from "./open-time.js";
 
 declare module "../../errors.js" {
   interface ModuleErrorCodes extends AppointmentErrorCodes {}

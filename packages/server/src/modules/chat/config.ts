@@ -29,6 +29,11 @@ export interface ChatSettings {
   /** Uploads per user per 24 h (the API key is not counted). */
   attachmentsPerDay: number;
   attachmentBytesPerDay: number;
+  /**
+   * A conversation about an item goes to the item's team; when nobody of that team is online,
+   * `pool` gives it to the general pool (agents in no team), `wait` keeps it for the team.
+   */
+  teamFallback: "pool" | "wait";
   bot: BotSettings;
 }
 
@@ -59,6 +64,7 @@ export const chatConfig = defineModuleConfig(
         int(1024, 1024 ** 4),
         100 * 1024 * 1024,
       ),
+      SWITCHBOARD_CHAT_TEAM_FALLBACK: withDefault(z.enum(["pool", "wait"]), "pool"),
       SWITCHBOARD_CHAT_BOT: withDefault(z.enum(["faq", "openai", "off"]), "faq"),
       SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR: optional(z.string().min(1)),
       SWITCHBOARD_CHAT_BOT_MIN_CONFIDENCE: z.preprocess(
@@ -90,6 +96,7 @@ export const chatConfig = defineModuleConfig(
     maxOpenConversations: e.SWITCHBOARD_CHAT_MAX_OPEN_CONVERSATIONS,
     attachmentsPerDay: e.SWITCHBOARD_CHAT_ATTACHMENTS_PER_DAY,
     attachmentBytesPerDay: e.SWITCHBOARD_CHAT_ATTACHMENT_BYTES_PER_DAY,
+    teamFallback: e.SWITCHBOARD_CHAT_TEAM_FALLBACK,
     bot: {
       provider: e.SWITCHBOARD_CHAT_BOT,
       ...(e.SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR && {

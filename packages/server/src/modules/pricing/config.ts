@@ -20,6 +20,11 @@ export interface PricingSettings {
   taxBps: number;
   /** How long an order quote stays valid when staff do not say. */
   quoteValidHours: number;
+  /**
+   * How old the per-node copy of prices and signals a shopper's quote reads may be (this node's
+   * writes drop it at once; another node's show within this). 0: every quote reads the database.
+   */
+  quoteCacheMs: number;
 }
 
 const timeZone = z.string().refine((tz) => {
@@ -43,6 +48,7 @@ export const pricingConfig = defineModuleConfig(
     SWITCHBOARD_PRICING_LOCK_TTL_SECONDS: withDefault(int(1, 7 * 86_400), 900),
     SWITCHBOARD_PRICING_TAX_PERCENT: withDefault(int(0, 100), 0),
     SWITCHBOARD_PRICING_QUOTE_VALID_HOURS: withDefault(int(1, 24 * 365), 72),
+    SWITCHBOARD_PRICING_QUOTE_CACHE_MS: withDefault(int(0, 60_000), 1000),
   }),
   (e): PricingSettings => ({
     timeZone: e.SWITCHBOARD_PRICING_TIME_ZONE,
@@ -54,5 +60,6 @@ export const pricingConfig = defineModuleConfig(
     lockTtlSeconds: e.SWITCHBOARD_PRICING_LOCK_TTL_SECONDS,
     taxBps: e.SWITCHBOARD_PRICING_TAX_PERCENT * 100,
     quoteValidHours: e.SWITCHBOARD_PRICING_QUOTE_VALID_HOURS,
+    quoteCacheMs: e.SWITCHBOARD_PRICING_QUOTE_CACHE_MS,
   }),
 );

@@ -123,8 +123,23 @@ export const ruleInputSchema = z
       .describe(
         "Stackable rules add up; when an exclusive one applies, the most specific, then highest priority, then lowest price wins alone",
       ),
+    maxUses: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .optional()
+      .describe(
+        "A promotion (a rule with a `code` condition) redeemed at most this many times: each price lock taken with the code uses one; the one after the last is refused with `promo_exhausted`",
+      ),
   })
   .superRefine((rule, ctx) => {
+    if (rule.maxUses !== undefined && !rule.when.some((c) => c.kind === "code"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxUses"],
+        message: "only a promotion (a rule with a `code` condition) has a usage limit",
+      });
     for (const [i, c] of rule.when.entries()) {
       if (
         (c.kind === "stock" || c.kind === "signal") &&
@@ -158,6 +173,11 @@ export const ruleSchema = z
     adjust: adjustmentSchema,
     priority: z.number().int(),
     stackable: z.boolean(),
+    maxUses: z.number().int().optional(),
+    uses: z
+      .number()
+      .int()
+      .describe("Times a promotion was redeemed (price locks taken with its code)"),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -353,6 +373,35 @@ export interface WatchTriggered {
   watchId: string;
 }
 
+/**
+ * Durable domain event `price.changed` (the cross-module contract; notifications turn a drop into
+ * an alert): written in the transaction of the price write, aggregate `price:{sku}`.
+ */
+export const priceChangedEventSchema = z.object({
+  productId: z.string().describe("The product's id: its SKU"),
+  amountMinor: z.number().int().describe("The live price now"),
+  currency: z.string(),
+  previousMinor: z.number().int().nullable().describe("The live price before; null: a new price"),
+  baseMinor: z.number().int().describe("The list price"),
+  reason: z.enum(["list", "rules", "signal", "schedule"]),
+  at: z.string(),
+});
+export type PriceChangedEvent = z.infer<typeof priceChangedEventSchema>;
+
+/**
+ * Durable domain event `quote.approved`: the order's customer approved this exact quote, written
+ * in the transaction that approved it (and moved the order), aggregate `order:{orderId}`.
+ */
+export const quoteApprovedEventSchema = z.object({
+  orderId: z.string(),
+  quoteId: z.string(),
+  amountMinor: z.number().int().describe("The quote's total (tax included)"),
+  currency: z.string(),
+  userId: z.string().describe("Who approved it (the order's customer)"),
+  at: z.string(),
+});
+export type QuoteApprovedEvent = z.infer<typeof quoteApprovedEventSchema>;
+
 /** Every event the module publishes, by channel. */
 export const pricingEvents = {
   product: { price: priceEventSchema },
@@ -360,3 +409,39 @@ export const pricingEvents = {
   user: { price_alert: priceAlertEventSchema },
   order: { quote: orderQuoteEventSchema },
 } as const;
+
+/** A product of the catalog: what the shop lists, with its live price (if it has one). */
+export const catalogProductSchema = z
+  .object({
+    id: z
+      .string()
+      .describe("The product's id: its SKU (the key of its price and of product:{sku})"),
+    sku: z.string(),
+    name: z.string(),
+    description: z.string().optional(),
+    category: z.string().optional(),
+    teamId: z.string().optional().describe("The team that owns the product"),
+    stockSku: z
+      .string()
+      .describe("Inventory's item holding its stock (a variant's SKU; by default its own)"),
+    price: z
+      .object({
+        currency: z.string(),
+        base: z.number().int().describe("The list price"),
+        amount: z.number().int().describe("The live price now"),
+        onSale: z
+          .boolean()
+          .describe("The live price is below the list price (show it struck through)"),
+      })
+      .optional()
+      .describe("Absent: the product has no price yet"),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe("CatalogProduct");
+export type CatalogProduct = z.infer<typeof catalogProductSchema>;
+export const catalogPageSchema = pageSchema(catalogProductSchema).extend({
+  categories: z.array(z.string()).describe("Every category in the catalog (for a filter)"),
+});
+export type CatalogPage = z.infer<typeof catalogPageSchema>;

@@ -11,6 +11,7 @@ function rule(input: Record<string, unknown>): Rule {
   return {
     ...parsed,
     id: `rule-${String(n).padStart(3, "0")}`,
+    uses: 0,
     version: 1,
     createdAt: "",
     updatedAt: "",

@@ -1,4 +1,6 @@
 import type { SwitchboardModule } from "../types.js";
+import { createCatalogService } from "./catalog.js";
+import { registerCatalogRoutes } from "./catalog-routes.js";
 import { type PricingSettings, pricingConfig } from "./config.js";
 import { type PricingErrorCodes, pricingErrors } from "./contract.js";
 import type { PricingDeps } from "./deps.js";
@@ -12,7 +14,9 @@ import { registerShopperRoutes } from "./shopper-routes.js";
 import { createSignalService } from "./signals.js";
 import { createWatchService } from "./watches.js";
 
+export { getCatalogProduct } from "./catalog.js";
 export type {
+  CatalogProduct,
   Money,
   OrderQuote,
   Price,
@@ -24,6 +28,7 @@ export type {
   WatchTriggered,
 } from "./contract.js";
 export { productChannel, STAFF_PRICING_CHANNEL } from "./contract.js";
+export { findLivePrice } from "./lookup.js";
 
 declare module "../../errors.js" {
   interface ModuleErrorCodes extends PricingErrorCodes {}
@@ -71,5 +76,6 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
     });
     registerPricingRoutes(ctx.http, { prices, rules, signals }, ctx.auth);
     registerShopperRoutes(ctx.http, { watches, locks, orderQuotes }, ctx.auth);
+    registerCatalogRoutes(ctx.http, createCatalogService(deps, prices), ctx.auth);
   },
 };

@@ -35,7 +35,10 @@ export function createLockService(deps: PricingDeps, prices: PriceService) {
 
   return {
     async create(identity: Identity, input: CreateLockInput): Promise<Lock> {
-      const quote = await prices.quote({ sku: input.sku, ...(input.code && { code: input.code }) });
+      const quote = await prices.quote(
+        { sku: input.sku, ...(input.code && { code: input.code }) },
+        { fresh: true },
+      );
       const at = now();
       const row: LockRow = {
         id: ulid(),

@@ -37,6 +37,9 @@ export interface RuleRow {
   version: number;
   created_at: string;
   updated_at: string;
+  /** A promotion's limit of uses (null: unlimited) and how many were taken. */
+  max_uses: number | null;
+  uses: number;
 }
 
 export interface SignalRow {
@@ -104,8 +107,38 @@ export interface OrderQuoteRow {
   decided_by: string | null;
 }
 
+/** A catalog product (its id is its SKU, the key of its price entry and of product:{sku}). */
+export interface CatalogProductRow {
+  sku: string;
+  name: string;
+  /** lower-case name + description + sku: what search matches (no per-dialect full text). */
+  search: string;
+  description: string | null;
+  category: string | null;
+  /** The team that owns the product (teams resolve `subject: {type: "product"}` through it). */
+  team_id: string | null;
+  /** Inventory's item that holds its stock (a variant's SKU); null: the same SKU. */
+  stock_sku: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** One use of a limited promotion (a rule with a code and `maxUses`). */
+export interface PromoUseRow {
+  rule_id: string;
+  /** 1..maxUses: the primary key (rule_id, n) makes the K+1-th racing use fail. */
+  n: number;
+  user_id: string;
+  lock_id: string;
+  at: string;
+}
+
 declare module "../../store/schema.js" {
   interface Database {
+    pricing_catalog_products: CatalogProductRow;
+    pricing_promo_uses: PromoUseRow;
     pricing_prices: PriceRow;
     pricing_rules: RuleRow;
     pricing_signals: SignalRow;
@@ -240,6 +273,49 @@ export const pricingMigrations: MigrationSet = {
         "pricing_prices",
       ])
         await db.schema.dropTable(t).execute();
+    },
+  },
+  "pricing/002_catalog_and_promo_limits": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("pricing_catalog_products")
+        .addColumn("sku", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("search", "text", (c) => c.notNull())
+        .addColumn("description", "text")
+        .addColumn("category", "text")
+        .addColumn("team_id", "text")
+        .addColumn("stock_sku", "text")
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addColumn("updated_by", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("pricing_catalog_category")
+        .on("pricing_catalog_products")
+        .columns(["category", "sku"])
+        .execute();
+      await db.schema.alterTable("pricing_rules").addColumn("max_uses", "integer").execute();
+      await db.schema
+        .alterTable("pricing_rules")
+        .addColumn("uses", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable("pricing_promo_uses")
+        .addColumn("rule_id", "text", (c) => c.notNull())
+        .addColumn("n", "integer", (c) => c.notNull())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("lock_id", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("pricing_promo_uses_pk", ["rule_id", "n"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("pricing_promo_uses").execute();
+      await db.schema.alterTable("pricing_rules").dropColumn("uses").execute();
+      await db.schema.alterTable("pricing_rules").dropColumn("max_uses").execute();
+      await db.schema.dropTable("pricing_catalog_products").execute();
     },
   },
 };

@@ -25,6 +25,7 @@ import {
   type SignalSnapshot,
 } from "./engine.js";
 import type { PriceRow } from "./migrations.js";
+import { createReadCache } from "./read-cache.js";
 import type { HistoryQuery, ListPricesQuery, QuoteInput, SetPriceInput } from "./schema.js";
 import { factorsOf, historyOf, priceOf, ruleOf } from "./views.js";
 
@@ -35,8 +36,6 @@ export const REPRICE_TASK = "pricing.reprice";
 const BATCH = 200;
 /** A sweep stops after this many items (bounded work; the periodic job continues later). */
 const MAX_SWEEP = 100_000;
-/** How old the per-node copy of the rules a quote reads may be. */
-const RULES_TTL_MS = 1000;
 
 export function entryOf(row: PriceRow): PriceEntry {
   return {
@@ -52,15 +51,17 @@ export function entryOf(row: PriceRow): PriceEntry {
 export function createPriceService(deps: PricingDeps) {
   const { db, settings } = deps;
   const caps = { maxMarkupBps: settings.maxMarkupBps, maxDiscountBps: settings.maxDiscountBps };
+  /** What quotes read: rows and signals, per node, dropped by this node's writes (read-cache.ts). */
+  const cache = createReadCache(db, settings.quoteCacheMs);
 
   /**
-   * Quotes read the rules from a per-node copy at most RULES_TTL_MS old (a change on this node
+   * Quotes read the rules from a per-node copy at most `quoteCacheMs` old (a change on this node
    * drops it at once; another node's shows within the TTL). Repricing and list edits always
    * read them fresh, inside their transaction.
    */
   let cached: { at: number; rules: Rule[] } | undefined;
   async function rules(q?: Kysely<Database>): Promise<Rule[]> {
-    if (!q && cached && Date.now() - cached.at < RULES_TTL_MS) return cached.rules;
+    if (!q && cached && Date.now() - cached.at < settings.quoteCacheMs) return cached.rules;
     const at = Date.now();
     const rows = await (q ?? db)
       .selectFrom("pricing_rules")
@@ -117,14 +118,18 @@ export function createPriceService(deps: PricingDeps) {
    * Flushes rows written in a transaction this module does not commit itself (a scheduled
    * task's): once they are visible, i.e. committed. Bounded; the outbox sweep is the backstop.
    */
-  function flushWhenCommitted(ids: string[]): void {
+  function flushWhenCommitted(ids: string[], skus: string[]): void {
     if (ids.length === 0) return;
     void (async () => {
       for (let i = 0; i < 100; i++) {
         await new Promise((r) => setTimeout(r, i === 0 ? 0 : 50));
         const seen = await db.selectFrom("outbox").select("id").where("id", "in", ids).execute();
-        if (seen.length === ids.length) return deps.outbox.flush(ids);
+        if (seen.length === ids.length) {
+          cache.forget(skus);
+          return deps.outbox.flush(ids);
+        }
       }
+      cache.forget(skus);
     })().catch((err: unknown) => deps.logger.warn({ err }, "pricing: flush after a task failed"));
   }
 
@@ -150,6 +155,8 @@ export function createPriceService(deps: PricingDeps) {
     let moved = 0;
     let after = "";
     const later: { sku: string; runAt: number }[] = [];
+    /** Items whose row this sweep rewrote: the quote cache drops them once committed. */
+    const touched: string[] = [];
     for (let seen = 0; seen < MAX_SWEEP; ) {
       let select = q.selectFrom("pricing_prices").selectAll().orderBy("sku").limit(BATCH);
       if (skus !== "all") select = select.where("sku", "in", skus.length ? skus : [""]);
@@ -173,6 +180,7 @@ export function createPriceService(deps: PricingDeps) {
         );
         if (wanted.final === row.amount) {
           if (JSON.stringify(wanted.factors) !== row.factors) {
+            touched.push(row.sku);
             // same price, new reasons (a rule renamed, a window opened and a floor held): keep
             // the explanation current without an event
             await q
@@ -216,6 +224,7 @@ export function createPriceService(deps: PricingDeps) {
               .where("seq", "=", c.before.seq)
               .executeTakeFirst();
             if (Number(r.numUpdatedRows) !== 1) continue; // changed meanwhile: that change announced itself
+            touched.push(c.before.sku);
             mergeAnnounced(all, await recordChange(deps, w, c.before, c.after, cause, "server"));
             moved++;
             // held back by the max step: the next step comes after the interval
@@ -227,11 +236,16 @@ export function createPriceService(deps: PricingDeps) {
           }
           return all;
         };
-        if (trx) flushWhenCommitted((await write(trx)).outboxIds);
-        else await afterCommit(await db.transaction().execute(write));
+        if (trx) flushWhenCommitted((await write(trx)).outboxIds, touched.splice(0));
+        else {
+          const announced = await db.transaction().execute(write);
+          cache.forget(touched.splice(0));
+          await afterCommit(announced);
+        }
       }
       if (skus !== "all" || rows.length < BATCH) break;
     }
+    if (touched.length > 0 && !trx) cache.forget(touched);
     for (const l of later)
       await deps.scheduler.schedule(q, {
         task: REPRICE_TASK,
@@ -248,6 +262,11 @@ export function createPriceService(deps: PricingDeps) {
     /** A rule changed on this node: the next quote reads them again. */
     rulesChanged(): void {
       cached = undefined;
+    },
+
+    /** A signal (of these items, or a global one) was written on this node. */
+    forget(skus: string[] | "all"): void {
+      cache.forget(skus);
     },
 
     async get(sku: string): Promise<Price> {
@@ -340,6 +359,7 @@ export function createPriceService(deps: PricingDeps) {
             }
             return { row, announced: await recordChange(deps, trx, before, row, "list", by) };
           });
+          cache.forget([sku]);
           await afterCommit(announced);
           return priceOf(row);
         } catch (error) {
@@ -363,10 +383,15 @@ export function createPriceService(deps: PricingDeps) {
      * shows), plus any promotion the code unlocks. With `at`: a forecast from the rules and the
      * signals as they are now.
      */
-    async quote(input: QuoteInput): Promise<QuoteResult> {
-      const row = await load(input.sku);
+    async quote(input: QuoteInput, opts: { fresh?: boolean } = {}): Promise<QuoteResult> {
+      // a lock captures the price: it reads the database; a shopper's quote reads the node's copy
+      const row = opts.fresh ? await load(input.sku) : await cache.row(input.sku);
+      if (!row) throw new SwitchboardError("not_found", `no price for ${input.sku}`);
       const entry = entryOf(row);
-      const [rs, snap] = await Promise.all([rules(), signals(db, [input.sku])]);
+      const [rs, snap] = await Promise.all([
+        rules(),
+        opts.fresh ? signals(db, [input.sku]) : cache.signals(input.sku),
+      ]);
       if (input.at) {
         const e = target(entry, rs, snap, new Date(input.at), input.code);
         return {

@@ -22,6 +22,7 @@ function columns(input: CreateRuleInput) {
     adjust: JSON.stringify(input.adjust),
     priority: input.priority,
     stackable: input.stackable ? 1 : 0,
+    max_uses: input.maxUses ?? null,
   };
 }
 
@@ -83,6 +84,7 @@ export function createRuleService(deps: PricingDeps, prices: PriceService) {
       const row: RuleRow = {
         id: ulid(),
         ...columns(input),
+        uses: 0,
         version: 1,
         created_at: at,
         updated_at: at,

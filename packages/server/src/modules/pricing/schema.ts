@@ -163,3 +163,55 @@ export const decideQuoteBody = z
   })
   .strict();
 export type DecideQuoteInput = z.infer<typeof decideQuoteBody>;
+
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    // control characters (other than tab and newlines) have no place in a shop's text
+    .refine(
+      (s) => ![...s].some((c) => c < " " && c !== "\t" && c !== "\n" && c !== "\r"),
+      "must not contain control characters",
+    );
+
+export const putProductBody = z
+  .object({
+    name: text(200),
+    description: text(5000).nullable().optional(),
+    category: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9 _-]{0,59}$/,
+        "must be a lower-case category (a–z, 0–9, space, _ or -)",
+      )
+      .nullable()
+      .optional(),
+    teamId: z.string().min(1).max(64).nullable().optional().describe("The owning team"),
+    stockSku: skuSchema.nullable().optional().describe("Inventory's item for stock; null: own SKU"),
+    price: z
+      .object({ amount: amountSchema, currency: currencySchema })
+      .strict()
+      .optional()
+      .describe("The list price (sets the price entry, as PUT /api/pricing/prices/{sku})"),
+    expectedVersion,
+  })
+  .strict();
+export type PutProductInput = z.infer<typeof putProductBody>;
+
+export const listProductsQuery = z.object({
+  q: z.string().trim().max(100).optional().describe("Words in the name, description or SKU"),
+  category: z.string().max(60).optional(),
+  sort: z
+    .enum(["name", "-name", "price", "-price"])
+    .default("name")
+    .describe("By name or live price; `-` for descending"),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z
+    .string()
+    .regex(/^\d{1,6}$/, "must be the nextCursor of the previous page")
+    .optional()
+    .describe("nextCursor of the previous page"),
+});
+export type ListProductsQuery = z.infer<typeof listProductsQuery>;

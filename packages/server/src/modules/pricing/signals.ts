@@ -27,6 +27,7 @@ export function createSignalService(deps: PricingDeps, prices: PriceService) {
       .values({ name, sku, value, updated_at: at })
       .onConflict((oc) => oc.columns(["name", "sku"]).doUpdateSet({ value, updated_at: at }))
       .execute();
+    prices.forget(sku === "" ? "all" : [sku]);
     return true;
   }
 

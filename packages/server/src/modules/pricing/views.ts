@@ -51,6 +51,8 @@ export function ruleOf(row: RuleRow): Rule {
     adjust: JSON.parse(row.adjust) as Adjustment,
     priority: row.priority,
     stackable: row.stackable === 1,
+    ...(row.max_uses !== null && { maxUses: row.max_uses }),
+    uses: row.uses,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
