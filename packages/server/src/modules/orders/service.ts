@@ -443,6 +443,7 @@ export function createOrdersService(deps: OrdersDeps) {
         id,
         lifecycle: lifecycle.name,
         customer_id: booked.customerId,
+        customer_name: null,
         title: title || null,
         details: JSON.stringify({
           appointmentId: booked.appointmentId,
