@@ -1,6 +1,9 @@
 import type { SwitchboardModule } from "../types.js";
 import { mayFollowLive } from "./access.js";
 import { registerAttachmentRoutes } from "./attachment-routes.js";
+import { sqlFacts } from "./coach/facts.js";
+import { setUpCoach } from "./coach/setup.js";
+import { registerCoachRoutes } from "./coach-routes.js";
 import { type ChatSettings, chatConfig } from "./config.js";
 import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
 import { chatMigrations } from "./migrations.js";
@@ -70,6 +73,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
     registerTeamRoutes(ctx.http, chat, ctx.auth);
+    registerCoachRoutes(ctx.http, setUpCoach(settings.coach, sqlFacts(ctx.db)), ctx.auth);
     registerNoteRoutes(ctx.http, createNotes({ db: ctx.db, outbox: ctx.outbox }), ctx.auth);
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
     registerChatRpc(ctx.rpc, chat, maxMessageLength);
