@@ -164,7 +164,7 @@ async function stream(
   };
 }
 
-async function bulk(port: number, agent: Agent, rx: Receivers, connected: number) {
+async function bulk(port: number, agent: Agent, rx: Receivers, _connected: number) {
   rx.measure("notification");
   // one tag for all: count per socket (each must get exactly one), listening before the send
   const perSocket = rx.sockets.map(() => 0);
