@@ -201,13 +201,13 @@ async function bulk(port: number, agent: Agent, rx: Receivers, connected: number
         resolve();
       }
     }, 10);
-    rx.sockets.forEach((ws, k) =>
+    rx.sockets.forEach((ws, k) => {
       ws.on("message", (raw) => {
         const text = raw.toString();
         if (text.includes('"event":"notification"') && text.includes('"tag":"bulk"'))
           perSocket[k] = (perSocket[k] ?? 0) + 1;
-      }),
-    );
+      });
+    });
   });
   const lastArrival = performance.now() - t0;
   return {
