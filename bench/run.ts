@@ -9,7 +9,8 @@
  *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),
  *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked),
  *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none),
- *                           events (durable domain events/s; SQLite, PostgreSQL opt-in)
+ *                           events (durable domain events/s; SQLite, and PostgreSQL when reachable),
+ *                           notifications (in-app notifications/s end to end vs a plain publish; bulk send to 10,000)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -36,6 +37,7 @@ import {
 import { LoadPool } from "./load/pool.js";
 import { appointments } from "./scenarios/appointments.js";
 import { manyChannels } from "./scenarios/channels.js";
+import { notifications } from "./scenarios/notifications.js";
 import { chat } from "./scenarios/chat.js";
 import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
@@ -58,6 +60,7 @@ const SCENARIOS = {
   pricing,
   transports,
   events: durableEvents,
+  notifications,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 

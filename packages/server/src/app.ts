@@ -11,7 +11,8 @@ import { SharedBroker } from "./broker/shared.js";
 import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
 import { Gateway } from "./gateway/gateway.js";
-import { HttpFallback, registerHttpFallback } from "./gateway/http_fallback.js";
+import { HttpFallback } from "./gateway/http_fallback.js";
+import { registerHttpFallback } from "./gateway/http_fallback_routes.js";
 import { Namespaces } from "./gateway/namespaces.js";
 import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
@@ -157,7 +158,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registry: metrics.registry,
     ...config.durable,
   };
-  const events = new DurableEvents(durable);
+  const events = new DurableEvents({ ...durable, dialect: store.dialect });
   const scheduler = new Scheduler(durable);
   const verifyToken = createTokenVerifier({
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
@@ -217,7 +218,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   registerDeadLetterRoutes(http, { db: store.db, auth });
   if (config.transports.httpFallback)
-    registerHttpFallback(http, new HttpFallback({ config, gateway, broker, logger }));
+    registerHttpFallback(
+      http,
+      new HttpFallback({ config, gateway, broker, logger }),
+      config.transports.ipRate,
+    );
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 

@@ -20,6 +20,7 @@ export {
 } from "./contract.js";
 export { HOLD_EXPIRY_TASK } from "./durable.js";
 export { type AppointmentSummary, findAppointment } from "./lookup.js";
+export { openMinutesBetween } from "./open-time.js";
 
 declare module "../../errors.js" {
   interface ModuleErrorCodes extends AppointmentErrorCodes {}
@@ -57,6 +58,7 @@ export const appointmentsModule: SwitchboardModule<AppointmentsSettings> = {
       db: ctx.db,
       outbox: ctx.outbox,
       settings: ctx.settings,
+      dialect: ctx.dialect,
       hooks: durableHooks(durable),
     });
     registerAppointmentRoutes(ctx.http, service, ctx.auth);

@@ -8,9 +8,10 @@ import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox, OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { compose, DIGEST_TYPE } from "./compose.js";
+import { type ComposeOptions, compose, DIGEST_TYPE } from "./compose.js";
 import type { NotificationsSettings } from "./config.js";
 import type { NotificationChannel, NotificationPriority, SendStatus } from "./contract.js";
+import type { Deferrals } from "./deferrals.js";
 import type { NotificationSendRow } from "./migrations.js";
 import type { SendInput } from "./schema.js";
 import type { Templates } from "./templates.js";
@@ -41,6 +42,7 @@ export interface SendsDeps {
   logger: Logger;
   crashPoint(point: string): void;
   clock(): Date;
+  deferrals: Deferrals;
 }
 
 /**
@@ -51,6 +53,12 @@ export interface SendsDeps {
  */
 export function createSends(deps: SendsDeps) {
   const { db, outbox, settings, templates, users } = deps;
+  const composeOptions = (at: Date): ComposeOptions => ({
+    at,
+    digestWindowMs: settings.digestWindowMs,
+    deferrals: deps.deferrals,
+    escalation: { afterMs: settings.escalationAfterMs, channels: settings.escalationChannels },
+  });
 
   async function accept(
     identity: Identity,
@@ -127,7 +135,7 @@ export function createSends(deps: SendsDeps) {
                 dedupeKey: request.dedupeKey,
                 sendId: send.id,
               },
-              { at, digestWindowMs: settings.digestWindowMs },
+              composeOptions(at),
             )),
           );
         }
@@ -205,67 +213,55 @@ export function createSends(deps: SendsDeps) {
       };
     },
 
-    /** Sends every digest whose window has ended, once (a conditional close in its transaction). */
-    async flushDigests(): Promise<number> {
-      const at = deps.clock();
-      const due = await db
-        .selectFrom("notification_digests")
+    /**
+     * Sends one digest whose window has ended, in the scheduled task's transaction: closing the
+     * digest (a conditional delete of its generation) commits with the notification it makes
+     * and the task marked done, so it is sent once, also when the task runs again after a crash.
+     * Returns the outbox rows to publish after the commit.
+     */
+    async sendDigest(
+      trx: Transaction<Database>,
+      digest: { digestId: string; generation: string },
+    ): Promise<string[]> {
+      const gone = await trx
+        .deleteFrom("notification_digests")
+        .where("id", "=", digest.digestId)
+        .where("generation", "=", digest.generation)
+        .executeTakeFirst();
+      if (Number(gone.numDeletedRows) !== 1) return []; // sent already
+      const items = await trx
+        .selectFrom("notification_digest_items")
         .selectAll()
-        .where("window_end", "<=", at.toISOString())
-        .orderBy("window_end")
-        .limit(100)
+        .where("generation", "=", digest.generation)
+        .orderBy("created_at")
         .execute();
-      if (due.length === 0) return 0;
-      const template = await templates.current(DIGEST_TYPE);
-      let sent = 0;
-      for (const digest of due) {
-        try {
-          const ids = await db.transaction().execute(async (trx) => {
-            const gone = await trx
-              .deleteFrom("notification_digests")
-              .where("id", "=", digest.id)
-              .where("generation", "=", digest.generation)
-              .executeTakeFirst();
-            if (Number(gone.numDeletedRows) !== 1) throw new ConditionalMiss("sent already");
-            const items = await trx
-              .selectFrom("notification_digest_items")
-              .selectAll()
-              .where("generation", "=", digest.generation)
-              .orderBy("created_at")
-              .execute();
-            if (items.length === 0) return [];
-            const recipient = (await users.recipients(trx, [digest.user_id])).get(digest.user_id);
-            if (!recipient) return [];
-            const messages = await compose(
-              trx,
-              recipient,
-              {
-                type: DIGEST_TYPE,
-                template,
-                data: {
-                  count: items.length,
-                  type: digest.type,
-                  firstTitle: items[0]?.title ?? "",
-                  lines: items.map((i) => `${i.title}: ${i.body}`).join("\n"),
-                  items: items.map((i) => ({ title: i.title, body: i.body })),
-                },
-                priority: "normal",
-                category: template.category,
-                channels: template.defaultChannels,
-                dedupeKey: `digest:${digest.generation}`,
-                sendId: null,
-              },
-              { at, digestWindowMs: settings.digestWindowMs },
-            );
-            return outbox.enqueue(trx, messages);
-          });
-          await outbox.flush(ids);
-          sent++;
-        } catch (error) {
-          if (!(error instanceof ConditionalMiss)) throw error;
-        }
-      }
-      return sent;
+      const first = items[0];
+      if (!first) return [];
+      const recipient = (await users.recipients(trx, [first.user_id])).get(first.user_id);
+      if (!recipient) return [];
+      const template = await templates.current(DIGEST_TYPE, trx);
+      const messages = await compose(
+        trx,
+        recipient,
+        {
+          type: DIGEST_TYPE,
+          template,
+          data: {
+            count: items.length,
+            type: first.type,
+            firstTitle: first.title,
+            lines: items.map((i) => `${i.title}: ${i.body}`).join("\n"),
+            items: items.map((i) => ({ title: i.title, body: i.body })),
+          },
+          priority: "normal",
+          category: template.category,
+          channels: template.defaultChannels,
+          dedupeKey: `digest:${digest.generation}`,
+          sendId: null,
+        },
+        composeOptions(deps.clock()),
+      );
+      return outbox.enqueue(trx, messages);
     },
   };
 }

@@ -51,13 +51,14 @@ export function createTemplates(db: Kysely<Database>) {
       return template;
     },
 
-    async get(type: string, version?: number): Promise<Template> {
+    /** `q`: a task's or handler's transaction when there is one (SQLite has one connection). */
+    async get(type: string, version?: number, q: Kysely<Database> = db): Promise<Template> {
       const template =
         version === undefined
-          ? await latest(type)
+          ? await latest(type, q)
           : version === 0
             ? builtIn(type)
-            : await db
+            : await q
                 .selectFrom("notification_templates")
                 .selectAll()
                 .where("type", "=", type)

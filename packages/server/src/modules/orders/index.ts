@@ -5,7 +5,7 @@ import { LIFECYCLES, validateLifecycle } from "./lifecycles.js";
 import { ordersMigrations } from "./migrations.js";
 import { registerOrderRoutes } from "./routes.js";
 import { registerOrderRpc } from "./rpc.js";
-import { createOrdersService } from "./service.js";
+import { createOrdersService, type OrdersService } from "./service.js";
 
 export type { Order, OrderCreated, OrderStatusChangedEvent, StatusChange } from "./contract.js";
 export { ORDER_EVENTS, orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
@@ -19,6 +19,17 @@ declare module "../../errors.js" {
 }
 
 const DAY = 24 * 60 * 60 * 1000;
+
+/** Each app's orders service, by its database handle (one per app, several apps per test process). */
+const services = new WeakMap<object, OrdersService>();
+
+/**
+ * The orders surface other modules call (pricing moves an order when its quote is approved, in
+ * one transaction through `transition`'s `also`): undefined when the orders module is not running.
+ */
+export function ordersServiceOf(db: object): Pick<OrdersService, "transition"> | undefined {
+  return services.get(db);
+}
 
 /**
  * Orders and bookings with data-defined lifecycles, live on order:{id}, staff:orders and the
@@ -54,6 +65,7 @@ export const ordersModule: SwitchboardModule<OrdersSettings> = {
       events: ctx.events,
       settings: ctx.settings,
     });
+    services.set(ctx.db, service);
     ctx.namespaces.setPolicy("order", async ({ identity, rest, action }) =>
       action === "subscribe" || action === "history" ? service.canFollow(identity, rest) : false,
     );
