@@ -3,6 +3,7 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import { formatTime } from "../time.js";
+import "./notes.css";
 
 /** A private note as the server answers it (modules/chat/notes.ts). */
 export interface ChatNote {
