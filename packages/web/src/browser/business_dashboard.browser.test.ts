@@ -73,7 +73,9 @@ describe.runIf(run)("web app in a real browser: the owner's business figures", (
     const agent = await signedIn(browser, server, { user: "ann", name: "Ann", role: "agent" });
     await agent.page.getByRole("link", { name: "Dashboard" }).click();
     await agent.page.getByRole("heading", { name: "Live dashboard" }).waitFor();
-    expect(await agent.page.getByRole("heading", { name: "Business", exact: true }).count()).toBe(0);
+    expect(await agent.page.getByRole("heading", { name: "Business", exact: true }).count()).toBe(
+      0,
+    );
     await agent.context.close();
   });
 });
