@@ -6,9 +6,16 @@ import { ulid } from "../../ids.js";
 import { isStaffOrServer } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { InTransaction } from "../../store/in-transaction.js";
-import type { Outbox, OutboxMessage } from "../../store/outbox.js";
+import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { type ComposeOptions, compose, DIGEST_TYPE } from "./compose.js";
+import {
+  type ComposeOptions,
+  compose,
+  composeMany,
+  DIGEST_TYPE,
+  type NewNotification,
+  type ToCompose,
+} from "./compose.js";
 import type { NotificationsSettings } from "./config.js";
 import type {
   NotificationChannel,
@@ -141,29 +148,27 @@ export function createSends(deps: SendsDeps) {
     try {
       ids = await db.transaction().execute(async (trx) => {
         const recipients = await users.recipients(trx, [...new Set(work.map((w) => w.userId))]);
-        const messages: OutboxMessage[] = [];
+        // one object per send: composeMany renders each send's template once
+        const made = new Map<Part, NewNotification>();
+        for (const part of parts) {
+          const { request, template, send } = part;
+          made.set(part, {
+            type: send.type,
+            template,
+            data: request.data,
+            priority: request.priority,
+            category: request.category ?? template.category,
+            channels: request.channels ?? template.defaultChannels,
+            dedupeKey: request.dedupeKey,
+            sendId: send.id,
+          });
+        }
+        const batch: ToCompose[] = [];
         for (const { userId, part } of work) {
           const recipient = recipients.get(userId);
-          if (!recipient) continue;
-          const { request, template, send } = part;
-          messages.push(
-            ...(await compose(
-              trx,
-              recipient,
-              {
-                type: send.type,
-                template,
-                data: request.data,
-                priority: request.priority,
-                category: request.category ?? template.category,
-                channels: request.channels ?? template.defaultChannels,
-                dedupeKey: request.dedupeKey,
-                sendId: send.id,
-              },
-              composeOptions(at),
-            )),
-          );
+          if (recipient) batch.push({ recipient, n: made.get(part) as NewNotification });
         }
+        const messages = await composeMany(trx, batch, composeOptions(at));
         for (const { send, processed } of parts) {
           // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
           if (send.processed > 0 && processed >= send.total / 2)
