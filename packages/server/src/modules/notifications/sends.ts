@@ -63,6 +63,8 @@ export interface SendsDeps {
  * send's `processed` on, conditionally: a batch that runs twice (two nodes, a crash before the
  * commit) commits once, and the unique indexes drop what a rolled-back run would repeat.
  */
+const CHUNK_IDS = 500;
+
 export function createSends(deps: SendsDeps) {
   const { db, outbox, settings, templates, users } = deps;
   const composeOptions = (at: Date): ComposeOptions => ({
@@ -169,10 +171,26 @@ export function createSends(deps: SendsDeps) {
           if (recipient) batch.push({ recipient, n: made.get(part) as NewNotification });
         }
         const messages = await composeMany(trx, batch, composeOptions(at));
-        for (const { send, processed } of parts) {
-          // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
+        // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
+        for (const { send, processed } of parts)
           if (send.processed > 0 && processed >= send.total / 2)
             deps.crashPoint("notifications.mid-send");
+        // Small sends made whole in this batch close in one conditional statement; the rest
+        // (a large send's next batch) move on one by one. Any miss rolls the batch back.
+        const whole = parts.filter((p) => p.send.processed === 0 && p.processed >= p.send.total);
+        for (let i = 0; i < whole.length; i += CHUNK_IDS) {
+          const ids = whole.slice(i, i + CHUNK_IDS).map((p) => p.send.id);
+          const r = await trx
+            .updateTable("notification_sends")
+            .set((eb) => ({ processed: eb.ref("total"), status: "done" }))
+            .where("id", "in", ids)
+            .where("processed", "=", 0)
+            .where("status", "=", "pending")
+            .executeTakeFirst();
+          if (Number(r.numUpdatedRows) !== ids.length)
+            throw new ConditionalMiss("another node expanded one of these sends");
+        }
+        for (const { send, processed } of parts.filter((p) => !whole.includes(p)))
           expectOne(
             await trx
               .updateTable("notification_sends")
@@ -181,7 +199,6 @@ export function createSends(deps: SendsDeps) {
               .where("processed", "=", send.processed)
               .executeTakeFirst(),
           );
-        }
         return outbox.enqueue(trx, messages);
       });
     } catch (error) {
