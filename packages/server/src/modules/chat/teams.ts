@@ -114,13 +114,11 @@ export function createTeams(deps: ChatDeps) {
             updated_at: at,
           })
           .onConflict((oc) =>
-            oc
-              .column("id")
-              .doUpdateSet({
-                name: input.name,
-                resources: JSON.stringify(resources),
-                updated_at: at,
-              }),
+            oc.column("id").doUpdateSet({
+              name: input.name,
+              resources: JSON.stringify(resources),
+              updated_at: at,
+            }),
           )
           .execute();
         await trx.deleteFrom("chat_team_members").where("team_id", "=", id).execute();
