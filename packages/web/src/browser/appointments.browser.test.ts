@@ -79,4 +79,121 @@ describe.runIf(run)("web app in a real browser: appointments", () => {
     await slot(ann.page).waitFor({ state: "detached", timeout: 15_000 });
     for (const c of [ann, bob, staff]) await c.context.close();
   }, 180_000);
+
+  it("staff switch to one resource's week: each day's appointments with quick actions and how booked it is", async () => {
+    const WED_NOON = "2027-01-06T11:00:00.000Z"; // 12:00 Berlin
+    await apiCall(server, "PUT", "/api/appointments/resources/chair-2", {
+      name: "Chair 2",
+      timeZone: "Europe/Berlin",
+      services: ["cut"],
+      hours: { mon: [["09:00", "12:00"]], wed: [["10:00", "14:00"]] },
+    });
+    const held = await apiCall<{ id: string }>(server, "POST", "/api/appointments/holds", {
+      service: "cut",
+      resourceId: "chair-2",
+      start: WED_NOON,
+      customerId: "cleo",
+    });
+    const staff = await signedIn(browser, server, { user: "sam", name: "Sam", role: "agent" });
+    await staff.page.getByRole("link", { name: "Appointments" }).click();
+    await staff.page.getByLabel("Day").fill("2027-01-07"); // a Thursday: the week starts Monday
+    await staff.page.getByRole("button", { name: "Week" }).click();
+    await staff.page.getByLabel("Resource").selectOption("chair-2");
+    const week = staff.page.locator('[data-testid="week-grid"][data-resource="chair-2"]');
+    await week.waitFor({ timeout: 15_000 });
+    expect(await week.locator("section[data-day]").count()).toBe(7);
+    const wed = week.locator('section[data-day="2027-01-06"]');
+    const item = wed.locator(`li[data-start="${WED_NOON}"][data-status="held"]`);
+    await item.waitFor({ timeout: 15_000 });
+    expect(await item.textContent()).toContain("cleo");
+    // 30 of Wednesday's 240 open minutes: 13 %; Tuesday is closed
+    await wed.getByText("13% booked").waitFor({ timeout: 15_000 });
+    expect(await week.locator('section[data-day="2027-01-05"]').textContent()).toContain("Closed");
+    // a quick action from the week: confirm the hold; it shows confirmed, live
+    await item.getByRole("button", { name: "Confirm" }).click();
+    await wed
+      .locator(`li[data-start="${WED_NOON}"][data-status="confirmed"]`)
+      .waitFor({ timeout: 15_000 });
+    const got = await apiCall<{ status: string }>(server, "GET", `/api/appointments/${held.id}`);
+    expect(got.status).toBe("confirmed");
+    // a booking made elsewhere appears without a reload
+    await apiCall(server, "POST", "/api/appointments/holds", {
+      service: "cut",
+      resourceId: "chair-2",
+      start: "2027-01-06T09:00:00.000Z",
+      customerId: "dan",
+    });
+    await wed.getByText("25% booked").waitFor({ timeout: 15_000 });
+    await shot(staff.page, "staff-appointments-week");
+    // the next week is empty
+    await staff.page.getByRole("button", { name: "Next week →" }).click();
+    await week.locator('section[data-day="2027-01-13"]').waitFor({ timeout: 15_000 });
+    expect(await week.locator("li[data-status]").count()).toBe(0);
+    await staff.context.close();
+  }, 180_000);
+
+  it("a customer whose repair is ready sees pickup times offered and holds one", async () => {
+    await apiCall(server, "PUT", "/api/appointments/services/drop", {
+      name: "Repair drop-off",
+      durationMinutes: 15,
+      purpose: "drop-off",
+    });
+    await apiCall(server, "PUT", "/api/appointments/services/pickup", {
+      name: "Pickup",
+      durationMinutes: 15,
+      purpose: "pickup",
+    });
+    const allDay = Object.fromEntries(
+      ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]),
+    );
+    await apiCall(server, "PUT", "/api/appointments/resources/counter", {
+      name: "Repair counter",
+      timeZone: "UTC",
+      services: ["drop", "pickup"],
+      hours: allDay,
+    });
+    const hold = await apiCall<{ id: string }>(server, "POST", "/api/appointments/holds", {
+      service: "drop",
+      resourceId: "counter",
+      start: TEN,
+      customerId: "eve",
+    });
+    await apiCall(server, "POST", `/api/appointments/holds/${hold.id}/confirm`);
+    const eve = await signedIn(browser, server, { user: "eve", name: "Eve", role: "customer" });
+    await eve.page.getByRole("link", { name: "Appointments" }).click();
+    await eve.page.getByTestId("my-appointments").waitFor({ timeout: 15_000 });
+    // the booking made its repair order; the shop moves it along to ready for pickup
+    const deadline = Date.now() + 30_000;
+    while (
+      (
+        await fetch(`${server.url}/api/orders/${hold.id}`, {
+          headers: { authorization: `Bearer ${server.apiKey}` },
+        })
+      ).status !== 200
+    ) {
+      if (Date.now() > deadline) throw new Error("no repair order");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const to of [
+      "device-received",
+      "diagnosis",
+      "diagnosis-complete",
+      "quote-pending",
+      "quote-approved",
+      "repair-queued",
+      "repair-started",
+      "repair-progress",
+      "repair-complete",
+      "testing",
+      "ready-pickup",
+    ])
+      await apiCall(server, "POST", `/api/orders/${hold.id}/transitions`, { to });
+    const offer = eve.page.getByTestId("pickup-offer");
+    await offer.waitFor({ timeout: 30_000 });
+    expect(await offer.textContent()).toContain("ready for pickup");
+    await offer.getByRole("button").first().click();
+    await eve.page.getByTestId("hold").waitFor({ timeout: 15_000 });
+    expect(await eve.page.getByTestId("hold").textContent()).toContain("Pickup");
+    await eve.context.close();
+  }, 180_000);
 });
