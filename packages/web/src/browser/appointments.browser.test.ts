@@ -196,4 +196,62 @@ describe.runIf(run)("web app in a real browser: appointments", () => {
     expect(await eve.page.getByTestId("hold").textContent()).toContain("Pickup");
     await eve.context.close();
   }, 180_000);
+
+  it("staff set up a service, a resource with weekly hours and a closed day in the console; customers get those slots", async () => {
+    const staff = await signedIn(browser, server, { user: "sam", name: "Sam", role: "agent" });
+    const page = staff.page;
+    await page.getByRole("link", { name: "Appointments" }).click();
+    await page.getByRole("button", { name: "Setup" }).click();
+    const service = page.getByRole("form", { name: "Service" });
+    await service.getByLabel("Id", { exact: true }).fill("trim");
+    await service.getByLabel("Name", { exact: true }).fill("Beard trim");
+    await service.getByLabel("Minutes").fill("15");
+    await service.getByRole("button", { name: "Save service" }).click();
+    await page.getByText("Service trim saved.").waitFor({ timeout: 15_000 });
+
+    const resource = page.getByRole("form", { name: "Resource" });
+    await resource.getByLabel("Id", { exact: true }).fill("chair-9");
+    await resource.getByLabel("Name", { exact: true }).fill("Chair 9");
+    await resource.getByLabel("Time zone").fill("Europe/Berlin");
+    await resource.getByLabel("Beard trim").check();
+    // a typo is caught before anything is sent
+    await resource.getByLabel("Monday").fill("nine to ten");
+    await resource.getByRole("button", { name: "Save resource" }).click();
+    await page.getByRole("alert").getByText("Monday:").waitFor({ timeout: 15_000 });
+    await resource.getByLabel("Monday").fill("09:00-10:00");
+    await resource.getByRole("button", { name: "Save resource" }).click();
+    await page.getByText("Resource chair-9 saved.").waitFor({ timeout: 15_000 });
+    const slots = async (day: string) =>
+      (
+        await apiCall<{ slots: { start: string }[] }>(
+          server,
+          "GET",
+          `/api/appointments/slots?service=trim&resource=chair-9&from=${day}`,
+        )
+      ).slots.map((x) => x.start);
+    expect(await slots("2027-01-11")).toEqual([
+      "2027-01-11T08:00:00.000Z",
+      "2027-01-11T08:15:00.000Z",
+      "2027-01-11T08:30:00.000Z",
+      "2027-01-11T08:45:00.000Z",
+    ]);
+
+    // close one Monday
+    const day = page.getByRole("form", { name: "Exception" });
+    await day.getByLabel("Date", { exact: true }).fill("2027-01-11");
+    await day.getByLabel("Note", { exact: true }).fill("Holiday");
+    await day.getByRole("button", { name: "Save day" }).click();
+    await day.getByText("2027-01-11: closed (Holiday)").waitFor({ timeout: 15_000 });
+    expect(await slots("2027-01-11")).toEqual([]);
+    expect(await slots("2027-01-18")).toHaveLength(4);
+    await shot(page, "staff-appointments-setup");
+    await day.getByRole("button", { name: "Remove" }).click();
+    await day.getByText("2027-01-11: closed").waitFor({ state: "detached", timeout: 15_000 });
+    expect(await slots("2027-01-11")).toHaveLength(4);
+
+    // the day view has the new chair's column
+    await page.getByRole("button", { name: "Day", exact: true }).click();
+    await page.locator('[data-resource="chair-9"]').waitFor({ timeout: 15_000 });
+    await staff.context.close();
+  }, 180_000);
 });
