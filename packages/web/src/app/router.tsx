@@ -23,6 +23,17 @@ export function usePath(): string {
   );
 }
 
+/** The query string (`?chat=…`), following navigation like usePath. */
+export function useSearch(): string {
+  return useSyncExternalStore(
+    (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    () => location.search,
+  );
+}
+
 /** Matches `/orders/:id`-style patterns; returns the params or null. */
 export function match(pattern: string, path: string): Record<string, string> | null {
   const p = pattern.split("/").filter(Boolean);

@@ -54,12 +54,91 @@ export const messageSchema = z
   .describe("ChatMessage");
 export type ChatMessage = z.infer<typeof messageSchema>;
 
+/** What a conversation can be about: a catalog product or inventory item, an order, an appointment. */
+export const ABOUT_TYPES = ["product", "order", "appointment"] as const;
+export const aboutSchema = z.object({
+  type: z.enum(ABOUT_TYPES),
+  id: z.string().min(1).max(200),
+});
+export type About = z.infer<typeof aboutSchema>;
+
+/**
+ * The item a conversation is about, as both sides see it. Live: subscribe to `channel` (the
+ * item's own channel: `product:{sku}` carries `stock` and `price`, `order:{id}` its status) and
+ * read this again on its events.
+ */
+export const itemContextSchema = z
+  .object({
+    type: z.enum(ABOUT_TYPES),
+    id: z.string(),
+    name: z.string(),
+    price: z.object({ amountMinor: z.number().int(), currency: z.string() }).optional(),
+    stock: z
+      .object({ available: z.number().int(), inStock: z.boolean(), lowStock: z.boolean() })
+      .optional(),
+    status: z.string().optional().describe("The order's or appointment's status"),
+    progress: z.number().optional(),
+    startsAt: z.string().optional(),
+    teamId: z.string().optional(),
+    /** Where the web app shows the item: for the customer, and in the staff console. */
+    links: z.object({ customer: z.string(), staff: z.string() }),
+    /** The channel whose events change it (absent: it does not change live). */
+    channel: z.string().optional(),
+  })
+  .describe("ChatItemContext");
+export type ItemContext = z.infer<typeof itemContextSchema>;
+
+export const teamSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    members: z.array(z.string()),
+    resources: z.array(z.string()).describe("Appointment resources the team owns"),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe("ChatTeam");
+export type Team = z.infer<typeof teamSchema>;
+
+/** On user:{sub} (event `chat_unread`): unread messages per conversation and in all. */
+export const unreadEventSchema = z
+  .object({
+    total: z.number().int(),
+    conversations: z.record(z.string(), z.number().int()),
+    /** +1 per snapshot of this user: keep the highest (two can cross on the way). */
+    version: z.number().int(),
+  })
+  .describe("ChatUnread");
+export type Unread = z.infer<typeof unreadEventSchema>;
+
+/** The staff coach's answer (POST /api/chat/coach without streaming; `meta` + `done` with it). */
+export const coachAnswerSchema = z
+  .object({
+    text: z.string(),
+    sources: z.array(
+      z.object({
+        kind: z.enum(["figure", "passage"]).optional(),
+        title: z.string(),
+        file: z.string(),
+        value: z.union([z.number(), z.string()]).optional(),
+        score: z.number().optional(),
+      }),
+    ),
+    confidence: z.number(),
+    model: z.string().describe("`builtin`, or `<provider>:<model>`"),
+    cannotAnswer: z.array(z.string()).describe("What it has no figures for"),
+  })
+  .describe("CoachAnswer");
+export type CoachAnswer = z.infer<typeof coachAnswerSchema>;
+
 export const conversationSchema = z
   .object({
     id: z.string(),
     customerId: z.string(),
     customerName: z.string().optional(),
     subject: z.string().optional(),
+    about: aboutSchema.optional(),
+    teamId: z.string().optional().describe("The team it is routed to (the item's owner)"),
     skills: z.array(z.string()),
     priority: z.enum(PRIORITIES),
     vip: z.boolean(),
@@ -155,6 +234,7 @@ export const staffQueueEventSchema = z.object({
     z.object({
       id: z.string(),
       subject: z.string().optional(),
+      teamId: z.string().optional(),
       priority: z.enum(PRIORITIES),
       vip: z.boolean(),
       skills: z.array(z.string()),
@@ -201,3 +281,38 @@ export const chatMessageCreatedSchema = z.object({
   at: z.string(),
 });
 export type ChatMessageCreated = z.infer<typeof chatMessageCreatedSchema>;
+
+/** Durable event `chat.conversation_assigned`: an agent took it; `waitedMs` it spent queued. */
+export const chatConversationAssignedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string(),
+  how: z.enum(["auto", "claim"]),
+  waitedMs: z.number().int().nonnegative(),
+  at: z.string(),
+});
+export type ChatConversationAssigned = z.infer<typeof chatConversationAssignedSchema>;
+
+/**
+ * Durable event `chat.conversation_resolved`: it ended. `firstResponseMs` from its assignment to
+ * its agent's first message (absent when the agent never wrote); `durationMs` from its creation.
+ */
+export const chatConversationResolvedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string().nullable(),
+  firstResponseMs: z.number().int().nonnegative().optional(),
+  durationMs: z.number().int().nonnegative(),
+  at: z.string(),
+});
+export type ChatConversationResolved = z.infer<typeof chatConversationResolvedSchema>;
+
+/** Durable event `chat.conversation_rated`: the customer's rating (1..5), once per rating given. */
+export const chatConversationRatedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string().nullable(),
+  rating: z.number().int().min(1).max(5),
+  at: z.string(),
+});
+export type ChatConversationRated = z.infer<typeof chatConversationRatedSchema>;

@@ -7,7 +7,13 @@ import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import { keysetPage } from "../../platform/kit/pagination.js";
 import { assertParticipant, isSupervisor } from "./access.js";
 import { createClosing } from "./closing.js";
-import { type Conversation, chatClaimsSchema, conversationChannel } from "./contract.js";
+import {
+  type About,
+  type Conversation,
+  chatClaimsSchema,
+  conversationChannel,
+  type ItemContext,
+} from "./contract.js";
 import type { ChatDeps } from "./deps.js";
 import { priorityNumber, toConversation } from "./mapping.js";
 import type { ChatConversationRow } from "./migrations.js";
@@ -15,8 +21,15 @@ import { assertOpenConversations, lockUser } from "./quotas.js";
 import { revokeConversationAccess } from "./revoke.js";
 import type { Routing } from "./routing.js";
 import type { OpenConversationInput } from "./schema.js";
+import type { Subjects } from "./subjects.js";
+import type { Teams } from "./teams.js";
 
-export function createConversations(deps: ChatDeps, routing: Routing) {
+export function createConversations(
+  deps: ChatDeps,
+  routing: Routing,
+  teams: Teams,
+  subjects: Subjects,
+) {
   const { db, outbox } = deps;
 
   async function load(id: string): Promise<ChatConversationRow> {
@@ -66,11 +79,18 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         );
       const at = now();
       const claims = claimsOf(chatClaimsSchema, identity);
+      const customerId = onBehalf ? (input.customerId as string) : identity.user;
+      // About an item: it names its team, and the conversation goes there.
+      const about = typeof input.subject === "object" ? input.subject : undefined;
+      const item = about ? await subjects.resolve(identity, about, customerId) : undefined;
       const row: ChatConversationRow = {
         id: ulid(),
-        customer_id: onBehalf ? (input.customerId as string) : identity.user,
+        customer_id: customerId,
         customer_name: onBehalf ? null : (identity.name ?? null),
-        subject: input.subject ?? null,
+        subject: typeof input.subject === "string" ? input.subject : (item?.name ?? null),
+        team_id: item?.teamId ?? null,
+        about_type: about?.type ?? null,
+        about_id: about?.id ?? null,
         skills: JSON.stringify(input.skills ?? []),
         priority: priorityNumber(staffOrServer ? input.priority : claims.priority),
         vip: !onBehalf && claims.vip ? 1 : 0,
@@ -118,6 +138,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
       query: {
         status?: ChatConversationRow["status"];
         mine?: boolean;
+        teamId?: string;
         limit: number;
         cursor?: string;
       },
@@ -126,12 +147,23 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
       if (!isStaffOrServer(identity)) q = q.where("customer_id", "=", identity.user);
       else if (query.mine) q = q.where("agent_id", "=", identity.user);
       else if (!isSupervisor(identity)) {
-        // agents see the queue and their own conversations, not other agents' chats
-        q = q.where((eb) =>
-          eb.or([eb("status", "=", "waiting"), eb("agent_id", "=", identity.user)]),
-        );
+        // Agents see their own conversations and the queue, not other agents' chats; team
+        // members see the general queue and their teams' (agents in no team, all of it: they
+        // are the pool that catches a team's conversations when the team is away).
+        const mine = await teams.teamsOf(identity.user);
+        q = q.where((eb) => {
+          const waiting =
+            mine.length === 0
+              ? eb("status", "=", "waiting")
+              : eb.and([
+                  eb("status", "=", "waiting"),
+                  eb.or([eb("team_id", "is", null), eb("team_id", "in", mine)]),
+                ]);
+          return eb.or([waiting, eb("agent_id", "=", identity.user)]);
+        });
       }
       if (query.status) q = q.where("status", "=", query.status);
+      if (query.teamId) q = q.where("team_id", "=", query.teamId);
       const { rows, nextCursor } = await keysetPage(q, "id", "desc", query);
       return {
         items: rows.map((r) => toConversation(r)),
@@ -139,10 +171,25 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
       };
     },
 
+    /** The item a conversation is about, as it is now (name, price, stock, status). */
+    async context(identity: Identity, id: string): Promise<ItemContext> {
+      const row = await load(id);
+      assertParticipant(identity, row);
+      if (row.about_type === null || row.about_id === null)
+        throw new SwitchboardError("not_found", "this conversation is not about an item");
+      return subjects.resolve(
+        { user: row.customer_id, role: "customer" },
+        { type: row.about_type as About["type"], id: row.about_id },
+        row.customer_id,
+      );
+    },
+
     async claim(identity: Identity, id: string): Promise<Conversation> {
       if (!isStaff(identity))
         throw new SwitchboardError("forbidden", "only agents claim conversations");
-      await load(id);
+      const row = await load(id);
+      if (!isSupervisor(identity) && !(await routing.mayServe(identity.user, row)))
+        throw new SwitchboardError("forbidden", "this conversation is for another team");
       await routing.claim(identity.user, id);
       await routing.publishQueue();
       return view(await load(id));
@@ -215,6 +262,7 @@ export function createConversations(deps: ChatDeps, routing: Routing) {
         if (error instanceof ConditionalMiss) throw new SwitchboardError("conflict", error.message);
         throw error;
       }
+      deps.unreadChanged?.([from, toAgent]);
       await revokeConversationAccess(deps, id);
       await routing.route();
       return view(await load(id));

@@ -1,12 +1,20 @@
 import type { SwitchboardModule } from "../types.js";
 import { mayFollowLive } from "./access.js";
 import { registerAttachmentRoutes } from "./attachment-routes.js";
+import { sqlFacts } from "./coach/facts.js";
+import { setUpCoach } from "./coach/setup.js";
+import { registerCoachRoutes } from "./coach-routes.js";
 import { type ChatSettings, chatConfig } from "./config.js";
 import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
+import { createHistory } from "./history.js";
+import { registerHistoryRoutes } from "./history-routes.js";
 import { chatMigrations } from "./migrations.js";
+import { createNotes, notesMigrations } from "./notes.js";
+import { registerNoteRoutes } from "./notes-routes.js";
 import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
+import { registerTeamRoutes } from "./team-routes.js";
 
 export type { Agent, ChatMessage, ChatMessageCreated, Conversation } from "./contract.js";
 export { CHAT_EVENTS, conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
@@ -16,7 +24,7 @@ const HOUR = 60 * 60 * 1000;
 /** Live support chat: conversations, agents and routing, receipts, attachments, a streaming bot. */
 export const chatModule: SwitchboardModule<ChatSettings> = {
   name: "chat",
-  migrations: chatMigrations,
+  migrations: { ...chatMigrations, ...notesMigrations },
   config: chatConfig,
   claims: chatClaimsSchema,
   namespaces: [
@@ -66,6 +74,11 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
     // there is how the router knows they are connected.
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
+    registerTeamRoutes(ctx.http, chat, ctx.auth);
+    const notes = createNotes({ db: ctx.db, outbox: ctx.outbox });
+    registerNoteRoutes(ctx.http, notes, ctx.auth);
+    registerHistoryRoutes(ctx.http, createHistory(ctx.db, notes), ctx.auth);
+    registerCoachRoutes(ctx.http, setUpCoach(settings.coach, sqlFacts(ctx.db)), ctx.auth);
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
     registerChatRpc(ctx.rpc, chat, maxMessageLength);
 

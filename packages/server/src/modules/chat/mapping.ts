@@ -1,4 +1,5 @@
 import {
+  type About,
   type Agent,
   type ChatMessage,
   type Conversation,
@@ -44,6 +45,11 @@ export function toConversation(
     customerId: row.customer_id,
     ...(row.customer_name !== null && { customerName: row.customer_name }),
     ...(row.subject !== null && { subject: row.subject }),
+    ...(row.about_type !== null &&
+      row.about_id !== null && {
+        about: { type: row.about_type as About["type"], id: row.about_id },
+      }),
+    ...(row.team_id !== null && { teamId: row.team_id }),
     skills: parseJson<string[]>(row.skills, []),
     priority: priorityName(row.priority),
     vip: row.vip === 1,

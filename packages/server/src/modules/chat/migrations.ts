@@ -47,6 +47,11 @@ export interface ChatConversationRow {
   last_seq: number;
   /** 1 once the bot handed over (it stays quiet afterwards). */
   bot_muted: number;
+  /** The team it is routed to (the owner of the item it is about); null: the general pool. */
+  team_id: string | null;
+  /** What it is about: product | order | appointment, and that thing's id. */
+  about_type: string | null;
+  about_id: string | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -85,6 +90,26 @@ export interface ChatAttachmentRow {
   created_at: string;
 }
 
+export interface ChatTeamRow {
+  id: string;
+  name: string;
+  /** JSON array of appointment resource ids the team owns (a salesperson, a barber). */
+  resources: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatTeamMemberRow {
+  team_id: string;
+  user_id: string;
+}
+
+/** Per user, +1 on every unread snapshot published: the newest snapshot wins on the client. */
+export interface ChatUnreadVersionRow {
+  user_id: string;
+  version: number;
+}
+
 declare module "../../store/schema.js" {
   interface Database {
     chat_agents: ChatAgentRow;
@@ -92,6 +117,9 @@ declare module "../../store/schema.js" {
     chat_messages: ChatMessageRow;
     chat_receipts: ChatReceiptRow;
     chat_attachments: ChatAttachmentRow;
+    chat_teams: ChatTeamRow;
+    chat_team_members: ChatTeamMemberRow;
+    chat_unread_versions: ChatUnreadVersionRow;
   }
 }
 
@@ -213,6 +241,54 @@ export const chatMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropIndex("chat_attachments_uploader").execute();
+    },
+  },
+  // Teams (a dealership, a shop, "billing") and conversations about an item, routed to its team;
+  // unread snapshots numbered per user.
+  "chat/003_teams_and_unread": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("chat_teams")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("resources", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("chat_team_members")
+        .addColumn("team_id", "text", (c) =>
+          c.notNull().references("chat_teams.id").onDelete("cascade"),
+        )
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("chat_team_members_pk", ["team_id", "user_id"])
+        .execute();
+      await db.schema
+        .createIndex("chat_team_members_user")
+        .on("chat_team_members")
+        .columns(["user_id", "team_id"])
+        .execute();
+      await db.schema
+        .createTable("chat_unread_versions")
+        .addColumn("user_id", "text", (c) => c.primaryKey())
+        .addColumn("version", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable("chat_conversations").addColumn("team_id", "text").execute();
+      await db.schema.alterTable("chat_conversations").addColumn("about_type", "text").execute();
+      await db.schema.alterTable("chat_conversations").addColumn("about_id", "text").execute();
+      await db.schema
+        .createIndex("chat_messages_author")
+        .on("chat_messages")
+        .columns(["conversation_id", "author_id", "seq"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex("chat_messages_author").execute();
+      for (const c of ["about_id", "about_type", "team_id"])
+        await db.schema.alterTable("chat_conversations").dropColumn(c).execute();
+      await db.schema.dropTable("chat_unread_versions").execute();
+      await db.schema.dropTable("chat_team_members").execute();
+      await db.schema.dropTable("chat_teams").execute();
     },
   },
 };

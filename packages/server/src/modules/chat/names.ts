@@ -21,6 +21,15 @@ export const CONVERSATION_SIGNALS = [TYPING_SIGNAL, BOT_DELTA_SIGNAL] as const;
  * Durable domain events the chat module emits (payloads in contract.ts). Aggregate:
  * `conversation:{id}` (one conversation's messages arrive in order).
  */
+/** On user:{sub}: the user's unread counts (UnreadEvent). */
+export const CHAT_UNREAD_EVENT = "chat_unread";
+
 export const CHAT_EVENTS = {
   messageCreated: "chat.message_created",
+  /** An agent took a conversation from the queue (auto-assigned or claimed). */
+  conversationAssigned: "chat.conversation_assigned",
+  /** A conversation ended (resolved by its agent or customer). */
+  conversationResolved: "chat.conversation_resolved",
+  /** The customer rated a conversation (1..5). */
+  conversationRated: "chat.conversation_rated",
 } as const;

@@ -2,10 +2,16 @@ import { SwitchboardError } from "../../errors.js";
 import { now } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { OutboxMessage } from "../../store/outbox.js";
-import { conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
+import {
+  CHAT_EVENTS,
+  type ChatConversationAssigned,
+  conversationChannel,
+  STAFF_CHAT_CHANNEL,
+} from "./contract.js";
 import type { ChatDeps } from "./deps.js";
 import { parseJson, priorityName, toAgent } from "./mapping.js";
 import type { ChatAgentRow, ChatConversationRow } from "./migrations.js";
+import type { Teams } from "./teams.js";
 
 const PRIORITY_WEIGHT = [0, 100, 300, 1000];
 
@@ -44,13 +50,46 @@ function canServe(agent: ChatAgentRow, conversation: ChatConversationRow): boole
   return parseJson<string[]>(conversation.skills, []).every((s) => skills.has(s));
 }
 
+/** Who belongs to which teams (user → team ids), read once per routing pass. */
+export type Memberships = Map<string, Set<string>>;
+
+/**
+ * Whether an agent may take a conversation by team: one about an item goes to the item's team;
+ * when none of that team is online and the fallback is `pool`, to agents in no team (the general
+ * pool). A conversation with no team goes to anyone.
+ */
+export function servesTeam(
+  agentId: string,
+  conversation: Pick<ChatConversationRow, "team_id">,
+  memberships: Memberships,
+  teamOnline: boolean,
+  fallback: "pool" | "wait",
+): boolean {
+  const team = conversation.team_id;
+  if (team === null) return true;
+  const mine = memberships.get(agentId);
+  if (mine?.has(team)) return true;
+  return fallback === "pool" && !teamOnline && (mine === undefined || mine.size === 0);
+}
+
+/** Teams with at least one member online. */
+export function teamsOnline(agents: ChatAgentRow[], memberships: Memberships): Set<string> {
+  const online = new Set<string>();
+  for (const a of agents) {
+    if (a.status !== "online") continue;
+    for (const t of memberships.get(a.user_id) ?? []) online.add(t);
+  }
+  return online;
+}
+
 /** Least loaded relative to capacity; then whoever got a conversation longest ago. */
 function pickAgent(
   agents: ChatAgentRow[],
   conversation: ChatConversationRow,
+  eligible: (agent: ChatAgentRow) => boolean = () => true,
 ): ChatAgentRow | undefined {
   return agents
-    .filter((a) => a.active_count < a.capacity && canServe(a, conversation))
+    .filter((a) => a.active_count < a.capacity && canServe(a, conversation) && eligible(a))
     .sort(
       (a, b) =>
         a.active_count / a.capacity - b.active_count / b.capacity ||
@@ -59,8 +98,9 @@ function pickAgent(
     )[0];
 }
 
-export function createRouting(deps: ChatDeps) {
+export function createRouting(deps: ChatDeps, teams: Teams) {
   const { db, outbox, logger } = deps;
+  const fallback = deps.config.chat.teamFallback;
   const { queueUpdateMs } = deps.config.chat;
   let chain: Promise<unknown> = Promise.resolve();
   let lastQueueSignature = "";
@@ -107,6 +147,24 @@ export function createRouting(deps: ChatDeps) {
         .where("status", "=", "waiting")
         .executeTakeFirst();
       expectOne(conversation, "conversation is no longer waiting");
+      const taken = await trx
+        .selectFrom("chat_conversations")
+        .select(["queued_at", "customer_id"])
+        .where("id", "=", conversationId)
+        .executeTakeFirstOrThrow();
+      // durable, in the assignment's commit: metrics counts queue waits from it
+      await deps.events.emit(trx, {
+        type: CHAT_EVENTS.conversationAssigned,
+        aggregate: conversationChannel(conversationId),
+        payload: {
+          conversationId,
+          customerId: taken.customer_id,
+          agentId,
+          how,
+          waitedMs: Math.max(0, Date.parse(at) - Date.parse(taken.queued_at)),
+          at,
+        } satisfies ChatConversationAssigned,
+      });
       const row = await trx
         .selectFrom("chat_agents")
         .select("name")
@@ -123,6 +181,7 @@ export function createRouting(deps: ChatDeps) {
       return outbox.enqueue(trx, messages);
     });
     await outbox.flush(ids);
+    deps.unreadChanged?.([agentId]);
   }
 
   async function loadQueue() {
@@ -202,6 +261,7 @@ export function createRouting(deps: ChatDeps) {
         waiting: queue.map((c) => ({
           id: c.id,
           subject: c.subject ?? undefined,
+          teamId: c.team_id ?? undefined,
           priority: priorityName(c.priority),
           vip: c.vip === 1,
           skills: parseJson<string[]>(c.skills, []),
@@ -224,9 +284,14 @@ export function createRouting(deps: ChatDeps) {
         .selectAll()
         .where("status", "=", "online")
         .execute();
+      const memberships = await teams.memberships();
+      const online = teamsOnline(agents, memberships);
       let moved = false;
       for (const conversation of queue) {
-        const agent = pickAgent(agents, conversation);
+        const teamOnline = conversation.team_id !== null && online.has(conversation.team_id);
+        const agent = pickAgent(agents, conversation, (a) =>
+          servesTeam(a.user_id, conversation, memberships, teamOnline, fallback),
+        );
         if (!agent) continue;
         try {
           await assign(conversation.id, agent.user_id, "auto", ["online"]);
@@ -257,6 +322,21 @@ export function createRouting(deps: ChatDeps) {
       });
       chain = run.catch((err) => logger.error({ err }, "routing failed"));
       return run;
+    },
+    /**
+     * Whether an agent may see and take a conversation by team (the routing rule, read now):
+     * supervisors check this separately.
+     */
+    async mayServe(agentId: string, conversation: ChatConversationRow): Promise<boolean> {
+      if (conversation.team_id === null) return true;
+      const memberships = await teams.memberships();
+      const agents = await db
+        .selectFrom("chat_agents")
+        .selectAll()
+        .where("status", "=", "online")
+        .execute();
+      const teamOnline = teamsOnline(agents, memberships).has(conversation.team_id);
+      return servesTeam(agentId, conversation, memberships, teamOnline, fallback);
     },
     /** An agent takes a waiting conversation themselves; of two racing agents one wins. */
     async claim(agentId: string, conversationId: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageQuery } from "../../platform/kit/pagination.js";
-import { PRIORITIES } from "./contract.js";
+import { aboutSchema, PRIORITIES } from "./contract.js";
 
 const skill = z
   .string()
@@ -9,7 +9,12 @@ const skill = z
   .regex(/^[a-z0-9_-]+$/i, "letters, digits, _ or -");
 
 export const openConversationBody = z.object({
-  subject: z.string().min(1).max(200).optional(),
+  subject: z
+    .union([z.string().min(1).max(200), aboutSchema])
+    .optional()
+    .describe(
+      "A topic, or the item it is about ({type: product|order|appointment, id}): then it is routed to the item's team",
+    ),
   skills: z.array(skill).max(10).optional(),
   priority: z.enum(PRIORITIES).optional(),
   tags: z.array(z.string().min(1).max(40)).max(20).optional(),
@@ -77,5 +82,22 @@ export const messagesQuery = z.object({
 export const listConversationsQuery = z.object({
   status: z.enum(["waiting", "active", "resolved", "archived"]).optional(),
   mine: z.coerce.boolean().optional().describe("Agents: only conversations assigned to me"),
+  teamId: z.string().min(1).max(40).optional().describe("Only conversations routed to this team"),
   ...pageQuery(),
 });
+
+/** Team ids are slugs: they appear in inventory items and catalog products. */
+export const teamId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "lower-case letters, digits, _ or - (at most 40)");
+export const teamParams = z.object({ teamId });
+export const teamBody = z.object({
+  name: z.string().min(1).max(100),
+  members: z.array(z.string().min(1).max(255)).max(500).default([]),
+  resources: z
+    .array(z.string().min(1).max(100))
+    .max(200)
+    .default([])
+    .describe("Appointment resources (salespeople, barbers) whose bookings the team answers for"),
+});
+export type TeamInput = z.infer<typeof teamBody>;

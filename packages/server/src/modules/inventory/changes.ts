@@ -69,6 +69,7 @@ export function itemOf(row: InventoryItemRow): Item {
     ...(row.variant !== null && { variant: row.variant }),
     ...(row.location !== null && { location: row.location }),
     ...(row.name !== null && { name: row.name }),
+    ...(row.team_id !== null && { teamId: row.team_id }),
     onHand: row.on_hand,
     reserved: row.reserved,
     ...stockOf(row),

@@ -24,6 +24,7 @@ export {
   type Stock,
 } from "./contract.js";
 export { EXPIRY_JOB, RETENTION_JOB } from "./expiry.js";
+export { findInventoryItem, type InventoryItemSummary } from "./lookup.js";
 
 declare module "../../errors.js" {
   interface ModuleErrorCodes extends InventoryErrorCodes {}

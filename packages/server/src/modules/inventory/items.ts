@@ -76,6 +76,7 @@ export function createItems(deps: InventoryDeps) {
             on_hand: input.onHand,
             reserved: 0,
             low_stock_threshold: input.lowStockThreshold ?? DEFAULT_LOW_STOCK_THRESHOLD,
+            team_id: input.teamId ?? null,
             version: 1,
             created_at: at,
             updated_at: at,
@@ -110,6 +111,7 @@ export function createItems(deps: InventoryDeps) {
             on_hand: input.onHand,
             low_stock_threshold: input.lowStockThreshold ?? current.low_stock_threshold,
             name: input.name ?? current.name,
+            team_id: input.teamId === undefined ? current.team_id : input.teamId,
             version: current.version + 1,
             updated_at: at,
           })

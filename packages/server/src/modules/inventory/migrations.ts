@@ -12,6 +12,8 @@ export interface InventoryItemRow {
   on_hand: number;
   reserved: number;
   low_stock_threshold: number;
+  /** The chat team that answers questions about this item (a dealership, a shop); null: anyone. */
+  team_id: string | null;
   /** +1 on every change: orders the `stock` events and guards PUT (optimistic). */
   version: number;
   created_at: string;
@@ -157,6 +159,15 @@ export const inventoryMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropIndex("inventory_reservations_customer").execute();
+    },
+  },
+  // Items name the chat team that owns them: a conversation about one goes to that team.
+  "inventory/003_item_team": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("inventory_items").addColumn("team_id", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("inventory_items").dropColumn("team_id").execute();
     },
   },
 };

@@ -48,6 +48,12 @@ export const putItemBody = z.object({
       `Low-stock alert at or below this many available units (default ${DEFAULT_LOW_STOCK_THRESHOLD} for a new item)`,
     ),
   name: z.string().min(1).max(200).optional(),
+  teamId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "lower-case letters, digits, _ or - (at most 40)")
+    .nullable()
+    .optional()
+    .describe("The chat team that owns the item (conversations about it go there); null clears it"),
 });
 export type PutItemInput = z.infer<typeof putItemBody>;
 

@@ -77,16 +77,24 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
     inApp: {
       title: "New reply from {{authorName}}",
       body: "{{text}}",
-      actions: [{ id: "open", label: "Open chat", url: "/chat/{{conversationId}}" }],
+      actions: [{ id: "open", label: "Open chat", url: "/shop?chat={{conversationId}}" }],
     },
-    email: { subject: "New reply from {{authorName}}", text: "{{text}}" },
+    push: {
+      title: "New reply from {{authorName}}",
+      body: "{{text}}",
+      url: "/shop?chat={{conversationId}}",
+    },
+    email: {
+      subject: "New reply from {{authorName}}",
+      text: "{{authorName}} wrote:\n\n{{text}}\n\nOpen the chat to answer.",
+    },
   },
   "pricing.price_drop": {
     category: "prices",
     defaultChannels: ["in_app", "push"],
     inApp: {
       title: "Price drop",
-      body: "{{sku}} is now {{amount}} {{currency}}.",
+      body: "{{sku}} is now {{amount}}.",
       actions: [{ id: "view", label: "View", url: "/shop/{{sku}}" }],
     },
   },
@@ -95,10 +103,64 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
     defaultChannels: ["in_app", "push", "email", "sms"],
     inApp: {
       title: "Appointment reminder",
-      body: "Your appointment starts at {{startsAt}}.",
-      actions: [],
+      body: "Your appointment is on {{when}}.",
+      actions: [{ id: "view", label: "My appointments", url: "/appointments" }],
     },
-    sms: { text: "Reminder: your appointment starts at {{startsAt}}." },
+    email: {
+      subject: "Reminder: your appointment on {{when}}",
+      text: "This is a reminder of your appointment on {{when}} ({{timeZone}}).",
+    },
+    sms: { text: "Reminder: your appointment is on {{when}}." },
+  },
+  "appointment.confirmed": {
+    category: "appointments",
+    defaultChannels: ["in_app", "email"],
+    inApp: {
+      title: "Appointment booked",
+      body: "See you on {{when}}.",
+      actions: [{ id: "view", label: "My appointments", url: "/appointments" }],
+    },
+    email: {
+      subject: "Your appointment on {{when}}",
+      text: "Your appointment is booked for {{when}} ({{timeZone}}).",
+    },
+  },
+  "appointment.rescheduled": {
+    category: "appointments",
+    defaultChannels: ["in_app", "push", "email"],
+    inApp: {
+      title: "Appointment moved",
+      body: "Your appointment moved from {{previousWhen}} to {{when}}.",
+      actions: [{ id: "view", label: "My appointments", url: "/appointments" }],
+    },
+    email: {
+      subject: "Your appointment moved to {{when}}",
+      text: "Your appointment moved from {{previousWhen}} to {{when}} ({{timeZone}}).",
+    },
+  },
+  "appointment.cancelled": {
+    category: "appointments",
+    defaultChannels: ["in_app", "push", "email"],
+    inApp: {
+      title: "Appointment cancelled",
+      body: "Your appointment on {{when}} is cancelled.",
+      actions: [{ id: "book", label: "Book again", url: "/appointments" }],
+    },
+    email: {
+      subject: "Appointment cancelled: {{when}}",
+      text: "Your appointment on {{when}} ({{timeZone}}) is cancelled.",
+    },
+  },
+  "metrics.alert": {
+    category: "business",
+    defaultChannels: ["in_app", "push"],
+    inApp: {
+      title: "{{title}}",
+      body: "{{body}}",
+      actions: [{ id: "view", label: "Open dashboard", url: "/console/dashboard" }],
+    },
+    push: { title: "{{title}}", body: "{{body}}", url: "/console/dashboard" },
+    email: { subject: "{{title}}", text: "{{body}}" },
   },
   "notifications.digest": {
     category: "digest",

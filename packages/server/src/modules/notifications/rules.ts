@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import { DateTime } from "luxon";
 import type { Logger } from "pino";
 import { SERVER_IDENTITY } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
@@ -29,11 +30,42 @@ export interface RuleDefinition {
   priority?: NotificationPriority;
   enabled?: boolean;
   /**
+   * Not while the recipient is present on this channel (rendered over the payload, e.g. the
+   * conversation a chat reply is in): someone watching it live needs no notification.
+   */
+  unlessPresent?: string;
+  /** Variables computed from the payload (formatted times), added to `data`. */
+  derive?: (payload: unknown) => Record<string, unknown>;
+  /**
    * The emitter announces this event only on the in-process bus (not yet durably): the rule
    * listens there, and loses what a crash loses. Durable events are heard durably only, so a
    * change is never heard twice.
    */
   local?: boolean;
+}
+
+/** "Tue 8 Dec 2026, 14:30" in the appointment's own zone (where the customer goes). */
+function localTime(iso: unknown, zone: unknown): string {
+  if (typeof iso !== "string") return "";
+  const at = DateTime.fromISO(iso, { zone: typeof zone === "string" ? zone : "UTC" });
+  return at.isValid ? at.toFormat("ccc d LLL yyyy, HH:mm") : iso;
+}
+const appointmentTimes = (payload: unknown) => ({
+  when: localTime(lookup(payload, "startsAt"), lookup(payload, "timeZone")),
+  previousWhen: localTime(lookup(payload, "previousStartsAt"), lookup(payload, "timeZone")),
+});
+const appointmentData = {
+  appointmentId: "appointmentId",
+  startsAt: "startsAt",
+  timeZone: "timeZone",
+  serviceId: "serviceId",
+} as const;
+
+/** A chat message as a notification's body: one line, at most 200 characters. */
+function excerpt(text: unknown): string {
+  if (typeof text !== "string") return "";
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 // Order events carry `{order, change}` in process and `{orderId, customerId, to, version…}`
@@ -90,13 +122,75 @@ export const RULES: readonly RuleDefinition[] = [
     dedupeKey: "rule:back-in-stock:{{sku}}:v{{version}}",
   },
   {
+    // metrics' alerts (goal reached, 5- or 1-star rating, long wait, stock-out) to the owner and
+    // managers it names (SWITCHBOARD_METRICS_ALERT_RECIPIENTS); metrics turns each kind on or off
+    name: "metrics-alert",
+    event: "metrics.alert",
+    description: "A business alert from live metrics (revenue goal, rating, long wait, stock-out)",
+    template: "metrics.alert",
+    recipients: "recipients",
+    data: { title: "title", body: "body", kind: "kind" },
+    priority: "high",
+  },
+  {
     name: "price-drop",
     event: "pricing.watch_triggered",
-    description: "A watched price dropped",
+    description: "A watched price dropped (the shopper's price watch crossed its line)",
     template: "pricing.price_drop",
     recipients: "userId",
-    data: { sku: "sku", amount: "amount", currency: "currency" },
-    local: true,
+    data: { sku: "sku", amount: ["amountText", "amount"], currency: "currency" },
+  },
+  {
+    name: "chat-reply",
+    event: "chat.message_created",
+    description: "An agent replied in a chat the customer does not have open",
+    template: "chat.reply",
+    when: { authorRole: ["agent"] },
+    recipients: "customerId",
+    unlessPresent: "conversation:{{conversationId}}",
+    data: { conversationId: "conversationId", authorName: ["authorName", "=Support"] },
+    derive: (p) => ({ text: excerpt(lookup(p, "text")) }),
+    dedupeKey: "rule:chat-reply:{{messageId}}",
+  },
+  {
+    name: "appointment-reminder",
+    event: "appointment.reminder",
+    description: "An appointment is coming up (the appointments module's 24 h and 1 h reminders)",
+    template: "appointment.reminder",
+    recipients: "customerId",
+    data: { ...appointmentData, minutesBefore: "minutesBefore" },
+    derive: appointmentTimes,
+    dedupeKey: "rule:appointment-reminder:{{appointmentId}}:{{minutesBefore}}:{{startsAt}}",
+    priority: "high",
+  },
+  {
+    name: "appointment-confirmed",
+    event: "appointment.confirmed",
+    description: "The customer's appointment is booked",
+    template: "appointment.confirmed",
+    recipients: "customerId",
+    data: appointmentData,
+    derive: appointmentTimes,
+  },
+  {
+    name: "appointment-rescheduled",
+    event: "appointment.rescheduled",
+    description: "The customer's appointment moved to another time",
+    template: "appointment.rescheduled",
+    recipients: "customerId",
+    data: { ...appointmentData, previousStartsAt: "previousStartsAt" },
+    derive: appointmentTimes,
+    priority: "high",
+  },
+  {
+    name: "appointment-cancelled",
+    event: "appointment.cancelled",
+    description: "The customer's appointment is cancelled",
+    template: "appointment.cancelled",
+    recipients: "customerId",
+    data: appointmentData,
+    derive: appointmentTimes,
+    priority: "high",
   },
 ];
 
@@ -118,7 +212,16 @@ function value(payload: unknown, spec: string | readonly string[]): unknown {
   return undefined;
 }
 
-export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, kick: () => void) {
+/** Who is present on a channel, cluster-wide (the broker's presence). */
+export type PresenceOf = (channel: string) => Promise<readonly string[]>;
+
+export function createRules(
+  db: Kysely<Database>,
+  sends: Sends,
+  logger: Logger,
+  kick: () => void,
+  presenceOf: PresenceOf = async () => [],
+) {
   const byName = new Map(RULES.map((r) => [r.name, r]));
 
   /** `q`: the handler's transaction when there is one (SQLite has one connection). */
@@ -193,13 +296,20 @@ export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, 
         );
         if (!fires) continue;
         const who = pick(payload, def.recipients);
-        const userIds = (Array.isArray(who) ? who : [who]).filter(
+        let userIds = (Array.isArray(who) ? who : [who]).filter(
           (u): u is string => typeof u === "string" && u.length > 0 && u.length <= 255,
         );
+        if (def.unlessPresent && userIds.length > 0) {
+          const here = new Set(await presenceOf(render(def.unlessPresent, payload)));
+          userIds = userIds.filter((u) => !here.has(u));
+        }
         if (userIds.length === 0) continue;
-        const data = Object.fromEntries(
-          Object.entries(def.data).map(([k, spec]) => [k, value(payload, spec)]),
-        );
+        const data = {
+          ...Object.fromEntries(
+            Object.entries(def.data).map(([k, spec]) => [k, value(payload, spec)]),
+          ),
+          ...def.derive?.(payload),
+        };
         const dedupeKey = def.dedupeKey
           ? render(def.dedupeKey, payload)
           : eventId && `rule:${def.name}:${eventId}`;
@@ -229,7 +339,9 @@ export function createRules(db: Kysely<Database>, sends: Sends, logger: Logger, 
           logger.error({ err: error, rule: def.name }, "notification rule failed");
         }
       }
-      if (made) kick();
+      // A durable handler's sends are not committed yet: its caller kicks after the commit (a
+      // kick now would read through db inside the handler, which the handler guard refuses).
+      if (made && !opts.trx) kick();
       return made;
     },
   };

@@ -1,6 +1,7 @@
 import type { SwitchboardModule } from "../types.js";
 import { type OrdersSettings, ordersConfig } from "./config.js";
 import { type OrderErrorCodes, orderErrors } from "./contract.js";
+import { listenToAppointments } from "./from_appointments.js";
 import { LIFECYCLES, validateLifecycle } from "./lifecycles.js";
 import { ordersMigrations } from "./migrations.js";
 import { registerOrderRoutes } from "./routes.js";
@@ -10,6 +11,7 @@ import { createOrdersService, type OrdersService } from "./service.js";
 export type { Order, OrderCreated, OrderStatusChangedEvent, StatusChange } from "./contract.js";
 export { ORDER_EVENTS, orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
 export type { Lifecycle } from "./lifecycles.js";
+export { findOrder, type OrderSummary } from "./lookup.js";
 export type { OrderStatusChanged } from "./service.js";
 
 // `new SwitchboardError("invalid_transition", …)` type-checks: the code is the module's own.
@@ -69,6 +71,7 @@ export const ordersModule: SwitchboardModule<OrdersSettings> = {
       action === "subscribe" || action === "history" ? service.canFollow(identity, rest) : false,
     );
     registerOrderRoutes(ctx.http, service, ctx.auth);
+    listenToAppointments(ctx.events, service, ctx.db, ctx.logger);
     registerOrderRpc(ctx.rpc, service);
   },
 };

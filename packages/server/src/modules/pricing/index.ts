@@ -28,6 +28,7 @@ export type {
   WatchTriggered,
 } from "./contract.js";
 export { productChannel, STAFF_PRICING_CHANNEL } from "./contract.js";
+export { findLivePrice } from "./lookup.js";
 
 declare module "../../errors.js" {
   interface ModuleErrorCodes extends PricingErrorCodes {}

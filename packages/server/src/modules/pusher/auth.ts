@@ -48,10 +48,14 @@ export function verifyUserAuth(
   return sameText(auth.slice(colon + 1), sign(app.secret, `${socketId}::user::${userData}`));
 }
 
-export type ChannelKind = "public" | "private" | "encrypted" | "presence";
+export type ChannelKind = "public" | "private" | "encrypted" | "presence" | "user";
+
+/** Where `sendToUser` events go: only the socket signed in as that user may subscribe. */
+export const USER_CHANNEL_PREFIX = "#server-to-user-";
 
 /** What a Pusher channel's prefix makes it. */
 export function channelKind(name: string): ChannelKind {
+  if (name.startsWith(USER_CHANNEL_PREFIX)) return "user";
   if (name.startsWith("private-encrypted-")) return "encrypted";
   if (name.startsWith("private-")) return "private";
   if (name.startsWith("presence-")) return "presence";

@@ -33,6 +33,20 @@ export const occupancyOf = (channel: string) => `pusher.subs/${channel}`;
 const SUBSCRIBER: Member = { user: "s", role: "customer" };
 /** Each node with subscribers of a channel is one connection of member `{name}` here. */
 export const indexOf = (app: PusherApp) => `pusher.index/${app.id}`;
+/** Every open connection of an app, cluster-wide (its quota and the screen's live count). */
+export const connectionsOf = (app: PusherApp) => `pusher.conns/${app.id}`;
+export const CONNECTION: Member = { user: "c", role: "customer" };
+
+/** Connections on a presence set whose every entry is the same member (occupancy, quota). */
+export async function countOf(broker: Broker, set: string): Promise<number> {
+  const members = await broker.presence(set);
+  return members.reduce((n, m) => n + m.connections, 0);
+}
+
+/** What Pusher sends subscribers when a channel's subscription count changes. */
+export const SUBSCRIPTION_COUNT_EVENT = "pusher_internal:subscription_count";
+/** Changes within this window go out as one count (a reconnect storm is not a count storm). */
+const COUNT_DEBOUNCE_MS = 200;
 
 /** The data string of a Pusher frame: strings go as they are, anything else as JSON. */
 export function wireData(data: unknown): unknown {
@@ -89,6 +103,8 @@ function senderOf(from: { user: string } | undefined): { socket?: string; user?:
  */
 export class PusherChannels {
   readonly local = new Map<string, LocalChannel>();
+  /** Channels whose subscription count is due to be announced. */
+  private readonly counting = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly broker: Broker,
@@ -109,7 +125,9 @@ export class PusherChannels {
       await local.ready;
       const occupancy = await this.broker.presenceAdd(occupancyOf(channel), socket.id, SUBSCRIBER);
       held.occupied = true;
-      if (occupancy.joined) this.webhook(app, { name: "channel_occupied", channel: name });
+      const userChannel = channelKind(name) === "user";
+      if (occupancy.joined && !userChannel)
+        this.webhook(app, { name: "channel_occupied", channel: name });
       let data: unknown = {};
       if (member) {
         const change = await this.broker.presenceAdd(channel, socket.id, member);
@@ -123,6 +141,7 @@ export class PusherChannels {
       if (socket.channels.get(name) !== held) return;
       socket.send({ event: "pusher_internal:subscription_succeeded", channel: name, data });
       held.ready = true;
+      this.countChanged(app, name, channel);
       if (isCacheChannel(name)) await this.sendCached(socket, held);
     } catch (error) {
       await this.unsubscribe(socket, name).catch(() => {});
@@ -194,8 +213,46 @@ export class PusherChannels {
     }
     if (held.occupied) {
       const change = await this.broker.presenceRemove(occupancyOf(held.channel), socket.id);
-      if (change.left) this.webhook(app, { name: "channel_vacated", channel: name });
+      if (change.left && channelKind(name) !== "user")
+        this.webhook(app, { name: "channel_vacated", channel: name });
+      else this.countChanged(app, name, held.channel);
     }
+  }
+
+  /**
+   * With the app's subscription counting on, the channel's subscribers on every node hear its
+   * new count (`pusher:subscription_count` in pusher-js): read from the cluster-wide occupancy
+   * a moment after the change, so a burst of joins is one event. Presence and user channels
+   * have their own member events.
+   */
+  private countChanged(app: PusherApp, name: string, channel: string): void {
+    const kind = channelKind(name);
+    if (!app.subscriptionCount || kind === "presence" || kind === "user") return;
+    if (this.counting.has(channel)) return;
+    const timer = setTimeout(() => {
+      this.counting.delete(channel);
+      void countOf(this.broker, occupancyOf(channel))
+        .then((count) =>
+          count === 0
+            ? undefined
+            : this.broker.broadcast({
+                kind: "signal",
+                channel,
+                event: SUBSCRIPTION_COUNT_EVENT,
+                data: { subscription_count: count },
+                ts: Date.now(),
+              }),
+        )
+        .catch((err) => this.logger.warn({ err, channel }, "subscription count not announced"));
+    }, COUNT_DEBOUNCE_MS);
+    timer.unref();
+    this.counting.set(channel, timer);
+  }
+
+  /** Stops pending count announcements (shutdown). */
+  stop(): void {
+    for (const timer of this.counting.values()) clearTimeout(timer);
+    this.counting.clear();
   }
 
   /** Leaves every channel (the socket closed). */

@@ -2,16 +2,40 @@ import { z } from "zod";
 import { httpUrl, int, optional, withDefault } from "../../platform/kit/env.js";
 import { defineModuleConfig } from "../../platform/module-config.js";
 
-/** One Pusher app: what pusher-js (key), the server SDKs (id, key, secret) and webhooks use. */
-export interface PusherApp {
+/** An app's credentials as `SWITCHBOARD_PUSHER_APPS` gives them. */
+export interface PusherAppCredentials {
   id: string;
   key: string;
   secret: string;
 }
 
-export interface PusherSettings {
-  apps: PusherApp[];
+/**
+ * One Pusher app as the endpoint uses it: credentials (pusher-js sends the key, the server SDKs
+ * and webhooks sign with the secret) and the options in force. The registry (apps.ts) keeps one
+ * object per app id and updates it in place, so open sockets see a rotated secret or a switched
+ * option at once.
+ */
+export interface PusherApp extends PusherAppCredentials {
+  name: string;
+  /** "env": credentials from SWITCHBOARD_PUSHER_APPS (not rotatable here); "api": made over REST. */
+  source: "env" | "api";
+  enabled: boolean;
   /** Whether clients may send `client-` events on private and presence channels. */
+  clientEvents: boolean;
+  /** Whether subscribers of public and private channels get `pusher:subscription_count`. */
+  subscriptionCount: boolean;
+  /** Where this app's webhooks go (each request signed with its key and secret). */
+  webhookUrls: string[];
+  /** Connections at once across the cluster (4004 past it); null: no quota. */
+  maxConnections: number | null;
+  /** The app's own channel auth endpoint, shown in the connection snippet. */
+  authEndpoint: string | null;
+  version: number;
+}
+
+export interface PusherSettings {
+  apps: PusherAppCredentials[];
+  /** Default of apps that do not set it: may clients send `client-` events? */
   clientEvents: boolean;
   /** Client events one socket may send per second (Pusher's default is 10). */
   clientEventsPerSecond: number;
@@ -19,7 +43,7 @@ export interface PusherSettings {
   activityTimeoutSeconds: number;
   /** Largest event `data` accepted from the HTTP API and from clients (Pusher: 10 KB). */
   maxEventBytes: number;
-  /** Where webhooks go (every app's, each signed with its app's key and secret). */
+  /** Default webhook URLs of apps that set none (each request signed with its app's key and secret). */
   webhookUrls: string[];
   /** Which webhook events are sent. */
   webhookEvents: WebhookEventName[];
@@ -49,7 +73,7 @@ const apps = z
       .min(1),
   )
   .transform((items) =>
-    items.map((item): PusherApp => {
+    items.map((item): PusherAppCredentials => {
       const [, id = "", key = "", secret = ""] = APP.exec(item) ?? [];
       return { id, key, secret };
     }),

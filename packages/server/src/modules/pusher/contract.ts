@@ -2,11 +2,18 @@ import { z } from "zod";
 
 export * from "./names.js";
 
-/** Pusher channel names: letters, digits and `_-=@,.;`, at most 164 characters. */
-export const PUSHER_CHANNEL_PATTERN = /^[A-Za-z0-9_\-=@,.;]{1,164}$/;
+/**
+ * Pusher channel names: letters, digits and `_-=@,.;`, at most 164 characters; a user's own
+ * channel is `#server-to-user-{user id}` (what `sendToUser` triggers on).
+ */
+export const PUSHER_CHANNEL_PATTERN = /^(?:#server-to-user-)?[A-Za-z0-9_\-=@,.;]{1,164}$/;
 export const pusherChannelName = z
   .string()
   .regex(PUSHER_CHANNEL_PATTERN, "a Pusher channel name: [A-Za-z0-9_-=@,.;], 1–164 characters");
+/** User ids of sign-in, `sendToUser` and `terminate_connections`. */
+export const pusherUserId = z
+  .string()
+  .regex(/^[A-Za-z0-9_\-=@,.;]{1,164}$/, "a user id: [A-Za-z0-9_-=@,.;], 1–164 characters");
 /** Event names: at most 200 characters, as Pusher allows. */
 export const pusherEventName = z.string().min(1).max(200);
 /** Socket ids are `{number}.{number}`. */
@@ -36,9 +43,7 @@ export const channelDataSchema = z.object({
   user_id: z.union([z.string().min(1).max(128), z.number()]).transform(String),
   user_info: z.unknown().optional(),
 });
-export const userDataSchema = z.looseObject({
-  id: z.string().min(1).max(128),
-});
+export const userDataSchema = z.looseObject({ id: pusherUserId });
 
 // ---- HTTP API ----
 

@@ -6,8 +6,17 @@ import type { Broker } from "../../broker/types.js";
 import type { Config } from "../../config.js";
 import { rejectUpgrade } from "../../gateway/gateway.js";
 import { WriteBatcher } from "../../gateway/wire.js";
-import { channelKind, verifyChannelAuth, verifyUserAuth } from "./auth.js";
-import { fromPusher, PusherChannels, presenceMember, type WebhookSink } from "./channels.js";
+import type { PusherApps } from "./apps.js";
+import { channelKind, USER_CHANNEL_PREFIX, verifyChannelAuth, verifyUserAuth } from "./auth.js";
+import {
+  CONNECTION,
+  connectionsOf,
+  countOf,
+  fromPusher,
+  PusherChannels,
+  presenceMember,
+  type WebhookSink,
+} from "./channels.js";
 import type { PusherApp, PusherSettings } from "./config.js";
 import {
   channelDataSchema,
@@ -18,7 +27,7 @@ import {
   userDataSchema,
 } from "./contract.js";
 import { PusherCode, pusherChannel } from "./names.js";
-import { controlChannel, TERMINATE_EVENT } from "./service.js";
+import { CONTROL_CHANNEL, TERMINATE_EVENT } from "./service.js";
 import { PusherSocket } from "./socket.js";
 
 export interface PusherEndpointDeps {
@@ -27,6 +36,7 @@ export interface PusherEndpointDeps {
   broker: Broker;
   logger: Logger;
   webhook: WebhookSink;
+  apps: PusherApps;
 }
 
 /** Protocol versions pusher-js and the other Pusher clients speak that this endpoint serves. */
@@ -44,7 +54,6 @@ const TICK_MS = 1000;
 export class PusherEndpoint {
   readonly sockets = new Set<PusherSocket>();
   readonly channels: PusherChannels;
-  private readonly byKey: Map<string, PusherApp>;
   private readonly wss: WebSocketServer;
   private readonly batcher = new WriteBatcher();
   private readonly ticker: NodeJS.Timeout;
@@ -54,7 +63,6 @@ export class PusherEndpoint {
   deliveries = 0;
 
   constructor(private readonly deps: PusherEndpointDeps) {
-    this.byKey = new Map(deps.settings.apps.map((a) => [a.key, a]));
     this.channels = new PusherChannels(deps.broker, deps.webhook, deps.logger);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -63,15 +71,21 @@ export class PusherEndpoint {
       // Frames past the event limit get `pusher:error` 4303; beyond this cap ws closes with 1009.
       maxPayload: Math.max(deps.settings.maxEventBytes * 4, deps.limits.maxFrameBytes, 256 * 1024),
     });
-    const controls = new Map(deps.settings.apps.map((a) => [controlChannel(a), a]));
     deps.broker.onEvent((event) => {
-      const app = controls.get(event.channel);
-      if (app) {
-        if (event.kind === "signal" && event.event === TERMINATE_EVENT)
-          this.terminate(app, (event.data as { user?: unknown }).user);
+      if (event.channel === CONTROL_CHANNEL) {
+        if (event.kind === "signal" && event.event === TERMINATE_EVENT) {
+          const { app, user } = event.data as { app?: unknown; user?: unknown };
+          this.terminate(app, user);
+        }
         return;
       }
       this.deliveries += this.channels.onBrokerEvent(event);
+    });
+    // A disabled or removed app's connections end at once (4003: do not reconnect unchanged).
+    deps.apps.onChange((app) => {
+      if (app.enabled) return;
+      for (const socket of this.sockets)
+        if (socket.app === app) socket.error(PusherCode.AppDisabled, "the app is disabled", true);
     });
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
@@ -99,9 +113,19 @@ export class PusherEndpoint {
       refuse(PusherCode.PathNotFound, "the path must be /app/{key}");
       return;
     }
-    const app = this.byKey.get(decodeURIComponent(match[1] ?? ""));
+    let key: string;
+    try {
+      key = decodeURIComponent(match[1] ?? "");
+    } catch {
+      key = "";
+    }
+    const app = this.deps.apps.getByKey(key);
     if (!app) {
       refuse(PusherCode.AppNotFound, "no app has this key");
+      return;
+    }
+    if (!app.enabled) {
+      refuse(PusherCode.AppDisabled, "the app is disabled");
       return;
     }
     const protocol = url.searchParams.get("protocol");
@@ -128,6 +152,31 @@ export class PusherEndpoint {
     this.sockets.add(socket);
     ws.on("message", (data: Buffer, isBinary: boolean) => this.onFrame(socket, data, isBinary));
     ws.on("close", () => this.remove(socket));
+    // Admission goes through the socket's queue: frames sent before it are handled after it.
+    this.enqueue(socket, () => this.admit(socket));
+  }
+
+  /**
+   * Counts the connection in the app's cluster-wide set, then checks the quota: counted first,
+   * so two nodes admitting at once can refuse one too many, never admit one too many.
+   */
+  private async admit(socket: PusherSocket): Promise<void> {
+    const { app } = socket;
+    try {
+      await this.deps.broker.presenceAdd(connectionsOf(app), socket.id, CONNECTION);
+      socket.counted = true;
+      if (app.maxConnections !== null) {
+        const count = await countOf(this.deps.broker, connectionsOf(app));
+        if (count > app.maxConnections) {
+          socket.error(PusherCode.OverQuota, "the app is over its connection quota", true);
+          return;
+        }
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err }, "pusher connection not admitted");
+      socket.error(PusherCode.Reconnect, "the server could not take the connection now", true);
+      return;
+    }
     socket.send({
       event: "pusher:connection_established",
       data: JSON.stringify({
@@ -140,8 +189,13 @@ export class PusherEndpoint {
   private remove(socket: PusherSocket): void {
     if (!this.sockets.delete(socket)) return;
     socket.closing = true;
-    if (socket.channels.size === 0) return;
-    const cleanup = socket.queue.then(() => this.channels.leaveAll(socket));
+    const cleanup = socket.queue.then(async () => {
+      await this.channels.leaveAll(socket);
+      if (socket.counted)
+        await this.deps.broker
+          .presenceRemove(connectionsOf(socket.app), socket.id)
+          .catch((err) => this.deps.logger.warn({ err }, "pusher connection count not released"));
+    });
     this.cleanups.add(cleanup);
     void cleanup.finally(() => this.cleanups.delete(cleanup));
   }
@@ -196,7 +250,7 @@ export class PusherEndpoint {
   /** A socket's subscribe/unsubscribe run one at a time, in the order sent. */
   private enqueue(socket: PusherSocket, step: () => Promise<void>): void {
     socket.queue = socket.queue.then(async () => {
-      if (socket.closing) return;
+      if (socket.closing || !this.sockets.has(socket)) return;
       try {
         await step();
       } catch (err) {
@@ -228,6 +282,15 @@ export class PusherEndpoint {
     }
     const kind = channelKind(channel);
     if (kind === "public") return this.channels.subscribe(socket, channel);
+    if (kind === "user") {
+      // Only the socket signed in as that user hears what `sendToUser` sends them.
+      if (socket.user === undefined || channel !== `${USER_CHANNEL_PREFIX}${socket.user}`) {
+        socket.error(PusherCode.Unauthorized, `sign in as this user to subscribe to ${channel}`);
+        this.subscriptionError(socket, channel, "not signed in as this user", 403);
+        return;
+      }
+      return this.channels.subscribe(socket, channel);
+    }
     const signed =
       kind === "presence"
         ? verifyChannelAuth(socket.app, auth, socket.id, channel, channelData ?? "")
@@ -299,7 +362,7 @@ export class PusherEndpoint {
     data: unknown,
   ): void {
     const { settings } = this.deps;
-    if (!settings.clientEvents) {
+    if (!socket.app.clientEvents) {
       socket.error(PusherCode.ClientEventRejected, "client events are not enabled");
       return;
     }
@@ -365,14 +428,13 @@ export class PusherEndpoint {
 
   /** Hears terminate_connections from any node (call once at start-up). */
   async start(): Promise<void> {
-    for (const app of this.deps.settings.apps)
-      await this.deps.broker.subscribe(controlChannel(app));
+    await this.deps.broker.subscribe(CONTROL_CHANNEL);
   }
 
   /** Closes the connections `user` signed in on here; they must not reconnect unchanged (4009). */
-  private terminate(app: PusherApp, user: unknown): void {
+  private terminate(appId: unknown, user: unknown): void {
     for (const socket of this.sockets)
-      if (socket.app === app && socket.user !== undefined && socket.user === user)
+      if (socket.app.id === appId && socket.user !== undefined && socket.user === user)
         socket.error(PusherCode.Unauthorized, "the app ended this user's connections", true);
   }
 
@@ -385,6 +447,7 @@ export class PusherEndpoint {
   async shutdown(timeoutMs: number): Promise<void> {
     this.draining = true;
     clearInterval(this.ticker);
+    this.channels.stop();
     for (const socket of this.sockets) socket.close(PusherCode.Reconnect, "server restarting");
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline)

@@ -1,5 +1,7 @@
 import { isStaff } from "../../auth/identity.js";
 import type { SwitchboardModule } from "../types.js";
+import { registerPusherAppRoutes } from "./app-routes.js";
+import { PusherApps } from "./apps.js";
 import { channelKind } from "./auth.js";
 import type { WebhookSink } from "./channels.js";
 import { type PusherSettings, pusherConfig } from "./config.js";
@@ -9,8 +11,10 @@ import { pusherMigrations } from "./migrations.js";
 import { PUSHER_NAMESPACE } from "./names.js";
 import { registerPusherRoutes } from "./routes.js";
 import { createPusherService } from "./service.js";
+import { DeadNodeVacancies } from "./vacated.js";
 import { PusherWebhooks } from "./webhooks.js";
 
+export type { PusherAppView } from "./app-routes.js";
 export type { PusherApp, PusherSettings } from "./config.js";
 export { PusherCode, pusherChannel } from "./names.js";
 
@@ -48,11 +52,19 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
     },
   ],
   async register(ctx) {
+    const apps = new PusherApps({
+      db: ctx.db,
+      broker: ctx.broker,
+      settings: ctx.settings,
+      logger: ctx.logger,
+    });
+    await apps.start();
     const webhooks = new PusherWebhooks({
       settings: ctx.settings,
       db: ctx.db,
       events: ctx.events,
       logger: ctx.logger,
+      apps,
     });
     const webhook: WebhookSink = webhooks.add;
     const endpoint = new PusherEndpoint({
@@ -61,14 +73,23 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
       broker: ctx.broker,
       logger: ctx.logger,
       webhook,
+      apps,
     });
     await endpoint.start();
-    registerPusherRoutes(
-      ctx.http,
-      createPusherService({ broker: ctx.broker, settings: ctx.settings }),
-    );
+    await new DeadNodeVacancies({
+      broker: ctx.broker,
+      scheduler: ctx.scheduler,
+      apps,
+      db: ctx.db,
+      logger: ctx.logger,
+      emit: webhooks.emitIn,
+    }).watch();
+    const service = createPusherService({ broker: ctx.broker, settings: ctx.settings, apps });
+    registerPusherRoutes(ctx.http, service);
+    registerPusherAppRoutes(ctx.http, apps, service, ctx.auth);
     ctx.routeUpgrades("/app/", (req, socket, head) => endpoint.handleUpgrade(req, socket, head));
     ctx.http.addHook("preClose", async () => {
+      apps.stop();
       await endpoint.shutdown(ctx.config.drainTimeoutMs);
       await webhooks.flush(); // what the last leaves caused (channel_vacated…) is kept
     });

@@ -1,4 +1,57 @@
+import type { Kysely } from "kysely";
 import type { MigrationSet } from "../../store/migrations.js";
 
-/** The Pusher module keeps no tables of its own yet. */
-export const pusherMigrations: MigrationSet = {};
+/**
+ * One Pusher app: its credentials and its options. Apps from `SWITCHBOARD_PUSHER_APPS` have a
+ * row too (source "env": the environment owns their credentials, the row their options).
+ */
+export interface PusherAppRow {
+  id: string;
+  key: string;
+  secret: string;
+  name: string;
+  source: "env" | "api";
+  enabled: number;
+  /** 1/0, or null: SWITCHBOARD_PUSHER_CLIENT_EVENTS. */
+  client_events: number | null;
+  subscription_count: number;
+  /** JSON array of URLs, or null: SWITCHBOARD_PUSHER_WEBHOOK_URLS. */
+  webhook_urls: string | null;
+  /** Connections at once across the cluster; null: no quota. */
+  max_connections: number | null;
+  /** The app's own auth endpoint (shown in the connection snippet; Switchboard never calls it). */
+  auth_endpoint: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+declare module "../../store/schema.js" {
+  interface Database {
+    pusher_apps: PusherAppRow;
+  }
+}
+
+export const pusherMigrations: MigrationSet = {
+  "pusher/001_apps": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("pusher_apps")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("key", "text", (c) => c.notNull().unique())
+        .addColumn("secret", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("enabled", "integer", (c) => c.notNull())
+        .addColumn("client_events", "integer")
+        .addColumn("subscription_count", "integer", (c) => c.notNull())
+        .addColumn("webhook_urls", "text")
+        .addColumn("max_connections", "integer")
+        .addColumn("auth_endpoint", "text")
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
+};

@@ -7,6 +7,15 @@
 /** Codes the Pusher HTTP API answers with, beyond the transport's. */
 export const pusherErrors = {
   pusher_unknown_app: { status: 404, description: "No Pusher app has this id." },
+  pusher_app_disabled: {
+    status: 403,
+    description: "The Pusher app is disabled: its HTTP API and connections are refused.",
+  },
+  pusher_app_from_env: {
+    status: 409,
+    description:
+      "The app's credentials come from SWITCHBOARD_PUSHER_APPS: rotate or remove it there (its options may be changed here).",
+  },
   pusher_bad_signature: {
     status: 401,
     description:
@@ -23,6 +32,10 @@ export type PusherErrorCodes = typeof pusherErrors;
 export const PusherCode = {
   /** The app key names no app. */
   AppNotFound: 4001,
+  /** The app is disabled (its connections are closed; new ones refused). */
+  AppDisabled: 4003,
+  /** The app is at its connection quota. */
+  OverQuota: 4004,
   /** The path is not /app/{key}. */
   PathNotFound: 4005,
   /** The `protocol` query parameter is not a supported version. */

@@ -1,7 +1,16 @@
 import type { Broker } from "../../broker/types.js";
 import { SwitchboardError } from "../../errors.js";
+import type { PusherApps } from "./apps.js";
 import { channelKind, isCacheChannel } from "./auth.js";
-import { CACHE_HISTORY, fromPusher, indexOf, NO_HISTORY, occupancyOf } from "./channels.js";
+import {
+  CACHE_HISTORY,
+  connectionsOf,
+  countOf,
+  fromPusher,
+  indexOf,
+  NO_HISTORY,
+  occupancyOf,
+} from "./channels.js";
 import type { PusherApp, PusherSettings } from "./config.js";
 import { pusherChannel } from "./names.js";
 
@@ -18,27 +27,30 @@ export interface ChannelInfo {
   subscription_count?: number;
 }
 
-/** A node-wide control channel per app: terminate_connections reaches every node through it. */
-export const controlChannel = (app: PusherApp) => `pusher.control/${app.id}`;
+/** Every node listens here: terminate_connections reaches every node through it. */
+export const CONTROL_CHANNEL = "pusher.control";
 export const TERMINATE_EVENT = "terminate_user";
 
 /**
  * What the Pusher HTTP API does, over the broker (so it holds across nodes): trigger events,
  * read channel occupancy and presence, end a user's connections. No HTTP here.
  */
-export function createPusherService(deps: { broker: Broker; settings: PusherSettings }) {
-  const { broker, settings } = deps;
-  const byId = new Map(settings.apps.map((a) => [a.id, a]));
+export function createPusherService(deps: {
+  broker: Broker;
+  settings: PusherSettings;
+  apps: PusherApps;
+}) {
+  const { broker, settings, apps } = deps;
 
+  /** The app an HTTP API request names: 404 unknown, 403 disabled. */
   function appOf(id: string): PusherApp {
-    const app = byId.get(id);
-    if (!app) throw new SwitchboardError("pusher_unknown_app", `no Pusher app ${id}`);
+    const app = apps.get(id);
+    if (!app.enabled) throw new SwitchboardError("pusher_app_disabled", `app ${id} is disabled`);
     return app;
   }
 
   async function subscriptions(app: PusherApp, name: string): Promise<number> {
-    const members = await broker.presence(occupancyOf(pusherChannel(app.id, name)));
-    return members.reduce((n, m) => n + m.connections, 0);
+    return countOf(broker, occupancyOf(pusherChannel(app.id, name)));
   }
 
   async function info(app: PusherApp, name: string, wanted: Set<string>): Promise<ChannelInfo> {
@@ -92,6 +104,7 @@ export function createPusherService(deps: { broker: Broker; settings: PusherSett
         );
       const names = (await broker.presence(indexOf(app)))
         .map((m) => m.user)
+        .filter((n) => channelKind(n) !== "user")
         .filter((n) => prefix === undefined || n.startsWith(prefix))
         .sort();
       const out: Record<string, { user_count?: number }> = {};
@@ -114,11 +127,20 @@ export function createPusherService(deps: { broker: Broker; settings: PusherSett
     async terminate(app: PusherApp, userId: string): Promise<void> {
       await broker.broadcast({
         kind: "signal",
-        channel: controlChannel(app),
+        channel: CONTROL_CHANNEL,
         event: TERMINATE_EVENT,
-        data: { user: userId },
+        data: { app: app.id, user: userId },
         ts: Date.now(),
       });
+    },
+
+    /** Live figures of an app for the management screen: connections and occupied channels. */
+    async stats(app: PusherApp): Promise<{ connections: number; channels: number }> {
+      const [connections, channels] = await Promise.all([
+        countOf(broker, connectionsOf(app)),
+        broker.presenceCount(indexOf(app)),
+      ]);
+      return { connections, channels };
     },
   };
 }

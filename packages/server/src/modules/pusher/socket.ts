@@ -36,6 +36,8 @@ export class PusherSocket {
   /** The signed-in user (pusher:signin). */
   user?: string;
   closing = false;
+  /** Counted in the app's connections (to give back on close). */
+  counted = false;
   /** Frames of one socket are handled in order (a subscribe's broker work is async). */
   queue: Promise<void> = Promise.resolve();
   private tokens: number;

@@ -1,7 +1,8 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { ModuleEvents } from "../../platform/durable/types.js";
 import type { Database } from "../../store/schema.js";
+import type { PusherApps } from "./apps.js";
 import { sign } from "./auth.js";
 import type { PusherApp, PusherSettings } from "./config.js";
 import type { WebhookEvent } from "./contract.js";
@@ -21,7 +22,7 @@ interface WebhookPayload {
 }
 
 /**
- * Pusher webhooks: events are gathered per app for a moment, then each batch is written as a
+ * Pusher webhooks (to the app's URLs, else SWITCHBOARD_PUSHER_WEBHOOK_URLS): events are gathered per app for a moment, then each batch is written as a
  * durable domain event per URL (so it survives a crash and is retried with backoff on any node
  * until the receiver answers 2xx, then parked as a dead letter after the configured attempts).
  * Each request carries `X-Pusher-Key` and `X-Pusher-Signature` (HMAC-SHA256 of the body with the
@@ -31,7 +32,6 @@ export class PusherWebhooks {
   private readonly pending = new Map<PusherApp, WebhookEvent[]>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  private readonly byId: Map<string, PusherApp>;
 
   constructor(
     private readonly deps: {
@@ -39,9 +39,9 @@ export class PusherWebhooks {
       db: Kysely<Database>;
       events: ModuleEvents;
       logger: Logger;
+      apps: PusherApps;
     },
   ) {
-    this.byId = new Map(deps.settings.apps.map((a) => [a.id, a]));
     deps.events.on<WebhookPayload>(
       WEBHOOK_EVENT,
       HANDLER,
@@ -52,8 +52,8 @@ export class PusherWebhooks {
 
   /** Queues one event (called from the socket paths; never throws). */
   readonly add = (app: PusherApp, event: WebhookEvent): void => {
-    const { webhookUrls, webhookEvents } = this.deps.settings;
-    if (webhookUrls.length === 0 || !webhookEvents.includes(event.name)) return;
+    const { webhookEvents } = this.deps.settings;
+    if (app.webhookUrls.length === 0 || !webhookEvents.includes(event.name)) return;
     const list = this.pending.get(app) ?? [];
     list.push(event);
     this.pending.set(app, list);
@@ -71,15 +71,7 @@ export class PusherWebhooks {
     this.flushing = this.flushing.then(async () => {
       try {
         await this.deps.db.transaction().execute(async (trx) => {
-          for (const [app, events] of batches) {
-            const body = JSON.stringify({ time_ms: Date.now(), events });
-            for (const url of this.deps.settings.webhookUrls)
-              await this.deps.events.emit(trx, {
-                type: WEBHOOK_EVENT,
-                aggregate: `pusher-webhook:${app.id}:${url}`,
-                payload: { appId: app.id, url, body } satisfies WebhookPayload,
-              });
-          }
+          for (const [app, events] of batches) await this.emitIn(trx, app, events);
         });
       } catch (err) {
         this.deps.logger.error({ err }, "pusher webhooks could not be queued");
@@ -88,10 +80,27 @@ export class PusherWebhooks {
     return this.flushing;
   }
 
+  /** Writes one batch as a durable event per URL in `trx` (a task's webhooks commit with it). */
+  readonly emitIn = async (
+    trx: Transaction<Database>,
+    app: PusherApp,
+    events: WebhookEvent[],
+  ): Promise<void> => {
+    const wanted = events.filter((e) => this.deps.settings.webhookEvents.includes(e.name));
+    if (wanted.length === 0) return;
+    const body = JSON.stringify({ time_ms: Date.now(), events: wanted });
+    for (const url of app.webhookUrls)
+      await this.deps.events.emit(trx, {
+        type: WEBHOOK_EVENT,
+        aggregate: `pusher-webhook:${app.id}:${url}`,
+        payload: { appId: app.id, url, body } satisfies WebhookPayload,
+      });
+  };
+
   /** One attempt: a non-2xx answer or no answer throws, so the platform retries it. */
   private async deliver(p: WebhookPayload): Promise<void> {
-    const app = this.byId.get(p.appId);
-    if (!app) return; // the app was removed from the config: nothing to sign with
+    const app = this.deps.apps.find(p.appId);
+    if (!app) return; // the app was removed: nothing to sign with
     const res = await fetch(p.url, {
       method: "POST",
       body: p.body,

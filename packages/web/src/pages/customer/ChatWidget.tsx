@@ -1,6 +1,7 @@
 import type { Conversation } from "@switchboard/server/contracts/chat";
 import { type FormEvent, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
+import { useSearch } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { ConversationView } from "../../components/chat/ConversationView.js";
@@ -50,6 +51,15 @@ export function ChatWidget() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const status = live.conversation?.status;
+  const search = useSearch();
+
+  // A reply notification links here with `?chat={id}`: open that conversation.
+  useEffect(() => {
+    const linked = new URLSearchParams(search).get("chat");
+    if (!linked) return;
+    setId(linked);
+    setOpen(true);
+  }, [search]);
 
   useEffect(() => {
     if (id) localStorage.setItem(`${KEY}.${session?.user}`, id);

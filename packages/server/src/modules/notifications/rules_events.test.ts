@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { MONDAY_10, setUpShop } from "../../test-support/appointments.js";
+import { chatHarness } from "../../test-support/chat.js";
+import { DIALECTS } from "../../test-support/dialects.js";
+import { restCall } from "../../test-support/rest.js";
+import { startTestServer, type TestServer } from "../../testing.js";
+import { waitFor } from "./test-helpers.js";
+
+interface Item {
+  type: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  actions: { id: string; url?: string }[];
+}
+
+/** Rules fed by other modules' durable events: chat replies, appointments, price watches. */
+describe.each(DIALECTS)("rules from chat, appointments and pricing events on %s", (database) => {
+  let server: TestServer;
+  const h = chatHarness(() => server);
+  afterEach(async () => {
+    h.cleanup();
+    await server?.close();
+  });
+
+  const inbox = async (sub: string): Promise<Item[]> => {
+    const token = await server.token({ sub });
+    return (await restCall(server, "GET", "/api/notifications", { token })).body.items;
+  };
+  const waitForItem = (sub: string, what: string, match: (i: Item) => boolean) =>
+    waitFor(what, async () => (await inbox(sub)).find(match));
+
+  it("notifies a chat reply only while the customer does not have the conversation open", async () => {
+    server = await startTestServer({
+      database,
+      env: { SWITCHBOARD_MODULES: "chat,notifications", SWITCHBOARD_CHAT_BOT: "off" },
+    });
+    const ann = await h.agent("ann");
+    const alice = await h.as("alice");
+    const opened = await alice.call("POST", "/api/chat/conversations", { subject: "Screen" });
+    expect(opened.body).toMatchObject({ agentId: "ann" });
+    const id = opened.body.id as string;
+    const channel = `conversation:${id}`;
+    const say = async (who: typeof alice, text: string) =>
+      expect(
+        (await who.call("POST", `/api/chat/conversations/${id}/messages`, { text })).status,
+      ).toBe(201);
+
+    // online: her socket is on the conversation (presence), as the chat widget keeps it
+    const ws = await alice.socket();
+    await ws.subscribe(channel);
+    await ws.subscribe("user:alice");
+    await say(alice, "Is it ready?"); // her own message never notifies her
+    await say(ann, "Reply while you watch");
+    // the rule has heard the reply (its delivery row is gone once handled)
+    await waitFor("the rule to hear the reply", async () => {
+      const left = await server.app.store.db
+        .selectFrom("event_deliveries")
+        .select("id")
+        .where("handler", "=", "notifications.chat-reply")
+        .execute();
+      return left.length === 0;
+    });
+    // offline: the socket is gone, and with it her presence cluster-wide
+    ws.close();
+    await waitFor("alice to leave", async () =>
+      (await server.app.broker.presence(channel)).every((m) => m.user !== "alice"),
+    );
+    await say(ann, "Reply   while\nyou are away");
+    const item = await waitForItem("alice", "the offline reply", (i) => i.type === "chat.reply");
+    expect(item).toMatchObject({
+      title: "New reply from Support",
+      body: "Reply while you are away",
+      data: { conversationId: id },
+      actions: [{ id: "open", url: `/shop?chat=${id}` }],
+    });
+    // one aggregate's events are handled in order: the first reply was heard before the second,
+    // while she was present, and made nothing
+    await server.app.jobs.trigger("notifications-worker");
+    expect((await inbox("alice")).map((i) => i.body)).toEqual(["Reply while you are away"]);
+    expect(await inbox("ann")).toEqual([]);
+  });
+
+  it("tells the customer of a booking, a move, a reminder and a cancellation", async () => {
+    server = await startTestServer({
+      database,
+      env: { SWITCHBOARD_MODULES: "appointments,notifications" },
+    });
+    await setUpShop(server);
+    const token = await server.token({ sub: "bea", role: "customer" });
+    const appt = (method: string, path: string, body?: unknown) =>
+      restCall(server, method, `/api/appointments${path}`, { token, body });
+    const hold = await appt("POST", "/holds", {
+      service: "cut",
+      resourceId: "chair-1",
+      start: MONDAY_10,
+    });
+    expect(hold.status).toBe(201);
+    const id = hold.body.id as string;
+    expect((await appt("POST", `/holds/${id}/confirm`)).status).toBe(200);
+    const booked = await waitForItem(
+      "bea",
+      "the booking",
+      (i) => i.type === "appointment.confirmed",
+    );
+    // the time as the shop's clock shows it (Berlin, UTC+1 in January)
+    expect(booked).toMatchObject({
+      title: "Appointment booked",
+      body: "See you on Mon 4 Jan 2027, 10:00.",
+      data: { appointmentId: id, timeZone: "Europe/Berlin" },
+    });
+
+    const later = "2027-01-04T13:00:00.000Z";
+    expect((await appt("POST", `/${id}/reschedule`, { start: later })).status).toBe(200);
+    const moved = await waitForItem("bea", "the move", (i) => i.type === "appointment.rescheduled");
+    expect(moved.body).toBe(
+      "Your appointment moved from Mon 4 Jan 2027, 10:00 to Mon 4 Jan 2027, 14:00.",
+    );
+
+    // the 1 h reminder's time has come (the appointments module's own scheduled task)
+    const key = `appointments:reminder:${id}:60`;
+    expect(await server.app.scheduler.reschedule(server.app.store.db, key, new Date())).toBe(true);
+    const reminder = await waitForItem(
+      "bea",
+      "the reminder",
+      (i) => i.type === "appointment.reminder",
+    );
+    expect(reminder).toMatchObject({
+      title: "Appointment reminder",
+      body: "Your appointment is on Mon 4 Jan 2027, 14:00.",
+      data: { minutesBefore: 60 },
+    });
+
+    const staff = await server.token({ sub: "sam", role: "agent" });
+    const cancelled = await restCall(server, "POST", `/api/appointments/${id}/cancel`, {
+      token: staff,
+    });
+    expect(cancelled.status).toBe(200);
+    const gone = await waitForItem(
+      "bea",
+      "the cancellation",
+      (i) => i.type === "appointment.cancelled",
+    );
+    expect(gone.body).toBe("Your appointment on Mon 4 Jan 2027, 14:00 is cancelled.");
+    await server.app.jobs.trigger("notifications-worker");
+    expect((await inbox("bea")).map((i) => i.type).sort()).toEqual([
+      "appointment.cancelled",
+      "appointment.confirmed",
+      "appointment.reminder",
+      "appointment.rescheduled",
+    ]);
+  });
+
+  it("tells a watcher of a price drop through the durable watch event, once per crossing", async () => {
+    server = await startTestServer({
+      database,
+      env: { SWITCHBOARD_MODULES: "inventory,pricing,notifications" },
+    });
+    const api = (method: string, path: string, body?: unknown, token?: string) =>
+      restCall(server, method, path, { body, ...(token && { token }) });
+    expect(
+      (await api("PUT", "/api/pricing/prices/TV-1", { amount: 50_000, currency: "EUR" })).status,
+    ).toBe(200);
+    const dana = await server.token({ sub: "dana", role: "customer" });
+    expect(
+      (await api("POST", "/api/pricing/watches", { sku: "TV-1", below: 45_000 }, dana)).status,
+    ).toBe(201);
+    await api("PUT", "/api/pricing/prices/TV-1", { amount: 44_000, currency: "EUR" });
+    await api("PUT", "/api/pricing/prices/TV-1", { amount: 43_000, currency: "EUR" }); // still below
+    const drop = await waitForItem(
+      "dana",
+      "the price drop",
+      (i) => i.type === "pricing.price_drop",
+    );
+    expect(drop).toMatchObject({ title: "Price drop", body: "TV-1 is now 440.00 EUR." });
+    await api("PUT", "/api/pricing/prices/TV-1", { amount: 46_000, currency: "EUR" }); // re-armed
+    await api("PUT", "/api/pricing/prices/TV-1", { amount: 44_500, currency: "EUR" });
+    await waitFor("the second crossing", async () => (await inbox("dana")).length === 2);
+    await server.app.jobs.trigger("notifications-worker");
+    expect((await inbox("dana")).map((i) => i.body)).toEqual([
+      "TV-1 is now 445.00 EUR.",
+      "TV-1 is now 440.00 EUR.",
+    ]);
+  });
+});
