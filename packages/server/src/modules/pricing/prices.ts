@@ -259,6 +259,9 @@ export function createPriceService(deps: PricingDeps) {
   return {
     reprice,
 
+    /** The enabled rules (the per-node copy quotes read). */
+    currentRules: (): Promise<Rule[]> => rules(),
+
     /** A rule changed on this node: the next quote reads them again. */
     rulesChanged(): void {
       cached = undefined;
