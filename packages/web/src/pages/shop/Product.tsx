@@ -19,6 +19,7 @@ import { usePageTitle } from "../../app/title.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { PricePanel } from "../../pricing/PricePanel.js";
+import { openChatAbout } from "../customer/ChatWidget.js";
 import { StockBadge } from "./Shop.js";
 
 const INSUFFICIENT_STOCK: keyof InventoryErrorCodes = "insufficient_stock";
@@ -191,6 +192,17 @@ export function Product({ sku }: { sku: string }) {
           <h1>{item.name ?? item.sku}</h1>
           <p className="muted">SKU {item.sku}</p>
           <PricePanel sku={item.sku} />
+          <p>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() =>
+                openChatAbout({ type: "product", id: item.sku, name: item.name ?? item.sku })
+              }
+            >
+              Chat with the seller
+            </button>
+          </p>
           <div className="row">
             {reservation && !expired ? (
               <span className="pill pill-completed" data-testid="stock">

@@ -3,6 +3,8 @@ import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import { ConversationView, initials } from "../../components/chat/ConversationView.js";
+import { ItemCard } from "../../components/chat/ItemContext.js";
+import { useChatUnread } from "../../components/chat/useChatUnread.js";
 import { useConversation } from "../../components/chat/useConversation.js";
 import { useStaffDesk } from "../../components/staff/StaffDesk.js";
 import { unreadOf } from "../../components/staff/unread.js";
@@ -118,6 +120,12 @@ function Selected({
           </p>
         )}
       </div>
+      {c?.about && (
+        <div className="card">
+          <h2 className="small">About</h2>
+          <ItemCard conversation={c} side="staff" />
+        </div>
+      )}
       {c && <CustomerPanel customerId={c.customerId} name={customer} current={c.id} />}
     </div>
   );
@@ -183,6 +191,7 @@ export function Inbox() {
   const [viewing, setViewing] = useState<string>();
   const [search, setSearch] = useState("");
   const [error, setError] = useState<string>();
+  const chatUnread = useChatUnread();
 
   const loadResolved = useCallback(async () => {
     try {
@@ -292,7 +301,7 @@ export function Inbox() {
                     key={c.id}
                     c={c}
                     selected={open === c.id}
-                    unread={open === c.id ? 0 : unreadOf(c, session?.user)}
+                    unread={open === c.id ? 0 : chatUnread.of(c.id) || unreadOf(c, session?.user)}
                     onOpen={() => {
                       setViewing(undefined);
                       select(c.id);
@@ -307,6 +316,7 @@ export function Inbox() {
                   <li key={q.id} className="list-item">
                     <span>
                       <strong>{q.subject ?? "No subject"}</strong>
+                      {q.teamId && <span className="pill small"> {q.teamId}</span>}
                       <span className="muted small">
                         {" "}
                         · {q.priority}
