@@ -3,8 +3,8 @@ import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import { ConversationView, initials } from "../../components/chat/ConversationView.js";
-import { PrivateNotes } from "../../components/chat/PrivateNotes.js";
 import { ItemCard } from "../../components/chat/ItemContext.js";
+import { PrivateNotes } from "../../components/chat/PrivateNotes.js";
 import { useChatUnread } from "../../components/chat/useChatUnread.js";
 import { useConversation } from "../../components/chat/useConversation.js";
 import {
