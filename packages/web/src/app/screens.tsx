@@ -10,6 +10,7 @@ import { Dashboard } from "../pages/staff/Dashboard.js";
 import { Inbox } from "../pages/staff/Inbox.js";
 import { Inventory } from "../pages/staff/Inventory.js";
 import { OrderBoard } from "../pages/staff/OrderBoard.js";
+import { CatalogConsole } from "../pricing/CatalogConsole.js";
 import { PricingConsole } from "../pricing/PricingConsole.js";
 import { PusherApps } from "../pusher/PusherApps.js";
 
@@ -94,6 +95,13 @@ export const SCREENS: Screen[] = [
     title: "Pricing",
     nav: "Pricing",
     render: () => <PricingConsole />,
+  },
+  {
+    audience: "staff",
+    path: "/console/catalog",
+    title: "Catalog",
+    nav: "Catalog",
+    render: () => <CatalogConsole />,
   },
   {
     audience: "staff",
