@@ -52,6 +52,13 @@ describe.runIf(run)("web app in a real browser: notes, previews, past chats, boa
       .toBe("Carol Diaz: My tablet will not charge");
     await row.click();
     await ann.page.getByTestId("conversation-customer").filter({ hasText: "Carol Diaz" }).waitFor();
+    // opened again after a reload, the chat still says who joined (rebuilt from its history)
+    await ann.page.reload();
+    await mine.getByRole("button", { name: /Carol Diaz/ }).click();
+    await ann.page
+      .getByRole("list", { name: "Messages" })
+      .getByText("Ann joined the chat")
+      .waitFor({ timeout: 10_000 });
 
     const secret = "Warranty expired last month but we cover it as goodwill";
     await ann.page.getByLabel("New private note").fill(secret);
