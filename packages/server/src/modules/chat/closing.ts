@@ -101,6 +101,7 @@ export function createClosing(
         throw error;
       }
       await outbox.flush(ids);
+      deps.unreadChanged?.([agentId]);
       await revokeConversationAccess(deps, id);
       requeued++;
     }
@@ -239,6 +240,7 @@ export function createClosing(
         throw error;
       }
       await outbox.flush(ids);
+      deps.unreadChanged?.([row.agent_id]);
       if (!closed) await revokeConversationAccess(deps, id);
       const after = await load(id);
       await routing.route(); // an agent may have freed up

@@ -181,6 +181,7 @@ export function createRouting(deps: ChatDeps, teams: Teams) {
       return outbox.enqueue(trx, messages);
     });
     await outbox.flush(ids);
+    deps.unreadChanged?.([agentId]);
   }
 
   async function loadQueue() {
