@@ -111,6 +111,26 @@ export const unreadEventSchema = z
   .describe("ChatUnread");
 export type Unread = z.infer<typeof unreadEventSchema>;
 
+/** The staff coach's answer (POST /api/chat/coach without streaming; `meta` + `done` with it). */
+export const coachAnswerSchema = z
+  .object({
+    text: z.string(),
+    sources: z.array(
+      z.object({
+        kind: z.enum(["figure", "passage"]).optional(),
+        title: z.string(),
+        file: z.string(),
+        value: z.union([z.number(), z.string()]).optional(),
+        score: z.number().optional(),
+      }),
+    ),
+    confidence: z.number(),
+    model: z.string().describe("`builtin`, or `<provider>:<model>`"),
+    cannotAnswer: z.array(z.string()).describe("What it has no figures for"),
+  })
+  .describe("CoachAnswer");
+export type CoachAnswer = z.infer<typeof coachAnswerSchema>;
+
 export const conversationSchema = z
   .object({
     id: z.string(),
@@ -261,3 +281,38 @@ export const chatMessageCreatedSchema = z.object({
   at: z.string(),
 });
 export type ChatMessageCreated = z.infer<typeof chatMessageCreatedSchema>;
+
+/** Durable event `chat.conversation_assigned`: an agent took it; `waitedMs` it spent queued. */
+export const chatConversationAssignedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string(),
+  how: z.enum(["auto", "claim"]),
+  waitedMs: z.number().int().nonnegative(),
+  at: z.string(),
+});
+export type ChatConversationAssigned = z.infer<typeof chatConversationAssignedSchema>;
+
+/**
+ * Durable event `chat.conversation_resolved`: it ended. `firstResponseMs` from its assignment to
+ * its agent's first message (absent when the agent never wrote); `durationMs` from its creation.
+ */
+export const chatConversationResolvedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string().nullable(),
+  firstResponseMs: z.number().int().nonnegative().optional(),
+  durationMs: z.number().int().nonnegative(),
+  at: z.string(),
+});
+export type ChatConversationResolved = z.infer<typeof chatConversationResolvedSchema>;
+
+/** Durable event `chat.conversation_rated`: the customer's rating (1..5), once per rating given. */
+export const chatConversationRatedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string().nullable(),
+  rating: z.number().int().min(1).max(5),
+  at: z.string(),
+});
+export type ChatConversationRated = z.infer<typeof chatConversationRatedSchema>;

@@ -262,6 +262,7 @@ export function createConversations(
         if (error instanceof ConditionalMiss) throw new SwitchboardError("conflict", error.message);
         throw error;
       }
+      deps.unreadChanged?.([from, toAgent]);
       await revokeConversationAccess(deps, id);
       await routing.route();
       return view(await load(id));

@@ -19,6 +19,11 @@ export interface ChatDeps {
   config: { dataDir: string; chat: ChatSettings; bot: BotSettings };
   /** Direct server-side publish (derived views like queue positions, recomputed on every change). */
   publish(channel: string, event: string, data: unknown): Promise<unknown>;
+  /**
+   * Tells the unread counter whose counts may have changed (set by the service; publishes in
+   * the background after the change committed).
+   */
+  unreadChanged?: (users: (string | null | undefined)[]) => void;
   /** Test-only crash points (ModuleContext.crashPoint). */
   crashPoint(point: string): void;
 }

@@ -76,6 +76,7 @@ export function createMessages(
   const appends = new GroupCommit<{ conversationId: string; m: NewMessage }, Appended | null>(
     async (batch) => {
       const at = now();
+      const readers = new Set<string>();
       const { results, ids } = await db.transaction().execute(async (trx) => {
         const results: (Appended | null)[] = [];
         const announcements = [];
@@ -92,10 +93,13 @@ export function createMessages(
                 : sql` and customer_id = ${sender.user}`;
           // Raw SQL on this path: building and compiling the query cost more than running it.
           const { rows: updated } = await sql<
-            Pick<ChatConversationRow, "last_seq" | "customer_id" | "status" | "bot_muted">
+            Pick<
+              ChatConversationRow,
+              "last_seq" | "customer_id" | "agent_id" | "status" | "bot_muted"
+            >
           >`update chat_conversations set last_seq = last_seq + 1, updated_at = ${at}
             where id = ${conversationId} and status in ('waiting', 'active')${participant}
-            returning last_seq, customer_id, status, bot_muted`.execute(trx);
+            returning last_seq, customer_id, agent_id, status, bot_muted`.execute(trx);
           const next = updated[0];
           if (!next) {
             results.push(null); // not a participant, gone, or closed: the caller finds out which
@@ -117,6 +121,8 @@ export function createMessages(
             created_at: at,
           };
           rows.push(row);
+          for (const u of [next.customer_id, next.agent_id])
+            if (u && u !== m.authorId) readers.add(u);
           const attachment = m.attachmentId
             ? await trx
                 .selectFrom("chat_attachments")
@@ -156,6 +162,7 @@ export function createMessages(
         return { results, ids: await outbox.enqueue(trx, announcements) };
       });
       await outbox.flush(ids);
+      deps.unreadChanged?.([...readers]);
       return results;
     },
   );
@@ -237,6 +244,7 @@ export function createMessages(
       return outbox.enqueue(trx, messages);
     });
     await outbox.flush(ids);
+    if (kind === "read") deps.unreadChanged?.([user]);
     const r = await db
       .selectFrom("chat_receipts")
       .selectAll()

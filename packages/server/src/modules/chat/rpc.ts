@@ -64,6 +64,10 @@ export function registerChatRpc(
     params: conversationParams,
     handler: (p, ctx) => chat.conversations.context(ctx.identity, p.id),
   });
+  rpc.register("chat.unread", {
+    params: z.object({}),
+    handler: (_p, ctx) => chat.unread.get(ctx.identity),
+  });
   rpc.register("chat.setAgent", {
     params: agentBody,
     handler: (p, ctx) => chat.agents.set(ctx.identity, p),

@@ -7,9 +7,15 @@ import { createMessages } from "./messages.js";
 import { createRouting } from "./routing.js";
 import { createSubjects } from "./subjects.js";
 import { createTeams } from "./teams.js";
+import { createUnread } from "./unread.js";
 
 /** Support chat: conversations, agents and routing, messages and receipts, attachments, the bot. No HTTP, no sockets. */
-export function createChatService(deps: ChatDeps) {
+export function createChatService(base: ChatDeps) {
+  const unread = createUnread(base);
+  const deps: ChatDeps = {
+    ...base,
+    unreadChanged: (users) => void unread.changed(users),
+  };
   const teams = createTeams(deps);
   const subjects = createSubjects(deps, teams);
   const routing = createRouting(deps, teams);
@@ -29,8 +35,12 @@ export function createChatService(deps: ChatDeps) {
     agents,
     messages,
     attachments,
-    /** Resolves when background bot replies have finished (tests, shutdown). */
-    settled: async () => bot?.settled(),
+    unread,
+    /** Resolves when background bot replies and unread publishes have finished (tests, shutdown). */
+    settled: async () => {
+      await bot?.settled();
+      await unread.settled();
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { isStaffOrServer } from "../../platform/kit/actor.js";
 import { findAppointment } from "../appointments/index.js";
 import { findInventoryItem } from "../inventory/index.js";
 import { findOrder } from "../orders/index.js";
-import { findLivePrice } from "../pricing/index.js";
+import { findLivePrice, getCatalogProduct } from "../pricing/index.js";
 import type { About, ItemContext } from "./contract.js";
 import type { ChatDeps } from "./deps.js";
 import type { Teams } from "./teams.js";
@@ -25,26 +25,32 @@ const str = (v: unknown): string | undefined =>
   typeof v === "string" && v.length > 0 ? v : undefined;
 
 /**
- * What a conversation is about, and who owns it: a product (the catalog's teamId when the
- * pricing catalog exists, else the inventory item's), an order (its details' `teamId`, else the
+ * What a conversation is about, and who owns it: a product (the catalog product's teamId, else
+ * its inventory item's), an order (its details' `teamId`, else the
  * team of its item `sku`), an appointment (the team owning its resource).
  */
 export function createSubjects(deps: ChatDeps, teams: Teams) {
   const { db } = deps;
 
   async function product(sku: string): Promise<ItemContext | undefined> {
-    const item = await optional(() => findInventoryItem(db, sku));
-    const price = await optional(() => findLivePrice(db, sku));
-    if (!item && !price) return undefined;
+    // The catalog (pricing) names the product, its team, its price and the item holding its
+    // stock; an item only in inventory still has a name, a team and perhaps a price.
+    const listed = await optional(() => getCatalogProduct(db, sku));
+    const item = await optional(() => findInventoryItem(db, listed?.stockSku ?? sku));
+    const price = listed?.price
+      ? { amountMinor: listed.price.amount, currency: listed.price.currency }
+      : await optional(() => findLivePrice(db, sku));
+    if (!listed && !item && !price) return undefined;
+    const teamId = listed?.teamId ?? item?.teamId;
     return {
       type: "product",
       id: sku,
-      name: item?.name ?? sku,
+      name: listed?.name ?? item?.name ?? sku,
       ...(price && { price }),
       ...(item && {
         stock: { available: item.available, inStock: item.inStock, lowStock: item.lowStock },
       }),
-      ...(item?.teamId && { teamId: item.teamId }),
+      ...(teamId && { teamId }),
       links: { customer: `/shop/${encodeURIComponent(sku)}`, staff: "/console/inventory" },
       channel: `product:${sku}`,
     };

@@ -4,11 +4,11 @@ import { z } from "zod";
 import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { callerOf } from "../../platform/kit/caller.js";
-import { itemContextSchema, teamSchema } from "./contract.js";
+import { itemContextSchema, teamSchema, unreadEventSchema } from "./contract.js";
 import { conversationParams, teamBody, teamParams } from "./schema.js";
 import type { ChatService } from "./service.js";
 
-/** REST for teams (admins) and a conversation's item context. */
+/** REST for teams (admins), a conversation's item context and the caller's unread counts. */
 export function registerTeamRoutes(app: FastifyInstance, chat: ChatService, auth: AuthHooks): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const security = [{ bearer: [] }];
@@ -88,5 +88,21 @@ export function registerTeamRoutes(app: FastifyInstance, chat: ChatService, auth
       },
     },
     async (request) => chat.conversations.context(callerOf(request), request.params.id),
+  );
+
+  r.get(
+    "/api/chat/unread",
+    {
+      onRequest: auth.user,
+      schema: {
+        summary: "My unread messages, per conversation and in all",
+        description:
+          "The same snapshot `chat_unread` carries on user:{sub} after every change, with the version of the last one published (keep the highest).",
+        tags,
+        security,
+        response: { 200: unreadEventSchema, ...errors },
+      },
+    },
+    async (request) => chat.unread.get(callerOf(request)),
   );
 }

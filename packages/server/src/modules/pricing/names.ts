@@ -25,6 +25,11 @@ export const pricingErrors = {
     status: 409,
     description: "The price lock was already used once (a lock captures one purchase).",
   },
+  promo_exhausted: {
+    status: 409,
+    description:
+      "The promotion code reached its usage limit (`maxUses`) before this use: the price without it still holds.",
+  },
   quote_expired: {
     status: 409,
     description: "The order quote is past its `validUntil`: staff must send a new one.",
@@ -49,3 +54,6 @@ export const orderChannel = (orderId: string) => `order:${orderId}`;
 /** Domain event types the module emits (payload types in contract.ts). */
 export const PRICE_CHANGED = "pricing.price_changed";
 export const WATCH_TRIGGERED = "pricing.watch_triggered";
+/** The cross-module names (notes/CONTRACTS.md): a price write, an approved order quote. */
+export const PRICE_CHANGED_EVENT = "price.changed";
+export const QUOTE_APPROVED_EVENT = "quote.approved";
