@@ -10,6 +10,8 @@
  *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked),
  *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none),
  *                           events (durable domain events/s; SQLite, and PostgreSQL when reachable),
+ *                           scaleout (Redis CPU per publication/presence change, node CPU per
+ *                           delivery, and the 1–8 node model built from them; needs Redis),
  *                           notifications (in-app notifications/s end to end vs a plain publish; bulk send to 10,000)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
@@ -37,15 +39,16 @@ import {
 import { LoadPool } from "./load/pool.js";
 import { appointments } from "./scenarios/appointments.js";
 import { manyChannels } from "./scenarios/channels.js";
-import { notifications } from "./scenarios/notifications.js";
 import { chat } from "./scenarios/chat.js";
 import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
 import { durableEvents } from "./scenarios/events.js";
 import { fanout } from "./scenarios/fanout.js";
+import { notifications } from "./scenarios/notifications.js";
 import { pricing } from "./scenarios/pricing.js";
 import { recovery } from "./scenarios/recovery.js";
 import { reservations } from "./scenarios/reservations.js";
+import { scaleout } from "./scenarios/scaleout.js";
 import { transports } from "./scenarios/transports.js";
 
 const SCENARIOS = {
@@ -59,6 +62,7 @@ const SCENARIOS = {
   cluster,
   pricing,
   transports,
+  scaleout,
   events: durableEvents,
   notifications,
 } as const;

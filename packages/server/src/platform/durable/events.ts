@@ -14,6 +14,7 @@ import {
   turnTaken,
   unindexed,
 } from "./claims.js";
+import { type AfterCommit, runAfterCommit, runGuarded } from "./handler-guard.js";
 import { backoffMs, errorText, LostClaim, WakeLoop } from "./loop.js";
 import type { EventDeliveryRow } from "./migrations.js";
 import {
@@ -219,6 +220,7 @@ export class DurableEvents {
     while (done < batch) {
       let taken: EventDeliveryRow[] = [];
       let more = false;
+      const after: AfterCommit[] = [];
       try {
         await this.options.db.transaction().execute(async (trx) => {
           await lockClaims(trx, "sqlite");
@@ -226,9 +228,10 @@ export class DurableEvents {
           this.forgetExpected(due.seen);
           taken = due.rows;
           more = due.more;
-          if (taken.length > 0) await this.deleteAndRun(trx, taken, null);
+          if (taken.length > 0) await this.deleteAndRun(trx, taken, null, after);
         });
         this.countHandled(taken);
+        runAfterCommit(after, this.options.logger);
       } catch (err) {
         if (taken.length === 0) throw err; // the lock or the scan failed: the loop retries
         await this.runSingly(taken, null);
@@ -275,8 +278,12 @@ export class DurableEvents {
       const part = rows.slice(i, i + chunk);
       if (part.length > 1) {
         try {
-          await this.options.db.transaction().execute((trx) => this.deleteAndRun(trx, part, claim));
+          const after: AfterCommit[] = [];
+          await this.options.db
+            .transaction()
+            .execute((trx) => this.deleteAndRun(trx, part, claim, after));
           this.countHandled(part);
+          runAfterCommit(after, this.options.logger);
           continue;
         } catch {
           // one of them failed (or the claim was lost): each runs alone below, to tell which
@@ -301,14 +308,16 @@ export class DurableEvents {
         continue;
       }
       try {
+        const after: AfterCommit[] = [];
         await this.options.db.transaction().execute(async (trx) => {
           if (claim === null) {
             await lockClaims(trx, "sqlite");
             if (await turnTaken(trx, row)) throw new LostClaim("event delivery");
           }
-          await this.deleteAndRun(trx, [row], claim);
+          await this.deleteAndRun(trx, [row], claim, after);
         });
         this.countHandled([row]);
+        runAfterCommit(after, this.options.logger);
       } catch (err) {
         if (err instanceof LostClaim) {
           failedGroups.add(group); // done or taken meanwhile: leave the rest of the group too
@@ -329,6 +338,7 @@ export class DurableEvents {
     trx: Transaction<Database>,
     rows: EventDeliveryRow[],
     claim: string | null,
+    after: AfterCommit[],
   ): Promise<void> {
     let deleted = 0;
     for (let i = 0; i < rows.length; i += 500) {
@@ -350,7 +360,13 @@ export class DurableEvents {
     for (const row of rows) {
       const registered = this.handlers.get(row.handler);
       if (!registered) throw new Error(`no handler ${row.handler} on this node`);
-      await registered.fn(eventOf(row), { transaction: trx, attempt: row.attempts + 1 });
+      await runGuarded(`durable event handler ${row.handler}`, () =>
+        registered.fn(eventOf(row), {
+          transaction: trx,
+          attempt: row.attempts + 1,
+          afterCommit: (fn) => void after.push(fn),
+        }),
+      );
     }
   }
 
