@@ -169,15 +169,15 @@ async function bulk(port: number, agent: Agent, rx: Receivers, _connected: numbe
   // one tag for all: count per socket (each must get exactly one), listening before the send
   const perSocket = rx.sockets.map(() => 0);
   let lastAt = 0;
-  rx.sockets.forEach((ws, k) =>
+  rx.sockets.forEach((ws, k) => {
     ws.on("message", (raw) => {
       const text = raw.toString();
       if (text.includes('"event":"notification"') && text.includes('"tag":"bulk"')) {
         perSocket[k] = (perSocket[k] ?? 0) + 1;
         lastAt = performance.now();
       }
-    }),
-  );
+    });
+  });
   const userIds = Array.from({ length: BULK }, (_, i) => `bench-u${i}`);
   const t0 = performance.now();
   const r = await send(agent, port, "POST", "/api/notifications", BENCH_API_KEY, {

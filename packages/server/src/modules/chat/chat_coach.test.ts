@@ -103,7 +103,7 @@ describe("the staff coach", () => {
     expect(meta?.event).toBe("meta");
     expect(meta?.data.model).toBe("builtin");
     expect(meta?.data.confidence).toBeGreaterThan(0.8);
-    const figures = (meta?.data.sources as Source[]).filter((s) => s.kind === "figure");
+    const figures = ((meta?.data.sources ?? []) as Source[]).filter((s) => s.kind === "figure");
     expect(figures).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ title: "bookings on Saturday 2026-11-28", value: 5 }),
