@@ -9,7 +9,10 @@
  *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),
  *                           appointments (holds/s racing over 100 slots; slot search p99, a year booked),
  *                           transports (HTTP fallback vs WebSocket fan-out; permessage-deflate vs none),
- *                           events (durable domain events/s; SQLite, PostgreSQL opt-in)
+ *                           events (durable domain events/s; SQLite, and PostgreSQL when reachable),
+ *                           scaleout (Redis CPU per publication/presence change, node CPU per
+ *                           delivery, and the 1–8 node model built from them; needs Redis),
+ *                           notifications (in-app notifications/s end to end vs a plain publish; bulk send to 10,000)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -41,9 +44,11 @@ import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
 import { durableEvents } from "./scenarios/events.js";
 import { fanout } from "./scenarios/fanout.js";
+import { notifications } from "./scenarios/notifications.js";
 import { pricing } from "./scenarios/pricing.js";
 import { recovery } from "./scenarios/recovery.js";
 import { reservations } from "./scenarios/reservations.js";
+import { scaleout } from "./scenarios/scaleout.js";
 import { transports } from "./scenarios/transports.js";
 
 const SCENARIOS = {
@@ -57,7 +62,9 @@ const SCENARIOS = {
   cluster,
   pricing,
   transports,
+  scaleout,
   events: durableEvents,
+  notifications,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 

@@ -180,6 +180,15 @@ export function targets(rows: Row[]): string {
     "µs",
     "1.2× native",
   );
+  const storm = (s: ServerName) => get("connect-storm", s)?.cpuMicrosPerConnect;
+  const rawStorm = storm("raw-ws");
+  check(
+    "connect + subscribe: server CPU per connection vs raw ws (issue 20)",
+    storm("switchboard"),
+    rawStorm != null ? rawStorm * 2 : null,
+    "µs",
+    "2× raw ws",
+  );
   return ["| target | Switchboard | limit | verdict |", "|---|--:|--:|---|", ...lines].join("\n");
 }
 

@@ -86,6 +86,8 @@ function command(name: ServerName): { script: string; env: Record<string, string
           SWITCHBOARD_MAX_SUBSCRIPTIONS: "100000",
           SWITCHBOARD_MAX_CONNECTIONS: "1000000",
           SWITCHBOARD_SLOW_CONSUMER_BYTES: String(64 * 1024 * 1024),
+          // Every fallback client of the bench comes from 127.0.0.1.
+          SWITCHBOARD_HTTP_FALLBACK_IP_RATE_PER_SECOND: "0",
           // The same server; the variant's subscribers come in through the Pusher endpoint.
           SWITCHBOARD_PUSHER_APPS: `${PUSHER_BENCH_APP}:${PUSHER_BENCH_KEY}:${BENCH_SECRET}`,
         },

@@ -5,6 +5,10 @@
  *    answer (201 or 409 slot_taken) over the race. Zero double bookings is checked: exactly one
  *    hold per slot, and the resource's held appointments cover 100 distinct starts. Target
  *    ≥ 2,000 holds/s.
+ *    In the same run, two figures to read it against: the anchor (the same 100 clients sending
+ *    the same number of hold requests that validation refuses: HTTP, JSON and the token check
+ *    alone — the ceiling of this machine and load generator) and distinct slots (every client
+ *    holds slots nobody else wants: every answer a 201, the write path with group commit).
  * 2. Slot search p99 for a resource with a year of bookings (a booking every other slot).
  */
 import { Agent } from "node:http";
@@ -100,6 +104,40 @@ async function race(port: number, resource: string, tokens: string[], agent: Age
   return { answers, seconds, latency, exact, failures, held: held.items.length, distinct };
 }
 
+/**
+ * The same number of answers as the race, but each client asks for its own slots (every answer a
+ * 201: the write path) or sends a body validation refuses (`anchor`: no appointment work at all).
+ */
+async function parallel(
+  port: number,
+  resource: string,
+  tokens: string[],
+  agent: Agent,
+  kind: "distinct" | "anchor",
+) {
+  const latency = new Histogram();
+  let created = 0;
+  let answers = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    tokens.map(async (token, c) => {
+      for (let k = 0; k < SLOTS; k++) {
+        const start = new Date(FIRST_DAY + (c * SLOTS + k) * HALF_HOUR).toISOString();
+        const body =
+          kind === "anchor"
+            ? { service: "bench-cut", resourceId: resource, start: "not a time" }
+            : { service: "bench-cut", resourceId: resource, start };
+        const s = performance.now();
+        const r = await send(agent, port, "POST", "/api/appointments/holds", token, body);
+        latency.recordMs(performance.now() - s);
+        answers++;
+        if (r.status === 201) created++;
+      }
+    }),
+  );
+  return { answers, created, seconds: (performance.now() - t0) / 1000, latency };
+}
+
 /** A year of bookings on one resource (every other half hour), then slot searches of one day. */
 async function search(ctx: Ctx, port: number, token: string, agent: Agent) {
   const days = ctx.plan.quick ? 60 : 365;
@@ -173,7 +211,7 @@ export async function appointments(ctx: Ctx, name: ServerName): Promise<void> {
         name: "Bench cut",
         durationMinutes: 30,
       });
-      for (const id of ["bench-warm", "bench-race", "bench-year"])
+      for (const id of ["bench-warm", "bench-race", "bench-year", "bench-distinct"])
         await put(agent, srv.port, `/api/appointments/resources/${id}`, {
           name: id,
           timeZone: "UTC",
@@ -204,6 +242,28 @@ export async function appointments(ctx: Ctx, name: ServerName): Promise<void> {
         note: `${rate.toFixed(0)} holds/s; ${verdict}; ${target}`,
       });
       if (!r.exact || r.failures.length) ctx.note(`${label}: ${verdict}`);
+
+      // Read the race against the ceiling of this machine, measured right after it.
+      const anchor = await parallel(srv.port, "bench-race", tokens, agent, "anchor");
+      const anchorRate = anchor.answers / anchor.seconds;
+      const distinct = await parallel(srv.port, "bench-distinct", tokens, agent, "distinct");
+      const distinctRate = distinct.answers / distinct.seconds;
+      ctx.progress(
+        `appointments ${dialect}: anchor (same requests refused by validation) ${anchorRate.toFixed(0)}/s; ` +
+          `race = ${((rate / anchorRate) * 100).toFixed(0)}% of it; distinct slots ${distinctRate.toFixed(0)} holds/s ` +
+          `(${distinct.created} of ${distinct.answers} created), p50 ${distinct.latency.percentileMs(50).toFixed(2)} ms p99 ${distinct.latency.percentileMs(99).toFixed(2)} ms`,
+      );
+      ctx.add({
+        name: `holds/s, distinct slots (${dialect}, ${CLIENTS} clients)`,
+        server: name,
+        deliveriesPerSec: distinctRate,
+        p50Ms: distinct.latency.percentileMs(50),
+        p99Ms: distinct.latency.percentileMs(99),
+        cpuMicrosPerDelivery: null,
+        rssBytes: null,
+        rssBytesPerConn: null,
+        note: `every answer a 201 (${distinct.created}/${distinct.answers}); anchor ${anchorRate.toFixed(0)}/s, race ${((rate / anchorRate) * 100).toFixed(0)}% of the anchor`,
+      });
 
       const s = await search(ctx, srv.port, tokens[0] as string, agent);
       ctx.progress(

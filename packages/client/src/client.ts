@@ -94,8 +94,9 @@ export class Switchboard {
   }
 
   /**
-   * How the current connection reaches the server: `"websocket"`, or `"http"` (the fallback, when
-   * WebSocket does not get through). Undefined while not connected.
+   * How the current connection reaches the server: `"websocket"`, `"http"` (the fallback's event
+   * stream, when WebSocket does not get through) or `"longpoll"` (the fallback's long polls, when
+   * a proxy holds the event stream back). Undefined while not connected.
    */
   get transport(): TransportName | undefined {
     return this.#connection.transport;

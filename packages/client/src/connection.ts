@@ -217,10 +217,10 @@ export class Connection {
     if (
       this.#transports.current === "websocket" &&
       !webSocketAvailable(this.#opts.WebSocket) &&
-      this.#transports.allowed.includes("http")
+      this.#transports.allowed.some((t) => t !== "websocket")
     ) {
-      this.#log.log("transport", "no WebSocket here: using http");
       this.#transports.failed("websocket");
+      this.#log.log("transport", `no WebSocket here: using ${this.#transports.current}`);
     }
     const kind = this.#transports.current;
     this.#kind = kind;
@@ -228,9 +228,9 @@ export class Connection {
     try {
       this.#usedCachedToken = this.token.willReuse(Date.now(), this.#opts.refreshBeforeMs);
       token = await this.token.get({ marginMs: this.#opts.refreshBeforeMs });
-      if (kind === "http") {
+      if (kind !== "websocket") {
         if (gen !== this.#gen) return;
-        socket = new HttpSocket(this.#opts.url);
+        socket = new HttpSocket(this.#opts.url, kind === "longpoll" ? "poll" : "stream");
       } else {
         const WebSocketImpl = await resolveWebSocket(this.#opts.WebSocket);
         if (gen !== this.#gen) return;
@@ -314,7 +314,9 @@ export class Connection {
     // A socket that never got through (or never got an answer to connect) says nothing about the
     // server and everything about the way there: try the other transport next.
     if (this.#kind && this.#state === "connecting" && (!this.#opened || forced)) {
-      this.#transports.failed(this.#kind);
+      // Not refused, just never answered in time (forced by the handshake timer): for an event
+      // stream, the mark of a proxy that buffers it.
+      this.#transports.failed(this.#kind, forced);
       this.#log.log(
         "transport",
         `${this.#kind} did not get through; next: ${this.#transports.current}`,
@@ -453,7 +455,7 @@ export class Connection {
       if (this.#probe !== probe) return;
       this.#stopProbe();
       this.#transports.probeFailed();
-      this.#log.log("transport", "WebSocket probe failed: staying on http");
+      this.#log.log("transport", `WebSocket probe failed: staying on ${this.#kind}`);
       this.#scheduleProbe(gen);
     };
     this.#probeTimer = setTimeout(failed, PROBE_TIMEOUT_MS);

@@ -1,7 +1,7 @@
 import { consoleLogger, type Logger } from "./debug_log.js";
 import type { TokenProvider } from "./token.js";
 import type { WebSocketConstructor } from "./transport.js";
-import type { TransportName } from "./transport_choice.js";
+import { TRANSPORTS, type TransportName } from "./transport_choice.js";
 
 export interface ReconnectOptions {
   /** Ceiling of the first reconnect wait, in ms. Default 250. */
@@ -39,9 +39,10 @@ export interface SwitchboardOptions {
   /** A WebSocket implementation to use instead of the global one (or `ws` in Node). */
   WebSocket?: WebSocketConstructor;
   /**
-   * Transports to use, first preferred. Default `["websocket", "http"]`: WebSocket, and the HTTP
-   * fallback (an event stream plus POSTs) when a WebSocket cannot get through. `["http"]` uses
-   * the fallback only; `["websocket"]` never falls back.
+   * Transports to use. Default `["websocket", "http", "longpoll"]`: WebSocket; the HTTP fallback
+   * (an event stream plus POSTs) when a WebSocket cannot get through; long polling plus POSTs
+   * when the event stream is held back by a buffering proxy. `["http"]` uses the event stream
+   * only, `["longpoll"]` long polling only; `["websocket"]` never falls back.
    */
   transports?: TransportName[];
   /** While on the HTTP fallback, how long before trying WebSocket again, in ms. Default 60,000. */
@@ -100,10 +101,12 @@ export function resolveOptions(options: SwitchboardOptions): ResolvedOptions {
 }
 
 function resolveTransports(asked: TransportName[] | undefined): TransportName[] {
-  if (asked === undefined) return ["websocket", "http"];
-  const known = asked.filter((t) => t === "websocket" || t === "http");
+  if (asked === undefined) return [...TRANSPORTS];
+  const known = asked.filter((t) => TRANSPORTS.includes(t));
   if (known.length === 0) {
-    throw new TypeError('Switchboard: `transports` must name "websocket" and/or "http"');
+    throw new TypeError(
+      'Switchboard: `transports` must name one or more of "websocket", "http", "longpoll"',
+    );
   }
   return [...new Set(known)];
 }

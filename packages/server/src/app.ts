@@ -11,7 +11,8 @@ import { SharedBroker } from "./broker/shared.js";
 import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
 import { Gateway } from "./gateway/gateway.js";
-import { HttpFallback, registerHttpFallback } from "./gateway/http_fallback.js";
+import { HttpFallback } from "./gateway/http_fallback.js";
+import { registerHttpFallback } from "./gateway/http_fallback_routes.js";
 import { Namespaces } from "./gateway/namespaces.js";
 import { RpcRegistry } from "./gateway/rpc.js";
 import { authHooks, createRequestAuthenticator } from "./http/auth.js";
@@ -31,6 +32,7 @@ import type { ModuleContext, SwitchboardModule } from "./modules/types.js";
 import { assertPolicies, composeModules } from "./platform/compose.js";
 import { createCrashPoints } from "./platform/crash-points.js";
 import { DurableEvents } from "./platform/durable/events.js";
+import { enableHandlerGuard } from "./platform/durable/handler-guard.js";
 import { Scheduler } from "./platform/durable/scheduler.js";
 import { coreMigrations } from "./store/core-migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store/db.js";
@@ -144,6 +146,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const modules = runningModules(config, options.modules);
   const namespaces = new Namespaces();
   const declared = composeModules(modules, namespaces);
+  // Outside production a durable handler or task that uses `db` instead of its transaction
+  // fails at once with a named error (on SQLite it would wait forever): handler-guard.ts.
+  if (config.env !== "production") enableHandlerGuard();
   const store = await openMigratedStore(config, modules, { logger, ...options.store });
   // Shared: the gateway and modules with sockets of their own (Pusher) each listen to it.
   const broker = new SharedBroker(options.broker ?? (await createBroker(config, logger)));
@@ -157,7 +162,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registry: metrics.registry,
     ...config.durable,
   };
-  const events = new DurableEvents(durable);
+  const events = new DurableEvents({ ...durable, dialect: store.dialect });
   const scheduler = new Scheduler(durable);
   const verifyToken = createTokenVerifier({
     ...(secrets.jwtSecret && { secret: secrets.jwtSecret }),
@@ -217,7 +222,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerChannelRoutes(http, { broker, gateway, namespaces, auth });
   registerDeadLetterRoutes(http, { db: store.db, auth });
   if (config.transports.httpFallback)
-    registerHttpFallback(http, new HttpFallback({ config, gateway, broker, logger }));
+    registerHttpFallback(
+      http,
+      new HttpFallback({ config, gateway, broker, logger }),
+      config.transports.ipRate,
+    );
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 

@@ -12,6 +12,9 @@ export const transportsEnvShape = {
   SWITCHBOARD_HTTP_FALLBACK: onOff("on"),
   SWITCHBOARD_HTTP_FALLBACK_MAX_POST_BYTES: withDefault(int(4096, 64 * 1024 * 1024), 1024 * 1024),
   SWITCHBOARD_HTTP_FALLBACK_MAX_FRAMES_PER_POST: withDefault(int(1, 10_000), 100),
+  SWITCHBOARD_HTTP_FALLBACK_IP_RATE_PER_SECOND: withDefault(int(0, 1_000_000), 200),
+  SWITCHBOARD_HTTP_FALLBACK_IP_RATE_BURST: withDefault(int(1, 10_000_000), 400),
+  SWITCHBOARD_HTTP_FALLBACK_POLL_TIMEOUT_MS: withDefault(int(1000, 120_000), 25_000),
   SWITCHBOARD_COMPRESSION: onOff("on"),
   SWITCHBOARD_COMPRESSION_THRESHOLD_BYTES: withDefault(int(64, 16 * 1024 * 1024), 1024),
   SWITCHBOARD_COMPRESSION_LEVEL: withDefault(int(1, 9), 3),
@@ -30,6 +33,13 @@ export interface TransportsConfig {
   maxPostBytes: number;
   /** Most frames in one POST. */
   maxFramesPerPost: number;
+  /**
+   * Requests to the fallback's endpoints (POST /ws/send, opening a stream, long polls) per client
+   * address and node: a token bucket; perSecond 0 turns it off.
+   */
+  ipRate: { perSecond: number; burst: number };
+  /** How long a long poll (POST /ws/poll) is held open when there is nothing to send. */
+  pollTimeoutMs: number;
 }
 
 export interface CompressionConfig {
@@ -53,6 +63,11 @@ export function transportsConfig(e: TransportsEnv): {
       httpFallback: e.SWITCHBOARD_HTTP_FALLBACK === "on",
       maxPostBytes: e.SWITCHBOARD_HTTP_FALLBACK_MAX_POST_BYTES,
       maxFramesPerPost: e.SWITCHBOARD_HTTP_FALLBACK_MAX_FRAMES_PER_POST,
+      ipRate: {
+        perSecond: e.SWITCHBOARD_HTTP_FALLBACK_IP_RATE_PER_SECOND,
+        burst: e.SWITCHBOARD_HTTP_FALLBACK_IP_RATE_BURST,
+      },
+      pollTimeoutMs: e.SWITCHBOARD_HTTP_FALLBACK_POLL_TIMEOUT_MS,
     },
     compression: {
       enabled: e.SWITCHBOARD_COMPRESSION === "on",

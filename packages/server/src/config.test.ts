@@ -69,6 +69,15 @@ describe("configuration", () => {
     [{ SWITCHBOARD_CHAT_BOT: "openai" }, "SWITCHBOARD_CHAT_OPENAI_BASE_URL"],
     [{ SWITCHBOARD_ORDERS_LIFECYCLES: "store-order,spaceship" }, "SWITCHBOARD_ORDERS_LIFECYCLES"],
     [{ SWITCHBOARD_CRASH_POINTS: "chat.resolve.after-status" }, "SWITCHBOARD_CRASH_POINTS"],
+    [
+      { SWITCHBOARD_HTTP_FALLBACK_IP_RATE_PER_SECOND: "-1" },
+      "SWITCHBOARD_HTTP_FALLBACK_IP_RATE_PER_SECOND",
+    ],
+    [{ SWITCHBOARD_HTTP_FALLBACK_IP_RATE_BURST: "0" }, "SWITCHBOARD_HTTP_FALLBACK_IP_RATE_BURST"],
+    [
+      { SWITCHBOARD_HTTP_FALLBACK_POLL_TIMEOUT_MS: "soon" },
+      "SWITCHBOARD_HTTP_FALLBACK_POLL_TIMEOUT_MS",
+    ],
   ])("names the variable that is wrong: %j", (env, name) => {
     const found = problems(env as Record<string, string>);
     expect(found.length).toBeGreaterThan(0);

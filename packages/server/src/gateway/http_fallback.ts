@@ -1,28 +1,30 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { OutgoingHttpHeaders } from "node:http";
 import { CloseCode } from "@switchboard/protocol";
-import type { FastifyInstance, FastifyReply } from "fastify";
-import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Broker, BrokerEvent } from "../broker/types.js";
 import type { Config } from "../config.js";
 import { SwitchboardError } from "../errors.js";
-import { errorBodySchema } from "../http/schemas.js";
 import type { Gateway } from "./gateway.js";
 import { HttpLink, sseEvent } from "./http_link.js";
+import { type PollAnswer, PollLink } from "./poll_link.js";
 import type { Session } from "./session.js";
 
 /**
  * The HTTP fallback transport, for networks that refuse WebSocket upgrades: protocol v1 unchanged,
- * server → client as a `text/event-stream` response (`GET /ws/stream`), client → server as POSTs
- * of newline-separated frames (`POST /ws/send`). A stream is one session of the gateway, exactly
- * as a socket is (auth in the `connect` frame, limits, presence, recovery); only the link differs.
+ * server → client as a `text/event-stream` response (`GET /ws/stream`) or, where a proxy holds
+ * streaming responses back, as long polls (`POST /ws/poll`, poll_link.ts); client → server as
+ * POSTs of newline-separated frames (`POST /ws/send`). A stream is one session of the gateway,
+ * exactly as a socket is (auth in the `connect` frame, limits, presence, recovery); only the
+ * link differs.
  *
  * No sticky sessions: a stream id names the node that holds it, and a POST that lands on another
  * node is relayed there through the broker (Redis pub/sub in a cluster). POSTs carry a sequence
  * number, so frames are applied in the client's order whichever way they came, and a retried POST
- * is applied once.
+ * is applied once. A poll that lands on another node is relayed the same way, and its answer
+ * comes back over the relay channel of the node that holds the poll's request.
  */
 
 const STREAM_ID =
@@ -36,6 +38,27 @@ const postHead = z
   .strict();
 type PostHead = z.infer<typeof postHead>;
 const relayed = postHead.extend({ frames: z.array(z.string()).max(10_000) });
+const pollHead = z
+  .object({
+    stream: postHead.shape.stream,
+    key: postHead.shape.key,
+    ack: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    /** The client leaves: the session ends now (a WebSocket's close, which a poll has not). */
+    close: z.literal(true).optional(),
+  })
+  .strict();
+type PollHead = z.infer<typeof pollHead>;
+/** A poll body: `{}` opens a long-poll session; `{stream, key, ack}` fetches its next batch. */
+const pollBody = z.union([z.object({}).strict(), pollHead]);
+const relayedPoll = pollHead.extend({ from: z.string().min(1).max(200), poll: z.string().uuid() });
+const relayedAnswer = z.object({
+  poll: z.string().uuid(),
+  body: z.string().optional(),
+  error: z
+    .object({ code: z.enum(["bad_request", "forbidden", "not_found"]), message: z.string() })
+    .optional(),
+});
+type RelayedAnswer = z.infer<typeof relayedAnswer>;
 
 /** POSTs held back waiting for an earlier one, per stream. */
 const MAX_OUT_OF_ORDER = 32;
@@ -46,6 +69,8 @@ interface Stream {
   readonly id: string;
   readonly key: Buffer;
   readonly session: Session;
+  /** Set when the session's frames go out by long polling instead of an event stream. */
+  readonly poll: PollLink | undefined;
   nextSeq: number;
   readonly waiting: Map<number, string[]>;
   gapTimer: NodeJS.Timeout | undefined;
@@ -63,6 +88,8 @@ export class HttpFallback {
   private readonly relayChannel: string;
   private listening: Promise<void> | undefined;
   private readonly logger: Logger;
+  /** Polls this node holds for streams on other nodes, waiting for the answer to come back. */
+  private readonly relayedPolls = new Map<string, (answer: RelayedAnswer) => void>();
 
   constructor(private readonly deps: HttpFallbackDeps) {
     this.relayChannel = relayChannelOf(deps.broker.nodeId);
@@ -84,19 +111,7 @@ export class HttpFallback {
     const { gateway, broker } = this.deps;
     const refusal = gateway.refusal();
     if (refusal) throw new SwitchboardError("unavailable", refusal, { retryAfterMs: 1000 });
-    // POSTs that land on other nodes reach this one through its relay channel.
-    this.listening ??= broker.subscribe(this.relayChannel).catch((error: unknown) => {
-      this.listening = undefined;
-      throw error;
-    });
-    try {
-      await this.listening;
-    } catch (error) {
-      this.logger.warn({ err: error }, "relay channel unavailable");
-      throw new SwitchboardError("unavailable", "the broker is unavailable", {
-        retryAfterMs: 1000,
-      });
-    }
+    await this.listen();
     const res = reply.raw;
     const socket = reply.request.raw.socket;
     void reply.hijack();
@@ -118,6 +133,7 @@ export class HttpFallback {
       id,
       key: Buffer.from(key),
       session,
+      poll: undefined,
       nextSeq: 1,
       waiting: new Map(),
       gapTimer: undefined,
@@ -129,6 +145,111 @@ export class HttpFallback {
       gateway.ended(session);
     });
     res.write(sseEvent("open", { stream: id, key }));
+  }
+
+  /** POSTs and polls that land on other nodes reach this one through its relay channel. */
+  private async listen(): Promise<void> {
+    this.listening ??= this.deps.broker.subscribe(this.relayChannel).catch((error: unknown) => {
+      this.listening = undefined;
+      throw error;
+    });
+    try {
+      await this.listening;
+    } catch (error) {
+      this.logger.warn({ err: error }, "relay channel unavailable");
+      throw new SwitchboardError("unavailable", "the broker is unavailable", {
+        retryAfterMs: 1000,
+      });
+    }
+  }
+
+  /** How long a poll is held: below the request timeout, so the server never cuts one itself. */
+  private get pollTimeoutMs(): number {
+    const { transports, http } = this.deps.config;
+    return Math.max(1000, Math.min(transports.pollTimeoutMs, http.requestTimeoutMs - 5000));
+  }
+
+  /**
+   * Takes one POST /ws/poll body: `{}` opens a long-poll session (answered at once with its
+   * `open` event); `{stream, key, ack}` answers with the next batch once there is one, or empty
+   * when the poll times out.
+   */
+  async poll(body: string): Promise<string> {
+    const parsed = parsePollBody(body);
+    if (!("stream" in parsed)) return this.openPoll();
+    const head = parsed as PollHead;
+    const owner = STREAM_ID.exec(head.stream)?.[1] as string;
+    if (owner === this.deps.broker.nodeId) {
+      return new Promise((resolve, reject) => {
+        try {
+          this.takePoll(head, resolve);
+        } catch (error) {
+          reject(error);
+        }
+      });
+    }
+    await this.listen();
+    const id = randomUUID();
+    const answered = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.relayedPolls.delete(id);
+        resolve(""); // the other node never answered: the client polls again
+      }, this.pollTimeoutMs + 5000);
+      this.relayedPolls.set(id, ({ body, error }) => {
+        clearTimeout(timer);
+        this.relayedPolls.delete(id);
+        if (error) reject(new SwitchboardError(error.code, error.message));
+        else resolve(body ?? "");
+      });
+    });
+    await this.deps.broker.broadcast({
+      kind: "signal",
+      channel: relayChannelOf(owner),
+      event: "poll",
+      data: { ...head, from: this.deps.broker.nodeId, poll: id },
+      ts: Date.now(),
+    });
+    return answered;
+  }
+
+  private async openPoll(): Promise<string> {
+    const { gateway, broker } = this.deps;
+    const refusal = gateway.refusal();
+    if (refusal) throw new SwitchboardError("unavailable", refusal, { retryAfterMs: 1000 });
+    await this.listen();
+    const id = `${broker.nodeId}.${randomUUID()}`;
+    const key = randomBytes(24).toString("base64url");
+    let session: Session | undefined;
+    const link = new PollLink(gateway.batcher, this.pollTimeoutMs, () => {
+      this.streams.delete(id);
+      if (session) gateway.ended(session);
+    });
+    session = gateway.open(link);
+    this.streams.set(id, {
+      id,
+      key: Buffer.from(key),
+      session,
+      poll: link,
+      nextSeq: 1,
+      waiting: new Map(),
+      gapTimer: undefined,
+    });
+    return sseEvent("open", { stream: id, key });
+  }
+
+  /** A poll for a stream held here (it came straight, or relayed by another node). */
+  private takePoll(head: PollHead, answer: PollAnswer): void {
+    const stream = this.streamFor(head.stream, head.key);
+    if (!stream.poll) {
+      throw new SwitchboardError("bad_request", "this stream is an event stream, not polled");
+    }
+    stream.session.lastSeenAt = Date.now();
+    if (head.close) {
+      stream.poll.terminate();
+      answer("");
+      return;
+    }
+    stream.poll.poll(head.ack, answer);
   }
 
   /** Takes one POST body: a head line `{stream, key, seq}`, then one frame per line. */
@@ -157,8 +278,13 @@ export class HttpFallback {
   }
 
   private onRelay(event: BrokerEvent): void {
-    if (event.kind !== "signal" || event.channel !== this.relayChannel || event.event !== "post")
-      return;
+    if (event.kind !== "signal" || event.channel !== this.relayChannel) return;
+    if (event.event === "poll") this.onRelayedPoll(event.data);
+    else if (event.event === "polled") {
+      const parsed = relayedAnswer.safeParse(event.data);
+      if (parsed.success) this.relayedPolls.get(parsed.data.poll)?.(parsed.data);
+    }
+    if (event.event !== "post") return;
     const parsed = relayed.safeParse(event.data);
     if (!parsed.success) return;
     const { frames, ...head } = parsed.data;
@@ -170,16 +296,46 @@ export class HttpFallback {
     }
   }
 
-  /** Applies a POST's frames in sequence order; a repeat is ignored, one ahead waits its turn. */
-  private deliver(head: PostHead, frames: string[]): void {
-    const stream = this.streams.get(head.stream);
+  /** A poll another node took for a stream here: its answer goes back to that node. */
+  private onRelayedPoll(data: unknown): void {
+    const parsed = relayedPoll.safeParse(data);
+    if (!parsed.success) return;
+    const { from, poll, ...head } = parsed.data;
+    const reply = (answer: Omit<RelayedAnswer, "poll">) =>
+      void this.deps.broker
+        .broadcast({
+          kind: "signal",
+          channel: relayChannelOf(from),
+          event: "polled",
+          data: { poll, ...answer },
+          ts: Date.now(),
+        })
+        .catch((err: unknown) => this.logger.debug({ err }, "poll answer not relayed"));
+    try {
+      this.takePoll(head, (body) => reply({ body }));
+    } catch (error) {
+      const e = error instanceof SwitchboardError ? error : undefined;
+      const code = e?.code === "bad_request" || e?.code === "forbidden" ? e.code : "not_found";
+      reply({ error: { code, message: e?.message ?? "refused" } });
+    }
+  }
+
+  /** The stream named, if the key is its own. */
+  private streamFor(id: string, key: string): Stream {
+    const stream = this.streams.get(id);
     if (!stream) {
       throw new SwitchboardError("not_found", "no such stream: it ended; open a new one");
     }
-    const key = Buffer.from(head.key);
-    if (key.length !== stream.key.length || !timingSafeEqual(key, stream.key)) {
+    const given = Buffer.from(key);
+    if (given.length !== stream.key.length || !timingSafeEqual(given, stream.key)) {
       throw new SwitchboardError("forbidden", "wrong key for this stream");
     }
+    return stream;
+  }
+
+  /** Applies a POST's frames in sequence order; a repeat is ignored, one ahead waits its turn. */
+  private deliver(head: PostHead, frames: string[]): void {
+    const stream = this.streamFor(head.stream, head.key);
     if (head.seq < stream.nextSeq || stream.waiting.has(head.seq)) return;
     if (head.seq > stream.nextSeq) {
       if (stream.waiting.size >= MAX_OUT_OF_ORDER) {
@@ -214,6 +370,22 @@ function relayChannelOf(nodeId: string): string {
   return `#relay:${nodeId}`;
 }
 
+function parsePollBody(body: string): z.infer<typeof pollBody> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.trim());
+  } catch {
+    throw new SwitchboardError("bad_request", "the body must be JSON: {} or {stream, key, ack}");
+  }
+  const parsed = pollBody.safeParse(value);
+  if (!parsed.success) {
+    throw new SwitchboardError("bad_request", "the body must be {} or {stream, key, ack}", {
+      details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
+  }
+  return parsed.data;
+}
+
 function parseHead(line: string): PostHead {
   let value: unknown;
   try {
@@ -228,59 +400,4 @@ function parseHead(line: string): PostHead {
     });
   }
   return parsed.data;
-}
-
-const postBody = z
-  .string()
-  .min(1)
-  .describe(
-    'Line 1: {"stream","key","seq"} from the open event (seq counts POSTs from 1); then one protocol v1 client frame (JSON) per line',
-  );
-
-/** GET /ws/stream and POST /ws/send. */
-export function registerHttpFallback(app: FastifyInstance, fallback: HttpFallback): void {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get(
-    "/ws/stream",
-    {
-      schema: {
-        summary: "Open a fallback stream (protocol v1 over HTTP)",
-        description:
-          "For clients that cannot use WebSocket. A text/event-stream response: first `event: open` with `{stream, key}` for POST /ws/send, then one protocol v1 server frame per event (`data:` line, same JSON as a WebSocket text frame), and at the end `event: close` with `{code, reason}` (WebSocket close codes). The first frame the client POSTs must be `connect` with its token, as over WebSocket.",
-        tags: ["realtime"],
-        response: {
-          200: z.string().describe("text/event-stream"),
-          503: errorBodySchema,
-        },
-      },
-    },
-    async (_request, reply) => {
-      await fallback.open(reply);
-    },
-  );
-  r.post(
-    "/ws/send",
-    {
-      bodyLimit: fallback.maxPostBytes,
-      schema: {
-        summary: "Send frames on a fallback stream",
-        description:
-          "A text/plain body (no preflight needed): the stream's head line, then frames, one per line, applied in `seq` order (a repeated seq is ignored, so a POST may be retried). Replies to the frames come on the stream. Any node of a cluster accepts the POST and relays it to the node holding the stream.",
-        tags: ["realtime"],
-        body: postBody,
-        response: {
-          202: z.object({ accepted: z.number().int().describe("frames taken") }),
-          400: errorBodySchema,
-          403: errorBodySchema,
-          404: errorBodySchema,
-          413: errorBodySchema,
-          503: errorBodySchema,
-        },
-      },
-    },
-    async (request, reply) => {
-      const accepted = await fallback.post(request.body);
-      return reply.code(202).send({ accepted });
-    },
-  );
 }

@@ -46,7 +46,7 @@ const CHANNEL_WINDOW_MS = 60_000;
  * event stream (http_link.ts). Everything above this line is the same for both.
  */
 export interface SessionLink {
-  readonly kind: "websocket" | "http";
+  readonly kind: "websocket" | "http" | "longpoll";
   /** Whether frames can still be written. */
   readonly open: boolean;
   /** Bytes written that the peer has not taken yet. */

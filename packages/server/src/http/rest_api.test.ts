@@ -179,6 +179,9 @@ describe("operations", () => {
       "/api/channels/{channel}/history",
       "/health",
       "/ready",
+      "/ws/stream",
+      "/ws/poll",
+      "/ws/send",
     ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }

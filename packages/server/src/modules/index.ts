@@ -1,6 +1,7 @@
 import { appointmentsModule } from "./appointments/index.js";
 import { chatModule } from "./chat/index.js";
 import { inventoryModule } from "./inventory/index.js";
+import { metricsModule } from "./metrics/index.js";
 import { notificationsModule } from "./notifications/index.js";
 import { ordersModule } from "./orders/index.js";
 import { pricingModule } from "./pricing/index.js";
@@ -16,6 +17,7 @@ export function builtInModules(): SwitchboardModule[] {
     pricingModule,
     appointmentsModule,
     notificationsModule,
+    metricsModule,
     pusherModule,
   ];
 }

@@ -3,9 +3,10 @@ import type { Socket } from "node:net";
 
 /**
  * An HTTP reverse proxy on loopback, like the corporate proxies the HTTP fallback is for: it
- * passes plain requests on (streaming responses unbuffered) and refuses WebSocket upgrades
- * (403) while told to. With several targets it sends each request to the next one in turn: a
- * load balancer without sticky sessions.
+ * passes plain requests on (streaming responses unbuffered, or, with `buffer`, each response
+ * held back whole until it ends, as antivirus and "corporate" proxies do) and refuses WebSocket
+ * upgrades (403) while told to. With several targets it sends each request to the next one in
+ * turn: a load balancer without sticky sessions.
  */
 export interface HttpProxy {
   readonly url: string;
@@ -22,7 +23,10 @@ export interface HttpProxy {
   close(): Promise<void>;
 }
 
-export async function startHttpProxy(targets: string[]): Promise<HttpProxy> {
+export async function startHttpProxy(
+  targets: string[],
+  options: { buffer?: boolean } = {},
+): Promise<HttpProxy> {
   let blocking = true;
   let refused = 0;
   let turn = 0;
@@ -44,8 +48,19 @@ export async function startHttpProxy(targets: string[]): Promise<HttpProxy> {
         headers: { ...req.headers, host: target.host },
       },
       (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
+        if (!options.buffer) {
+          res.writeHead(reply.statusCode ?? 502, reply.headers);
+          reply.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        reply.on("data", (chunk: Buffer) => chunks.push(chunk));
+        reply.on("end", () => {
+          const body = Buffer.concat(chunks);
+          const { "transfer-encoding": _chunked, ...headers } = reply.headers;
+          res.writeHead(reply.statusCode ?? 502, { ...headers, "content-length": body.length });
+          res.end(body);
+        });
       },
     );
     upstream.on("error", () => res.destroy());

@@ -26,6 +26,9 @@ describe.each(DIALECTS)(
           ...(headers && { headers }),
         });
     };
+    // today and tomorrow (UTC): the first free slot exists even just before midnight
+    const today = () => new Date().toISOString().slice(0, 10);
+    const tomorrow = () => new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     const starts = (r: RestReply) => (r.body.slots as { start: string }[]).map((s) => s.start);
 
     it("a customer sees slots, holds one, confirms it, and finds it in their appointments", async () => {
@@ -232,10 +235,7 @@ describe.each(DIALECTS)(
       });
       const ann = await as("ann");
       const soon = (
-        await ann(
-          "GET",
-          `/slots?service=cut&resource=desk&from=${new Date().toISOString().slice(0, 10)}`,
-        )
+        await ann("GET", `/slots?service=cut&resource=desk&from=${today()}&to=${tomorrow()}`)
       ).body.slots[0].start;
       const hold = await ann("POST", "/holds", { service: "cut", resourceId: "desk", start: soon });
       expect(hold.status).toBe(201);
@@ -254,10 +254,7 @@ describe.each(DIALECTS)(
       expect(cancelled.body).toMatchObject({ status: "cancelled" });
       expect(
         starts(
-          await ann(
-            "GET",
-            `/slots?service=cut&resource=desk&from=${new Date().toISOString().slice(0, 10)}`,
-          ),
+          await ann("GET", `/slots?service=cut&resource=desk&from=${today()}&to=${tomorrow()}`),
         ),
       ).toContain(soon);
       expect((await ann("POST", `/${hold.body.id}/confirm`)).body.code).toBe("invalid_state");

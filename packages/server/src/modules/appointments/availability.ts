@@ -31,6 +31,31 @@ export function shapeOf(service: AppointmentServiceRow, stepMinutes: number): Sl
   };
 }
 
+/**
+ * The slot grid of a loaded resource per date and shape, kept with the loaded object (a reload
+ * after an edit is a new object, so a new grid): Luxon's zone arithmetic is the dearest step of a
+ * hold otherwise.
+ */
+const grids = new WeakMap<LoadedResource, Map<string, number[]>>();
+const GRIDS_PER_RESOURCE = 2000;
+
+function gridOf(resource: LoadedResource, date: string, shape: SlotShape): number[] {
+  let byKey = grids.get(resource);
+  if (!byKey) {
+    byKey = new Map();
+    grids.set(resource, byKey);
+  }
+  const key = `${date}|${shape.durationMs}|${shape.stepMs}`;
+  let grid = byKey.get(key);
+  if (!grid) {
+    const exceptions = new Map([...resource.exceptions].map(([d, e]) => [d, e.hours]));
+    grid = slotStarts(windowsOn(date, resource.timeZone, resource.hours, exceptions), shape);
+    if (byKey.size >= GRIDS_PER_RESOURCE) byKey.clear();
+    byKey.set(key, grid);
+  }
+  return grid;
+}
+
 /** The slot starts a resource offers on a date, future ones only. */
 export function startsOn(
   resource: LoadedResource,
@@ -38,10 +63,18 @@ export function startsOn(
   shape: SlotShape,
   nowMs: number,
 ): number[] {
-  const exceptions = new Map([...resource.exceptions].map(([d, e]) => [d, e.hours]));
-  return slotStarts(windowsOn(date, resource.timeZone, resource.hours, exceptions), shape).filter(
-    (t) => t >= nowMs,
-  );
+  return gridOf(resource, date, shape).filter((t) => t >= nowMs);
+}
+
+/** Whether `startMs` is one of a resource's slot starts on a date (and not past). */
+export function isSlotStart(
+  resource: LoadedResource,
+  date: string,
+  shape: SlotShape,
+  startMs: number,
+  nowMs: number,
+): boolean {
+  return startMs >= nowMs && gridOf(resource, date, shape).includes(startMs);
 }
 
 /**
@@ -100,6 +133,21 @@ export function createAvailability(
   }
 
   return {
+    /**
+     * Whether the committed claims still leave a booking's blocks open to its sitting. A quick
+     * refusal before any write: "no" is final (the time was taken when read); "yes" is only a
+     * hint, the claim insert in the write transaction decides.
+     */
+    async looksFree(row: {
+      resource_id: string;
+      claim_from: number;
+      claim_to: number;
+      session: string;
+    }) {
+      const claims = await claimsOf(row.resource_id, row.claim_from, row.claim_to);
+      return claimable(claims, [row.claim_from, row.claim_to], row.session);
+    },
+
     /**
      * Resources to try for a start, best first: the one asked for, or every resource offering
      * the service, least booked that day first.

@@ -9,12 +9,13 @@ import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { appointmentView, messagesFor, type SlotMove } from "./announce.js";
-import { ACTIVE, type Availability, shapeOf, startsOn } from "./availability.js";
+import { ACTIVE, type Availability, isSlotStart, shapeOf } from "./availability.js";
 import { claimRange, dayIn, isoUtc, sessionOf } from "./calendar.js";
 import type { Catalog, LoadedResource } from "./catalog.js";
 import { claimBlocks, releaseBlocks } from "./claims.js";
 import type { AppointmentsSettings } from "./config.js";
 import type { Appointment, AppointmentEvent, AppointmentPage } from "./contract.js";
+import { createHoldBatches, retryable } from "./hold_batch.js";
 import type { AppointmentRow, AppointmentServiceRow } from "./migrations.js";
 import type { HoldInput, ListAppointmentsQuery, RescheduleInput } from "./schema.js";
 
@@ -38,6 +39,8 @@ export interface BookingDeps {
   catalog: Catalog;
   availability: Availability;
   hooks?: BookingHooks;
+  /** PostgreSQL runs a few hold batches side by side; SQLite one (one writer). */
+  dialect?: "sqlite" | "postgres";
 }
 
 /** Extra conditions of a change's update, beyond the version it read. */
@@ -47,15 +50,15 @@ interface Guard {
   expiresBy?: string;
 }
 
-/** PostgreSQL gave up a transaction to break a deadlock or a serialization conflict: run it again. */
-function retryable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "40P01" || code === "40001";
-}
-
 /** Holds, bookings and their changes. Every change is one transaction with its claims. */
 export function createBooking(deps: BookingDeps) {
   const { db, outbox, settings, catalog, availability } = deps;
+  const submitHold = createHoldBatches({
+    db,
+    outbox,
+    hooks: deps.hooks,
+    lanes: deps.dialect === "postgres" ? 4 : 1,
+  });
 
   async function tx<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -128,7 +131,7 @@ export function createBooking(deps: BookingDeps) {
     const shape = shapeOf(service, settings.slotStepMinutes);
     const nowMs = Date.now();
     const fits = resources.filter((r) =>
-      startsOn(r, dayIn(startMs, r.timeZone), shape, nowMs).includes(startMs),
+      isSlotStart(r, dayIn(startMs, r.timeZone), shape, startMs, nowMs),
     );
     if (fits.length === 0)
       throw new SwitchboardError(
@@ -293,55 +296,38 @@ export function createBooking(deps: BookingDeps) {
       const service = await catalog.requireService(input.service);
       const startMs = Date.parse(input.start);
       const places = await placesFor(service, startMs, input.resourceId);
-      for (const resource of places) {
-        const at = now();
-        const row = placed(
+      const at = now();
+      const base = {
+        id: ulid(),
+        service_id: service.id,
+        customer_id: customerId,
+        status: "held",
+        expires_at: isoUtc(Date.now() + settings.holdMs),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+      };
+      const rows = places.map((resource) => ({
+        row: placed(base, service, resource, startMs),
+        services: resource.services,
+      }));
+      // A time already taken is refused from one read, without a write transaction: under a
+      // rush for one slot nearly every request ends here. What passes is decided by the claims.
+      const open: typeof rows = [];
+      for (const place of rows) if (await availability.looksFree(place.row)) open.push(place);
+      if (open.length === 0)
+        throw new SwitchboardError(
+          "slot_taken",
+          `${isoUtc(startMs)} is taken on ${input.resourceId ?? `every resource offering ${service.id}`}`,
           {
-            id: ulid(),
-            service_id: service.id,
-            customer_id: customerId,
-            status: "held",
-            expires_at: isoUtc(Date.now() + settings.holdMs),
-            version: 1,
-            created_at: at,
-            updated_at: at,
+            details: {
+              start: isoUtc(startMs),
+              ...(input.resourceId && { resourceId: input.resourceId }),
+            },
           },
-          service,
-          resource,
-          startMs,
         );
-        try {
-          const ids = await tx(async (trx) => {
-            await trx.insertInto("appointments").values(row).execute();
-            await claim(trx, row, service.capacity);
-            await deps.hooks?.changed?.(trx, "held", row);
-            if (also) await also(trx, appointmentView(row));
-            return outbox.enqueue(
-              trx,
-              messagesFor(
-                "held",
-                row,
-                [{ type: "taken", reason: "held", row, services: resource.services }],
-                at,
-              ),
-            );
-          });
-          await outbox.flush(ids);
-          return appointmentView(row);
-        } catch (error) {
-          // taken here: try the next resource that could do it ("any available")
-          if (error instanceof SwitchboardError && error.code === "slot_taken" && places.length > 1)
-            continue;
-          throw error;
-        }
-      }
-      throw new SwitchboardError(
-        "slot_taken",
-        `${isoUtc(startMs)} is taken on every resource offering ${service.id}`,
-        {
-          details: { start: isoUtc(startMs) },
-        },
-      );
+      const row = await submitHold({ places: open, capacity: service.capacity, also });
+      return appointmentView(row);
     },
 
     /** Makes a hold a booking. Its claims are already in place; the hold must not have run out. */

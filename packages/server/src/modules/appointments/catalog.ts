@@ -3,7 +3,8 @@ import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now } from "../../platform/kit/actor.js";
 import type { Database } from "../../store/schema.js";
-import type { DayHours, Resource, Service, WeeklyHours } from "./contract.js";
+import type { DayHours, Resource, Service, ServicePurpose, WeeklyHours } from "./contract.js";
+import { TtlCache } from "./memo.js";
 import type { AppointmentResourceRow, AppointmentServiceRow } from "./migrations.js";
 import type { PutExceptionInput, PutResourceInput, PutServiceInput } from "./schema.js";
 
@@ -25,6 +26,7 @@ export const serviceView = (r: AppointmentServiceRow): Service => ({
   bufferBeforeMinutes: r.buffer_before_minutes,
   bufferAfterMinutes: r.buffer_after_minutes,
   capacity: r.capacity,
+  ...(r.purpose && { purpose: r.purpose as ServicePurpose }),
   updatedAt: r.updated_at,
 });
 
@@ -45,8 +47,21 @@ function assertStaff(identity: Identity): void {
     throw new SwitchboardError("forbidden", "only staff or the API key manage the calendar");
 }
 
-/** Services and resources: what staff set up, and what availability reads. */
-export function createCatalog(db: Kysely<Database>) {
+/**
+ * Services and resources: what staff set up, and what availability and holds read. The reads on
+ * the hold and slot paths go through a short cache (`cacheMs`, see memo.ts); every write here
+ * clears it.
+ */
+export function createCatalog(db: Kysely<Database>, options: { cacheMs?: number } = {}) {
+  const services = new TtlCache<AppointmentServiceRow>(options.cacheMs ?? 0);
+  const resources = new TtlCache<LoadedResource>(options.cacheMs ?? 0);
+  const offerings = new TtlCache<LoadedResource[]>(options.cacheMs ?? 0);
+  const forget = () => {
+    services.clear();
+    resources.clear();
+    offerings.clear();
+  };
+
   async function loadResources(ids?: string[]): Promise<LoadedResource[]> {
     let q = db.selectFrom("appointment_resources").selectAll().orderBy("id");
     if (ids) q = q.where("id", "in", ids.length ? ids : [""]);
@@ -76,16 +91,20 @@ export function createCatalog(db: Kysely<Database>) {
     }));
   }
 
-  async function resource(id: string): Promise<LoadedResource | undefined> {
+  /** Fresh from the database (what staff screens and writes read). */
+  async function freshResource(id: string): Promise<LoadedResource | undefined> {
     return (await loadResources([id]))[0];
   }
 
-  async function service(id: string): Promise<AppointmentServiceRow | undefined> {
-    return db
-      .selectFrom("appointment_services")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
+  /** Possibly up to `cacheMs` old (the hold and slot paths). */
+  function resource(id: string): Promise<LoadedResource | undefined> {
+    return resources.get(id, () => freshResource(id));
+  }
+
+  function service(id: string): Promise<AppointmentServiceRow | undefined> {
+    return services.get(id, () =>
+      db.selectFrom("appointment_services").selectAll().where("id", "=", id).executeTakeFirst(),
+    );
   }
 
   return {
@@ -107,7 +126,11 @@ export function createCatalog(db: Kysely<Database>) {
 
     /** The resources that offer a service (every one, in id order). */
     async offering(serviceId: string): Promise<LoadedResource[]> {
-      return (await loadResources()).filter((r) => r.services.includes(serviceId));
+      return (
+        (await offerings.get(serviceId, async () =>
+          (await loadResources()).filter((r) => r.services.includes(serviceId)),
+        )) ?? []
+      );
     },
 
     async listServices(): Promise<Service[]> {
@@ -120,7 +143,7 @@ export function createCatalog(db: Kysely<Database>) {
     },
 
     async getResource(id: string): Promise<Resource> {
-      const r = await resource(id);
+      const r = await freshResource(id);
       if (!r) throw new SwitchboardError("not_found", `no resource ${id}`);
       return resourceView(r);
     },
@@ -135,6 +158,7 @@ export function createCatalog(db: Kysely<Database>) {
         buffer_before_minutes: input.bufferBeforeMinutes ?? 0,
         buffer_after_minutes: input.bufferAfterMinutes ?? input.bufferMinutes ?? 0,
         capacity: input.capacity ?? 1,
+        purpose: input.purpose ?? null,
         updated_at: now(),
       };
       const { id: _, ...rest } = row;
@@ -143,6 +167,7 @@ export function createCatalog(db: Kysely<Database>) {
         .values(row)
         .onConflict((oc) => oc.column("id").doUpdateSet(rest))
         .execute();
+      forget();
       return serviceView(row);
     },
 
@@ -177,7 +202,8 @@ export function createCatalog(db: Kysely<Database>) {
         .values(row)
         .onConflict((oc) => oc.column("id").doUpdateSet(rest))
         .execute();
-      return resourceView((await resource(id)) as LoadedResource);
+      forget();
+      return resourceView((await freshResource(id)) as LoadedResource);
     },
 
     /** Sets one day's hours of a resource instead of its weekly ones (`[]`: closed). */
@@ -188,7 +214,7 @@ export function createCatalog(db: Kysely<Database>) {
       input: PutExceptionInput,
     ): Promise<Resource> {
       assertStaff(identity);
-      if (!(await resource(id))) throw new SwitchboardError("not_found", `no resource ${id}`);
+      if (!(await freshResource(id))) throw new SwitchboardError("not_found", `no resource ${id}`);
       const hours = JSON.stringify(input.hours);
       const note = input.note ?? null;
       await db
@@ -196,18 +222,20 @@ export function createCatalog(db: Kysely<Database>) {
         .values({ resource_id: id, date, hours, note })
         .onConflict((oc) => oc.columns(["resource_id", "date"]).doUpdateSet({ hours, note }))
         .execute();
-      return resourceView((await resource(id)) as LoadedResource);
+      forget();
+      return resourceView((await freshResource(id)) as LoadedResource);
     },
 
     async deleteException(identity: Identity, id: string, date: string): Promise<Resource> {
       assertStaff(identity);
-      const r = await resource(id);
+      const r = await freshResource(id);
       if (!r) throw new SwitchboardError("not_found", `no resource ${id}`);
       await db
         .deleteFrom("appointment_exceptions")
         .where("resource_id", "=", id)
         .where("date", "=", date)
         .execute();
+      forget();
       r.exceptions.delete(date);
       return resourceView(r);
     },

@@ -58,3 +58,52 @@ export async function releaseBlocks(
     .where("seats", "<=", 0)
     .execute();
 }
+
+/**
+ * claimBlocks for a transaction shared with other holds (group commit), which cannot roll back
+ * one hold alone: takes what it can and, when that is not every block, gives back exactly the
+ * blocks it took (a new row has 1 seat; a seat added to the sitting's row leaves it at 2 or
+ * more) before answering false. Racing transactions wait on those rows until ours commits, then
+ * see them gone.
+ */
+export async function claimBlocksOrUndo(
+  trx: Transaction<Database>,
+  resourceId: string,
+  [from, to]: [number, number],
+  session: string,
+  capacity: number,
+): Promise<boolean> {
+  const rows = [];
+  for (let block = from; block < to; block++)
+    rows.push({ resource_id: resourceId, block, session, seats: 1, capacity });
+  const taken = await trx
+    .insertInto("appointment_claims")
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(["resource_id", "block"])
+        .doUpdateSet({ seats: sql<number>`appointment_claims.seats + 1` })
+        .where(
+          sql<boolean>`appointment_claims.session = excluded.session and appointment_claims.seats < appointment_claims.capacity`,
+        ),
+    )
+    .returning(["block", "seats"])
+    .execute();
+  if (taken.length === rows.length) return true;
+  const inserted = taken.filter((t) => Number(t.seats) === 1).map((t) => Number(t.block));
+  const added = taken.filter((t) => Number(t.seats) > 1).map((t) => Number(t.block));
+  if (inserted.length)
+    await trx
+      .deleteFrom("appointment_claims")
+      .where("resource_id", "=", resourceId)
+      .where("block", "in", inserted)
+      .execute();
+  if (added.length)
+    await trx
+      .updateTable("appointment_claims")
+      .set({ seats: sql<number>`seats - 1` })
+      .where("resource_id", "=", resourceId)
+      .where("block", "in", added)
+      .execute();
+  return false;
+}

@@ -13,6 +13,8 @@ export interface AppointmentsSettings {
   reminderMinutes: number[];
   /** Longest date range one slot search may cover. */
   maxRangeDays: number;
+  /** How long a node may use services and resources it read (another node's edit shows after this). */
+  catalogCacheMs: number;
 }
 
 const minutesList = z
@@ -31,6 +33,7 @@ export const appointmentsConfig = defineModuleConfig(
     SWITCHBOARD_APPOINTMENTS_CHANGE_WINDOW_MINUTES: withDefault(int(0, 60 * 24 * 30), 120),
     SWITCHBOARD_APPOINTMENTS_REMINDER_MINUTES: optional(minutesList),
     SWITCHBOARD_APPOINTMENTS_MAX_RANGE_DAYS: withDefault(int(1, 366), 31),
+    SWITCHBOARD_APPOINTMENTS_CATALOG_CACHE_MS: withDefault(int(0, 60_000), 1000),
   }),
   (e): AppointmentsSettings => ({
     holdMs: e.SWITCHBOARD_APPOINTMENTS_HOLD_SECONDS * 1000,
@@ -38,5 +41,6 @@ export const appointmentsConfig = defineModuleConfig(
     changeWindowMs: e.SWITCHBOARD_APPOINTMENTS_CHANGE_WINDOW_MINUTES * 60_000,
     reminderMinutes: e.SWITCHBOARD_APPOINTMENTS_REMINDER_MINUTES ?? [1440, 60],
     maxRangeDays: e.SWITCHBOARD_APPOINTMENTS_MAX_RANGE_DAYS,
+    catalogCacheMs: e.SWITCHBOARD_APPOINTMENTS_CATALOG_CACHE_MS,
   }),
 );

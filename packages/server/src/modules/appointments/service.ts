@@ -11,11 +11,12 @@ export interface AppointmentsDeps {
   outbox: Outbox;
   settings: AppointmentsSettings;
   hooks?: BookingHooks;
+  dialect?: "sqlite" | "postgres";
 }
 
 /** The module's one service: REST routes and rpc methods both call it. No HTTP, no sockets. */
 export function createAppointmentsService(deps: AppointmentsDeps) {
-  const catalog = createCatalog(deps.db);
+  const catalog = createCatalog(deps.db, { cacheMs: deps.settings.catalogCacheMs });
   const availability = createAvailability(deps.db, catalog, deps.settings);
   const booking = createBooking({ ...deps, catalog, availability });
   return { catalog, availability, booking };

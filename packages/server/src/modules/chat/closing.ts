@@ -7,7 +7,14 @@ import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { assertParticipant } from "./access.js";
-import { type Conversation, conversationChannel, type StatusEvent } from "./contract.js";
+import {
+  CHAT_EVENTS,
+  type ChatConversationRated,
+  type ChatConversationResolved,
+  type Conversation,
+  conversationChannel,
+  type StatusEvent,
+} from "./contract.js";
 import type { ChatDeps } from "./deps.js";
 import type { ChatConversationRow } from "./migrations.js";
 import { revokeConversationAccess } from "./revoke.js";
@@ -102,6 +109,60 @@ export function createClosing(
     return requeued;
   }
 
+  /** Durable `chat.conversation_resolved`, in the resolve's commit (metrics' response times). */
+  async function emitResolved(trx: Transaction<Database>, row: ChatConversationRow, at: string) {
+    let firstResponseMs: number | undefined;
+    if (row.agent_id && row.assigned_at) {
+      const first = await trx
+        .selectFrom("chat_messages")
+        .select("created_at")
+        .where("conversation_id", "=", row.id)
+        .where("author_id", "=", row.agent_id)
+        .where("author_role", "=", "agent")
+        .where("created_at", ">=", row.assigned_at)
+        .orderBy("seq")
+        .limit(1)
+        .executeTakeFirst();
+      if (first)
+        firstResponseMs = Math.max(0, Date.parse(first.created_at) - Date.parse(row.assigned_at));
+    }
+    const payload: ChatConversationResolved = {
+      conversationId: row.id,
+      customerId: row.customer_id,
+      agentId: row.agent_id,
+      ...(firstResponseMs !== undefined && { firstResponseMs }),
+      durationMs: Math.max(0, Date.parse(at) - Date.parse(row.created_at)),
+      at,
+    };
+    await deps.events.emit(trx, {
+      type: CHAT_EVENTS.conversationResolved,
+      aggregate: conversationChannel(row.id),
+      payload,
+    });
+  }
+
+  /** Durable `chat.conversation_rated` when the customer gave a rating with this call. */
+  async function emitRated(
+    trx: Transaction<Database>,
+    row: ChatConversationRow,
+    rating: number | undefined,
+    at: string,
+  ) {
+    if (rating === undefined) return;
+    const payload: ChatConversationRated = {
+      conversationId: row.id,
+      customerId: row.customer_id,
+      agentId: row.agent_id,
+      rating,
+      at,
+    };
+    await deps.events.emit(trx, {
+      type: CHAT_EVENTS.conversationRated,
+      aggregate: conversationChannel(row.id),
+      payload,
+    });
+  }
+
   return {
     requeueAgent,
 
@@ -151,6 +212,7 @@ export function createClosing(
               .set({ rating, updated_at: at })
               .where("id", "=", id)
               .execute();
+            await emitRated(trx, row, rating, at);
             return outbox.enqueue(trx, [announced]);
           }
           const done = await trx
@@ -169,6 +231,8 @@ export function createClosing(
           expectOne(done, "the conversation changed meanwhile; retry");
           deps.crashPoint("chat.resolve.after-status");
           if (row.status === "active" && row.agent_id) await releaseAgent(trx, row.agent_id, at);
+          await emitResolved(trx, row, at);
+          await emitRated(trx, row, rating, at);
           return outbox.enqueue(trx, [announced]);
         });
       } catch (error) {

@@ -281,3 +281,38 @@ export const chatMessageCreatedSchema = z.object({
   at: z.string(),
 });
 export type ChatMessageCreated = z.infer<typeof chatMessageCreatedSchema>;
+
+/** Durable event `chat.conversation_assigned`: an agent took it; `waitedMs` it spent queued. */
+export const chatConversationAssignedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string(),
+  how: z.enum(["auto", "claim"]),
+  waitedMs: z.number().int().nonnegative(),
+  at: z.string(),
+});
+export type ChatConversationAssigned = z.infer<typeof chatConversationAssignedSchema>;
+
+/**
+ * Durable event `chat.conversation_resolved`: it ended. `firstResponseMs` from its assignment to
+ * its agent's first message (absent when the agent never wrote); `durationMs` from its creation.
+ */
+export const chatConversationResolvedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string().nullable(),
+  firstResponseMs: z.number().int().nonnegative().optional(),
+  durationMs: z.number().int().nonnegative(),
+  at: z.string(),
+});
+export type ChatConversationResolved = z.infer<typeof chatConversationResolvedSchema>;
+
+/** Durable event `chat.conversation_rated`: the customer's rating (1..5), once per rating given. */
+export const chatConversationRatedSchema = z.object({
+  conversationId: z.string(),
+  customerId: z.string(),
+  agentId: z.string().nullable(),
+  rating: z.number().int().min(1).max(5),
+  at: z.string(),
+});
+export type ChatConversationRated = z.infer<typeof chatConversationRatedSchema>;

@@ -6,6 +6,8 @@ import { setUpCoach } from "./coach/setup.js";
 import { registerCoachRoutes } from "./coach-routes.js";
 import { type ChatSettings, chatConfig } from "./config.js";
 import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
+import { createHistory } from "./history.js";
+import { registerHistoryRoutes } from "./history-routes.js";
 import { chatMigrations } from "./migrations.js";
 import { createNotes, notesMigrations } from "./notes.js";
 import { registerNoteRoutes } from "./notes-routes.js";
@@ -73,8 +75,10 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
     registerTeamRoutes(ctx.http, chat, ctx.auth);
+    const notes = createNotes({ db: ctx.db, outbox: ctx.outbox });
+    registerNoteRoutes(ctx.http, notes, ctx.auth);
+    registerHistoryRoutes(ctx.http, createHistory(ctx.db, notes), ctx.auth);
     registerCoachRoutes(ctx.http, setUpCoach(settings.coach, sqlFacts(ctx.db)), ctx.auth);
-    registerNoteRoutes(ctx.http, createNotes({ db: ctx.db, outbox: ctx.outbox }), ctx.auth);
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
     registerChatRpc(ctx.rpc, chat, maxMessageLength);
 

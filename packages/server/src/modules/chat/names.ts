@@ -26,4 +26,10 @@ export const CHAT_UNREAD_EVENT = "chat_unread";
 
 export const CHAT_EVENTS = {
   messageCreated: "chat.message_created",
+  /** An agent took a conversation from the queue (auto-assigned or claimed). */
+  conversationAssigned: "chat.conversation_assigned",
+  /** A conversation ended (resolved by its agent or customer). */
+  conversationResolved: "chat.conversation_resolved",
+  /** The customer rated a conversation (1..5). */
+  conversationRated: "chat.conversation_rated",
 } as const;

@@ -2,7 +2,12 @@ import { SwitchboardError } from "../../errors.js";
 import { now } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { OutboxMessage } from "../../store/outbox.js";
-import { conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
+import {
+  CHAT_EVENTS,
+  type ChatConversationAssigned,
+  conversationChannel,
+  STAFF_CHAT_CHANNEL,
+} from "./contract.js";
 import type { ChatDeps } from "./deps.js";
 import { parseJson, priorityName, toAgent } from "./mapping.js";
 import type { ChatAgentRow, ChatConversationRow } from "./migrations.js";
@@ -142,6 +147,24 @@ export function createRouting(deps: ChatDeps, teams: Teams) {
         .where("status", "=", "waiting")
         .executeTakeFirst();
       expectOne(conversation, "conversation is no longer waiting");
+      const taken = await trx
+        .selectFrom("chat_conversations")
+        .select(["queued_at", "customer_id"])
+        .where("id", "=", conversationId)
+        .executeTakeFirstOrThrow();
+      // durable, in the assignment's commit: metrics counts queue waits from it
+      await deps.events.emit(trx, {
+        type: CHAT_EVENTS.conversationAssigned,
+        aggregate: conversationChannel(conversationId),
+        payload: {
+          conversationId,
+          customerId: taken.customer_id,
+          agentId,
+          how,
+          waitedMs: Math.max(0, Date.parse(at) - Date.parse(taken.queued_at)),
+          at,
+        } satisfies ChatConversationAssigned,
+      });
       const row = await trx
         .selectFrom("chat_agents")
         .select("name")

@@ -183,3 +183,16 @@ export const inventoryLevelChangedSchema = z.object({
   version: z.number().int(),
 });
 export type InventoryLevelChanged = z.infer<typeof inventoryLevelChangedSchema>;
+
+/**
+ * Durable events `inventory.reservation_created` and `inventory.reservation_committed`: one
+ * reservation made or sold. `itemId` is the SKU; `userId` the customer (absent for staff's own).
+ */
+export const inventoryReservationEventSchema = z.object({
+  reservationId: z.string(),
+  itemId: z.string(),
+  quantity: z.number().int(),
+  userId: z.string().optional(),
+  at: z.string(),
+});
+export type InventoryReservationEvent = z.infer<typeof inventoryReservationEventSchema>;

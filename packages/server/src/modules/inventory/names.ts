@@ -30,4 +30,8 @@ export const INVENTORY_EVENTS = {
   backInStock: "inventory.back_in_stock",
   /** Availability (or in-stock / low-stock) changed. */
   levelChanged: "inventory.level_changed",
+  /** Units were reserved (one event per reservation). */
+  reservationCreated: "inventory.reservation_created",
+  /** A reservation became a sale (its units left the shelf). */
+  reservationCommitted: "inventory.reservation_committed",
 } as const;

@@ -8,7 +8,13 @@ import type { InTransaction } from "../../store/in-transaction.js";
 import type { Database } from "../../store/schema.js";
 import { announce, type Pending, recordChange } from "./announce.js";
 import { type InventoryDeps, reservationId, stockOf } from "./changes.js";
-import type { Reservation, ReservationPage } from "./contract.js";
+import {
+  INVENTORY_EVENTS,
+  type InventoryReservationEvent,
+  productChannel,
+  type Reservation,
+  type ReservationPage,
+} from "./contract.js";
 import type { Items } from "./items.js";
 import type { InventoryReservationRow, ReservationStatus } from "./migrations.js";
 import { createReserveBatcher } from "./reserve.js";
@@ -102,6 +108,21 @@ export function createReservations(deps: InventoryDeps, items: Items) {
       by,
       at,
     });
+    if (sale) {
+      // durable, in the sale's commit: metrics counts sales (and revenue) from it
+      const sold: InventoryReservationEvent = {
+        reservationId: row.id,
+        itemId: row.sku,
+        quantity: n,
+        ...(row.customer_id !== null && { userId: row.customer_id }),
+        at,
+      };
+      await deps.events.emit(trx, {
+        type: INVENTORY_EVENTS.reservationCommitted,
+        aggregate: productChannel(row.sku),
+        payload: sold,
+      });
+    }
     return { row, pending };
   }
 

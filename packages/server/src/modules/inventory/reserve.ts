@@ -4,6 +4,7 @@ import { GroupCommit } from "../../store/group-commit.js";
 import type { Database } from "../../store/schema.js";
 import { announce, historyRow, type Pending, stageAnnouncements } from "./announce.js";
 import type { InventoryDeps, Levels } from "./changes.js";
+import { INVENTORY_EVENTS, type InventoryReservationEvent, productChannel } from "./contract.js";
 import type {
   InventoryHistoryRow,
   InventoryItemRow,
@@ -111,6 +112,21 @@ export function createReserveBatcher(deps: InventoryDeps) {
       }
       if (made.length === 0) return staged;
       await trx.insertInto("inventory_reservations").values(made).execute();
+      // durable, in the reservation's commit: metrics' conversion (reservations → sales)
+      await deps.events.emitAll(
+        trx,
+        made.map((m) => ({
+          type: INVENTORY_EVENTS.reservationCreated,
+          aggregate: productChannel(m.sku),
+          payload: {
+            reservationId: m.id,
+            itemId: m.sku,
+            quantity: m.quantity,
+            ...(m.customer_id !== null && { userId: m.customer_id }),
+            at,
+          } satisfies InventoryReservationEvent,
+        })),
+      );
       await trx.insertInto("inventory_history").values(history).execute();
       // A step that fails (an idempotency claim taken over) fails the batch: its requests are
       // answered 503 and retried, and nothing of it was written.

@@ -1,5 +1,4 @@
 import { createECDH, createHmac, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import ece from "http_ece";
 import { type ParsedMail, simpleParser } from "mailparser";
@@ -9,30 +8,7 @@ import { DIALECTS } from "../../test-support/dialects.js";
 import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 import { MODULES, waitFor } from "./test-helpers.js";
-
-interface Received {
-  path: string;
-  headers: IncomingMessage["headers"];
-  body: Buffer;
-}
-
-/** A loopback HTTP receiver (push service, SMS provider) answering what `answer` says. */
-async function receiver(answer: (r: Received) => number) {
-  const got: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const r = { path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
-      got.push(r);
-      res.statusCode = answer(r);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { got, url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
-}
+import { type Received, receiver } from "./test-kit.js";
 
 describe.each(DIALECTS)("push, email and SMS deliveries on %s", (database) => {
   let server: TestServer;

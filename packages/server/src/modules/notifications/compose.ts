@@ -3,6 +3,8 @@ import { ulid } from "../../ids.js";
 import type { OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import type { NotificationChannel, NotificationPriority, Template } from "./contract.js";
+import type { Deferrals } from "./deferrals.js";
+import type { EscalationPolicy } from "./escalation.js";
 import { lockUnread, notificationMessage, unreadMessage } from "./inbox.js";
 import type { NotificationRow } from "./migrations.js";
 import { quietUntil } from "./quiet-hours.js";
@@ -64,13 +66,18 @@ export function renderChannel(
 export interface ComposeOptions {
   at: Date;
   digestWindowMs: number;
+  /** The scheduler's tasks: quiet-hours release, digest, escalation. */
+  deferrals: Deferrals;
+  /** The server's escalation of unread urgent ones (a user's own replaces it). */
+  escalation: EscalationPolicy;
 }
 
 /**
  * Makes one notification inside the caller's transaction: the channels the recipient has on for
  * its category, the inbox row (announced on user:{id} with the new unread count), and one
- * delivery row per outside channel, due at once or when the recipient's quiet hours end
- * (`urgent` ones go at once). A `low` one joins the recipient's digest of its type instead.
+ * delivery row per outside channel, due at once or held until the recipient's quiet hours end
+ * (a scheduled release; `urgent` ones go at once). A `low` one joins the recipient's digest of
+ * its type instead. An `urgent` one shown in the inbox schedules its escalation.
  * A repeat (same send and user, or same dedupeKey and user) makes nothing: the unique indexes
  * refuse it, so a batch run twice after a crash adds nothing.
  */
@@ -118,6 +125,7 @@ export async function compose(
     n.priority === "urgent" || !recipient.quiet
       ? opts.at
       : (quietUntil(opts.at, recipient.quiet, recipient.timeZone ?? "UTC") ?? opts.at);
+  const held = due.getTime() > opts.at.getTime();
   const outside = channels.filter(
     (c): c is Exclude<NotificationChannel, "in_app"> => c !== "in_app",
   );
@@ -130,7 +138,7 @@ export async function compose(
           notification_id: row.id,
           user_id: row.user_id,
           channel,
-          status: "pending" as const,
+          status: held ? ("held" as const) : ("pending" as const),
           due_at: due.toISOString(),
           attempts: 0,
           lease_until: null,
@@ -141,6 +149,10 @@ export async function compose(
         })),
       )
       .execute();
+  if (outside.length && held) await opts.deferrals.release(trx, row.user_id, due);
+  const escalation = recipient.escalation ?? opts.escalation;
+  if (inApp && n.priority === "urgent" && escalation.channels.length > 0)
+    await opts.deferrals.escalate(trx, row.id, new Date(opts.at.getTime() + escalation.afterMs));
   if (!inApp) return [];
   const messages: OutboxMessage[] = [];
   const item = notificationMessage(row);
@@ -167,14 +179,16 @@ async function addToDigest(
   opts: ComposeOptions,
 ): Promise<void> {
   const at = opts.at.toISOString();
+  const windowEnd = new Date(opts.at.getTime() + opts.digestWindowMs);
+  const generation = ulid();
   const open = await trx
     .insertInto("notification_digests")
     .values({
       id: `${n.type}|${userId}`,
       user_id: userId,
       type: n.type,
-      window_end: new Date(opts.at.getTime() + opts.digestWindowMs).toISOString(),
-      generation: ulid(),
+      window_end: windowEnd.toISOString(),
+      generation,
       created_at: at,
     })
     .onConflict((oc) =>
@@ -182,6 +196,9 @@ async function addToDigest(
     )
     .returning("generation")
     .executeTakeFirstOrThrow();
+  // This item opened the window: its end is a scheduled task, with the digest's row.
+  if (open.generation === generation)
+    await opts.deferrals.digest(trx, { digestId: `${n.type}|${userId}`, generation }, windowEnd);
   await trx
     .insertInto("notification_digest_items")
     .values({

@@ -15,6 +15,10 @@ export interface NotificationsSettings {
   workerIntervalMs: number;
   /** `low` notifications of one type within this window become one digest. */
   digestWindowMs: number;
+  /** An `urgent` notification unread this long goes out on the next escalation channel. */
+  escalationAfterMs: number;
+  /** The escalation chain, in order (a user may set their own in their preferences). */
+  escalationChannels: ("push" | "email" | "sms")[];
   vapid?: { publicKey: string; privateKey: string } | undefined;
   vapidSubject: string;
   smtpUrl?: string | undefined;
@@ -49,6 +53,13 @@ export const notificationsConfig = defineModuleConfig(
       SWITCHBOARD_NOTIFICATIONS_RETRY_BASE_MS: withDefault(int(10, 3_600_000), 5000),
       SWITCHBOARD_NOTIFICATIONS_WORKER_INTERVAL_MS: withDefault(int(50, 60_000), 1000),
       SWITCHBOARD_NOTIFICATIONS_DIGEST_WINDOW_MS: withDefault(int(1000, 7 * 86_400_000), 3_600_000),
+      SWITCHBOARD_NOTIFICATIONS_ESCALATION_AFTER_MS: withDefault(
+        int(1000, 7 * 86_400_000),
+        15 * 60_000,
+      ),
+      SWITCHBOARD_NOTIFICATIONS_ESCALATION_CHANNELS: optional(
+        list(/^(push|email|sms)$/, "push, email or sms"),
+      ),
       SWITCHBOARD_NOTIFICATIONS_VAPID_PUBLIC_KEY: optional(base64url),
       SWITCHBOARD_NOTIFICATIONS_VAPID_PRIVATE_KEY: optional(base64url),
       SWITCHBOARD_NOTIFICATIONS_VAPID_SUBJECT: withDefault(
@@ -83,6 +94,10 @@ export const notificationsConfig = defineModuleConfig(
     retryBaseMs: e.SWITCHBOARD_NOTIFICATIONS_RETRY_BASE_MS,
     workerIntervalMs: e.SWITCHBOARD_NOTIFICATIONS_WORKER_INTERVAL_MS,
     digestWindowMs: e.SWITCHBOARD_NOTIFICATIONS_DIGEST_WINDOW_MS,
+    escalationAfterMs: e.SWITCHBOARD_NOTIFICATIONS_ESCALATION_AFTER_MS,
+    escalationChannels: (e.SWITCHBOARD_NOTIFICATIONS_ESCALATION_CHANNELS as
+      | ("push" | "email" | "sms")[]
+      | undefined) ?? ["push", "email", "sms"],
     vapid:
       e.SWITCHBOARD_NOTIFICATIONS_VAPID_PUBLIC_KEY && e.SWITCHBOARD_NOTIFICATIONS_VAPID_PRIVATE_KEY
         ? {

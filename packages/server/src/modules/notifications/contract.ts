@@ -104,12 +104,26 @@ export const quietHoursSchema = z.object({
   end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM"),
 });
 
+/** Where an unread `urgent` notification goes next, and after how long. */
+export const escalationSchema = z.object({
+  afterMinutes: z.number().int().min(1).max(10_080),
+  channels: z
+    .array(z.enum(["push", "email", "sms"]))
+    .max(3)
+    .refine((c) => new Set(c).size === c.length, "each channel once")
+    .describe("In order; [] turns escalation off for this user"),
+});
+export type Escalation = z.infer<typeof escalationSchema>;
+
 export const preferencesSchema = z.object({
   channels: z
     .record(z.string().min(1).max(64), z.partialRecord(channelSchema, z.boolean()))
     .describe("category → channel → on/off; absent means on"),
   quietHours: quietHoursSchema.nullable(),
   timeZone: z.string().nullable().describe("IANA zone; quiet hours are read in it (UTC if none)"),
+  escalation: escalationSchema
+    .nullable()
+    .describe("The user's own escalation of unread urgent notifications; null: the server's"),
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
@@ -124,7 +138,9 @@ export type Contact = z.infer<typeof contactSchema>;
 
 export const deliverySchema = z.object({
   channel: channelSchema,
-  status: z.enum(["pending", "sending", "sent", "failed", "skipped"]),
+  status: z
+    .enum(["held", "pending", "sending", "sent", "failed", "skipped"])
+    .describe("held: until the user's quiet hours end"),
   attempts: z.number().int(),
   dueAt: z.string(),
   sentAt: z.string().nullable(),

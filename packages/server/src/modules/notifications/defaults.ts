@@ -151,6 +151,17 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
       text: "Your appointment on {{when}} ({{timeZone}}) is cancelled.",
     },
   },
+  "metrics.alert": {
+    category: "business",
+    defaultChannels: ["in_app", "push"],
+    inApp: {
+      title: "{{title}}",
+      body: "{{body}}",
+      actions: [{ id: "view", label: "Open dashboard", url: "/console/dashboard" }],
+    },
+    push: { title: "{{title}}", body: "{{body}}", url: "/console/dashboard" },
+    email: { subject: "{{title}}", text: "{{body}}" },
+  },
   "notifications.digest": {
     category: "digest",
     defaultChannels: ["in_app", "push", "email"],

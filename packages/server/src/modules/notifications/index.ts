@@ -34,6 +34,7 @@ export const notificationsModule: SwitchboardModule<NotificationsSettings> = {
       logger: ctx.logger,
       vapid: await loadVapidKeys(ctx.db, ctx.settings),
       crashPoint: ctx.crashPoint,
+      scheduler: ctx.scheduler,
       presenceOf: async (channel) => (await ctx.broker.presence(channel)).map((m) => m.user),
     });
     registerNotificationRoutes(ctx.http, service, ctx.auth);

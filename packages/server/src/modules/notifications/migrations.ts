@@ -46,7 +46,8 @@ export interface NotificationDeliveryRow {
   notification_id: string;
   user_id: string;
   channel: string;
-  status: "pending" | "sending" | "sent" | "failed" | "skipped";
+  /** `held`: until the user's quiet hours end (a scheduled release makes it `pending`). */
+  status: "held" | "pending" | "sending" | "sent" | "failed" | "skipped";
   due_at: string;
   attempts: number;
   /** While `sending`: the claim's end; a worker that died leaves it to expire. */
@@ -86,6 +87,8 @@ export interface NotificationUserRow {
   quiet_end: string | null;
   /** Bumped (under the row's lock) with every unread change: orders `unread` events. */
   unread_version: number;
+  /** JSON `{afterMs, channels}`: the user's own escalation; null: the server's. */
+  escalation?: string | null;
   updated_at: string;
 }
 
@@ -372,6 +375,14 @@ export const notificationsMigrations: MigrationSet = {
         "notification_sends",
       ])
         await db.schema.dropTable(t).execute();
+    },
+  },
+  "notifications/002_escalation": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("notification_users").addColumn("escalation", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("notification_users").dropColumn("escalation").execute();
     },
   },
 };

@@ -122,6 +122,17 @@ export const RULES: readonly RuleDefinition[] = [
     dedupeKey: "rule:back-in-stock:{{sku}}:v{{version}}",
   },
   {
+    // metrics' alerts (goal reached, 5- or 1-star rating, long wait, stock-out) to the owner and
+    // managers it names (SWITCHBOARD_METRICS_ALERT_RECIPIENTS); metrics turns each kind on or off
+    name: "metrics-alert",
+    event: "metrics.alert",
+    description: "A business alert from live metrics (revenue goal, rating, long wait, stock-out)",
+    template: "metrics.alert",
+    recipients: "recipients",
+    data: { title: "title", body: "body", kind: "kind" },
+    priority: "high",
+  },
+  {
     name: "price-drop",
     event: "pricing.watch_triggered",
     description: "A watched price dropped (the shopper's price watch crossed its line)",
@@ -328,7 +339,9 @@ export function createRules(
           logger.error({ err: error, rule: def.name }, "notification rule failed");
         }
       }
-      if (made) kick();
+      // A durable handler's sends are not committed yet: its caller kicks after the commit (a
+      // kick now would read through db inside the handler, which the handler guard refuses).
+      if (made && !opts.trx) kick();
       return made;
     },
   };

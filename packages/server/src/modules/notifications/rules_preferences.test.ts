@@ -183,7 +183,7 @@ describe.each(DIALECTS)("rules, preferences, quiet hours and digests on %s", (da
       return (await api("GET", `/api/notifications/${id}/deliveries`)).body.deliveries[0];
     };
     const later = await deliveryOf("later");
-    expect(later.status).toBe("pending");
+    expect(later.status).toBe("held");
     const expectedEnd = end.set({ second: 0, millisecond: 0 }).toUTC().toISO();
     expect(new Date(later.dueAt).toISOString()).toBe(new Date(expectedEnd as string).toISOString());
     // urgent: due at once (no SMTP configured here, so it ends as skipped)

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { pageQuery } from "../../platform/kit/pagination.js";
 import {
   channelSchema,
+  escalationSchema,
   prioritySchema,
   quietHoursSchema,
   templateContentSchema,
@@ -63,6 +64,7 @@ export const preferencesBody = z.object({
     .optional(),
   quietHours: quietHoursSchema.nullable().optional().describe("null: none"),
   timeZone: z.string().min(1).max(64).nullable().optional(),
+  escalation: escalationSchema.nullable().optional().describe("null: the server's"),
 });
 export type PreferencesInput = z.infer<typeof preferencesBody>;
 

@@ -8,9 +8,15 @@ import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox, OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { compose, DIGEST_TYPE } from "./compose.js";
+import { type ComposeOptions, compose, DIGEST_TYPE } from "./compose.js";
 import type { NotificationsSettings } from "./config.js";
-import type { NotificationChannel, NotificationPriority, SendStatus } from "./contract.js";
+import type {
+  NotificationChannel,
+  NotificationPriority,
+  SendStatus,
+  Template,
+} from "./contract.js";
+import type { Deferrals } from "./deferrals.js";
 import type { NotificationSendRow } from "./migrations.js";
 import type { SendInput } from "./schema.js";
 import type { Templates } from "./templates.js";
@@ -41,6 +47,7 @@ export interface SendsDeps {
   logger: Logger;
   crashPoint(point: string): void;
   clock(): Date;
+  deferrals: Deferrals;
 }
 
 /**
@@ -51,6 +58,12 @@ export interface SendsDeps {
  */
 export function createSends(deps: SendsDeps) {
   const { db, outbox, settings, templates, users } = deps;
+  const composeOptions = (at: Date): ComposeOptions => ({
+    at,
+    digestWindowMs: settings.digestWindowMs,
+    deferrals: deps.deferrals,
+    escalation: { afterMs: settings.escalationAfterMs, channels: settings.escalationChannels },
+  });
 
   async function accept(
     identity: Identity,
@@ -95,24 +108,44 @@ export function createSends(deps: SendsDeps) {
     return accepted;
   }
 
-  /** Expands the next batch of one send; false when it is done (or another node moved it). */
-  async function runBatch(send: NotificationSendRow): Promise<boolean> {
+  /** One send's share of a batch: its next recipients. */
+  interface Part {
+    send: NotificationSendRow;
+    request: SendRequest;
+    template: Template;
+    users: string[];
+    processed: number;
+  }
+
+  async function partOf(send: NotificationSendRow, room: number): Promise<Part> {
     const request = JSON.parse(send.request) as SendRequest;
     const template = await templates.get(send.type, request.templateVersion);
     const all = JSON.parse(send.user_ids) as string[];
-    const batch = all.slice(send.processed, send.processed + settings.batchSize);
+    const users = all.slice(send.processed, send.processed + room);
+    return { send, request, template, users, processed: send.processed + users.length };
+  }
+
+  /**
+   * Expands one batch in one transaction: the next recipients of one large send, or several
+   * small sends at once (group commit: many single-user sends cost one transaction). Each send's
+   * `processed` moves on conditionally; if another node moved one, the whole batch rolls back
+   * and nothing is made twice. False when a send was moved elsewhere.
+   */
+  async function runBatch(parts: Part[]): Promise<boolean> {
     // Row locks are taken in user order, so two batches sharing users cannot deadlock.
-    const ordered = [...batch].sort();
-    const processed = send.processed + batch.length;
+    const work = parts
+      .flatMap((part) => part.users.map((userId) => ({ userId, part })))
+      .sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));
     const at = deps.clock();
     let ids: string[];
     try {
       ids = await db.transaction().execute(async (trx) => {
-        const recipients = await users.recipients(trx, ordered);
+        const recipients = await users.recipients(trx, [...new Set(work.map((w) => w.userId))]);
         const messages: OutboxMessage[] = [];
-        for (const userId of ordered) {
+        for (const { userId, part } of work) {
           const recipient = recipients.get(userId);
           if (!recipient) continue;
+          const { request, template, send } = part;
           messages.push(
             ...(await compose(
               trx,
@@ -127,21 +160,23 @@ export function createSends(deps: SendsDeps) {
                 dedupeKey: request.dedupeKey,
                 sendId: send.id,
               },
-              { at, digestWindowMs: settings.digestWindowMs },
+              composeOptions(at),
             )),
           );
         }
-        // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
-        if (send.processed > 0 && processed >= send.total / 2)
-          deps.crashPoint("notifications.mid-send");
-        expectOne(
-          await trx
-            .updateTable("notification_sends")
-            .set({ processed, status: processed >= send.total ? "done" : "pending" })
-            .where("id", "=", send.id)
-            .where("processed", "=", send.processed)
-            .executeTakeFirst(),
-        );
+        for (const { send, processed } of parts) {
+          // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
+          if (send.processed > 0 && processed >= send.total / 2)
+            deps.crashPoint("notifications.mid-send");
+          expectOne(
+            await trx
+              .updateTable("notification_sends")
+              .set({ processed, status: processed >= send.total ? "done" : "pending" })
+              .where("id", "=", send.id)
+              .where("processed", "=", send.processed)
+              .executeTakeFirst(),
+          );
+        }
         return outbox.enqueue(trx, messages);
       });
     } catch (error) {
@@ -149,8 +184,8 @@ export function createSends(deps: SendsDeps) {
       throw error;
     }
     await outbox.flush(ids);
-    send.processed = processed;
-    return processed < send.total;
+    for (const part of parts) part.send.processed = part.processed;
+    return true;
   }
 
   let busy: Promise<number> | undefined;
@@ -163,16 +198,33 @@ export function createSends(deps: SendsDeps) {
         .selectAll()
         .where("status", "=", "pending")
         .orderBy("id")
-        .limit(10)
+        .limit(settings.batchSize)
         .execute();
       if (pending.length === 0) break;
-      for (const send of pending) {
-        let more = true;
-        while (more && done < maxBatches) {
-          more = await runBatch(send);
-          done++;
+      // Oldest first; small sends share a batch up to batchSize recipients, a large one fills it.
+      let moved = false;
+      let i = 0;
+      while (i < pending.length && done < maxBatches) {
+        const parts: Part[] = [];
+        let room = settings.batchSize;
+        while (i < pending.length && room > 0) {
+          const send = pending[i] as NotificationSendRow;
+          const part = await partOf(send, room);
+          parts.push(part);
+          room -= part.users.length;
+          if (part.processed >= send.total) i++;
+          else break; // a large send: its next batch is the next transaction
         }
+        const ok = await runBatch(parts);
+        done++;
+        if (!ok) {
+          // another node moved one of them: read again
+          moved = true;
+          break;
+        }
+        moved = true;
       }
+      if (!moved) break;
     }
     return done;
   }
@@ -205,67 +257,55 @@ export function createSends(deps: SendsDeps) {
       };
     },
 
-    /** Sends every digest whose window has ended, once (a conditional close in its transaction). */
-    async flushDigests(): Promise<number> {
-      const at = deps.clock();
-      const due = await db
-        .selectFrom("notification_digests")
+    /**
+     * Sends one digest whose window has ended, in the scheduled task's transaction: closing the
+     * digest (a conditional delete of its generation) commits with the notification it makes
+     * and the task marked done, so it is sent once, also when the task runs again after a crash.
+     * Returns the outbox rows to publish after the commit.
+     */
+    async sendDigest(
+      trx: Transaction<Database>,
+      digest: { digestId: string; generation: string },
+    ): Promise<string[]> {
+      const gone = await trx
+        .deleteFrom("notification_digests")
+        .where("id", "=", digest.digestId)
+        .where("generation", "=", digest.generation)
+        .executeTakeFirst();
+      if (Number(gone.numDeletedRows) !== 1) return []; // sent already
+      const items = await trx
+        .selectFrom("notification_digest_items")
         .selectAll()
-        .where("window_end", "<=", at.toISOString())
-        .orderBy("window_end")
-        .limit(100)
+        .where("generation", "=", digest.generation)
+        .orderBy("created_at")
         .execute();
-      if (due.length === 0) return 0;
-      const template = await templates.current(DIGEST_TYPE);
-      let sent = 0;
-      for (const digest of due) {
-        try {
-          const ids = await db.transaction().execute(async (trx) => {
-            const gone = await trx
-              .deleteFrom("notification_digests")
-              .where("id", "=", digest.id)
-              .where("generation", "=", digest.generation)
-              .executeTakeFirst();
-            if (Number(gone.numDeletedRows) !== 1) throw new ConditionalMiss("sent already");
-            const items = await trx
-              .selectFrom("notification_digest_items")
-              .selectAll()
-              .where("generation", "=", digest.generation)
-              .orderBy("created_at")
-              .execute();
-            if (items.length === 0) return [];
-            const recipient = (await users.recipients(trx, [digest.user_id])).get(digest.user_id);
-            if (!recipient) return [];
-            const messages = await compose(
-              trx,
-              recipient,
-              {
-                type: DIGEST_TYPE,
-                template,
-                data: {
-                  count: items.length,
-                  type: digest.type,
-                  firstTitle: items[0]?.title ?? "",
-                  lines: items.map((i) => `${i.title}: ${i.body}`).join("\n"),
-                  items: items.map((i) => ({ title: i.title, body: i.body })),
-                },
-                priority: "normal",
-                category: template.category,
-                channels: template.defaultChannels,
-                dedupeKey: `digest:${digest.generation}`,
-                sendId: null,
-              },
-              { at, digestWindowMs: settings.digestWindowMs },
-            );
-            return outbox.enqueue(trx, messages);
-          });
-          await outbox.flush(ids);
-          sent++;
-        } catch (error) {
-          if (!(error instanceof ConditionalMiss)) throw error;
-        }
-      }
-      return sent;
+      const first = items[0];
+      if (!first) return [];
+      const recipient = (await users.recipients(trx, [first.user_id])).get(first.user_id);
+      if (!recipient) return [];
+      const template = await templates.current(DIGEST_TYPE, trx);
+      const messages = await compose(
+        trx,
+        recipient,
+        {
+          type: DIGEST_TYPE,
+          template,
+          data: {
+            count: items.length,
+            type: first.type,
+            firstTitle: first.title,
+            lines: items.map((i) => `${i.title}: ${i.body}`).join("\n"),
+            items: items.map((i) => ({ title: i.title, body: i.body })),
+          },
+          priority: "normal",
+          category: template.category,
+          channels: template.defaultChannels,
+          dedupeKey: `digest:${digest.generation}`,
+          sendId: null,
+        },
+        composeOptions(deps.clock()),
+      );
+      return outbox.enqueue(trx, messages);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import type { ModuleScheduler } from "../../platform/durable/types.js";
 import { isStaffOrServer } from "../../platform/kit/actor.js";
 import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox } from "../../store/outbox.js";
@@ -9,7 +10,19 @@ import type { Database } from "../../store/schema.js";
 import { emailProvider, pushProvider, smsProvider } from "./channels.js";
 import type { NotificationsSettings } from "./config.js";
 import type { Delivery } from "./contract.js";
+import {
+  createDeferrals,
+  DIGEST_TASK,
+  type DigestPayload,
+  ESCALATE_TASK,
+  type EscalatePayload,
+  flushWhenCommitted,
+  RELEASE_TASK,
+  type ReleasePayload,
+  releaseHeld,
+} from "./deferrals.js";
 import { createDelivery } from "./delivery.js";
+import { escalate } from "./escalation.js";
 import { createInbox } from "./inbox.js";
 import { createPushSubscriptions, type VapidKeys } from "./push.js";
 import { createRules, type PresenceOf } from "./rules.js";
@@ -25,6 +38,8 @@ export interface NotificationsDeps {
   settings: NotificationsSettings;
   logger: Logger;
   vapid: VapidKeys;
+  /** Where deferrals live: quiet-hours releases, digests, escalations. */
+  scheduler: ModuleScheduler;
   crashPoint(point: string): void;
   /** The clock of sends, quiet hours, digests and retries. */
   clock?: () => Date;
@@ -39,6 +54,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
   const templates = createTemplates(db);
   const users = createUsers(db);
   const inbox = createInbox(db, outbox);
+  const deferrals = createDeferrals(deps.scheduler);
   const sends = createSends({
     db,
     outbox,
@@ -48,6 +64,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
     logger,
     crashPoint: deps.crashPoint,
     clock,
+    deferrals,
   });
   const delivery = createDelivery({
     db,
@@ -63,10 +80,9 @@ export function createNotificationsService(deps: NotificationsDeps) {
   });
   const push = createPushSubscriptions(db, settings);
 
-  /** One pass of the worker: expand sends, close due digests, deliver what is due. */
+  /** One pass of the worker: expand sends, deliver what is due (first tries and retries). */
   async function work(): Promise<void> {
     await sends.process();
-    await sends.flushDigests();
     await delivery.run();
   }
   let running = false;
@@ -96,6 +112,27 @@ export function createNotificationsService(deps: NotificationsDeps) {
     })();
   }
   const rules = createRules(db, sends, logger, kick, deps.presenceOf);
+  const afterCommit = () => setTimeout(kick, 20).unref();
+
+  // The deferrals, each in its task's transaction (never through `db`: SQLite has one connection).
+  deps.scheduler.register<ReleasePayload>(RELEASE_TASK, async (p, d) => {
+    if ((await releaseHeld(d.transaction, p)) > 0) afterCommit();
+  });
+  deps.scheduler.register<DigestPayload>(DIGEST_TASK, async (p, d) => {
+    const ids = await sends.sendDigest(d.transaction, p);
+    flushWhenCommitted(db, outbox, ids, logger);
+    afterCommit();
+  });
+  deps.scheduler.register<EscalatePayload>(ESCALATE_TASK, async (p, d) => {
+    const channel = await escalate(d.transaction, p.notificationId, {
+      templates,
+      users,
+      deferrals,
+      policy: { afterMs: settings.escalationAfterMs, channels: settings.escalationChannels },
+      clock,
+    });
+    if (channel) afterCommit();
+  });
 
   return {
     templates,

@@ -27,7 +27,7 @@ export async function stats(db: Kysely<Database>, days: number): Promise<Stats> 
       "d.channel",
       sql<number>`sum(case when d.status = 'sent' then 1 else 0 end)`.as("sent"),
       sql<number>`sum(case when d.status = 'failed' then 1 else 0 end)`.as("failed"),
-      sql<number>`sum(case when d.status in ('pending', 'sending') then 1 else 0 end)`.as(
+      sql<number>`sum(case when d.status in ('held', 'pending', 'sending') then 1 else 0 end)`.as(
         "pending",
       ),
     ])

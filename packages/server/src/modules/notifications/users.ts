@@ -3,7 +3,8 @@ import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now } from "../../platform/kit/actor.js";
 import type { Database } from "../../store/schema.js";
-import type { Contact, NotificationChannel, Preferences } from "./contract.js";
+import type { Contact, Escalation, NotificationChannel, Preferences } from "./contract.js";
+import type { EscalationPolicy } from "./escalation.js";
 import type { NotificationUserRow } from "./migrations.js";
 import { isTimeZone, type QuietHours } from "./quiet-hours.js";
 import type { ContactInput, PreferencesInput } from "./schema.js";
@@ -15,6 +16,12 @@ export interface Recipient {
   quiet: QuietHours | null;
   /** category → channel → off (only the ones switched off). */
   off: Map<string, Set<string>>;
+  /** The user's own escalation (null: the server's). */
+  escalation: EscalationPolicy | null;
+}
+
+function escalationOf(json: string | null | undefined): Escalation | null {
+  return json ? (JSON.parse(json) as Escalation) : null;
 }
 
 const emptyUser = (userId: string): NotificationUserRow => ({
@@ -64,7 +71,7 @@ export function createUsers(db: Kysely<Database>) {
     ): Promise<Map<string, Recipient>> {
       const out = new Map<string, Recipient>();
       for (const id of ids)
-        out.set(id, { userId: id, timeZone: null, quiet: null, off: new Map() });
+        out.set(id, { userId: id, timeZone: null, quiet: null, off: new Map(), escalation: null });
       if (ids.length === 0) return out;
       const users = await q
         .selectFrom("notification_users")
@@ -76,6 +83,8 @@ export function createUsers(db: Kysely<Database>) {
         if (!r) continue;
         r.timeZone = u.time_zone;
         if (u.quiet_start && u.quiet_end) r.quiet = { start: u.quiet_start, end: u.quiet_end };
+        const own = escalationOf(u.escalation);
+        if (own) r.escalation = { afterMs: own.afterMinutes * 60_000, channels: own.channels };
       }
       const offs = await q
         .selectFrom("notification_preferences")
@@ -136,6 +145,7 @@ export function createUsers(db: Kysely<Database>) {
         quietHours:
           u.quiet_start && u.quiet_end ? { start: u.quiet_start, end: u.quiet_end } : null,
         timeZone: u.time_zone,
+        escalation: escalationOf(u.escalation),
       };
     },
 
@@ -161,6 +171,9 @@ export function createUsers(db: Kysely<Database>) {
           quiet_end: input.quietHours?.end ?? null,
         }),
         ...(input.timeZone !== undefined && { time_zone: input.timeZone }),
+        ...(input.escalation !== undefined && {
+          escalation: input.escalation && JSON.stringify(input.escalation),
+        }),
       });
       return this.preferences(userId);
     },

@@ -52,6 +52,7 @@ export const orderSnapshotSchema = z.object({
   id: z.string(),
   lifecycle: z.string(),
   customerId: z.string(),
+  customerName: z.string().optional(),
   title: z.string().optional(),
   details: z.record(z.string(), z.unknown()),
   status: z.string(),

@@ -1,11 +1,12 @@
 import type { SwitchboardModule } from "../types.js";
 import { type OrdersSettings, ordersConfig } from "./config.js";
 import { type OrderErrorCodes, orderErrors } from "./contract.js";
+import { listenToAppointments } from "./from_appointments.js";
 import { LIFECYCLES, validateLifecycle } from "./lifecycles.js";
 import { ordersMigrations } from "./migrations.js";
 import { registerOrderRoutes } from "./routes.js";
 import { registerOrderRpc } from "./rpc.js";
-import { createOrdersService } from "./service.js";
+import { createOrdersService, type OrdersService } from "./service.js";
 
 export type { Order, OrderCreated, OrderStatusChangedEvent, StatusChange } from "./contract.js";
 export { ORDER_EVENTS, orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
@@ -19,6 +20,17 @@ declare module "../../errors.js" {
 }
 
 const DAY = 24 * 60 * 60 * 1000;
+
+/** Each app's orders service, by its database handle (one per app, several apps per test process). */
+const services = new WeakMap<object, OrdersService>();
+
+/**
+ * The orders surface other modules call (pricing moves an order when its quote is approved, in
+ * one transaction through `transition`'s `also`): undefined when the orders module is not running.
+ */
+export function ordersServiceOf(db: object): Pick<OrdersService, "transition"> | undefined {
+  return services.get(db);
+}
 
 /**
  * Orders and bookings with data-defined lifecycles, live on order:{id}, staff:orders and the
@@ -54,10 +66,12 @@ export const ordersModule: SwitchboardModule<OrdersSettings> = {
       events: ctx.events,
       settings: ctx.settings,
     });
+    services.set(ctx.db, service);
     ctx.namespaces.setPolicy("order", async ({ identity, rest, action }) =>
       action === "subscribe" || action === "history" ? service.canFollow(identity, rest) : false,
     );
     registerOrderRoutes(ctx.http, service, ctx.auth);
+    listenToAppointments(ctx.events, service, ctx.db, ctx.logger);
     registerOrderRpc(ctx.rpc, service);
   },
 };

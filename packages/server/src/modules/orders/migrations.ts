@@ -5,6 +5,8 @@ export interface OrderRow {
   id: string;
   lifecycle: string;
   customer_id: string;
+  /** The customer's name as staff or the app gave it (the board shows it); null: not known. */
+  customer_name: string | null;
   title: string | null;
   /** JSON object text. */
   details: string;
@@ -79,6 +81,15 @@ export const ordersMigrations: MigrationSet = {
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable("order_history").execute();
       await db.schema.dropTable("orders").execute();
+    },
+  },
+  // The board names customers instead of showing their ids.
+  "orders/002_customer_name": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("orders").addColumn("customer_name", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("orders").dropColumn("customer_name").execute();
     },
   },
 };

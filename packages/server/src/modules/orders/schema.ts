@@ -10,6 +10,13 @@ const isoDate = z.iso.datetime({ offset: true }).describe("ISO-8601 date-time");
 export const createOrderBody = z.object({
   lifecycle: lifecycleName,
   customerId: z.string().min(1).max(255),
+  customerName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("The customer's name, shown on the staff board"),
   title: z.string().min(1).max(200).optional(),
   details: z
     .record(z.string(), z.unknown())

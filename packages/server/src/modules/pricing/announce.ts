@@ -5,8 +5,10 @@ import type { Database } from "../../store/schema.js";
 import {
   type HistoryEntry,
   PRICE_CHANGED,
+  PRICE_CHANGED_EVENT,
   type PriceAlertEvent,
   type PriceChanged,
+  type PriceChangedEvent,
   type PriceEvent,
   productChannel,
   STAFF_PRICING_CHANNEL,
@@ -149,6 +151,21 @@ export async function recordChange(
     type: PRICE_CHANGED,
     aggregate: `price:${after.sku}`,
     payload: changed,
+  });
+  const priceChanged: PriceChangedEvent = {
+    productId: after.sku,
+    amountMinor: after.amount,
+    currency: after.currency,
+    // a currency change starts over: amounts in two currencies do not compare
+    previousMinor: before && before.currency === after.currency ? before.amount : null,
+    baseMinor: after.base_amount,
+    reason: cause,
+    at: after.changed_at,
+  };
+  await deps.events.emit(trx, {
+    type: PRICE_CHANGED_EVENT,
+    aggregate: `price:${after.sku}`,
+    payload: priceChanged,
   });
   for (const t of triggered)
     await deps.events.emit(trx, {

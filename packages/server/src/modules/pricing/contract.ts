@@ -373,6 +373,35 @@ export interface WatchTriggered {
   watchId: string;
 }
 
+/**
+ * Durable domain event `price.changed` (the cross-module contract; notifications turn a drop into
+ * an alert): written in the transaction of the price write, aggregate `price:{sku}`.
+ */
+export const priceChangedEventSchema = z.object({
+  productId: z.string().describe("The product's id: its SKU"),
+  amountMinor: z.number().int().describe("The live price now"),
+  currency: z.string(),
+  previousMinor: z.number().int().nullable().describe("The live price before; null: a new price"),
+  baseMinor: z.number().int().describe("The list price"),
+  reason: z.enum(["list", "rules", "signal", "schedule"]),
+  at: z.string(),
+});
+export type PriceChangedEvent = z.infer<typeof priceChangedEventSchema>;
+
+/**
+ * Durable domain event `quote.approved`: the order's customer approved this exact quote, written
+ * in the transaction that approved it (and moved the order), aggregate `order:{orderId}`.
+ */
+export const quoteApprovedEventSchema = z.object({
+  orderId: z.string(),
+  quoteId: z.string(),
+  amountMinor: z.number().int().describe("The quote's total (tax included)"),
+  currency: z.string(),
+  userId: z.string().describe("Who approved it (the order's customer)"),
+  at: z.string(),
+});
+export type QuoteApprovedEvent = z.infer<typeof quoteApprovedEventSchema>;
+
 /** Every event the module publishes, by channel. */
 export const pricingEvents = {
   product: { price: priceEventSchema },

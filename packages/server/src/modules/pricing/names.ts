@@ -49,3 +49,6 @@ export const orderChannel = (orderId: string) => `order:${orderId}`;
 /** Domain event types the module emits (payload types in contract.ts). */
 export const PRICE_CHANGED = "pricing.price_changed";
 export const WATCH_TRIGGERED = "pricing.watch_triggered";
+/** The cross-module names (notes/CONTRACTS.md): a price write, an approved order quote. */
+export const PRICE_CHANGED_EVENT = "price.changed";
+export const QUOTE_APPROVED_EVENT = "quote.approved";

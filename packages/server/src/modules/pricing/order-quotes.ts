@@ -1,17 +1,58 @@
+import type { Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { affected } from "../../platform/kit/conditional.js";
 import type { OutboxMessage } from "../../store/outbox.js";
-import { MAX_AMOUNT, type OrderQuote, orderChannel, type QuoteLine } from "./contract.js";
+import type { Database } from "../../store/schema.js";
+import { ordersServiceOf } from "../orders/index.js";
+import {
+  MAX_AMOUNT,
+  type OrderQuote,
+  orderChannel,
+  QUOTE_APPROVED_EVENT,
+  type QuoteApprovedEvent,
+  type QuoteLine,
+} from "./contract.js";
 import { canCarry, type PricingDeps } from "./deps.js";
 import type { OrderQuoteRow } from "./migrations.js";
-import { shareOf, times, toBps } from "./money.js";
+import { formatMoney, shareOf, times, toBps } from "./money.js";
 import type { CreateOrderQuoteInput, DecideQuoteInput } from "./schema.js";
 import { orderQuoteOf } from "./views.js";
 
 const HOUR = 60 * 60 * 1000;
+
+/** The quote's own conditional update missed (decided or replaced meanwhile): roll back. */
+class QuoteMiss extends Error {}
+
+/** What the order's lifecycle may refuse: then the quote is decided without moving the order. */
+const NOT_MOVABLE = new Set(["invalid_transition", "forbidden", "not_found"]);
+
+/**
+ * Runs `write` in the transaction that moves the order to `to` (orders' `transition` with
+ * `also`: both commit or neither), or alone when the orders module does not run or the order's
+ * lifecycle has no such step from where it is. Returns whether the order moved.
+ */
+async function withOrderMove(
+  deps: PricingDeps,
+  identity: Identity,
+  orderId: string,
+  move: { to: string; note: string },
+  write: (trx: Transaction<Database>) => Promise<void>,
+): Promise<boolean> {
+  const orders = ordersServiceOf(deps.db);
+  if (orders) {
+    try {
+      await orders.transition(identity, orderId, move, (trx) => write(trx));
+      return true;
+    } catch (error) {
+      if (!(error instanceof SwitchboardError) || !NOT_MOVABLE.has(error.code)) throw error;
+    }
+  }
+  await deps.db.transaction().execute(write);
+  return false;
+}
 
 /**
  * Quotes with amounts for orders (a repair's diagnosis → quote → approval): staff send lines
@@ -150,38 +191,48 @@ export function createOrderQuoteService(deps: PricingDeps) {
         decided_at: null,
         decided_by: null,
       };
-      const ids = await db.transaction().execute(async (trx) => {
-        for (const id of locks) {
-          const r = await trx
-            .updateTable("pricing_locks")
-            .set({ status: "used", used_at: at })
-            .where("id", "=", id)
-            .where("status", "=", "active")
-            .executeTakeFirst();
-          if (affected(r) !== 1)
-            throw new SwitchboardError("price_lock_used", `price lock ${id} was used meanwhile`);
-        }
-        const replaced = await trx
-          .selectFrom("pricing_order_quotes")
-          .selectAll()
-          .where("order_id", "=", input.orderId)
-          .where("status", "=", "proposed")
-          .execute();
-        const messages: OutboxMessage[] = [];
-        for (const old of replaced) {
-          const r = await trx
-            .updateTable("pricing_order_quotes")
-            .set({ status: "superseded", version: old.version + 1 })
-            .where("id", "=", old.id)
-            .where("version", "=", old.version)
-            .executeTakeFirst();
-          if (affected(r) === 1)
-            messages.push(...announce({ ...old, status: "superseded", version: old.version + 1 }));
-        }
-        await trx.insertInto("pricing_order_quotes").values(row).execute();
-        messages.push(...announce(row));
-        return outbox.enqueue(trx, messages);
-      });
+      let ids: string[] = [];
+      // the order waits for the customer (quote-pending) in the quote's own transaction
+      await withOrderMove(
+        deps,
+        identity,
+        input.orderId,
+        { to: "quote-pending", note: `Quote ${formatMoney(row.total, row.currency)}` },
+        async (trx) => {
+          for (const id of locks) {
+            const r = await trx
+              .updateTable("pricing_locks")
+              .set({ status: "used", used_at: at })
+              .where("id", "=", id)
+              .where("status", "=", "active")
+              .executeTakeFirst();
+            if (affected(r) !== 1)
+              throw new SwitchboardError("price_lock_used", `price lock ${id} was used meanwhile`);
+          }
+          const replaced = await trx
+            .selectFrom("pricing_order_quotes")
+            .selectAll()
+            .where("order_id", "=", input.orderId)
+            .where("status", "=", "proposed")
+            .execute();
+          const messages: OutboxMessage[] = [];
+          for (const old of replaced) {
+            const r = await trx
+              .updateTable("pricing_order_quotes")
+              .set({ status: "superseded", version: old.version + 1 })
+              .where("id", "=", old.id)
+              .where("version", "=", old.version)
+              .executeTakeFirst();
+            if (affected(r) === 1)
+              messages.push(
+                ...announce({ ...old, status: "superseded", version: old.version + 1 }),
+              );
+          }
+          await trx.insertInto("pricing_order_quotes").values(row).execute();
+          messages.push(...announce(row));
+          ids = await outbox.enqueue(trx, messages);
+        },
+      );
       await outbox.flush(ids);
       return orderQuoteOf(row);
     },
@@ -228,7 +279,9 @@ export function createOrderQuoteService(deps: PricingDeps) {
         decided_at: at,
         decided_by: whoOf(identity),
       };
-      const ids = await db.transaction().execute(async (trx) => {
+      let ids: string[] = [];
+      const approve = input.decision === "approve";
+      const write = async (trx: Transaction<Database>) => {
         const r = await trx
           .updateTable("pricing_order_quotes")
           .set({
@@ -242,10 +295,38 @@ export function createOrderQuoteService(deps: PricingDeps) {
           .where("status", "=", "proposed")
           .where("valid_until", ">", at)
           .executeTakeFirst();
-        if (affected(r) !== 1) return null;
-        return outbox.enqueue(trx, announce(next));
-      });
-      if (ids === null) {
+        if (affected(r) !== 1) throw new QuoteMiss();
+        if (approve) {
+          const approved: QuoteApprovedEvent = {
+            orderId: row.order_id,
+            quoteId: id,
+            amountMinor: row.total,
+            currency: row.currency,
+            userId: whoOf(identity),
+            at,
+          };
+          await deps.events.emit(trx, {
+            type: QUOTE_APPROVED_EVENT,
+            aggregate: orderChannel(row.order_id),
+            payload: approved,
+          });
+        }
+        ids = await outbox.enqueue(trx, announce(next));
+      };
+      try {
+        // the order follows its lifecycle (quote-approved / quote-declined) in the same commit
+        await withOrderMove(
+          deps,
+          identity,
+          row.order_id,
+          {
+            to: approve ? "quote-approved" : "quote-declined",
+            note: `Quote ${formatMoney(row.total, row.currency)} ${approve ? "approved" : "declined"}`,
+          },
+          write,
+        );
+      } catch (error) {
+        if (!(error instanceof QuoteMiss)) throw error;
         const current = await load(id);
         throw new SwitchboardError("quote_changed", `quote ${id} changed meanwhile`, {
           details: { quote: orderQuoteOf(current) },

@@ -4,6 +4,17 @@ import { Counter, type Registry } from "prom-client";
 import { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
 import type { Database } from "../../store/schema.js";
+import {
+  claimDue,
+  groupOf,
+  lockClaims,
+  releaseClaims,
+  selectDue,
+  splitIntoLanes,
+  turnTaken,
+  unindexed,
+} from "./claims.js";
+import { type AfterCommit, runAfterCommit, runGuarded } from "./handler-guard.js";
 import { backoffMs, errorText, LostClaim, WakeLoop } from "./loop.js";
 import type { EventDeliveryRow } from "./migrations.js";
 import {
@@ -17,6 +28,8 @@ import {
 
 export interface DurableOptions {
   db: Kysely<Database>;
+  /** Claims are serialized differently per dialect (see claims.ts). */
+  dialect: "sqlite" | "postgres";
   logger: Logger;
   /** Unique per process: claims name it. */
   nodeId: string;
@@ -24,10 +37,15 @@ export interface DurableOptions {
   leaseMs: number;
   maxAttempts: number;
   registry?: Registry;
-  /** Rows claimed per pass. */
+  /** Rows claimed per pass (default 500). */
   batch?: number;
-  /** Deliveries run in one transaction (a failure reruns them one by one). */
+  /** Deliveries run in one transaction (default 250; a failure reruns them one by one). */
   chunk?: number;
+  /**
+   * PostgreSQL: handler transactions run at once, each with its own aggregates (default 4: each
+   * round trip waits on the network, and the pool has room). SQLite runs one at a time.
+   */
+  lanes?: number;
 }
 
 interface Registered {
@@ -182,80 +200,69 @@ export class DurableEvents {
   }
 
   private async pass(): Promise<boolean> {
-    const names = [...this.handlers.keys()];
-    if (names.length === 0) return false;
-    const batch = this.options.batch ?? 200;
-    const { db } = this.options;
-    const now = new Date().toISOString();
-    const candidates = await db
-      .selectFrom("event_deliveries as d")
-      .selectAll("d")
-      .where("d.status", "=", "pending")
-      .where("d.handler", "in", names)
-      .where("d.next_at", "<=", now)
-      .where((eb) => eb.or([eb("d.claim", "is", null), eb("d.lease_until", "<", now)]))
-      // one aggregate's events in order: not while an earlier one is running or backing off
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("event_deliveries as e")
-              .select("e.id")
-              .whereRef("e.handler", "=", "d.handler")
-              .whereRef("e.aggregate", "=", "d.aggregate")
-              .whereRef("e.event_id", "<", "d.event_id")
-              .where("e.status", "=", "pending")
-              .where((eb) =>
-                eb.or([
-                  eb("e.next_at", ">", now),
-                  eb.and([eb("e.claim", "is not", null), eb("e.lease_until", ">=", now)]),
-                ]),
-              ),
-          ),
-        ),
-      )
-      .orderBy("d.event_id")
-      .limit(batch)
-      .execute();
-    this.forgetExpected(candidates);
-    if (candidates.length === 0) return false;
-    const claim = `${this.options.nodeId}:${ulid()}`;
-    const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString();
-    const claimedIds = new Set<string>();
-    for (let i = 0; i < candidates.length; i += 500) {
-      const got = await db
-        .updateTable("event_deliveries")
-        .set({ claim, lease_until: leaseUntil })
-        .where(
-          "id",
-          "in",
-          candidates.slice(i, i + 500).map((c) => c.id),
-        )
-        .where("status", "=", "pending")
-        .where((eb) => eb.or([eb("claim", "is", null), eb("lease_until", "<", now)]))
-        .returning("id")
-        .execute();
-      for (const g of got) claimedIds.add(g.id);
-    }
-    // Keep a row only if every earlier candidate of its (handler, aggregate) is ours too: another
-    // node that won an earlier one runs it, and this one must wait for it.
-    const blocked = new Set<string>();
-    const mine: EventDeliveryRow[] = [];
-    const release: string[] = [];
-    for (const row of candidates) {
-      const group = `${row.handler}\u0000${row.aggregate}`;
-      if (!claimedIds.has(row.id)) {
-        blocked.add(group);
-        continue;
-      }
-      if (blocked.has(group)) release.push(row.id);
-      else mine.push({ ...row, claim, lease_until: leaseUntil });
-    }
-    await this.release(release, claim);
-    await this.runClaimed(mine, claim);
-    return candidates.length >= batch;
+    const handlers = [...this.handlers.keys()];
+    if (handlers.length === 0) return false;
+    return this.options.dialect === "sqlite"
+      ? this.passInline(handlers)
+      : this.passClaimed(handlers);
   }
 
-  private forgetExpected(seen: readonly EventDeliveryRow[]): void {
+  /**
+   * SQLite: the write lock is the claim. Each transaction locks, takes the next due rows, deletes
+   * them and runs their handlers, and commits it all at once: no claim to write and no lease to
+   * keep (processes sharing the file wait for the lock; none sees a row before it is done). A
+   * failure rolls the chunk back and its rows run one by one, to tell which failed.
+   */
+  private async passInline(handlers: string[]): Promise<boolean> {
+    const batch = this.options.batch ?? 500;
+    const chunk = Math.min(this.options.chunk ?? 250, batch);
+    let done = 0;
+    while (done < batch) {
+      let taken: EventDeliveryRow[] = [];
+      let more = false;
+      const after: AfterCommit[] = [];
+      try {
+        await this.options.db.transaction().execute(async (trx) => {
+          await lockClaims(trx, "sqlite");
+          const due = await selectDue(trx, handlers, chunk);
+          this.forgetExpected(due.seen);
+          taken = due.rows;
+          more = due.more;
+          if (taken.length > 0) await this.deleteAndRun(trx, taken, null, after);
+        });
+        this.countHandled(taken);
+        runAfterCommit(after, this.options.logger);
+      } catch (err) {
+        if (taken.length === 0) throw err; // the lock or the scan failed: the loop retries
+        await this.runSingly(taken, null);
+      }
+      done += taken.length;
+      if (!more) return false;
+    }
+    return true;
+  }
+
+  /**
+   * PostgreSQL: claim a batch under a lease (one short transaction), then run it in lanes — one
+   * transaction at a time per lane, each lane with its own aggregates — on the pool.
+   */
+  private async passClaimed(handlers: string[]): Promise<boolean> {
+    const { claim, rows, seen, more } = await claimDue({
+      db: this.options.db,
+      dialect: this.options.dialect,
+      nodeId: this.options.nodeId,
+      leaseMs: this.options.leaseMs,
+      handlers,
+      batch: this.options.batch ?? 500,
+    });
+    this.forgetExpected(seen);
+    if (rows.length === 0) return false;
+    const lanes = splitIntoLanes(rows, this.options.lanes ?? 4);
+    await Promise.all(lanes.map((lane) => this.runClaimed(lane, claim)));
+    return more;
+  }
+
+  private forgetExpected(seen: readonly { id: string }[]): void {
     if (this.expected.size === 0) return;
     for (const row of seen) this.expected.delete(row.id);
     const cutoff = Date.now() - EXPECT_MS;
@@ -264,77 +271,114 @@ export class DurableEvents {
     if (this.expected.size > 0) this.loop.wakeWithin(20);
   }
 
-  private async release(ids: string[], claim: string): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500)
-      await this.options.db
-        .updateTable("event_deliveries")
-        .set({ claim: null, lease_until: null })
-        .where("id", "in", ids.slice(i, i + 500))
-        .where("claim", "=", claim)
-        .execute();
-  }
-
   /** Runs claimed rows in event order, several per transaction; a failure reruns them singly. */
   private async runClaimed(rows: EventDeliveryRow[], claim: string): Promise<void> {
-    const chunk = this.options.chunk ?? 50;
+    const chunk = this.options.chunk ?? 250;
     for (let i = 0; i < rows.length; i += chunk) {
       const part = rows.slice(i, i + chunk);
       if (part.length > 1) {
         try {
-          await this.runInTransaction(part, claim);
+          const after: AfterCommit[] = [];
+          await this.options.db
+            .transaction()
+            .execute((trx) => this.deleteAndRun(trx, part, claim, after));
+          this.countHandled(part);
+          runAfterCommit(after, this.options.logger);
           continue;
         } catch {
           // one of them failed (or the claim was lost): each runs alone below, to tell which
         }
       }
-      const failedGroups = new Set<string>();
-      const release: string[] = [];
-      for (const row of part) {
-        const group = `${row.handler}\u0000${row.aggregate}`;
-        if (failedGroups.has(group)) {
-          release.push(row.id); // an earlier event of its aggregate failed: it waits its turn
-          continue;
-        }
-        try {
-          await this.runInTransaction([row], claim);
-        } catch (err) {
-          failedGroups.add(group);
-          await this.recordFailure(row, claim, err);
-        }
-      }
-      await this.release(release, claim);
+      await this.runSingly(part, claim);
     }
   }
 
-  private async runInTransaction(rows: EventDeliveryRow[], claim: string): Promise<void> {
-    await this.options.db.transaction().execute(async (trx) => {
-      // Delete first, under our claim: the row is locked for this transaction and gone when it
-      // commits, together with whatever the handlers wrote.
-      let deleted = 0;
-      for (let i = 0; i < rows.length; i += 500) {
-        const r = await trx
-          .deleteFrom("event_deliveries")
-          .where(
-            "id",
-            "in",
-            rows.slice(i, i + 500).map((row) => row.id),
-          )
-          .where("claim", "=", claim)
-          .executeTakeFirst();
-        deleted += Number(r.numDeletedRows);
+  /**
+   * Runs each row in its own transaction, in order; after a failure, the rest of its group waits
+   * (claimed rows are given back). `claim` null: the SQLite way, the row is taken in the run's
+   * own transaction if it is still due and its turn.
+   */
+  private async runSingly(rows: EventDeliveryRow[], claim: string | null): Promise<void> {
+    const failedGroups = new Set<string>();
+    const release: string[] = [];
+    for (const row of rows) {
+      const group = groupOf(row);
+      if (failedGroups.has(group)) {
+        release.push(row.id); // an earlier event of its aggregate failed: it waits its turn
+        continue;
       }
-      if (deleted !== rows.length) throw new LostClaim("event delivery");
-      for (const row of rows) {
-        const registered = this.handlers.get(row.handler);
-        if (!registered) throw new Error(`no handler ${row.handler} on this node`);
-        await registered.fn(eventOf(row), { transaction: trx, attempt: row.attempts + 1 });
+      try {
+        const after: AfterCommit[] = [];
+        await this.options.db.transaction().execute(async (trx) => {
+          if (claim === null) {
+            await lockClaims(trx, "sqlite");
+            if (await turnTaken(trx, row)) throw new LostClaim("event delivery");
+          }
+          await this.deleteAndRun(trx, [row], claim, after);
+        });
+        this.countHandled([row]);
+        runAfterCommit(after, this.options.logger);
+      } catch (err) {
+        if (err instanceof LostClaim) {
+          failedGroups.add(group); // done or taken meanwhile: leave the rest of the group too
+          continue;
+        }
+        failedGroups.add(group);
+        await this.recordFailure(row, claim, err);
       }
-    });
+    }
+    if (claim !== null) await releaseClaims(this.options.db, release, claim);
+  }
+
+  /**
+   * Deletes the rows first — under our claim, or (claim null) while still pending and due — so
+   * they are locked for this transaction and gone when it commits, with what the handlers wrote.
+   */
+  private async deleteAndRun(
+    trx: Transaction<Database>,
+    rows: EventDeliveryRow[],
+    claim: string | null,
+    after: AfterCommit[],
+  ): Promise<void> {
+    let deleted = 0;
+    for (let i = 0; i < rows.length; i += 500) {
+      let q = trx.deleteFrom("event_deliveries").where(
+        "id",
+        "in",
+        rows.slice(i, i + 500).map((row) => row.id),
+      );
+      q =
+        claim === null
+          ? q
+              .where(unindexed("status"), "=", "pending")
+              .where(unindexed("next_at"), "<=", new Date().toISOString())
+          : q.where("claim", "=", claim);
+      const r = await q.executeTakeFirst();
+      deleted += Number(r.numDeletedRows);
+    }
+    if (deleted !== rows.length) throw new LostClaim("event delivery");
+    for (const row of rows) {
+      const registered = this.handlers.get(row.handler);
+      if (!registered) throw new Error(`no handler ${row.handler} on this node`);
+      await runGuarded(`durable event handler ${row.handler}`, () =>
+        registered.fn(eventOf(row), {
+          transaction: trx,
+          attempt: row.attempts + 1,
+          afterCommit: (fn) => void after.push(fn),
+        }),
+      );
+    }
+  }
+
+  private countHandled(rows: readonly EventDeliveryRow[]): void {
     for (const row of rows) this.counters.handled.inc({ handler: row.handler });
   }
 
-  private async recordFailure(row: EventDeliveryRow, claim: string, err: unknown): Promise<void> {
-    if (err instanceof LostClaim) return; // another node has it now (or it is done)
+  private async recordFailure(
+    row: EventDeliveryRow,
+    claim: string | null,
+    err: unknown,
+  ): Promise<void> {
     const attempts = row.attempts + 1;
     const maxAttempts = this.handlers.get(row.handler)?.maxAttempts ?? this.options.maxAttempts;
     const dead = attempts >= maxAttempts;
@@ -347,7 +391,7 @@ export class DurableEvents {
         ? "event handler failed for the last time: dead letter"
         : "event handler failed; will retry",
     );
-    await this.options.db
+    const q = this.options.db
       .updateTable("event_deliveries")
       .set({
         attempts,
@@ -359,8 +403,8 @@ export class DurableEvents {
         failed_at: dead ? at.toISOString() : null,
       })
       .where("id", "=", row.id)
-      .where("claim", "=", claim)
-      .execute();
+      .where(unindexed("status"), "=", "pending");
+    await (claim === null ? q : q.where("claim", "=", claim)).execute();
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { MigrationSet } from "../../store/migrations.js";
 
 /** One row per (event, handler) still to run, or parked as a dead letter. Done rows are deleted. */
@@ -16,7 +16,10 @@ export interface EventDeliveryRow {
   status: string;
   /** Failed runs so far. */
   attempts: number;
-  /** Not before this time (retry backoff). */
+  /**
+   * Not before this time: the end of a retry's backoff, or of the lease while a node runs it
+   * (so "running elsewhere or backing off" is `next_at > now`).
+   */
   next_at: string;
   /** Token of the run that holds it; null when free. */
   claim: string | null;
@@ -112,6 +115,29 @@ export const durableMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable("scheduled_tasks").execute();
+    },
+  },
+  "core/008_event_deliveries_blocked": {
+    // Claims now push next_at to the end of the lease: the rows running elsewhere or backing off
+    // are one range of this index, read by every claim (platform/durable/claims.ts).
+    // The per-aggregate order index is no longer read: dropped, one index less to keep up.
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex("event_deliveries_order").execute();
+      await db.schema
+        .createIndex("event_deliveries_blocked")
+        .on("event_deliveries")
+        .columns(["status", "next_at"])
+        .execute();
+      await sql`update event_deliveries set next_at = lease_until
+        where claim is not null and lease_until is not null and lease_until > next_at`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex("event_deliveries_blocked").execute();
+      await db.schema
+        .createIndex("event_deliveries_order")
+        .on("event_deliveries")
+        .columns(["handler", "aggregate", "event_id"])
+        .execute();
     },
   },
 };

@@ -4,13 +4,21 @@ import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import { ConversationView, initials } from "../../components/chat/ConversationView.js";
 import { ItemCard } from "../../components/chat/ItemContext.js";
+import { PrivateNotes } from "../../components/chat/PrivateNotes.js";
 import { useChatUnread } from "../../components/chat/useChatUnread.js";
 import { useConversation } from "../../components/chat/useConversation.js";
+import {
+  type MessagePreview,
+  previewText,
+  usePreviews,
+} from "../../components/chat/usePreviews.js";
 import { useStaffDesk } from "../../components/staff/StaffDesk.js";
 import { unreadOf } from "../../components/staff/unread.js";
 import { toast } from "../../components/Toasts.js";
 import { formatTime, formatWait, useNow } from "../../components/time.js";
 import { CustomerPanel } from "./CustomerPanel.js";
+import { PastChat } from "./PastChat.js";
+import { PastChats } from "./PastChats.js";
 
 /** Replies agents type all day, one pick away in the composer. */
 export const CANNED_REPLIES = [
@@ -32,11 +40,13 @@ function Selected({
   agents,
   readOnly,
   onClose,
+  onOpenPast,
 }: {
   id: string;
   agents: Agent[];
   readOnly: boolean;
   onClose: () => void;
+  onOpenPast: (id: string) => void;
 }) {
   const session = useSession();
   const desk = useStaffDesk();
@@ -114,6 +124,7 @@ function Selected({
           canned={readOnly ? undefined : CANNED_REPLIES}
           nameOf={(userId) => nameOfAgent(userId) ?? userId}
         />
+        <PrivateNotes conversationId={id} />
         {error && (
           <p className="error" role="alert">
             {error}
@@ -126,7 +137,14 @@ function Selected({
           <ItemCard conversation={c} side="staff" />
         </div>
       )}
-      {c && <CustomerPanel customerId={c.customerId} name={customer} current={c.id} />}
+      {c && (
+        <CustomerPanel
+          customerId={c.customerId}
+          name={customer}
+          current={c.id}
+          onOpen={onOpenPast}
+        />
+      )}
     </div>
   );
 }
@@ -136,12 +154,15 @@ function ConversationRow({
   selected,
   unread,
   onOpen,
+  preview,
 }: {
   c: Conversation;
   selected: boolean;
   unread: number;
   onOpen: () => void;
+  preview?: MessagePreview | undefined;
 }) {
+  const session = useSession();
   const name = c.customerName ?? c.customerId;
   return (
     <li>
@@ -161,7 +182,9 @@ function ConversationRow({
             <span className="muted small">{formatTime(c.updatedAt)}</span>
           </span>
           <span className="row-top">
-            <span className="muted small preview">{c.subject ?? "No subject"}</span>
+            <span className="muted small preview" data-testid="preview">
+              {preview ? previewText(preview, session?.user, name) : (c.subject ?? "No subject")}
+            </span>
             {unread > 0 && (
               <span className="count-badge" data-testid="unread">
                 {unread}
@@ -186,7 +209,9 @@ export function Inbox() {
   const desk = useStaffDesk();
   const { me, agents, queue, mine, selected, select } = desk;
   const now = useNow();
-  const [tab, setTab] = useState<"mine" | "resolved">("mine");
+  const [tab, setTab] = useState<"mine" | "resolved" | "past">("mine");
+  /** A closed chat of anyone's, read-only (the "All past chats" tab, the customer panel). */
+  const [past, setPast] = useState<string>();
   const [resolved, setResolved] = useState<Conversation[]>();
   const [viewing, setViewing] = useState<string>();
   const [search, setSearch] = useState("");
@@ -215,9 +240,10 @@ export function Inbox() {
   const shownMine = mine.filter((c) => matches(c, search));
   const shownQueue = queue.filter((q) => matches(q, search));
   const shownResolved = resolved?.filter((c) => matches(c, search));
+  const previews = usePreviews(tab === "resolved" ? (shownResolved ?? []) : shownMine);
 
   return (
-    <section className={`page inbox ${open ? "has-open" : ""}`}>
+    <section className={`page inbox ${open || past ? "has-open" : ""}`}>
       <div className="row spread inbox-top">
         <h1>Inbox</h1>
         <fieldset className="row status-picker">
@@ -287,6 +313,14 @@ export function Inbox() {
             >
               Resolved
             </button>
+            <button
+              type="button"
+              className={tab === "past" ? "tab active" : "tab"}
+              aria-pressed={tab === "past"}
+              onClick={() => setTab("past")}
+            >
+              All past chats
+            </button>
           </fieldset>
           {tab === "mine" ? (
             <>
@@ -304,8 +338,10 @@ export function Inbox() {
                     unread={open === c.id ? 0 : chatUnread.of(c.id) || unreadOf(c, session?.user)}
                     onOpen={() => {
                       setViewing(undefined);
+                      setPast(undefined);
                       select(c.id);
                     }}
+                    preview={previews.get(c.id)}
                   />
                 ))}
               </ul>
@@ -335,7 +371,7 @@ export function Inbox() {
                 ))}
               </ul>
             </>
-          ) : (
+          ) : tab === "resolved" ? (
             <ul className="list" aria-label="Resolved conversations">
               {!shownResolved && <li className="skeleton-line" aria-hidden="true" />}
               {shownResolved?.length === 0 && <li className="muted small">No resolved chats.</li>}
@@ -345,14 +381,23 @@ export function Inbox() {
                   c={c}
                   selected={open === c.id}
                   unread={0}
-                  onOpen={() => setViewing(c.id)}
+                  onOpen={() => {
+                    setPast(undefined);
+                    setViewing(c.id);
+                  }}
+                  preview={previews.get(c.id)}
                 />
               ))}
             </ul>
+          ) : null}
+          {tab === "past" && (
+            <PastChats search={search} selected={past} onOpen={(id) => setPast(id)} />
           )}
         </div>
         <div className="inbox-main">
-          {open ? (
+          {past ? (
+            <PastChat key={past} id={past} onClose={() => setPast(undefined)} />
+          ) : open ? (
             <Selected
               key={open}
               id={open}
@@ -362,6 +407,7 @@ export function Inbox() {
                 setViewing(undefined);
                 select(undefined);
               }}
+              onOpenPast={setPast}
             />
           ) : (
             <div className="empty">

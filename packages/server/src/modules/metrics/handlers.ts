@@ -1,0 +1,347 @@
+import type { Transaction } from "kysely";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { DomainEvent, ModuleEvents } from "../../platform/durable/types.js";
+import type { Outbox } from "../../store/outbox.js";
+import type { Database } from "../../store/schema.js";
+import { addActivity } from "./activity.js";
+import { raise } from "./alerts.js";
+import { bucketStart, iso } from "./buckets.js";
+import type { MetricsSettings } from "./config.js";
+import type { ActivityItem } from "./contract.js";
+import * as p from "./payloads.js";
+import { addFacts, type Fact, seeCustomer } from "./rollups.js";
+
+/** What handling one event did: outbox rows to flush after the commit, and whether it is big. */
+export interface Handled {
+  outboxIds: string[];
+  /** A headline figure moved (revenue, orders, bookings, a rating, an alert): publish at once. */
+  big: boolean;
+}
+
+export interface HandlerDeps {
+  events: ModuleEvents;
+  outbox: Outbox;
+  settings: MetricsSettings;
+  logger: Logger;
+}
+
+interface Step {
+  trx: Transaction<Database>;
+  event: DomainEvent;
+  /** When it happened: the payload's `at`, else when the event was written. */
+  at: number;
+  deps: HandlerDeps;
+  facts: Fact[];
+  outboxIds: string[];
+  activity(kind: string, title: string, data: Record<string, unknown>): Promise<void>;
+  customer(id: string | null | undefined): Promise<void>;
+}
+
+type Handler<S extends z.ZodType> = (
+  step: Step,
+  payload: z.output<S>,
+) => Promise<boolean | undefined>;
+
+interface Rule<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  handle: Handler<S>;
+}
+const rule = <S extends z.ZodType>(schema: S, handle: Handler<S>): Rule => ({
+  schema,
+  handle: handle as Handler<z.ZodType>,
+});
+
+const agentDim = (agentId: string) => `agent:${agentId}`;
+const minutesOf = (from: string, to: string) =>
+  Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 60_000));
+const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
+
+/** Adds a sale's revenue and checks the daily goal of the goal's currency. */
+async function revenue(s: Step, amount: number, currency: string): Promise<void> {
+  if (amount <= 0) return;
+  s.facts.push({ kpi: "revenue", dim: currency, value: amount, at: s.at });
+  const { settings } = s.deps;
+  if (currency !== settings.currency) return;
+  const day = iso(bucketStart(s.at, "day", settings.timeZone));
+  const row = await s.trx
+    .selectFrom("metrics_rollups")
+    .select("sum_value")
+    .where("grain", "=", "day")
+    .where("kpi", "=", "revenue")
+    .where("dim", "=", currency)
+    .where("bucket", "=", day)
+    .executeTakeFirst();
+  const today = Number(row?.sum_value ?? 0) + amount;
+  s.outboxIds.push(
+    ...(await raise(
+      s.trx,
+      s.deps,
+      s.event.id,
+      "revenue-goal",
+      (goal) => goal !== null && today >= goal,
+      (goal) => ({
+        title: "Daily revenue goal reached",
+        body: `Today's revenue is ${money(today, currency)} (goal ${money(goal ?? 0, currency)}).`,
+        data: { revenueMinor: today, goalMinor: goal, currency, day },
+        at: iso(s.at),
+      }),
+      `revenue-goal:${day}:${currency}`,
+    )),
+  );
+}
+
+/** Event type → what it adds. Handlers read and write only through the step's transaction. */
+const RULES: Record<string, Rule> = {
+  "order.created": rule(p.orderCreated, async (s, e) => {
+    s.facts.push({ kpi: "orders", value: 1, at: s.at });
+    await s.customer(e.customerId);
+    await s.activity("order.created", `New order: ${e.title ?? e.orderId}`, { orderId: e.orderId });
+    return true;
+  }),
+  "order.status_changed": rule(p.orderStatusChanged, async (s, e) => {
+    if (e.to !== "completed" && e.to !== "delivered") return false;
+    s.facts.push({ kpi: "orders_completed", value: 1, at: s.at });
+    await s.activity("order.completed", `${e.title ?? e.orderId}: ${e.toLabel ?? e.to}`, {
+      orderId: e.orderId,
+    });
+    return true;
+  }),
+  "appointment.confirmed": rule(p.appointmentChanged, async (s, e) => {
+    s.facts.push({ kpi: "bookings", value: 1, at: s.at });
+    s.facts.push({
+      kpi: "booked_minutes",
+      value: minutesOf(e.startsAt, e.endsAt),
+      at: Date.parse(e.startsAt),
+    });
+    await s.customer(e.customerId);
+    await s.activity(
+      "booking.confirmed",
+      `Booking for ${e.startsAt.slice(0, 16).replace("T", " ")} UTC`,
+      {
+        appointmentId: e.appointmentId,
+        resourceId: e.resourceId,
+        startsAt: e.startsAt,
+      },
+    );
+    return true;
+  }),
+  "appointment.rescheduled": rule(p.appointmentChanged, async (s, e) => {
+    const minutes = minutesOf(e.startsAt, e.endsAt);
+    if (e.previousStartsAt)
+      s.facts.push({ kpi: "booked_minutes", value: -minutes, at: Date.parse(e.previousStartsAt) });
+    s.facts.push({ kpi: "booked_minutes", value: minutes, at: Date.parse(e.startsAt) });
+    return false;
+  }),
+  "appointment.cancelled": rule(p.appointmentChanged, async (s, e) => {
+    s.facts.push({ kpi: "cancellations", value: 1, at: s.at });
+    s.facts.push({
+      kpi: "booked_minutes",
+      value: -minutesOf(e.startsAt, e.endsAt),
+      at: Date.parse(e.startsAt),
+    });
+    await s.activity("booking.cancelled", "Booking cancelled", { appointmentId: e.appointmentId });
+    return true;
+  }),
+  "appointment.no_show": rule(p.appointmentChanged, async (s, e) => {
+    s.facts.push({ kpi: "no_shows", value: 1, at: s.at });
+    await s.activity("booking.no_show", "A customer did not show up", {
+      appointmentId: e.appointmentId,
+    });
+    return true;
+  }),
+  "chat.conversation_assigned": rule(p.conversationAssigned, async (s, e) => {
+    s.facts.push({ kpi: "chats", value: 1, at: s.at });
+    s.facts.push({ kpi: "chats", dim: agentDim(e.agentId), value: 1, at: s.at });
+    s.facts.push({ kpi: "wait", value: e.waitedMs, at: s.at });
+    await s.customer(e.customerId);
+    s.outboxIds.push(
+      ...(await raise(
+        s.trx,
+        s.deps,
+        s.event.id,
+        "wait-above",
+        (limit) => limit !== null && e.waitedMs > limit,
+        () => ({
+          title: "A customer waited long for a chat",
+          body: `A customer waited ${Math.round(e.waitedMs / 1000)} s before ${e.agentId} took the chat.`,
+          data: { conversationId: e.conversationId, agentId: e.agentId, waitedMs: e.waitedMs },
+          at: iso(s.at),
+        }),
+      )),
+    );
+    return false;
+  }),
+  "chat.conversation_resolved": rule(p.conversationResolved, async (s, e) => {
+    const dims = e.agentId ? ["", agentDim(e.agentId)] : [""];
+    for (const dim of dims) {
+      s.facts.push({ kpi: "resolution", dim, value: e.durationMs, at: s.at });
+      if (e.firstResponseMs !== undefined)
+        s.facts.push({ kpi: "first_response", dim, value: e.firstResponseMs, at: s.at });
+    }
+    return false;
+  }),
+  "chat.conversation_rated": rule(p.conversationRated, async (s, e) => {
+    s.facts.push({ kpi: "satisfaction", value: e.rating, at: s.at });
+    if (e.agentId)
+      s.facts.push({ kpi: "satisfaction", dim: agentDim(e.agentId), value: e.rating, at: s.at });
+    await s.activity(
+      "chat.rated",
+      `A chat was rated ${e.rating}★${e.agentId ? ` (${e.agentId})` : ""}`,
+      {
+        conversationId: e.conversationId,
+        agentId: e.agentId,
+        rating: e.rating,
+      },
+    );
+    for (const stars of [5, 1] as const)
+      if (e.rating === stars)
+        s.outboxIds.push(
+          ...(await raise(
+            s.trx,
+            s.deps,
+            s.event.id,
+            `rating-${stars}`,
+            () => true,
+            () => ({
+              title: `${stars}-star rating`,
+              body: `A customer rated a chat ${stars} star${stars > 1 ? "s" : ""}${e.agentId ? ` (agent ${e.agentId})` : ""}.`,
+              data: { conversationId: e.conversationId, agentId: e.agentId, rating: e.rating },
+              at: iso(s.at),
+            }),
+          )),
+        );
+    return true;
+  }),
+  "chat.message_created": rule(p.messageCreated, async (s, e) => {
+    if (e.authorRole === "customer") await s.customer(e.customerId);
+    return false;
+  }),
+  "inventory.reservation_created": rule(p.reservation, async (s, e) => {
+    s.facts.push({ kpi: "reservations", value: 1, at: s.at });
+    await s.customer(e.userId);
+    return false;
+  }),
+  "inventory.reservation_committed": rule(p.reservation, async (s, e) => {
+    s.facts.push({ kpi: "sales", value: 1, at: s.at });
+    await s.customer(e.userId);
+    let amount = e.amountMinor;
+    let currency = e.currency;
+    if (amount === undefined || currency === undefined) {
+      // the price it had when sold, as pricing last announced it
+      const price = await s.trx
+        .selectFrom("metrics_prices")
+        .select(["amount", "currency"])
+        .where("sku", "=", e.itemId)
+        .executeTakeFirst();
+      if (price) {
+        amount = Number(price.amount) * e.quantity;
+        currency = price.currency;
+      }
+    }
+    if (amount !== undefined && currency !== undefined) await revenue(s, amount, currency);
+    await s.activity(
+      "sale",
+      `Sold ${e.quantity} × ${e.itemId}${amount !== undefined && currency ? ` for ${money(amount, currency)}` : ""}`,
+      {
+        reservationId: e.reservationId,
+        sku: e.itemId,
+        quantity: e.quantity,
+        amountMinor: amount ?? null,
+        currency: currency ?? null,
+      },
+    );
+    return true;
+  }),
+  "inventory.level_changed": rule(p.levelChanged, async (s, e) => {
+    if (!(e.available <= 0 && (e.previous ?? 0) > 0)) return false;
+    const name = e.name ?? e.sku;
+    await s.activity("stock.out", `Out of stock: ${name}`, { sku: e.sku });
+    s.outboxIds.push(
+      ...(await raise(
+        s.trx,
+        s.deps,
+        s.event.id,
+        "stock-out",
+        () => true,
+        () => ({
+          title: "Out of stock",
+          body: `${name} is out of stock.`,
+          data: { sku: e.sku },
+          at: iso(s.at),
+        }),
+      )),
+    );
+    return true;
+  }),
+  "inventory.back_in_stock": rule(p.backInStock, async (s, e) => {
+    await s.activity("stock.back", `Back in stock: ${e.name ?? e.sku} (${e.available})`, {
+      sku: e.sku,
+    });
+    return false;
+  }),
+  "pricing.price_changed": rule(p.priceChanged, async (s, e) => {
+    const row = { sku: e.sku, amount: e.newAmount, currency: e.currency, updated_at: iso(s.at) };
+    await s.trx
+      .insertInto("metrics_prices")
+      .values(row)
+      .onConflict((oc) => oc.column("sku").doUpdateSet(row))
+      .execute();
+    return false;
+  }),
+  "quote.approved": rule(p.quoteApproved, async (s, e) => {
+    await revenue(s, e.amountMinor, e.currency);
+    await s.customer(e.userId);
+    await s.activity("quote.approved", `Quote approved: ${money(e.amountMinor, e.currency)}`, {
+      orderId: e.orderId,
+      amountMinor: e.amountMinor,
+      currency: e.currency,
+    });
+    return true;
+  }),
+};
+
+/** The event types metrics listens to. */
+export const HEARD = Object.keys(RULES);
+
+/**
+ * Handles one durable event inside its delivery's transaction: rollup facts, the active customer,
+ * the feed line, alerts. Everything commits with the event marked done, so a crash and the
+ * redelivery after it count the event exactly once.
+ */
+export async function handleEvent(
+  trx: Transaction<Database>,
+  event: DomainEvent,
+  deps: HandlerDeps,
+): Promise<Handled> {
+  const r = RULES[event.type];
+  if (!r) return { outboxIds: [], big: false };
+  const parsed = r.schema.safeParse(event.payload);
+  if (!parsed.success) {
+    deps.logger.warn(
+      { type: event.type, id: event.id, issues: parsed.error.issues },
+      "metrics skipped an event it cannot read",
+    );
+    return { outboxIds: [], big: false };
+  }
+  const stated = (event.payload as { at?: unknown }).at;
+  const statedAt = typeof stated === "string" ? Date.parse(stated) : Number.NaN;
+  const at = Number.isFinite(statedAt) ? statedAt : Date.parse(event.occurredAt);
+  const zone = deps.settings.timeZone;
+  const s: Step = {
+    trx,
+    event,
+    at,
+    deps,
+    facts: [],
+    outboxIds: [],
+    async activity(kind, title, data) {
+      const item: ActivityItem = { id: event.id, at: iso(at), kind, title, data };
+      s.outboxIds.push(...(await addActivity(trx, deps.outbox, item)));
+    },
+    customer: (id) => seeCustomer(trx, id, at, zone),
+  };
+  const big = (await r.handle(s, parsed.data)) ?? false;
+  await addFacts(trx, s.facts, zone);
+  return { outboxIds: s.outboxIds, big };
+}

@@ -1,0 +1,64 @@
+import type { SwitchboardModule } from "../types.js";
+import { type MetricsSettings, metricsConfig } from "./config.js";
+import { type MetricsErrorCodes, metricsErrors } from "./contract.js";
+import { HEARD, handleEvent } from "./handlers.js";
+import { createLive } from "./live.js";
+import { metricsMigrations } from "./migrations.js";
+import { pruneOld } from "./retention.js";
+import { registerMetricsRoutes } from "./routes.js";
+
+export type { ActivityItem, AlertRule, MetricsAlert, Overview, Series } from "./contract.js";
+export {
+  DASHBOARD_ACTIVITY_CHANNEL,
+  DASHBOARD_OVERVIEW_CHANNEL,
+  METRICS_ALERT_EVENT,
+} from "./contract.js";
+export { computeOverview } from "./overview.js";
+
+declare module "../../errors.js" {
+  interface ModuleErrorCodes extends MetricsErrorCodes {}
+}
+
+/**
+ * Live business metrics: KPIs rolled up per minute, hour and day from other modules' durable
+ * domain events (exactly once per event), the overview with trends, series, peak hours, the
+ * persisted activity feed, alerts as `metrics.alert` events; live on dashboard:overview and
+ * dashboard:activity (the core's admin-only namespace).
+ */
+export const metricsModule: SwitchboardModule<MetricsSettings> = {
+  name: "metrics",
+  migrations: metricsMigrations,
+  errors: metricsErrors,
+  config: metricsConfig,
+  register(ctx) {
+    const settings = ctx.settings;
+    const live = createLive({
+      db: ctx.db,
+      settings,
+      logger: ctx.logger,
+      publish: (channel, event, data) => ctx.publish(channel, event, data),
+    });
+    const deps = { events: ctx.events, outbox: ctx.outbox, settings, logger: ctx.logger };
+    for (const type of HEARD)
+      ctx.events.on(type, `metrics.${type}`, async (event, d) => {
+        const { outboxIds, big } = await handleEvent(d.transaction, event, deps);
+        ctx.crashPoint(`metrics.after-rollup.${event.type.replaceAll("_", "-")}`); // tests: killed before the commit
+        // After the commit: the feed line out at once (else the outbox sweep sends it), and the
+        // overview. On SQLite these wait for the one connection, so they see the commit; on
+        // PostgreSQL a read before it misses nothing the next tick does not publish.
+        setTimeout(() => {
+          if (outboxIds.length) void ctx.outbox.flush(outboxIds).catch(() => undefined);
+          live.changed(big);
+        }, 15).unref();
+      });
+    registerMetricsRoutes(ctx.http, ctx.db, settings, ctx.auth);
+    ctx.jobs.add({ name: "metrics-live", intervalMs: settings.liveIntervalMs, run: live.tick });
+    ctx.jobs.add({
+      name: "metrics-retention",
+      intervalMs: 3_600_000,
+      run: async () => {
+        await pruneOld(ctx.db, settings);
+      },
+    });
+  },
+};

@@ -1,0 +1,104 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Logger } from "pino";
+import type { ModuleScheduler } from "../../platform/durable/types.js";
+import type { Outbox } from "../../store/outbox.js";
+import type { Database } from "../../store/schema.js";
+
+/**
+ * What notifications defer to a later time goes through the platform scheduler (`ctx.scheduler`):
+ * one durable task per release time, run once on one node, after restarts and kill -9:
+ * - `notifications.release`: a user's quiet hours end; their held deliveries become due;
+ * - `notifications.digest`: a digest's window ends; it is sent;
+ * - `notifications.escalate`: an urgent notification is still unread; the next channel.
+ * Each is scheduled in the transaction that makes the deferred thing, so both commit or neither.
+ */
+export const RELEASE_TASK = "notifications.release";
+export const DIGEST_TASK = "notifications.digest";
+export const ESCALATE_TASK = "notifications.escalate";
+
+export interface ReleasePayload {
+  userId: string;
+  /** The deliveries held until this instant (ISO) or earlier. */
+  until: string;
+}
+export interface DigestPayload {
+  digestId: string;
+  generation: string;
+}
+export interface EscalatePayload {
+  notificationId: string;
+}
+
+/** Scheduling, for compose (inside the transaction making the notification). */
+export interface Deferrals {
+  release(trx: Transaction<Database>, userId: string, until: Date): Promise<void>;
+  digest(trx: Transaction<Database>, p: DigestPayload, at: Date): Promise<void>;
+  escalate(trx: Transaction<Database>, notificationId: string, at: Date): Promise<void>;
+}
+
+export function createDeferrals(scheduler: ModuleScheduler): Deferrals {
+  return {
+    release: (trx, userId, until) =>
+      scheduler.schedule(trx, {
+        task: RELEASE_TASK,
+        runAt: until,
+        // one task per user and instant: a batch's many held deliveries share it
+        key: `notifications:release:${userId}:${until.toISOString()}`,
+        payload: { userId, until: until.toISOString() } satisfies ReleasePayload,
+      }),
+    digest: (trx, p, at) =>
+      scheduler.schedule(trx, {
+        task: DIGEST_TASK,
+        runAt: at,
+        key: `notifications:digest:${p.generation}`,
+        payload: p,
+      }),
+    escalate: (trx, notificationId, at) =>
+      scheduler.schedule(trx, {
+        task: ESCALATE_TASK,
+        runAt: at,
+        key: `notifications:escalate:${notificationId}`,
+        payload: { notificationId } satisfies EscalatePayload,
+      }),
+  };
+}
+
+/** Held deliveries of a user whose release time has come become pending (the worker sends them). */
+export async function releaseHeld(trx: Transaction<Database>, p: ReleasePayload): Promise<number> {
+  const r = await trx
+    .updateTable("notification_deliveries")
+    // due now: the scheduler ran it when the window ended (or later, after a restart)
+    .set({ status: "pending", due_at: new Date().toISOString() })
+    .where("user_id", "=", p.userId)
+    .where("status", "=", "held")
+    .where("due_at", "<=", p.until)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/**
+ * A task's realtime messages are published once its transaction has committed: the task has no
+ * "after commit" hook, so this waits (bounded) until the rows read as committed. If they never
+ * do (the task rolled back) nothing is published; whatever did commit, the outbox sweep
+ * publishes anyway.
+ */
+export function flushWhenCommitted(
+  db: Kysely<Database>,
+  outbox: Outbox,
+  ids: string[],
+  logger: Logger,
+): void {
+  if (ids.length === 0) return;
+  void (async () => {
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 25 * Math.min(i + 1, 8)));
+      try {
+        const found = await db.selectFrom("outbox").select("id").where("id", "in", ids).execute();
+        if (found.length > 0) return await outbox.flush(ids);
+      } catch (err) {
+        logger.debug({ err }, "deferred flush failed; the outbox sweep will publish");
+        return;
+      }
+    }
+  })();
+}
