@@ -164,8 +164,20 @@ async function stream(
   };
 }
 
-async function bulk(port: number, agent: Agent, rx: Receivers, connected: number) {
+async function bulk(port: number, agent: Agent, rx: Receivers, _connected: number) {
   rx.measure("notification");
+  // one tag for all: count per socket (each must get exactly one), listening before the send
+  const perSocket = rx.sockets.map(() => 0);
+  let lastAt = 0;
+  rx.sockets.forEach((ws, k) => {
+    ws.on("message", (raw) => {
+      const text = raw.toString();
+      if (text.includes('"event":"notification"') && text.includes('"tag":"bulk"')) {
+        perSocket[k] = (perSocket[k] ?? 0) + 1;
+        lastAt = performance.now();
+      }
+    });
+  });
   const userIds = Array.from({ length: BULK }, (_, i) => `bench-u${i}`);
   const t0 = performance.now();
   const r = await send(agent, port, "POST", "/api/notifications", BENCH_API_KEY, {
@@ -189,27 +201,11 @@ async function bulk(port: number, agent: Agent, rx: Receivers, connected: number
     }
     await new Promise((res) => setTimeout(res, 20));
   }
-  // one tag for all: count the sockets instead (each must get exactly one)
-  let got = 0;
   const deadline = Date.now() + 60_000;
-  const perSocket = rx.sockets.map(() => 0);
-  await new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      got = perSocket.filter((n) => n > 0).length;
-      if (got >= connected || Date.now() > deadline) {
-        clearInterval(check);
-        resolve();
-      }
-    }, 10);
-    rx.sockets.forEach((ws, k) => {
-      ws.on("message", (raw) => {
-        const text = raw.toString();
-        if (text.includes('"event":"notification"') && text.includes('"tag":"bulk"'))
-          perSocket[k] = (perSocket[k] ?? 0) + 1;
-      });
-    });
-  });
-  const lastArrival = performance.now() - t0;
+  while (perSocket.some((n) => n === 0) && Date.now() < deadline)
+    await new Promise((res) => setTimeout(res, 20));
+  const got = perSocket.filter((n) => n > 0).length;
+  const lastArrival = lastAt - t0;
   return {
     accepted,
     doneMs,

@@ -33,6 +33,7 @@ import type { ModuleContext, SwitchboardModule } from "./modules/types.js";
 import { assertPolicies, composeModules } from "./platform/compose.js";
 import { createCrashPoints } from "./platform/crash-points.js";
 import { DurableEvents } from "./platform/durable/events.js";
+import { enableHandlerGuard } from "./platform/durable/handler-guard.js";
 import { Scheduler } from "./platform/durable/scheduler.js";
 import { coreMigrations } from "./store/core-migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store/db.js";
@@ -154,6 +155,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const modules = runningModules(config, options.modules);
   const namespaces = new Namespaces();
   const declared = composeModules(modules, namespaces);
+  // Outside production a durable handler or task that uses `db` instead of its transaction
+  // fails at once with a named error (on SQLite it would wait forever): handler-guard.ts.
+  if (config.env !== "production") enableHandlerGuard();
   const store = await openMigratedStore(config, modules, { logger, ...options.store });
   // Shared: the gateway and modules with sockets of their own (Pusher) each listen to it.
   const broker = new SharedBroker(options.broker ?? (await createBroker(config, logger)));

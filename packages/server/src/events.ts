@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { outsideHandler } from "./platform/durable/handler-guard.js";
 
 /**
  * In-process domain events between modules (order.status_changed → notifications, metrics).
@@ -33,8 +34,10 @@ export class EventBus {
   /** Runs every handler after the current work (never inside the emitter's transaction); a failing handler is logged. */
   emit<K extends keyof DomainEvents>(name: K, payload: DomainEvents[K]): void {
     for (const handler of this.handlers.get(name as string) ?? []) {
+      // outside a durable handler's guard: it runs after the current work, not inside its
+      // transaction, and may use the db (waiting for the connection on SQLite)
       const run = Promise.resolve()
-        .then(() => (handler as Handler<DomainEvents[K]>)(payload))
+        .then(() => outsideHandler(() => (handler as Handler<DomainEvents[K]>)(payload)))
         .catch((err: unknown) =>
           this.logger.error({ err, event: name }, "domain event handler failed"),
         );

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import { guardedDialect } from "../platform/durable/handler-guard.js";
 import type { Database } from "./schema.js";
 import { WalCheckpointer } from "./wal-checkpointer.js";
 
@@ -93,7 +94,7 @@ export async function openStore(
       options.logger?.warn({ err: err.message, code: err.code }, "database connection lost");
     pool.on("connect", (client) => client.on("error", lost));
     pool.on("error", lost);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: guardedDialect(new PostgresDialect({ pool })) });
     if (options.schema)
       await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
     return {
@@ -128,7 +129,7 @@ export async function openStore(
         });
   if (checkpointer) database.pragma("wal_autocheckpoint = 0");
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    dialect: guardedDialect(new SqliteDialect({ database: withStatementCache(database) })),
   });
   return {
     db,

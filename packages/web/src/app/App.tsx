@@ -19,21 +19,24 @@ const NAV_BADGES: Record<string, () => ReactNode> = { "/console/inbox": InboxBad
 
 function Nav({ audience }: { audience: Audience }) {
   const path = usePath();
+  const admin = useSession()?.role === "admin";
   return (
     <nav aria-label="Main">
-      {SCREENS.filter((s) => s.audience === audience && s.nav).map((s) => {
-        const Badge = NAV_BADGES[s.path];
-        return (
-          <Link
-            key={s.path}
-            href={s.path}
-            aria-current={path === s.path || path.startsWith(`${s.path}/`) ? "page" : undefined}
-          >
-            {s.nav}
-            {Badge && <Badge />}
-          </Link>
-        );
-      })}
+      {SCREENS.filter((s) => s.audience === audience && s.nav && (admin || !s.adminOnly)).map(
+        (s) => {
+          const Badge = NAV_BADGES[s.path];
+          return (
+            <Link
+              key={s.path}
+              href={s.path}
+              aria-current={path === s.path || path.startsWith(`${s.path}/`) ? "page" : undefined}
+            >
+              {s.nav}
+              {Badge && <Badge />}
+            </Link>
+          );
+        },
+      )}
     </nav>
   );
 }

@@ -10,7 +10,9 @@ import { Dashboard } from "../pages/staff/Dashboard.js";
 import { Inbox } from "../pages/staff/Inbox.js";
 import { Inventory } from "../pages/staff/Inventory.js";
 import { OrderBoard } from "../pages/staff/OrderBoard.js";
+import { CatalogConsole } from "../pricing/CatalogConsole.js";
 import { PricingConsole } from "../pricing/PricingConsole.js";
+import { PusherApps } from "../pusher/PusherApps.js";
 
 /** Who a screen is for: customers (the storefront side) or staff (the console). */
 export type Audience = "customer" | "staff";
@@ -23,6 +25,8 @@ export interface Screen {
   title: string;
   /** In the main navigation under this label (screens reached from another one have none). */
   nav?: string;
+  /** Only admins see it in the navigation (the screen tells others it is not theirs). */
+  adminOnly?: boolean;
   render: (params: Record<string, string>) => ReactNode;
 }
 
@@ -94,6 +98,13 @@ export const SCREENS: Screen[] = [
   },
   {
     audience: "staff",
+    path: "/console/catalog",
+    title: "Catalog",
+    nav: "Catalog",
+    render: () => <CatalogConsole />,
+  },
+  {
+    audience: "staff",
     path: "/console/inbox",
     title: "Inbox",
     nav: "Inbox",
@@ -105,6 +116,14 @@ export const SCREENS: Screen[] = [
     title: "Dashboard",
     nav: "Dashboard",
     render: () => <Dashboard />,
+  },
+  {
+    audience: "staff",
+    path: "/console/pusher",
+    title: "Pusher apps",
+    nav: "Pusher apps",
+    adminOnly: true,
+    render: () => <PusherApps />,
   },
 ];
 

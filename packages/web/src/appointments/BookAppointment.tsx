@@ -1,5 +1,10 @@
 import "./appointments.css";
-import type { Appointment, Slot } from "@switchboard/server/contracts/appointments";
+import {
+  type Appointment,
+  type PickupOffer,
+  pickupOfferSchema,
+  type Slot,
+} from "@switchboard/server/contracts/appointments";
 import { customerChannel } from "@switchboard/server/names/appointments";
 import { useEffect, useMemo, useState } from "react";
 import { ApiError, api, errorText } from "../app/api.js";
@@ -50,7 +55,13 @@ export function BookAppointment() {
     if (!service && services[0]) setService(services[0].id);
   }, [service, services]);
   const { slots, error: slotsError } = useSlots(service, day);
-  const { items } = useAppointments("limit=50", me ? customerChannel(me) : null);
+  const [offer, setOffer] = useState<PickupOffer>();
+  const { items } = useAppointments("limit=50", me ? customerChannel(me) : null, (m) => {
+    // a repair of theirs is ready: the shop offers pickup times
+    if (m.event !== "pickup_offer") return;
+    const parsed = pickupOfferSchema.safeParse(m.data);
+    if (parsed.success) setOffer(parsed.data);
+  });
   const byId = useMemo(() => new Map(resources.map((r) => [r.id, r])), [resources]);
   const zoneOf = (id: string) => byId.get(id)?.timeZone ?? "UTC";
   const nameOf = (id: string) => byId.get(id)?.name ?? id;
@@ -67,7 +78,7 @@ export function BookAppointment() {
       setBusy(false);
     }
   };
-  const pick = (slot: Slot) =>
+  const pick = (slot: Slot, serviceId = service) =>
     act(async () => {
       if (moving) {
         await api(token, "POST", `/api/appointments/${moving.id}/reschedule`, {
@@ -81,7 +92,7 @@ export function BookAppointment() {
       setHeld(undefined);
       setHeld(
         await api<Appointment>(token, "POST", "/api/appointments/holds", {
-          service,
+          service: serviceId,
           start: slot.start,
           resourceId: slot.resourceId,
         }),
@@ -108,6 +119,37 @@ export function BookAppointment() {
   return (
     <div className="appointments">
       <h1>Book an appointment</h1>
+      {offer && (
+        <section className="card hold" aria-labelledby="pickup-heading" data-testid="pickup-offer">
+          <h2 id="pickup-heading">Your repair is ready for pickup</h2>
+          <p>
+            {offer.orderTitle ? `${offer.orderTitle}: ` : ""}pick a time to collect it (
+            {offer.serviceName}).
+          </p>
+          {offer.slots.length === 0 ? (
+            <p className="muted">No free pickup times this week: pick a day below.</p>
+          ) : (
+            <ul className="slot-list" aria-label="Pickup times">
+              {offer.slots.map((s) => (
+                <li key={`${s.start}|${s.resourceId}`}>
+                  <button
+                    type="button"
+                    className="secondary slot"
+                    disabled={busy}
+                    onClick={() => {
+                      setService(offer.serviceId);
+                      setOffer(undefined);
+                      void pick(s, offer.serviceId);
+                    }}
+                  >
+                    {dayLabel(s.start, zoneOf(s.resourceId))} {clock(s.start, zoneOf(s.resourceId))}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
       <section aria-labelledby="pick-heading" className="card">
         <h2 id="pick-heading">{moving ? "Pick a new time" : "Pick a time"}</h2>
         <div className="row">

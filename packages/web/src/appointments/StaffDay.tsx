@@ -3,21 +3,29 @@ import type { Appointment } from "@switchboard/server/contracts/appointments";
 import { STAFF_APPOINTMENTS_CHANNEL } from "@switchboard/server/names/appointments";
 import { useState } from "react";
 import { api, errorText } from "../app/api.js";
+import { AppointmentActions } from "./Actions.js";
 import { clock, dayBounds, today } from "./format.js";
+import { StaffCatalog } from "./StaffCatalog.js";
+import { StaffWeek } from "./StaffWeek.js";
 import { useAppointments, useCatalog, useToken } from "./useCalendar.js";
+import { shiftWeek } from "./week.js";
 
 const SHOWN = new Set(["held", "confirmed", "no_show"]);
 
 /**
- * The staff day view: one column per resource (chair, bay, car), its appointments of the day in
- * time order, live from staff:appointments (a hold shows the moment a customer makes it), with
- * quick actions: confirm a hold for the customer, cancel, mark a no-show.
+ * The staff calendar. Day: one column per resource (chair, bay, car), its appointments of the
+ * day in time order, live from staff:appointments (a hold shows the moment a customer makes it),
+ * with quick actions: confirm a hold for the customer, cancel, mark a no-show. Week: one
+ * resource's seven days with the same actions and how booked each day is.
  */
 export function StaffDay() {
   const token = useToken();
-  const { services, resources } = useCatalog();
+  const [view, setView] = useState<"day" | "week" | "setup">("day");
+  const { services, resources } = useCatalog(view);
   const [day, setDay] = useState(today());
   const [error, setError] = useState<string>();
+  const [weekResource, setWeekResource] = useState<string>();
+  const shownResource = resources.find((r) => r.id === weekResource) ?? resources[0];
   const { from, to } = dayBounds(day);
   const { items } = useAppointments(
     `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&limit=500`,
@@ -45,13 +53,58 @@ export function StaffDay() {
             onChange={(e) => e.target.value && setDay(e.target.value)}
           />
         </label>
+        <fieldset className="row segmented" aria-label="View">
+          {(["day", "week", "setup"] as const).map((v) => (
+            <button
+              key={v}
+              type="button"
+              className={view === v ? "secondary" : "ghost"}
+              aria-pressed={view === v}
+              onClick={() => setView(v)}
+            >
+              {v === "day" ? "Day" : v === "week" ? "Week" : "Setup"}
+            </button>
+          ))}
+        </fieldset>
+        {view === "week" && (
+          <>
+            <label>
+              Resource{" "}
+              <select
+                value={shownResource?.id ?? ""}
+                onChange={(e) => setWeekResource(e.target.value)}
+              >
+                {resources.map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {r.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="button" className="ghost" onClick={() => setDay(shiftWeek(day, -1))}>
+              ← Previous week
+            </button>
+            <button type="button" className="ghost" onClick={() => setDay(shiftWeek(day, 1))}>
+              Next week →
+            </button>
+          </>
+        )}
       </div>
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
-      <div className="day-grid" data-testid="day-grid">
+      {view === "week" && shownResource && (
+        <StaffWeek
+          resource={shownResource}
+          services={services}
+          day={day}
+          act={(a, verb) => void act(a, verb)}
+        />
+      )}
+      {view === "setup" && <StaffCatalog />}
+      <div className="day-grid" data-testid="day-grid" hidden={view !== "day"}>
         {resources.map((r) => {
           const mine = ofDay
             .filter((a) => a.resourceId === r.id)
@@ -78,35 +131,7 @@ export function StaffDay() {
                       <span className={`badge status-${a.status}`}>
                         {a.status.replace("_", "-")}
                       </span>
-                      <span className="row">
-                        {a.status === "held" && (
-                          <button
-                            type="button"
-                            className="secondary"
-                            onClick={() => void act(a, "confirm")}
-                          >
-                            Confirm
-                          </button>
-                        )}
-                        {(a.status === "held" || a.status === "confirmed") && (
-                          <button
-                            type="button"
-                            className="ghost"
-                            onClick={() => void act(a, "cancel")}
-                          >
-                            Cancel
-                          </button>
-                        )}
-                        {a.status === "confirmed" && Date.parse(a.start) <= Date.now() && (
-                          <button
-                            type="button"
-                            className="ghost"
-                            onClick={() => void act(a, "no-show")}
-                          >
-                            No-show
-                          </button>
-                        )}
-                      </span>
+                      <AppointmentActions a={a} act={(x, verb) => void act(x, verb)} />
                     </li>
                   ))}
                 </ol>

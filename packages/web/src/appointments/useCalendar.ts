@@ -17,8 +17,8 @@ export function useToken(): string | null {
   return useSession()?.token ?? null;
 }
 
-/** Services and resources (they change rarely: loaded once per screen). */
-export function useCatalog(): { services: Service[]; resources: Resource[] } {
+/** Services and resources (they change rarely: loaded once per screen, again when `epoch` changes). */
+export function useCatalog(epoch?: unknown): { services: Service[]; resources: Resource[] } {
   const token = useToken();
   const [services, setServices] = useState<Service[]>([]);
   const [resources, setResources] = useState<Resource[]>([]);
@@ -29,7 +29,7 @@ export function useCatalog(): { services: Service[]; resources: Resource[] } {
     void api<{ resources: Resource[] }>(token, "GET", "/api/appointments/resources").then((r) =>
       setResources(r.resources),
     );
-  }, [token]);
+  }, [token, epoch]);
   return { services, resources };
 }
 
@@ -65,8 +65,15 @@ export function useSlots(service: string | undefined, day: string) {
   return { slots, error, reload };
 }
 
-/** Appointments from a list query, reloaded on every event of `channel` (staff or the customer's). */
-export function useAppointments(query: string, channel: string | null) {
+/**
+ * Appointments from a list query, reloaded on every `appointment` event of `channel` (staff or
+ * the customer's); other events of the channel go to `onOther` (a pickup offer).
+ */
+export function useAppointments(
+  query: string,
+  channel: string | null,
+  onOther?: (m: { event: string; data: unknown }) => void,
+) {
   const token = useToken();
   const [items, setItems] = useState<Appointment[]>();
   const load = useCallback(async () => {
@@ -76,6 +83,7 @@ export function useAppointments(query: string, channel: string | null) {
   const reload = useCoalesced(load, 30);
   const { subscription } = useChannel(channel, (m) => {
     if (m.event === "appointment") reload();
+    else onOther?.(m);
   });
   useResync(subscription, load);
   useEffect(() => {

@@ -6,6 +6,7 @@ import { api, errorText } from "../app/api.js";
 import { useSession } from "../app/session.js";
 import { Factors, PriceTag } from "./LivePrice.js";
 import { formatPrice, parseAmount } from "./money.js";
+import { PriceChart } from "./PriceChart.js";
 import { usePrice } from "./usePrice.js";
 
 /** "Watch price": tell me when it drops below an amount; the alert arrives on user:{sub}. */
@@ -85,7 +86,7 @@ function PriceHistory({ sku, seq }: { sku: string; seq: number }) {
       await api<HistoryPage>(
         null,
         "GET",
-        `/api/pricing/history/${encodeURIComponent(sku)}?limit=10`,
+        `/api/pricing/history/${encodeURIComponent(sku)}?limit=200`,
       ),
     );
   }, [sku]);
@@ -101,6 +102,7 @@ function PriceHistory({ sku, seq }: { sku: string; seq: number }) {
         Lowest in 30 days {formatPrice(trend.lowest30Days, trend.currency)} · average{" "}
         {formatPrice(trend.average30Days, trend.currency)}
       </p>
+      <PriceChart history={history.items} currency={trend.currency} current={trend.current} />
     </div>
   );
 }

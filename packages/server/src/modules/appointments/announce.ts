@@ -8,6 +8,7 @@ import {
   customerChannel,
   resourceScheduleChannel,
   type ScheduleChange,
+  type ServicePurpose,
   STAFF_APPOINTMENTS_CHANNEL,
   serviceScheduleChannel,
 } from "./contract.js";
@@ -31,15 +32,31 @@ export function appointmentView(row: AppointmentRow): Appointment {
   };
 }
 
-export function changedPayload(row: AppointmentRow, previous?: AppointmentRow): AppointmentChanged {
+/** What a domain event says of a booking's service and resource (read in its transaction). */
+export interface BookingNames {
+  serviceName: string;
+  resourceName: string;
+  purpose?: ServicePurpose | undefined;
+}
+
+export function changedPayload(
+  row: AppointmentRow,
+  names: BookingNames,
+  previous?: AppointmentRow,
+): AppointmentChanged {
   return {
     appointmentId: row.id,
     customerId: row.customer_id,
+    userId: row.customer_id,
     resourceId: row.resource_id,
+    resourceName: names.resourceName,
     serviceId: row.service_id,
+    serviceName: names.serviceName,
+    ...(names.purpose && { purpose: names.purpose }),
     startsAt: row.starts_at,
     endsAt: row.ends_at,
     timeZone: row.time_zone,
+    zone: row.time_zone,
     ...(previous && { previousStartsAt: previous.starts_at }),
   };
 }

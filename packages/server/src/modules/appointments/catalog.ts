@@ -3,7 +3,7 @@ import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now } from "../../platform/kit/actor.js";
 import type { Database } from "../../store/schema.js";
-import type { DayHours, Resource, Service, WeeklyHours } from "./contract.js";
+import type { DayHours, Resource, Service, ServicePurpose, WeeklyHours } from "./contract.js";
 import { TtlCache } from "./memo.js";
 import type { AppointmentResourceRow, AppointmentServiceRow } from "./migrations.js";
 import type { PutExceptionInput, PutResourceInput, PutServiceInput } from "./schema.js";
@@ -26,6 +26,7 @@ export const serviceView = (r: AppointmentServiceRow): Service => ({
   bufferBeforeMinutes: r.buffer_before_minutes,
   bufferAfterMinutes: r.buffer_after_minutes,
   capacity: r.capacity,
+  ...(r.purpose && { purpose: r.purpose as ServicePurpose }),
   updatedAt: r.updated_at,
 });
 
@@ -157,6 +158,7 @@ export function createCatalog(db: Kysely<Database>, options: { cacheMs?: number 
         buffer_before_minutes: input.bufferBeforeMinutes ?? 0,
         buffer_after_minutes: input.bufferAfterMinutes ?? input.bufferMinutes ?? 0,
         capacity: input.capacity ?? 1,
+        purpose: input.purpose ?? null,
         updated_at: now(),
       };
       const { id: _, ...rest } = row;

@@ -36,6 +36,14 @@ export type DayHours = z.infer<typeof dayHoursSchema>;
 export const weeklyHoursSchema = z.partialRecord(z.enum(WEEKDAYS), dayHoursSchema);
 export type WeeklyHours = z.infer<typeof weeklyHoursSchema>;
 
+/**
+ * What confirming a booking of a service starts in the rest of the shop: a repair `drop-off`
+ * creates its repair-booking order, a `test-drive` its test-drive order; `pickup` is the service
+ * offered when a repair is ready for pickup.
+ */
+export const SERVICE_PURPOSES = ["drop-off", "test-drive", "pickup"] as const;
+export type ServicePurpose = (typeof SERVICE_PURPOSES)[number];
+
 export const serviceSchema = z
   .object({
     id: z.string(),
@@ -45,6 +53,7 @@ export const serviceSchema = z
     bufferAfterMinutes: z.number().int(),
     /** How many customers one slot takes (a group class > 1). */
     capacity: z.number().int(),
+    purpose: z.enum(SERVICE_PURPOSES).optional(),
     updatedAt: z.string(),
   })
   .describe("AppointmentService");
@@ -147,25 +156,54 @@ export const reminderEventSchema = z.object({
 });
 export type ReminderEvent = z.infer<typeof reminderEventSchema>;
 
+/**
+ * Event `pickup_offer` on the customer's user:{id}, and payload of the durable event
+ * `appointment.pickup_offered`: their repair is ready, these pickup times are free.
+ */
+export const pickupOfferSchema = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  userId: z.string(),
+  serviceId: z.string(),
+  serviceName: z.string(),
+  orderTitle: z.string().optional(),
+  slots: z.array(slotSchema),
+  /** The first free time, when there is one. */
+  startsAt: z.string().optional(),
+});
+export type PickupOffer = z.infer<typeof pickupOfferSchema>;
+
 /** Every event the module publishes, by channel. */
 export const appointmentEvents = {
   schedule: { slots: scheduleChangeSchema },
   staffAppointments: { appointment: appointmentEventSchema },
-  customer: { appointment: appointmentEventSchema, reminder: reminderEventSchema },
+  customer: {
+    appointment: appointmentEventSchema,
+    reminder: reminderEventSchema,
+    pickup_offer: pickupOfferSchema,
+  },
 } as const;
 
 /**
  * Payload of the domain events `appointment.confirmed`, `appointment.rescheduled`,
- * `appointment.cancelled`, `appointment.no_show` (docs: CROSS_MODULE contract).
+ * `appointment.cancelled`, `appointment.no_show` (docs/appointments.md, "Domain events").
  */
 export interface AppointmentChanged {
   appointmentId: string;
   customerId: string;
+  /** The same as customerId (the user the notification goes to). */
+  userId: string;
   resourceId: string;
+  resourceName: string;
   serviceId: string;
+  serviceName: string;
+  /** The service's purpose, when it has one (what orders listens for). */
+  purpose?: ServicePurpose;
   startsAt: string;
   endsAt: string;
   timeZone: string;
+  /** The same as timeZone (the resource's IANA zone). */
+  zone: string;
   /** rescheduled: where it was. */
   previousStartsAt?: string;
 }

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { ModuleEvents, ModuleScheduler } from "../../platform/durable/types.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { appointmentView, changedPayload } from "./announce.js";
+import { appointmentView, type BookingNames, changedPayload } from "./announce.js";
 import type { BookingHooks } from "./booking.js";
 import type { AppointmentsSettings } from "./config.js";
 import {
@@ -36,6 +36,25 @@ async function flushOnceCommitted(
       return;
     }
   }
+}
+
+/** The names a domain event carries, read through the change's own transaction. */
+async function namesIn(trx: Transaction<Database>, row: AppointmentRow): Promise<BookingNames> {
+  const service = await trx
+    .selectFrom("appointment_services")
+    .select(["name", "purpose"])
+    .where("id", "=", row.service_id)
+    .executeTakeFirst();
+  const resource = await trx
+    .selectFrom("appointment_resources")
+    .select("name")
+    .where("id", "=", row.resource_id)
+    .executeTakeFirst();
+  return {
+    serviceName: service?.name ?? row.service_id,
+    resourceName: resource?.name ?? row.resource_id,
+    purpose: (service?.purpose ?? undefined) as BookingNames["purpose"],
+  };
 }
 
 export const HOLD_EXPIRY_TASK = "appointments.hold_expiry";
@@ -105,7 +124,11 @@ export function durableHooks({ events, scheduler, settings }: DurableDeps): Book
         await events.emit(trx, {
           type: eventType,
           aggregate: `appointment:${row.id}`,
-          payload: changedPayload(row, type === "rescheduled" ? previous : undefined),
+          payload: changedPayload(
+            row,
+            await namesIn(trx, row),
+            type === "rescheduled" ? previous : undefined,
+          ),
         });
     },
   };
@@ -164,7 +187,10 @@ export function registerTasks(
     await events.emit(d.transaction, {
       type: "appointment.reminder",
       aggregate: `appointment:${row.id}`,
-      payload: { ...changedPayload(row), minutesBefore: payload.minutesBefore },
+      payload: {
+        ...changedPayload(row, await namesIn(d.transaction, row)),
+        minutesBefore: payload.minutesBefore,
+      },
     });
   });
 }

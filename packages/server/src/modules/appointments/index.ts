@@ -3,6 +3,7 @@ import { type AppointmentsSettings, appointmentsConfig } from "./config.js";
 import { type AppointmentErrorCodes, appointmentErrors } from "./contract.js";
 import { durableHooks, registerTasks } from "./durable.js";
 import { appointmentsMigrations } from "./migrations.js";
+import { offerPickups } from "./pickup.js";
 import { registerAppointmentRoutes } from "./routes.js";
 import { registerAppointmentRpc } from "./rpc.js";
 import { createAppointmentsService } from "./service.js";
@@ -10,6 +11,7 @@ import { createAppointmentsService } from "./service.js";
 export type {
   Appointment,
   AppointmentChanged,
+  PickupOffer,
   ReminderPayload,
   ScheduleChange,
 } from "./contract.js";
@@ -64,5 +66,6 @@ export const appointmentsModule: SwitchboardModule<AppointmentsSettings> = {
     registerAppointmentRoutes(ctx.http, service, ctx.auth);
     registerAppointmentRpc(ctx.rpc, service);
     registerTasks(durable, service, ctx.outbox, ctx.logger);
+    offerPickups(ctx.events, ctx.outbox, ctx.settings, ctx.logger);
   },
 };

@@ -8,6 +8,8 @@ export interface AppointmentServiceRow {
   buffer_before_minutes: number;
   buffer_after_minutes: number;
   capacity: number;
+  /** What a confirmed booking starts elsewhere: "drop-off", "test-drive", "pickup" or null. */
+  purpose: string | null;
   updated_at: string;
 }
 
@@ -162,6 +164,14 @@ export const appointmentsMigrations: MigrationSet = {
       await db.schema.dropTable("appointment_exceptions").execute();
       await db.schema.dropTable("appointment_resources").execute();
       await db.schema.dropTable("appointment_services").execute();
+    },
+  },
+  "appointments/002_service_purpose": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("appointment_services").addColumn("purpose", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("appointment_services").dropColumn("purpose").execute();
     },
   },
 };

@@ -1,7 +1,12 @@
 import { z } from "zod";
 import { pageQuery } from "../../platform/kit/pagination.js";
 import { isCalendarDate, isValidZone } from "./calendar.js";
-import { APPOINTMENT_STATUSES, dayHoursSchema, weeklyHoursSchema } from "./contract.js";
+import {
+  APPOINTMENT_STATUSES,
+  dayHoursSchema,
+  SERVICE_PURPOSES,
+  weeklyHoursSchema,
+} from "./contract.js";
 
 /** Ids of services and resources are chosen by staff: short slugs (they name channels). */
 export const slugSchema = z
@@ -32,6 +37,12 @@ export const putServiceBody = z.object({
   /** Alias of bufferAfterMinutes. */
   bufferMinutes: minutes(240).optional().describe("Same as bufferAfterMinutes"),
   capacity: z.number().int().min(1).max(1000).optional().describe("Customers per slot (default 1)"),
+  purpose: z
+    .enum(SERVICE_PURPOSES)
+    .optional()
+    .describe(
+      "drop-off: a confirmed booking creates its repair-booking order; test-drive: its test-drive order; pickup: offered when a repair is ready",
+    ),
 });
 export type PutServiceInput = z.infer<typeof putServiceBody>;
 

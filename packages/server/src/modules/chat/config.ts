@@ -11,6 +11,16 @@ export interface BotSettings {
   openai?: { baseUrl: string; apiKey?: string; model: string };
 }
 
+export interface CoachSettings {
+  provider: "builtin" | "openai" | "anthropic" | "gemini";
+  /** The provider's API root (OpenAI-compatible: required; the others default to the vendor's). */
+  baseUrl?: string;
+  apiKey?: string;
+  model?: string;
+  /** The staff playbook the coach cites; default: the demo playbook shipped with the server. */
+  knowledgeDir?: string;
+}
+
 export interface ChatSettings {
   maxMessageLength: number;
   maxParticipants: number;
@@ -35,6 +45,7 @@ export interface ChatSettings {
    */
   teamFallback: "pool" | "wait";
   bot: BotSettings;
+  coach: CoachSettings;
 }
 
 const MIME_LIST = /^[a-z]+\/[a-z0-9.+-]+(,[a-z]+\/[a-z0-9.+-]+)*$/;
@@ -74,8 +85,22 @@ export const chatConfig = defineModuleConfig(
       SWITCHBOARD_CHAT_OPENAI_BASE_URL: optional(httpUrl()),
       SWITCHBOARD_CHAT_OPENAI_API_KEY: optional(z.string().min(1)),
       SWITCHBOARD_CHAT_OPENAI_MODEL: withDefault(z.string().min(1), "gpt-4o-mini"),
+      SWITCHBOARD_CHAT_COACH_PROVIDER: withDefault(
+        z.enum(["builtin", "openai", "anthropic", "gemini"]),
+        "builtin",
+      ),
+      SWITCHBOARD_CHAT_COACH_BASE_URL: optional(httpUrl()),
+      SWITCHBOARD_CHAT_COACH_API_KEY: optional(z.string().min(1)),
+      SWITCHBOARD_CHAT_COACH_MODEL: optional(z.string().min(1).max(200)),
+      SWITCHBOARD_CHAT_COACH_KNOWLEDGE_DIR: optional(z.string().min(1)),
     })
     .superRefine((env, ctx) => {
+      if (env.SWITCHBOARD_CHAT_COACH_PROVIDER === "openai" && !env.SWITCHBOARD_CHAT_COACH_BASE_URL)
+        ctx.addIssue({
+          code: "custom",
+          path: ["SWITCHBOARD_CHAT_COACH_BASE_URL"],
+          message: "is required when SWITCHBOARD_CHAT_COACH_PROVIDER=openai",
+        });
       if (env.SWITCHBOARD_CHAT_BOT === "openai" && !env.SWITCHBOARD_CHAT_OPENAI_BASE_URL)
         ctx.addIssue({
           code: "custom",
@@ -97,6 +122,15 @@ export const chatConfig = defineModuleConfig(
     attachmentsPerDay: e.SWITCHBOARD_CHAT_ATTACHMENTS_PER_DAY,
     attachmentBytesPerDay: e.SWITCHBOARD_CHAT_ATTACHMENT_BYTES_PER_DAY,
     teamFallback: e.SWITCHBOARD_CHAT_TEAM_FALLBACK,
+    coach: {
+      provider: e.SWITCHBOARD_CHAT_COACH_PROVIDER,
+      ...(e.SWITCHBOARD_CHAT_COACH_BASE_URL && { baseUrl: e.SWITCHBOARD_CHAT_COACH_BASE_URL }),
+      ...(e.SWITCHBOARD_CHAT_COACH_API_KEY && { apiKey: e.SWITCHBOARD_CHAT_COACH_API_KEY }),
+      ...(e.SWITCHBOARD_CHAT_COACH_MODEL && { model: e.SWITCHBOARD_CHAT_COACH_MODEL }),
+      ...(e.SWITCHBOARD_CHAT_COACH_KNOWLEDGE_DIR && {
+        knowledgeDir: e.SWITCHBOARD_CHAT_COACH_KNOWLEDGE_DIR,
+      }),
+    },
     bot: {
       provider: e.SWITCHBOARD_CHAT_BOT,
       ...(e.SWITCHBOARD_CHAT_BOT_KNOWLEDGE_DIR && {

@@ -111,6 +111,26 @@ export const unreadEventSchema = z
   .describe("ChatUnread");
 export type Unread = z.infer<typeof unreadEventSchema>;
 
+/** The staff coach's answer (POST /api/chat/coach without streaming; `meta` + `done` with it). */
+export const coachAnswerSchema = z
+  .object({
+    text: z.string(),
+    sources: z.array(
+      z.object({
+        kind: z.enum(["figure", "passage"]).optional(),
+        title: z.string(),
+        file: z.string(),
+        value: z.union([z.number(), z.string()]).optional(),
+        score: z.number().optional(),
+      }),
+    ),
+    confidence: z.number(),
+    model: z.string().describe("`builtin`, or `<provider>:<model>`"),
+    cannotAnswer: z.array(z.string()).describe("What it has no figures for"),
+  })
+  .describe("CoachAnswer");
+export type CoachAnswer = z.infer<typeof coachAnswerSchema>;
+
 export const conversationSchema = z
   .object({
     id: z.string(),

@@ -1,6 +1,9 @@
 import type { SwitchboardModule } from "../types.js";
 import { mayFollowLive } from "./access.js";
 import { registerAttachmentRoutes } from "./attachment-routes.js";
+import { sqlFacts } from "./coach/facts.js";
+import { setUpCoach } from "./coach/setup.js";
+import { registerCoachRoutes } from "./coach-routes.js";
 import { type ChatSettings, chatConfig } from "./config.js";
 import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
 import { createHistory } from "./history.js";
@@ -75,6 +78,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
     const notes = createNotes({ db: ctx.db, outbox: ctx.outbox });
     registerNoteRoutes(ctx.http, notes, ctx.auth);
     registerHistoryRoutes(ctx.http, createHistory(ctx.db, notes), ctx.auth);
+    registerCoachRoutes(ctx.http, setUpCoach(settings.coach, sqlFacts(ctx.db)), ctx.auth);
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
     registerChatRpc(ctx.rpc, chat, maxMessageLength);
 

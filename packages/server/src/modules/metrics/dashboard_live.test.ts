@@ -3,7 +3,7 @@ import { restCall } from "../../test-support/rest.js";
 import { closeAll, RawClient } from "../../test-support/ws-client.js";
 import { startTestServer, type TestServer } from "../../testing.js";
 import type { Overview } from "./contract.js";
-import { ok } from "./test-helpers.js";
+import { ok } from "./test-kit.js";
 
 type Frame = Record<string, unknown>;
 const isOverview = (f: Frame) => f.type === "message" && f.channel === "dashboard:overview";

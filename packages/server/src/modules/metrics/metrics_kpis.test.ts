@@ -4,7 +4,7 @@ import { chatHarness } from "../../test-support/chat.js";
 import { DIALECTS } from "../../test-support/dialects.js";
 import { restCall } from "../../test-support/rest.js";
 import { startTestServer, type TestServer } from "../../testing.js";
-import { activity, ok, overview, until } from "./test-helpers.js";
+import { activity, ok, overview, until } from "./test-kit.js";
 
 /**
  * Each KPI from a known sequence of real actions (REST and sockets, as users make them), on both

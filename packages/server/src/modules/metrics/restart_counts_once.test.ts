@@ -6,7 +6,7 @@ import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ServerProcess, startServerProcess } from "../../test-support/process.js";
 import { restCall } from "../../test-support/rest.js";
-import { ok, overview, until } from "./test-helpers.js";
+import { ok, overview, until } from "./test-kit.js";
 
 /**
  * The server is killed (SIGKILL) while metrics handles the first sale — its rollups written, not

@@ -96,6 +96,60 @@ describe.each(DIALECTS)("the in-app inbox on %s", (database) => {
     expect((await mine("GET", "/api/notifications?archived=true")).body.items).toHaveLength(1);
   });
 
+  it("groups racing single sends into shared batches on two nodes, each made once", async () => {
+    // a second node on the same database: both workers expand the same pending sends
+    const other = await startTestServer({ shareWith: server });
+    try {
+      const users = Array.from({ length: 60 }, (_, i) => `g${String(i).padStart(2, "0")}`);
+      const sockets = await Promise.all(users.slice(0, 5).map((u) => connect(u)));
+      const bodies = users.flatMap((u) =>
+        [0, 1, 2].map((k) => ({
+          userId: u,
+          type: "message",
+          channels: ["in_app"],
+          data: { title: `t${k}`, body: u },
+        })),
+      );
+      const replies = await Promise.all(
+        bodies.map((body, i) =>
+          restCall(i % 2 ? other : server, "POST", "/api/notifications", { body }),
+        ),
+      );
+      expect(replies.every((r) => r.status === 202)).toBe(true);
+      for (const u of users) {
+        const mine = await as(u);
+        const page = await waitFor(`${u}'s three`, async () => {
+          const r = await mine("GET", "/api/notifications");
+          return r.body.unreadCount >= 3 && r.body;
+        });
+        expect(page.unreadCount).toBe(3);
+        expect(page.items.map((i: { title: string }) => i.title).sort()).toEqual([
+          "t0",
+          "t1",
+          "t2",
+        ]);
+      }
+      // live: each connected user heard each of theirs once
+      for (const c of sockets) {
+        const got = await c.collect(
+          (f) => f.type === "message" && (f as { event?: string }).event === "notification",
+          3,
+          30_000,
+        );
+        expect(new Set(got.map((f) => (f.data as { id: string }).id)).size).toBe(3);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      for (const c of sockets)
+        expect(
+          c.frames.filter(
+            (f) => f.type === "message" && (f as { event?: string }).event === "notification",
+          ),
+        ).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("sends to many users in batches, each once, and pages the inbox", async () => {
     const users = Array.from({ length: 250 }, (_, i) => `u${String(i).padStart(3, "0")}`);
     const accepted = await send({

@@ -339,7 +339,9 @@ export function createRules(
           logger.error({ err: error, rule: def.name }, "notification rule failed");
         }
       }
-      if (made) kick();
+      // A durable handler's sends are not committed yet: its caller kicks after the commit (a
+      // kick now would read through db inside the handler, which the handler guard refuses).
+      if (made && !opts.trx) kick();
       return made;
     },
   };

@@ -6,11 +6,23 @@ import { ulid } from "../../ids.js";
 import { isStaffOrServer } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { InTransaction } from "../../store/in-transaction.js";
-import type { Outbox, OutboxMessage } from "../../store/outbox.js";
+import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { type ComposeOptions, compose, DIGEST_TYPE } from "./compose.js";
+import {
+  type ComposeOptions,
+  compose,
+  composeMany,
+  DIGEST_TYPE,
+  type NewNotification,
+  type ToCompose,
+} from "./compose.js";
 import type { NotificationsSettings } from "./config.js";
-import type { NotificationChannel, NotificationPriority, SendStatus } from "./contract.js";
+import type {
+  NotificationChannel,
+  NotificationPriority,
+  SendStatus,
+  Template,
+} from "./contract.js";
 import type { Deferrals } from "./deferrals.js";
 import type { NotificationSendRow } from "./migrations.js";
 import type { SendInput } from "./schema.js";
@@ -51,6 +63,8 @@ export interface SendsDeps {
  * send's `processed` on, conditionally: a batch that runs twice (two nodes, a crash before the
  * commit) commits once, and the unique indexes drop what a rolled-back run would repeat.
  */
+const CHUNK_IDS = 500;
+
 export function createSends(deps: SendsDeps) {
   const { db, outbox, settings, templates, users } = deps;
   const composeOptions = (at: Date): ComposeOptions => ({
@@ -103,53 +117,88 @@ export function createSends(deps: SendsDeps) {
     return accepted;
   }
 
-  /** Expands the next batch of one send; false when it is done (or another node moved it). */
-  async function runBatch(send: NotificationSendRow): Promise<boolean> {
+  /** One send's share of a batch: its next recipients. */
+  interface Part {
+    send: NotificationSendRow;
+    request: SendRequest;
+    template: Template;
+    users: string[];
+    processed: number;
+  }
+
+  async function partOf(send: NotificationSendRow, room: number): Promise<Part> {
     const request = JSON.parse(send.request) as SendRequest;
     const template = await templates.get(send.type, request.templateVersion);
     const all = JSON.parse(send.user_ids) as string[];
-    const batch = all.slice(send.processed, send.processed + settings.batchSize);
+    const users = all.slice(send.processed, send.processed + room);
+    return { send, request, template, users, processed: send.processed + users.length };
+  }
+
+  /**
+   * Expands one batch in one transaction: the next recipients of one large send, or several
+   * small sends at once (group commit: many single-user sends cost one transaction). Each send's
+   * `processed` moves on conditionally; if another node moved one, the whole batch rolls back
+   * and nothing is made twice. False when a send was moved elsewhere.
+   */
+  async function runBatch(parts: Part[]): Promise<boolean> {
     // Row locks are taken in user order, so two batches sharing users cannot deadlock.
-    const ordered = [...batch].sort();
-    const processed = send.processed + batch.length;
+    const work = parts
+      .flatMap((part) => part.users.map((userId) => ({ userId, part })))
+      .sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));
     const at = deps.clock();
     let ids: string[];
     try {
       ids = await db.transaction().execute(async (trx) => {
-        const recipients = await users.recipients(trx, ordered);
-        const messages: OutboxMessage[] = [];
-        for (const userId of ordered) {
-          const recipient = recipients.get(userId);
-          if (!recipient) continue;
-          messages.push(
-            ...(await compose(
-              trx,
-              recipient,
-              {
-                type: send.type,
-                template,
-                data: request.data,
-                priority: request.priority,
-                category: request.category ?? template.category,
-                channels: request.channels ?? template.defaultChannels,
-                dedupeKey: request.dedupeKey,
-                sendId: send.id,
-              },
-              composeOptions(at),
-            )),
-          );
+        const recipients = await users.recipients(trx, [...new Set(work.map((w) => w.userId))]);
+        // one object per send: composeMany renders each send's template once
+        const made = new Map<Part, NewNotification>();
+        for (const part of parts) {
+          const { request, template, send } = part;
+          made.set(part, {
+            type: send.type,
+            template,
+            data: request.data,
+            priority: request.priority,
+            category: request.category ?? template.category,
+            channels: request.channels ?? template.defaultChannels,
+            dedupeKey: request.dedupeKey,
+            sendId: send.id,
+          });
         }
+        const batch: ToCompose[] = [];
+        for (const { userId, part } of work) {
+          const recipient = recipients.get(userId);
+          if (recipient) batch.push({ recipient, n: made.get(part) as NewNotification });
+        }
+        const messages = await composeMany(trx, batch, composeOptions(at));
         // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
-        if (send.processed > 0 && processed >= send.total / 2)
-          deps.crashPoint("notifications.mid-send");
-        expectOne(
-          await trx
+        for (const { send, processed } of parts)
+          if (send.processed > 0 && processed >= send.total / 2)
+            deps.crashPoint("notifications.mid-send");
+        // Small sends made whole in this batch close in one conditional statement; the rest
+        // (a large send's next batch) move on one by one. Any miss rolls the batch back.
+        const whole = parts.filter((p) => p.send.processed === 0 && p.processed >= p.send.total);
+        for (let i = 0; i < whole.length; i += CHUNK_IDS) {
+          const ids = whole.slice(i, i + CHUNK_IDS).map((p) => p.send.id);
+          const r = await trx
             .updateTable("notification_sends")
-            .set({ processed, status: processed >= send.total ? "done" : "pending" })
-            .where("id", "=", send.id)
-            .where("processed", "=", send.processed)
-            .executeTakeFirst(),
-        );
+            .set((eb) => ({ processed: eb.ref("total"), status: "done" }))
+            .where("id", "in", ids)
+            .where("processed", "=", 0)
+            .where("status", "=", "pending")
+            .executeTakeFirst();
+          if (Number(r.numUpdatedRows) !== ids.length)
+            throw new ConditionalMiss("another node expanded one of these sends");
+        }
+        for (const { send, processed } of parts.filter((p) => !whole.includes(p)))
+          expectOne(
+            await trx
+              .updateTable("notification_sends")
+              .set({ processed, status: processed >= send.total ? "done" : "pending" })
+              .where("id", "=", send.id)
+              .where("processed", "=", send.processed)
+              .executeTakeFirst(),
+          );
         return outbox.enqueue(trx, messages);
       });
     } catch (error) {
@@ -157,8 +206,8 @@ export function createSends(deps: SendsDeps) {
       throw error;
     }
     await outbox.flush(ids);
-    send.processed = processed;
-    return processed < send.total;
+    for (const part of parts) part.send.processed = part.processed;
+    return true;
   }
 
   let busy: Promise<number> | undefined;
@@ -171,16 +220,33 @@ export function createSends(deps: SendsDeps) {
         .selectAll()
         .where("status", "=", "pending")
         .orderBy("id")
-        .limit(10)
+        .limit(settings.batchSize)
         .execute();
       if (pending.length === 0) break;
-      for (const send of pending) {
-        let more = true;
-        while (more && done < maxBatches) {
-          more = await runBatch(send);
-          done++;
+      // Oldest first; small sends share a batch up to batchSize recipients, a large one fills it.
+      let moved = false;
+      let i = 0;
+      while (i < pending.length && done < maxBatches) {
+        const parts: Part[] = [];
+        let room = settings.batchSize;
+        while (i < pending.length && room > 0) {
+          const send = pending[i] as NotificationSendRow;
+          const part = await partOf(send, room);
+          parts.push(part);
+          room -= part.users.length;
+          if (part.processed >= send.total) i++;
+          else break; // a large send: its next batch is the next transaction
         }
+        const ok = await runBatch(parts);
+        done++;
+        if (!ok) {
+          // another node moved one of them: read again
+          moved = true;
+          break;
+        }
+        moved = true;
       }
+      if (!moved) break;
     }
     return done;
   }

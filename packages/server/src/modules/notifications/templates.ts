@@ -28,6 +28,7 @@ export function createTemplates(db: Kysely<Database>) {
   // Sends of one type in a row read its template once per few seconds, not once per recipient.
   const cache = new Map<string, { at: number; template: Template | undefined }>();
   const CACHE_MS = 2000;
+  const versions = new Map<string, Template>();
 
   async function latest(type: string, q: Kysely<Database> = db): Promise<Template | undefined> {
     const row = await q
@@ -53,6 +54,10 @@ export function createTemplates(db: Kysely<Database>) {
 
     /** `q`: a task's or handler's transaction when there is one (SQLite has one connection). */
     async get(type: string, version?: number, q: Kysely<Database> = db): Promise<Template> {
+      // A version never changes once saved: each is read once per process.
+      const key = version === undefined ? undefined : `${type}@${version}`;
+      const known = key && versions.get(key);
+      if (known) return known;
       const template =
         version === undefined
           ? await latest(type, q)
@@ -66,6 +71,7 @@ export function createTemplates(db: Kysely<Database>) {
                 .executeTakeFirst()
                 .then((r) => r && fromRow(r));
       if (!template) throw new SwitchboardError("unknown_notification_type", `no template ${type}`);
+      if (key && versions.size < 1000) versions.set(key, template);
       return template;
     },
 

@@ -1,6 +1,7 @@
 import type { SwitchboardModule } from "../types.js";
 import { type OrdersSettings, ordersConfig } from "./config.js";
 import { type OrderErrorCodes, orderErrors } from "./contract.js";
+import { listenToAppointments } from "./from_appointments.js";
 import { LIFECYCLES, validateLifecycle } from "./lifecycles.js";
 import { ordersMigrations } from "./migrations.js";
 import { registerOrderRoutes } from "./routes.js";
@@ -70,6 +71,7 @@ export const ordersModule: SwitchboardModule<OrdersSettings> = {
       action === "subscribe" || action === "history" ? service.canFollow(identity, rest) : false,
     );
     registerOrderRoutes(ctx.http, service, ctx.auth);
+    listenToAppointments(ctx.events, service, ctx.db, ctx.logger);
     registerOrderRpc(ctx.rpc, service);
   },
 };

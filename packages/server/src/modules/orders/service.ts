@@ -1,5 +1,5 @@
 import { isValidChannel } from "@switchboard/protocol";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
@@ -24,6 +24,7 @@ import {
   STAFF_ORDERS_CHANNEL,
   type StatusChange,
 } from "./contract.js";
+import type { AppointmentBooked } from "./from_appointments.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
 import type { OrderHistoryRow, OrderRow } from "./migrations.js";
 import type { CreateOrderInput, ListOrdersQuery, TransitionInput } from "./schema.js";
@@ -410,6 +411,183 @@ export function createOrdersService(deps: OrdersDeps) {
         }
       }
       throw new SwitchboardError("conflict", "the order kept changing; retry");
+    },
+
+    /** Publishes rows written in someone else's transaction, once it has committed. */
+    flush: (ids: string[]) => outbox.flush(ids),
+
+    /**
+     * The order of a confirmed booking (drop-off → repair-booking, test drive → test-drive), in
+     * the durable handler's transaction: made in the lifecycle's `confirmed` state, with the
+     * appointment's id. Null when it exists already (a repeated event) or the lifecycle is off.
+     */
+    async createFromAppointment(
+      trx: Transaction<Database>,
+      booked: AppointmentBooked,
+      lifecycleName: string,
+    ): Promise<{ id: string; status: string; ids: string[] } | null> {
+      const lifecycle = LIFECYCLES[lifecycleName];
+      if (!lifecycle || !deps.settings.lifecycles.includes(lifecycleName)) return null;
+      const id = booked.appointmentId;
+      const exists = await trx
+        .selectFrom("orders")
+        .select("id")
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (exists) return null;
+      const status = stateOf(lifecycle, "confirmed") ? "confirmed" : lifecycle.initial;
+      const at = now();
+      const by = "appointments";
+      const title = [booked.serviceName, booked.resourceName].filter(Boolean).join(" · ");
+      const row: OrderRow = {
+        id,
+        lifecycle: lifecycle.name,
+        customer_id: booked.customerId,
+        customer_name: null,
+        title: title || null,
+        details: JSON.stringify({
+          appointmentId: booked.appointmentId,
+          serviceId: booked.serviceId,
+          resourceId: booked.resourceId,
+          startsAt: booked.startsAt,
+          ...(booked.endsAt && { endsAt: booked.endsAt }),
+          ...(booked.timeZone && { timeZone: booked.timeZone }),
+        }),
+        status,
+        progress: stateOf(lifecycle, status)?.progress ?? 0,
+        eta: null,
+        location: null,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+      };
+      const change: StatusChange = {
+        id,
+        from: null,
+        to: status,
+        progress: row.progress,
+        at,
+        by,
+        version: 1,
+      };
+      await trx.insertInto("orders").values(row).execute();
+      await trx
+        .insertInto("order_history")
+        .values({
+          order_id: id,
+          version: 1,
+          from_status: null,
+          to_status: status,
+          at,
+          by,
+          note: "booked by appointment",
+          eta: null,
+          location: null,
+        })
+        .execute();
+      const created: OrderCreated = {
+        orderId: id,
+        customerId: row.customer_id,
+        lifecycle: row.lifecycle,
+        status,
+        ...(row.title !== null && { title: row.title }),
+        version: 1,
+        at,
+        by,
+      };
+      await events.emit(trx, {
+        type: ORDER_EVENTS.created,
+        aggregate: orderChannel(id),
+        payload: created,
+      });
+      const ids = await outbox.enqueue(trx, messagesFor(row, change, "created"));
+      return { id, status, ids };
+    },
+
+    /**
+     * A booking that made an order was cancelled: the order goes to `cancelled` if its
+     * lifecycle lets it from where it is (not once the device is in the shop). Null otherwise.
+     */
+    async cancelFromAppointment(
+      trx: Transaction<Database>,
+      booked: AppointmentBooked,
+    ): Promise<{ id: string; status: string; ids: string[] } | null> {
+      const row = await trx
+        .selectFrom("orders")
+        .selectAll()
+        .where("id", "=", booked.appointmentId)
+        .executeTakeFirst();
+      if (!row) return null;
+      const lifecycle = lifecycleOf(row);
+      const allowed = transitionsFrom(lifecycle, row.status, "customer").some(
+        (t) => t.to === "cancelled",
+      );
+      if (!allowed) return null;
+      const at = now();
+      const next: OrderRow = {
+        ...row,
+        status: "cancelled",
+        progress: stateOf(lifecycle, "cancelled")?.progress ?? row.progress,
+        version: row.version + 1,
+        updated_at: at,
+      };
+      const change: StatusChange = {
+        id: row.id,
+        from: row.status,
+        to: next.status,
+        progress: next.progress,
+        note: "appointment cancelled",
+        at,
+        by: "appointments",
+        version: next.version,
+      };
+      expectOne(
+        await trx
+          .updateTable("orders")
+          .set({
+            status: next.status,
+            progress: next.progress,
+            version: next.version,
+            updated_at: at,
+          })
+          .where("id", "=", row.id)
+          .where("version", "=", row.version)
+          .executeTakeFirst(),
+      );
+      await trx
+        .insertInto("order_history")
+        .values({
+          order_id: row.id,
+          version: next.version,
+          from_status: row.status,
+          to_status: next.status,
+          at,
+          by: change.by,
+          note: change.note ?? null,
+          eta: null,
+          location: null,
+        })
+        .execute();
+      const changed: OrderStatusChangedEvent = {
+        orderId: row.id,
+        customerId: row.customer_id,
+        lifecycle: row.lifecycle,
+        from: row.status,
+        to: next.status,
+        toLabel: stateOf(lifecycle, next.status)?.label ?? next.status,
+        version: next.version,
+        ...(row.title !== null && { title: row.title }),
+        note: "appointment cancelled",
+        at,
+        by: change.by,
+      };
+      await events.emit(trx, {
+        type: ORDER_EVENTS.statusChanged,
+        aggregate: orderChannel(row.id),
+        payload: changed,
+      });
+      const ids = await outbox.enqueue(trx, messagesFor(next, change, "status"));
+      return { id: row.id, status: next.status, ids };
     },
 
     /** Whether this user may read order:{id} (its customer, or staff). */

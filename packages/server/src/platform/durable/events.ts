@@ -5,6 +5,7 @@ import { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
 import type { Database } from "../../store/schema.js";
 import {
+  anyDue,
   claimDue,
   groupOf,
   lockClaims,
@@ -14,6 +15,7 @@ import {
   turnTaken,
   unindexed,
 } from "./claims.js";
+import { type AfterCommit, runAfterCommit, runGuarded } from "./handler-guard.js";
 import { backoffMs, errorText, LostClaim, WakeLoop } from "./loop.js";
 import type { EventDeliveryRow } from "./migrations.js";
 import {
@@ -217,8 +219,15 @@ export class DurableEvents {
     const chunk = Math.min(this.options.chunk ?? 250, batch);
     let done = 0;
     while (done < batch) {
+      // Look before locking: an idle pass takes no write lock (a lock wait blocks the thread)
+      if (!(await anyDue(this.options.db, handlers))) {
+        this.forgetExpected([]);
+        return false;
+      }
       let taken: EventDeliveryRow[] = [];
       let more = false;
+      const after: AfterCommit[] = [];
+      const release = await inlineTurn();
       try {
         await this.options.db.transaction().execute(async (trx) => {
           await lockClaims(trx, "sqlite");
@@ -226,12 +235,15 @@ export class DurableEvents {
           this.forgetExpected(due.seen);
           taken = due.rows;
           more = due.more;
-          if (taken.length > 0) await this.deleteAndRun(trx, taken, null);
+          if (taken.length > 0) await this.deleteAndRun(trx, taken, null, after);
         });
         this.countHandled(taken);
+        runAfterCommit(after, this.options.logger);
       } catch (err) {
         if (taken.length === 0) throw err; // the lock or the scan failed: the loop retries
         await this.runSingly(taken, null);
+      } finally {
+        release();
       }
       done += taken.length;
       if (!more) return false;
@@ -275,8 +287,12 @@ export class DurableEvents {
       const part = rows.slice(i, i + chunk);
       if (part.length > 1) {
         try {
-          await this.options.db.transaction().execute((trx) => this.deleteAndRun(trx, part, claim));
+          const after: AfterCommit[] = [];
+          await this.options.db
+            .transaction()
+            .execute((trx) => this.deleteAndRun(trx, part, claim, after));
           this.countHandled(part);
+          runAfterCommit(after, this.options.logger);
           continue;
         } catch {
           // one of them failed (or the claim was lost): each runs alone below, to tell which
@@ -301,14 +317,16 @@ export class DurableEvents {
         continue;
       }
       try {
+        const after: AfterCommit[] = [];
         await this.options.db.transaction().execute(async (trx) => {
           if (claim === null) {
             await lockClaims(trx, "sqlite");
             if (await turnTaken(trx, row)) throw new LostClaim("event delivery");
           }
-          await this.deleteAndRun(trx, [row], claim);
+          await this.deleteAndRun(trx, [row], claim, after);
         });
         this.countHandled([row]);
+        runAfterCommit(after, this.options.logger);
       } catch (err) {
         if (err instanceof LostClaim) {
           failedGroups.add(group); // done or taken meanwhile: leave the rest of the group too
@@ -329,6 +347,7 @@ export class DurableEvents {
     trx: Transaction<Database>,
     rows: EventDeliveryRow[],
     claim: string | null,
+    after: AfterCommit[],
   ): Promise<void> {
     let deleted = 0;
     for (let i = 0; i < rows.length; i += 500) {
@@ -350,7 +369,13 @@ export class DurableEvents {
     for (const row of rows) {
       const registered = this.handlers.get(row.handler);
       if (!registered) throw new Error(`no handler ${row.handler} on this node`);
-      await registered.fn(eventOf(row), { transaction: trx, attempt: row.attempts + 1 });
+      await runGuarded(`durable event handler ${row.handler}`, () =>
+        registered.fn(eventOf(row), {
+          transaction: trx,
+          attempt: row.attempts + 1,
+          afterCommit: (fn) => void after.push(fn),
+        }),
+      );
     }
   }
 
@@ -390,6 +415,24 @@ export class DurableEvents {
       .where(unindexed("status"), "=", "pending");
     await (claim === null ? q : q.where("claim", "=", claim)).execute();
   }
+}
+
+/**
+ * One inline pass at a time in this process. Several servers in one process sharing a SQLite
+ * file (the multi-node tests) each have a connection; a pass holds the write lock while its
+ * handlers run, and another connection's lock wait blocks the thread (busy_timeout) — so the
+ * holder could not finish. Waiting here instead keeps the event loop turning.
+ */
+let inlineChain: Promise<void> = Promise.resolve();
+async function inlineTurn(): Promise<() => void> {
+  let release: () => void = () => {};
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const before = inlineChain;
+  inlineChain = before.then(() => mine);
+  await before;
+  return release;
 }
 
 export function eventOf<P = unknown>(row: EventDeliveryRow): DomainEvent<P> {

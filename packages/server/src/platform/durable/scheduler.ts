@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { ulid } from "../../ids.js";
 import type { Database } from "../../store/schema.js";
+import { type AfterCommit, runAfterCommit, runGuarded } from "./handler-guard.js";
 import { backoffMs, errorText, LostClaim, WakeLoop } from "./loop.js";
 import type { ScheduledTaskRow } from "./migrations.js";
 import type { Queryable, ScheduleInput, TaskHandler } from "./types.js";
@@ -188,6 +189,7 @@ export class Scheduler {
   private async run(row: ScheduledTaskRow, claim: string): Promise<void> {
     const registered = this.tasks.get(row.task);
     if (!registered) return;
+    const after: AfterCommit[] = [];
     try {
       await this.options.db.transaction().execute(async (trx) => {
         const r = await trx
@@ -196,14 +198,18 @@ export class Scheduler {
           .where("claim", "=", claim)
           .executeTakeFirst();
         if (Number(r.numDeletedRows) !== 1) throw new LostClaim(`task ${row.key}`);
-        await registered.fn(JSON.parse(row.payload), {
-          key: row.key,
-          runAt: new Date(row.run_at),
-          attempt: row.attempts + 1,
-          transaction: trx,
-        });
+        await runGuarded(`scheduled task ${row.task}`, () =>
+          registered.fn(JSON.parse(row.payload), {
+            key: row.key,
+            runAt: new Date(row.run_at),
+            attempt: row.attempts + 1,
+            transaction: trx,
+            afterCommit: (fn) => void after.push(fn),
+          }),
+        );
       });
       this.counters.run.inc({ task: row.task });
+      runAfterCommit(after, this.options.logger);
     } catch (err) {
       if (err instanceof LostClaim) return;
       await this.recordFailure(row, registered.maxAttempts, claim, err);

@@ -23,6 +23,12 @@ export interface HandlerContext {
   transaction: Transaction<Database>;
   /** 1 on the first run, 2 on the first retry… */
   attempt: number;
+  /**
+   * Runs `fn` once the transaction committed (never if it rolled back), outside the handler:
+   * a flush of the outbox rows it wrote, a kick of a worker, a live publish. Work that uses
+   * `db` must wait for this (the handler guard refuses `db` while the handler runs).
+   */
+  afterCommit(fn: () => unknown): void;
 }
 
 export type EventHandler<P> = (event: DomainEvent<P>, d: HandlerContext) => Promise<void>;
@@ -39,6 +45,8 @@ export interface TaskContext {
   attempt: number;
   /** The task's writes commit with it marked done; scheduling the same key again here is allowed. */
   transaction: Transaction<Database>;
+  /** Runs `fn` once the task's transaction committed, outside the task (see HandlerContext). */
+  afterCommit(fn: () => unknown): void;
 }
 
 export type TaskHandler<P> = (payload: P, d: TaskContext) => Promise<void>;

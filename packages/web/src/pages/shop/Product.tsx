@@ -19,6 +19,7 @@ import { usePageTitle } from "../../app/title.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { PricePanel } from "../../pricing/PricePanel.js";
+import { useCatalogProduct } from "../../pricing/useCatalog.js";
 import { StockBadge } from "./Shop.js";
 
 const INSUFFICIENT_STOCK: keyof InventoryErrorCodes = "insufficient_stock";
@@ -51,7 +52,8 @@ export function Product({ sku }: { sku: string }) {
   const [error, setError] = useState<string>();
   const [watching, setWatching] = useState(false);
   const [notFound, setNotFound] = useState(false);
-  usePageTitle(item?.name ?? item?.sku);
+  const product = useCatalogProduct(sku);
+  usePageTitle(product?.name ?? item?.name ?? item?.sku);
   const { left, over: expired } = useCountdown(reservation?.expiresAt);
 
   const load = useCallback(async () => {
@@ -151,8 +153,23 @@ export function Product({ sku }: { sku: string }) {
     }
   };
 
+  if (!item && notFound && product)
+    // in the catalog, not kept in stock (a service, a made-to-order item): its price only
+    return (
+      <section className="page product">
+        <p>
+          <Link href="/shop">← Shop</Link>
+        </p>
+        <div className="stack">
+          <h1>{product.name}</h1>
+          {product.category && <p className="muted">{product.category}</p>}
+          {product.description && <p className="product-description">{product.description}</p>}
+          <PricePanel sku={product.sku} />
+        </div>
+      </section>
+    );
   if (!item)
-    return notFound ? (
+    return notFound && product !== undefined ? (
       <NotFound
         home="/shop"
         title="We could not find that product"
@@ -188,8 +205,12 @@ export function Product({ sku }: { sku: string }) {
           {(item.name ?? item.sku).slice(0, 1)}
         </div>
         <div className="stack">
-          <h1>{item.name ?? item.sku}</h1>
-          <p className="muted">SKU {item.sku}</p>
+          <h1>{product?.name ?? item.name ?? item.sku}</h1>
+          <p className="muted">
+            SKU {item.sku}
+            {product?.category && ` · ${product.category}`}
+          </p>
+          {product?.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={item.sku} />
           <div className="row">
             {reservation && !expired ? (

@@ -4,6 +4,7 @@ import type {
   CatalogPage,
   StockEvent,
 } from "@switchboard/server/contracts/inventory";
+import type { CatalogProduct } from "@switchboard/server/contracts/pricing";
 import { productChannel } from "@switchboard/server/names/inventory";
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
@@ -11,6 +12,7 @@ import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { SkeletonCards } from "../../components/Skeleton.js";
 import { LivePrice } from "../../pricing/LivePrice.js";
+import { type CatalogFilter, useCatalogSearch } from "../../pricing/useCatalog.js";
 
 /** One product of the storefront: its name and availability. */
 export type CatalogItem = CatalogEntry;
@@ -67,8 +69,90 @@ function ProductCard({ item, resync }: { item: CatalogItem; resync: () => void }
   );
 }
 
-/** The storefront: every product with live availability. */
+/** A catalog product: name, category, a line of its description, live price, stock if kept. */
+function CatalogCard({ product, stock }: { product: CatalogProduct; stock?: CatalogItem }) {
+  return (
+    <li className="card product-card" data-testid="catalog-product">
+      <Link href={`/shop/${encodeURIComponent(product.sku)}`} className="card-link">
+        <div className="product-art" aria-hidden="true">
+          {product.name.slice(0, 1)}
+        </div>
+        <strong>{product.name}</strong>
+        {product.category && <span className="muted small">{product.category}</span>}
+        {product.description && (
+          <span className="small">{product.description.split("\n")[0]?.slice(0, 120)}</span>
+        )}
+        <LivePrice sku={product.sku} />
+        {stock && <StockBadge item={stock} />}
+      </Link>
+    </li>
+  );
+}
+
+/** Search, category and order of the catalog. */
+function Filters({
+  filter,
+  setFilter,
+  categories,
+}: {
+  filter: CatalogFilter;
+  setFilter: (f: CatalogFilter) => void;
+  categories: string[];
+}) {
+  return (
+    <form
+      className="catalog-filters"
+      aria-label="Search the shop"
+      onSubmit={(e) => e.preventDefault()}
+    >
+      <label>
+        Search
+        <input
+          type="search"
+          value={filter.q}
+          maxLength={100}
+          onChange={(e) => setFilter({ ...filter, q: e.target.value })}
+          placeholder="Name or description"
+        />
+      </label>
+      <label>
+        Category
+        <select
+          value={filter.category}
+          onChange={(e) => setFilter({ ...filter, category: e.target.value })}
+        >
+          <option value="">All</option>
+          {categories.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Sort by
+        <select
+          value={filter.sort}
+          onChange={(e) => setFilter({ ...filter, sort: e.target.value as CatalogFilter["sort"] })}
+        >
+          <option value="name">Name</option>
+          <option value="price">Price, low to high</option>
+          <option value="-price">Price, high to low</option>
+        </select>
+      </label>
+    </form>
+  );
+}
+
+/**
+ * The storefront: the catalog (search, category, order, live prices) with availability; while
+ * the catalog is empty, every inventory item as before.
+ */
 export function Shop() {
+  const [filter, setFilter] = useState<CatalogFilter>({ q: "", category: "", sort: "name" });
+  const catalog = useCatalogSearch(filter);
+  const filtering = filter.q.trim() !== "" || filter.category !== "";
+  const showCatalog = filtering || (catalog.page?.items.length ?? 0) > 0;
   const [items, setItems] = useState<CatalogItem[]>();
   const [error, setError] = useState<string>();
   const load = useCallback(async () => {
@@ -83,15 +167,42 @@ export function Shop() {
     void load();
   }, [load]);
   const resync = useCoalesced(load);
+  const stockOf = new Map(items?.map((i) => [i.sku, i]));
   return (
     <section className="page">
       <h1>Shop</h1>
-      {error && (
+      {(showCatalog || (catalog.page?.categories.length ?? 0) > 0) && (
+        <Filters
+          filter={filter}
+          setFilter={setFilter}
+          categories={catalog.page?.categories ?? []}
+        />
+      )}
+      {catalog.error && (
+        <p className="error" role="alert">
+          {catalog.error}
+        </p>
+      )}
+      {showCatalog && catalog.page && (
+        <>
+          {catalog.page.items.length === 0 && (
+            <p className="empty" role="status">
+              Nothing matches. Try other words or another category.
+            </p>
+          )}
+          <ul className="cards" aria-label="Products">
+            {catalog.page.items.map((p) => (
+              <CatalogCard key={p.sku} product={p} stock={stockOf.get(p.stockSku)} />
+            ))}
+          </ul>
+        </>
+      )}
+      {!showCatalog && error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
-      {items?.length === 0 && (
+      {!showCatalog && items?.length === 0 && (
         <div className="empty">
           <p>
             No products yet. Staff add them in the console (or run <code>npx switchboard seed</code>
@@ -99,12 +210,14 @@ export function Shop() {
           </p>
         </div>
       )}
-      {!items && !error && <SkeletonCards label="Loading products" count={6} />}
-      <ul className="cards">
-        {items?.map((i) => (
-          <ProductCard key={i.sku} item={i} resync={resync} />
-        ))}
-      </ul>
+      {!items && !error && !catalog.page && <SkeletonCards label="Loading products" count={6} />}
+      {!showCatalog && (
+        <ul className="cards">
+          {items?.map((i) => (
+            <ProductCard key={i.sku} item={i} resync={resync} />
+          ))}
+        </ul>
+      )}
     </section>
   );
 }

@@ -1,4 +1,4 @@
-import type { ConversationPage } from "@switchboard/server/contracts/chat";
+import type { Conversation } from "@switchboard/server/contracts/chat";
 import type { ReservationPage } from "@switchboard/server/contracts/inventory";
 import type { OrderPage } from "@switchboard/server/contracts/orders";
 import { useEffect, useState } from "react";
@@ -9,21 +9,24 @@ import { formatTime } from "../../components/time.js";
 interface Facts {
   orders: OrderPage["items"];
   reservations: ReservationPage["items"];
-  chats: ConversationPage["items"];
+  chats: Conversation[];
 }
 
 /**
  * Who the agent is talking to: the customer's orders and repairs, what they hold in the shop,
- * and earlier chats with this agent. Each part loads on its own; one failing leaves the rest.
+ * and their earlier chats with anyone here (opened read-only with `onOpen`). Each part loads on
+ * its own; one failing leaves the rest.
  */
 export function CustomerPanel({
   customerId,
   name,
   current,
+  onOpen,
 }: {
   customerId: string;
   name: string;
   current: string;
+  onOpen?: (conversationId: string) => void;
 }) {
   const token = useSession()?.token ?? null;
   const [facts, setFacts] = useState<Partial<Facts>>({});
@@ -45,17 +48,13 @@ export function CustomerPanel({
       (p) => put("reservations", p.items),
       () => put("reservations", []),
     );
-    // agents list their own conversations: the earlier chats this agent had with them
-    void api<ConversationPage>(
+    // every closed chat with this customer, whichever agent had it (staff history)
+    void api<{ items: Conversation[] }>(
       token,
       "GET",
-      "/api/chat/conversations?mine=true&status=resolved&limit=100",
+      `/api/chat/history?customerId=${q}&limit=6`,
     ).then(
-      (p) =>
-        put(
-          "chats",
-          p.items.filter((c) => c.customerId === customerId && c.id !== current).slice(0, 5),
-        ),
+      (p) => put("chats", p.items.filter((c) => c.id !== current).slice(0, 5)),
       () => put("chats", []),
     );
     return () => {
@@ -92,13 +91,19 @@ export function CustomerPanel({
         )}
         keyOf={(r) => r.id}
       />
-      <h3>Earlier chats with you</h3>
+      <h3>Earlier chats</h3>
       <Facts
         items={facts.chats}
         empty="None."
         render={(c) => (
           <>
-            {c.subject ?? "No subject"}
+            {onOpen ? (
+              <button type="button" className="link" onClick={() => onOpen(c.id)}>
+                {c.subject ?? "No subject"}
+              </button>
+            ) : (
+              (c.subject ?? "No subject")
+            )}
             <span className="muted small">
               {" "}
               · {formatTime(c.resolvedAt ?? c.updatedAt)}

@@ -12,6 +12,7 @@ import { useLifecycles } from "../../app/useLifecycles.js";
 import { staffWording } from "../../app/wording.js";
 import { useStaffDesk } from "../../components/staff/StaffDesk.js";
 import { formatTime, formatWait, useNow } from "../../components/time.js";
+import { Business } from "../../metrics/Business.js";
 
 /** An item's levels, from the list or a `levels` event. */
 type StockLevel = Omit<LevelsEvent, "at">;
@@ -152,6 +153,9 @@ export function Dashboard() {
   return (
     <section className="page">
       <h1>Live dashboard</h1>
+      {/* the owner's business figures: admins only, as the dashboard:* channels are */}
+      {useSession()?.role === "admin" && <Business token={token} />}
+      <h2>Right now</h2>
       <div className="kpis">
         {kpis.map(([id, value, label]) => (
           <div className="kpi" key={id}>

@@ -3,12 +3,20 @@ import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import { ConversationView, initials } from "../../components/chat/ConversationView.js";
+import { PrivateNotes } from "../../components/chat/PrivateNotes.js";
 import { useConversation } from "../../components/chat/useConversation.js";
+import {
+  type MessagePreview,
+  previewText,
+  usePreviews,
+} from "../../components/chat/usePreviews.js";
 import { useStaffDesk } from "../../components/staff/StaffDesk.js";
 import { unreadOf } from "../../components/staff/unread.js";
 import { toast } from "../../components/Toasts.js";
 import { formatTime, formatWait, useNow } from "../../components/time.js";
 import { CustomerPanel } from "./CustomerPanel.js";
+import { PastChat } from "./PastChat.js";
+import { PastChats } from "./PastChats.js";
 
 /** Replies agents type all day, one pick away in the composer. */
 export const CANNED_REPLIES = [
@@ -30,11 +38,13 @@ function Selected({
   agents,
   readOnly,
   onClose,
+  onOpenPast,
 }: {
   id: string;
   agents: Agent[];
   readOnly: boolean;
   onClose: () => void;
+  onOpenPast: (id: string) => void;
 }) {
   const session = useSession();
   const desk = useStaffDesk();
@@ -112,13 +122,21 @@ function Selected({
           canned={readOnly ? undefined : CANNED_REPLIES}
           nameOf={(userId) => nameOfAgent(userId) ?? userId}
         />
+        <PrivateNotes conversationId={id} />
         {error && (
           <p className="error" role="alert">
             {error}
           </p>
         )}
       </div>
-      {c && <CustomerPanel customerId={c.customerId} name={customer} current={c.id} />}
+      {c && (
+        <CustomerPanel
+          customerId={c.customerId}
+          name={customer}
+          current={c.id}
+          onOpen={onOpenPast}
+        />
+      )}
     </div>
   );
 }
@@ -128,12 +146,15 @@ function ConversationRow({
   selected,
   unread,
   onOpen,
+  preview,
 }: {
   c: Conversation;
   selected: boolean;
   unread: number;
   onOpen: () => void;
+  preview?: MessagePreview | undefined;
 }) {
+  const session = useSession();
   const name = c.customerName ?? c.customerId;
   return (
     <li>
@@ -153,7 +174,9 @@ function ConversationRow({
             <span className="muted small">{formatTime(c.updatedAt)}</span>
           </span>
           <span className="row-top">
-            <span className="muted small preview">{c.subject ?? "No subject"}</span>
+            <span className="muted small preview" data-testid="preview">
+              {preview ? previewText(preview, session?.user, name) : (c.subject ?? "No subject")}
+            </span>
             {unread > 0 && (
               <span className="count-badge" data-testid="unread">
                 {unread}
@@ -178,7 +201,9 @@ export function Inbox() {
   const desk = useStaffDesk();
   const { me, agents, queue, mine, selected, select } = desk;
   const now = useNow();
-  const [tab, setTab] = useState<"mine" | "resolved">("mine");
+  const [tab, setTab] = useState<"mine" | "resolved" | "past">("mine");
+  /** A closed chat of anyone's, read-only (the "All past chats" tab, the customer panel). */
+  const [past, setPast] = useState<string>();
   const [resolved, setResolved] = useState<Conversation[]>();
   const [viewing, setViewing] = useState<string>();
   const [search, setSearch] = useState("");
@@ -206,9 +231,10 @@ export function Inbox() {
   const shownMine = mine.filter((c) => matches(c, search));
   const shownQueue = queue.filter((q) => matches(q, search));
   const shownResolved = resolved?.filter((c) => matches(c, search));
+  const previews = usePreviews(tab === "resolved" ? (shownResolved ?? []) : shownMine);
 
   return (
-    <section className={`page inbox ${open ? "has-open" : ""}`}>
+    <section className={`page inbox ${open || past ? "has-open" : ""}`}>
       <div className="row spread inbox-top">
         <h1>Inbox</h1>
         <fieldset className="row status-picker">
@@ -278,6 +304,14 @@ export function Inbox() {
             >
               Resolved
             </button>
+            <button
+              type="button"
+              className={tab === "past" ? "tab active" : "tab"}
+              aria-pressed={tab === "past"}
+              onClick={() => setTab("past")}
+            >
+              All past chats
+            </button>
           </fieldset>
           {tab === "mine" ? (
             <>
@@ -295,8 +329,10 @@ export function Inbox() {
                     unread={open === c.id ? 0 : unreadOf(c, session?.user)}
                     onOpen={() => {
                       setViewing(undefined);
+                      setPast(undefined);
                       select(c.id);
                     }}
+                    preview={previews.get(c.id)}
                   />
                 ))}
               </ul>
@@ -325,7 +361,7 @@ export function Inbox() {
                 ))}
               </ul>
             </>
-          ) : (
+          ) : tab === "resolved" ? (
             <ul className="list" aria-label="Resolved conversations">
               {!shownResolved && <li className="skeleton-line" aria-hidden="true" />}
               {shownResolved?.length === 0 && <li className="muted small">No resolved chats.</li>}
@@ -335,14 +371,23 @@ export function Inbox() {
                   c={c}
                   selected={open === c.id}
                   unread={0}
-                  onOpen={() => setViewing(c.id)}
+                  onOpen={() => {
+                    setPast(undefined);
+                    setViewing(c.id);
+                  }}
+                  preview={previews.get(c.id)}
                 />
               ))}
             </ul>
+          ) : null}
+          {tab === "past" && (
+            <PastChats search={search} selected={past} onOpen={(id) => setPast(id)} />
           )}
         </div>
         <div className="inbox-main">
-          {open ? (
+          {past ? (
+            <PastChat key={past} id={past} onClose={() => setPast(undefined)} />
+          ) : open ? (
             <Selected
               key={open}
               id={open}
@@ -352,6 +397,7 @@ export function Inbox() {
                 setViewing(undefined);
                 select(undefined);
               }}
+              onOpenPast={setPast}
             />
           ) : (
             <div className="empty">

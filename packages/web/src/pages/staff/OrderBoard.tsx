@@ -39,6 +39,7 @@ function staffMoves(lifecycle: Lifecycle | undefined, status: string) {
 function NewOrder({ lifecycles }: { lifecycles: Lifecycle[] }) {
   const session = useSession();
   const [customerId, setCustomerId] = useState("");
+  const [customerName, setCustomerName] = useState("");
   const [lifecycle, setLifecycle] = useState("repair-booking");
   const [title, setTitle] = useState("");
   const [busy, setBusy] = useState(false);
@@ -52,14 +53,18 @@ function NewOrder({ lifecycles }: { lifecycles: Lifecycle[] }) {
       await api(session?.token ?? null, "POST", "/api/orders", {
         lifecycle,
         customerId: customerId.trim(),
+        ...(customerName.trim() && { customerName: customerName.trim() }),
         ...(title.trim() && { title: title.trim() }),
       });
       setError(undefined);
       // cleared, and said: the same booking is not made twice by a second press
       const what = title.trim() || lifecycles.find((l) => l.name === lifecycle)?.label || "Order";
-      setCreated(`Created “${what}” for ${customerId.trim()}. It is at the top of the board.`);
+      setCreated(
+        `Created “${what}” for ${customerName.trim() || customerId.trim()}. It is at the top of the board.`,
+      );
       setTitle("");
       setCustomerId("");
+      setCustomerName("");
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -80,6 +85,15 @@ function NewOrder({ lifecycles }: { lifecycles: Lifecycle[] }) {
           required
           maxLength={255}
           placeholder="Customer id, e.g. alice"
+        />
+      </label>
+      <label>
+        Customer name
+        <input
+          value={customerName}
+          onChange={(e) => setCustomerName(e.target.value)}
+          maxLength={100}
+          placeholder="e.g. Alice Moss"
         />
       </label>
       <label>
@@ -206,7 +220,16 @@ export function OrderBoard() {
                       {lifecycle?.label} · {formatTime(o.updatedAt)}
                     </div>
                   </td>
-                  <td data-label="Customer">{o.customerId}</td>
+                  <td data-label="Customer" data-testid="order-customer">
+                    {o.customerName ? (
+                      <>
+                        <strong>{o.customerName}</strong>
+                        <div className="muted small">{o.customerId}</div>
+                      </>
+                    ) : (
+                      o.customerId
+                    )}
+                  </td>
                   <td data-label="Status">
                     <span className={`pill pill-${o.status}`}>{staffWording(o.statusLabel)}</span>
                   </td>

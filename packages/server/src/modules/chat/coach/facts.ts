@@ -1,0 +1,140 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../../../store/schema.js";
+
+/** One day's figures (days are UTC dates; bookings count by the resource's local day). */
+export interface DayFigures {
+  date: string;
+  /** Confirmed (kept) bookings that day. */
+  bookings: number;
+  noShows: number;
+  cancelled: number;
+  ordersCreated: number;
+  unitsSold: number;
+}
+
+export interface PriceFigure {
+  sku: string;
+  amountMinor: number;
+  currency: string;
+}
+
+/**
+ * The business's own numbers the coach may quote. It is an interface so the metrics module's
+ * overview can stand behind it; `sqlFacts` reads orders, bookings, sales and prices directly.
+ * Revenue is not among them: sales are not stored with amounts, and the coach says so rather
+ * than multiply units by today's price.
+ */
+export interface BusinessFacts {
+  day(date: string): Promise<DayFigures>;
+  /** Kept bookings per local hour of the day (24 numbers), dates inclusive. */
+  bookingsByHour(from: string, to: string): Promise<number[]>;
+  prices(limit: number): Promise<PriceFigure[]>;
+  /** Chat ratings (1–5) of conversations resolved in the period. */
+  ratings(from: string, to: string): Promise<{ count: number; average?: number }>;
+}
+
+/** Reads a table another module owns; a module switched off reads as no rows. */
+async function rows<T>(read: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await read();
+  } catch {
+    return [];
+  }
+}
+
+const KEPT = ["confirmed", "completed"];
+const nextDay = (date: string) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+function localHour(iso: string, timeZone: string): number {
+  try {
+    const h = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", hour12: false, timeZone })
+      .format(new Date(iso))
+      .slice(0, 2);
+    return Number(h) % 24;
+  } catch {
+    return new Date(iso).getUTCHours();
+  }
+}
+
+export function sqlFacts(db: Kysely<Database>): BusinessFacts {
+  return {
+    async day(date) {
+      const end = `${nextDay(date)}T00:00:00`;
+      const start = `${date}T00:00:00`;
+      const bookings = await rows(() =>
+        db.selectFrom("appointments").select("status").where("day", "=", date).execute(),
+      );
+      const orders = await rows(() =>
+        db
+          .selectFrom("orders")
+          .select("id")
+          .where("created_at", ">=", start)
+          .where("created_at", "<", end)
+          .execute(),
+      );
+      const sales = await rows(() =>
+        db
+          .selectFrom("inventory_history")
+          .select(["delta_on_hand", "delta_reserved", "kind"])
+          .where("reason", "=", "sale")
+          .where("at", ">=", start)
+          .where("at", "<", end)
+          .execute(),
+      );
+      return {
+        date,
+        bookings: bookings.filter((b) => KEPT.includes(b.status)).length,
+        noShows: bookings.filter((b) => b.status === "no_show").length,
+        cancelled: bookings.filter((b) => b.status === "cancelled").length,
+        ordersCreated: orders.length,
+        unitsSold: sales.reduce((n, s) => n + Math.max(0, -s.delta_on_hand), 0),
+      };
+    },
+
+    async bookingsByHour(from, to) {
+      const list = await rows(() =>
+        db
+          .selectFrom("appointments")
+          .select(["starts_at", "time_zone", "status"])
+          .where("day", ">=", from)
+          .where("day", "<=", to)
+          .execute(),
+      );
+      const hours = Array.from({ length: 24 }, () => 0);
+      for (const b of list)
+        if (KEPT.includes(b.status) || b.status === "no_show")
+          hours[localHour(b.starts_at, b.time_zone)] =
+            (hours[localHour(b.starts_at, b.time_zone)] ?? 0) + 1;
+      return hours;
+    },
+
+    async prices(limit) {
+      const list = await rows(() =>
+        db
+          .selectFrom("pricing_prices")
+          .select(["sku", "amount", "currency"])
+          .orderBy("sku")
+          .limit(limit)
+          .execute(),
+      );
+      return list.map((p) => ({ sku: p.sku, amountMinor: p.amount, currency: p.currency }));
+    },
+
+    async ratings(from, to) {
+      const list = await rows(() =>
+        db
+          .selectFrom("chat_conversations")
+          .select("rating")
+          .where("rating", "is not", null)
+          .where("resolved_at", ">=", `${from}T00:00:00`)
+          .where("resolved_at", "<", `${nextDay(to)}T00:00:00`)
+          .execute(),
+      );
+      const values = list.map((r) => r.rating).filter((r): r is number => r !== null);
+      if (values.length === 0) return { count: 0 };
+      const average = Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10;
+      return { count: values.length, average };
+    },
+  };
+}
