@@ -154,7 +154,13 @@ export const statsSchema = z.object({
       day: z.string(),
       type: z.string(),
       channel: channelSchema,
-      sent: z.number().int(),
+      sent: z.number().int().describe("in_app: made; push, email, SMS: tried at least once"),
+      delivered: z
+        .number()
+        .int()
+        .describe(
+          "in_app: in the inbox and announced live; push, email, SMS: accepted by the push service, SMTP server or SMS provider",
+        ),
       failed: z.number().int(),
       pending: z.number().int(),
       read: z.number().int(),

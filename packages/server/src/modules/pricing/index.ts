@@ -10,6 +10,7 @@ import { createOrderQuoteService } from "./order-quotes.js";
 import { createPriceService, REPRICE_TASK } from "./prices.js";
 import { registerPricingRoutes } from "./routes.js";
 import { createRuleService } from "./rules.js";
+import { createSignalSampler, SAMPLE_JOB } from "./sampler.js";
 import { registerShopperRoutes } from "./shopper-routes.js";
 import { createSignalService } from "./signals.js";
 import { createWatchService } from "./watches.js";
@@ -70,6 +71,12 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
       name: REPRICE_JOB,
       intervalMs: ctx.settings.repriceIntervalMs,
       run: async () => void (await prices.reprice("all", "schedule")),
+    });
+    const sampler = createSignalSampler(deps, ctx.broker, signals, prices.currentRules);
+    ctx.jobs.add({
+      name: SAMPLE_JOB,
+      intervalMs: ctx.settings.signalSampleMs,
+      run: async () => void (await sampler.sample()),
     });
     ctx.scheduler.register<{ sku: string }>(REPRICE_TASK, async ({ sku }, d) => {
       await prices.reprice([sku], "schedule", d.transaction);
