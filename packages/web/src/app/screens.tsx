@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import { BookAppointment } from "../appointments/BookAppointment.js";
 import { StaffDay } from "../appointments/StaffDay.js";
+import { Coach } from "../coach/Coach.js";
 import { NotificationSettings } from "../notifications/Settings.js";
 import { MyOrders } from "../pages/customer/MyOrders.js";
 import { OrderTracker } from "../pages/customer/OrderTracker.js";
@@ -109,6 +110,13 @@ export const SCREENS: Screen[] = [
     title: "Inbox",
     nav: "Inbox",
     render: () => <Inbox />,
+  },
+  {
+    audience: "staff",
+    path: "/console/coach",
+    title: "Coach",
+    nav: "Coach",
+    render: () => <Coach />,
   },
   {
     audience: "staff",

@@ -7,9 +7,19 @@ import { useEffect } from "react";
 let place = "";
 let site = "Switchboard";
 let count = 0;
+/** Other counts that join the main one (a customer's unread chat messages). */
+const extra = new Map<string, number>();
 
 function apply(): void {
-  document.title = `${count > 0 ? `(${count}) ` : ""}${place ? `${place} · ` : ""}${site}`;
+  const n = count + [...extra.values()].reduce((a, b) => a + b, 0);
+  document.title = `${n > 0 ? `(${n}) ` : ""}${place ? `${place} · ` : ""}${site}`;
+}
+
+/** A count that adds to the title's under its own name (0 removes it). */
+export function setTitleExtra(name: string, n: number): void {
+  if (n > 0) extra.set(name, n);
+  else extra.delete(name);
+  apply();
 }
 
 export function setSiteTitle(name: string): void {

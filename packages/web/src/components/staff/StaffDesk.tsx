@@ -6,6 +6,7 @@ import type {
   ConversationPage,
   ReceiptEvent,
   StaffQueueEvent,
+  Team,
 } from "@switchboard/server/contracts/chat";
 import { conversationChannel, STAFF_CHAT_CHANNEL } from "@switchboard/server/names/chat";
 import {
@@ -71,7 +72,8 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
   const user = session?.user;
   const [me, setMe] = useState<Agent | null>();
   const [agents, setAgents] = useState<Agent[]>([]);
-  const [queue, setQueue] = useState<QueueItem[]>([]);
+  const [allQueue, setQueue] = useState<QueueItem[]>([]);
+  const [teams, setTeams] = useState<Team[]>([]);
   const [mine, setMine] = useState<Conversation[]>([]);
   const [selected, select] = useState<string>();
   const [error, setError] = useState<string>();
@@ -113,6 +115,10 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
       api<Agent>(token, "GET", "/api/chat/agents/me").then(setMe, (e: unknown) => {
         if (e instanceof ApiError && e.status === 404) setMe(null);
       }),
+      api<{ teams: Team[] }>(token, "GET", "/api/chat/teams").then(
+        (t) => setTeams(t.teams),
+        () => setTeams([]),
+      ),
       Promise.all([
         api<{ agents: Agent[] }>(token, "GET", "/api/chat/agents"),
         api<ConversationPage>(token, "GET", "/api/chat/conversations?status=waiting&limit=100"),
@@ -126,6 +132,7 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
             w.items.map((c) => ({
               id: c.id,
               ...(c.subject !== undefined && { subject: c.subject }),
+              ...(c.teamId !== undefined && { teamId: c.teamId }),
               priority: c.priority,
               vip: c.vip,
               skills: c.skills,
@@ -162,6 +169,14 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
     if (selected && !mine.some((c) => c.id === selected) && known.current?.has(selected) === false)
       select(undefined);
   }, [mine, selected]);
+
+  // Team members see the general queue and their teams' (admins and agents in no team: all of
+  // it); the server holds the same rule for listing and claiming.
+  const queue = useMemo(() => {
+    if (session?.role === "admin" || teams.length === 0) return allQueue;
+    const ids = new Set(teams.map((t) => t.id));
+    return allQueue.filter((q) => !q.teamId || ids.has(q.teamId));
+  }, [allQueue, teams, session?.role]);
 
   const unreadTotal = mine.filter((c) => unreadOf(c, user) > 0).length;
   useEffect(() => {

@@ -1,13 +1,29 @@
-import type { Conversation } from "@switchboard/server/contracts/chat";
+import type { About, Conversation } from "@switchboard/server/contracts/chat";
 import { type FormEvent, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSearch } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
+import { setTitleExtra } from "../../app/title.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { ConversationView } from "../../components/chat/ConversationView.js";
+import { ItemCard } from "../../components/chat/ItemContext.js";
+import { useChatUnread } from "../../components/chat/useChatUnread.js";
 import { type LiveConversation, useConversation } from "../../components/chat/useConversation.js";
 
 const KEY = "switchboard.chat";
+
+/** What a "Chat with the dealer" button asks for: a chat about this item. */
+export interface ChatAbout {
+  type: About["type"];
+  id: string;
+  name: string;
+}
+const ABOUT_EVENT = "switchboard:chat-about";
+
+/** Opens the chat widget for a conversation about an item (the product page's button). */
+export function openChatAbout(about: ChatAbout): void {
+  window.dispatchEvent(new CustomEvent<ChatAbout>(ABOUT_EVENT, { detail: about }));
+}
 
 /** The subject a question gives its conversation: its first line, cut at a word. */
 export function subjectOf(question: string): string {
@@ -52,6 +68,27 @@ export function ChatWidget() {
   const [error, setError] = useState<string>();
   const status = live.conversation?.status;
   const search = useSearch();
+  const unread = useChatUnread();
+  const [about, setAbout] = useState<ChatAbout>();
+
+  // The launcher's badge and the tab title count unread chat messages (all tabs agree: the
+  // server's numbered snapshots).
+  useEffect(() => {
+    setTitleExtra("chat", unread.total);
+    return () => setTitleExtra("chat", 0);
+  }, [unread.total]);
+
+  // "Chat with the dealer": a new conversation about that item, routed to its team.
+  useEffect(() => {
+    const onAbout = (e: Event) => {
+      const detail = (e as CustomEvent<ChatAbout>).detail;
+      setAbout(detail);
+      setId(undefined);
+      setOpen(true);
+    };
+    window.addEventListener(ABOUT_EVENT, onAbout);
+    return () => window.removeEventListener(ABOUT_EVENT, onAbout);
+  }, []);
 
   // A reply notification links here with `?chat={id}`: open that conversation.
   useEffect(() => {
@@ -84,7 +121,7 @@ export function ChatWidget() {
     setBusy(true);
     try {
       const c = await api<Conversation>(token, "POST", "/api/chat/conversations", {
-        subject: subjectOf(text),
+        subject: about ? { type: about.type, id: about.id } : subjectOf(text),
         metadata: { source: "web-widget", url: location.pathname, language: navigator.language },
       });
       await api(token, "POST", `/api/chat/conversations/${c.id}/messages`, {
@@ -92,6 +129,7 @@ export function ChatWidget() {
         clientId: crypto.randomUUID(),
       });
       setId(c.id);
+      setAbout(undefined);
       setQuestion("");
       setError(undefined);
     } catch (err) {
@@ -133,8 +171,13 @@ export function ChatWidget() {
           </header>
           {!id || !live.conversation || status === "archived" ? (
             <form className="chat-start stack" onSubmit={(e) => void start(e)}>
+              {about && (
+                <p className="item-card small" data-testid="chat-about">
+                  About <strong>{about.name}</strong>
+                </p>
+              )}
               <label>
-                What can we help with?
+                {about ? "Your question for the seller" : "What can we help with?"}
                 <textarea
                   value={question}
                   onChange={(e) => setQuestion(e.target.value)}
@@ -155,6 +198,7 @@ export function ChatWidget() {
             </form>
           ) : (
             <>
+              <ItemCard conversation={live.conversation} side="customer" />
               <ConversationView live={live} />
               {status === "resolved" ? (
                 <div className="chat-foot">
@@ -218,6 +262,12 @@ export function ChatWidget() {
             />
           </svg>
           <span className="launcher-text">Chat with us</span>
+          {unread.total > 0 && (
+            <span className="count-badge" data-testid="chat-unread">
+              {unread.total}
+              <span className="sr-only"> unread</span>
+            </span>
+          )}
         </button>
       )}
     </aside>

@@ -20,6 +20,7 @@ import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { PricePanel } from "../../pricing/PricePanel.js";
 import { useCatalogProduct } from "../../pricing/useCatalog.js";
+import { openChatAbout } from "../customer/ChatWidget.js";
 import { StockBadge } from "./Shop.js";
 
 const INSUFFICIENT_STOCK: keyof InventoryErrorCodes = "insufficient_stock";
@@ -212,6 +213,17 @@ export function Product({ sku }: { sku: string }) {
           </p>
           {product?.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={item.sku} />
+          <p>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() =>
+                openChatAbout({ type: "product", id: item.sku, name: item.name ?? item.sku })
+              }
+            >
+              Chat with the seller
+            </button>
+          </p>
           <div className="row">
             {reservation && !expired ? (
               <span className="pill pill-completed" data-testid="stock">

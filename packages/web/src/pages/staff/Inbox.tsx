@@ -3,7 +3,9 @@ import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import { ConversationView, initials } from "../../components/chat/ConversationView.js";
+import { ItemCard } from "../../components/chat/ItemContext.js";
 import { PrivateNotes } from "../../components/chat/PrivateNotes.js";
+import { useChatUnread } from "../../components/chat/useChatUnread.js";
 import { useConversation } from "../../components/chat/useConversation.js";
 import {
   type MessagePreview,
@@ -129,6 +131,12 @@ function Selected({
           </p>
         )}
       </div>
+      {c?.about && (
+        <div className="card">
+          <h2 className="small">About</h2>
+          <ItemCard conversation={c} side="staff" />
+        </div>
+      )}
       {c && (
         <CustomerPanel
           customerId={c.customerId}
@@ -208,6 +216,7 @@ export function Inbox() {
   const [viewing, setViewing] = useState<string>();
   const [search, setSearch] = useState("");
   const [error, setError] = useState<string>();
+  const chatUnread = useChatUnread();
 
   const loadResolved = useCallback(async () => {
     try {
@@ -326,7 +335,7 @@ export function Inbox() {
                     key={c.id}
                     c={c}
                     selected={open === c.id}
-                    unread={open === c.id ? 0 : unreadOf(c, session?.user)}
+                    unread={open === c.id ? 0 : chatUnread.of(c.id) || unreadOf(c, session?.user)}
                     onOpen={() => {
                       setViewing(undefined);
                       setPast(undefined);
@@ -343,6 +352,7 @@ export function Inbox() {
                   <li key={q.id} className="list-item">
                     <span>
                       <strong>{q.subject ?? "No subject"}</strong>
+                      {q.teamId && <span className="pill small"> {q.teamId}</span>}
                       <span className="muted small">
                         {" "}
                         · {q.priority}
