@@ -1,7 +1,5 @@
-import type { Kysely, Transaction } from "kysely";
-import type { Logger } from "pino";
+import type { Transaction } from "kysely";
 import type { ModuleScheduler } from "../../platform/durable/types.js";
-import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 
 /**
@@ -74,31 +72,4 @@ export async function releaseHeld(trx: Transaction<Database>, p: ReleasePayload)
     .where("due_at", "<=", p.until)
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
-}
-
-/**
- * A task's realtime messages are published once its transaction has committed: the task has no
- * "after commit" hook, so this waits (bounded) until the rows read as committed. If they never
- * do (the task rolled back) nothing is published; whatever did commit, the outbox sweep
- * publishes anyway.
- */
-export function flushWhenCommitted(
-  db: Kysely<Database>,
-  outbox: Outbox,
-  ids: string[],
-  logger: Logger,
-): void {
-  if (ids.length === 0) return;
-  void (async () => {
-    for (let i = 0; i < 40; i++) {
-      await new Promise((r) => setTimeout(r, 25 * Math.min(i + 1, 8)));
-      try {
-        const found = await db.selectFrom("outbox").select("id").where("id", "in", ids).execute();
-        if (found.length > 0) return await outbox.flush(ids);
-      } catch (err) {
-        logger.debug({ err }, "deferred flush failed; the outbox sweep will publish");
-        return;
-      }
-    }
-  })();
 }

@@ -47,7 +47,7 @@ export const notificationsModule: SwitchboardModule<NotificationsSettings> = {
           rule: rule.name,
           trx: d.transaction,
         });
-        setTimeout(service.kick, 20).unref(); // after the commit, not waiting for the tick
+        d.afterCommit(service.kick); // the send is committed: expand it now, not at the tick
       });
     }
     // Events their module still announces in process only.

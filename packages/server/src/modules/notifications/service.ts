@@ -16,7 +16,6 @@ import {
   type DigestPayload,
   ESCALATE_TASK,
   type EscalatePayload,
-  flushWhenCommitted,
   RELEASE_TASK,
   type ReleasePayload,
   releaseHeld,
@@ -112,16 +111,17 @@ export function createNotificationsService(deps: NotificationsDeps) {
     })();
   }
   const rules = createRules(db, sends, logger, kick, deps.presenceOf);
-  const afterCommit = () => setTimeout(kick, 20).unref();
-
-  // The deferrals, each in its task's transaction (never through `db`: SQLite has one connection).
+  // The deferrals, each in its task's transaction (never through `db`: SQLite has one
+  // connection); what needs `db` (the worker, the outbox flush) runs after the commit.
   deps.scheduler.register<ReleasePayload>(RELEASE_TASK, async (p, d) => {
-    if ((await releaseHeld(d.transaction, p)) > 0) afterCommit();
+    if ((await releaseHeld(d.transaction, p)) > 0) d.afterCommit(kick);
   });
   deps.scheduler.register<DigestPayload>(DIGEST_TASK, async (p, d) => {
     const ids = await sends.sendDigest(d.transaction, p);
-    flushWhenCommitted(db, outbox, ids, logger);
-    afterCommit();
+    d.afterCommit(async () => {
+      await outbox.flush(ids);
+      kick();
+    });
   });
   deps.scheduler.register<EscalatePayload>(ESCALATE_TASK, async (p, d) => {
     const channel = await escalate(d.transaction, p.notificationId, {
@@ -131,7 +131,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
       policy: { afterMs: settings.escalationAfterMs, channels: settings.escalationChannels },
       clock,
     });
-    if (channel) afterCommit();
+    if (channel) d.afterCommit(kick);
   });
 
   return {
