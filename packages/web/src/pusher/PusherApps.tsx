@@ -64,7 +64,6 @@ function AppCard({ app, onChanged }: { app: PusherAppView; onChanged: () => Prom
   const [error, setError] = useState<string>();
   const [saved, setSaved] = useState(false);
   // a change saved elsewhere (another admin, another tab) replaces the form's values
-  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new version replaces the form (the 5 s refresh must not wipe what is being typed)
   useEffect(() => setDraft(draftOf(app)), [app.version]);
   const path = `/api/pusher/apps/${encodeURIComponent(app.id)}`;
   const run = async (method: string, suffix: string, body?: unknown) => {

@@ -23,7 +23,6 @@ export function usePreviews(
   const [previews, setPreviews] = useState(new Map<string, MessagePreview>());
   const ids = list.map((c) => c.id).slice(0, 100);
   const version = list.map((c) => `${c.id}:${c.lastSeq ?? ""}:${c.updatedAt ?? ""}`).join(",");
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` stands for `ids` and their progress
   useEffect(() => {
     if (ids.length === 0) return;
     let live = true;
