@@ -8,6 +8,7 @@ import { createLockService } from "./locks.js";
 import { pricingMigrations } from "./migrations.js";
 import { createOrderQuoteService } from "./order-quotes.js";
 import { createPriceService, REPRICE_TASK } from "./prices.js";
+import { registerRecommendationRoutes } from "./recommendations.js";
 import { registerPricingRoutes } from "./routes.js";
 import { createRuleService } from "./rules.js";
 import { createSignalSampler, SAMPLE_JOB } from "./sampler.js";
@@ -84,5 +85,6 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
     registerPricingRoutes(ctx.http, { prices, rules, signals }, ctx.auth);
     registerShopperRoutes(ctx.http, { watches, locks, orderQuotes }, ctx.auth);
     registerCatalogRoutes(ctx.http, createCatalogService(deps, prices), ctx.auth);
+    registerRecommendationRoutes(ctx.http, prices, ctx.auth);
   },
 };
