@@ -505,6 +505,7 @@ export function createOrdersService(deps: OrdersDeps) {
         aggregate: orderChannel(id),
         payload: created,
       });
+      await deps.stalled?.arm(trx, row);
       const ids = await outbox.enqueue(trx, messagesFor(row, change, "created"));
       return { id, status, ids };
     },
@@ -591,6 +592,7 @@ export function createOrdersService(deps: OrdersDeps) {
         aggregate: orderChannel(row.id),
         payload: changed,
       });
+      await deps.stalled?.arm(trx, next);
       const ids = await outbox.enqueue(trx, messagesFor(next, change, "status"));
       return { id: row.id, status: next.status, ids };
     },

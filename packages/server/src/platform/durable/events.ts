@@ -216,7 +216,9 @@ export class DurableEvents {
    */
   private async passInline(handlers: string[]): Promise<boolean> {
     const batch = this.options.batch ?? 500;
-    const chunk = Math.min(this.options.chunk ?? 250, batch);
+    // 50: the write lock is held while handlers run; servers sharing the file in one process
+    // (the multi-node tests) wait for it with a blocked thread, so keep each hold short
+    const chunk = Math.min(this.options.chunk ?? 50, batch);
     let done = 0;
     while (done < batch) {
       // Look before locking: an idle pass takes no write lock (a lock wait blocks the thread)
@@ -266,7 +268,10 @@ export class DurableEvents {
     });
     this.forgetExpected(seen);
     if (rows.length === 0) return false;
-    const lanes = splitIntoLanes(rows, this.options.lanes ?? 4);
+    const lanes = splitIntoLanes(
+      rows,
+      this.options.lanes ?? (this.options.dialect === "postgres" ? 4 : 1),
+    );
     await Promise.all(lanes.map((lane) => this.runClaimed(lane, claim)));
     return more;
   }
