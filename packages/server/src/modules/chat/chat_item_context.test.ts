@@ -17,7 +17,7 @@ describe("a conversation about an item", () => {
   const servers: TestServer[] = [];
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
-  });
+  }, 60_000);
 
   it("shows both sides the item — name, price, stock, an order's status — and follows it live", async () => {
     const server = await startTestServer({ env: { SWITCHBOARD_CHAT_BOT: "off" } });
@@ -105,5 +105,5 @@ describe("a conversation about an item", () => {
     } finally {
       h.cleanup();
     }
-  });
+  }, 60_000);
 });
