@@ -255,6 +255,25 @@ export async function pricing(ctx: Ctx, name: ServerName): Promise<void> {
       note: `${rate.toFixed(0)} quotes/s over HTTP (target ≥ ${TARGET_QUOTES}/s ${met}); the engine alone: ${engine.toFixed(0)} evaluations/s`,
     });
 
+    // same run, same load: a node whose quotes read the database every time (the per-node copy
+    // off) is the anchor the copy is judged against
+    const uncached = await uncachedQuotes(ctx, seconds, skus);
+    const ratio = rate / Math.max(1, uncached.rate);
+    ctx.progress(
+      `pricing quotes without the per-node copy (SWITCHBOARD_PRICING_QUOTE_CACHE_MS=0): ${uncached.rate.toFixed(0)}/s, ${uncached.cpuPerQuote.toFixed(0)} µs server CPU per quote; with it ${ratio.toFixed(2)}× the rate, ${(cpu / Math.max(1, total) / Math.max(1, uncached.cpuPerQuote)).toFixed(2)}× the CPU per quote`,
+    );
+    ctx.add({
+      name: `quotes/s without the quote cache (anchor, ${CLIENTS} clients)`,
+      server: name,
+      deliveriesPerSec: uncached.rate,
+      p50Ms: uncached.p50,
+      p99Ms: uncached.p99,
+      cpuMicrosPerDelivery: uncached.cpuPerQuote,
+      rssBytes: null,
+      rssBytesPerConn: null,
+      note: `cached ÷ uncached: ${ratio.toFixed(2)}× quotes/s in the same run`,
+    });
+
     // signal → price events on 1,000 product channels
     subs.push(...(await subscribeAll(srv.port, skus)));
     const rounds = ctx.plan.quick ? 3 : 6;
@@ -301,6 +320,69 @@ export async function pricing(ctx: Ctx, name: ServerName): Promise<void> {
     throw new Error(`${(err as Error).message}\n--- switchboard output ---\n${srv.tail()}`);
   } finally {
     for (const s of subs) s.socket.terminate();
+    agent.destroy();
+    await srv.stop();
+  }
+}
+
+/** The anchor: the same quotes from a node that reads prices, signals and rules every time. */
+async function uncachedQuotes(
+  ctx: Ctx,
+  seconds: number,
+  skus: string[],
+): Promise<{ rate: number; cpuPerQuote: number; p50: number; p99: number }> {
+  const srv = await startNode(ctx, "sqlite", {
+    SWITCHBOARD_PRICING_QUOTE_CACHE_MS: "0",
+    SWITCHBOARD_PRICING_REPRICE_INTERVAL_MS: "3600000",
+    SWITCHBOARD_RATE_PER_SECOND: "100000",
+    SWITCHBOARD_RATE_BURST: "100000",
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  try {
+    for (const rule of benchRules())
+      await send(agent, srv.port, "POST", "/api/pricing/rules", BENCH_API_KEY, rule);
+    for (let i = 0; i < skus.length; i += 50)
+      await Promise.all(
+        skus.slice(i, i + 50).map((sku, j) =>
+          send(agent, srv.port, "PUT", `/api/pricing/prices/${sku}`, BENCH_API_KEY, {
+            amount: 10_000 + i + j,
+            currency: "EUR",
+          }),
+        ),
+      );
+    const at = new Date(Date.now() + 86_400_000).toISOString();
+    const loop = async (deadline: number, latency?: Histogram) => {
+      let n = 0;
+      while (performance.now() < deadline) {
+        const sku = skus[Math.floor(Math.random() * skus.length)] as string;
+        const t = performance.now();
+        const r = await send(agent, srv.port, "POST", "/api/pricing/quote", BENCH_API_KEY, {
+          sku,
+          at,
+          code: "PROMO3",
+        });
+        latency?.recordMs(performance.now() - t);
+        if (r.status === 200) n++;
+      }
+      return n;
+    };
+    const warm = performance.now() + 1000;
+    await Promise.all(Array.from({ length: CLIENTS }, () => loop(warm)));
+    const latency = new Histogram();
+    const cpu0 = procCpuMicros(srv.pid);
+    const t0 = performance.now();
+    const counts = await Promise.all(
+      Array.from({ length: CLIENTS }, () => loop(t0 + seconds * 1000, latency)),
+    );
+    const elapsed = (performance.now() - t0) / 1000;
+    const total = counts.reduce((a, b) => a + b, 0);
+    return {
+      rate: total / elapsed,
+      cpuPerQuote: (procCpuMicros(srv.pid) - cpu0) / Math.max(1, total),
+      p50: latency.percentileMs(50),
+      p99: latency.percentileMs(99),
+    };
+  } finally {
     agent.destroy();
     await srv.stop();
   }

@@ -7,6 +7,7 @@ import { resolveSecrets, type Secrets } from "./auth/dev-secrets.js";
 import { createTokenVerifier, ownTokenClaims, type TokenVerifier } from "./auth/tokens.js";
 import { createMemoryBroker } from "./broker/memory.js";
 import { RedisBroker } from "./broker/redis.js";
+import { ShardedBroker } from "./broker/sharded.js";
 import { SharedBroker } from "./broker/shared.js";
 import { type Broker, publisherKey } from "./broker/types.js";
 import type { Config } from "./config.js";
@@ -82,6 +83,14 @@ export interface App {
 /** The memory broker for one node; Redis when REDIS_URL is set. */
 async function createBroker(config: Config, logger: Logger): Promise<Broker> {
   if (!config.redisUrl) return createMemoryBroker();
+  const urls = config.redisUrls ?? [config.redisUrl];
+  if (urls.length > 1) {
+    return ShardedBroker.connect(urls, {
+      prefix: config.redisPrefix,
+      nodeTtlMs: config.nodeTtlMs,
+      logger,
+    });
+  }
   return RedisBroker.connect({
     url: config.redisUrl,
     prefix: config.redisPrefix,

@@ -7,6 +7,7 @@ import { mintToken, ownTokenClaims } from "./auth/tokens.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { main as startServer } from "./main.js";
 import { seedDemo } from "./seed.js";
+import { simulateCommand } from "./simulate/command.js";
 
 const USAGE = `Usage: switchboard <command> [options]
 
@@ -14,6 +15,9 @@ Commands:
   start                      Start the server (configuration from environment variables)
   seed                       Fill the running server with demo products and orders (uses the API key)
   migrate                    Bring the database (SQLite file or DATABASE_URL) to the latest schema
+  simulate [--minutes 5] [--rate 20] [--seed 1] [--url http://127.0.0.1:PORT]
+                             Drive the running server as customers and agents would (REST and
+                             sockets), with a progress bar; prints a JSON summary of what it did
   token --sub <id> [--role customer|agent|admin] [--name <name>] [--ttl <seconds>]
                              Print a signed JWT for the configured secret (development and tests)
   help                       Show this help
@@ -105,6 +109,8 @@ export async function run(argv: string[]): Promise<number> {
         return await migrateCommand();
       case "seed":
         return await seedCommand();
+      case "simulate":
+        return await simulateCommand(rest);
       case undefined:
       case "help":
       case "--help":

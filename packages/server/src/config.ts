@@ -55,7 +55,15 @@ export const envSchema = z
           "must start with postgres://, sqlite: or file:",
         ),
     ),
-    REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")),
+    // One URL, or several comma-separated: channels are then sharded over them (broker/sharded.ts).
+    REDIS_URL: optional(
+      z
+        .string()
+        .regex(
+          /^rediss?:\/\/[^,\s]+(,rediss?:\/\/[^,\s]+)*$/,
+          "must be redis:// or rediss:// URLs, comma-separated when there are several",
+        ),
+    ),
     SWITCHBOARD_REDIS_PREFIX: z.preprocess(
       emptyAsUndefined,
       z
@@ -156,7 +164,10 @@ export interface Config {
   /** The built web app served at `/`; default packages/web/dist. */
   webDir?: string;
   databaseUrl?: string;
+  /** The first Redis (REST rate-limit counters); the broker uses `redisUrls`. */
   redisUrl?: string;
+  /** Every Redis of REDIS_URL: more than one shards the channels over them. */
+  redisUrls?: string[];
   /** Prefix of every Redis key and pub/sub channel. */
   redisPrefix: string;
   /** A node silent this long is dead: others remove its presence. */
@@ -270,7 +281,10 @@ export function loadConfig(
     dataDir: e.SWITCHBOARD_DATA_DIR,
     ...(e.SWITCHBOARD_WEB_DIR && { webDir: e.SWITCHBOARD_WEB_DIR }),
     ...(e.DATABASE_URL && { databaseUrl: e.DATABASE_URL }),
-    ...(e.REDIS_URL && { redisUrl: e.REDIS_URL }),
+    ...(e.REDIS_URL && {
+      redisUrl: e.REDIS_URL.split(",")[0] as string,
+      redisUrls: e.REDIS_URL.split(","),
+    }),
     redisPrefix: e.SWITCHBOARD_REDIS_PREFIX,
     nodeTtlMs: e.SWITCHBOARD_NODE_TTL_MS,
     pingIntervalSeconds: e.SWITCHBOARD_PING_INTERVAL,

@@ -45,7 +45,7 @@ export class ChannelSubscriptions {
   }
 
   async subscribe(session: Session, frame: SubscribeFrame): Promise<void> {
-    const identity = session.identity as Identity;
+    const identity = identityOf(session);
     const { channel } = frame;
     if (session.subscriptions.has(channel))
       throw new SwitchboardError("conflict", `already subscribed to ${channel}`);
@@ -169,7 +169,7 @@ export class ChannelSubscriptions {
   }
 
   async revalidate(session: Session): Promise<void> {
-    const identity = session.identity as Identity;
+    const identity = identityOf(session);
     for (const channel of [...session.subscriptions.keys()]) {
       try {
         await this.namespaces.authorize(identity, channel, "subscribe");
@@ -194,7 +194,7 @@ export class ChannelSubscriptions {
       sub.pending = [];
     }
     for (const [session, sub] of held) {
-      const identity = session.identity as Identity;
+      const identity = identityOf(session);
       let allowed = true;
       try {
         // Reading rights (what `history` needs): a participant cap on subscribing does not
@@ -289,4 +289,10 @@ export class ChannelSubscriptions {
       subscribers: c.members.size,
     }));
   }
+}
+
+/** The session's caller: commands run only after `connect` authenticated it (never undefined). */
+function identityOf(session: Session): Identity {
+  if (!session.identity) throw new SwitchboardError("unauthorized", "connect first");
+  return session.identity;
 }

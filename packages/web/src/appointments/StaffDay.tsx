@@ -5,6 +5,7 @@ import { useState } from "react";
 import { api, errorText } from "../app/api.js";
 import { AppointmentActions } from "./Actions.js";
 import { clock, dayBounds, today } from "./format.js";
+import { StaffCatalog } from "./StaffCatalog.js";
 import { StaffWeek } from "./StaffWeek.js";
 import { useAppointments, useCatalog, useToken } from "./useCalendar.js";
 import { shiftWeek } from "./week.js";
@@ -19,10 +20,10 @@ const SHOWN = new Set(["held", "confirmed", "no_show"]);
  */
 export function StaffDay() {
   const token = useToken();
-  const { services, resources } = useCatalog();
+  const [view, setView] = useState<"day" | "week" | "setup">("day");
+  const { services, resources } = useCatalog(view);
   const [day, setDay] = useState(today());
   const [error, setError] = useState<string>();
-  const [view, setView] = useState<"day" | "week">("day");
   const [weekResource, setWeekResource] = useState<string>();
   const shownResource = resources.find((r) => r.id === weekResource) ?? resources[0];
   const { from, to } = dayBounds(day);
@@ -53,7 +54,7 @@ export function StaffDay() {
           />
         </label>
         <fieldset className="row segmented" aria-label="View">
-          {(["day", "week"] as const).map((v) => (
+          {(["day", "week", "setup"] as const).map((v) => (
             <button
               key={v}
               type="button"
@@ -61,7 +62,7 @@ export function StaffDay() {
               aria-pressed={view === v}
               onClick={() => setView(v)}
             >
-              {v === "day" ? "Day" : "Week"}
+              {v === "day" ? "Day" : v === "week" ? "Week" : "Setup"}
             </button>
           ))}
         </fieldset>
@@ -102,6 +103,7 @@ export function StaffDay() {
           act={(a, verb) => void act(a, verb)}
         />
       )}
+      {view === "setup" && <StaffCatalog />}
       <div className="day-grid" data-testid="day-grid" hidden={view !== "day"}>
         {resources.map((r) => {
           const mine = ofDay

@@ -17,8 +17,8 @@ export function useToken(): string | null {
   return useSession()?.token ?? null;
 }
 
-/** Services and resources (they change rarely: loaded once per screen). */
-export function useCatalog(): { services: Service[]; resources: Resource[] } {
+/** Services and resources (they change rarely: loaded once per screen, again when `epoch` changes). */
+export function useCatalog(epoch?: unknown): { services: Service[]; resources: Resource[] } {
   const token = useToken();
   const [services, setServices] = useState<Service[]>([]);
   const [resources, setResources] = useState<Resource[]>([]);
@@ -29,7 +29,7 @@ export function useCatalog(): { services: Service[]; resources: Resource[] } {
     void api<{ resources: Resource[] }>(token, "GET", "/api/appointments/resources").then((r) =>
       setResources(r.resources),
     );
-  }, [token]);
+  }, [token, epoch]);
   return { services, resources };
 }
 

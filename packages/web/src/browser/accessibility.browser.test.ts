@@ -104,6 +104,7 @@ describe.runIf(run)("web app in a real browser: keyboard and contrast", () => {
       ["Inventory", "Inventory"],
       ["Inbox", "Inbox"],
       ["Dashboard", "Live dashboard"],
+      ["Pusher apps", "Pusher apps"],
     ] as const) {
       await staff.page.getByRole("link", { name: link, exact: true }).click();
       await staff.page.getByRole("heading", { name: ready, exact: true }).waitFor();
@@ -145,6 +146,7 @@ describe.runIf(run)("web app in a real browser: keyboard and contrast", () => {
       ["Inventory", "Inventory"],
       ["Inbox", "Inbox"],
       ["Dashboard", "Live dashboard"],
+      ["Pusher apps", "Pusher apps"],
     ] as const) {
       await staff.page.getByRole("link", { name: link, exact: true }).click();
       await staff.page.getByRole("heading", { name: ready, exact: true }).waitFor();

@@ -79,4 +79,179 @@ describe.runIf(run)("web app in a real browser: appointments", () => {
     await slot(ann.page).waitFor({ state: "detached", timeout: 15_000 });
     for (const c of [ann, bob, staff]) await c.context.close();
   }, 180_000);
+
+  it("staff switch to one resource's week: each day's appointments with quick actions and how booked it is", async () => {
+    const WED_NOON = "2027-01-06T11:00:00.000Z"; // 12:00 Berlin
+    await apiCall(server, "PUT", "/api/appointments/resources/chair-2", {
+      name: "Chair 2",
+      timeZone: "Europe/Berlin",
+      services: ["cut"],
+      hours: { mon: [["09:00", "12:00"]], wed: [["10:00", "14:00"]] },
+    });
+    const held = await apiCall<{ id: string }>(server, "POST", "/api/appointments/holds", {
+      service: "cut",
+      resourceId: "chair-2",
+      start: WED_NOON,
+      customerId: "cleo",
+    });
+    const staff = await signedIn(browser, server, { user: "sam", name: "Sam", role: "agent" });
+    await staff.page.getByRole("link", { name: "Appointments" }).click();
+    await staff.page.getByLabel("Day").fill("2027-01-07"); // a Thursday: the week starts Monday
+    await staff.page.getByRole("button", { name: "Week" }).click();
+    await staff.page.getByLabel("Resource").selectOption("chair-2");
+    const week = staff.page.locator('[data-testid="week-grid"][data-resource="chair-2"]');
+    await week.waitFor({ timeout: 15_000 });
+    expect(await week.locator("section[data-day]").count()).toBe(7);
+    const wed = week.locator('section[data-day="2027-01-06"]');
+    const item = wed.locator(`li[data-start="${WED_NOON}"][data-status="held"]`);
+    await item.waitFor({ timeout: 15_000 });
+    expect(await item.textContent()).toContain("cleo");
+    // 30 of Wednesday's 240 open minutes: 13 %; Tuesday is closed
+    await wed.getByText("13% booked").waitFor({ timeout: 15_000 });
+    expect(await week.locator('section[data-day="2027-01-05"]').textContent()).toContain("Closed");
+    // a quick action from the week: confirm the hold; it shows confirmed, live
+    await item.getByRole("button", { name: "Confirm" }).click();
+    await wed
+      .locator(`li[data-start="${WED_NOON}"][data-status="confirmed"]`)
+      .waitFor({ timeout: 15_000 });
+    const got = await apiCall<{ status: string }>(server, "GET", `/api/appointments/${held.id}`);
+    expect(got.status).toBe("confirmed");
+    // a booking made elsewhere appears without a reload
+    await apiCall(server, "POST", "/api/appointments/holds", {
+      service: "cut",
+      resourceId: "chair-2",
+      start: "2027-01-06T09:00:00.000Z",
+      customerId: "dan",
+    });
+    await wed.getByText("25% booked").waitFor({ timeout: 15_000 });
+    await shot(staff.page, "staff-appointments-week");
+    // the next week is empty
+    await staff.page.getByRole("button", { name: "Next week →" }).click();
+    await week.locator('section[data-day="2027-01-13"]').waitFor({ timeout: 15_000 });
+    expect(await week.locator("li[data-status]").count()).toBe(0);
+    await staff.context.close();
+  }, 180_000);
+
+  it("a customer whose repair is ready sees pickup times offered and holds one", async () => {
+    await apiCall(server, "PUT", "/api/appointments/services/drop", {
+      name: "Repair drop-off",
+      durationMinutes: 15,
+      purpose: "drop-off",
+    });
+    await apiCall(server, "PUT", "/api/appointments/services/pickup", {
+      name: "Pickup",
+      durationMinutes: 15,
+      purpose: "pickup",
+    });
+    const allDay = Object.fromEntries(
+      ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]),
+    );
+    await apiCall(server, "PUT", "/api/appointments/resources/counter", {
+      name: "Repair counter",
+      timeZone: "UTC",
+      services: ["drop", "pickup"],
+      hours: allDay,
+    });
+    const hold = await apiCall<{ id: string }>(server, "POST", "/api/appointments/holds", {
+      service: "drop",
+      resourceId: "counter",
+      start: TEN,
+      customerId: "eve",
+    });
+    await apiCall(server, "POST", `/api/appointments/holds/${hold.id}/confirm`);
+    const eve = await signedIn(browser, server, { user: "eve", name: "Eve", role: "customer" });
+    await eve.page.getByRole("link", { name: "Appointments" }).click();
+    await eve.page.getByTestId("my-appointments").waitFor({ timeout: 15_000 });
+    // the booking made its repair order; the shop moves it along to ready for pickup
+    const deadline = Date.now() + 30_000;
+    while (
+      (
+        await fetch(`${server.url}/api/orders/${hold.id}`, {
+          headers: { authorization: `Bearer ${server.apiKey}` },
+        })
+      ).status !== 200
+    ) {
+      if (Date.now() > deadline) throw new Error("no repair order");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const to of [
+      "device-received",
+      "diagnosis",
+      "diagnosis-complete",
+      "quote-pending",
+      "quote-approved",
+      "repair-queued",
+      "repair-started",
+      "repair-progress",
+      "repair-complete",
+      "testing",
+      "ready-pickup",
+    ])
+      await apiCall(server, "POST", `/api/orders/${hold.id}/transitions`, { to });
+    const offer = eve.page.getByTestId("pickup-offer");
+    await offer.waitFor({ timeout: 30_000 });
+    expect(await offer.textContent()).toContain("ready for pickup");
+    await offer.getByRole("button").first().click();
+    await eve.page.getByTestId("hold").waitFor({ timeout: 15_000 });
+    expect(await eve.page.getByTestId("hold").textContent()).toContain("Pickup");
+    await eve.context.close();
+  }, 180_000);
+
+  it("staff set up a service, a resource with weekly hours and a closed day in the console; customers get those slots", async () => {
+    const staff = await signedIn(browser, server, { user: "sam", name: "Sam", role: "agent" });
+    const page = staff.page;
+    await page.getByRole("link", { name: "Appointments" }).click();
+    await page.getByRole("button", { name: "Setup" }).click();
+    const service = page.getByRole("form", { name: "Service" });
+    await service.getByLabel("Id", { exact: true }).fill("trim");
+    await service.getByLabel("Name", { exact: true }).fill("Beard trim");
+    await service.getByLabel("Minutes").fill("15");
+    await service.getByRole("button", { name: "Save service" }).click();
+    await page.getByText("Service trim saved.").waitFor({ timeout: 15_000 });
+
+    const resource = page.getByRole("form", { name: "Resource" });
+    await resource.getByLabel("Id", { exact: true }).fill("chair-9");
+    await resource.getByLabel("Name", { exact: true }).fill("Chair 9");
+    await resource.getByLabel("Time zone").fill("Europe/Berlin");
+    await resource.getByLabel("Beard trim").check();
+    // a typo is caught before anything is sent
+    await resource.getByLabel("Monday").fill("nine to ten");
+    await resource.getByRole("button", { name: "Save resource" }).click();
+    await page.getByRole("alert").getByText("Monday:").waitFor({ timeout: 15_000 });
+    await resource.getByLabel("Monday").fill("09:00-10:00");
+    await resource.getByRole("button", { name: "Save resource" }).click();
+    await page.getByText("Resource chair-9 saved.").waitFor({ timeout: 15_000 });
+    const slots = async (day: string) =>
+      (
+        await apiCall<{ slots: { start: string }[] }>(
+          server,
+          "GET",
+          `/api/appointments/slots?service=trim&resource=chair-9&from=${day}`,
+        )
+      ).slots.map((x) => x.start);
+    expect(await slots("2027-01-11")).toEqual([
+      "2027-01-11T08:00:00.000Z",
+      "2027-01-11T08:15:00.000Z",
+      "2027-01-11T08:30:00.000Z",
+      "2027-01-11T08:45:00.000Z",
+    ]);
+
+    // close one Monday
+    const day = page.getByRole("form", { name: "Exception" });
+    await day.getByLabel("Date", { exact: true }).fill("2027-01-11");
+    await day.getByLabel("Note", { exact: true }).fill("Holiday");
+    await day.getByRole("button", { name: "Save day" }).click();
+    await day.getByText("2027-01-11: closed (Holiday)").waitFor({ timeout: 15_000 });
+    expect(await slots("2027-01-11")).toEqual([]);
+    expect(await slots("2027-01-18")).toHaveLength(4);
+    await shot(page, "staff-appointments-setup");
+    await day.getByRole("button", { name: "Remove" }).click();
+    await day.getByText("2027-01-11: closed").waitFor({ state: "detached", timeout: 15_000 });
+    expect(await slots("2027-01-11")).toHaveLength(4);
+
+    // the day view has the new chair's column
+    await page.getByRole("button", { name: "Day", exact: true }).click();
+    await page.locator('[data-resource="chair-9"]').waitFor({ timeout: 15_000 });
+    await staff.context.close();
+  }, 180_000);
 });

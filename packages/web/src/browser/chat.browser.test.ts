@@ -50,7 +50,10 @@ describe.runIf(run)("web app in a real browser: support chat", () => {
       .poll(() => agent.page.getByTestId("typing").textContent(), { timeout: 5000 })
       .toContain("Carol is typing");
     await customer.page.getByRole("button", { name: "Send" }).click();
-    await agent.page.getByText("Hello, is my phone ready?").waitFor({ timeout: 5000 });
+    await agent.page
+      .getByRole("list", { name: "Messages" })
+      .getByText("Hello, is my phone ready?")
+      .waitFor({ timeout: 5000 });
     // the agent's open conversation reads it: the customer sees "Seen"
     await customer.page.getByTestId("read-receipt").waitFor({ timeout: 5000 });
 

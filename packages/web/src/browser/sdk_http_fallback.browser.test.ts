@@ -82,3 +82,53 @@ describe.runIf(run)("the SDK in Chromium without WebSocket", () => {
     }
   });
 });
+
+/**
+ * No WebSocket, and the event stream held back (as by a proxy that buffers whole responses): the
+ * SDK moves on to long polling by itself and the page works as before.
+ */
+describe.runIf(run)("the SDK in Chromium without WebSocket, behind a buffering proxy", () => {
+  let server: TestServer;
+  let pages: PageServer;
+  let browser: Browser;
+  let bundle: { file: string; cleanup: () => void };
+  let page: Page;
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    bundle = buildScriptTagBundle();
+    server = await startTestServer();
+    pages = await startPageServer(server, { html: SDK_PAGE, bundle: bundle.file });
+    browser = await launch();
+    const context = await browser.newContext();
+    await context.addInitScript(() => {
+      delete (window as { WebSocket?: unknown }).WebSocket;
+    });
+    // The event stream never gets an answer through: the route is never fulfilled.
+    await context.route("**/ws/stream", () => {});
+    context.on("request", (r) => requested.push(new URL(r.url()).pathname));
+    page = await openApp(context, pages, { sub: "pat" });
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await pages?.close();
+    await server?.close();
+    bundle?.cleanup();
+  });
+
+  it("connects by long polling, receives and publishes", async () => {
+    const transport = await page.evaluate(
+      () => (window as unknown as { app: { client: { transport?: string } } }).app.client.transport,
+    );
+    expect(transport).toBe("longpoll");
+    expect(requested).toContain("/ws/stream");
+    expect(requested).toContain("/ws/poll");
+    await server.publish("staff:floor", "note", { n: 1 });
+    await expectMessages(page, [{ n: 1 }]);
+    await page.evaluate(() =>
+      (window as unknown as { app: { publish(d: unknown): Promise<void> } }).app.publish({ n: 2 }),
+    );
+    await expectMessages(page, [{ n: 1 }, { n: 2 }]);
+    expect((await record(page)).errors).toEqual([]);
+  });
+});

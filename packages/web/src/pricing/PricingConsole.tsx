@@ -229,6 +229,11 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
           <li key={r.id}>
             <strong>{r.name}</strong> <span className="muted small">{describeRule(r)}</span>{" "}
             {!r.stackable && <span className="pill">exclusive</span>}
+            {r.maxUses !== undefined && (
+              <span className="pill" data-testid="promo-uses">
+                used {r.uses} of {r.maxUses}
+              </span>
+            )}
             <button
               type="button"
               className="ghost"

@@ -17,6 +17,7 @@ export interface PusherAppView {
   webhookUrls: string[];
   maxConnections: number | null;
   authEndpoint: string | null;
+  jwtAuth: boolean;
   version: number;
   connections: number;
   channels: number;
@@ -29,11 +30,22 @@ const REFRESH_MS = 5000;
 function snippet(app: PusherAppView): string {
   const secure = location.protocol === "https:";
   const port = location.port || (secure ? "443" : "80");
+  const auth = app.jwtAuth
+    ? [
+        `  // signed by Switchboard for the holder of a Switchboard token`,
+        `  channelAuthorization: { endpoint: "${location.origin}/api/pusher/apps/${app.id}/auth",`,
+        `    transport: "ajax", headers: { Authorization: "Bearer " + switchboardToken } },`,
+        `  userAuthentication: { endpoint: "${location.origin}/api/pusher/apps/${app.id}/user-auth",`,
+        `    transport: "ajax", headers: { Authorization: "Bearer " + switchboardToken } },`,
+      ]
+    : [
+        `  channelAuthorization: { endpoint: "${app.authEndpoint ?? "/broadcasting/auth"}", transport: "ajax" },`,
+      ];
   return [
     `const pusher = new Pusher("${app.key}", {`,
     `  cluster: "mt1", wsHost: "${location.hostname}", wsPort: ${port}, wssPort: ${port},`,
     `  forceTLS: ${secure}, enabledTransports: ["ws", "wss"],`,
-    `  channelAuthorization: { endpoint: "${app.authEndpoint ?? "/broadcasting/auth"}", transport: "ajax" },`,
+    ...auth,
     "});",
   ].join("\n");
 }
@@ -85,6 +97,7 @@ function AppCard({ app, onChanged }: { app: PusherAppView; onChanged: () => Prom
       webhookUrls: urlsOf(draft.webhookUrls),
       maxConnections: max ? Number(max) : null,
       authEndpoint: draft.authEndpoint.trim() || null,
+      jwtAuth: draft.jwtAuth,
       expectedVersion: app.version,
     });
     setSaved(ok);
@@ -144,6 +157,14 @@ function AppCard({ app, onChanged }: { app: PusherAppView; onChanged: () => Prom
             onChange={(e) => setDraft({ ...draft, subscriptionCount: e.target.checked })}
           />
           Send subscription counts to subscribers
+        </label>
+        <label className="inline">
+          <input
+            type="checkbox"
+            checked={draft.jwtAuth}
+            onChange={(e) => setDraft({ ...draft, jwtAuth: e.target.checked })}
+          />
+          Sign channels for Switchboard users (their token instead of your auth endpoint)
         </label>
         <label htmlFor={id("webhooks")}>Webhook URLs (one per line; empty: none)</label>
         <textarea
@@ -238,6 +259,7 @@ function draftOf(app: PusherAppView) {
     webhookUrls: app.webhookUrls.join("\n"),
     maxConnections: app.maxConnections === null ? "" : String(app.maxConnections),
     authEndpoint: app.authEndpoint ?? "",
+    jwtAuth: app.jwtAuth,
   };
 }
 

@@ -5,7 +5,7 @@ import type { Database } from "../../store/schema.js";
 import type { NotificationChannel, NotificationPriority, Template } from "./contract.js";
 import type { Deferrals } from "./deferrals.js";
 import type { EscalationPolicy } from "./escalation.js";
-import { lockUnread, notificationMessage, unreadMessage } from "./inbox.js";
+import { notificationMessage, unreadMessages } from "./inbox.js";
 import type { NotificationRow } from "./migrations.js";
 import { quietUntil } from "./quiet-hours.js";
 import { render, renderDeep, renderHtml } from "./render.js";
@@ -70,75 +70,175 @@ export interface ComposeOptions {
   deferrals: Deferrals;
   /** The server's escalation of unread urgent ones (a user's own replaces it). */
   escalation: EscalationPolicy;
+  /** The variant of a type for a locale, if one was made (read in the batch's transaction). */
+  localized?: (
+    trx: Transaction<Database>,
+    type: string,
+    locale: string,
+  ) => Promise<Template | undefined>;
+}
+
+/** One recipient of a batch, and what to make for them (one object per send: rendered once). */
+export interface ToCompose {
+  recipient: Recipient;
+  n: NewNotification;
+}
+
+type Outside = Exclude<NotificationChannel, "in_app">;
+const CHUNK = 500;
+
+async function insertChunked<T>(rows: T[], insert: (chunk: T[]) => Promise<void>): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await insert(rows.slice(i, i + CHUNK));
+}
+
+/** Takes every user's unread lock and next version in one statement (user order: no deadlocks). */
+async function lockUnreadMany(
+  trx: Transaction<Database>,
+  userIds: string[],
+  at: string,
+): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  await insertChunked(userIds, async (chunk) => {
+    const rows = await trx
+      .insertInto("notification_users")
+      .values(
+        chunk.map((user_id) => ({
+          user_id,
+          email: null,
+          phone: null,
+          time_zone: null,
+          locale: null,
+          quiet_start: null,
+          quiet_end: null,
+          unread_version: 1,
+          updated_at: at,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column("user_id").doUpdateSet({
+          unread_version: sql<number>`notification_users.unread_version + 1`,
+        }),
+      )
+      .returning(["user_id", "unread_version"])
+      .execute();
+    for (const r of rows) versions.set(r.user_id, Number(r.unread_version));
+  });
+  return versions;
 }
 
 /**
- * Makes one notification inside the caller's transaction: the channels the recipient has on for
- * its category, the inbox row (announced on user:{id} with the new unread count), and one
- * delivery row per outside channel, due at once or held until the recipient's quiet hours end
- * (a scheduled release; `urgent` ones go at once). A `low` one joins the recipient's digest of
- * its type instead. An `urgent` one shown in the inbox schedules its escalation.
- * A repeat (same send and user, or same dedupeKey and user) makes nothing: the unique indexes
- * refuse it, so a batch run twice after a crash adds nothing.
+ * Makes a batch of notifications inside the caller's transaction, set-based (a handful of
+ * statements per batch, not per recipient): for each recipient, the channels they have on for
+ * its category; the inbox rows (announced on user:{id}, then one `unread` per user with the
+ * count after the batch); one delivery row per outside channel, due at once or held until the
+ * recipient's quiet hours end (a scheduled release; `urgent` ones go at once). A `low` one joins
+ * the recipient's digest of its type instead. An `urgent` one shown in the inbox schedules its
+ * escalation. A repeat (same send and user, or same dedupeKey and user) makes nothing: the
+ * unique indexes refuse it, so a batch run twice after a crash adds nothing.
  */
-export async function compose(
+export async function composeMany(
   trx: Transaction<Database>,
-  recipient: Recipient,
-  n: NewNotification,
+  batch: readonly ToCompose[],
   opts: ComposeOptions,
 ): Promise<OutboxMessage[]> {
-  const off = recipient.off.get(n.category);
-  const channels = n.channels.filter((c) => !off?.has(c));
-  if (channels.length === 0) return [];
   const at = opts.at.toISOString();
-  if (n.priority === "low" && n.type !== DIGEST_TYPE) {
-    await addToDigest(trx, recipient.userId, n, opts);
-    return [];
-  }
-  const inApp = channels.includes("in_app");
-  const version = inApp ? await lockUnread(trx, recipient.userId) : 0;
-  const row: NotificationRow = {
-    id: ulid(),
-    user_id: recipient.userId,
-    send_id: n.sendId,
-    type: n.type,
-    template_version: n.template.version,
-    category: n.category,
-    priority: n.priority,
-    title: render(n.template.inApp.title, n.data),
-    body: render(n.template.inApp.body, n.data),
-    actions: JSON.stringify(renderDeep(n.template.inApp.actions, n.data)),
-    data: JSON.stringify(n.data),
-    dedupe_key: n.dedupeKey ?? null,
-    in_app: inApp ? 1 : 0,
-    created_at: at,
-    read_at: null,
-    archived_at: null,
+  const rendered = new Map<NewNotification, { title: string; body: string; actions: string }>();
+  // A recipient with a locale gets its variant of the template, when one exists: one
+  // NewNotification per send and locale, so each is rendered once.
+  const variants = new Map<string, NewNotification>();
+  const localize = async (recipient: Recipient, n: NewNotification) => {
+    if (!recipient.locale || !opts.localized) return n;
+    const key = `${n.sendId ?? n.type}|${recipient.locale}`;
+    let v = variants.get(key);
+    if (!v) {
+      const template = await opts.localized(trx, n.type, recipient.locale);
+      v = template ? { ...n, template } : n;
+      variants.set(key, v);
+    }
+    return v;
   };
-  const inserted = await trx
-    .insertInto("notifications")
-    .values(row)
-    .onConflict((oc) => oc.doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return [];
-  const due =
-    n.priority === "urgent" || !recipient.quiet
-      ? opts.at
-      : (quietUntil(opts.at, recipient.quiet, recipient.timeZone ?? "UTC") ?? opts.at);
-  const held = due.getTime() > opts.at.getTime();
-  const outside = channels.filter(
-    (c): c is Exclude<NotificationChannel, "in_app"> => c !== "in_app",
-  );
-  if (outside.length)
-    await trx
-      .insertInto("notification_deliveries")
-      .values(
-        outside.map((channel) => ({
+  const made: {
+    row: NotificationRow;
+    recipient: Recipient;
+    n: NewNotification;
+    channels: NotificationChannel[];
+  }[] = [];
+  for (const { recipient, n: asked } of batch) {
+    const n = await localize(recipient, asked);
+    const off = recipient.off.get(n.category);
+    const channels = n.channels.filter((c) => !off?.has(c));
+    if (channels.length === 0) continue;
+    if (n.priority === "low" && n.type !== DIGEST_TYPE) {
+      await addToDigest(trx, recipient.userId, n, opts);
+      continue;
+    }
+    let r = rendered.get(n);
+    if (!r) {
+      r = {
+        title: render(n.template.inApp.title, n.data),
+        body: render(n.template.inApp.body, n.data),
+        actions: JSON.stringify(renderDeep(n.template.inApp.actions, n.data)),
+      };
+      rendered.set(n, r);
+    }
+    made.push({
+      recipient,
+      n,
+      channels,
+      row: {
+        id: ulid(),
+        user_id: recipient.userId,
+        send_id: n.sendId,
+        type: n.type,
+        template_version: n.template.version,
+        category: n.category,
+        priority: n.priority,
+        title: r.title,
+        body: r.body,
+        actions: r.actions,
+        data: JSON.stringify(n.data),
+        dedupe_key: n.dedupeKey ?? null,
+        in_app: channels.includes("in_app") ? 1 : 0,
+        created_at: at,
+        read_at: null,
+        archived_at: null,
+      },
+    });
+  }
+  if (made.length === 0) return [];
+  const inboxUsers = [
+    ...new Set(made.filter((m) => m.row.in_app).map((m) => m.row.user_id)),
+  ].sort();
+  const versions = await lockUnreadMany(trx, inboxUsers, at);
+  const inserted = new Set<string>();
+  await insertChunked(made, async (chunk) => {
+    const rows = await trx
+      .insertInto("notifications")
+      .values(chunk.map((m) => m.row))
+      .onConflict((oc) => oc.doNothing())
+      .returning("id")
+      .execute();
+    for (const r of rows) inserted.add(r.id);
+  });
+  const fresh = made.filter((m) => inserted.has(m.row.id));
+  const deliveries: Database["notification_deliveries"][] = [];
+  const releases = new Map<string, { userId: string; due: Date }>();
+  for (const { row, recipient, n, channels } of fresh) {
+    const outside = channels.filter((c): c is Outside => c !== "in_app");
+    if (outside.length) {
+      const due =
+        n.priority === "urgent" || !recipient.quiet
+          ? opts.at
+          : (quietUntil(opts.at, recipient.quiet, recipient.timeZone ?? "UTC") ?? opts.at);
+      const held = due.getTime() > opts.at.getTime();
+      if (held) releases.set(`${row.user_id}|${due.toISOString()}`, { userId: row.user_id, due });
+      for (const channel of outside)
+        deliveries.push({
           id: ulid(),
           notification_id: row.id,
           user_id: row.user_id,
           channel,
-          status: held ? ("held" as const) : ("pending" as const),
+          status: held ? "held" : "pending",
           due_at: due.toISOString(),
           attempts: 0,
           lease_until: null,
@@ -146,20 +246,34 @@ export async function compose(
           sent_at: null,
           content: JSON.stringify(renderChannel(channel, n.template, n.data)),
           created_at: at,
-        })),
-      )
-      .execute();
-  if (outside.length && held) await opts.deferrals.release(trx, row.user_id, due);
-  const escalation = recipient.escalation ?? opts.escalation;
-  if (inApp && n.priority === "urgent" && escalation.channels.length > 0)
-    await opts.deferrals.escalate(trx, row.id, new Date(opts.at.getTime() + escalation.afterMs));
-  if (!inApp) return [];
+        });
+    }
+    const escalation = recipient.escalation ?? opts.escalation;
+    if (row.in_app && n.priority === "urgent" && escalation.channels.length > 0)
+      await opts.deferrals.escalate(trx, row.id, new Date(opts.at.getTime() + escalation.afterMs));
+  }
+  await insertChunked(deliveries, async (chunk) => {
+    await trx.insertInto("notification_deliveries").values(chunk).execute();
+  });
+  for (const { userId, due } of releases.values()) await opts.deferrals.release(trx, userId, due);
   const messages: OutboxMessage[] = [];
-  const item = notificationMessage(row);
-  if (item) messages.push(item);
-  const unread = await unreadMessage(trx, row.user_id, version);
-  if (unread) messages.push(unread);
+  for (const { row } of fresh) {
+    const item = row.in_app ? notificationMessage(row) : undefined;
+    if (item) messages.push(item);
+  }
+  const announced = [...new Set(fresh.filter((m) => m.row.in_app).map((m) => m.row.user_id))];
+  messages.push(...(await unreadMessages(trx, announced, versions)));
   return messages;
+}
+
+/** Makes one notification (a batch of one): see composeMany. */
+export function compose(
+  trx: Transaction<Database>,
+  recipient: Recipient,
+  n: NewNotification,
+  opts: ComposeOptions,
+): Promise<OutboxMessage[]> {
+  return composeMany(trx, [{ recipient, n }], opts);
 }
 
 export const DIGEST_TYPE = "notifications.digest";

@@ -93,6 +93,10 @@ export type TemplateContent = z.infer<typeof templateContentSchema>;
 export const templateSchema = templateContentSchema
   .extend({
     type: z.string(),
+    locale: z
+      .string()
+      .optional()
+      .describe("A locale's variant (recipients whose contact locale is it, or its language)"),
     version: z.number().int().describe("0: the built-in default, never edited"),
     createdAt: z.string().nullable(),
   })
@@ -154,7 +158,13 @@ export const statsSchema = z.object({
       day: z.string(),
       type: z.string(),
       channel: channelSchema,
-      sent: z.number().int(),
+      sent: z.number().int().describe("in_app: made; push, email, SMS: tried at least once"),
+      delivered: z
+        .number()
+        .int()
+        .describe(
+          "in_app: in the inbox and announced live; push, email, SMS: accepted by the push service, SMTP server or SMS provider",
+        ),
       failed: z.number().int(),
       pending: z.number().int(),
       read: z.number().int(),

@@ -88,6 +88,36 @@ export async function unreadMessage(
   return { channel, event: UNREAD_EVENT, data, key: `unread:${userId}:${version}` };
 }
 
+/** `unread` for each user after a batch (their versions taken with the batch's locks). */
+export async function unreadMessages(
+  trx: Transaction<Database>,
+  userIds: string[],
+  versions: Map<string, number>,
+): Promise<OutboxMessage[]> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < userIds.length; i += 500) {
+    const rows = await trx
+      .selectFrom("notifications")
+      .select(["user_id", (eb) => eb.fn.countAll<string | number>().as("n")])
+      .where("user_id", "in", userIds.slice(i, i + 500))
+      .where("in_app", "=", 1)
+      .where("read_at", "is", null)
+      .where("archived_at", "is", null)
+      .groupBy("user_id")
+      .execute();
+    for (const r of rows) counts.set(r.user_id, Number(r.n));
+  }
+  const out: OutboxMessage[] = [];
+  for (const userId of userIds) {
+    const channel = inboxChannel(userId);
+    const version = versions.get(userId);
+    if (!isValidChannel(channel) || version === undefined) continue;
+    const data: Unread = { count: counts.get(userId) ?? 0, version };
+    out.push({ channel, event: UNREAD_EVENT, data, key: `unread:${userId}:${version}` });
+  }
+  return out;
+}
+
 export function notificationMessage(row: NotificationRow): OutboxMessage | undefined {
   const channel = inboxChannel(row.user_id);
   if (!isValidChannel(channel)) return undefined; // that user reloads the inbox

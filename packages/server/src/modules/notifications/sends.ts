@@ -6,9 +6,16 @@ import { ulid } from "../../ids.js";
 import { isStaffOrServer } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { InTransaction } from "../../store/in-transaction.js";
-import type { Outbox, OutboxMessage } from "../../store/outbox.js";
+import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { type ComposeOptions, compose, DIGEST_TYPE } from "./compose.js";
+import {
+  type ComposeOptions,
+  compose,
+  composeMany,
+  DIGEST_TYPE,
+  type NewNotification,
+  type ToCompose,
+} from "./compose.js";
 import type { NotificationsSettings } from "./config.js";
 import type {
   NotificationChannel,
@@ -56,6 +63,8 @@ export interface SendsDeps {
  * send's `processed` on, conditionally: a batch that runs twice (two nodes, a crash before the
  * commit) commits once, and the unique indexes drop what a rolled-back run would repeat.
  */
+const CHUNK_IDS = 500;
+
 export function createSends(deps: SendsDeps) {
   const { db, outbox, settings, templates, users } = deps;
   const composeOptions = (at: Date): ComposeOptions => ({
@@ -63,6 +72,7 @@ export function createSends(deps: SendsDeps) {
     digestWindowMs: settings.digestWindowMs,
     deferrals: deps.deferrals,
     escalation: { afterMs: settings.escalationAfterMs, channels: settings.escalationChannels },
+    localized: (trx, type, locale) => templates.localized(type, locale, trx),
   });
 
   async function accept(
@@ -141,33 +151,47 @@ export function createSends(deps: SendsDeps) {
     try {
       ids = await db.transaction().execute(async (trx) => {
         const recipients = await users.recipients(trx, [...new Set(work.map((w) => w.userId))]);
-        const messages: OutboxMessage[] = [];
+        // one object per send: composeMany renders each send's template once
+        const made = new Map<Part, NewNotification>();
+        for (const part of parts) {
+          const { request, template, send } = part;
+          made.set(part, {
+            type: send.type,
+            template,
+            data: request.data,
+            priority: request.priority,
+            category: request.category ?? template.category,
+            channels: request.channels ?? template.defaultChannels,
+            dedupeKey: request.dedupeKey,
+            sendId: send.id,
+          });
+        }
+        const batch: ToCompose[] = [];
         for (const { userId, part } of work) {
           const recipient = recipients.get(userId);
-          if (!recipient) continue;
-          const { request, template, send } = part;
-          messages.push(
-            ...(await compose(
-              trx,
-              recipient,
-              {
-                type: send.type,
-                template,
-                data: request.data,
-                priority: request.priority,
-                category: request.category ?? template.category,
-                channels: request.channels ?? template.defaultChannels,
-                dedupeKey: request.dedupeKey,
-                sendId: send.id,
-              },
-              composeOptions(at),
-            )),
-          );
+          if (recipient) batch.push({ recipient, n: made.get(part) as NewNotification });
         }
-        for (const { send, processed } of parts) {
-          // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
+        const messages = await composeMany(trx, batch, composeOptions(at));
+        // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
+        for (const { send, processed } of parts)
           if (send.processed > 0 && processed >= send.total / 2)
             deps.crashPoint("notifications.mid-send");
+        // Small sends made whole in this batch close in one conditional statement; the rest
+        // (a large send's next batch) move on one by one. Any miss rolls the batch back.
+        const whole = parts.filter((p) => p.send.processed === 0 && p.processed >= p.send.total);
+        for (let i = 0; i < whole.length; i += CHUNK_IDS) {
+          const ids = whole.slice(i, i + CHUNK_IDS).map((p) => p.send.id);
+          const r = await trx
+            .updateTable("notification_sends")
+            .set((eb) => ({ processed: eb.ref("total"), status: "done" }))
+            .where("id", "in", ids)
+            .where("processed", "=", 0)
+            .where("status", "=", "pending")
+            .executeTakeFirst();
+          if (Number(r.numUpdatedRows) !== ids.length)
+            throw new ConditionalMiss("another node expanded one of these sends");
+        }
+        for (const { send, processed } of parts.filter((p) => !whole.includes(p)))
           expectOne(
             await trx
               .updateTable("notification_sends")
@@ -176,7 +200,6 @@ export function createSends(deps: SendsDeps) {
               .where("processed", "=", send.processed)
               .executeTakeFirst(),
           );
-        }
         return outbox.enqueue(trx, messages);
       });
     } catch (error) {

@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "../../store/schema.js";
 import type { NotificationChannel, Stats } from "./contract.js";
 
-/** Sent, failed, pending and read, by day (UTC), type and channel, over the last `days`. */
+/** Sent, delivered, failed, pending and read, by day (UTC), type and channel, over the last `days`. */
 export async function stats(db: Kysely<Database>, days: number): Promise<Stats> {
   const since = new Date(Date.now() - days * 86_400_000).toISOString();
   const day = sql<string>`substr(n.created_at, 1, 10)`;
@@ -25,7 +25,8 @@ export async function stats(db: Kysely<Database>, days: number): Promise<Stats> 
       day.as("day"),
       "n.type",
       "d.channel",
-      sql<number>`sum(case when d.status = 'sent' then 1 else 0 end)`.as("sent"),
+      sql<number>`sum(case when d.attempts > 0 then 1 else 0 end)`.as("sent"),
+      sql<number>`sum(case when d.status = 'sent' then 1 else 0 end)`.as("delivered"),
       sql<number>`sum(case when d.status = 'failed' then 1 else 0 end)`.as("failed"),
       sql<number>`sum(case when d.status in ('held', 'pending', 'sending') then 1 else 0 end)`.as(
         "pending",
@@ -40,6 +41,8 @@ export async function stats(db: Kysely<Database>, days: number): Promise<Stats> 
       type: r.type,
       channel: "in_app" as const,
       sent: Number(r.sent),
+      // in the inbox and announced on user:{sub} (the outbox publishes what commits)
+      delivered: Number(r.sent),
       failed: 0,
       pending: 0,
       read: Number(r.read),
@@ -49,6 +52,7 @@ export async function stats(db: Kysely<Database>, days: number): Promise<Stats> 
       type: r.type,
       channel: r.channel as NotificationChannel,
       sent: Number(r.sent),
+      delivered: Number(r.delivered),
       failed: Number(r.failed),
       pending: Number(r.pending),
       read: 0,

@@ -25,6 +25,8 @@ export interface PricingSettings {
    * writes drop it at once; another node's show within this). 0: every quote reads the database.
    */
   quoteCacheMs: number;
+  /** How often viewers, chat queue and staff online are sampled into signals (sampler.ts). */
+  signalSampleMs: number;
 }
 
 const timeZone = z.string().refine((tz) => {
@@ -49,6 +51,7 @@ export const pricingConfig = defineModuleConfig(
     SWITCHBOARD_PRICING_TAX_PERCENT: withDefault(int(0, 100), 0),
     SWITCHBOARD_PRICING_QUOTE_VALID_HOURS: withDefault(int(1, 24 * 365), 72),
     SWITCHBOARD_PRICING_QUOTE_CACHE_MS: withDefault(int(0, 60_000), 1000),
+    SWITCHBOARD_PRICING_SIGNAL_SAMPLE_MS: withDefault(int(200, 3_600_000), 5000),
   }),
   (e): PricingSettings => ({
     timeZone: e.SWITCHBOARD_PRICING_TIME_ZONE,
@@ -61,5 +64,6 @@ export const pricingConfig = defineModuleConfig(
     taxBps: e.SWITCHBOARD_PRICING_TAX_PERCENT * 100,
     quoteValidHours: e.SWITCHBOARD_PRICING_QUOTE_VALID_HOURS,
     quoteCacheMs: e.SWITCHBOARD_PRICING_QUOTE_CACHE_MS,
+    signalSampleMs: e.SWITCHBOARD_PRICING_SIGNAL_SAMPLE_MS,
   }),
 );

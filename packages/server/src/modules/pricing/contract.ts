@@ -445,3 +445,22 @@ export const catalogPageSchema = pageSchema(catalogProductSchema).extend({
   categories: z.array(z.string()).describe("Every category in the catalog (for a filter)"),
 });
 export type CatalogPage = z.infer<typeof catalogPageSchema>;
+
+/** The answer of GET /api/pricing/recommendations: the cheapest upcoming slots of a service. */
+export const recommendationsSchema = z
+  .object({
+    service: z.string(),
+    currency: z.string(),
+    base: z.number().int().describe("The service's list price"),
+    slots: z.array(
+      z.object({
+        start: z.string(),
+        end: z.string(),
+        resourceId: z.string(),
+        final: z.number().int().describe("The forecast price at the slot's start"),
+        factors: z.array(factorSchema),
+      }),
+    ),
+  })
+  .describe("CheapestSlots");
+export type Recommendations = z.infer<typeof recommendationsSchema>;

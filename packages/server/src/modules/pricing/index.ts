@@ -8,8 +8,10 @@ import { createLockService } from "./locks.js";
 import { pricingMigrations } from "./migrations.js";
 import { createOrderQuoteService } from "./order-quotes.js";
 import { createPriceService, REPRICE_TASK } from "./prices.js";
+import { registerRecommendationRoutes } from "./recommendations.js";
 import { registerPricingRoutes } from "./routes.js";
 import { createRuleService } from "./rules.js";
+import { createSignalSampler, SAMPLE_JOB } from "./sampler.js";
 import { registerShopperRoutes } from "./shopper-routes.js";
 import { createSignalService } from "./signals.js";
 import { createWatchService } from "./watches.js";
@@ -71,11 +73,18 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
       intervalMs: ctx.settings.repriceIntervalMs,
       run: async () => void (await prices.reprice("all", "schedule")),
     });
+    const sampler = createSignalSampler(deps, ctx.broker, signals, prices.currentRules);
+    ctx.jobs.add({
+      name: SAMPLE_JOB,
+      intervalMs: ctx.settings.signalSampleMs,
+      run: async () => void (await sampler.sample()),
+    });
     ctx.scheduler.register<{ sku: string }>(REPRICE_TASK, async ({ sku }, d) => {
       await prices.reprice([sku], "schedule", d.transaction);
     });
     registerPricingRoutes(ctx.http, { prices, rules, signals }, ctx.auth);
     registerShopperRoutes(ctx.http, { watches, locks, orderQuotes }, ctx.auth);
     registerCatalogRoutes(ctx.http, createCatalogService(deps, prices), ctx.auth);
+    registerRecommendationRoutes(ctx.http, prices, ctx.auth);
   },
 };

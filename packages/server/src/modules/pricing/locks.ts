@@ -52,7 +52,44 @@ export function createLockService(deps: PricingDeps, prices: PriceService) {
         created_at: at,
         used_at: null,
       };
-      await db.insertInto("pricing_locks").values(row).execute();
+      const promos = new Set(quote.factors.map((f) => f.rule));
+      const limited = input.code
+        ? await db
+            .selectFrom("pricing_rules")
+            .select(["id", "name"])
+            .where("id", "in", [...promos, ""])
+            .where("max_uses", "is not", null)
+            .execute()
+        : [];
+      await db.transaction().execute(async (trx) => {
+        // each limited promotion the price used takes one of its uses: a conditional increment,
+        // so of N racing shoppers for the last K uses exactly K get it (and the lock)
+        for (const promo of limited) {
+          const r = await trx
+            .updateTable("pricing_rules")
+            .set((eb) => ({ uses: eb("uses", "+", 1) }))
+            .where("id", "=", promo.id)
+            .where((eb) => eb("uses", "<", eb.ref("max_uses")))
+            .executeTakeFirst();
+          if (affected(r) !== 1)
+            throw new SwitchboardError(
+              "promo_exhausted",
+              `the promotion ${promo.name} has been used as often as it may be`,
+              { details: { rule: promo.id } },
+            );
+          const { uses } = await trx
+            .selectFrom("pricing_rules")
+            .select("uses")
+            .where("id", "=", promo.id)
+            .executeTakeFirstOrThrow();
+          await trx
+            .insertInto("pricing_promo_uses")
+            .values({ rule_id: promo.id, n: uses, user_id: row.user_id, lock_id: row.id, at })
+            .execute();
+        }
+        await trx.insertInto("pricing_locks").values(row).execute();
+      });
+      if (limited.length > 0) prices.rulesChanged(); // quotes see the new count
       return lockOf(row, at);
     },
 

@@ -25,6 +25,11 @@ export const pricingErrors = {
     status: 409,
     description: "The price lock was already used once (a lock captures one purchase).",
   },
+  promo_exhausted: {
+    status: 409,
+    description:
+      "The promotion code reached its usage limit (`maxUses`) before this use: the price without it still holds.",
+  },
   quote_expired: {
     status: 409,
     description: "The order quote is past its `validUntil`: staff must send a new one.",

@@ -259,6 +259,9 @@ export function createPriceService(deps: PricingDeps) {
   return {
     reprice,
 
+    /** The enabled rules (the per-node copy quotes read). */
+    currentRules: (): Promise<Rule[]> => rules(),
+
     /** A rule changed on this node: the next quote reads them again. */
     rulesChanged(): void {
       cached = undefined;
@@ -392,8 +395,13 @@ export function createPriceService(deps: PricingDeps) {
         rules(),
         opts.fresh ? signals(db, [input.sku]) : cache.signals(input.sku),
       ]);
+      // a shopper's quote leaves out a promotion at its usage limit; a lock (fresh) keeps it, and
+      // taking the use decides (promo_exhausted)
+      const usable = opts.fresh
+        ? rs
+        : rs.filter((r) => r.maxUses === undefined || r.uses < r.maxUses);
       if (input.at) {
-        const e = target(entry, rs, snap, new Date(input.at), input.code);
+        const e = target(entry, usable, snap, new Date(input.at), input.code);
         return {
           sku: row.sku,
           at: new Date(input.at).toISOString(),
@@ -408,7 +416,7 @@ export function createPriceService(deps: PricingDeps) {
       let final = row.amount;
       let factors: Factor[] = factorsOf(row.factors);
       if (input.code) {
-        const promos = rs.filter((r) => r.when.some((c) => c.kind === "code"));
+        const promos = usable.filter((r) => r.when.some((c) => c.kind === "code"));
         const extra = target(
           { ...entry, floor: undefined, ceiling: undefined },
           promos,

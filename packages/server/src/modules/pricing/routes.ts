@@ -20,6 +20,7 @@ import {
   idParams,
   listPricesQuery,
   quoteBody,
+  serviceSku,
   setPriceBody,
   setSignalBody,
   signalParams,
@@ -93,13 +94,16 @@ export function registerPricingRoutes(
       schema: {
         summary: "Quote an item: base, final and every factor explained",
         description:
-          "Anyone. Without `at`: the live price now (plus what a promotion `code` takes off). With `at`: a forecast for that instant from the rules and today's signals.",
+          "Anyone. `sku`, or `service` for an appointment service (its price entry `service:{id}`). Without `at`: the live price now (plus what a promotion `code` takes off). With `at`: a forecast for that instant from the rules and today's signals.",
         tags,
         body: quoteBody,
         response: { 200: quoteResultSchema, ...notFound, ...errorResponses },
       },
     },
-    async (request) => s.prices.quote(request.body),
+    async (request) => {
+      const { sku, service, ...rest } = request.body;
+      return s.prices.quote({ ...rest, sku: sku ?? serviceSku(service as string) });
+    },
   );
 
   r.get(

@@ -56,9 +56,19 @@ export const listPricesQuery = z.object({
 });
 export type ListPricesQuery = z.infer<typeof listPricesQuery>;
 
+/** An appointment service's id (appointments' slug): its price entry is `service:{id}`. */
+export const serviceSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be an appointment service id (a lower-case slug)");
+/** The price entry of an appointment service (priced, ruled and quoted like any item). */
+export const serviceSku = (service: string) => `service:${service}`;
+
 export const quoteBody = z
   .object({
-    sku: skuSchema,
+    sku: skuSchema.optional(),
+    service: serviceSchema
+      .optional()
+      .describe("An appointment service instead of an item: its price entry `service:{id}`"),
     at: z.iso
       .datetime({ offset: true })
       .optional()
@@ -68,8 +78,22 @@ export const quoteBody = z
       .regex(/^[A-Za-z0-9_-]{1,40}$/, "must be a promotion code")
       .optional(),
   })
-  .strict();
-export type QuoteInput = z.infer<typeof quoteBody>;
+  .strict()
+  .refine((b) => (b.sku === undefined) !== (b.service === undefined), {
+    message: "give exactly one of `sku` and `service`",
+  });
+export interface QuoteInput {
+  sku: string;
+  at?: string | undefined;
+  code?: string | undefined;
+}
+
+export const recommendationsQuery = z.object({
+  service: serviceSchema,
+  days: z.coerce.number().int().min(1).max(14).default(7),
+  limit: z.coerce.number().int().min(1).max(50).default(10),
+});
+export type RecommendationsQuery = z.infer<typeof recommendationsQuery>;
 
 export const createRuleBody = ruleInputSchema;
 export type CreateRuleInput = z.infer<typeof createRuleBody>;

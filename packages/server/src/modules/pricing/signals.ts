@@ -63,6 +63,12 @@ export function createSignalService(deps: PricingDeps, prices: PriceService) {
       return { moved: await prices.reprice(sku ? [sku] : "all", "signal") };
     },
 
+    /** A signal the module samples itself (sampler.ts): no caller to check. */
+    async auto(name: string, value: number, sku?: string): Promise<{ moved: number }> {
+      if (!(await write(name, sku ?? "", value))) return { moved: 0 };
+      return { moved: await prices.reprice(sku ? [sku] : "all", "signal") };
+    },
+
     /** Inventory's stock level of an item (its domain event): the `stock` signal of that item. */
     async stock(sku: string, available: number): Promise<void> {
       if (await write("stock", sku, available)) await prices.reprice([sku], "signal");

@@ -34,6 +34,12 @@ const optionsBody = z.object({
     .describe("null: SWITCHBOARD_PUSHER_WEBHOOK_URLS; [] sends none"),
   maxConnections: z.number().int().min(1).max(10_000_000).nullable().optional(),
   authEndpoint: z.string().max(500).nullable().optional(),
+  jwtAuth: z
+    .boolean()
+    .optional()
+    .describe(
+      "Sign this app's channels for Switchboard token holders (POST /api/pusher/apps/{id}/auth)",
+    ),
 });
 
 const createBody = optionsBody.extend({ id: appId.optional() });
@@ -55,6 +61,7 @@ export const pusherAppSchema = z.object({
   webhookUrls: z.array(z.string()),
   maxConnections: z.number().int().nullable(),
   authEndpoint: z.string().nullable(),
+  jwtAuth: z.boolean(),
   version: z.number().int(),
   connections: z.number().int().describe("Open connections across the cluster"),
   channels: z.number().int().describe("Occupied channels across the cluster"),
@@ -87,6 +94,7 @@ export function registerPusherAppRoutes(
       webhookUrls: app.webhookUrls,
       maxConnections: app.maxConnections,
       authEndpoint: app.authEndpoint,
+      jwtAuth: app.jwtAuth,
       version: app.version,
       ...stats,
     };

@@ -24,6 +24,7 @@ export interface AppOptionsInput {
   webhookUrls?: string[] | null | undefined;
   maxConnections?: number | null | undefined;
   authEndpoint?: string | null | undefined;
+  jwtAuth?: boolean | undefined;
 }
 
 export interface CreateAppInput extends AppOptionsInput {
@@ -76,6 +77,7 @@ export class PusherApps {
           webhook_urls: null,
           max_connections: null,
           auth_endpoint: null,
+          jwt_auth: 0,
           version: 1,
           created_at: now,
           updated_at: now,
@@ -178,6 +180,7 @@ export class PusherApps {
           : (JSON.parse(row.webhook_urls) as string[]),
       maxConnections: row.max_connections,
       authEndpoint: row.auth_endpoint,
+      jwtAuth: row.jwt_auth === 1,
       version: row.version,
     };
   }
@@ -219,6 +222,7 @@ export class PusherApps {
             : JSON.stringify(input.webhookUrls),
         max_connections: input.maxConnections ?? null,
         auth_endpoint: input.authEndpoint ?? null,
+        jwt_auth: input.jwtAuth ? 1 : 0,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -245,6 +249,7 @@ export class PusherApps {
       set.webhook_urls = input.webhookUrls === null ? null : JSON.stringify(input.webhookUrls);
     if (input.maxConnections !== undefined) set.max_connections = input.maxConnections;
     if (input.authEndpoint !== undefined) set.auth_endpoint = input.authEndpoint;
+    if (input.jwtAuth !== undefined) set.jwt_auth = Number(input.jwtAuth);
     await this.bump(app.id, set, expectedVersion);
     return this.get(id);
   }

@@ -30,6 +30,8 @@ export interface PusherApp extends PusherAppCredentials {
   maxConnections: number | null;
   /** The app's own channel auth endpoint, shown in the connection snippet. */
   authEndpoint: string | null;
+  /** Whether Switchboard signs this app's channels for holders of Switchboard tokens. */
+  jwtAuth: boolean;
   version: number;
 }
 

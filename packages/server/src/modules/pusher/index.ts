@@ -7,6 +7,7 @@ import type { WebhookSink } from "./channels.js";
 import { type PusherSettings, pusherConfig } from "./config.js";
 import { type PusherErrorCodes, pusherErrors } from "./contract.js";
 import { PusherEndpoint } from "./endpoint.js";
+import { registerJwtAuthRoutes } from "./jwt-auth.js";
 import { pusherMigrations } from "./migrations.js";
 import { PUSHER_NAMESPACE } from "./names.js";
 import { registerPusherRoutes } from "./routes.js";
@@ -87,6 +88,7 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
     const service = createPusherService({ broker: ctx.broker, settings: ctx.settings, apps });
     registerPusherRoutes(ctx.http, service);
     registerPusherAppRoutes(ctx.http, apps, service, ctx.auth);
+    registerJwtAuthRoutes(ctx.http, apps, ctx.auth);
     ctx.routeUpgrades("/app/", (req, socket, head) => endpoint.handleUpgrade(req, socket, head));
     ctx.http.addHook("preClose", async () => {
       apps.stop();

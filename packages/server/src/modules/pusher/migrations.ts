@@ -21,6 +21,8 @@ export interface PusherAppRow {
   max_connections: number | null;
   /** The app's own auth endpoint (shown in the connection snippet; Switchboard never calls it). */
   auth_endpoint: string | null;
+  /** 1: Switchboard signs channels of this app for holders of its own tokens (jwt-auth.ts). */
+  jwt_auth: number;
   version: number;
   created_at: string;
   updated_at: string;
@@ -51,6 +53,14 @@ export const pusherMigrations: MigrationSet = {
         .addColumn("version", "integer", (c) => c.notNull())
         .addColumn("created_at", "text", (c) => c.notNull())
         .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
+  "pusher/002_jwt_auth": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable("pusher_apps")
+        .addColumn("jwt_auth", "integer", (c) => c.notNull().defaultTo(0))
         .execute();
     },
   },

@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type * as PusherJsTypes from "pusher-js";
+import PusherJs from "pusher-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restCall } from "../../test-support/rest.js";
 import type { TestServer } from "../../testing.js";
@@ -320,5 +322,104 @@ describe("Pusher apps and their options", () => {
     expect(Object.keys((list as { channels: object }).channels)).not.toContain(
       "#server-to-user-zed",
     );
+  });
+
+  it("signs channels and sign-ins for Switchboard token holders when the app allows it", async () => {
+    const PusherClient = PusherJs as unknown as typeof PusherJsTypes.default.default;
+    const app = await create({ jwtAuth: true });
+    const viaJwt = (token: string, appId = app.id, key = app.key) => {
+      const headers = { Authorization: `Bearer ${token}` };
+      const p = new PusherClient(key, {
+        cluster: "local",
+        wsHost: "127.0.0.1",
+        wsPort: server.port,
+        forceTLS: false,
+        enabledTransports: ["ws"],
+        disableStats: true,
+        channelAuthorization: {
+          endpoint: `${server.url}/api/pusher/apps/${appId}/auth`,
+          transport: "ajax",
+          headers,
+        },
+        userAuthentication: {
+          endpoint: `${server.url}/api/pusher/apps/${appId}/user-auth`,
+          transport: "ajax",
+          headers,
+        },
+      });
+      pushers.push(p);
+      return p;
+    };
+    const alice = viaJwt(await server.token({ sub: "alice", role: "customer", name: "Alice" }));
+    await subscribed(alice, "private-user-alice");
+    await expect(subscribed(alice, "private-user-bob")).rejects.toThrow(/subscription_error/);
+    await expect(subscribed(alice, "private-encrypted-alice")).rejects.toThrow(
+      /subscription_error/,
+    );
+    const members = await subscribed<{ me: { id: string; info: { name: string } } }>(
+      alice,
+      "presence-room.alice",
+    );
+    expect(members.me).toEqual({ id: "alice", info: { name: "Alice" } });
+    const sam = viaJwt(await server.token({ sub: "sam", role: "agent", name: "Sam" }));
+    await subscribed(sam, "presence-room.alice");
+    await subscribed(sam, "private-anything");
+
+    // sign-in as the token's user: sendToUser reaches them
+    alice.signin();
+    await until(() => alice.user.user_data?.id === "alice");
+    const got: unknown[] = [];
+    alice.user.bind("ping", (d: unknown) => got.push(d));
+    await until(async () => {
+      const r = await sdk(server, app).get({
+        path: "/channels/%23server-to-user-alice",
+        params: { info: "subscription_count" },
+      });
+      return ((await r.json()) as { subscription_count?: number }).subscription_count === 1;
+    });
+    await sdk(server, app).sendToUser("alice", "ping", { n: 1 });
+    await until(() => got.length === 1);
+
+    // an app that did not turn it on is not signed for; bad input gets codes
+    const closed = await create();
+    const other = viaJwt(
+      await server.token({ sub: "alice", role: "customer" }),
+      closed.id,
+      closed.key,
+    );
+    await expect(subscribed(other, "private-user-alice")).rejects.toThrow(/subscription_error/);
+    const token = await server.token({ sub: "alice", role: "customer" });
+    const call = (body: unknown, t: string | null = token) =>
+      restCall(server, "POST", `/api/pusher/apps/${app.id}/auth`, { body, token: t });
+    expect((await call({ socket_id: "1.2", channel_name: "private-user-alice" })).status).toBe(200);
+    expect(
+      (await call({ socket_id: "1.2", channel_name: "private-user-alice" }, null)).status,
+    ).toBe(401);
+    for (const bad of [
+      {},
+      { socket_id: "x", channel_name: "private-user-alice" },
+      { socket_id: "1.2", channel_name: "bad name!" },
+      { socket_id: "1.2" },
+    ])
+      expect((await call(bad)).status, JSON.stringify(bad)).toBe(400);
+    const form = await fetch(`${server.url}/api/pusher/apps/${app.id}/auth`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "socket_id=1.2&channel_name=presence-x.alice",
+    });
+    expect(form.status).toBe(200);
+    expect(((await form.json()) as { channel_data: string }).channel_data).toBe(
+      JSON.stringify({ user_id: "alice", user_info: {} }),
+    );
+    expect(
+      (
+        await restCall(server, "POST", `/api/pusher/apps/${app.id}/user-auth`, {
+          body: { socket_id: "1.2" },
+        })
+      ).status,
+    ).toBe(403); // the API key is not a user
   });
 });

@@ -151,6 +151,19 @@ export async function claimDue(o: ClaimOptions): Promise<Claimed> {
   });
 }
 
+/** Whether any row of these handlers is due (a read: no lock). */
+export async function anyDue(db: Kysely<Database>, handlers: readonly string[]): Promise<boolean> {
+  const row = await db
+    .selectFrom("event_deliveries")
+    .select("id")
+    .where("status", "=", "pending")
+    .where("handler", "in", handlers)
+    .where(unindexed("next_at"), "<=", new Date().toISOString())
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** True when an earlier row of the row's group runs elsewhere or backs off (not its turn). */
 export async function turnTaken(trx: Transaction<Database>, row: EventDeliveryRow) {
   const earlier = await trx

@@ -5,6 +5,7 @@ import { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
 import type { Database } from "../../store/schema.js";
 import {
+  anyDue,
   claimDue,
   groupOf,
   lockClaims,
@@ -218,9 +219,15 @@ export class DurableEvents {
     const chunk = Math.min(this.options.chunk ?? 250, batch);
     let done = 0;
     while (done < batch) {
+      // Look before locking: an idle pass takes no write lock (a lock wait blocks the thread)
+      if (!(await anyDue(this.options.db, handlers))) {
+        this.forgetExpected([]);
+        return false;
+      }
       let taken: EventDeliveryRow[] = [];
       let more = false;
       const after: AfterCommit[] = [];
+      const release = await inlineTurn();
       try {
         await this.options.db.transaction().execute(async (trx) => {
           await lockClaims(trx, "sqlite");
@@ -235,6 +242,8 @@ export class DurableEvents {
       } catch (err) {
         if (taken.length === 0) throw err; // the lock or the scan failed: the loop retries
         await this.runSingly(taken, null);
+      } finally {
+        release();
       }
       done += taken.length;
       if (!more) return false;
@@ -406,6 +415,24 @@ export class DurableEvents {
       .where(unindexed("status"), "=", "pending");
     await (claim === null ? q : q.where("claim", "=", claim)).execute();
   }
+}
+
+/**
+ * One inline pass at a time in this process. Several servers in one process sharing a SQLite
+ * file (the multi-node tests) each have a connection; a pass holds the write lock while its
+ * handlers run, and another connection's lock wait blocks the thread (busy_timeout) — so the
+ * holder could not finish. Waiting here instead keeps the event loop turning.
+ */
+let inlineChain: Promise<void> = Promise.resolve();
+async function inlineTurn(): Promise<() => void> {
+  let release: () => void = () => {};
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const before = inlineChain;
+  inlineChain = before.then(() => mine);
+  await before;
+  return release;
 }
 
 export function eventOf<P = unknown>(row: EventDeliveryRow): DomainEvent<P> {

@@ -100,7 +100,7 @@ export function PrivateNotes({
           <input
             value={text}
             maxLength={4000}
-            placeholder="Add a note for your team (the customer never sees it)"
+            placeholder="Note for your team…"
             onChange={(e) => setText(e.target.value)}
           />
         </label>

@@ -1,4 +1,4 @@
-import { useChannel, usePresence } from "@switchboard/react";
+import { useChannel, usePresence, useSwitchboard } from "@switchboard/react";
 import type {
   AssignedEvent,
   ChatMessage,
@@ -16,6 +16,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../../app/api.js";
 import { useResync } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
+import { linesFromHistory } from "./historyLines.js";
 
 export interface LiveConversation {
   conversation?: Conversation;
@@ -52,6 +53,7 @@ export function useConversation(id: string | undefined): LiveConversation {
   const [lines, setLines] = useState<ChatLine[]>([]);
   const [agentNames, setAgentNames] = useState(new Map<string, string>());
   const presence = usePresence(id ? conversationChannel(id) : "");
+  const client = useSwitchboard();
   const latest = useRef(id);
   latest.current = id;
 
@@ -74,7 +76,13 @@ export function useConversation(id: string | undefined): LiveConversation {
       return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     });
     if (c.queuePosition) setQueue({ position: c.queuePosition, waiting: c.queuePosition });
-  }, [id, token]);
+    // joined / transferred / requeued lines that happened before this page was open
+    const h = await client.history(conversationChannel(id), { limit: 500 }).catch(() => undefined);
+    if (!h || latest.current !== id) return;
+    const rebuilt = linesFromHistory(h.publications);
+    setLines(rebuilt.lines);
+    setAgentNames((n) => new Map([...rebuilt.names, ...n]));
+  }, [id, token, client]);
 
   const { subscription } = useChannel(
     id ? conversationChannel(id) : "",
