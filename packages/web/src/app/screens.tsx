@@ -14,6 +14,7 @@ import { OrderBoard } from "../pages/staff/OrderBoard.js";
 import { CatalogConsole } from "../pricing/CatalogConsole.js";
 import { PricingConsole } from "../pricing/PricingConsole.js";
 import { PusherApps } from "../pusher/PusherApps.js";
+import { Teams } from "../teams/Teams.js";
 
 /** Who a screen is for: customers (the storefront side) or staff (the console). */
 export type Audience = "customer" | "staff";
@@ -110,6 +111,13 @@ export const SCREENS: Screen[] = [
     title: "Inbox",
     nav: "Inbox",
     render: () => <Inbox />,
+  },
+  {
+    audience: "staff",
+    path: "/console/teams",
+    title: "Teams",
+    nav: "Teams",
+    render: () => <Teams />,
   },
   {
     audience: "staff",

@@ -170,4 +170,29 @@ describe.runIf(run)("web app in a real browser: dealer teams, item context, unre
     await shot(owner.page, "staff-coach");
     await owner.context.close();
   }, 60_000);
+
+  it("an admin adds a team and its members on the Teams screen; an agent sees only their own", async () => {
+    const owner = await signedIn(browser, server, { user: "owner", name: "Owner", role: "admin" });
+    await owner.page.getByRole("link", { name: "Teams" }).click();
+    await owner.page.getByLabel("Team id").fill("billing");
+    await owner.page.getByLabel("Name", { exact: true }).fill("Billing");
+    await owner.page.getByLabel(/Members/).fill("ann, bob");
+    await owner.page.getByRole("button", { name: "Save team" }).click();
+    await expect
+      .poll(() => owner.page.getByTestId("team-members-billing").textContent(), { timeout: 10_000 })
+      .toContain("ann, bob");
+    const teams = await apiCall<{ teams: { id: string; members: string[] }[] }>(
+      server,
+      "GET",
+      "/api/chat/teams",
+    );
+    expect(teams.teams.find((t) => t.id === "billing")?.members).toEqual(["ann", "bob"]);
+    const ann = await signedIn(browser, server, { user: "ann", name: "Ann", role: "agent" });
+    await ann.page.getByRole("link", { name: "Teams" }).click();
+    await ann.page.getByTestId("team-members-billing").waitFor({ timeout: 10_000 });
+    expect(await ann.page.getByTestId("team-members-dealer-a").count()).toBe(0);
+    expect(await ann.page.getByRole("button", { name: "Save team" }).count()).toBe(0);
+    await owner.context.close();
+    await ann.context.close();
+  }, 60_000);
 });

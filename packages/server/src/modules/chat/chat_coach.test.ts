@@ -89,7 +89,7 @@ describe("the staff coach", () => {
       await new Promise((r) => s.close(r));
     }
     for (const s of servers.splice(0)) await s.close();
-  });
+  }, 60_000);
 
   it("streams an answer citing the right figures for a seeded history, and refuses to invent money figures", async () => {
     const server = await startTestServer({ env: { SWITCHBOARD_CHAT_BOT: "off" } });
@@ -145,7 +145,7 @@ describe("the staff coach", () => {
     const unknown = await ask(server, owner, "Is the weather nice for a picnic?", false);
     expect(unknown.body.text).toContain("I have no figures for that");
     expect(unknown.body.text).not.toMatch(/\d/);
-  });
+  }, 60_000);
 
   it("is for staff only and answers bad input with 400", async () => {
     const server = await startTestServer({ env: { SWITCHBOARD_CHAT_BOT: "off" } });
@@ -165,7 +165,7 @@ describe("the staff coach", () => {
       const r = await restCall(server, "POST", "/api/chat/coach", { token: agent, body });
       expect(r.status).toBe(400);
     }
-  });
+  }, 60_000);
 
   it("streams a provider's answer with the figures as sources, and reports a mid-stream failure", async () => {
     let fail = false;

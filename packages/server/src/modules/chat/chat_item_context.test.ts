@@ -17,7 +17,7 @@ describe("a conversation about an item", () => {
   const servers: TestServer[] = [];
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
-  });
+  }, 60_000);
 
   it("shows both sides the item — name, price, stock, an order's status — and follows it live", async () => {
     const server = await startTestServer({ env: { SWITCHBOARD_CHAT_BOT: "off" } });
@@ -105,5 +105,63 @@ describe("a conversation about an item", () => {
     } finally {
       h.cleanup();
     }
-  });
+  }, 60_000);
+
+  it("a conversation about a booking goes to the team that owns its resource, and shows its status", async () => {
+    const server = await startTestServer({ env: { SWITCHBOARD_CHAT_BOT: "off" } });
+    servers.push(server);
+    const h = chatHarness(() => server);
+    try {
+      const admin = await h.as("boss", "admin");
+      await admin.call("PUT", "/api/chat/teams/sales", {
+        name: "Sales floor",
+        members: ["s-1"],
+        resources: ["salesperson-1"],
+      });
+      const at = "2026-12-10T15:00:00.000Z";
+      await server.app.store.db
+        .insertInto("appointments")
+        .values({
+          id: "ap-1",
+          service_id: "test-drive",
+          resource_id: "salesperson-1",
+          customer_id: "buyer",
+          status: "confirmed",
+          starts_at: at,
+          ends_at: at,
+          time_zone: "UTC",
+          day: at.slice(0, 10),
+          claim_from: 0,
+          claim_to: 0,
+          session: "ap-1",
+          expires_at: null,
+          version: 1,
+          created_at: at,
+          updated_at: at,
+        })
+        .execute();
+      const buyer = await h.as("buyer");
+      const other = await h.as("someone-else");
+      const opened = await buyer.call("POST", "/api/chat/conversations", {
+        subject: { type: "appointment", id: "ap-1" },
+      });
+      expect(opened.status).toBe(201);
+      expect(opened.body.teamId).toBe("sales");
+      const context = (await buyer.call("GET", `/api/chat/conversations/${opened.body.id}/context`))
+        .body;
+      expect(context).toMatchObject({
+        type: "appointment",
+        id: "ap-1",
+        status: "confirmed",
+        startsAt: at,
+        links: { customer: "/appointments", staff: "/console/appointments" },
+      });
+      const theirs = await other.call("POST", "/api/chat/conversations", {
+        subject: { type: "appointment", id: "ap-1" },
+      });
+      expect(theirs.status).toBe(403);
+    } finally {
+      h.cleanup();
+    }
+  }, 60_000);
 });

@@ -96,7 +96,7 @@ describe.each(DIALECTS)("team routing across two nodes on %s", (database) => {
     const g = (await admin.call("GET", `/api/chat/conversations/${general?.body.id}`)).body;
     expect(g.status).toBe("active");
     expect(g.teamId).toBeUndefined();
-  });
+  }, 60_000);
 
   it("falls back to the general pool when nobody of the team is online (default)", async () => {
     const { onA, onB, admin, route } = await cluster();
@@ -110,7 +110,7 @@ describe.each(DIALECTS)("team routing across two nodes on %s", (database) => {
     const c = (await admin.call("GET", `/api/chat/conversations/${opened.body.id}`)).body;
     expect(c.status).toBe("active");
     expect(c.agentId).toBe("pool-1"); // the pool, never another dealer
-  });
+  }, 60_000);
 
   it("waits for the team when the fallback is `wait`", async () => {
     const { onA, onB, admin, route } = await cluster({ SWITCHBOARD_CHAT_TEAM_FALLBACK: "wait" });
@@ -134,7 +134,7 @@ describe("teams: bad input and access", () => {
   const servers: TestServer[] = [];
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
-  });
+  }, 60_000);
 
   it("answers clear codes, never a crash", async () => {
     const server = await startTestServer({ env: { SWITCHBOARD_CHAT_BOT: "off" } });
@@ -189,5 +189,5 @@ describe("teams: bad input and access", () => {
     } finally {
       h.cleanup();
     }
-  });
+  }, 60_000);
 });

@@ -34,7 +34,7 @@ describe.each(DIALECTS)("unread badges on %s", (database) => {
   afterEach(async () => {
     for (const c of cleanups.splice(0)) c();
     for (const s of servers.splice(0).reverse()) await s.close();
-  });
+  }, 60_000);
 
   it("counts per conversation and in all, for the customer and the agent", async () => {
     const server = await startTestServer({ database, env: { SWITCHBOARD_CHAT_BOT: "off" } });
@@ -84,7 +84,7 @@ describe.each(DIALECTS)("unread badges on %s", (database) => {
     expect(
       (await buyer.call("POST", `/api/chat/conversations/${one}/read`, { upTo: 999 })).status,
     ).toBe(400);
-  });
+  }, 60_000);
 
   it("never drifts when two tabs on two nodes read at once while messages arrive", async () => {
     const a = await startTestServer({ database, env: { SWITCHBOARD_CHAT_BOT: "off" } });
