@@ -12,7 +12,8 @@
  *                           events (durable domain events/s; SQLite, and PostgreSQL when reachable),
  *                           scaleout (Redis CPU per publication/presence change, node CPU per
  *                           delivery, and the 1–8 node model built from them; needs Redis),
- *                           notifications (in-app notifications/s end to end vs a plain publish; bulk send to 10,000)
+ *                           notifications (in-app notifications/s end to end vs a plain publish; bulk send to 10,000),
+ *                           metrics (event → dashboard:overview latency under the simulator; rollup cost)
  *   --load-procs N          load-generator processes (default 1; all share the load cores)
  *   --profile               run Switchboard with --cpu-prof and summarize its hot spots
  *   --out DIR               where results go (default bench/results)
@@ -44,6 +45,7 @@ import { cluster } from "./scenarios/cluster.js";
 import { connections } from "./scenarios/connections.js";
 import { durableEvents } from "./scenarios/events.js";
 import { fanout } from "./scenarios/fanout.js";
+import { metrics } from "./scenarios/metrics.js";
 import { notifications } from "./scenarios/notifications.js";
 import { pricing } from "./scenarios/pricing.js";
 import { recovery } from "./scenarios/recovery.js";
@@ -64,6 +66,7 @@ const SCENARIOS = {
   transports,
   scaleout,
   events: durableEvents,
+  metrics,
   notifications,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;

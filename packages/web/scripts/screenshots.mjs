@@ -21,6 +21,8 @@ const SHOWN = [
   "staff-inventory",
   "staff-dashboard",
   "agent-inbox",
+  "inbox-note-preview", // the inbox: previews, an open chat with a private note
+  "pusher-apps", // admins' Pusher apps screen
 ];
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));

@@ -14,7 +14,9 @@ const send = (base: string, body: string) =>
 describe("per-address limit on the HTTP fallback's endpoints", () => {
   it("answers 429 rate_limited with Retry-After past the burst, for concurrent requests too", async () => {
     const node = await startTestServer({
-      config: { transports: { ipRate: { perSecond: 1, burst: 10 } } },
+      // A refill so slow (one token per 1,000 s) that a busy machine's slow requests cannot
+      // earn one back during the test.
+      config: { transports: { ipRate: { perSecond: 0.001, burst: 10 } } },
     });
     servers.push(node);
     // 30 POSTs at once (bogus heads: they are counted before they are read).

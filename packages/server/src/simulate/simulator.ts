@@ -19,6 +19,8 @@ export interface SimulateOptions {
     started: number;
     summary: SimSummary;
   }): void;
+  /** Each order as the server accepted it (benchmarks time what follows from it). */
+  onOrder?(id: string, at: number): void;
 }
 
 /** What the simulator did, counted only when the server said yes. */
@@ -185,6 +187,7 @@ export async function simulate(o: SimulateOptions): Promise<SimSummary> {
           title: `${pick(ITEMS).name} order`,
         });
         summary.orders++;
+        o.onOrder?.(made.id, Date.now());
         seen(who);
         orders.push({ id: made.id, done: false });
       },

@@ -19,6 +19,10 @@ const SENTENCES: Record<string, string> = {
     "That step is no longer possible: the order moved on meanwhile. The page shows where it is now.",
   insufficient_stock: "Sorry — there is not enough left in stock for that.",
   network: "We cannot reach the shop right now. Check your connection; we'll keep trying.",
+  pusher_app_from_env:
+    "This app's key and secret come from the server's settings (SWITCHBOARD_PUSHER_APPS): change them there.",
+  pusher_app_disabled: "This app is disabled. Enable it first.",
+  pusher_unknown_app: "That app no longer exists. Reload the page to see the apps there are now.",
 };
 
 /** Field names in the words a person uses. */
@@ -32,6 +36,9 @@ const FIELDS: Record<string, string> = {
   delta: "Amount",
   sub: "User id",
   name: "Name",
+  customerName: "Customer name",
+  webhookUrls: "Webhook URLs",
+  maxConnections: "Max connections",
 };
 
 export function friendlyError(

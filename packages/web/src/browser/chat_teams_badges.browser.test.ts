@@ -166,7 +166,7 @@ describe.runIf(run)("web app in a real browser: dealer teams, item context, unre
     const refusal = owner.page.getByTestId("coach-coach").last();
     await expect
       .poll(() => refusal.textContent(), { timeout: 15_000 })
-      .toContain("I have no revenue");
+      .toContain("I have no cost or profit figures");
     await shot(owner.page, "staff-coach");
     await owner.context.close();
   }, 60_000);

@@ -81,11 +81,13 @@ export async function apiCall<T>(
   method: string,
   path: string,
   body?: unknown,
+  /** A user's token instead of the API key. */
+  token?: string,
 ): Promise<T> {
   const res = await fetch(`${server.url}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${server.apiKey}`,
+      authorization: `Bearer ${token ?? server.apiKey}`,
       ...(body !== undefined && { "content-type": "application/json" }),
     },
     ...(body !== undefined && { body: JSON.stringify(body) }),

@@ -1,5 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RawClient } from "../../../server/src/test-support/ws-client.js";
 import type { TestServer } from "../../../server/src/testing.js";
 import { apiCall, browserAvailable, launch, shot, signedIn, startWebServer } from "./harness.js";
 
@@ -58,6 +59,47 @@ describe.runIf(run)("web app in a real browser: notifications", () => {
     await tab2.context.close();
   }, 180_000);
 
+  it("a reply while the customer is away rings the bell, and its link opens the chat", async () => {
+    // an agent at the console (on staff:chat, as the console keeps it)
+    const ann = await server.token({ sub: "ann", role: "agent", name: "Ann" });
+    const agentWs = await RawClient.connect(server.wsUrl, ann);
+    try {
+      await agentWs.subscribe("staff:chat");
+      await apiCall(server, "PUT", "/api/chat/agents/me", { status: "online", capacity: 3 }, ann);
+      const pia = await server.token({ sub: "pia", role: "customer", name: "Pia" });
+      const opened = await apiCall<{ id: string; agentId: string }>(
+        server,
+        "POST",
+        "/api/chat/conversations",
+        { subject: "Is my screen in stock?" },
+        pia,
+      );
+      expect(opened.agentId).toBe("ann");
+      // Pia has no page open: the reply becomes a notification
+      await apiCall(
+        server,
+        "POST",
+        `/api/chat/conversations/${opened.id}/messages`,
+        { text: "Yes, we have two left" },
+        ann,
+      );
+      const { context, page } = await signedIn(browser, server, {
+        user: "pia",
+        name: "Pia",
+        role: "customer",
+      });
+      await expect.poll(() => badge(page).textContent(), { timeout: 20_000 }).toBe("1");
+      await page.getByRole("button", { name: /Notifications, 1 unread/ }).click();
+      await page.getByRole("link", { name: "Open chat" }).click();
+      await expect.poll(() => new URL(page.url()).search).toBe(`?chat=${opened.id}`);
+      const chat = page.getByRole("dialog", { name: "Chat with the shop" });
+      await chat.getByText("Yes, we have two left").waitFor({ timeout: 20_000 });
+      await context.close();
+    } finally {
+      agentWs.close();
+    }
+  }, 180_000);
+
   it("the settings screen saves quiet hours, and the service worker shows a pushed notification", async () => {
     const { context, page } = await signedIn(browser, server, {
       user: "omar",
@@ -77,6 +119,15 @@ describe.runIf(run)("web app in a real browser: notifications", () => {
       .poll(async () => (await apiCallAs(server, "omar")).quietHours)
       .toEqual({ start: "22:00", end: "07:00" });
     expect((await apiCallAs(server, "omar")).channels).toEqual({ chat: { email: false } });
+    // unread urgent ones: after 5 minutes, by SMS only
+    await page.getByLabel("Use my own settings").check();
+    await page.getByLabel("After (minutes)").fill("5");
+    await page.getByLabel("Then Browser").uncheck();
+    await page.getByLabel("Then Email").uncheck();
+    await page.getByRole("button", { name: "Save escalation" }).click();
+    await expect
+      .poll(async () => (await apiCallAs(server, "omar")).escalation)
+      .toEqual({ afterMinutes: 5, channels: ["sms"] });
 
     // The service worker the opt-in registers; a push delivered to it through the DevTools
     // protocol (no push service here) is shown as a system notification.
@@ -121,5 +172,5 @@ async function apiCallAs(server: TestServer, sub: string) {
   const res = await fetch(`${server.url}/api/notifications/preferences`, {
     headers: { authorization: `Bearer ${await server.token({ sub })}` },
   });
-  return (await res.json()) as { quietHours: unknown; channels: unknown };
+  return (await res.json()) as { quietHours: unknown; channels: unknown; escalation: unknown };
 }

@@ -9,7 +9,13 @@ const CATEGORIES: [string, string][] = [
   ["stock", "Back in stock"],
   ["chat", "Chat replies"],
   ["prices", "Price drops"],
+  ["appointments", "Appointments"],
   ["general", "News and messages"],
+];
+const ESCALATE_TO: ["push" | "email" | "sms", string][] = [
+  ["push", "Browser"],
+  ["email", "Email"],
+  ["sms", "SMS"],
 ];
 const CHANNELS: [NotificationChannel, string][] = [
   ["in_app", "In the app"],
@@ -18,7 +24,10 @@ const CHANNELS: [NotificationChannel, string][] = [
   ["sms", "SMS"],
 ];
 
-/** Notification settings: channels per category, quiet hours, browser notifications. */
+/**
+ * Notification settings: channels per category, quiet hours, escalation of unread urgent ones,
+ * browser notifications.
+ */
 export function NotificationSettings() {
   const session = useSession();
   const token = session?.token ?? null;
@@ -109,6 +118,51 @@ export function NotificationSettings() {
           Time zone <input name="zone" defaultValue={zone} />
         </label>
         <button type="submit">Save quiet hours</button>
+      </form>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          void save({
+            escalation:
+              f.get("own") === "on"
+                ? {
+                    afterMinutes: Number(f.get("after")),
+                    channels: ESCALATE_TO.map(([c]) => c).filter((c) => f.get(`to-${c}`) === "on"),
+                  }
+                : null,
+          });
+        }}
+      >
+        <h2>Urgent notifications I have not read</h2>
+        <p className="muted">
+          Sent on to the next way of reaching you, one after another, until you read them.
+        </p>
+        <label>
+          <input name="own" type="checkbox" defaultChecked={prefs.escalation !== null} /> Use my own
+          settings (otherwise the shop's)
+        </label>
+        <label>
+          After (minutes){" "}
+          <input
+            name="after"
+            type="number"
+            min={1}
+            max={10080}
+            defaultValue={prefs.escalation?.afterMinutes ?? 15}
+          />
+        </label>
+        {ESCALATE_TO.map(([c, label]) => (
+          <label key={c}>
+            <input
+              name={`to-${c}`}
+              type="checkbox"
+              defaultChecked={prefs.escalation ? prefs.escalation.channels.includes(c) : true}
+            />{" "}
+            Then {label}
+          </label>
+        ))}
+        <button type="submit">Save escalation</button>
       </form>
       <h2>Browser notifications</h2>
       {pushSupported() ? (

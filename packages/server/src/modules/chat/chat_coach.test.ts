@@ -133,10 +133,15 @@ describe("the staff coach", () => {
 
     // money it has no figures for: said plainly, no number made up
     const profit = await ask(server, owner, "What was my profit margin last month?", false);
-    expect(profit.body.cannotAnswer).toContain("revenue and profit");
-    expect(profit.body.text).toContain("I have no revenue, cost or profit figures");
+    expect(profit.body.cannotAnswer).toContain("costs and profit");
+    expect(profit.body.text).toContain("I have no cost or profit figures");
     expect(profit.body.text).not.toMatch(/\d/);
     expect(profit.body.confidence).toBe(0);
+    // no sale with an amount was recorded: the metrics overview has no revenue to quote
+    const revenue = await ask(server, owner, "What was our revenue?", false);
+    expect(revenue.body.cannotAnswer).toContain("revenue");
+    expect(revenue.body.text).toContain("I have no revenue figures");
+    expect(revenue.body.text).not.toMatch(/\d/);
     const unknown = await ask(server, owner, "Is the weather nice for a picnic?", false);
     expect(unknown.body.text).toContain("I have no figures for that");
     expect(unknown.body.text).not.toMatch(/\d/);

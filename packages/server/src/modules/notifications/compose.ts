@@ -70,6 +70,12 @@ export interface ComposeOptions {
   deferrals: Deferrals;
   /** The server's escalation of unread urgent ones (a user's own replaces it). */
   escalation: EscalationPolicy;
+  /** The variant of a type for a locale, if one was made (read in the batch's transaction). */
+  localized?: (
+    trx: Transaction<Database>,
+    type: string,
+    locale: string,
+  ) => Promise<Template | undefined>;
 }
 
 /** One recipient of a batch, and what to make for them (one object per send: rendered once). */
@@ -137,13 +143,28 @@ export async function composeMany(
 ): Promise<OutboxMessage[]> {
   const at = opts.at.toISOString();
   const rendered = new Map<NewNotification, { title: string; body: string; actions: string }>();
+  // A recipient with a locale gets its variant of the template, when one exists: one
+  // NewNotification per send and locale, so each is rendered once.
+  const variants = new Map<string, NewNotification>();
+  const localize = async (recipient: Recipient, n: NewNotification) => {
+    if (!recipient.locale || !opts.localized) return n;
+    const key = `${n.sendId ?? n.type}|${recipient.locale}`;
+    let v = variants.get(key);
+    if (!v) {
+      const template = await opts.localized(trx, n.type, recipient.locale);
+      v = template ? { ...n, template } : n;
+      variants.set(key, v);
+    }
+    return v;
+  };
   const made: {
     row: NotificationRow;
     recipient: Recipient;
     n: NewNotification;
     channels: NotificationChannel[];
   }[] = [];
-  for (const { recipient, n } of batch) {
+  for (const { recipient, n: asked } of batch) {
+    const n = await localize(recipient, asked);
     const off = recipient.off.get(n.category);
     const channels = n.channels.filter((c) => !off?.has(c));
     if (channels.length === 0) continue;

@@ -93,6 +93,10 @@ export type TemplateContent = z.infer<typeof templateContentSchema>;
 export const templateSchema = templateContentSchema
   .extend({
     type: z.string(),
+    locale: z
+      .string()
+      .optional()
+      .describe("A locale's variant (recipients whose contact locale is it, or its language)"),
     version: z.number().int().describe("0: the built-in default, never edited"),
     createdAt: z.string().nullable(),
   })

@@ -87,16 +87,20 @@ export async function escalate(
   if (!next) return undefined;
   const data = JSON.parse(n.data) as Record<string, unknown>;
   // The template the notification was made with; if it is gone, its rendered title and body.
-  const template: Template = await deps.templates
-    .get(n.type, n.template_version, trx)
-    .catch(() => ({
-      type: n.type,
-      version: n.template_version,
-      createdAt: null,
-      category: n.category,
-      defaultChannels: ["in_app"],
-      inApp: { title: n.title, body: n.body, actions: [] },
-    }));
+  const variant = recipient?.locale
+    ? await deps.templates.localized(n.type, recipient.locale, trx)
+    : undefined;
+  const template: Template = await (variant
+    ? Promise.resolve(variant)
+    : deps.templates.get(n.type, n.template_version, trx)
+  ).catch(() => ({
+    type: n.type,
+    version: n.template_version,
+    createdAt: null,
+    category: n.category,
+    defaultChannels: ["in_app"],
+    inApp: { title: n.title, body: n.body, actions: [] },
+  }));
   const at = deps.clock().toISOString();
   await trx
     .insertInto("notification_deliveries")

@@ -21,6 +21,7 @@ import {
   contactBody,
   idParams,
   inboxQuery,
+  localeQuery,
   preferencesBody,
   pushSubscriptionBody,
   pushUnsubscribeBody,
@@ -33,6 +34,7 @@ import {
   userParams,
 } from "./schema.js";
 import type { NotificationsService } from "./service.js";
+import { variantOf } from "./templates.js";
 
 /** Thin REST adapters: validate → service → reply. */
 export function registerNotificationRoutes(
@@ -182,6 +184,7 @@ export function registerNotificationRoutes(
         tags,
         security,
         params: typeParams,
+        querystring: localeQuery,
         response: {
           200: z.object({ versions: z.array(templateSchema) }),
           422: errorBodySchema,
@@ -189,7 +192,11 @@ export function registerNotificationRoutes(
         },
       },
     },
-    async (request) => ({ versions: await service.templates.versions(request.params.type) }),
+    async (request) => ({
+      versions: await service.templates.versions(
+        variantOf(request.params.type, request.query.locale),
+      ),
+    }),
   );
 
   r.put(
@@ -199,16 +206,21 @@ export function registerNotificationRoutes(
       schema: {
         summary: "Save a new version of a type's template (a new type, or over its default)",
         description:
-          "Variables are `{{path}}` into the send's `data`. Notifications already made keep the version they were made with; sends accepted before keep theirs too.",
+          "Variables are `{{path}}` into the send's `data`. Notifications already made keep the version they were made with; sends accepted before keep theirs too. With `?locale=de` it saves the German variant: recipients whose contact locale is `de` or `de-*` get it (the exact tag first, then the language, then the type itself), its current version when their batch is made.",
         tags,
         security,
         params: typeParams,
+        querystring: localeQuery,
         body: templateBody,
         response: { 200: templateSchema, ...errorResponses },
       },
     },
     async (request) =>
-      service.templates.save(request.params.type, request.body, callerOf(request).user),
+      service.templates.save(
+        variantOf(request.params.type, request.query.locale),
+        request.body,
+        callerOf(request).user,
+      ),
   );
 
   r.get(

@@ -127,6 +127,53 @@ describe.each(DIALECTS)("rules, preferences, quiet hours and digests on %s", (da
     expect(bad.status).toBe(400);
   });
 
+  it("uses a recipient's locale variant of a template: exact tag, then language, then the type", async () => {
+    const de = await api("PUT", "/api/notifications/templates/message?locale=de", {
+      category: "general",
+      defaultChannels: ["in_app"],
+      inApp: { title: "Hallo {{title}}", body: "{{body}}", actions: [] },
+    });
+    expect(de.status).toBe(200);
+    expect(de.body).toMatchObject({ type: "message", locale: "de", version: 1 });
+    await api("PUT", "/api/notifications/templates/message?locale=de-AT", {
+      category: "general",
+      defaultChannels: ["in_app"],
+      inApp: { title: "Servus {{title}}", body: "{{body}}", actions: [] },
+    });
+    for (const [user, locale] of [
+      ["lea", "de-DE"],
+      ["leo", "de-AT"],
+      ["lou", "fr"],
+    ] as const)
+      expect((await api("PUT", `/api/notifications/contacts/${user}`, { locale })).status).toBe(
+        200,
+      );
+    const sent = await api("POST", "/api/notifications", {
+      userIds: ["lea", "leo", "lou", "lin"],
+      type: "message",
+      data: { title: "Welt", body: "b" },
+    });
+    expect(sent.status).toBe(202);
+    const titleOf = async (u: string) =>
+      waitFor(`${u}'s notification`, async () => (await inbox(u)).items[0]?.title as string);
+    expect(await titleOf("lea")).toBe("Hallo Welt"); // de-DE → de
+    expect(await titleOf("leo")).toBe("Servus Welt"); // de-AT exactly
+    expect(await titleOf("lou")).toBe("Welt"); // no French: the type itself
+    expect(await titleOf("lin")).toBe("Welt"); // no locale
+    const versions = await api("GET", "/api/notifications/templates/message?locale=de");
+    expect(versions.body.versions).toHaveLength(1);
+    expect((await api("GET", "/api/notifications/templates/message?locale=fr")).body.code).toBe(
+      "unknown_notification_type",
+    );
+    const bad = await api("PUT", "/api/notifications/templates/message?locale=not a locale", {
+      category: "general",
+      defaultChannels: ["in_app"],
+      inApp: { title: "x", body: "", actions: [] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe("bad_request");
+  });
+
   it("honours per-category channel preferences", async () => {
     const una = await as("una");
     const put = await una("PUT", "/api/notifications/preferences", {

@@ -56,6 +56,14 @@ export const userParams = z.object({ userId });
 export const ruleParams = z.object({ name: z.string().min(1).max(100) });
 
 export const templateBody = templateContentSchema;
+export const localeQuery = z.object({
+  locale: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "a BCP 47 tag such as de or de-AT")
+    .max(35)
+    .optional()
+    .describe("A locale's variant of the type (none: the type itself)"),
+});
 
 export const preferencesBody = z.object({
   channels: z

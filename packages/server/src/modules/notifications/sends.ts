@@ -72,6 +72,7 @@ export function createSends(deps: SendsDeps) {
     digestWindowMs: settings.digestWindowMs,
     deferrals: deps.deferrals,
     escalation: { afterMs: settings.escalationAfterMs, channels: settings.escalationChannels },
+    localized: (trx, type, locale) => templates.localized(type, locale, trx),
   });
 
   async function accept(

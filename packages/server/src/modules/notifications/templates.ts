@@ -4,15 +4,32 @@ import type { Database } from "../../store/schema.js";
 import type { Template, TemplateContent } from "./contract.js";
 import { DEFAULT_TEMPLATES } from "./defaults.js";
 
+/**
+ * A locale's variant of a type is stored under `type@locale` (a type name cannot hold `@`):
+ * versioned like any template, chosen by the recipient's contact locale, the exact tag first,
+ * then its language, then the type itself.
+ */
+export const variantOf = (type: string, locale?: string) =>
+  locale ? `${type}@${locale.toLowerCase()}` : type;
+
+/** The variants a recipient's locale looks for, most precise first: de-at, then de. */
+export function localesOf(locale: string): string[] {
+  const tag = locale.toLowerCase();
+  const language = tag.split("-")[0] as string;
+  return language === tag ? [tag] : [tag, language];
+}
+
 function fromRow(row: {
   type: string;
   version: number;
   content: string;
   created_at: string;
 }): Template {
+  const [type, locale] = row.type.split("@");
   return {
     ...(JSON.parse(row.content) as TemplateContent),
-    type: row.type,
+    type: type as string,
+    ...(locale && { locale }),
     version: row.version,
     createdAt: row.created_at,
   };
@@ -42,14 +59,33 @@ export function createTemplates(db: Kysely<Database>) {
   }
 
   return {
-    /** The current template of a type, or `unknown_notification_type`. */
-    async current(type: string, q: Kysely<Database> = db): Promise<Template> {
+    /** The current template of a type (or of a `type@locale` variant), if there is one. */
+    async find(type: string, q: Kysely<Database> = db): Promise<Template | undefined> {
       const hit = cache.get(type);
       const template = hit && Date.now() - hit.at < CACHE_MS ? hit.template : await latest(type, q);
       if (!hit || hit.template !== template) cache.set(type, { at: Date.now(), template });
+      return template;
+    },
+
+    /** The current template of a type, or `unknown_notification_type`. */
+    async current(type: string, q: Kysely<Database> = db): Promise<Template> {
+      const template = await this.find(type, q);
       if (!template)
         throw new SwitchboardError("unknown_notification_type", `no template of type ${type}`);
       return template;
+    },
+
+    /** The recipient's locale's variant of a type, if one was made (de-AT, then de). */
+    async localized(
+      type: string,
+      locale: string,
+      q: Kysely<Database> = db,
+    ): Promise<Template | undefined> {
+      for (const l of localesOf(locale)) {
+        const found = await this.find(variantOf(type, l), q);
+        if (found) return found;
+      }
+      return undefined;
     },
 
     /** `q`: a task's or handler's transaction when there is one (SQLite has one connection). */
@@ -124,7 +160,7 @@ export function createTemplates(db: Kysely<Database>) {
           .executeTakeFirst();
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
           cache.delete(type);
-          return { ...content, type, version, createdAt: created_at };
+          return fromRow({ type, version, content: JSON.stringify(content), created_at });
         }
       }
       throw new SwitchboardError("conflict", "the template kept changing; retry");

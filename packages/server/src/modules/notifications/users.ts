@@ -18,6 +18,8 @@ export interface Recipient {
   off: Map<string, Set<string>>;
   /** The user's own escalation (null: the server's). */
   escalation: EscalationPolicy | null;
+  /** The contact's locale (a template variant of it is used when one exists). */
+  locale: string | null;
 }
 
 function escalationOf(json: string | null | undefined): Escalation | null {
@@ -71,7 +73,14 @@ export function createUsers(db: Kysely<Database>) {
     ): Promise<Map<string, Recipient>> {
       const out = new Map<string, Recipient>();
       for (const id of ids)
-        out.set(id, { userId: id, timeZone: null, quiet: null, off: new Map(), escalation: null });
+        out.set(id, {
+          userId: id,
+          timeZone: null,
+          quiet: null,
+          off: new Map(),
+          escalation: null,
+          locale: null,
+        });
       if (ids.length === 0) return out;
       const users = await q
         .selectFrom("notification_users")
@@ -82,6 +91,7 @@ export function createUsers(db: Kysely<Database>) {
         const r = out.get(u.user_id);
         if (!r) continue;
         r.timeZone = u.time_zone;
+        r.locale = u.locale;
         if (u.quiet_start && u.quiet_end) r.quiet = { start: u.quiet_start, end: u.quiet_end };
         const own = escalationOf(u.escalation);
         if (own) r.escalation = { afterMs: own.afterMinutes * 60_000, channels: own.channels };

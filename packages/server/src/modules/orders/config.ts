@@ -1,11 +1,13 @@
 import { z } from "zod";
-import { list, optional } from "../../platform/kit/env.js";
+import { int, list, optional, withDefault } from "../../platform/kit/env.js";
 import { defineModuleConfig } from "../../platform/module-config.js";
 import { LIFECYCLES } from "./lifecycles.js";
 
 export interface OrdersSettings {
   /** The lifecycles new orders may use; orders already made keep theirs. */
   lifecycles: string[];
+  /** An order this long in one non-terminal status emits `order.stalled` (0: never). */
+  stalledAfterMs: number;
 }
 
 const known = Object.keys(LIFECYCLES);
@@ -21,6 +23,10 @@ export const ordersConfig = defineModuleConfig(
         },
       ),
     ),
+    SWITCHBOARD_ORDERS_STALLED_AFTER_MS: withDefault(int(0, 30 * 86_400_000), 86_400_000),
   }),
-  (e): OrdersSettings => ({ lifecycles: e.SWITCHBOARD_ORDERS_LIFECYCLES ?? known }),
+  (e): OrdersSettings => ({
+    lifecycles: e.SWITCHBOARD_ORDERS_LIFECYCLES ?? known,
+    stalledAfterMs: e.SWITCHBOARD_ORDERS_STALLED_AFTER_MS,
+  }),
 );

@@ -143,6 +143,20 @@ export const orderStatusChangedSchema = z.object({
 });
 export type OrderStatusChangedEvent = z.infer<typeof orderStatusChangedSchema>;
 
+/**
+ * Durable event `order.stalled` (ORDER_EVENTS.stalled): the order has sat in `status` since `since`
+ * for the configured time, unchanged (`version`). Once per status; a transition starts over.
+ */
+export const orderStalledSchema = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  lifecycle: z.string(),
+  status: z.string(),
+  version: z.number().int(),
+  since: z.string(),
+});
+export type OrderStalled = z.infer<typeof orderStalledSchema>;
+
 /** Every event the module publishes, by channel. */
 export const orderEvents = {
   order: { status: statusChangeSchema },

@@ -7,6 +7,7 @@ import { ordersMigrations } from "./migrations.js";
 import { registerOrderRoutes } from "./routes.js";
 import { registerOrderRpc } from "./rpc.js";
 import { createOrdersService, type OrdersService } from "./service.js";
+import { createStalledWatch } from "./stalled.js";
 
 export type { Order, OrderCreated, OrderStatusChangedEvent, StatusChange } from "./contract.js";
 export { ORDER_EVENTS, orderChannel, STAFF_ORDERS_CHANNEL } from "./contract.js";
@@ -60,11 +61,18 @@ export const ordersModule: SwitchboardModule<OrdersSettings> = {
       const problems = validateLifecycle(lifecycle);
       if (problems.length) throw new Error(`lifecycle ${lifecycle.name}: ${problems.join("; ")}`);
     }
+    const stalled = createStalledWatch({
+      scheduler: ctx.scheduler,
+      events: ctx.events,
+      stalledAfterMs: ctx.settings.stalledAfterMs,
+    });
+    stalled.register();
     const service = createOrdersService({
       db: ctx.db,
       outbox: ctx.outbox,
       events: ctx.events,
       settings: ctx.settings,
+      stalled,
     });
     services.set(ctx.db, service);
     ctx.namespaces.setPolicy("order", async ({ identity, rest, action }) =>

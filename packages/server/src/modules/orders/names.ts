@@ -29,4 +29,6 @@ export const customerChannel = (customerId: string) => `user:${customerId}`;
 export const ORDER_EVENTS = {
   created: "order.created",
   statusChanged: "order.status_changed",
+  /** The order sat in one non-terminal status for SWITCHBOARD_ORDERS_STALLED_AFTER_MS (a task). */
+  stalled: "order.stalled",
 } as const;

@@ -28,6 +28,7 @@ import type { AppointmentBooked } from "./from_appointments.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
 import type { OrderHistoryRow, OrderRow } from "./migrations.js";
 import type { CreateOrderInput, ListOrdersQuery, TransitionInput } from "./schema.js";
+import type { StalledWatch } from "./stalled.js";
 
 export interface OrderStatusChanged {
   order: OrderSnapshot;
@@ -46,6 +47,8 @@ export interface OrdersDeps {
   /** Durable `order.*` events go out in the write's transaction; `events.local` is the live bus. */
   events: ModuleEvents;
   settings: OrdersSettings;
+  /** Re-armed in every write's transaction (stalled.ts); absent: no stalled watch. */
+  stalled?: StalledWatch;
 }
 
 function actorOf(identity: Identity): Actor {
@@ -249,6 +252,7 @@ export function createOrdersService(deps: OrdersDeps) {
           aggregate: orderChannel(row.id),
           payload: created,
         });
+        await deps.stalled?.arm(trx, row);
         if (also) await also(trx, await view(row, identity, trx));
         return outbox.enqueue(trx, messagesFor(row, change, "created"));
       });
@@ -399,6 +403,7 @@ export function createOrdersService(deps: OrdersDeps) {
               aggregate: orderChannel(id),
               payload: changed,
             });
+            await deps.stalled?.arm(trx, next);
             if (also) await also(trx, await view(next, identity, trx));
             return outbox.enqueue(trx, messagesFor(next, change, "status"));
           });

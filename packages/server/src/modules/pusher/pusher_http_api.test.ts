@@ -179,6 +179,11 @@ describe("documentation", () => {
       "/apps/{app_id}/channels/{channel_name}",
       "/apps/{app_id}/channels/{channel_name}/users",
       "/apps/{app_id}/users/{user_id}/terminate_connections",
+      "/api/pusher/apps",
+      "/api/pusher/apps/{id}",
+      "/api/pusher/apps/{id}/rotate",
+      "/api/pusher/apps/{id}/auth",
+      "/api/pusher/apps/{id}/user-auth",
     ])
       expect(Object.keys(doc.paths)).toContain(path);
   });

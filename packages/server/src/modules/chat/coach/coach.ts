@@ -13,8 +13,8 @@ export interface PassageSource {
   score: number;
 }
 
-const MONEY =
-  /\b(revenue|takings|turnover|profit|margins?|income|earn\w*|wages?|salar\w*|cash|money|spend\w*|costs?)\b/i;
+const REVENUE = /\b(revenue|takings|turnover|income|earn\w*|money|sales figures?)\b/i;
+const PROFIT = /\b(profit\w*|margins?|wages?|salar\w*|costs?|expenses?|spend\w*)\b/i;
 const HOURS = /\b(hours?|discount\w*|quiet|slow|busy|peak|off-peak|rush)\b/i;
 const PRICES = /\b(prices?|priced|how much)\b/i;
 const RATINGS = /\b(ratings?|satisf\w*|reviews?|happy|stars?)\b/i;
@@ -105,10 +105,34 @@ export function createCoach(options: {
         empty = false;
       } else parts.push(`No chat was rated from ${start} to ${end}.`);
     }
-    if (MONEY.test(question)) {
-      cannot.push("revenue and profit");
+    if (REVENUE.test(question)) {
+      const revenue = await facts.revenue(asOf);
+      if (revenue.length) {
+        for (const r of revenue) {
+          const then = r.previous === null ? "nothing recorded" : money(r.previous, r.currency);
+          parts.push(
+            `Revenue from ${r.from} to ${r.to}: ${money(r.value, r.currency)}, against ${then} the 7 days before.`,
+          );
+          figures.push({
+            kind: "figure",
+            title: `revenue ${r.from} to ${r.to} (${r.currency})`,
+            file: "metrics",
+            value: money(r.value, r.currency),
+            score: 1,
+          });
+        }
+        empty = false;
+      } else {
+        cannot.push("revenue");
+        parts.push(
+          "I have no revenue figures: no sale with an amount has been recorded, so I will not guess money figures.",
+        );
+      }
+    }
+    if (PROFIT.test(question)) {
+      cannot.push("costs and profit");
       parts.push(
-        "I have no revenue, cost or profit figures: sales are recorded as units, without amounts, so I will not guess money figures.",
+        "I have no cost or profit figures (costs and wages are not recorded here), so I will not guess them.",
       );
     }
     const { results, sources, confidence: passageConfidence } = retrieve(playbook, question);

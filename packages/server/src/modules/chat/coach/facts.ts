@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../../../store/schema.js";
+import { computeOverview } from "../../metrics/index.js";
 
 /** One day's figures (days are UTC dates; bookings count by the resource's local day). */
 export interface DayFigures {
@@ -19,10 +20,9 @@ export interface PriceFigure {
 }
 
 /**
- * The business's own numbers the coach may quote. It is an interface so the metrics module's
- * overview can stand behind it; `sqlFacts` reads orders, bookings, sales and prices directly.
- * Revenue is not among them: sales are not stored with amounts, and the coach says so rather
- * than multiply units by today's price.
+ * The business's own numbers the coach may quote. `sqlFacts` reads bookings, orders, units sold
+ * and prices directly, and revenue through the metrics module's overview (computeOverview) —
+ * never units times today's price: without a recorded amount there is no revenue to quote.
  */
 export interface BusinessFacts {
   day(date: string): Promise<DayFigures>;
@@ -31,6 +31,20 @@ export interface BusinessFacts {
   prices(limit: number): Promise<PriceFigure[]>;
   /** Chat ratings (1–5) of conversations resolved in the period. */
   ratings(from: string, to: string): Promise<{ count: number; average?: number }>;
+  /**
+   * Revenue of the 7 days up to `asOf` and the 7 before, per currency, from the metrics module's
+   * overview (its rollups of real sales); empty when it has none (or is switched off).
+   */
+  revenue(asOf: Date): Promise<RevenueFigure[]>;
+}
+
+export interface RevenueFigure {
+  currency: string;
+  /** Minor units. */
+  value: number;
+  previous: number | null;
+  from: string;
+  to: string;
 }
 
 /** Reads a table another module owns; a module switched off reads as no rows. */
@@ -135,6 +149,24 @@ export function sqlFacts(db: Kysely<Database>): BusinessFacts {
       if (values.length === 0) return { count: 0 };
       const average = Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10;
       return { count: values.length, average };
+    },
+
+    async revenue(asOf) {
+      try {
+        // UTC days, like the coach's other figures (the dashboard uses the metrics time zone)
+        const o = await computeOverview(db, { period: "7d", timeZone: "UTC", now: asOf.getTime() });
+        return o.revenue
+          .filter((r) => r.value !== null && r.value > 0)
+          .map((r) => ({
+            currency: r.currency,
+            value: r.value ?? 0,
+            previous: r.previous,
+            from: o.from.slice(0, 10),
+            to: o.to.slice(0, 10),
+          }));
+      } catch {
+        return [];
+      }
     },
   };
 }

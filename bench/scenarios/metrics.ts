@@ -1,0 +1,207 @@
+/**
+ * (9) Live business metrics (Switchboard only, issue 17). Two figures, each against an anchor
+ * measured in the same run:
+ *  - event → KPI update latency: the simulator drives the server at 200 actions/s; for every
+ *    order it created, the time from the server's answer until `dashboard:overview` first shows
+ *    a count including it — against the anchor of the same order's `staff:orders` board message
+ *    (a plain outbox publish of the same change, no rollup, no overview).
+ *  - rollup cost per event: the metrics handler (rollups in 3 grains, customer, feed line) for
+ *    `order.created`, one transaction per event as the dispatcher runs them when idle, against
+ *    the anchor of a handler inserting one row per event in the same database (SQLite).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { mintToken } from "../../packages/server/src/auth/tokens.js";
+import { ulid } from "../../packages/server/src/ids.js";
+import { metricsConfig } from "../../packages/server/src/modules/metrics/config.js";
+import { handleEvent } from "../../packages/server/src/modules/metrics/handlers.js";
+import type { ModuleEvents } from "../../packages/server/src/platform/durable/types.js";
+import { simulate } from "../../packages/server/src/simulate/simulator.js";
+import { Outbox } from "../../packages/server/src/store/outbox.js";
+import { startServerProcess } from "../../packages/server/src/test-support/process.js";
+import { RawClient } from "../../packages/server/src/test-support/ws-client.js";
+import { startTestServer } from "../../packages/server/src/testing.js";
+import type { Ctx } from "../lib/context.js";
+import type { ServerName } from "../lib/servers.js";
+
+const RATE = 200;
+
+const quantile = (xs: number[], q: number) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+};
+
+async function latency(ctx: Ctx, seconds: number): Promise<void> {
+  // the server in its own process (as deployed), the simulator and the watcher in this one
+  const dataDir = mkdtempSync(join(tmpdir(), "switchboard-bench-metrics-"));
+  const secret = randomBytes(32).toString("hex");
+  const apiKey = `sb_bench_${randomBytes(16).toString("hex")}`;
+  const proc = await startServerProcess({
+    NODE_ENV: "production",
+    SWITCHBOARD_DATA_DIR: dataDir,
+    SWITCHBOARD_JWT_SECRET: secret,
+    SWITCHBOARD_API_KEY: apiKey,
+    SWITCHBOARD_CHAT_BOT: "off",
+    SWITCHBOARD_METRICS_LIVE_INTERVAL_MS: "5000",
+  });
+  const token = (sub: string, role: "customer" | "agent" | "admin") =>
+    mintToken(secret, { sub, role, expiresInSeconds: 3600 });
+  const server = { url: proc.url, wsUrl: `${proc.url.replace(/^http/, "ws")}/ws`, apiKey };
+  try {
+    const owner = await RawClient.connect(server.wsUrl, await token("sam", "admin"));
+    const accepted: { id: string; at: number }[] = [];
+    const boardAt = new Map<string, number>();
+    const countAt: { count: number; at: number }[] = [];
+    owner.socket.on("message", (raw) => {
+      const f = JSON.parse(raw.toString()) as { type: string; channel?: string; data?: unknown };
+      if (f.type !== "message") return;
+      if (f.channel === "dashboard:overview")
+        countAt.push({
+          count: (f.data as { orders: { value: number } }).orders.value,
+          at: Date.now(),
+        });
+      else if (f.channel === "staff:orders") {
+        const id = (f.data as { order?: { id: string } }).order?.id;
+        if (id && !boardAt.has(id)) boardAt.set(id, Date.now());
+      }
+    });
+    await owner.subscribe("dashboard:overview");
+    await owner.subscribe("staff:orders");
+    const cpu0 = process.cpuUsage();
+    const summary = await simulate({
+      url: server.url,
+      apiKey: server.apiKey,
+      token,
+      minutes: seconds / 60,
+      rate: RATE,
+      seed: 17,
+      onOrder: (id, at) => accepted.push({ id, at }),
+    });
+    const cpu = process.cpuUsage(cpu0);
+    await new Promise((r) => setTimeout(r, 6000)); // the last interval
+    owner.close();
+    // the k-th accepted order is on the dashboard once an overview counts k orders
+    const overview: number[] = [];
+    const board: number[] = [];
+    accepted.sort((a, b) => a.at - b.at);
+    accepted.forEach((o, i) => {
+      const seen = countAt.find((c) => c.count >= i + 1 && c.at >= o.at);
+      if (seen) overview.push(seen.at - o.at);
+      const b = boardAt.get(o.id);
+      if (b !== undefined) board.push(b - o.at);
+    });
+    const p50 = quantile(overview, 0.5);
+    const p99 = quantile(overview, 0.99);
+    const a50 = quantile(board, 0.5);
+    const a99 = quantile(board, 0.99);
+    const actionsPerSec = summary.actions / seconds;
+    const note = `${summary.actions} actions in ${seconds} s (${actionsPerSec.toFixed(0)}/s, ${summary.failed} refused); ${overview.length}/${accepted.length} orders seen on dashboard:overview: p50 ${p50} ms, p99 ${p99} ms; anchor staff:orders p50 ${a50} ms, p99 ${a99} ms; ratio p50 ${p50 !== null && a50 ? (p50 / a50).toFixed(1) : "—"}×`;
+    ctx.progress(`metrics latency: ${note}`);
+    ctx.add({
+      name: `event → dashboard:overview (simulator at ${RATE} actions/s)`,
+      server: "switchboard",
+      deliveriesPerSec: actionsPerSec,
+      p50Ms: p50,
+      p99Ms: p99,
+      cpuMicrosPerDelivery: (cpu.user + cpu.system) / Math.max(1, summary.actions),
+      rssBytes: process.memoryUsage().rss,
+      rssBytesPerConn: null,
+      note,
+    });
+    ctx.add({
+      name: `anchor: the same change → staff:orders (simulator at ${RATE} actions/s)`,
+      server: "switchboard",
+      deliveriesPerSec: actionsPerSec,
+      p50Ms: a50,
+      p99Ms: a99,
+      cpuMicrosPerDelivery: null,
+      rssBytes: null,
+      rssBytesPerConn: null,
+      note: "plain outbox publish of the same order change",
+    });
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function rollupCost(ctx: Ctx, count: number): Promise<void> {
+  const server = await startTestServer();
+  try {
+    const db = server.app.store.db;
+    const settings = metricsConfig.build(metricsConfig.schema.parse({}));
+    const logger = pino({ level: "silent" });
+    const outbox = new Outbox(db, async () => undefined, logger);
+    const events = {
+      emit: async () => ulid(),
+      emitAll: async () => [],
+      on: () => {},
+      local: undefined as never,
+    } as unknown as ModuleEvents;
+    await db.schema
+      .createTable("bench_metrics_anchor")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .execute();
+    const run = async (fn: (i: number) => Promise<void>) => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < count; i++) await fn(i);
+      return Number(process.hrtime.bigint() - t0) / 1000 / count; // µs per event
+    };
+    const rollup = (i: number) =>
+      db.transaction().execute(async (trx) => {
+        await handleEvent(
+          trx,
+          {
+            id: ulid(),
+            type: "order.created",
+            aggregate: `order:${i}`,
+            payload: {
+              orderId: `o${i}`,
+              customerId: `c${i % 500}`,
+              lifecycle: "store-order",
+              title: `Order ${i}`,
+            },
+            occurredAt: new Date().toISOString(),
+          },
+          { events, outbox, settings, logger },
+        );
+      });
+    const anchor = (i: number) =>
+      db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto("bench_metrics_anchor" as never)
+          .values({ id: `a${i}-${ulid()}` } as never)
+          .execute();
+      });
+    await run(rollup); // warm-up
+    await run(anchor);
+    const us = await run(rollup);
+    const anchorUs = await run(anchor);
+    const note = `${us.toFixed(0)} µs per order.created (3 rollup grains + customer + feed line + outbox row, own transaction, SQLite) vs anchor ${anchorUs.toFixed(0)} µs (one insert, own transaction): ${(us / anchorUs).toFixed(1)}×`;
+    ctx.progress(`metrics rollup cost: ${note}`);
+    ctx.add({
+      name: "metrics rollup cost per event (SQLite)",
+      server: "switchboard",
+      deliveriesPerSec: 1e6 / us,
+      p50Ms: null,
+      p99Ms: null,
+      cpuMicrosPerDelivery: us,
+      rssBytes: null,
+      rssBytesPerConn: null,
+      note,
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+export async function metrics(ctx: Ctx, name: ServerName): Promise<void> {
+  if (name !== "switchboard") return; // the anchors have no business modules
+  await rollupCost(ctx, ctx.plan.quick ? 1000 : 5000);
+  await latency(ctx, ctx.plan.quick ? 15 : 60);
+}
