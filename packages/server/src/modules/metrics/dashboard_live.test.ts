@@ -53,6 +53,9 @@ describe("dashboard:overview and dashboard:activity live", () => {
     );
     expect(line.data).toMatchObject({ kind: "order.created", title: "New order: Kettle" });
 
+    // another dashboard stays to tell when the last change is out
+    const watcher = await owner(server);
+    await watcher.subscribe("dashboard:overview");
     // away: two more orders; back with the last offset it saw → both overviews, in order
     c.close();
     for (const title of ["Toaster", "Lamp"])
@@ -61,8 +64,6 @@ describe("dashboard:overview and dashboard:activity live", () => {
           body: { lifecycle: "store-order", customerId: "bob", title },
         }),
       );
-    const watcher = await owner(server);
-    await watcher.subscribe("dashboard:overview");
     await watcher.next((f) => isOverview(f) && overviewOf(f).orders.value === 3, 20_000);
     const back = await owner(server);
     const again = await back.subscribe("dashboard:overview", {

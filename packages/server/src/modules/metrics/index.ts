@@ -43,14 +43,30 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
       ctx.events.on(type, `metrics.${type}`, async (event, d) => {
         const { outboxIds, big } = await handleEvent(d.transaction, event, deps);
         ctx.crashPoint(`metrics.after-rollup.${event.type.replaceAll("_", "-")}`); // tests: killed before the commit
-        // After the commit: the feed line out at once (else the outbox sweep sends it), and the
-        // overview. On SQLite these wait for the one connection, so they see the commit; on
-        // PostgreSQL a read before it misses nothing the next tick does not publish.
+        // After the commit: the overview, and the feed line out at once (else the outbox sweep
+        // sends it). The handler may share a transaction that rolls back, so the rows are
+        // published only once they read as committed.
         setTimeout(() => {
-          if (outboxIds.length) void ctx.outbox.flush(outboxIds).catch(() => undefined);
           live.changed(big);
+          if (outboxIds.length) void flushWhenCommitted(outboxIds);
         }, 15).unref();
       });
+    async function flushWhenCommitted(ids: string[]): Promise<void> {
+      for (let i = 0; i < 20; i++) {
+        try {
+          const rows = await ctx.db
+            .selectFrom("outbox")
+            .select("id")
+            .where("id", "in", ids)
+            .execute();
+          if (rows.length === ids.length) return await ctx.outbox.flush(ids);
+        } catch (err) {
+          ctx.logger.debug({ err }, "metrics feed flush check failed; the outbox sweep sends it");
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     registerMetricsRoutes(ctx.http, ctx.db, settings, ctx.auth);
     ctx.jobs.add({ name: "metrics-live", intervalMs: settings.liveIntervalMs, run: live.tick });
     ctx.jobs.add({

@@ -181,4 +181,38 @@ describe.each(DIALECTS)("metrics KPIs from real events (%s)", (database) => {
       6000,
     );
   }, 120_000);
+
+  it("adds an approved quote's total to revenue, with a feed line", async () => {
+    const before = await overview(server);
+    const eur = () => before.revenue.find((r) => r.currency === "EUR")?.value ?? 0;
+    const order = (await ok(
+      restCall(server, "POST", "/api/orders", {
+        body: { lifecycle: "repair-booking", customerId: "alice", title: "Pixel screen" },
+      }),
+    )) as { id: string };
+    const quote = (await ok(
+      restCall(server, "POST", "/api/pricing/order-quotes", {
+        body: {
+          orderId: order.id,
+          currency: "EUR",
+          lines: [{ kind: "labour", description: "Screen, 1 h", quantity: 1, unitAmount: 4000 }],
+        },
+      }),
+    )) as { id: string; version: number; total: number };
+    const alice = await server.token({ sub: "alice", role: "customer" });
+    await ok(
+      restCall(server, "POST", `/api/pricing/order-quotes/${quote.id}/decision`, {
+        token: alice,
+        body: { decision: "approve", version: quote.version, total: quote.total },
+      }),
+    );
+    const o = await until(
+      "the quote's revenue",
+      () => overview(server),
+      (v) => (v.revenue.find((r) => r.currency === "EUR")?.value ?? 0) === eur() + quote.total,
+    );
+    expect(o.orders.value).toBe((before.orders.value ?? 0) + 1);
+    const feed = await activity(server, "?limit=5");
+    expect(feed.items.map((i) => i.kind)).toContain("quote.approved");
+  }, 60_000);
 });
