@@ -1,4 +1,5 @@
 import type { Browser } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../../../server/src/testing.js";
 import { apiCall, browserAvailable, launch, shot, signedIn, startWebServer } from "./harness.js";
@@ -42,6 +43,21 @@ describe.runIf(run)("web app in a real browser: the catalog", () => {
     await expect
       .poll(() => staff.page.getByTestId("catalog-table").textContent())
       .toContain("Screen repair");
+    // a photo, uploaded on the catalog screen, shows on the shop's card
+    const photo = await sharp({
+      create: { width: 800, height: 600, channels: 3, background: "#c33" },
+    })
+      .png()
+      .toBuffer();
+    await staff.page.getByLabel("Add an image to Screen repair").setInputFiles({
+      name: "screen.png",
+      mimeType: "image/png",
+      buffer: photo,
+    });
+    await staff.page
+      .getByRole("status")
+      .filter({ hasText: "Added an image to SCREEN-1" })
+      .waitFor({ timeout: 10_000 });
     await shot(staff.page, "staff-catalog");
 
     const shopper = await signedIn(browser, server, {
@@ -70,6 +86,14 @@ describe.runIf(run)("web app in a real browser: the catalog", () => {
 
     // a sale: the card shows the new price live, the list price struck through
     const screen = cards.filter({ hasText: "Screen repair" });
+    await expect
+      .poll(
+        () => screen.locator("img.product-photo").evaluate((i: HTMLImageElement) => i.naturalWidth),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(400);
     await expect
       .poll(() => screen.getByTestId("price").textContent(), { timeout: 10_000 })
       .toContain("129.00");

@@ -83,6 +83,25 @@ export function CatalogConsole() {
     );
     await load();
   };
+  const addImage = async (sku: string, file: File | undefined) => {
+    if (!file) return;
+    const res = await fetch(`/api/catalog/products/${encodeURIComponent(sku)}/images`, {
+      method: "POST",
+      headers: {
+        ...(token && { authorization: `Bearer ${token}` }),
+        "content-type": "application/octet-stream",
+      },
+      body: file,
+    });
+    if (res.ok) {
+      setSaved(`Added an image to ${sku}`);
+      setError(undefined);
+    } else {
+      const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+      setError(body.message ?? "The image could not be added");
+    }
+    await load();
+  };
   const field = (key: keyof typeof EMPTY) => ({
     value: form[key],
     onChange: (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value }),
@@ -111,6 +130,16 @@ export function CatalogConsole() {
               <td>{p.category ?? "—"}</td>
               <td>{p.price ? <PriceTag price={p.price} /> : "no price"}</td>
               <td className="row">
+                {p.images[0] && <img className="catalog-thumb" src={p.images[0].thumbUrl} alt="" />}
+                <label className="secondary file-button">
+                  Add image
+                  <input
+                    type="file"
+                    accept="image/png,image/jpeg,image/webp,image/gif"
+                    aria-label={`Add an image to ${p.name}`}
+                    onChange={(e) => void addImage(p.sku, e.target.files?.[0])}
+                  />
+                </label>
                 <button type="button" className="secondary" onClick={() => edit(p)}>
                   Edit
                 </button>

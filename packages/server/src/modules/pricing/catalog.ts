@@ -4,15 +4,20 @@ import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
 import type { Database } from "../../store/schema.js";
-import type { CatalogPage, CatalogProduct } from "./contract.js";
+import type { CatalogPage, CatalogProduct, ProductImage } from "./contract.js";
 import type { PricingDeps } from "./deps.js";
+import { imagesOf } from "./images.js";
 import type { CatalogProductRow, PriceRow } from "./migrations.js";
 import type { PriceService } from "./prices.js";
 import type { ListProductsQuery, PutProductInput } from "./schema.js";
 
 type Priced = { [K in "currency" | "base_amount" | "amount"]?: PriceRow[K] | null };
 
-function productOf(row: CatalogProductRow, price: Priced | undefined): CatalogProduct {
+function productOf(
+  row: CatalogProductRow,
+  price: Priced | undefined,
+  images: ProductImage[] = [],
+): CatalogProduct {
   return {
     id: row.sku,
     sku: row.sku,
@@ -21,6 +26,7 @@ function productOf(row: CatalogProductRow, price: Priced | undefined): CatalogPr
     ...(row.category !== null && { category: row.category }),
     ...(row.team_id !== null && { teamId: row.team_id }),
     stockSku: row.stock_sku ?? row.sku,
+    images,
     ...(price?.currency != null &&
       price.amount != null &&
       price.base_amount != null && {
@@ -63,7 +69,7 @@ export async function getCatalogProduct(
     .select(["currency", "base_amount", "amount"])
     .where("sku", "=", id)
     .executeTakeFirst();
-  return productOf(row, price);
+  return productOf(row, price, (await imagesOf(db, [id])).get(id));
 }
 
 /**
@@ -119,8 +125,13 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
         .limit(500)
         .execute();
       const more = rows.length > query.limit;
+      const page = rows.slice(0, query.limit);
+      const images = await imagesOf(
+        db,
+        page.map((r) => r.sku),
+      );
       return {
-        items: rows.slice(0, query.limit).map((r) => productOf(r, r)),
+        items: page.map((r) => productOf(r, r, images.get(r.sku))),
         ...(more && { nextCursor: String(offset + query.limit) }),
         categories: categories.map((c) => c.category as string),
       };

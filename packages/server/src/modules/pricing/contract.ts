@@ -410,6 +410,18 @@ export const pricingEvents = {
   order: { quote: orderQuoteEventSchema },
 } as const;
 
+/** A product image: the resized files' URLs (WebP). */
+export const productImageSchema = z
+  .object({
+    id: z.string(),
+    url: z.string().describe("Fits 1200 × 1200"),
+    thumbUrl: z.string().describe("Fits 400 × 400"),
+    width: z.number().int(),
+    height: z.number().int(),
+  })
+  .describe("ProductImage");
+export type ProductImage = z.infer<typeof productImageSchema>;
+
 /** A product of the catalog: what the shop lists, with its live price (if it has one). */
 export const catalogProductSchema = z
   .object({
@@ -424,6 +436,7 @@ export const catalogProductSchema = z
     stockSku: z
       .string()
       .describe("Inventory's item holding its stock (a variant's SKU; by default its own)"),
+    images: z.array(productImageSchema).describe("Oldest first"),
     price: z
       .object({
         currency: z.string(),

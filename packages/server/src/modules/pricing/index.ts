@@ -4,6 +4,7 @@ import { registerCatalogRoutes } from "./catalog-routes.js";
 import { type PricingSettings, pricingConfig } from "./config.js";
 import { type PricingErrorCodes, pricingErrors } from "./contract.js";
 import type { PricingDeps } from "./deps.js";
+import { registerImageRoutes } from "./images.js";
 import { createLockService } from "./locks.js";
 import { pricingMigrations } from "./migrations.js";
 import { createOrderQuoteService } from "./order-quotes.js";
@@ -86,5 +87,6 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
     registerShopperRoutes(ctx.http, { watches, locks, orderQuotes }, ctx.auth);
     registerCatalogRoutes(ctx.http, createCatalogService(deps, prices), ctx.auth);
     registerRecommendationRoutes(ctx.http, prices, ctx.auth);
+    registerImageRoutes(ctx.http, ctx.db, ctx.auth);
   },
 };

@@ -135,8 +135,22 @@ export interface PromoUseRow {
   at: string;
 }
 
+/** A product image: checked by content, stored resized (WebP, base64: the same in both dialects). */
+export interface ProductImageRow {
+  id: string;
+  sku: string;
+  width: number;
+  height: number;
+  /** Fits 1200 × 1200. */
+  large: string;
+  /** Fits 400 × 400. */
+  thumb: string;
+  created_at: string;
+}
+
 declare module "../../store/schema.js" {
   interface Database {
+    pricing_product_images: ProductImageRow;
     pricing_catalog_products: CatalogProductRow;
     pricing_promo_uses: PromoUseRow;
     pricing_prices: PriceRow;
@@ -316,6 +330,28 @@ export const pricingMigrations: MigrationSet = {
       await db.schema.alterTable("pricing_rules").dropColumn("uses").execute();
       await db.schema.alterTable("pricing_rules").dropColumn("max_uses").execute();
       await db.schema.dropTable("pricing_catalog_products").execute();
+    },
+  },
+  "pricing/003_product_images": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("pricing_product_images")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("sku", "text", (c) => c.notNull())
+        .addColumn("width", "integer", (c) => c.notNull())
+        .addColumn("height", "integer", (c) => c.notNull())
+        .addColumn("large", "text", (c) => c.notNull())
+        .addColumn("thumb", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("pricing_product_images_sku")
+        .on("pricing_product_images")
+        .columns(["sku", "id"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("pricing_product_images").execute();
     },
   },
 };

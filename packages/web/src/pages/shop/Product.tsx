@@ -163,6 +163,9 @@ export function Product({ sku }: { sku: string }) {
         </p>
         <div className="stack">
           <h1>{product.name}</h1>
+          {product.images[0] && (
+            <img className="product-photo-large" src={product.images[0].url} alt={product.name} />
+          )}
           {product.category && <p className="muted">{product.category}</p>}
           {product.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={product.sku} />
@@ -202,9 +205,17 @@ export function Product({ sku }: { sku: string }) {
         <Link href="/shop">← Shop</Link>
       </p>
       <div className="product-layout">
-        <div className="product-art big-art" aria-hidden="true">
-          {(item.name ?? item.sku).slice(0, 1)}
-        </div>
+        {product?.images[0] ? (
+          <img
+            className="product-art big-art product-photo"
+            src={product.images[0].url}
+            alt={product.name}
+          />
+        ) : (
+          <div className="product-art big-art" aria-hidden="true">
+            {(item.name ?? item.sku).slice(0, 1)}
+          </div>
+        )}
         <div className="stack">
           <h1>{product?.name ?? item.name ?? item.sku}</h1>
           <p className="muted">

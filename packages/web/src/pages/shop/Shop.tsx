@@ -74,9 +74,18 @@ function CatalogCard({ product, stock }: { product: CatalogProduct; stock?: Cata
   return (
     <li className="card product-card" data-testid="catalog-product">
       <Link href={`/shop/${encodeURIComponent(product.sku)}`} className="card-link">
-        <div className="product-art" aria-hidden="true">
-          {product.name.slice(0, 1)}
-        </div>
+        {product.images[0] ? (
+          <img
+            className="product-art product-photo"
+            src={product.images[0].thumbUrl}
+            alt=""
+            loading="lazy"
+          />
+        ) : (
+          <div className="product-art" aria-hidden="true">
+            {product.name.slice(0, 1)}
+          </div>
+        )}
         <strong>{product.name}</strong>
         {product.category && <span className="muted small">{product.category}</span>}
         {product.description && (
