@@ -105,7 +105,10 @@ describe("configuration", () => {
       maxMessageLength: 200,
       bot: { provider: "off" },
     });
-    expect(c.moduleSettings.orders).toEqual({ lifecycles: ["store-order", "test-drive"] });
+    expect(c.moduleSettings.orders).toEqual({
+      lifecycles: ["store-order", "test-drive"],
+      stalledAfterMs: 86_400_000,
+    });
   });
 
   it("refuses a variable that was renamed, pointing at its new name", () => {
