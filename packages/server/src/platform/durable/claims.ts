@@ -196,8 +196,10 @@ export async function releaseClaims(
 }
 
 /**
- * Splits rows into at most `lanes` lists so that a (handler, aggregate) group stays in one
- * list, in order: lists run concurrently (PostgreSQL's pool), each in order.
+ * Splits rows into at most `lanes` lists so that an aggregate stays in one list, in order: lists
+ * run concurrently (PostgreSQL's pool), each in order. By aggregate rather than by (handler,
+ * aggregate) group, so that two handlers of one aggregate's events (order.created in one,
+ * order.status_changed in another) still hear them in the order they happened.
  */
 export function splitIntoLanes(
   rows: readonly EventDeliveryRow[],
@@ -205,7 +207,7 @@ export function splitIntoLanes(
 ): EventDeliveryRow[][] {
   if (lanes <= 1) return [rows.slice()];
   const out: EventDeliveryRow[][] = Array.from({ length: lanes }, () => []);
-  for (const row of rows) out[hash(groupOf(row)) % lanes]?.push(row);
+  for (const row of rows) out[hash(row.aggregate) % lanes]?.push(row);
   return out.filter((l) => l.length > 0);
 }
 
