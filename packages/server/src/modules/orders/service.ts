@@ -26,6 +26,7 @@ import {
   STAFF_ORDERS_CHANNEL,
   type StatusChange,
 } from "./contract.js";
+import type { CustomerNames } from "./customer_names.js";
 import type { AppointmentBooked } from "./from_appointments.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
 import type { OrderHistoryRow, OrderRow } from "./migrations.js";
@@ -67,6 +68,8 @@ export interface OrdersDeps {
   settings: OrdersSettings;
   /** Re-armed in every write's transaction (stalled.ts); absent: no stalled watch. */
   stalled?: StalledWatch;
+  /** Names orders nobody typed a name for (customer_names.ts); absent: only typed names. */
+  names?: CustomerNames;
 }
 
 function actorOf(identity: Identity): Actor {
@@ -239,6 +242,10 @@ export function createOrdersService(deps: OrdersDeps) {
         version: 1,
       };
       const ids = await db.transaction().execute(async (trx) => {
+        // no name typed: the one the customer goes by, if the server has heard it
+        if (input.customerName)
+          await deps.names?.fromStaff(trx, row.customer_id, input.customerName);
+        else row.customer_name = (await deps.names?.nameOf(trx, row.customer_id)) ?? null;
         await trx.insertInto("orders").values(row).execute();
         await trx
           .insertInto("order_history")
@@ -466,7 +473,7 @@ export function createOrdersService(deps: OrdersDeps) {
         id,
         lifecycle: lifecycle.name,
         customer_id: booked.customerId,
-        customer_name: null,
+        customer_name: (await deps.names?.nameOf(trx, booked.customerId)) ?? null,
         title: title || null,
         details: JSON.stringify({
           appointmentId: booked.appointmentId,
