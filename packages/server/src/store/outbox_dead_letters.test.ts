@@ -44,7 +44,7 @@ describe.each(DIALECTS)("outbox publications are durable deliveries (%s)", (data
 
     const list = await call("GET", `/api/admin/dead-letters?handler=${PUBLICATION_HANDLER}`);
     expect(list.status).toBe(200);
-    const mine = (list.body.items as { aggregate: string }[]).filter(
+    const mine = (list.body.items as { aggregate: string; lastError: string }[]).filter(
       (d) => d.aggregate === channel,
     );
     expect(mine).toHaveLength(1);
