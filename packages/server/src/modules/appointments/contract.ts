@@ -116,6 +116,8 @@ export const appointmentSchema = z
     day: z.string(),
     /** While held: when the hold runs out. */
     expiresAt: z.string().optional(),
+    /** The order this booking serves (the pickup of a repair). */
+    orderId: z.string().optional(),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -190,6 +192,10 @@ export const appointmentEvents = {
  */
 export interface AppointmentChanged {
   appointmentId: string;
+  /** The appointment's status after the change (confirmed, cancelled, no_show). */
+  status: string;
+  /** The appointment's version after the change: a later change has a higher one. */
+  version: number;
   customerId: string;
   /** The same as customerId (the user the notification goes to). */
   userId: string;
@@ -206,6 +212,8 @@ export interface AppointmentChanged {
   zone: string;
   /** rescheduled: where it was. */
   previousStartsAt?: string;
+  /** The order the booking serves (a pickup of a repair), when it was made for one. */
+  orderId?: string;
 }
 
 /** Payload of the durable event `appointment.reminder` (from the reminder task). */

@@ -82,6 +82,14 @@ export const holdBody = z.object({
     .max(255)
     .optional()
     .describe("Staff booking for a customer; a customer always books for themself"),
+  orderId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe(
+      "The customer's order this booking serves (a pickup service's booking of a repair): the order then shows it, live",
+    ),
 });
 export type HoldInput = z.infer<typeof holdBody>;
 
