@@ -194,7 +194,7 @@ export function BookAppointment() {
                   <button
                     type="button"
                     className="secondary slot"
-                    data-start={s.start}
+                    data-best={s.start}
                     disabled={busy}
                     onClick={() => void pick(s)}
                     title={`${Math.round(s.busy * 100)}% of the time around it is booked`}
