@@ -26,6 +26,7 @@ import {
   STAFF_ORDERS_CHANNEL,
   type StatusChange,
 } from "./contract.js";
+import type { CustomerNames } from "./customer_names.js";
 import type { AppointmentBooked } from "./from_appointments.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
 import type { OrderHistoryRow, OrderRow } from "./migrations.js";
@@ -67,6 +68,8 @@ export interface OrdersDeps {
   settings: OrdersSettings;
   /** Re-armed in every write's transaction (stalled.ts); absent: no stalled watch. */
   stalled?: StalledWatch;
+  /** Names orders nobody typed a name for (customer_names.ts); absent: only typed names. */
+  names?: CustomerNames;
 }
 
 function actorOf(identity: Identity): Actor {
@@ -83,6 +86,13 @@ function lifecycleOf(row: OrderRow): Lifecycle {
   return lifecycle;
 }
 
+/** The order's price as events and views carry it (both fields or neither). */
+function priceOf(row: OrderRow): { amountMinor?: number; currency?: string } {
+  return row.amount_minor !== null && row.currency !== null
+    ? { amountMinor: Number(row.amount_minor), currency: row.currency }
+    : {};
+}
+
 function summary(row: OrderRow): OrderSnapshot {
   const lifecycle = lifecycleOf(row);
   return {
@@ -91,6 +101,7 @@ function summary(row: OrderRow): OrderSnapshot {
     customerId: row.customer_id,
     ...(row.customer_name !== null && { customerName: row.customer_name }),
     ...(row.title !== null && { title: row.title }),
+    ...priceOf(row),
     details: JSON.parse(row.details) as Record<string, unknown>,
     status: row.status,
     statusLabel: stateOf(lifecycle, row.status)?.label ?? row.status,
@@ -219,6 +230,8 @@ export function createOrdersService(deps: OrdersDeps) {
         customer_id: input.customerId,
         customer_name: input.customerName ?? null,
         title: input.title ?? null,
+        amount_minor: input.amountMinor ?? null,
+        currency: input.currency ?? null,
         details: JSON.stringify(input.details ?? {}),
         status: lifecycle.initial,
         progress: state?.progress ?? 0,
@@ -239,6 +252,10 @@ export function createOrdersService(deps: OrdersDeps) {
         version: 1,
       };
       const ids = await db.transaction().execute(async (trx) => {
+        // no name typed: the one the customer goes by, if the server has heard it
+        if (input.customerName)
+          await deps.names?.fromStaff(trx, row.customer_id, input.customerName);
+        else row.customer_name = (await deps.names?.nameOf(trx, row.customer_id)) ?? null;
         await trx.insertInto("orders").values(row).execute();
         await trx
           .insertInto("order_history")
@@ -261,6 +278,7 @@ export function createOrdersService(deps: OrdersDeps) {
           status: row.status,
           ...(row.title !== null && { title: row.title }),
           ...(row.eta !== null && { eta: row.eta }),
+          ...priceOf(row),
           version: 1,
           at,
           by: change.by,
@@ -412,6 +430,7 @@ export function createOrdersService(deps: OrdersDeps) {
               version: next.version,
               ...(next.eta !== null && { eta: next.eta }),
               ...(next.title !== null && { title: next.title }),
+              ...priceOf(next),
               ...(input.note && { note: input.note }),
               at,
               by: change.by,
@@ -466,8 +485,10 @@ export function createOrdersService(deps: OrdersDeps) {
         id,
         lifecycle: lifecycle.name,
         customer_id: booked.customerId,
-        customer_name: null,
+        customer_name: (await deps.names?.nameOf(trx, booked.customerId)) ?? null,
         title: title || null,
+        amount_minor: null,
+        currency: null,
         details: JSON.stringify({
           appointmentId: booked.appointmentId,
           serviceId: booked.serviceId,

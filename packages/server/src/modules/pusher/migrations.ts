@@ -28,9 +28,20 @@ export interface PusherAppRow {
   updated_at: string;
 }
 
+/**
+ * A presence subscription whose node died, its `member_removed` webhook queued: the key (the
+ * subscription's nonce) makes the survivors that all heard the reap queue it once. Rows older
+ * than a week are dropped.
+ */
+export interface PusherDepartureRow {
+  key: string;
+  created_at: string;
+}
+
 declare module "../../store/schema.js" {
   interface Database {
     pusher_apps: PusherAppRow;
+    pusher_departures: PusherDepartureRow;
   }
 }
 
@@ -61,6 +72,20 @@ export const pusherMigrations: MigrationSet = {
       await db.schema
         .alterTable("pusher_apps")
         .addColumn("jwt_auth", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
+  "pusher/003_departures": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("pusher_departures")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("pusher_departures_created")
+        .on("pusher_departures")
+        .column("created_at")
         .execute();
     },
   },

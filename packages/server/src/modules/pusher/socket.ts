@@ -17,6 +17,8 @@ export interface HeldChannel {
   /** Counted in the channel's occupancy / presence in the broker (to give back on leave). */
   occupied?: boolean;
   present?: boolean;
+  /** On the app's presence subscriptions (channels.ts `membersOf`), which decide member webhooks. */
+  listed?: boolean;
 }
 
 /** A Pusher socket id: two random integers, `1234.5678`, unique enough across a cluster. */
