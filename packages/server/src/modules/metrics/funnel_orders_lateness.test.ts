@@ -201,16 +201,14 @@ describe.each(DIALECTS)("appointment lateness from a known sequence of events (%
       payload: { ...payload, at: new Date(at).toISOString() },
       occurredAt: new Date(at).toISOString(),
     };
-    await db
-      .transaction()
-      .execute((trx) =>
-        handleEvent(trx, event, {
-          events,
-          outbox: new Outbox(db, async () => {}, logger),
-          settings,
-          logger,
-        }),
-      );
+    await db.transaction().execute((trx) =>
+      handleEvent(trx, event, {
+        events,
+        outbox: new Outbox(db, async () => {}, logger),
+        settings,
+        logger,
+      }),
+    );
   }
   const T = Date.parse("2026-06-01T10:00:00Z");
   const MIN = 60_000;
