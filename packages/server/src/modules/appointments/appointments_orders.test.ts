@@ -201,8 +201,12 @@ describe.each(DIALECTS)("appointments tied to orders and notifications on %s", (
     await until("the durable offer", async () => (offers.length ? true : undefined));
     expect(offers[0]?.payload).toMatchObject({
       orderId: drop,
+      customerId: "ann",
       userId: "ann",
       serviceName: "Pickup",
+      startsAt: offer.slots[0]?.start,
+      timeZone: "Europe/Berlin",
+      zone: "Europe/Berlin",
     });
     // the offered times can be held
     const pickup = await restCall(server, "POST", "/api/appointments/holds", {

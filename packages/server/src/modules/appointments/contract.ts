@@ -92,6 +92,18 @@ export type Slot = z.infer<typeof slotSchema>;
 export const slotsSchema = z.object({ slots: z.array(slotSchema) }).describe("AppointmentSlots");
 export type Slots = z.infer<typeof slotsSchema>;
 
+/** A suggested time: a free slot and how busy the shop is around it. */
+export const bestTimeSchema = slotSchema.extend({
+  /** Share (0–1) of the open time an hour either side already held or booked: 0 is a quiet time. */
+  busy: z.number().min(0).max(1),
+});
+export type BestTime = z.infer<typeof bestTimeSchema>;
+
+export const bestTimesSchema = z
+  .object({ times: z.array(bestTimeSchema) })
+  .describe("AppointmentBestTimes");
+export type BestTimes = z.infer<typeof bestTimesSchema>;
+
 export const APPOINTMENT_STATUSES = [
   "held",
   "confirmed",
@@ -172,6 +184,9 @@ export const pickupOfferSchema = z.object({
   slots: z.array(slotSchema),
   /** The first free time, when there is one. */
   startsAt: z.string().optional(),
+  /** The pickup counter's IANA zone, to tell the times in (zone: the same). */
+  timeZone: z.string().optional(),
+  zone: z.string().optional(),
 });
 export type PickupOffer = z.infer<typeof pickupOfferSchema>;
 

@@ -54,6 +54,9 @@ export const orderSnapshotSchema = z.object({
   customerId: z.string(),
   customerName: z.string().optional(),
   title: z.string().optional(),
+  /** The order's price in minor units of `currency`, when it was given at creation. */
+  amountMinor: z.number().int().optional(),
+  currency: z.string().optional(),
   details: z.record(z.string(), z.unknown()),
   status: z.string(),
   statusLabel: z.string(),
@@ -117,6 +120,9 @@ export const orderCreatedSchema = z.object({
   customerId: z.string(),
   lifecycle: z.string(),
   status: z.string(),
+  /** The order's price (minor units) and currency, when it has one. */
+  amountMinor: z.number().int().optional(),
+  currency: z.string().optional(),
   title: z.string().optional(),
   eta: z.string().optional(),
   version: z.number().int(),
@@ -136,6 +142,9 @@ export const orderStatusChangedSchema = z.object({
   toLabel: z.string(),
   version: z.number().int(),
   eta: z.string().optional(),
+  /** The order's price (minor units) and currency, when it has one. */
+  amountMinor: z.number().int().optional(),
+  currency: z.string().optional(),
   title: z.string().optional(),
   note: z.string().optional(),
   at: z.string(),

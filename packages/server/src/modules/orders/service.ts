@@ -86,6 +86,13 @@ function lifecycleOf(row: OrderRow): Lifecycle {
   return lifecycle;
 }
 
+/** The order's price as events and views carry it (both fields or neither). */
+function priceOf(row: OrderRow): { amountMinor?: number; currency?: string } {
+  return row.amount_minor !== null && row.currency !== null
+    ? { amountMinor: Number(row.amount_minor), currency: row.currency }
+    : {};
+}
+
 function summary(row: OrderRow): OrderSnapshot {
   const lifecycle = lifecycleOf(row);
   return {
@@ -94,6 +101,7 @@ function summary(row: OrderRow): OrderSnapshot {
     customerId: row.customer_id,
     ...(row.customer_name !== null && { customerName: row.customer_name }),
     ...(row.title !== null && { title: row.title }),
+    ...priceOf(row),
     details: JSON.parse(row.details) as Record<string, unknown>,
     status: row.status,
     statusLabel: stateOf(lifecycle, row.status)?.label ?? row.status,
@@ -222,6 +230,8 @@ export function createOrdersService(deps: OrdersDeps) {
         customer_id: input.customerId,
         customer_name: input.customerName ?? null,
         title: input.title ?? null,
+        amount_minor: input.amountMinor ?? null,
+        currency: input.currency ?? null,
         details: JSON.stringify(input.details ?? {}),
         status: lifecycle.initial,
         progress: state?.progress ?? 0,
@@ -268,6 +278,7 @@ export function createOrdersService(deps: OrdersDeps) {
           status: row.status,
           ...(row.title !== null && { title: row.title }),
           ...(row.eta !== null && { eta: row.eta }),
+          ...priceOf(row),
           version: 1,
           at,
           by: change.by,
@@ -419,6 +430,7 @@ export function createOrdersService(deps: OrdersDeps) {
               version: next.version,
               ...(next.eta !== null && { eta: next.eta }),
               ...(next.title !== null && { title: next.title }),
+              ...priceOf(next),
               ...(input.note && { note: input.note }),
               at,
               by: change.by,
@@ -475,6 +487,8 @@ export function createOrdersService(deps: OrdersDeps) {
         customer_id: booked.customerId,
         customer_name: (await deps.names?.nameOf(trx, booked.customerId)) ?? null,
         title: title || null,
+        amount_minor: null,
+        currency: null,
         details: JSON.stringify({
           appointmentId: booked.appointmentId,
           serviceId: booked.serviceId,

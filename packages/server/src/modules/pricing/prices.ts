@@ -140,8 +140,7 @@ export function createPriceService(deps: PricingDeps) {
     void (async () => {
       for (let i = 0; i < 100; i++) {
         await new Promise((r) => setTimeout(r, i === 0 ? 0 : 50));
-        const seen = await db.selectFrom("outbox").select("id").where("id", "in", ids).execute();
-        if (seen.length === ids.length) {
+        if (await deps.outbox.committed(ids)) {
           cache.forget(skus);
           return deps.outbox.flush(ids);
         }
