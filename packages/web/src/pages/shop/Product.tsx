@@ -20,6 +20,7 @@ import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { PricePanel } from "../../pricing/PricePanel.js";
 import { useCatalogProduct } from "../../pricing/useCatalog.js";
+import { Variants } from "../../pricing/Variants.js";
 import { openChatAbout } from "../customer/ChatWidget.js";
 import { StockBadge } from "./Shop.js";
 
@@ -169,6 +170,7 @@ export function Product({ sku }: { sku: string }) {
           {product.category && <p className="muted">{product.category}</p>}
           {product.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={product.sku} />
+          <Variants product={product} />
         </div>
       </section>
     );
@@ -224,6 +226,7 @@ export function Product({ sku }: { sku: string }) {
           </p>
           {product?.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={item.sku} />
+          {product && <Variants product={product} />}
           <p>
             <button
               type="button"
