@@ -8,6 +8,9 @@ export interface OrderRow {
   /** The customer's name as staff or the app gave it (the board shows it); null: not known. */
   customer_name: string | null;
   title: string | null;
+  /** What the customer pays, in minor units of `currency` (metrics counts it once paid); null: not given. */
+  amount_minor: number | null;
+  currency: string | null;
   /** JSON object text. */
   details: string;
   status: string;
@@ -115,6 +118,17 @@ export const ordersMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable("order_customers").execute();
+    },
+  },
+  // An order's price, so a paid order without a quote counts as revenue (issue 17).
+  "orders/004_amount": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("orders").addColumn("amount_minor", "bigint").execute();
+      await db.schema.alterTable("orders").addColumn("currency", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("orders").dropColumn("currency").execute();
+      await db.schema.alterTable("orders").dropColumn("amount_minor").execute();
     },
   },
 };

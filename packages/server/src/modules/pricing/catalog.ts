@@ -10,6 +10,7 @@ import { imagesOf } from "./images.js";
 import type { CatalogProductRow, PriceRow } from "./migrations.js";
 import type { PriceService } from "./prices.js";
 import type { ListProductsQuery, PutProductInput } from "./schema.js";
+import { type CatalogVariant, checkVariants, replaceVariants, variantsOf } from "./variants.js";
 
 type Priced = { [K in "currency" | "base_amount" | "amount"]?: PriceRow[K] | null };
 
@@ -17,6 +18,7 @@ function productOf(
   row: CatalogProductRow,
   price: Priced | undefined,
   images: ProductImage[] = [],
+  variants: CatalogVariant[] = [],
 ): CatalogProduct {
   return {
     id: row.sku,
@@ -37,6 +39,7 @@ function productOf(
           onSale: price.amount < price.base_amount,
         },
       }),
+    variants,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -69,7 +72,12 @@ export async function getCatalogProduct(
     .select(["currency", "base_amount", "amount"])
     .where("sku", "=", id)
     .executeTakeFirst();
-  return productOf(row, price, (await imagesOf(db, [id])).get(id));
+  return productOf(
+    row,
+    price,
+    (await imagesOf(db, [id])).get(id),
+    (await variantsOf(db, [id])).get(id),
+  );
 }
 
 /**
@@ -130,8 +138,12 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
         db,
         page.map((r) => r.sku),
       );
+      const variants = await variantsOf(
+        db,
+        page.map((r) => r.sku),
+      );
       return {
-        items: page.map((r) => productOf(r, r, images.get(r.sku))),
+        items: page.map((r) => productOf(r, r, images.get(r.sku), variants.get(r.sku))),
         ...(more && { nextCursor: String(offset + query.limit) }),
         categories: categories.map((c) => c.category as string),
       };
@@ -156,6 +168,8 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
           `product ${sku} is at version ${version}, not ${input.expectedVersion}`,
           { details: { version } },
         );
+      // refused before anything is written (and again in the variants' own transaction)
+      if (input.variants) await checkVariants(db, sku, input.variants);
       const at = now();
       const pick = <T>(given: T | null | undefined, old: T | null | undefined): T | null =>
         given === undefined ? (old ?? null) : given;
@@ -202,6 +216,19 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
           );
         throw error;
       }
+      if (input.variants) {
+        await replaceVariants(db, sku, input.variants);
+        for (const v of input.variants) {
+          if (!v.price) continue;
+          const current = await db
+            .selectFrom("pricing_prices")
+            .select(["base_amount", "currency"])
+            .where("sku", "=", v.sku)
+            .executeTakeFirst();
+          if (current?.base_amount !== v.price.amount || current.currency !== v.price.currency)
+            await prices.set(identity, v.sku, v.price);
+        }
+      }
       if (input.price) {
         const current = await db
           .selectFrom("pricing_prices")
@@ -226,6 +253,7 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
         .executeTakeFirst();
       if (Number(r.numDeletedRows) !== 1)
         throw new SwitchboardError("not_found", `no product ${sku}`);
+      await db.deleteFrom("pricing_catalog_variants").where("product_sku", "=", sku).execute();
     },
   };
 }
