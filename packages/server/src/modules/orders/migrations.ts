@@ -118,8 +118,8 @@ export const ordersMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable("order_customers").execute();
-      },
     },
+  },
   // An order's price, so a paid order without a quote counts as revenue (issue 17).
   "orders/004_amount": {
     async up(db: Kysely<unknown>) {
