@@ -10,6 +10,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { SkeletonCards } from "../../components/Skeleton.js";
 import { LivePrice } from "../../pricing/LivePrice.js";
 import { type CatalogFilter, useCatalogSearch } from "../../pricing/useCatalog.js";
@@ -191,7 +192,7 @@ export function Shop() {
   const filtering = filter.q.trim() !== "" || filter.category !== "";
   const showCatalog = filtering || (catalog.page?.items.length ?? 0) > 0;
   const [items, setItems] = useState<CatalogItem[]>();
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const load = useCallback(async () => {
     try {
       setItems((await api<CatalogPage>(null, "GET", "/api/inventory/catalog?limit=100")).items);
