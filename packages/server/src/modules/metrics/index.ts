@@ -55,12 +55,7 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
     async function flushWhenCommitted(ids: string[]): Promise<void> {
       for (let i = 0; i < 20; i++) {
         try {
-          const rows = await ctx.db
-            .selectFrom("outbox")
-            .select("id")
-            .where("id", "in", ids)
-            .execute();
-          if (rows.length === ids.length) return await ctx.outbox.flush(ids);
+          if (await ctx.outbox.committed(ids)) return await ctx.outbox.flush(ids);
         } catch (err) {
           ctx.logger.debug({ err }, "metrics feed flush check failed; the outbox sweep sends it");
           return;

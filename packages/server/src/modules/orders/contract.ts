@@ -166,9 +166,39 @@ export const orderStalledSchema = z.object({
 });
 export type OrderStalled = z.infer<typeof orderStalledSchema>;
 
+/**
+ * An appointment of an order, in its details: `details.appointment` for the booking that made it
+ * (a drop-off, a test drive), `details.pickup` for the pickup of a repair. Kept in step with the
+ * appointment (rescheduled, cancelled, no-show) from the appointments module's durable events.
+ */
+export const orderAppointmentSchema = z.object({
+  appointmentId: z.string(),
+  status: z.string(),
+  startsAt: z.string(),
+  endsAt: z.string().optional(),
+  timeZone: z.string().optional(),
+  serviceId: z.string(),
+  serviceName: z.string().optional(),
+  resourceId: z.string(),
+  resourceName: z.string().optional(),
+  /** The appointment's version this reflects (an older event never overwrites a newer one). */
+  version: z.number().int().optional(),
+});
+export type OrderAppointment = z.infer<typeof orderAppointmentSchema>;
+
+/** Event `appointment` on order:{id}: the order's booking or pickup appointment changed. */
+export const orderAppointmentEventSchema = z.object({
+  orderId: z.string(),
+  /** booking: `details.appointment`; pickup: `details.pickup`. */
+  role: z.enum(["booking", "pickup"]),
+  appointment: orderAppointmentSchema,
+  at: z.string(),
+});
+export type OrderAppointmentEvent = z.infer<typeof orderAppointmentEventSchema>;
+
 /** Every event the module publishes, by channel. */
 export const orderEvents = {
-  order: { status: statusChangeSchema },
+  order: { status: statusChangeSchema, appointment: orderAppointmentEventSchema },
   staffOrders: { order: boardEventSchema },
   customer: { order: customerOrderEventSchema },
 } as const;
