@@ -133,6 +133,9 @@ export function createAvailability(
   }
 
   return {
+    /** The claimed blocks of a resource in [from, to) (best times weigh how busy a time is). */
+    claimsOf,
+
     /**
      * Whether the committed claims still leave a booking's blocks open to its sitting. A quick
      * refusal before any write: "no" is final (the time was taken when read); "yes" is only a

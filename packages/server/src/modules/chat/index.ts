@@ -11,13 +11,20 @@ import { registerHistoryRoutes } from "./history-routes.js";
 import { chatMigrations } from "./migrations.js";
 import { createNotes, notesMigrations } from "./notes.js";
 import { registerNoteRoutes } from "./notes-routes.js";
+import { chatQueueNamespace, queueChannelPolicy } from "./queue-channels.js";
 import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
 import { registerTeamRoutes } from "./team-routes.js";
 
 export type { Agent, ChatMessage, ChatMessageCreated, Conversation } from "./contract.js";
-export { CHAT_EVENTS, conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
+export {
+  CHAT_EVENTS,
+  conversationChannel,
+  POOL_QUEUE_CHANNEL,
+  STAFF_CHAT_CHANNEL,
+  teamQueueChannel,
+} from "./contract.js";
 
 const HOUR = 60 * 60 * 1000;
 
@@ -40,6 +47,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
       recoverable: true,
       signals: [TYPING_SIGNAL],
     },
+    chatQueueNamespace,
   ],
   async register(ctx) {
     const settings = ctx.settings;
@@ -71,7 +79,8 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
       return true;
     });
     // staff:chat is for agents and admins already (the core staff:* policy); agents' presence
-    // there is how the router knows they are connected.
+    // there is how the router knows they are connected. Teams' queues are on chat-queue:*.
+    ctx.namespaces.setPolicy(chatQueueNamespace.name, queueChannelPolicy(chat.teams.teamsOf));
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
     registerTeamRoutes(ctx.http, chat, ctx.auth);

@@ -6,6 +6,7 @@ import { createLive } from "./live.js";
 import { metricsMigrations } from "./migrations.js";
 import { pruneOld } from "./retention.js";
 import { registerMetricsRoutes } from "./routes.js";
+import { sampleViewers } from "./viewers.js";
 
 export type { ActivityItem, AlertRule, MetricsAlert, Overview, Series } from "./contract.js";
 export {
@@ -64,6 +65,20 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
     }
     registerMetricsRoutes(ctx.http, ctx.db, settings, ctx.auth);
     ctx.jobs.add({ name: "metrics-live", intervalMs: settings.liveIntervalMs, run: live.tick });
+    ctx.jobs.add({
+      name: "metrics-viewers",
+      intervalMs: settings.viewersSampleMs,
+      run: async () => {
+        const added = await sampleViewers({
+          db: ctx.db,
+          broker: ctx.broker,
+          hasProducts: () => ctx.namespaces.get("product") !== undefined,
+          timeZone: settings.timeZone,
+          logger: ctx.logger,
+        });
+        if (added > 0) live.changed(false);
+      },
+    });
     ctx.jobs.add({
       name: "metrics-retention",
       intervalMs: 3_600_000,

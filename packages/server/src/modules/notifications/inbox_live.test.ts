@@ -202,6 +202,44 @@ describe.each(DIALECTS)("the in-app inbox on %s", (database) => {
     expect(inbox.body.items).toHaveLength(1);
   });
 
+  it("makes a small send in the request: racing repeats of one dedupeKey share a group, one made", async () => {
+    const dave = await connect("dave");
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        send({
+          userIds: ["dave", `other${i}`],
+          type: "message",
+          channels: ["in_app"],
+          dedupeKey: "same",
+          data: { title: "once", body: `${i}` },
+        }),
+      ),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(12).fill(202));
+    // answered after its commit: already done, nothing left for the worker
+    for (const r of replies) {
+      const s = await restCall(server, "GET", `/api/notifications/sends/${r.body.id}`);
+      expect(s.body).toMatchObject({ status: "done", recipients: 2, processed: 2 });
+    }
+    const inbox = await (await as("dave"))("GET", "/api/notifications");
+    expect(inbox.body.items).toHaveLength(1);
+    expect(inbox.body.unreadCount).toBe(1);
+    for (let i = 0; i < 12; i++)
+      expect((await (await as(`other${i}`))("GET", "/api/notifications")).body.unreadCount).toBe(1);
+    const got = await dave.collect(
+      (f) => f.type === "message" && (f as { event?: string }).event === "notification",
+      1,
+      30_000,
+    );
+    expect(got).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      dave.frames.filter(
+        (f) => f.type === "message" && (f as { event?: string }).event === "notification",
+      ),
+    ).toEqual([]);
+  });
+
   it("keeps the unread count exact under racing reads from two tabs", async () => {
     const tab1 = await connect("dave");
     const tab2 = await connect("dave");

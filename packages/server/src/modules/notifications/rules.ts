@@ -164,6 +164,32 @@ export const RULES: readonly RuleDefinition[] = [
     priority: "high",
   },
   {
+    // appointments offers free pickup times when a repair is ready (its durable
+    // `appointment.pickup_offered`); the order's own "ready for pickup" is order-ready's
+    name: "pickup-offered",
+    event: "appointment.pickup_offered",
+    description: "A ready repair can be picked up: the customer is offered free pickup times",
+    template: "appointment.pickup_offered",
+    recipients: "userId|customerId",
+    data: {
+      orderId: "orderId",
+      title: ["orderTitle", "=Your repair"],
+      serviceName: ["serviceName", "=Pickup"],
+      startsAt: "startsAt",
+    },
+    derive: (p) => {
+      const first = localTime(lookup(p, "startsAt"), lookup(p, "timeZone"));
+      const zone = lookup(p, "timeZone");
+      return {
+        firstFree: first
+          ? `The first free time is ${first} (${typeof zone === "string" ? zone : "UTC"}).`
+          : "Choose a time that suits you.",
+      };
+    },
+    dedupeKey: "rule:pickup-offered:{{orderId}}:{{startsAt}}",
+    priority: "high",
+  },
+  {
     name: "appointment-confirmed",
     event: "appointment.confirmed",
     description: "The customer's appointment is booked",

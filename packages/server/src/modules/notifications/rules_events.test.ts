@@ -151,6 +151,58 @@ describe.each(DIALECTS)("rules from chat, appointments and pricing events on %s"
     ]);
   });
 
+  it("offers a ready repair's pickup times, once per offer, from appointments' durable event", async () => {
+    server = await startTestServer({
+      database,
+      env: { SWITCHBOARD_MODULES: "notifications" },
+    });
+    // the payload appointments emits (contract: pickupOfferSchema)
+    const offer = (startsAt?: string) => ({
+      orderId: "rep-1",
+      customerId: "cleo",
+      userId: "cleo",
+      serviceId: "pickup",
+      serviceName: "Pickup",
+      orderTitle: "Phone repair",
+      slots: startsAt ? [{ start: startsAt, end: startsAt, resourceId: "counter" }] : [],
+      ...(startsAt && { startsAt }),
+    });
+    const emit = (payload: unknown) =>
+      server.app.store.db.transaction().execute((trx) =>
+        server.app.events.emit(trx, {
+          type: "appointment.pickup_offered",
+          aggregate: "order:rep-1",
+          payload,
+        }),
+      );
+    await emit(offer("2027-01-05T09:30:00.000Z"));
+    await emit(offer("2027-01-05T09:30:00.000Z")); // the same offer heard again: nothing more
+    const item = await waitForItem(
+      "cleo",
+      "the pickup offer",
+      (i) => i.type === "appointment.pickup_offered",
+    );
+    expect(item).toMatchObject({
+      title: "Book your pickup",
+      body: "Phone repair is ready. The first free time is Tue 5 Jan 2027, 09:30 (UTC).",
+      data: { orderId: "rep-1" },
+      actions: [{ id: "book", url: "/appointments" }],
+    });
+    await emit(offer()); // no free time in the coming days
+    await waitFor("the second offer", async () => (await inbox("cleo")).length === 2);
+    await server.app.jobs.trigger("notifications-worker");
+    expect((await inbox("cleo")).map((i) => i.body)).toEqual([
+      "Phone repair is ready. Choose a time that suits you.",
+      "Phone repair is ready. The first free time is Tue 5 Jan 2027, 09:30 (UTC).",
+    ]);
+    const rules = await restCall(server, "GET", "/api/notifications/rules");
+    expect(rules.body.rules ?? rules.body).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "pickup-offered", event: "appointment.pickup_offered" }),
+      ]),
+    );
+  });
+
   it("tells a watcher of a price drop through the durable watch event, once per crossing", async () => {
     server = await startTestServer({
       database,

@@ -5,6 +5,7 @@ import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
 import { isStaffOrServer } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
+import { GroupCommit } from "../../store/group-commit.js";
 import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
@@ -55,6 +56,8 @@ export interface SendsDeps {
   crashPoint(point: string): void;
   clock(): Date;
   deferrals: Deferrals;
+  /** The worker has work: a send to expand, or deliveries to outside channels to send. */
+  wake(): void;
 }
 
 /**
@@ -64,6 +67,25 @@ export interface SendsDeps {
  * commit) commits once, and the unique indexes drop what a rolled-back run would repeat.
  */
 const CHUNK_IDS = 500;
+/**
+ * A send to at most this many users is made in the request (group-committed with the other
+ * requests of the same moment), not by the worker: one transaction for many requests instead of
+ * two per request plus the worker's reads. Larger ones go out in batches from the worker.
+ */
+export const DIRECT_MAX_RECIPIENTS = 20;
+/** Sends made together in one direct transaction. */
+const DIRECT_GROUP = 100;
+
+/** A direct send: accepted and made in one group's transaction. */
+interface Direct {
+  row: NotificationSendRow;
+  request: SendRequest;
+  template: Template;
+  recipients: string[];
+  also: InTransaction<Accepted> | undefined;
+}
+
+const outside = (c: NotificationChannel) => c !== "in_app";
 
 export function createSends(deps: SendsDeps) {
   const { db, outbox, settings, templates, users } = deps;
@@ -109,14 +131,86 @@ export function createSends(deps: SendsDeps) {
       created_at: deps.clock().toISOString(),
     };
     const accepted = { id: row.id, recipients: row.total };
+    if (!opts.trx && recipients.length <= DIRECT_MAX_RECIPIENTS) {
+      row.processed = row.total;
+      row.status = "done";
+      const direct: Direct = { row, request, template, recipients, also: opts.also };
+      try {
+        return await directs.submit(direct);
+      } catch (error) {
+        // One request of the group failed the group: this one alone, as a worker send.
+        deps.logger.debug({ err: error }, "direct notification group failed; sending alone");
+        row.processed = 0;
+        row.status = "pending";
+      }
+    }
     const write = async (trx: Transaction<Database>) => {
       await trx.insertInto("notification_sends").values(row).execute();
       if (opts.also) await opts.also(trx, accepted);
     };
-    if (opts.trx) await write(opts.trx);
-    else await db.transaction().execute(write);
+    if (opts.trx)
+      await write(opts.trx); // the caller wakes the worker after its commit
+    else {
+      await db.transaction().execute(write);
+      deps.wake();
+    }
     return accepted;
   }
+
+  /**
+   * Makes a group of small sends in one transaction, set-based: the send rows (already done)
+   * in one insert, every recipient's notifications through one composeMany, the outbox rows in
+   * one insert, one flush after the commit. The requests are answered after the commit, so a
+   * 202 means stored; a crash before the commit loses only unanswered requests.
+   */
+  async function runDirect(group: Direct[]): Promise<Accepted[]> {
+    const at = deps.clock();
+    const accepted = group.map((d) => ({ id: d.row.id, recipients: d.row.total }));
+    const ids = await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < group.length; i += CHUNK_IDS)
+        await trx
+          .insertInto("notification_sends")
+          .values(group.slice(i, i + CHUNK_IDS).map((d) => d.row))
+          .execute();
+      const work = group
+        .flatMap((d) => d.recipients.map((userId) => ({ userId, d })))
+        // row locks in user order: two groups (two nodes) sharing users cannot deadlock
+        .sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));
+      const recipients = await users.recipients(trx, [...new Set(work.map((w) => w.userId))]);
+      const made = new Map<Direct, NewNotification>(group.map((d) => [d, newNotification(d)]));
+      const batch: ToCompose[] = [];
+      for (const { userId, d } of work) {
+        const recipient = recipients.get(userId);
+        if (recipient) batch.push({ recipient, n: made.get(d) as NewNotification });
+      }
+      const messages = await composeMany(trx, batch, composeOptions(at));
+      for (const [i, d] of group.entries()) if (d.also) await d.also(trx, accepted[i] as Accepted);
+      return outbox.enqueue(trx, messages);
+    });
+    // Committed: a failed flush must not fail the requests (the sweep publishes the rows).
+    await outbox
+      .flush(ids)
+      .catch((err: unknown) => deps.logger.warn({ err }, "notification flush failed"));
+    if (group.some((d) => (d.request.channels ?? d.template.defaultChannels).some(outside)))
+      deps.wake();
+    return accepted;
+  }
+  const directs = new GroupCommit<Direct, Accepted>(runDirect, DIRECT_GROUP);
+
+  const newNotification = (d: {
+    row: NotificationSendRow;
+    request: SendRequest;
+    template: Template;
+  }): NewNotification => ({
+    type: d.row.type,
+    template: d.template,
+    data: d.request.data,
+    priority: d.request.priority,
+    category: d.request.category ?? d.template.category,
+    channels: d.request.channels ?? d.template.defaultChannels,
+    dedupeKey: d.request.dedupeKey,
+    sendId: d.row.id,
+  });
 
   /** One send's share of a batch: its next recipients. */
   interface Part {
@@ -153,19 +247,7 @@ export function createSends(deps: SendsDeps) {
         const recipients = await users.recipients(trx, [...new Set(work.map((w) => w.userId))]);
         // one object per send: composeMany renders each send's template once
         const made = new Map<Part, NewNotification>();
-        for (const part of parts) {
-          const { request, template, send } = part;
-          made.set(part, {
-            type: send.type,
-            template,
-            data: request.data,
-            priority: request.priority,
-            category: request.category ?? template.category,
-            channels: request.channels ?? template.defaultChannels,
-            dedupeKey: request.dedupeKey,
-            sendId: send.id,
-          });
-        }
+        for (const part of parts) made.set(part, newNotification({ ...part, row: part.send }));
         const batch: ToCompose[] = [];
         for (const { userId, part } of work) {
           const recipient = recipients.get(userId);
@@ -206,11 +288,15 @@ export function createSends(deps: SendsDeps) {
       if (error instanceof ConditionalMiss) return false;
       throw error;
     }
-    await outbox.flush(ids);
+    // Published while the next batch is made (the outbox keeps the order of its flushes).
+    flushing = outbox
+      .flush(ids)
+      .catch((err: unknown) => deps.logger.warn({ err }, "notification flush failed"));
     for (const part of parts) part.send.processed = part.processed;
     return true;
   }
 
+  let flushing: Promise<void> = Promise.resolve();
   let busy: Promise<number> | undefined;
   /** Expands every pending send (oldest first), a bounded number of batches per call. */
   async function process(maxBatches = 1000): Promise<number> {
@@ -249,6 +335,7 @@ export function createSends(deps: SendsDeps) {
       }
       if (!moved) break;
     }
+    await flushing;
     return done;
   }
 

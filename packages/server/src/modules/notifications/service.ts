@@ -64,6 +64,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
     crashPoint: deps.crashPoint,
     clock,
     deferrals,
+    wake: () => kick(),
   });
   const delivery = createDelivery({
     db,
@@ -149,9 +150,8 @@ export function createNotificationsService(deps: NotificationsDeps) {
       input: SendInput,
       also?: InTransaction<Accepted>,
     ): Promise<Accepted> {
-      const accepted = await sends.accept(identity, input, also ? { also } : {});
-      kick();
-      return accepted;
+      // made at once (small) or queued for the worker, which accept wakes
+      return sends.accept(identity, input, also ? { also } : {});
     },
     sendStatus: (id: string) => sends.status(id),
 

@@ -11,6 +11,7 @@ import { imagesOf } from "./images.js";
 import type { CatalogProductRow, PriceRow } from "./migrations.js";
 import type { PriceService } from "./prices.js";
 import type { ListProductsQuery, PutProductInput } from "./schema.js";
+import { type CatalogVariant, checkVariants, replaceVariants, variantsOf } from "./variants.js";
 
 type Priced = { [K in "currency" | "base_amount" | "amount"]?: PriceRow[K] | null };
 
@@ -18,6 +19,7 @@ function productOf(
   row: CatalogProductRow,
   price: Priced | undefined,
   images: ProductImage[] = [],
+  variants: CatalogVariant[] = [],
 ): CatalogProduct {
   return {
     id: row.sku,
@@ -38,6 +40,7 @@ function productOf(
           onSale: price.amount < price.base_amount,
         },
       }),
+    variants,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -51,10 +54,6 @@ const searchText = (sku: string, name: string, description: string | null | unde
 /** `%word%` with LIKE's own characters taken literally (escape `\`). */
 const containing = (word: string) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/**
- * A catalog product by id (its SKU), or undefined: the surface other modules read (teams
- * resolve `subject: {type: "product"}` through it; see notes/CONTRACTS.md).
- */
 /** A catalog row as the list reads it: the product and its live price, if any. */
 type ListedRow = CatalogProductRow & {
   currency: string | null;
@@ -62,6 +61,10 @@ type ListedRow = CatalogProductRow & {
   amount: number | null;
 };
 
+/**
+ * A catalog product by id (its SKU), or undefined: the surface other modules read (teams
+ * resolve `subject: {type: "product"}` through it; see notes/CONTRACTS.md).
+ */
 export async function getCatalogProduct(
   db: Kysely<Database>,
   id: string,
@@ -77,7 +80,12 @@ export async function getCatalogProduct(
     .select(["currency", "base_amount", "amount"])
     .where("sku", "=", id)
     .executeTakeFirst();
-  return productOf(row, price, (await imagesOf(db, [id])).get(id));
+  return productOf(
+    row,
+    price,
+    (await imagesOf(db, [id])).get(id),
+    (await variantsOf(db, [id])).get(id),
+  );
 }
 
 /**
@@ -141,8 +149,12 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
         db,
         page.map((r) => r.sku),
       );
+      const variants = await variantsOf(
+        db,
+        page.map((r) => r.sku),
+      );
       return {
-        items: page.map((r) => productOf(r, r, images.get(r.sku))),
+        items: page.map((r) => productOf(r, r, images.get(r.sku), variants.get(r.sku))),
         ...(nextCursor !== undefined && { nextCursor }),
         categories: categories.map((c) => c.category as string),
       };
@@ -167,6 +179,8 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
           `product ${sku} is at version ${version}, not ${input.expectedVersion}`,
           { details: { version } },
         );
+      // refused before anything is written (and again in the variants' own transaction)
+      if (input.variants) await checkVariants(db, sku, input.variants);
       const at = now();
       const pick = <T>(given: T | null | undefined, old: T | null | undefined): T | null =>
         given === undefined ? (old ?? null) : given;
@@ -213,6 +227,19 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
           );
         throw error;
       }
+      if (input.variants) {
+        await replaceVariants(db, sku, input.variants);
+        for (const v of input.variants) {
+          if (!v.price) continue;
+          const current = await db
+            .selectFrom("pricing_prices")
+            .select(["base_amount", "currency"])
+            .where("sku", "=", v.sku)
+            .executeTakeFirst();
+          if (current?.base_amount !== v.price.amount || current.currency !== v.price.currency)
+            await prices.set(identity, v.sku, v.price);
+        }
+      }
       if (input.price) {
         const current = await db
           .selectFrom("pricing_prices")
@@ -237,6 +264,7 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
         .executeTakeFirst();
       if (Number(r.numDeletedRows) !== 1)
         throw new SwitchboardError("not_found", `no product ${sku}`);
+      await db.deleteFrom("pricing_catalog_variants").where("product_sku", "=", sku).execute();
     },
   };
 }

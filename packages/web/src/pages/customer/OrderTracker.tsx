@@ -8,6 +8,7 @@ import { useLifecycles } from "../../app/useLifecycles.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { formatTime, Progress } from "../../components/Progress.js";
+import { OrderAppointments } from "./OrderAppointments.js";
 import { useLiveOrder } from "./useOrder.js";
 
 const ACTION_LABELS: Record<string, string> = {
@@ -110,6 +111,7 @@ export function OrderTracker({ id }: { id: string }) {
           Updated <strong>{formatTime(order.updatedAt)}</strong>
         </span>
       </div>
+      <OrderAppointments order={order} />
       {order.allowed.length > 0 && (
         <fieldset className="actions">
           <legend className="sr-only">What you can do</legend>
