@@ -18,6 +18,7 @@ import type { AppointmentsSettings } from "./config.js";
 import type { Appointment, AppointmentEvent, AppointmentPage } from "./contract.js";
 import { createHoldBatches, retryable } from "./hold_batch.js";
 import type { AppointmentRow, AppointmentServiceRow } from "./migrations.js";
+import { refusal } from "./precompiled.js";
 import type { HoldInput, ListAppointmentsQuery, RescheduleInput } from "./schema.js";
 
 /**
@@ -338,15 +339,10 @@ export function createBooking(deps: BookingDeps) {
       const open: typeof rows = [];
       for (const place of rows) if (await availability.looksFree(place.row)) open.push(place);
       if (open.length === 0)
-        throw new SwitchboardError(
+        throw refusal(
           "slot_taken",
           `${isoUtc(startMs)} is taken on ${input.resourceId ?? `every resource offering ${service.id}`}`,
-          {
-            details: {
-              start: isoUtc(startMs),
-              ...(input.resourceId && { resourceId: input.resourceId }),
-            },
-          },
+          { start: isoUtc(startMs), ...(input.resourceId && { resourceId: input.resourceId }) },
         );
       const row = await submitHold({ places: open, capacity: service.capacity, also });
       return appointmentView(row);
