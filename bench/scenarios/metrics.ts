@@ -1,8 +1,9 @@
 /**
  * (9) Live business metrics (Switchboard only, issue 17). Two figures, each against an anchor
  * measured in the same run:
- *  - event → KPI update latency: the simulator drives the server at 200 actions/s; for every
- *    order it created, the time from the server's answer until `dashboard:overview` first shows
+ *  - event → KPI update latency: the simulator drives the server at 200 actions/s from
+ *    WORKERS processes (one Node process cannot start that many real actions a second here); for
+ *    every order it created, the time from the server's answer until `dashboard:overview` first shows
  *    a count including it — against the anchor of the same order's `staff:orders` board message
  *    (a plain outbox publish of the same change, no rollup, no overview).
  *  - rollup cost per event: the metrics handler (rollups in 3 grains, customer, feed line) for
@@ -25,9 +26,12 @@ import { startServerProcess } from "../../packages/server/src/test-support/proce
 import { RawClient } from "../../packages/server/src/test-support/ws-client.js";
 import { startTestServer } from "../../packages/server/src/testing.js";
 import type { Ctx } from "../lib/context.js";
+import { procCpuMicros, procRssBytes } from "../lib/proc.js";
 import type { ServerName } from "../lib/servers.js";
 
 const RATE = 200;
+/** Simulator processes sharing the rate (each with its own sockets and HTTP connections). */
+const WORKERS = 4;
 
 const quantile = (xs: number[], q: number) => {
   if (xs.length === 0) return null;
@@ -71,17 +75,19 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
     });
     await owner.subscribe("dashboard:overview");
     await owner.subscribe("staff:orders");
-    const cpu0 = process.cpuUsage();
+    const pid = proc.child.pid as number;
+    const cpu0 = procCpuMicros(pid);
     const summary = await simulate({
       url: server.url,
       apiKey: server.apiKey,
       token,
       minutes: seconds / 60,
       rate: RATE,
+      workers: WORKERS,
       seed: 17,
       onOrder: (id, at) => accepted.push({ id, at }),
     });
-    const cpu = process.cpuUsage(cpu0);
+    const serverCpu = procCpuMicros(pid) - cpu0;
     await new Promise((r) => setTimeout(r, 6000)); // the last interval
     owner.close();
     // the k-th accepted order is on the dashboard once an overview counts k orders
@@ -99,16 +105,24 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
     const a50 = quantile(board, 0.5);
     const a99 = quantile(board, 0.99);
     const actionsPerSec = summary.actions / seconds;
-    const note = `${summary.actions} actions in ${seconds} s (${actionsPerSec.toFixed(0)}/s, ${summary.failed} refused); ${overview.length}/${accepted.length} orders seen on dashboard:overview: p50 ${p50} ms, p99 ${p99} ms; anchor staff:orders p50 ${a50} ms, p99 ${a99} ms; ratio p50 ${p50 !== null && a50 ? (p50 / a50).toFixed(1) : "—"}×`;
+    const note = `${summary.actions} actions in ${seconds} s by ${summary.workers} simulator processes (${actionsPerSec.toFixed(0)}/s accepted, ${summary.failed} refused; ${summary.orders} orders, ${summary.sales} sales, ${summary.bookings} bookings, ${summary.chats} chats); ${overview.length}/${accepted.length} orders seen on dashboard:overview: p50 ${p50} ms, p99 ${p99} ms; anchor staff:orders p50 ${a50} ms, p99 ${a99} ms; ratio p50 ${p50 !== null && a50 ? (p50 / a50).toFixed(1) : "—"}×; server CPU ${(serverCpu / 1000 / seconds / 10).toFixed(0)}% of a core, ${(serverCpu / Math.max(1, summary.actions)).toFixed(0)} µs per action`;
     ctx.progress(`metrics latency: ${note}`);
+    const refusals = Object.entries(summary.refusals).sort((a, b) => b[1] - a[1]);
+    if (refusals.length)
+      ctx.progress(
+        `metrics simulator refusals: ${refusals
+          .slice(0, 6)
+          .map(([why, n]) => `${n}× ${why}`)
+          .join("; ")}`,
+      );
     ctx.add({
       name: `event → dashboard:overview (simulator at ${RATE} actions/s)`,
       server: "switchboard",
       deliveriesPerSec: actionsPerSec,
       p50Ms: p50,
       p99Ms: p99,
-      cpuMicrosPerDelivery: (cpu.user + cpu.system) / Math.max(1, summary.actions),
-      rssBytes: process.memoryUsage().rss,
+      cpuMicrosPerDelivery: serverCpu / Math.max(1, summary.actions),
+      rssBytes: procRssBytes(pid),
       rssBytesPerConn: null,
       note,
     });

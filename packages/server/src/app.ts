@@ -64,6 +64,8 @@ export interface App {
   store: Store;
   /** Durable domain events; `events.local` is the in-process bus. */
   events: DurableEvents;
+  /** Realtime publications written with a change (deliveries of the durable event table). */
+  outbox: Outbox;
   scheduler: Scheduler;
   jobs: JobRunner;
   namespaces: Namespaces;
@@ -249,7 +251,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     return { epoch: r.epoch, offset: r.offset };
   };
-  const outbox = new Outbox(store.db, publish, logger);
+  const crashPoint = createCrashPoints(config.crashPoints);
+  // Publications are deliveries of the durable event table (handler realtime.publish): the
+  // same dead letters, counters and claims; published right after the commit by this node.
+  const outbox = new Outbox(store.db, publish, logger, {
+    dialect: store.dialect,
+    nodeId: processId,
+    leaseMs: config.durable.leaseMs,
+    counters: events.counters,
+    crashPoint,
+  });
   const context: Omit<ModuleContext, "settings"> = {
     config,
     logger,
@@ -266,7 +277,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     jobs,
     outbox,
     publish,
-    crashPoint: createCrashPoints(config.crashPoints),
+    crashPoint,
     routeUpgrades: (prefix, handler) => gateway.routeUpgrades(prefix, handler),
   };
   for (const module of modules)
@@ -303,6 +314,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     broker,
     store,
     events,
+    outbox,
     scheduler,
     jobs,
     namespaces,

@@ -92,7 +92,13 @@ describe("switchboard CLI", { timeout: 300_000 }, () => {
     }[];
     db.close();
     expect(tables.map((t) => t.name)).toEqual(
-      expect.arrayContaining(["orders", "order_history", "outbox", "leases", "idempotency_keys"]),
+      expect.arrayContaining([
+        "orders",
+        "order_history",
+        "event_deliveries",
+        "leases",
+        "idempotency_keys",
+      ]),
     );
     expect((await cli(["migrate"], { SWITCHBOARD_DATA_DIR: dir })).code).toBe(0); // idempotent
   });

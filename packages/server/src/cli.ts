@@ -15,9 +15,10 @@ Commands:
   start                      Start the server (configuration from environment variables)
   seed                       Fill the running server with demo products and orders (uses the API key)
   migrate                    Bring the database (SQLite file or DATABASE_URL) to the latest schema
-  simulate [--minutes 5] [--rate 20] [--seed 1] [--url http://127.0.0.1:PORT]
+  simulate [--minutes 5] [--rate 20] [--seed 1] [--workers 1] [--url http://127.0.0.1:PORT]
                              Drive the running server as customers and agents would (REST and
-                             sockets), with a progress bar; prints a JSON summary of what it did
+                             sockets; --workers processes share the rate), with a progress bar;
+                             prints a JSON summary of what it did
   token --sub <id> [--role customer|agent|admin] [--name <name>] [--ttl <seconds>]
                              Print a signed JWT for the configured secret (development and tests)
   help                       Show this help

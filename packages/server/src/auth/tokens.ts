@@ -8,6 +8,7 @@ import { SwitchboardError } from "../errors.js";
 import { mapClaims } from "./claim-mapping.js";
 import { type Jws, splitJws, verifyHs256 } from "./hs256.js";
 import type { Identity } from "./identity.js";
+import { TOKEN_CACHE_MAX_AGE_S, TokenCache } from "./token-cache.js";
 
 export interface TokenVerifierOptions {
   /** HS256 shared secret. */
@@ -24,7 +25,11 @@ export interface TokenVerifierOptions {
   claims?: z.ZodObject;
   /** Audience and issuer checks, and how the provider's claims map to ours. */
   jwt?: Partial<JwtConfig>;
+  /** How many verified tokens to remember (each for at most a minute); 0 turns the cache off. */
+  cacheSize?: number;
 }
+
+const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
 
 /**
  * The identity provider's key set, fetched and cached by jose, with the time of the last fetch
@@ -68,7 +73,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const claimNames = Object.keys(options.claims?.shape ?? {});
   const noModuleClaims = options.claims?.safeParse({});
 
-  return async (token) => {
+  // With a JWKS, an entry lives no longer than a fetched key set does: a withdrawn key stops
+  // working within the same time with or without the cache.
+  const cacheAgeS = Math.min(
+    TOKEN_CACHE_MAX_AGE_S,
+    jwks ? (options.jwksMaxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS) / 1000 : TOKEN_CACHE_MAX_AGE_S,
+  );
+  const cache = new TokenCache(options.cacheSize ?? DEFAULT_TOKEN_CACHE_SIZE, cacheAgeS);
+
+  const verify = async (token: string): Promise<Identity> => {
     let jws: Jws;
     try {
       jws = splitJws(token);
@@ -149,6 +162,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       ...(c.caps !== undefined && { caps: c.caps }),
       ...(declared.length > 0 && { claims: Object.fromEntries(declared) }),
     };
+  };
+
+  return async (token) => {
+    const nowS = Date.now() / 1000;
+    const known = cache.get(token, nowS);
+    if (known) return known;
+    const identity = await verify(token);
+    cache.set(token, identity, nowS);
+    return { ...identity };
   };
 }
 

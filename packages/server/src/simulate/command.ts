@@ -3,7 +3,7 @@ import { z } from "zod";
 import { resolveSecrets } from "../auth/dev-secrets.js";
 import { mintToken, ownTokenClaims } from "../auth/tokens.js";
 import { loadConfig } from "../config.js";
-import { simulate } from "./simulator.js";
+import { MAX_WORKERS, simulate } from "./simulator.js";
 
 const args = z.object({
   minutes: z.coerce
@@ -18,6 +18,7 @@ const args = z.object({
     .min(0)
     .max(2 ** 31)
     .default(1),
+  workers: z.coerce.number().int().min(1).max(MAX_WORKERS).default(1),
   url: z.url({ protocol: /^https?$/ }).optional(),
 });
 
@@ -31,6 +32,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
         minutes: { type: "string" },
         rate: { type: "string" },
         seed: { type: "string" },
+        workers: { type: "string" },
         url: { type: "string" },
       },
     }).values;
@@ -53,7 +55,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  const { minutes, rate, seed } = parsed.data;
+  const { minutes, rate, seed, workers } = parsed.data;
   const url = parsed.data.url ?? `http://127.0.0.1:${config.port}`;
   const bar = process.stderr.isTTY ? "\r" : "\n";
   let lastDraw = 0;
@@ -64,6 +66,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       minutes,
       rate,
       seed,
+      workers,
       token: (sub, role) =>
         mintToken(jwtSecret, {
           sub,

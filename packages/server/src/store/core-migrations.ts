@@ -24,21 +24,10 @@ export interface LeaseRow {
   expires_at: string;
 }
 
-export interface OutboxRow {
-  id: string;
-  channel: string;
-  event: string;
-  /** JSON text. */
-  data: string;
-  key: string;
-  created_at: string;
-}
-
 declare module "./schema.js" {
   interface Database {
     idempotency_keys: IdempotencyKeyRow;
     leases: LeaseRow;
-    outbox: OutboxRow;
   }
 }
 

@@ -23,7 +23,12 @@ describe.runIf(up)("migrations on PostgreSQL", () => {
       );
       await second.close();
       expect(tables.rows.map((r) => r.table_name)).toEqual(
-        expect.arrayContaining(["switchboard_migrations", "orders", "chat_messages", "outbox"]),
+        expect.arrayContaining([
+          "switchboard_migrations",
+          "orders",
+          "chat_messages",
+          "event_deliveries",
+        ]),
       );
     } finally {
       const admin = await openStore({ databaseUrl: POSTGRES_URL, dataDir: "." });

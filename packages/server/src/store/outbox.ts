@@ -1,8 +1,16 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, PostgresAdapter, sql, type Transaction } from "kysely";
 import type { Logger } from "pino";
 import { SwitchboardError } from "../errors.js";
 import { ulid } from "../ids.js";
-import type { OutboxRow } from "./core-migrations.js";
+import { anyDue, claimDue, type Dialect, releaseClaims } from "../platform/durable/claims.js";
+import type { DeliveryCounters } from "../platform/durable/events.js";
+import { backoffMs, errorText } from "../platform/durable/loop.js";
+import type { EventDeliveryRow } from "../platform/durable/migrations.js";
+import {
+  PUBLICATION_HANDLER,
+  PUBLICATION_TYPE,
+  type PublicationPayload,
+} from "../platform/durable/publications.js";
 import type { Database } from "./schema.js";
 
 export interface OutboxMessage {
@@ -15,41 +23,100 @@ export interface OutboxMessage {
 
 type Publish = (channel: string, event: string, data: unknown, key: string) => Promise<unknown>;
 
-const nextId = ulid;
-/** Rows older than this are another node's leftovers (it crashed or the broker was down): the sweep takes them. */
-const ORPHAN_AFTER_MS = 5000;
+export interface OutboxOptions {
+  /** Default: read from the Kysely adapter. */
+  dialect?: Dialect;
+  /** Names the sweep's claims (default: a fresh id). */
+  nodeId?: string;
+  /** How long a sweep's claim holds (default 30 s); a dead node's claim is taken over after it. */
+  leaseMs?: number;
+  /** The durable events' Prometheus counters, so publications count under their handler name. */
+  counters?: DeliveryCounters;
+  /** Test-only crash points (platform/crash-points.ts). */
+  crashPoint?: (point: string) => void;
+}
 
 /**
- * The transactional outbox: a module writes its realtime messages in the same transaction as the
- * change they announce, so a committed change is always announced, even if the broker is down at
- * that moment or the process dies right after the commit. After the commit, `flush` publishes
- * them at once; a background sweep publishes whatever is left. Broker idempotency keys make a
- * repeat harmless.
+ * How long the committing node has to publish a row itself before the sweep of any node takes
+ * it: the row is written with `next_at` this far ahead, an implicit lease of the committer.
+ */
+const ORPHAN_AFTER_MS = 5000;
+/** A publication that failed on a broker outage is retried at least this often. */
+const MAX_RETRY_MS = 5000;
+const IN_LIST = 500;
+
+/**
+ * The transactional outbox, as one consumer of the durable event table: a module writes its
+ * realtime messages in the same transaction as the change they announce — rows of
+ * `event_deliveries` for the built-in handler `realtime.publish`, aggregate = channel — so a
+ * committed change is always announced, even if the broker is down at that moment or the process
+ * dies right after the commit.
+ *
+ * Latency stays that of a direct publish: after the commit, `flush` publishes the rows at once
+ * from memory, outside any transaction, and deletes them. The durable machinery is the safety
+ * net: a row not published within 5 s (its node died, or the broker failed) becomes due, and the
+ * sweep claims it with a lease (`claims.ts`), publishes it, retries a broker failure with backoff
+ * (never parked: a channel's later messages wait, so they leave in order) and parks a message the
+ * broker can never take (an unknown namespace) as a dead letter, listed and replayed with every
+ * other one under `/api/admin/dead-letters`. Broker idempotency keys make a repeat harmless.
  */
 export class Outbox {
   private chain: Promise<void> = Promise.resolve();
   /** Rows this process wrote, so a flush right after the commit need not read them back. */
-  private readonly recent = new Map<string, OutboxRow>();
+  private readonly recent = new Map<string, EventDeliveryRow>();
+  private readonly dialect: Dialect;
+  private readonly nodeId: string;
+  private readonly crashPoint: (point: string) => void;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly publish: Publish,
     private readonly logger: Logger,
-  ) {}
+    private readonly options: OutboxOptions = {},
+  ) {
+    this.dialect =
+      options.dialect ??
+      (db.getExecutor().adapter instanceof PostgresAdapter ? "postgres" : "sqlite");
+    this.nodeId = options.nodeId ?? `outbox:${ulid()}`;
+    this.crashPoint = options.crashPoint ?? (() => {});
+  }
 
   /** Records messages inside the caller's transaction; returns their ids for `flush`. */
   async enqueue(trx: Transaction<Database>, messages: OutboxMessage[]): Promise<string[]> {
     if (messages.length === 0) return [];
-    const now = new Date().toISOString();
-    const rows = messages.map((m) => ({
-      id: nextId(),
-      channel: m.channel,
-      event: m.event,
-      data: JSON.stringify(m.data ?? null),
-      key: m.key,
-      created_at: now,
-    }));
-    await trx.insertInto("outbox").values(rows).execute();
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    const orphanAt = new Date(now + ORPHAN_AFTER_MS).toISOString();
+    const rows: EventDeliveryRow[] = messages.map((m) => {
+      const eventId = ulid();
+      const payload: PublicationPayload = {
+        channel: m.channel,
+        event: m.event,
+        data: m.data ?? null,
+        key: m.key,
+      };
+      return {
+        id: `${eventId}/${PUBLICATION_HANDLER}`,
+        event_id: eventId,
+        handler: PUBLICATION_HANDLER,
+        type: PUBLICATION_TYPE,
+        aggregate: m.channel,
+        payload: JSON.stringify(payload),
+        occurred_at: at,
+        status: "pending",
+        attempts: 0,
+        next_at: orphanAt,
+        claim: null,
+        lease_until: null,
+        last_error: null,
+        failed_at: null,
+      };
+    });
+    for (let i = 0; i < rows.length; i += 200)
+      await trx
+        .insertInto("event_deliveries")
+        .values(rows.slice(i, i + 200))
+        .execute();
     for (const row of rows) this.recent.set(row.id, row);
     return rows.map((r) => r.id);
   }
@@ -65,19 +132,53 @@ export class Outbox {
     return run;
   }
 
-  /** Publishes leftovers of any node (the background job). */
+  /** True when every row is in the table (its transaction committed) and not yet published. */
+  async committed(ids: string[]): Promise<boolean> {
+    if (ids.length === 0) return true;
+    let found = 0;
+    for (let i = 0; i < ids.length; i += IN_LIST) {
+      const rows = await this.db
+        .selectFrom("event_deliveries")
+        .select("id")
+        .where("id", "in", ids.slice(i, i + IN_LIST))
+        .execute();
+      found += rows.length;
+    }
+    return found === ids.length;
+  }
+
+  /**
+   * The safety net (a background job on every node): claims publications that are due — their
+   * node did not publish them in time, or a retry's backoff ended — and publishes them. Returns
+   * how many it claimed.
+   */
   async sweep(): Promise<number> {
     const cutoff = new Date(Date.now() - ORPHAN_AFTER_MS).toISOString();
     // Rows of transactions that rolled back were never flushed: forget them.
-    for (const [id, row] of this.recent) if (row.created_at < cutoff) this.recent.delete(id);
-    const rows = await this.db
-      .selectFrom("outbox")
-      .select("id")
-      .where("created_at", "<", cutoff)
-      .orderBy("id")
-      .limit(500)
-      .execute();
-    await this.flush(rows.map((r) => r.id));
+    for (const [id, row] of this.recent) if (row.occurred_at < cutoff) this.recent.delete(id);
+    // a read first: an idle sweep takes no lock (on SQLite, the write lock)
+    if (!(await anyDue(this.db, [PUBLICATION_HANDLER]))) return 0;
+    const { claim, rows } = await claimDue({
+      db: this.db,
+      dialect: this.dialect,
+      nodeId: this.nodeId,
+      leaseMs: this.options.leaseMs ?? 30_000,
+      handlers: [PUBLICATION_HANDLER],
+      batch: 500,
+    });
+    if (rows.length === 0) return 0;
+    const { published, dead, failed } = await this.publishInOrder(rows);
+    await this.settle(published, dead, failed);
+    if (failed) {
+      // the broker failed: what was not tried goes back as it was (due now, still in order,
+      // since the failed row's backoff holds up the rest of its channel)
+      const tried = new Set([...published, ...dead.map((d) => d.row.id), failed.row.id]);
+      await releaseClaims(
+        this.db,
+        rows.filter((r) => !tried.has(r.id)).map((r) => r.id),
+        claim,
+      );
+    }
     return rows.length;
   }
 
@@ -86,81 +187,144 @@ export class Outbox {
    * while it was cut from the broker — so a channel's messages go out in the order they were
    * written: publishing v3 before a leftover v2 would leave subscribers on v2 (issue 23).
    */
-  private async withOlderOfTheirChannels(rows: OutboxRow[]): Promise<OutboxRow[]> {
+  private async withOlderOfTheirChannels(rows: EventDeliveryRow[]): Promise<EventDeliveryRow[]> {
     if (rows.length === 0) return rows;
-    const channels = [...new Set(rows.map((r) => r.channel))];
-    // ids are ULID strings: the newest is the last in sort order
-    const newest = rows.map((r) => r.id).sort()[rows.length - 1] as string;
+    const channels = [...new Set(rows.map((r) => r.aggregate))];
+    // event ids are ULID strings: the newest is the last in sort order
+    const newest = rows.map((r) => r.event_id).sort()[rows.length - 1] as string;
     const mine = new Set(rows.map((r) => r.id));
-    const older: OutboxRow[] = [];
+    const older: EventDeliveryRow[] = [];
     for (let i = 0; i < channels.length; i += 200) {
+      // literals, so that the partial index `event_deliveries_publications` serves the query
       const found = await this.db
-        .selectFrom("outbox")
+        .selectFrom("event_deliveries")
         .selectAll()
-        .where("channel", "in", channels.slice(i, i + 200))
-        .where("id", "<", newest)
-        .orderBy("id")
+        .where("handler", "=", sql.lit(PUBLICATION_HANDLER))
+        .where("status", "=", sql.lit("pending"))
+        .where("aggregate", "in", channels.slice(i, i + 200))
+        .where("event_id", "<", newest)
+        .orderBy("event_id")
         .limit(1000)
         .execute();
       for (const row of found) if (!mine.has(row.id)) older.push(row);
     }
     if (older.length === 0) return rows;
-    return [...older, ...rows].sort((a, b) => (a.id < b.id ? -1 : 1));
+    return [...older, ...rows].sort((a, b) => (a.event_id < b.event_id ? -1 : 1));
   }
 
   private async publishRows(ids: string[]): Promise<void> {
-    let rows: OutboxRow[] = [];
+    let rows: EventDeliveryRow[] = [];
     if (ids.every((id) => this.recent.has(id))) {
       for (const id of ids) {
-        rows.push(this.recent.get(id) as OutboxRow);
+        rows.push(this.recent.get(id) as EventDeliveryRow);
         this.recent.delete(id);
       }
-      rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+      rows.sort((a, b) => (a.event_id < b.event_id ? -1 : 1));
     } else {
       for (const id of ids) this.recent.delete(id);
       rows = await this.db
-        .selectFrom("outbox")
+        .selectFrom("event_deliveries")
         .selectAll()
         .where("id", "in", ids)
-        .orderBy("id")
+        .where("status", "=", "pending")
+        .orderBy("event_id")
         .execute();
     }
     rows = await this.withOlderOfTheirChannels(rows);
+    // tests: killed after the commit, before anything is published (the sweep must send it)
+    this.crashPoint("outbox.before-publish");
+    const { published, dead } = await this.publishInOrder(rows);
+    // A broker failure leaves the row (and the rest) for the sweep, due 5 s after it was written.
+    await this.settle(published, dead, undefined);
+  }
+
+  /**
+   * Publishes rows in order until the broker fails. A message the broker can never take is set
+   * aside as a dead letter (retrying it would block every later row for good).
+   */
+  private async publishInOrder(rows: EventDeliveryRow[]): Promise<{
+    published: string[];
+    dead: { row: EventDeliveryRow; err: unknown }[];
+    failed?: { row: EventDeliveryRow; err: unknown };
+  }> {
     const published: string[] = [];
-    try {
-      for (const row of rows) {
-        try {
-          await this.publish(row.channel, row.event, JSON.parse(row.data), row.key);
-        } catch (err) {
-          if (
-            err instanceof SwitchboardError &&
-            err.code !== "unavailable" &&
-            err.code !== "internal"
-          ) {
-            // Never publishable (a bad channel name, an unknown namespace): retrying would block
-            // every later row for good. Drop it, loudly.
-            this.logger.error(
-              { err, channel: row.channel, event: row.event },
-              "outbox message can never be published; dropped",
-            );
-            published.push(row.id);
-            continue;
-          }
-          // Left in the table: the sweep retries it. Later rows wait too, keeping their order.
-          this.logger.warn({ err, channel: row.channel }, "outbox publish failed; will retry");
-          return;
-        }
+    const dead: { row: EventDeliveryRow; err: unknown }[] = [];
+    for (const row of rows) {
+      const p = JSON.parse(row.payload) as PublicationPayload;
+      try {
+        await this.publish(p.channel, p.event, p.data, p.key);
         published.push(row.id);
+      } catch (err) {
+        if (
+          err instanceof SwitchboardError &&
+          err.code !== "unavailable" &&
+          err.code !== "internal"
+        ) {
+          this.logger.error(
+            { err, channel: p.channel, event: p.event },
+            "outbox message can never be published: dead letter",
+          );
+          dead.push({ row, err });
+          continue;
+        }
+        // Later rows wait too, keeping their order.
+        this.logger.warn({ err, channel: p.channel }, "outbox publish failed; will retry");
+        return { published, dead, failed: { row, err } };
       }
-    } finally {
-      // One delete for the batch; a row published but not yet deleted is only published again
-      // (with its key) if the process dies right here.
-      for (let i = 0; i < published.length; i += 500) {
-        await this.db
-          .deleteFrom("outbox")
-          .where("id", "in", published.slice(i, i + 500))
-          .execute();
-      }
+    }
+    return { published, dead };
+  }
+
+  /** Deletes what was published, parks what never can be, and backs off a broker failure. */
+  private async settle(
+    published: string[],
+    dead: { row: EventDeliveryRow; err: unknown }[],
+    failed: { row: EventDeliveryRow; err: unknown } | undefined,
+  ): Promise<void> {
+    const counters = this.options.counters;
+    // One delete for the batch; a row published but not yet deleted is only published again
+    // (with its key) if the process dies right here.
+    for (let i = 0; i < published.length; i += IN_LIST)
+      await this.db
+        .deleteFrom("event_deliveries")
+        .where("id", "in", published.slice(i, i + IN_LIST))
+        .execute();
+    if (published.length) counters?.handled.inc({ handler: PUBLICATION_HANDLER }, published.length);
+    const at = new Date().toISOString();
+    for (const { row, err } of dead) {
+      await this.db
+        .updateTable("event_deliveries")
+        .set({
+          status: "dead",
+          attempts: row.attempts + 1,
+          next_at: at,
+          claim: null,
+          lease_until: null,
+          last_error: errorText(err),
+          failed_at: at,
+        })
+        .where("id", "=", row.id)
+        .where("status", "=", "pending")
+        .execute();
+      counters?.failed.inc({ handler: PUBLICATION_HANDLER });
+      counters?.dead.inc({ handler: PUBLICATION_HANDLER });
+    }
+    if (failed) {
+      const attempts = failed.row.attempts + 1;
+      const retryAt = Date.now() + Math.min(backoffMs(attempts, 250), MAX_RETRY_MS);
+      await this.db
+        .updateTable("event_deliveries")
+        .set({
+          attempts,
+          next_at: new Date(retryAt).toISOString(),
+          claim: null,
+          lease_until: null,
+          last_error: errorText(failed.err),
+        })
+        .where("id", "=", failed.row.id)
+        .where("status", "=", "pending")
+        .execute();
+      counters?.failed.inc({ handler: PUBLICATION_HANDLER });
     }
   }
 }

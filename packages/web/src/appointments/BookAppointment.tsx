@@ -3,9 +3,10 @@ import type { Appointment, PickupOffer, Slot } from "@switchboard/server/contrac
 import { customerChannel } from "@switchboard/server/names/appointments";
 import { useEffect, useMemo, useState } from "react";
 import { ApiError, api, errorText } from "../app/api.js";
+import { Link } from "../app/router.js";
 import { useSession } from "../app/session.js";
 import { clock, dayLabel, today } from "./format.js";
-import { useAppointments, useCatalog, useSlots, useToken } from "./useCalendar.js";
+import { useAppointments, useBestTimes, useCatalog, useSlots, useToken } from "./useCalendar.js";
 
 const ACTIVE = new Set(["held", "confirmed"]);
 
@@ -62,6 +63,7 @@ export function BookAppointment() {
     if (!service && services[0]) setService(services[0].id);
   }, [service, services]);
   const { slots, error: slotsError } = useSlots(service, day);
+  const best = useBestTimes(service, day);
   const [offer, setOffer] = useState<PickupOffer>();
   const { items } = useAppointments("limit=50", me ? customerChannel(me) : null, (m) => {
     // a repair of theirs is ready: the shop offers pickup times
@@ -83,7 +85,7 @@ export function BookAppointment() {
       setBusy(false);
     }
   };
-  const pick = (slot: Slot, serviceId = service) =>
+  const pick = (slot: Slot, serviceId = service, orderId?: string) =>
     act(async () => {
       if (moving) {
         await api(token, "POST", `/api/appointments/${moving.id}/reschedule`, {
@@ -100,6 +102,7 @@ export function BookAppointment() {
           service: serviceId,
           start: slot.start,
           resourceId: slot.resourceId,
+          ...(orderId && { orderId }),
         }),
       );
     });
@@ -124,6 +127,9 @@ export function BookAppointment() {
   return (
     <div className="appointments">
       <h1>Book an appointment</h1>
+      <p>
+        <Link href="/appointments/cheapest">See the cheapest times</Link>
+      </p>
       {offer && (
         <section className="card hold" aria-labelledby="pickup-heading" data-testid="pickup-offer">
           <h2 id="pickup-heading">Your repair is ready for pickup</h2>
@@ -144,7 +150,8 @@ export function BookAppointment() {
                     onClick={() => {
                       setService(offer.serviceId);
                       setOffer(undefined);
-                      void pick(s, offer.serviceId);
+                      // the pickup is booked for this repair: the order shows it
+                      void pick(s, offer.serviceId, offer.orderId);
                     }}
                   >
                     {dayLabel(s.start, zoneOf(s.resourceId))} {clock(s.start, zoneOf(s.resourceId))}
@@ -182,6 +189,28 @@ export function BookAppointment() {
             </button>
           )}
         </div>
+        {best && best.length > 0 && (
+          <div data-testid="best-times">
+            <h3 className="small">Quietest times this week</h3>
+            <ul className="slot-list" aria-label="Quietest times">
+              {best.map((s) => (
+                <li key={`${s.start}|${s.resourceId}`}>
+                  <button
+                    type="button"
+                    className="secondary slot"
+                    data-best={s.start}
+                    disabled={busy}
+                    onClick={() => void pick(s)}
+                    title={`${Math.round(s.busy * 100)}% of the time around it is booked`}
+                  >
+                    {dayLabel(s.start, zoneOf(s.resourceId))} {clock(s.start, zoneOf(s.resourceId))}
+                    <span className="muted small"> {nameOf(s.resourceId)}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
         {slotsError && (
           <p className="error" role="alert">
             {slotsError}

@@ -2,6 +2,8 @@ import { useChannel } from "@switchboard/react";
 import type {
   Appointment,
   AppointmentPage,
+  BestTime,
+  BestTimes,
   Resource,
   Service,
   Slot,
@@ -63,6 +65,36 @@ export function useSlots(service: string | undefined, day: string) {
     void load();
   }, [load]);
   return { slots, error, reload };
+}
+
+/**
+ * The quietest free times of a service over the week from `day` (GET /best-times), live like
+ * useSlots: fetched again when the service's calendar changes and after a recovery gap.
+ */
+export function useBestTimes(service: string | undefined, day: string) {
+  const token = useToken();
+  const [times, setTimes] = useState<BestTime[]>();
+  const load = useCallback(async () => {
+    if (!service) return;
+    try {
+      const r = await api<BestTimes>(
+        token,
+        "GET",
+        `/api/appointments/best-times?service=${encodeURIComponent(service)}&from=${day}&limit=5`,
+      );
+      setTimes(r.times);
+    } catch {
+      setTimes([]); // suggestions are optional: the day's free times stay
+    }
+  }, [token, service, day]);
+  const reload = useCoalesced(load, 30);
+  const { subscription } = useChannel(service ? serviceScheduleChannel(service) : null, reload);
+  useResync(subscription, load);
+  useEffect(() => {
+    setTimes(undefined);
+    void load();
+  }, [load]);
+  return times;
 }
 
 /**

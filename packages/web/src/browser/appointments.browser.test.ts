@@ -80,6 +80,28 @@ describe.runIf(run)("web app in a real browser: appointments", () => {
     for (const c of [ann, bob, staff]) await c.context.close();
   }, 180_000);
 
+  it("customers are offered the quietest times, and a suggestion someone takes goes away live", async () => {
+    const cleo = await signedIn(browser, server, { user: "cleo", name: "Cleo", role: "customer" });
+    await cleo.page.getByRole("link", { name: "Appointments" }).click();
+    await cleo.page.getByLabel("Day").fill(DAY);
+    const best = cleo.page.getByTestId("best-times");
+    const first = best.locator("button[data-best]").first();
+    await first.waitFor({ timeout: 15_000 });
+    const start = (await first.getAttribute("data-best")) as string;
+    expect(start >= `${DAY}T08:00:00.000Z`).toBe(true);
+    await apiCall(server, "POST", "/api/appointments/holds", {
+      service: "cut",
+      resourceId: "chair-1",
+      start,
+      customerId: "dan",
+    });
+    await best.locator(`button[data-best="${start}"]`).waitFor({
+      state: "detached",
+      timeout: 15_000,
+    });
+    await cleo.context.close();
+  }, 120_000);
+
   it("staff switch to one resource's week: each day's appointments with quick actions and how booked it is", async () => {
     const WED_NOON = "2027-01-06T11:00:00.000Z"; // 12:00 Berlin
     await apiCall(server, "PUT", "/api/appointments/resources/chair-2", {
@@ -194,6 +216,31 @@ describe.runIf(run)("web app in a real browser: appointments", () => {
     await offer.getByRole("button").first().click();
     await eve.page.getByTestId("hold").waitFor({ timeout: 15_000 });
     expect(await eve.page.getByTestId("hold").textContent()).toContain("Pickup");
+    await eve.page.getByRole("button", { name: "Confirm booking" }).click();
+    await eve.page.getByTestId("hold").waitFor({ state: "detached", timeout: 15_000 });
+
+    // the repair's tracker shows the drop-off and the pickup booked for it
+    await eve.page.goto(`${server.url}/orders/${hold.id}`);
+    const pickup = eve.page.getByTestId("order-pickup");
+    await pickup.and(eve.page.locator('[data-status="confirmed"]')).waitFor({ timeout: 30_000 });
+    await eve.page.getByTestId("order-booking").waitFor({ timeout: 15_000 });
+    const before = await pickup.textContent();
+    // the shop moves the pickup: the tracker follows without a reload
+    const mine = await apiCall<{ items: { id: string; serviceId: string; start: string }[] }>(
+      server,
+      "GET",
+      "/api/appointments?customerId=eve&status=confirmed",
+    );
+    const booked = mine.items.find((a) => a.serviceId === "pickup");
+    expect(booked).toBeDefined();
+    const later = new Date(Date.parse(booked?.start ?? "") + 24 * 3600_000).toISOString();
+    await apiCall(server, "POST", `/api/appointments/${booked?.id}/reschedule`, { start: later });
+    await eve.page.waitForFunction(
+      (was) => document.querySelector('[data-testid="order-pickup"]')?.textContent !== was,
+      before,
+      { timeout: 30_000 },
+    );
+    await shot(eve.page, "customer-order-appointments");
     await eve.context.close();
   }, 180_000);
 

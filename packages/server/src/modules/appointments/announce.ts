@@ -26,6 +26,7 @@ export function appointmentView(row: AppointmentRow): Appointment {
     timeZone: row.time_zone,
     day: row.day,
     ...(row.status === "held" && row.expires_at !== null && { expiresAt: row.expires_at }),
+    ...(row.order_id && { orderId: row.order_id }),
     version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -46,6 +47,8 @@ export function changedPayload(
 ): AppointmentChanged {
   return {
     appointmentId: row.id,
+    status: row.status,
+    version: Number(row.version),
     customerId: row.customer_id,
     userId: row.customer_id,
     resourceId: row.resource_id,
@@ -58,6 +61,7 @@ export function changedPayload(
     timeZone: row.time_zone,
     zone: row.time_zone,
     ...(previous && { previousStartsAt: previous.starts_at }),
+    ...(row.order_id && { orderId: row.order_id }),
   };
 }
 

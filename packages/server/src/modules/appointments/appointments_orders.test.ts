@@ -201,8 +201,12 @@ describe.each(DIALECTS)("appointments tied to orders and notifications on %s", (
     await until("the durable offer", async () => (offers.length ? true : undefined));
     expect(offers[0]?.payload).toMatchObject({
       orderId: drop,
+      customerId: "ann",
       userId: "ann",
       serviceName: "Pickup",
+      startsAt: offer.slots[0]?.start,
+      timeZone: "Europe/Berlin",
+      zone: "Europe/Berlin",
     });
     // the offered times can be held
     const pickup = await restCall(server, "POST", "/api/appointments/holds", {
@@ -210,6 +214,134 @@ describe.each(DIALECTS)("appointments tied to orders and notifications on %s", (
       body: { service: "pickup", resourceId: "counter", start: offer.slots[0]?.start },
     });
     expect(pickup.status).toBe(201);
+  }, 90_000);
+
+  it("the order shows its drop-off and its pickup, live, in step on reschedule and cancel", async () => {
+    await start();
+    const ann = await server.token({ sub: "ann" });
+    const drop = await book("ann", "drop", "counter");
+    await until("the repair order", async () =>
+      (await order(drop)).status === 200 ? true : undefined,
+    );
+    expect((await order(drop)).body.details.appointment).toMatchObject({
+      appointmentId: drop,
+      status: "confirmed",
+      startsAt: MONDAY_10,
+      resourceName: "Repair counter",
+    });
+    const watcher = await RawClient.connect(server.wsUrl, ann);
+    clients.push(watcher);
+    await watcher.subscribe(`order:${drop}`);
+
+    // the customer moves the drop-off: the order's stored start follows, and the tracker hears it
+    const later = new Date(Date.parse(MONDAY_10) + 60 * 60_000).toISOString();
+    const moved = await restCall(server, "POST", `/api/appointments/${drop}/reschedule`, {
+      token: ann,
+      body: { start: later },
+    });
+    expect(moved.status).toBe(200);
+    const heard = await watcher.next(
+      (f) => f.type === "message" && f.event === "appointment",
+      30_000,
+    );
+    expect(heard.data).toMatchObject({
+      orderId: drop,
+      role: "booking",
+      appointment: { appointmentId: drop, startsAt: later, status: "confirmed" },
+    });
+    const afterMove = (await order(drop)).body;
+    expect(afterMove.details).toMatchObject({
+      startsAt: later,
+      appointment: { startsAt: later, status: "confirmed" },
+    });
+    expect(afterMove.status).toBe("confirmed"); // a details change, not a lifecycle step
+
+    // ready for pickup: the customer books a pickup for this order
+    for (const to of REPAIR_TO_READY)
+      expect(
+        (await restCall(server, "POST", `/api/orders/${drop}/transitions`, { body: { to } }))
+          .status,
+      ).toBe(200);
+    const slots = (
+      await restCall(
+        server,
+        "GET",
+        `/api/appointments/slots?service=pickup&resource=counter&from=2027-01-05`,
+        { token: ann },
+      )
+    ).body.slots as { start: string }[];
+    const [first, second] = slots;
+    const hold = await restCall(server, "POST", "/api/appointments/holds", {
+      token: ann,
+      body: { service: "pickup", resourceId: "counter", start: first?.start, orderId: drop },
+    });
+    expect(hold.status).toBe(201);
+    expect(hold.body.orderId).toBe(drop);
+    const pickup = hold.body.id as string;
+    expect(
+      (await restCall(server, "POST", `/api/appointments/holds/${pickup}/confirm`, { token: ann }))
+        .status,
+    ).toBe(200);
+    const linked = await until("the pickup on the order", async () => {
+      const d = (await order(drop)).body.details;
+      return d.pickup?.appointmentId === pickup ? d.pickup : undefined;
+    });
+    expect(linked).toMatchObject({ status: "confirmed", startsAt: first?.start });
+    const pickupHeard = await watcher.next(
+      (f) =>
+        f.type === "message" &&
+        f.event === "appointment" &&
+        (f.data as { role?: string }).role === "pickup",
+      30_000,
+    );
+    expect(pickupHeard.data).toMatchObject({ appointment: { appointmentId: pickup } });
+
+    // moved, then cancelled: the order follows each step
+    expect(
+      (
+        await restCall(server, "POST", `/api/appointments/${pickup}/reschedule`, {
+          token: ann,
+          body: { start: second?.start },
+        })
+      ).status,
+    ).toBe(200);
+    await until("the pickup moved on the order", async () =>
+      (await order(drop)).body.details.pickup?.startsAt === second?.start ? true : undefined,
+    );
+    expect(
+      (await restCall(server, "POST", `/api/appointments/${pickup}/cancel`, { token: ann })).status,
+    ).toBe(200);
+    const cancelled = await until("the pickup cancelled on the order", async () => {
+      const o = (await order(drop)).body;
+      return o.details.pickup?.status === "cancelled" ? o : undefined;
+    });
+    // cancelling the pickup does not cancel the repair, and the drop-off record stays
+    expect(cancelled.status).toBe("ready-pickup");
+    expect(cancelled.details.appointment).toMatchObject({ appointmentId: drop, startsAt: later });
+  }, 120_000);
+
+  it("a booking names only its own customer's order, and only for a pickup service", async () => {
+    await start();
+    const drop = await book("ann", "drop", "counter");
+    await until("the repair order", async () =>
+      (await order(drop)).status === 200 ? true : undefined,
+    );
+    const hold = (sub: string, service: string, orderId: string) =>
+      server.token({ sub }).then((token) =>
+        restCall(server, "POST", "/api/appointments/holds", {
+          token,
+          body: { service, resourceId: "counter", start: "2027-01-05T09:00:00.000Z", orderId },
+        }),
+      );
+    const other = await hold("bob", "pickup", drop);
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe("unknown_order");
+    const missing = await hold("ann", "pickup", "no-such-order");
+    expect(missing.body.code).toBe("unknown_order");
+    const wrongService = await hold("ann", "drop", drop);
+    expect(wrongService.body.code).toBe("unknown_order");
+    const bad = await hold("ann", "pickup", "");
+    expect(bad.status).toBe(400);
   }, 90_000);
 
   it("a bad purpose is refused with a code", async () => {

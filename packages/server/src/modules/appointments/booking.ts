@@ -8,6 +8,7 @@ import { keysetPage } from "../../platform/kit/pagination.js";
 import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
+import { findOrder } from "../orders/index.js";
 import { appointmentView, messagesFor, type SlotMove } from "./announce.js";
 import { ACTIVE, type Availability, isSlotStart, shapeOf } from "./availability.js";
 import { claimRange, dayIn, isoUtc, sessionOf } from "./calendar.js";
@@ -17,6 +18,7 @@ import type { AppointmentsSettings } from "./config.js";
 import type { Appointment, AppointmentEvent, AppointmentPage } from "./contract.js";
 import { createHoldBatches, retryable } from "./hold_batch.js";
 import type { AppointmentRow, AppointmentServiceRow } from "./migrations.js";
+import { refusal } from "./precompiled.js";
 import type { HoldInput, ListAppointmentsQuery, RescheduleInput } from "./schema.js";
 
 /**
@@ -278,6 +280,25 @@ export function createBooking(deps: BookingDeps) {
     throw new SwitchboardError("conflict", "the appointment kept changing; retry");
   }
 
+  /**
+   * A booking may name the order it serves only when it is a pickup of one of this customer's
+   * orders: orders then shows it (from the durable events) and keeps it in step.
+   */
+  async function assertOrderLink(
+    service: AppointmentServiceRow,
+    orderId: string,
+    customerId: string,
+  ): Promise<void> {
+    if (service.purpose !== "pickup")
+      throw new SwitchboardError(
+        "unknown_order",
+        `${service.id} is not a pickup service: a booking of it serves no order`,
+      );
+    const order = await findOrder(db, orderId);
+    if (!order || order.customerId !== customerId)
+      throw new SwitchboardError("unknown_order", `no order ${orderId} of ${customerId}`);
+  }
+
   const servicesOf = async (resourceId: string) =>
     (await catalog.resource(resourceId))?.services ?? [];
 
@@ -294,6 +315,7 @@ export function createBooking(deps: BookingDeps) {
         throw new SwitchboardError("forbidden", "a customer books for themself");
       const customerId = staff ? (input.customerId as string) : identity.user;
       const service = await catalog.requireService(input.service);
+      if (input.orderId !== undefined) await assertOrderLink(service, input.orderId, customerId);
       const startMs = Date.parse(input.start);
       const places = await placesFor(service, startMs, input.resourceId);
       const at = now();
@@ -301,6 +323,7 @@ export function createBooking(deps: BookingDeps) {
         id: ulid(),
         service_id: service.id,
         customer_id: customerId,
+        order_id: input.orderId ?? null,
         status: "held",
         expires_at: isoUtc(Date.now() + settings.holdMs),
         version: 1,
@@ -316,15 +339,10 @@ export function createBooking(deps: BookingDeps) {
       const open: typeof rows = [];
       for (const place of rows) if (await availability.looksFree(place.row)) open.push(place);
       if (open.length === 0)
-        throw new SwitchboardError(
+        throw refusal(
           "slot_taken",
           `${isoUtc(startMs)} is taken on ${input.resourceId ?? `every resource offering ${service.id}`}`,
-          {
-            details: {
-              start: isoUtc(startMs),
-              ...(input.resourceId && { resourceId: input.resourceId }),
-            },
-          },
+          { start: isoUtc(startMs), ...(input.resourceId && { resourceId: input.resourceId }) },
         );
       const row = await submitHold({ places: open, capacity: service.capacity, also });
       return appointmentView(row);

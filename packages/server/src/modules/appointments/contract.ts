@@ -92,6 +92,18 @@ export type Slot = z.infer<typeof slotSchema>;
 export const slotsSchema = z.object({ slots: z.array(slotSchema) }).describe("AppointmentSlots");
 export type Slots = z.infer<typeof slotsSchema>;
 
+/** A suggested time: a free slot and how busy the shop is around it. */
+export const bestTimeSchema = slotSchema.extend({
+  /** Share (0–1) of the open time an hour either side already held or booked: 0 is a quiet time. */
+  busy: z.number().min(0).max(1),
+});
+export type BestTime = z.infer<typeof bestTimeSchema>;
+
+export const bestTimesSchema = z
+  .object({ times: z.array(bestTimeSchema) })
+  .describe("AppointmentBestTimes");
+export type BestTimes = z.infer<typeof bestTimesSchema>;
+
 export const APPOINTMENT_STATUSES = [
   "held",
   "confirmed",
@@ -116,6 +128,8 @@ export const appointmentSchema = z
     day: z.string(),
     /** While held: when the hold runs out. */
     expiresAt: z.string().optional(),
+    /** The order this booking serves (the pickup of a repair). */
+    orderId: z.string().optional(),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -170,6 +184,9 @@ export const pickupOfferSchema = z.object({
   slots: z.array(slotSchema),
   /** The first free time, when there is one. */
   startsAt: z.string().optional(),
+  /** The pickup counter's IANA zone, to tell the times in (zone: the same). */
+  timeZone: z.string().optional(),
+  zone: z.string().optional(),
 });
 export type PickupOffer = z.infer<typeof pickupOfferSchema>;
 
@@ -190,6 +207,10 @@ export const appointmentEvents = {
  */
 export interface AppointmentChanged {
   appointmentId: string;
+  /** The appointment's status after the change (confirmed, cancelled, no_show). */
+  status: string;
+  /** The appointment's version after the change: a later change has a higher one. */
+  version: number;
   customerId: string;
   /** The same as customerId (the user the notification goes to). */
   userId: string;
@@ -206,6 +227,8 @@ export interface AppointmentChanged {
   zone: string;
   /** rescheduled: where it was. */
   previousStartsAt?: string;
+  /** The order the booking serves (a pickup of a repair), when it was made for one. */
+  orderId?: string;
 }
 
 /** Payload of the durable event `appointment.reminder` (from the reminder task). */

@@ -6,9 +6,10 @@ import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { appointmentView, messagesFor } from "./announce.js";
 import type { BookingHooks } from "./booking.js";
-import { claimBlocksOrUndo } from "./claims.js";
+import { claimBlocksOrUndo, claimInsert } from "./claims.js";
 import type { Appointment } from "./contract.js";
 import type { AppointmentRow } from "./migrations.js";
+import { refusal } from "./precompiled.js";
 
 /** One hold request: where it may go, best first (one place, or "any available"). */
 export interface HoldRequest {
@@ -28,10 +29,10 @@ export function retryable(error: unknown): boolean {
 const slotTaken = (request: HoldRequest) => {
   const row = request.places[0]?.row as AppointmentRow;
   const one = request.places.length === 1;
-  return new SwitchboardError(
+  return refusal(
     "slot_taken",
     `${row.starts_at} is taken on ${one ? row.resource_id : "every resource left to try"}`,
-    { details: { start: row.starts_at, ...(one && { resourceId: row.resource_id }) } },
+    { start: row.starts_at, ...(one && { resourceId: row.resource_id }) },
   );
 };
 
@@ -56,6 +57,7 @@ export function createHoldBatches(deps: {
   lanes: number;
 }) {
   const { db, outbox, hooks } = deps;
+  const insertClaims = claimInsert();
 
   /** One hold inside the batch's transaction: the place it got, or why it got none. */
   async function attempt(
@@ -69,7 +71,14 @@ export function createHoldBatches(deps: {
       try {
         const range: [number, number] = [row.claim_from, row.claim_to];
         if (
-          !(await claimBlocksOrUndo(trx, row.resource_id, range, row.session, request.capacity))
+          !(await claimBlocksOrUndo(
+            trx,
+            row.resource_id,
+            range,
+            row.session,
+            request.capacity,
+            insertClaims,
+          ))
         ) {
           if (savepoint) await sql`release savepoint ${savepoint}`.execute(trx);
           continue; // taken here: the next place, if any

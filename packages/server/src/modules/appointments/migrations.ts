@@ -48,6 +48,8 @@ export interface AppointmentRow {
   claim_to: number;
   /** What its claims share with bookings of the same sitting (capacity > 1). */
   session: string;
+  /** The order this booking serves (a pickup of a repair); null for most. */
+  order_id: string | null;
   expires_at: string | null;
   version: number;
   created_at: string;
@@ -172,6 +174,14 @@ export const appointmentsMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable("appointment_services").dropColumn("purpose").execute();
+    },
+  },
+  "appointments/003_order_link": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("appointments").addColumn("order_id", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("appointments").dropColumn("order_id").execute();
     },
   },
 };

@@ -35,6 +35,11 @@ export const appointmentErrors = {
     description:
       "Customers may cancel or reschedule only until the policy window before the start (SWITCHBOARD_APPOINTMENTS_CHANGE_WINDOW_MINUTES); staff may any time.",
   },
+  unknown_order: {
+    status: 422,
+    description:
+      "`orderId` names no order of this customer, or the service is not one an order is served by (purpose `pickup`).",
+  },
   invalid_range: {
     status: 400,
     description: "The date range is empty (to before from) or longer than allowed.",

@@ -54,7 +54,8 @@ export function offerPickups(
         .executeTakeFirst();
       if (!service) return;
       // inside the handler everything reads through its transaction (one SQLite connection)
-      const availability = createAvailability(trx, createCatalog(trx), settings);
+      const catalog = createCatalog(trx);
+      const availability = createAvailability(trx, catalog, settings);
       const from = new Date().toISOString().slice(0, 10);
       const days = Math.min(PICKUP_OFFER_DAYS, settings.maxRangeDays);
       const to = new Date(Date.now() + (days - 1) * 86_400_000).toISOString().slice(0, 10);
@@ -62,6 +63,10 @@ export function offerPickups(
         0,
         PICKUP_OFFER_SLOTS,
       );
+      // the zone the times are told in (notifications write "Tuesday 10:00" in it)
+      const zoneOf = slots[0]
+        ? (await catalog.resource(slots[0].resourceId))?.timeZone
+        : (await catalog.offering(service.id))[0]?.timeZone;
       const offer: PickupOffer = {
         orderId: order.orderId,
         customerId: order.customerId,
@@ -71,6 +76,7 @@ export function offerPickups(
         ...(order.title && { orderTitle: order.title }),
         slots,
         ...(slots[0] && { startsAt: slots[0].start }),
+        ...(zoneOf && { timeZone: zoneOf, zone: zoneOf }),
       };
       await events.emit(trx, {
         type: PICKUP_OFFERED_EVENT,

@@ -8,12 +8,14 @@ import { callerOf } from "../../platform/kit/caller.js";
 import {
   appointmentPageSchema,
   appointmentSchema,
+  bestTimesSchema,
   resourceSchema,
   serviceSchema,
   slotsSchema,
 } from "./contract.js";
 import {
   appointmentIdParams,
+  bestTimesQuery,
   exceptionParams,
   holdBody,
   idParams,
@@ -29,7 +31,7 @@ import type { AppointmentsService } from "./service.js";
 /** Thin REST adapters: validate → service → reply. */
 export function registerAppointmentRoutes(
   app: FastifyInstance,
-  { catalog, availability, booking }: AppointmentsService,
+  { catalog, availability, booking, bestTimes }: AppointmentsService,
   auth: AuthHooks,
 ): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -175,6 +177,23 @@ export function registerAppointmentRoutes(
       },
     },
     async (request) => ({ slots: await availability.slots(request.query) }),
+  );
+
+  r.get(
+    `${base}/best-times`,
+    {
+      onRequest: auth.user,
+      schema: {
+        summary: "Suggested times: free slots where the shop is quietest",
+        description:
+          "Free slots of the service (as /slots, default the week from `from`), each with `busy`: the share of the open time an hour either side already held or booked on the resources offering it. Quietest first, then earliest; at most one per resource and hour. 400 `invalid_range`, 422 `unknown_service`, `unknown_resource`, `service_not_offered`.",
+        tags,
+        security,
+        querystring: bestTimesQuery,
+        response: { 200: bestTimesSchema, 422: errorBodySchema, ...errorResponses },
+      },
+    },
+    async (request) => ({ times: await bestTimes(request.query) }),
   );
 
   r.post(

@@ -70,6 +70,15 @@ export const slotsQuery = z.object({
 });
 export type SlotsQuery = z.infer<typeof slotsQuery>;
 
+export const bestTimesQuery = z.object({
+  service: slugSchema,
+  resource: slugSchema.optional().describe("Omit for every resource that offers the service"),
+  from: dateSchema.describe("First day (in the resource's time zone)"),
+  to: dateSchema.optional().describe("Last day, inclusive (default: a week from `from`)"),
+  limit: z.coerce.number().int().min(1).max(20).default(5).describe("How many (1–20, default 5)"),
+});
+export type BestTimesQuery = z.infer<typeof bestTimesQuery>;
+
 export const holdBody = z.object({
   service: slugSchema,
   start: instantSchema,
@@ -82,6 +91,14 @@ export const holdBody = z.object({
     .max(255)
     .optional()
     .describe("Staff booking for a customer; a customer always books for themself"),
+  orderId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe(
+      "The customer's order this booking serves (a pickup service's booking of a repair): the order then shows it, live",
+    ),
 });
 export type HoldInput = z.infer<typeof holdBody>;
 

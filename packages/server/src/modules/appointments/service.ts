@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { createAvailability } from "./availability.js";
+import { createBestTimes } from "./best_times.js";
 import { type BookingHooks, createBooking } from "./booking.js";
 import { createCatalog } from "./catalog.js";
 import type { AppointmentsSettings } from "./config.js";
@@ -19,7 +20,8 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
   const catalog = createCatalog(deps.db, { cacheMs: deps.settings.catalogCacheMs });
   const availability = createAvailability(deps.db, catalog, deps.settings);
   const booking = createBooking({ ...deps, catalog, availability });
-  return { catalog, availability, booking };
+  const bestTimes = createBestTimes(catalog, availability, deps.settings);
+  return { catalog, availability, booking, bestTimes };
 }
 
 export type AppointmentsService = ReturnType<typeof createAppointmentsService>;

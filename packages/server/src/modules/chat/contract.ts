@@ -228,21 +228,33 @@ export const botDeltaSchema = z.object({
   index: z.number().int(),
   delta: z.string(),
 });
-/** On staff:chat (event `queue`): who waits, in order, and every agent's load. */
+/** One waiting conversation as the staff queues show it. */
+export const queueEntrySchema = z.object({
+  id: z.string(),
+  subject: z.string().optional(),
+  teamId: z.string().optional(),
+  priority: z.enum(PRIORITIES),
+  vip: z.boolean(),
+  skills: z.array(z.string()),
+  waitedMs: z.number(),
+  score: z.number(),
+});
+/**
+ * On staff:chat (event `queue`): the general queue (conversations about no team), in order, and
+ * every agent's load. Teams' conversations are on their team's channel only.
+ */
 export const staffQueueEventSchema = z.object({
-  waiting: z.array(
-    z.object({
-      id: z.string(),
-      subject: z.string().optional(),
-      teamId: z.string().optional(),
-      priority: z.enum(PRIORITIES),
-      vip: z.boolean(),
-      skills: z.array(z.string()),
-      waitedMs: z.number(),
-      score: z.number(),
-    }),
-  ),
+  waiting: z.array(queueEntrySchema),
+  /** How many conversations wait in all queues, teams' included (a count only: signals). */
+  total: z.number().int(),
   agents: z.array(agentSchema),
+});
+/**
+ * On chat-queue:team:{teamId} and chat-queue:pool (event `queue`): that queue's waiting
+ * conversations, in order (an empty list when the last one left).
+ */
+export const teamQueueEventSchema = z.object({
+  waiting: z.array(queueEntrySchema),
 });
 
 /** Every event, by channel, with its payload (what a client can validate against). */
@@ -258,6 +270,8 @@ export const chatEvents = {
     bot_delta: botDeltaSchema,
   },
   staffChat: { queue: staffQueueEventSchema },
+  teamQueue: { queue: teamQueueEventSchema },
+  poolQueue: { queue: teamQueueEventSchema },
 } as const;
 
 export type AssignedEvent = z.infer<typeof assignedEventSchema>;
@@ -267,6 +281,8 @@ export type ReceiptEvent = z.infer<typeof receiptEventSchema>;
 export type QueuePositionEvent = z.infer<typeof queuePositionEventSchema>;
 export type BotDelta = z.infer<typeof botDeltaSchema>;
 export type StaffQueueEvent = z.infer<typeof staffQueueEventSchema>;
+export type QueueEntry = z.infer<typeof queueEntrySchema>;
+export type TeamQueueEvent = z.infer<typeof teamQueueEventSchema>;
 
 /** Durable event `chat.message_created` (CHAT_EVENTS.messageCreated): one stored message. */
 export const chatMessageCreatedSchema = z.object({

@@ -147,19 +147,21 @@ export function createConversations(
       if (!isStaffOrServer(identity)) q = q.where("customer_id", "=", identity.user);
       else if (query.mine) q = q.where("agent_id", "=", identity.user);
       else if (!isSupervisor(identity)) {
-        // Agents see their own conversations and the queue, not other agents' chats; team
-        // members see the general queue and their teams' (agents in no team, all of it: they
-        // are the pool that catches a team's conversations when the team is away).
+        // Agents see their own conversations and the queue, not other agents' chats: team
+        // members the general queue and their teams'; agents in no team (the general pool) the
+        // general queue and the teams' it may take now (nobody of the team online, fallback
+        // `pool`). The live queues (queue-channels.ts) follow the same rule.
         const mine = await teams.teamsOf(identity.user);
+        const visible = mine.length > 0 ? mine : await routing.offeredToPool();
         q = q.where((eb) => {
-          const waiting =
-            mine.length === 0
-              ? eb("status", "=", "waiting")
-              : eb.and([
-                  eb("status", "=", "waiting"),
-                  eb.or([eb("team_id", "is", null), eb("team_id", "in", mine)]),
-                ]);
-          return eb.or([waiting, eb("agent_id", "=", identity.user)]);
+          const teamsSeen =
+            visible.length === 0
+              ? eb("team_id", "is", null)
+              : eb.or([eb("team_id", "is", null), eb("team_id", "in", visible)]);
+          return eb.or([
+            eb.and([eb("status", "=", "waiting"), teamsSeen]),
+            eb("agent_id", "=", identity.user),
+          ]);
         });
       }
       if (query.status) q = q.where("status", "=", query.status);

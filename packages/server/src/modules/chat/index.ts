@@ -3,6 +3,7 @@ import { mayFollowLive } from "./access.js";
 import { registerAttachmentRoutes } from "./attachment-routes.js";
 import { sqlFacts } from "./coach/facts.js";
 import { setUpCoach } from "./coach/setup.js";
+import { businessTimeZone } from "./coach/zone.js";
 import { registerCoachRoutes } from "./coach-routes.js";
 import { type ChatSettings, chatConfig } from "./config.js";
 import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
@@ -11,13 +12,20 @@ import { registerHistoryRoutes } from "./history-routes.js";
 import { chatMigrations } from "./migrations.js";
 import { createNotes, notesMigrations } from "./notes.js";
 import { registerNoteRoutes } from "./notes-routes.js";
+import { chatQueueNamespace, queueChannelPolicy } from "./queue-channels.js";
 import { registerChatRoutes } from "./routes.js";
 import { registerChatRpc } from "./rpc.js";
 import { createChatService } from "./service.js";
 import { registerTeamRoutes } from "./team-routes.js";
 
 export type { Agent, ChatMessage, ChatMessageCreated, Conversation } from "./contract.js";
-export { CHAT_EVENTS, conversationChannel, STAFF_CHAT_CHANNEL } from "./contract.js";
+export {
+  CHAT_EVENTS,
+  conversationChannel,
+  POOL_QUEUE_CHANNEL,
+  STAFF_CHAT_CHANNEL,
+  teamQueueChannel,
+} from "./contract.js";
 
 const HOUR = 60 * 60 * 1000;
 
@@ -40,6 +48,7 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
       recoverable: true,
       signals: [TYPING_SIGNAL],
     },
+    chatQueueNamespace,
   ],
   async register(ctx) {
     const settings = ctx.settings;
@@ -71,14 +80,21 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
       return true;
     });
     // staff:chat is for agents and admins already (the core staff:* policy); agents' presence
-    // there is how the router knows they are connected.
+    // there is how the router knows they are connected. Teams' queues are on chat-queue:*.
+    ctx.namespaces.setPolicy(chatQueueNamespace.name, queueChannelPolicy(chat.teams.teamsOf));
 
     registerChatRoutes(ctx.http, chat, ctx.auth, maxMessageLength);
     registerTeamRoutes(ctx.http, chat, ctx.auth);
     const notes = createNotes({ db: ctx.db, outbox: ctx.outbox });
     registerNoteRoutes(ctx.http, notes, ctx.auth);
     registerHistoryRoutes(ctx.http, createHistory(ctx.db, notes), ctx.auth);
-    registerCoachRoutes(ctx.http, setUpCoach(settings.coach, sqlFacts(ctx.db)), ctx.auth);
+    // the coach's "today" and "Saturday" are the business's days, in its time zone
+    const zone = businessTimeZone(ctx.config.moduleSettings);
+    registerCoachRoutes(
+      ctx.http,
+      setUpCoach(settings.coach, sqlFacts(ctx.db, zone), zone),
+      ctx.auth,
+    );
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
     registerChatRpc(ctx.rpc, chat, maxMessageLength);
 

@@ -6,8 +6,20 @@
 
 /** Where a conversation happens: its customer, its agent and supervisors. */
 export const conversationChannel = (id: string) => `conversation:${id}`;
-/** Agents' room: the queue and loads, and (by presence) who is connected. */
+/**
+ * Agents' room: the general queue (conversations about no team), every agent's load, and (by
+ * presence) who is connected.
+ */
 export const STAFF_CHAT_CHANNEL = "staff:chat";
+/** The chat module's namespace of team queues (its policy: who is in which team). */
+export const CHAT_QUEUE_NAMESPACE = "chat-queue";
+/** One team's waiting conversations (event `queue`): only that team's members and admins. */
+export const teamQueueChannel = (teamId: string) => `${CHAT_QUEUE_NAMESPACE}:team:${teamId}`;
+/**
+ * Teams' waiting conversations offered to the general pool while nobody of their team is online
+ * (fallback `pool`), event `queue`: only agents in no team (the pool) and admins.
+ */
+export const POOL_QUEUE_CHANNEL = `${CHAT_QUEUE_NAMESPACE}:pool`;
 /** The one signal clients send on conversation:{id}. */
 export const TYPING_SIGNAL = "typing";
 /** The bot's user id: its streamed answer arrives as `bot_delta` signals from this user. */

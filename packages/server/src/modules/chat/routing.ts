@@ -11,6 +11,7 @@ import {
 import type { ChatDeps } from "./deps.js";
 import { parseJson, priorityName, toAgent } from "./mapping.js";
 import type { ChatAgentRow, ChatConversationRow } from "./migrations.js";
+import { splitQueue } from "./queue-channels.js";
 import type { Teams } from "./teams.js";
 
 const PRIORITY_WEIGHT = [0, 100, 300, 1000];
@@ -103,7 +104,10 @@ export function createRouting(deps: ChatDeps, teams: Teams) {
   const fallback = deps.config.chat.teamFallback;
   const { queueUpdateMs } = deps.config.chat;
   let chain: Promise<unknown> = Promise.resolve();
-  let lastQueueSignature = "";
+  /** What each live queue channel last carried from this node (ids, and loads on staff:chat). */
+  const lastSignatures = new Map<string, string>();
+  /** The whole queue's order this node last told the waiting customers. */
+  let lastOrder = "";
   let queuePending = false;
   let queueRunning = false;
   let lastQueueAt = 0;
@@ -235,6 +239,11 @@ export function createRouting(deps: ChatDeps, teams: Teams) {
     }
   }
 
+  /**
+   * Each live queue gets only its own conversations (splitQueue): the general one on staff:chat
+   * with the agents' loads, each team's on its team channel, the teams' offered to the pool on
+   * the pool channel. A channel is published when its list changed (an emptied one gets `[]`).
+   */
   async function publishQueueNow(): Promise<void> {
     const queue = await loadQueue();
     const agents = await db
@@ -242,13 +251,42 @@ export function createRouting(deps: ChatDeps, teams: Teams) {
       .selectAll()
       .where("status", "!=", "offline")
       .execute();
-    const signature = JSON.stringify([
-      queue.map((c) => c.id),
-      agents.map((a) => [a.user_id, a.status, a.active_count, a.capacity]),
-    ]);
-    if (signature === lastQueueSignature) return;
-    lastQueueSignature = signature;
+    const memberships = await teams.memberships();
+    const online = teamsOnline(
+      agents.filter((a) => a.status === "online"),
+      memberships,
+    );
+    const channels = splitQueue(queue, online, fallback);
+    // a channel published before and empty now must hear that it emptied
+    for (const channel of lastSignatures.keys())
+      if (!channels.has(channel)) channels.set(channel, []);
+    const signature = (channel: string, rows: ChatConversationRow[]) =>
+      JSON.stringify([
+        rows.map((c) => c.id),
+        channel === STAFF_CHAT_CHANNEL
+          ? agents.map((a) => [a.user_id, a.status, a.active_count, a.capacity])
+          : [],
+      ]);
+    const changed = [...channels].filter(
+      ([ch, rows]) => lastSignatures.get(ch) !== signature(ch, rows),
+    );
+    const order = JSON.stringify(queue.map((c) => c.id));
+    const moved = order !== lastOrder;
+    if (changed.length === 0 && !moved) return;
+    lastOrder = order;
+    for (const [ch, rows] of changed) lastSignatures.set(ch, signature(ch, rows));
     const at = Date.now();
+    const entry = (c: ChatConversationRow) => ({
+      id: c.id,
+      subject: c.subject ?? undefined,
+      teamId: c.team_id ?? undefined,
+      priority: priorityName(c.priority),
+      vip: c.vip === 1,
+      skills: parseJson<string[]>(c.skills, []),
+      waitedMs: at - Date.parse(c.queued_at),
+      score: Math.round(queueScore(c, at)),
+    });
+    // every waiting customer hears their place whenever anything moved (as before the split)
     await Promise.all(
       queue.map((c, i) =>
         deps
@@ -256,21 +294,22 @@ export function createRouting(deps: ChatDeps, teams: Teams) {
           .catch((err) => logger.warn({ err }, "queue position not published")),
       ),
     );
-    await deps
-      .publish(STAFF_CHAT_CHANNEL, "queue", {
-        waiting: queue.map((c) => ({
-          id: c.id,
-          subject: c.subject ?? undefined,
-          teamId: c.team_id ?? undefined,
-          priority: priorityName(c.priority),
-          vip: c.vip === 1,
-          skills: parseJson<string[]>(c.skills, []),
-          waitedMs: at - Date.parse(c.queued_at),
-          score: Math.round(queueScore(c, at)),
-        })),
-        agents: agents.map(toAgent),
-      })
-      .catch((err) => logger.warn({ err }, "staff queue not published"));
+    await Promise.all(
+      changed.map(([channel, rows]) =>
+        deps
+          .publish(
+            channel,
+            "queue",
+            channel === STAFF_CHAT_CHANNEL
+              ? { waiting: rows.map(entry), total: queue.length, agents: agents.map(toAgent) }
+              : { waiting: rows.map(entry) },
+          )
+          .catch((err) => {
+            lastSignatures.delete(channel); // try again next round
+            logger.warn({ err, channel }, "staff queue not published");
+          }),
+      ),
+    );
   }
 
   /** One routing pass: best conversation to best agent, until no pair fits. */
@@ -337,6 +376,28 @@ export function createRouting(deps: ChatDeps, teams: Teams) {
         .execute();
       const teamOnline = teamsOnline(agents, memberships).has(conversation.team_id);
       return servesTeam(agentId, conversation, memberships, teamOnline, fallback);
+    },
+    /**
+     * The teams whose conversations the general pool may take now (fallback `pool` and nobody
+     * of the team online): what agents in no team see of teams' queues.
+     */
+    async offeredToPool(): Promise<string[]> {
+      if (fallback !== "pool") return [];
+      const memberships = await teams.memberships();
+      const agents = await db
+        .selectFrom("chat_agents")
+        .selectAll()
+        .where("status", "=", "online")
+        .execute();
+      const online = teamsOnline(agents, memberships);
+      const rows = await db
+        .selectFrom("chat_conversations")
+        .select("team_id")
+        .distinct()
+        .where("status", "=", "waiting")
+        .where("team_id", "is not", null)
+        .execute();
+      return rows.flatMap((r) => (r.team_id !== null && !online.has(r.team_id) ? [r.team_id] : []));
     },
     /** An agent takes a waiting conversation themselves; of two racing agents one wins. */
     async claim(agentId: string, conversationId: string): Promise<void> {

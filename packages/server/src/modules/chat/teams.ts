@@ -6,6 +6,7 @@ import type { Team } from "./contract.js";
 import type { ChatDeps } from "./deps.js";
 import { parseJson } from "./mapping.js";
 import type { ChatTeamRow } from "./migrations.js";
+import { revokeQueueAccess } from "./queue-channels.js";
 import type { TeamInput } from "./schema.js";
 
 function teamOf(row: ChatTeamRow, members: string[]): Team {
@@ -134,6 +135,7 @@ export function createTeams(deps: ChatDeps) {
         .selectAll()
         .where("id", "=", id)
         .executeTakeFirstOrThrow();
+      await revokeQueueAccess(deps, id);
       return { team: teamOf(row, members), created };
     },
 
@@ -145,6 +147,7 @@ export function createTeams(deps: ChatDeps) {
       });
       if (Number(gone.numDeletedRows) !== 1)
         throw new SwitchboardError("not_found", `no team ${id}`);
+      await revokeQueueAccess(deps, id);
     },
 
     /** Admins and the API key: every team. Agents: the teams they are in. */

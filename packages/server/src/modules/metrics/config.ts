@@ -8,6 +8,8 @@ export interface MetricsSettings {
   timeZone: string;
   /** `dashboard:overview` is published at least this often while something changed. */
   liveIntervalMs: number;
+  /** How often product viewers are sampled from presence (`product:{sku}`). */
+  viewersSampleMs: number;
   /** Least time between two publishes of a big change (a sale, a booking, a rating, an alert). */
   liveMinGapMs: number;
   /** Days each rollup grain is kept. */
@@ -31,6 +33,7 @@ export const metricsConfig = defineModuleConfig(
     SWITCHBOARD_METRICS_TIME_ZONE: withDefault(zone, "UTC"),
     SWITCHBOARD_METRICS_LIVE_INTERVAL_MS: withDefault(int(200, 3_600_000), 5000),
     SWITCHBOARD_METRICS_LIVE_MIN_GAP_MS: withDefault(int(0, 60_000), 250),
+    SWITCHBOARD_METRICS_VIEWERS_SAMPLE_MS: withDefault(int(100, 600_000), 1000),
     SWITCHBOARD_METRICS_RETENTION_MINUTE_DAYS: withDefault(int(2, 90), 3),
     SWITCHBOARD_METRICS_RETENTION_HOUR_DAYS: withDefault(int(62, 3660), 400),
     SWITCHBOARD_METRICS_RETENTION_DAY_DAYS: withDefault(int(62, 36600), 1830),
@@ -47,6 +50,7 @@ export const metricsConfig = defineModuleConfig(
     timeZone: e.SWITCHBOARD_METRICS_TIME_ZONE,
     liveIntervalMs: e.SWITCHBOARD_METRICS_LIVE_INTERVAL_MS,
     liveMinGapMs: e.SWITCHBOARD_METRICS_LIVE_MIN_GAP_MS,
+    viewersSampleMs: e.SWITCHBOARD_METRICS_VIEWERS_SAMPLE_MS,
     retention: {
       minuteDays: e.SWITCHBOARD_METRICS_RETENTION_MINUTE_DAYS,
       hourDays: e.SWITCHBOARD_METRICS_RETENTION_HOUR_DAYS,

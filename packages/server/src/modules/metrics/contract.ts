@@ -42,15 +42,25 @@ export const overviewSchema = z.object({
   bookings: trendSchema,
   cancellations: trendSchema,
   noShows: trendSchema,
+  /** Distinct customers seen on a product page (presence on `product:{sku}`, sampled). */
+  viewers: trendSchema,
+  /** reservations ÷ viewers: the funnel's first step (viewers → reservations → sales). */
+  reservationRate: trendSchema,
   reservations: trendSchema,
   sales: trendSchema,
-  /** sales ÷ reservations. */
+  /** sales ÷ reservations: the funnel's second step. */
   conversion: trendSchema,
   chats: trendSchema,
   /** Average chat rating (1–5) and how many ratings. */
   satisfaction: trendSchema.extend({ count: z.number().int() }),
   avgWaitMs: trendSchema,
   longestWaitMs: trendSchema,
+  /**
+   * Appointment lateness: how long after the booked start customers arrived (0 when on time),
+   * measured when the booking's order reaches `checked-in`/`device-received`.
+   */
+  avgLatenessMs: trendSchema,
+  longestLatenessMs: trendSchema,
   firstResponseMs: trendSchema,
   resolutionMs: trendSchema,
   /** Booked ÷ open resource minutes over the period's whole days (0..1). */

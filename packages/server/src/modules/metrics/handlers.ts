@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { DomainEvent, ModuleEvents } from "../../platform/durable/types.js";
@@ -91,6 +91,101 @@ async function revenue(s: Step, amount: number, currency: string): Promise<void>
   );
 }
 
+/**
+ * Order states that mean the customer of a booking arrived (appointments has no check-in event:
+ * a drop-off's repair order reaches `device-received`, a test drive's order `checked-in`; both
+ * orders carry their appointment's id as their own).
+ */
+const ARRIVED = new Set(["checked-in", "device-received"]);
+
+async function rememberStart(s: Step, appointmentId: string, startsAt: string): Promise<void> {
+  const row = { appointment_id: appointmentId, starts_at: startsAt };
+  await s.trx
+    .insertInto("metrics_bookings")
+    .values(row)
+    .onConflict((oc) => oc.column("appointment_id").doUpdateSet({ starts_at: startsAt }))
+    .execute();
+}
+
+async function forgetStart(s: Step, appointmentId: string): Promise<void> {
+  await s.trx.deleteFrom("metrics_bookings").where("appointment_id", "=", appointmentId).execute();
+}
+
+/** Lateness: how long after its booked start the customer arrived (0 when on time), once. */
+async function arrived(s: Step, orderId: string): Promise<void> {
+  const booking = await s.trx
+    .selectFrom("metrics_bookings")
+    .select("starts_at")
+    .where("appointment_id", "=", orderId)
+    .executeTakeFirst();
+  if (!booking) return;
+  await forgetStart(s, orderId);
+  const late = Math.max(0, s.at - Date.parse(booking.starts_at));
+  if (Number.isFinite(late)) s.facts.push({ kpi: "lateness", value: late, at: s.at });
+}
+
+/**
+ * A priced order's revenue, once per order: when it is paid, or when a lifecycle without `paid`
+ * completes — unless it was already counted (paid, or priced through approved quotes).
+ */
+async function orderRevenue(
+  s: Step,
+  e: { orderId: string; amountMinor?: number | undefined; currency?: string | undefined },
+  source: "paid" | "completed",
+): Promise<boolean> {
+  if (e.amountMinor === undefined || e.currency === undefined) return false;
+  const done = await s.trx
+    .selectFrom("metrics_order_revenue")
+    .select("order_id")
+    .where("order_id", "=", e.orderId)
+    .executeTakeFirst();
+  if (done) return false;
+  await s.trx
+    .insertInto("metrics_order_revenue")
+    .values({
+      order_id: e.orderId,
+      amount: e.amountMinor,
+      currency: e.currency,
+      source,
+      at: iso(s.at),
+    })
+    .execute();
+  await revenue(s, e.amountMinor, e.currency);
+  return true;
+}
+
+/** Approved quotes price their order: its completion adds nothing more; a refund takes them back. */
+async function quoted(s: Step, orderId: string, amount: number, currency: string): Promise<void> {
+  await s.trx
+    .insertInto("metrics_order_revenue")
+    .values({ order_id: orderId, amount, currency, source: "quote", at: iso(s.at) })
+    .onConflict((oc) =>
+      oc.column("order_id").doUpdateSet({
+        amount: sql<number>`${sql.ref("metrics_order_revenue.amount")} + ${sql.ref("excluded.amount")}`,
+      }),
+    )
+    .execute();
+}
+
+/** A refunded order takes back the revenue it counted (nothing if it never counted any). */
+async function refund(s: Step, orderId: string): Promise<boolean> {
+  const row = await s.trx
+    .selectFrom("metrics_order_revenue")
+    .select(["amount", "currency"])
+    .where("order_id", "=", orderId)
+    .executeTakeFirst();
+  if (!row) return false;
+  await s.trx.deleteFrom("metrics_order_revenue").where("order_id", "=", orderId).execute();
+  const amount = Number(row.amount);
+  if (amount > 0) s.facts.push({ kpi: "revenue", dim: row.currency, value: -amount, at: s.at });
+  await s.activity("order.refunded", `Refunded: ${money(amount, row.currency)}`, {
+    orderId,
+    amountMinor: amount,
+    currency: row.currency,
+  });
+  return amount > 0;
+}
+
 /** Event type → what it adds. Handlers read and write only through the step's transaction. */
 const RULES: Record<string, Rule> = {
   "order.created": rule(p.orderCreated, async (s, e) => {
@@ -100,8 +195,14 @@ const RULES: Record<string, Rule> = {
     return true;
   }),
   "order.status_changed": rule(p.orderStatusChanged, async (s, e) => {
-    if (e.to !== "completed" && e.to !== "delivered") return false;
+    let big = false;
+    if (ARRIVED.has(e.to)) await arrived(s, e.orderId);
+    if (e.to === "paid") big = (await orderRevenue(s, e, "paid")) || big;
+    if (e.to === "refunded") big = (await refund(s, e.orderId)) || big;
+    if (e.to !== "completed" && e.to !== "delivered") return big;
     s.facts.push({ kpi: "orders_completed", value: 1, at: s.at });
+    // a lifecycle without `paid` (a priced repair or test drive): its price counts once done
+    await orderRevenue(s, e, "completed");
     await s.activity("order.completed", `${e.title ?? e.orderId}: ${e.toLabel ?? e.to}`, {
       orderId: e.orderId,
     });
@@ -109,6 +210,7 @@ const RULES: Record<string, Rule> = {
   }),
   "appointment.confirmed": rule(p.appointmentChanged, async (s, e) => {
     s.facts.push({ kpi: "bookings", value: 1, at: s.at });
+    await rememberStart(s, e.appointmentId, e.startsAt);
     s.facts.push({
       kpi: "booked_minutes",
       value: minutesOf(e.startsAt, e.endsAt),
@@ -131,10 +233,12 @@ const RULES: Record<string, Rule> = {
     if (e.previousStartsAt)
       s.facts.push({ kpi: "booked_minutes", value: -minutes, at: Date.parse(e.previousStartsAt) });
     s.facts.push({ kpi: "booked_minutes", value: minutes, at: Date.parse(e.startsAt) });
+    await rememberStart(s, e.appointmentId, e.startsAt);
     return false;
   }),
   "appointment.cancelled": rule(p.appointmentChanged, async (s, e) => {
     s.facts.push({ kpi: "cancellations", value: 1, at: s.at });
+    await forgetStart(s, e.appointmentId);
     s.facts.push({
       kpi: "booked_minutes",
       value: -minutesOf(e.startsAt, e.endsAt),
@@ -145,6 +249,7 @@ const RULES: Record<string, Rule> = {
   }),
   "appointment.no_show": rule(p.appointmentChanged, async (s, e) => {
     s.facts.push({ kpi: "no_shows", value: 1, at: s.at });
+    await forgetStart(s, e.appointmentId);
     await s.activity("booking.no_show", "A customer did not show up", {
       appointmentId: e.appointmentId,
     });
@@ -291,6 +396,7 @@ const RULES: Record<string, Rule> = {
   }),
   "quote.approved": rule(p.quoteApproved, async (s, e) => {
     await revenue(s, e.amountMinor, e.currency);
+    await quoted(s, e.orderId, e.amountMinor, e.currency);
     await s.customer(e.userId);
     await s.activity("quote.approved", `Quote approved: ${money(e.amountMinor, e.currency)}`, {
       orderId: e.orderId,

@@ -6,6 +6,7 @@ import { createLive } from "./live.js";
 import { metricsMigrations } from "./migrations.js";
 import { pruneOld } from "./retention.js";
 import { registerMetricsRoutes } from "./routes.js";
+import { sampleViewers } from "./viewers.js";
 
 export type { ActivityItem, AlertRule, MetricsAlert, Overview, Series } from "./contract.js";
 export {
@@ -54,12 +55,7 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
     async function flushWhenCommitted(ids: string[]): Promise<void> {
       for (let i = 0; i < 20; i++) {
         try {
-          const rows = await ctx.db
-            .selectFrom("outbox")
-            .select("id")
-            .where("id", "in", ids)
-            .execute();
-          if (rows.length === ids.length) return await ctx.outbox.flush(ids);
+          if (await ctx.outbox.committed(ids)) return await ctx.outbox.flush(ids);
         } catch (err) {
           ctx.logger.debug({ err }, "metrics feed flush check failed; the outbox sweep sends it");
           return;
@@ -69,6 +65,20 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
     }
     registerMetricsRoutes(ctx.http, ctx.db, settings, ctx.auth);
     ctx.jobs.add({ name: "metrics-live", intervalMs: settings.liveIntervalMs, run: live.tick });
+    ctx.jobs.add({
+      name: "metrics-viewers",
+      intervalMs: settings.viewersSampleMs,
+      run: async () => {
+        const added = await sampleViewers({
+          db: ctx.db,
+          broker: ctx.broker,
+          hasProducts: () => ctx.namespaces.get("product") !== undefined,
+          timeZone: settings.timeZone,
+          logger: ctx.logger,
+        });
+        if (added > 0) live.changed(false);
+      },
+    });
     ctx.jobs.add({
       name: "metrics-retention",
       intervalMs: 3_600_000,

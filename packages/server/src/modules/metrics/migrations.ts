@@ -53,6 +53,29 @@ export interface MetricsAlertFiredRow {
   at: string;
 }
 
+/** An order whose price metrics counted as revenue (once: paid, completed or by a quote). */
+export interface MetricsOrderRevenueRow {
+  order_id: string;
+  /** Minor units counted (0 for an order counted through its quotes). */
+  amount: number;
+  currency: string;
+  /** `paid`, `completed` or `quote`. */
+  source: string;
+  at: string;
+}
+
+/** A confirmed appointment's start, to measure lateness when its order says the customer arrived. */
+export interface MetricsBookingRow {
+  appointment_id: string;
+  starts_at: string;
+}
+
+/** A customer seen on a product page (presence on `product:{sku}`) on a business day. */
+export interface MetricsViewerRow {
+  day: string;
+  customer_id: string;
+}
+
 declare module "../../store/schema.js" {
   interface Database {
     metrics_rollups: MetricsRollupRow;
@@ -61,6 +84,9 @@ declare module "../../store/schema.js" {
     metrics_prices: MetricsPriceRow;
     metrics_alert_rules: MetricsAlertRuleRow;
     metrics_alert_fired: MetricsAlertFiredRow;
+    metrics_order_revenue: MetricsOrderRevenueRow;
+    metrics_bookings: MetricsBookingRow;
+    metrics_viewers: MetricsViewerRow;
   }
 }
 
@@ -116,6 +142,35 @@ export const metricsMigrations: MigrationSet = {
         .addColumn("key", "text", (c) => c.primaryKey())
         .addColumn("at", "text", (c) => c.notNull())
         .execute();
+    },
+  },
+  // Paid orders without a quote, appointment lateness, product viewers (issue 17).
+  "metrics/002_orders_lateness_viewers": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("metrics_order_revenue")
+        .addColumn("order_id", "text", (c) => c.primaryKey())
+        .addColumn("amount", "bigint", (c) => c.notNull())
+        .addColumn("currency", "text", (c) => c.notNull())
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("metrics_bookings")
+        .addColumn("appointment_id", "text", (c) => c.primaryKey())
+        .addColumn("starts_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("metrics_viewers")
+        .addColumn("day", "text", (c) => c.notNull())
+        .addColumn("customer_id", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("metrics_viewers_pk", ["day", "customer_id"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("metrics_viewers").execute();
+      await db.schema.dropTable("metrics_bookings").execute();
+      await db.schema.dropTable("metrics_order_revenue").execute();
     },
   },
 };

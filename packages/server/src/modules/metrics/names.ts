@@ -36,7 +36,8 @@ export type Step = (typeof STEPS)[number];
 
 /**
  * KPIs a series can be drawn for. Counts and sums add up per bucket; `satisfaction`, `wait`,
- * `first_response` and `resolution` are averages (sum ÷ count of the bucket).
+ * `first_response`, `resolution` and `lateness` are averages (sum ÷ count of the bucket);
+ * `viewers` counts customers first seen on a product page that day.
  */
 export const SERIES_KPIS = [
   "revenue",
@@ -52,6 +53,8 @@ export const SERIES_KPIS = [
   "first_response",
   "resolution",
   "booked_minutes",
+  "lateness",
+  "viewers",
 ] as const;
 export type SeriesKpi = (typeof SERIES_KPIS)[number];
 

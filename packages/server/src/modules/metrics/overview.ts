@@ -5,6 +5,7 @@ import { dayStartBefore, daysEarlier, iso, nextBucket } from "./buckets.js";
 import type { AgentFigures, Overview, Trend } from "./contract.js";
 import type { Period } from "./names.js";
 import { activeCustomers, EMPTY, readSums, type Sums, sumKey } from "./sums.js";
+import { distinctViewers } from "./viewers.js";
 
 /** KPIs the overview reads from the rollups. */
 const KPIS = [
@@ -21,6 +22,7 @@ const KPIS = [
   "wait",
   "first_response",
   "resolution",
+  "lateness",
 ] as const;
 
 const DAYS: Record<Period, number> = { today: 1, "7d": 7, "30d": 30 };
@@ -50,7 +52,7 @@ const average = (s: Sums, kpi: string, dim = "") => {
   const v = s.get(sumKey(kpi, dim)) ?? EMPTY;
   return v.count ? v.sum / v.count : null;
 };
-const longest = (s: Sums, kpi: string) => {
+const longest = (s: Sums, kpi: "wait" | "lateness") => {
   const v = s.get(sumKey(kpi)) ?? EMPTY;
   return v.count ? v.max : null;
 };
@@ -77,14 +79,18 @@ export async function computeOverview(
   ]);
   // utilization: the period's whole days, future slots of today included (they are booked)
   const end = nextBucket(dayStartBefore(now, 0, zone), "day", zone);
-  const [booked, bookedBefore, open, openBefore, active, activeBefore] = await Promise.all([
-    readSums(db, ["booked_minutes"], from, end, zone),
-    readSums(db, ["booked_minutes"], previousFrom, from, zone),
-    openMinutesBetween(db, from, end),
-    openMinutesBetween(db, previousFrom, from),
-    activeCustomers(db, from, end),
-    activeCustomers(db, previousFrom, nextBucket(dayStartBefore(previousTo, 0, zone), "day", zone)),
-  ]);
+  const previousEnd = nextBucket(dayStartBefore(previousTo, 0, zone), "day", zone);
+  const [booked, bookedBefore, open, openBefore, active, activeBefore, viewers, viewersBefore] =
+    await Promise.all([
+      readSums(db, ["booked_minutes"], from, end, zone),
+      readSums(db, ["booked_minutes"], previousFrom, from, zone),
+      openMinutesBetween(db, from, end),
+      openMinutesBetween(db, previousFrom, from),
+      activeCustomers(db, from, end),
+      activeCustomers(db, previousFrom, previousEnd),
+      distinctViewers(db, from, end),
+      distinctViewers(db, previousFrom, previousEnd),
+    ]);
 
   const t = (kpi: string) => trend(total(cur, kpi), total(prev, kpi));
   const a = (kpi: string) => trend(average(cur, kpi), average(prev, kpi));
@@ -128,6 +134,11 @@ export async function computeOverview(
     bookings: t("bookings"),
     cancellations: t("cancellations"),
     noShows: t("no_shows"),
+    viewers: trend(viewers, viewersBefore),
+    reservationRate: trend(
+      ratio(total(cur, "reservations"), viewers),
+      ratio(total(prev, "reservations"), viewersBefore),
+    ),
     reservations: t("reservations"),
     sales: t("sales"),
     conversion: trend(
@@ -141,6 +152,8 @@ export async function computeOverview(
     },
     avgWaitMs: a("wait"),
     longestWaitMs: trend(longest(cur, "wait"), longest(prev, "wait")),
+    avgLatenessMs: a("lateness"),
+    longestLatenessMs: trend(longest(cur, "lateness"), longest(prev, "lateness")),
     firstResponseMs: a("first_response"),
     resolutionMs: a("resolution"),
     utilization: trend(

@@ -19,7 +19,10 @@ export const orderStatusChanged = z.object({
   orderId: id,
   customerId: z.string(),
   title: z.string().optional(),
+  from: z.string().optional(),
   to: z.string(),
+  amountMinor: z.number().int().nonnegative().optional(),
+  currency: z.string().optional(),
   toLabel: z.string().optional(),
   at,
 });

@@ -4,7 +4,7 @@ import type { MetricsSettings } from "./config.js";
 
 const DAY = 86_400_000;
 
-/** Deletes rollups, customer days and feed lines past their retention (SWITCHBOARD_METRICS_RETENTION_*). */
+/** Deletes rollups, customer and viewer days, feed lines, old bookings and order marks past their retention (SWITCHBOARD_METRICS_RETENTION_*). */
 export async function pruneOld(
   db: Kysely<Database>,
   { retention }: MetricsSettings,
@@ -32,5 +32,25 @@ export async function pruneOld(
     .deleteFrom("metrics_activity")
     .where("at", "<", before(retention.activityDays))
     .executeTakeFirst();
-  return deleted + Number(c.numDeletedRows) + Number(a.numDeletedRows);
+  const v = await db
+    .deleteFrom("metrics_viewers")
+    .where("day", "<", before(retention.dayDays))
+    .executeTakeFirst();
+  // bookings are only needed until their customer arrives; orders until they may be refunded
+  const b = await db
+    .deleteFrom("metrics_bookings")
+    .where("starts_at", "<", before(retention.activityDays))
+    .executeTakeFirst();
+  const o = await db
+    .deleteFrom("metrics_order_revenue")
+    .where("at", "<", before(retention.dayDays))
+    .executeTakeFirst();
+  return (
+    deleted +
+    Number(c.numDeletedRows) +
+    Number(a.numDeletedRows) +
+    Number(v.numDeletedRows) +
+    Number(b.numDeletedRows) +
+    Number(o.numDeletedRows)
+  );
 }

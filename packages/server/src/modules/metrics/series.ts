@@ -9,7 +9,13 @@ import type { PeakKpi, SeriesKpi, Step } from "./names.js";
 export const MAX_POINTS = 1500;
 
 /** KPIs whose bucket value is an average (sum ÷ count), not a sum. */
-const AVERAGED = new Set<SeriesKpi>(["satisfaction", "wait", "first_response", "resolution"]);
+const AVERAGED = new Set<SeriesKpi>([
+  "satisfaction",
+  "wait",
+  "first_response",
+  "resolution",
+  "lateness",
+]);
 
 export interface SeriesInput {
   kpi: SeriesKpi;

@@ -54,6 +54,9 @@ export const orderSnapshotSchema = z.object({
   customerId: z.string(),
   customerName: z.string().optional(),
   title: z.string().optional(),
+  /** The order's price in minor units of `currency`, when it was given at creation. */
+  amountMinor: z.number().int().optional(),
+  currency: z.string().optional(),
   details: z.record(z.string(), z.unknown()),
   status: z.string(),
   statusLabel: z.string(),
@@ -117,6 +120,9 @@ export const orderCreatedSchema = z.object({
   customerId: z.string(),
   lifecycle: z.string(),
   status: z.string(),
+  /** The order's price (minor units) and currency, when it has one. */
+  amountMinor: z.number().int().optional(),
+  currency: z.string().optional(),
   title: z.string().optional(),
   eta: z.string().optional(),
   version: z.number().int(),
@@ -136,6 +142,9 @@ export const orderStatusChangedSchema = z.object({
   toLabel: z.string(),
   version: z.number().int(),
   eta: z.string().optional(),
+  /** The order's price (minor units) and currency, when it has one. */
+  amountMinor: z.number().int().optional(),
+  currency: z.string().optional(),
   title: z.string().optional(),
   note: z.string().optional(),
   at: z.string(),
@@ -157,9 +166,39 @@ export const orderStalledSchema = z.object({
 });
 export type OrderStalled = z.infer<typeof orderStalledSchema>;
 
+/**
+ * An appointment of an order, in its details: `details.appointment` for the booking that made it
+ * (a drop-off, a test drive), `details.pickup` for the pickup of a repair. Kept in step with the
+ * appointment (rescheduled, cancelled, no-show) from the appointments module's durable events.
+ */
+export const orderAppointmentSchema = z.object({
+  appointmentId: z.string(),
+  status: z.string(),
+  startsAt: z.string(),
+  endsAt: z.string().optional(),
+  timeZone: z.string().optional(),
+  serviceId: z.string(),
+  serviceName: z.string().optional(),
+  resourceId: z.string(),
+  resourceName: z.string().optional(),
+  /** The appointment's version this reflects (an older event never overwrites a newer one). */
+  version: z.number().int().optional(),
+});
+export type OrderAppointment = z.infer<typeof orderAppointmentSchema>;
+
+/** Event `appointment` on order:{id}: the order's booking or pickup appointment changed. */
+export const orderAppointmentEventSchema = z.object({
+  orderId: z.string(),
+  /** booking: `details.appointment`; pickup: `details.pickup`. */
+  role: z.enum(["booking", "pickup"]),
+  appointment: orderAppointmentSchema,
+  at: z.string(),
+});
+export type OrderAppointmentEvent = z.infer<typeof orderAppointmentEventSchema>;
+
 /** Every event the module publishes, by channel. */
 export const orderEvents = {
-  order: { status: statusChangeSchema },
+  order: { status: statusChangeSchema, appointment: orderAppointmentEventSchema },
   staffOrders: { order: boardEventSchema },
   customer: { order: customerOrderEventSchema },
 } as const;

@@ -12,6 +12,9 @@ import type { OrdersService } from "./service.js";
  */
 export const appointmentEventSchema = z.object({
   appointmentId: z.string().min(1).max(64),
+  status: z.string().max(32).optional(),
+  version: z.number().int().optional(),
+  orderId: z.string().min(1).max(64).optional(),
   customerId: z.string().min(1).max(255),
   purpose: z.enum(["drop-off", "test-drive", "pickup"]).optional(),
   serviceId: z.string(),
@@ -59,7 +62,9 @@ async function flushOnceVisible(
  * a confirmed drop-off creates its repair-booking order, a confirmed test drive its test-drive
  * order, both in the lifecycle's `confirmed` state and with the appointment's id as the order's
  * id (so a repeated event finds it made); cancelling the appointment cancels an order still
- * `pending`/`requested`/`confirmed`.
+ * `pending`/`requested`/`confirmed`. The order shows its appointment (`details.appointment`) and a
+ * repair's pickup booking (`details.pickup`, a booking made with the order's id), kept in step
+ * on reschedule, cancel and no-show, each change announced as `appointment` on order:{id}.
  */
 export function listenToAppointments(
   events: ModuleEvents,
@@ -79,15 +84,66 @@ export function listenToAppointments(
     if (!booked || !lifecycle) return;
     const made = await service.createFromAppointment(d.transaction, booked, lifecycle);
     if (made) void flushOnceVisible(db, service, made.id, made.status, made.ids);
+    else await link(d.transaction, booked);
+  });
+  // a pickup booked for a repair order: that order shows it
+  events.on("appointment.confirmed", "orders.pickup_booked", async (event, d) => {
+    const booked = parse(event.payload, event.type);
+    if (booked?.purpose === "pickup") await link(d.transaction, booked);
+  });
+
+  events.on("appointment.rescheduled", "orders.appointment_rescheduled", async (event, d) => {
+    const booked = parse(event.payload, event.type);
+    if (booked) await link(d.transaction, booked);
+  });
+
+  events.on("appointment.no_show", "orders.appointment_no_show", async (event, d) => {
+    const booked = parse(event.payload, event.type);
+    if (booked) await link(d.transaction, booked);
   });
 
   events.on("appointment.cancelled", "orders.appointment_cancelled", async (event, d) => {
     const booked = parse(event.payload, event.type);
-    if (!booked?.purpose || !LIFECYCLE_OF_PURPOSE[booked.purpose]) return;
-    const moved = await service.cancelFromAppointment(
-      d.transaction as Transaction<Database>,
-      booked,
-    );
-    if (moved) void flushOnceVisible(db, service, moved.id, moved.status, moved.ids);
+    if (!booked) return;
+    if (booked.purpose && LIFECYCLE_OF_PURPOSE[booked.purpose]) {
+      const moved = await service.cancelFromAppointment(
+        d.transaction as Transaction<Database>,
+        booked,
+      );
+      if (moved) void flushOnceVisible(db, service, moved.id, moved.status, moved.ids);
+    }
+    await link(d.transaction, booked);
   });
+
+  /** The order a booking belongs to shows it as it is now (published after the commit). */
+  async function link(trx: Transaction<Database>, booked: AppointmentBooked): Promise<void> {
+    const target =
+      booked.purpose === "pickup"
+        ? booked.orderId && { orderId: booked.orderId, role: "pickup" as const }
+        : booked.purpose && LIFECYCLE_OF_PURPOSE[booked.purpose]
+          ? { orderId: booked.appointmentId, role: "booking" as const }
+          : undefined;
+    if (!target) return;
+    const linked = await service.linkAppointment(trx, target.orderId, target.role, booked);
+    if (linked) void flushWhenLinked(db, service, target.orderId, linked);
+  }
+}
+
+/** Like flushOnceVisible, for a details change: publish once the new details read back. */
+async function flushWhenLinked(
+  db: Kysely<Database>,
+  service: OrdersService,
+  id: string,
+  linked: { details: string; ids: string[] },
+): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 25 * Math.min(i + 1, 8)));
+    const row = await db
+      .selectFrom("orders")
+      .select("details")
+      .where("id", "=", id)
+      .executeTakeFirst()
+      .catch(() => undefined);
+    if (row?.details === linked.details) return service.flush(linked.ids);
+  }
 }

@@ -1,6 +1,7 @@
 import type { SwitchboardModule } from "../types.js";
 import { type OrdersSettings, ordersConfig } from "./config.js";
 import { type OrderErrorCodes, orderErrors } from "./contract.js";
+import { createCustomerNames } from "./customer_names.js";
 import { listenToAppointments } from "./from_appointments.js";
 import { LIFECYCLES, validateLifecycle } from "./lifecycles.js";
 import { ordersMigrations } from "./migrations.js";
@@ -67,7 +68,10 @@ export const ordersModule: SwitchboardModule<OrdersSettings> = {
       stalledAfterMs: ctx.settings.stalledAfterMs,
     });
     stalled.register();
+    const names = createCustomerNames(ctx.db, ctx.logger);
+    names.listen(ctx.http);
     const service = createOrdersService({
+      names,
       db: ctx.db,
       outbox: ctx.outbox,
       events: ctx.events,

@@ -8,6 +8,9 @@ export interface OrderRow {
   /** The customer's name as staff or the app gave it (the board shows it); null: not known. */
   customer_name: string | null;
   title: string | null;
+  /** What the customer pays, in minor units of `currency` (metrics counts it once paid); null: not given. */
+  amount_minor: number | null;
+  currency: string | null;
   /** JSON object text. */
   details: string;
   status: string;
@@ -31,10 +34,20 @@ export interface OrderHistoryRow {
   location: string | null;
 }
 
+/** The name each customer goes by, as the server last heard it (customer_names.ts). */
+export interface OrderCustomerRow {
+  customer_id: string;
+  name: string;
+  /** "token": the customer's own sign-in; "staff": typed by staff (a token's name replaces it). */
+  source: string;
+  updated_at: string;
+}
+
 declare module "../../store/schema.js" {
   interface Database {
     orders: OrderRow;
     order_history: OrderHistoryRow;
+    order_customers: OrderCustomerRow;
   }
 }
 
@@ -90,6 +103,32 @@ export const ordersMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable("orders").dropColumn("customer_name").execute();
+    },
+  },
+  // Orders a customer makes (a booked drop-off) carry the name they signed in with.
+  "orders/003_customers": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("order_customers")
+        .addColumn("customer_id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("order_customers").execute();
+    },
+  },
+  // An order's price, so a paid order without a quote counts as revenue (issue 17).
+  "orders/004_amount": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("orders").addColumn("amount_minor", "bigint").execute();
+      await db.schema.alterTable("orders").addColumn("currency", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("orders").dropColumn("currency").execute();
+      await db.schema.alterTable("orders").dropColumn("amount_minor").execute();
     },
   },
 };

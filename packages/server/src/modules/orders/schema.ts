@@ -7,23 +7,39 @@ const lifecycleName = z.string().refine((v) => v in LIFECYCLES, {
 });
 const isoDate = z.iso.datetime({ offset: true }).describe("ISO-8601 date-time");
 
-export const createOrderBody = z.object({
-  lifecycle: lifecycleName,
-  customerId: z.string().min(1).max(255),
-  customerName: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .optional()
-    .describe("The customer's name, shown on the staff board"),
-  title: z.string().min(1).max(200).optional(),
-  details: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .describe("Any JSON object (device, items, vehicle…)"),
-  eta: isoDate.optional(),
-});
+export const createOrderBody = z
+  .object({
+    lifecycle: lifecycleName,
+    customerId: z.string().min(1).max(255),
+    customerName: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("The customer's name, shown on the staff board"),
+    title: z.string().min(1).max(200).optional(),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("Any JSON object (device, items, vehicle…)"),
+    eta: isoDate.optional(),
+    amountMinor: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe("What the customer pays, in minor units of `currency` (given together)"),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD")
+      .optional(),
+  })
+  .refine((b) => (b.amountMinor === undefined) === (b.currency === undefined), {
+    message: "amountMinor and currency go together",
+    path: ["currency"],
+  });
 export type CreateOrderInput = z.infer<typeof createOrderBody>;
 
 export const transitionBody = z.object({

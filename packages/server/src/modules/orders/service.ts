@@ -16,6 +16,8 @@ import {
   type HistoryEntry,
   ORDER_EVENTS,
   type Order,
+  type OrderAppointment,
+  type OrderAppointmentEvent,
   type OrderCreated,
   type OrderPage,
   type OrderSnapshot,
@@ -24,11 +26,28 @@ import {
   STAFF_ORDERS_CHANNEL,
   type StatusChange,
 } from "./contract.js";
+import type { CustomerNames } from "./customer_names.js";
 import type { AppointmentBooked } from "./from_appointments.js";
 import { type Actor, LIFECYCLES, type Lifecycle, stateOf, transitionsFrom } from "./lifecycles.js";
 import type { OrderHistoryRow, OrderRow } from "./migrations.js";
 import type { CreateOrderInput, ListOrdersQuery, TransitionInput } from "./schema.js";
 import type { StalledWatch } from "./stalled.js";
+
+/** What an order's details keep of one of its appointments. */
+function appointmentLink(booked: AppointmentBooked): OrderAppointment {
+  return {
+    appointmentId: booked.appointmentId,
+    status: booked.status ?? "confirmed",
+    startsAt: booked.startsAt,
+    ...(booked.endsAt && { endsAt: booked.endsAt }),
+    ...(booked.timeZone && { timeZone: booked.timeZone }),
+    serviceId: booked.serviceId,
+    ...(booked.serviceName && { serviceName: booked.serviceName }),
+    resourceId: booked.resourceId,
+    ...(booked.resourceName && { resourceName: booked.resourceName }),
+    ...(booked.version !== undefined && { version: booked.version }),
+  };
+}
 
 export interface OrderStatusChanged {
   order: OrderSnapshot;
@@ -49,6 +68,8 @@ export interface OrdersDeps {
   settings: OrdersSettings;
   /** Re-armed in every write's transaction (stalled.ts); absent: no stalled watch. */
   stalled?: StalledWatch;
+  /** Names orders nobody typed a name for (customer_names.ts); absent: only typed names. */
+  names?: CustomerNames;
 }
 
 function actorOf(identity: Identity): Actor {
@@ -65,6 +86,13 @@ function lifecycleOf(row: OrderRow): Lifecycle {
   return lifecycle;
 }
 
+/** The order's price as events and views carry it (both fields or neither). */
+function priceOf(row: OrderRow): { amountMinor?: number; currency?: string } {
+  return row.amount_minor !== null && row.currency !== null
+    ? { amountMinor: Number(row.amount_minor), currency: row.currency }
+    : {};
+}
+
 function summary(row: OrderRow): OrderSnapshot {
   const lifecycle = lifecycleOf(row);
   return {
@@ -73,6 +101,7 @@ function summary(row: OrderRow): OrderSnapshot {
     customerId: row.customer_id,
     ...(row.customer_name !== null && { customerName: row.customer_name }),
     ...(row.title !== null && { title: row.title }),
+    ...priceOf(row),
     details: JSON.parse(row.details) as Record<string, unknown>,
     status: row.status,
     statusLabel: stateOf(lifecycle, row.status)?.label ?? row.status,
@@ -201,6 +230,8 @@ export function createOrdersService(deps: OrdersDeps) {
         customer_id: input.customerId,
         customer_name: input.customerName ?? null,
         title: input.title ?? null,
+        amount_minor: input.amountMinor ?? null,
+        currency: input.currency ?? null,
         details: JSON.stringify(input.details ?? {}),
         status: lifecycle.initial,
         progress: state?.progress ?? 0,
@@ -221,6 +252,10 @@ export function createOrdersService(deps: OrdersDeps) {
         version: 1,
       };
       const ids = await db.transaction().execute(async (trx) => {
+        // no name typed: the one the customer goes by, if the server has heard it
+        if (input.customerName)
+          await deps.names?.fromStaff(trx, row.customer_id, input.customerName);
+        else row.customer_name = (await deps.names?.nameOf(trx, row.customer_id)) ?? null;
         await trx.insertInto("orders").values(row).execute();
         await trx
           .insertInto("order_history")
@@ -243,6 +278,7 @@ export function createOrdersService(deps: OrdersDeps) {
           status: row.status,
           ...(row.title !== null && { title: row.title }),
           ...(row.eta !== null && { eta: row.eta }),
+          ...priceOf(row),
           version: 1,
           at,
           by: change.by,
@@ -394,6 +430,7 @@ export function createOrdersService(deps: OrdersDeps) {
               version: next.version,
               ...(next.eta !== null && { eta: next.eta }),
               ...(next.title !== null && { title: next.title }),
+              ...priceOf(next),
               ...(input.note && { note: input.note }),
               at,
               by: change.by,
@@ -448,8 +485,10 @@ export function createOrdersService(deps: OrdersDeps) {
         id,
         lifecycle: lifecycle.name,
         customer_id: booked.customerId,
-        customer_name: null,
+        customer_name: (await deps.names?.nameOf(trx, booked.customerId)) ?? null,
         title: title || null,
+        amount_minor: null,
+        currency: null,
         details: JSON.stringify({
           appointmentId: booked.appointmentId,
           serviceId: booked.serviceId,
@@ -457,6 +496,7 @@ export function createOrdersService(deps: OrdersDeps) {
           startsAt: booked.startsAt,
           ...(booked.endsAt && { endsAt: booked.endsAt }),
           ...(booked.timeZone && { timeZone: booked.timeZone }),
+          appointment: appointmentLink(booked),
         }),
         status,
         progress: stateOf(lifecycle, status)?.progress ?? 0,
@@ -595,6 +635,58 @@ export function createOrdersService(deps: OrdersDeps) {
       await deps.stalled?.arm(trx, next);
       const ids = await outbox.enqueue(trx, messagesFor(next, change, "status"));
       return { id: row.id, status: next.status, ids };
+    },
+
+    /**
+     * Records an appointment of an order in its details (`appointment` for the booking that made
+     * it, `pickup` for a repair's pickup), in the durable handler's transaction, and announces it
+     * on order:{id}. The order's status and version stay: this is what the order shows, not a
+     * step of its lifecycle. Null when the order is not this customer's, or the details already
+     * reflect this version of the appointment or a later one (a repeated or late event).
+     */
+    async linkAppointment(
+      trx: Transaction<Database>,
+      orderId: string,
+      role: OrderAppointmentEvent["role"],
+      booked: AppointmentBooked,
+    ): Promise<{ details: string; ids: string[] } | null> {
+      const row = await trx
+        .selectFrom("orders")
+        .select(["id", "customer_id", "details"])
+        .where("id", "=", orderId)
+        .executeTakeFirst();
+      if (!row || row.customer_id !== booked.customerId) return null;
+      const details = JSON.parse(row.details) as Record<string, unknown>;
+      const key = role === "booking" ? "appointment" : "pickup";
+      const known = details[key] as Partial<OrderAppointment> | undefined;
+      const link = appointmentLink(booked);
+      if (
+        known?.appointmentId === link.appointmentId &&
+        (known.version ?? 0) >= (link.version ?? 0)
+      )
+        return null;
+      const next = {
+        ...details,
+        [key]: link,
+        // the booking's flat fields (what the order was made with) follow the appointment too
+        ...(role === "booking" && {
+          startsAt: link.startsAt,
+          ...(link.endsAt && { endsAt: link.endsAt }),
+          resourceId: link.resourceId,
+        }),
+      };
+      const text = JSON.stringify(next);
+      await trx.updateTable("orders").set({ details: text }).where("id", "=", orderId).execute();
+      const event: OrderAppointmentEvent = { orderId, role, appointment: link, at: now() };
+      const ids = await outbox.enqueue(trx, [
+        {
+          channel: orderChannel(orderId),
+          event: "appointment",
+          data: event,
+          key: `order:${orderId}:${key}:${link.appointmentId}:v${link.version ?? 0}:${link.status}`,
+        },
+      ]);
+      return { details: text, ids };
     },
 
     /** Whether this user may read order:{id} (its customer, or staff). */

@@ -25,8 +25,10 @@ export interface PricingSettings {
    * writes drop it at once; another node's show within this). 0: every quote reads the database.
    */
   quoteCacheMs: number;
-  /** How often viewers, chat queue and staff online are sampled into signals (sampler.ts). */
+  /** How often viewers, chat queue, staff online and bookings are sampled into signals (sampler.ts). */
   signalSampleMs: number;
+  /** `bookings_next_hours` counts confirmed appointments starting within this many hours. */
+  bookingsHours: number;
 }
 
 const timeZone = z.string().refine((tz) => {
@@ -52,6 +54,7 @@ export const pricingConfig = defineModuleConfig(
     SWITCHBOARD_PRICING_QUOTE_VALID_HOURS: withDefault(int(1, 24 * 365), 72),
     SWITCHBOARD_PRICING_QUOTE_CACHE_MS: withDefault(int(0, 60_000), 1000),
     SWITCHBOARD_PRICING_SIGNAL_SAMPLE_MS: withDefault(int(200, 3_600_000), 5000),
+    SWITCHBOARD_PRICING_BOOKINGS_HOURS: withDefault(int(1, 168), 4),
   }),
   (e): PricingSettings => ({
     timeZone: e.SWITCHBOARD_PRICING_TIME_ZONE,
@@ -65,5 +68,6 @@ export const pricingConfig = defineModuleConfig(
     quoteValidHours: e.SWITCHBOARD_PRICING_QUOTE_VALID_HOURS,
     quoteCacheMs: e.SWITCHBOARD_PRICING_QUOTE_CACHE_MS,
     signalSampleMs: e.SWITCHBOARD_PRICING_SIGNAL_SAMPLE_MS,
+    bookingsHours: e.SWITCHBOARD_PRICING_BOOKINGS_HOURS,
   }),
 );

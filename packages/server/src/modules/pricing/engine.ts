@@ -95,18 +95,43 @@ function rangeText(below?: number, atLeast?: number): string {
   return below !== undefined ? `< ${below}` : `≥ ${atLeast}`;
 }
 
+/** A rule's conditions parsed once per rule object (the rule copies are reused across quotes). */
+interface Compiled {
+  /** Per condition: a time window's bounds in minutes, a code upper-cased. */
+  from: number[];
+  to: number[];
+  code: (string | undefined)[];
+  skus: ReadonlySet<string> | undefined;
+}
+const compiledRules = new WeakMap<Rule, Compiled>();
+function compiled(rule: Rule): Compiled {
+  let c = compiledRules.get(rule);
+  if (!c) {
+    c = {
+      from: rule.when.map((w) => (w.kind === "time" ? toMinutes(w.from) : 0)),
+      to: rule.when.map((w) => (w.kind === "time" ? toMinutes(w.to) : 0)),
+      code: rule.when.map((w) => (w.kind === "code" ? w.code.toUpperCase() : undefined)),
+      skus: rule.skus ? new Set(rule.skus) : undefined,
+    };
+    compiledRules.set(rule, c);
+  }
+  return c;
+}
+
 /** Whether one condition holds (no strings built: this runs for every rule of every quote). */
 function holds(
   c: Condition,
+  i: number,
+  rc: Compiled,
   entry: PriceEntry,
   signals: SignalSnapshot,
   local: LocalTime,
-  opts: EvaluateOptions,
+  code: string | undefined,
 ): boolean {
   switch (c.kind) {
     case "time": {
-      const from = toMinutes(c.from);
-      const to = toMinutes(c.to);
+      const from = rc.from[i] as number;
+      const to = rc.to[i] as number;
       const inWindow =
         from < to
           ? local.minutes >= from && local.minutes < to
@@ -128,7 +153,7 @@ function holds(
       );
     }
     case "code":
-      return opts.code !== undefined && opts.code.toUpperCase() === c.code.toUpperCase();
+      return code !== undefined && code === rc.code[i];
   }
 }
 
@@ -177,8 +202,8 @@ interface Candidate {
 }
 
 /** Rules for this item: a rule naming the item is more specific than one for every item. */
-function inScope(rule: Rule, sku: string): boolean {
-  return !rule.skus || rule.skus.includes(sku);
+function inScope(rc: Compiled, sku: string): boolean {
+  return !rc.skus || rc.skus.has(sku);
 }
 
 /** Highest priority first, ties on id: the order factors are listed and stacked in. */
@@ -193,9 +218,12 @@ export function evaluate(
 ): Evaluation {
   const local = localTime(opts.at, opts.timeZone);
   const matched: Candidate[] = [];
+  const code = opts.code?.toUpperCase();
   for (const rule of rules) {
-    if (!rule.enabled || !inScope(rule, entry.sku)) continue;
-    if (!rule.when.every((c) => holds(c, entry, signals, local, opts))) continue;
+    if (!rule.enabled) continue;
+    const rc = compiled(rule);
+    if (!inScope(rc, entry.sku)) continue;
+    if (!rule.when.every((c, i) => holds(c, i, rc, entry, signals, local, code))) continue;
     const effect = effectOf(rule, entry);
     if (effect === null) continue;
     const why = rule.when.map((c) => describe(c, entry, signals, opts)).join(", ");

@@ -1,4 +1,5 @@
 import type { SwitchboardModule } from "../types.js";
+import { BOOKING_EVENTS, createBookingsCounter } from "./bookings.js";
 import { createCatalogService } from "./catalog.js";
 import { registerCatalogRoutes } from "./catalog-routes.js";
 import { type PricingSettings, pricingConfig } from "./config.js";
@@ -74,7 +75,23 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
       intervalMs: ctx.settings.repriceIntervalMs,
       run: async () => void (await prices.reprice("all", "schedule")),
     });
-    const sampler = createSignalSampler(deps, ctx.broker, signals, prices.currentRules);
+    const sampler = createSignalSampler(
+      deps,
+      ctx.broker,
+      signals,
+      prices.currentRules,
+      createBookingsCounter(ctx.db, ctx.settings.bookingsHours, ctx.logger),
+    );
+    // a booking moves the count at once (after its commit, read with the database); the sample
+    // job repairs a lost one and moves the window as time passes
+    for (const type of BOOKING_EVENTS)
+      ctx.events.on(type, `pricing.bookings_signal.${type}`, async (_e, d) => {
+        d.afterCommit(() =>
+          sampler
+            .bookings()
+            .catch((err: unknown) => ctx.logger.warn({ err }, "pricing: bookings signal failed")),
+        );
+      });
     ctx.jobs.add({
       name: SAMPLE_JOB,
       intervalMs: ctx.settings.signalSampleMs,

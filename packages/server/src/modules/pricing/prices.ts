@@ -55,22 +55,39 @@ export function createPriceService(deps: PricingDeps) {
   const cache = createReadCache(db, settings.quoteCacheMs);
 
   /**
-   * Quotes read the rules from a per-node copy at most `quoteCacheMs` old (a change on this node
-   * drops it at once; another node's shows within the TTL). Repricing and list edits always
-   * read them fresh, inside their transaction.
+   * Quotes read the rules from a per-node copy refreshed in the background once it is
+   * `quoteCacheMs` old (a change on this node drops it at once; another node's shows within the
+   * TTL plus one read). Repricing and list edits always read them fresh, inside their transaction.
    */
-  let cached: { at: number; rules: Rule[] } | undefined;
-  async function rules(q?: Kysely<Database>): Promise<Rule[]> {
-    if (!q && cached && Date.now() - cached.at < settings.quoteCacheMs) return cached.rules;
+  let cached: { at: number; generation: number; rules: Rule[] } | undefined;
+  let rulesGeneration = 0;
+  let refreshing: { generation: number; promise: Promise<Rule[]> } | undefined;
+  async function readRules(q: Kysely<Database>): Promise<Rule[]> {
+    const rows = await q.selectFrom("pricing_rules").selectAll().where("enabled", "=", 1).execute();
+    return rows.map(ruleOf);
+  }
+  /** One read at a time per generation (a read begun before a change here does not answer after it). */
+  function refreshRules(): Promise<Rule[]> {
+    const generation = rulesGeneration;
+    if (refreshing?.generation === generation) return refreshing.promise;
     const at = Date.now();
-    const rows = await (q ?? db)
-      .selectFrom("pricing_rules")
-      .selectAll()
-      .where("enabled", "=", 1)
-      .execute();
-    const list = rows.map(ruleOf);
-    if (!q) cached = { at, rules: list };
-    return list;
+    const promise = readRules(db)
+      .then((list) => {
+        if (generation === rulesGeneration) cached = { at, generation, rules: list };
+        return list;
+      })
+      .finally(() => {
+        if (refreshing?.promise === promise) refreshing = undefined;
+      });
+    refreshing = { generation, promise };
+    return promise;
+  }
+  async function rules(q?: Kysely<Database>): Promise<Rule[]> {
+    if (q || settings.quoteCacheMs <= 0) return readRules(q ?? db);
+    if (!cached || cached.generation !== rulesGeneration) return refreshRules();
+    // stale: answer from the copy while one read refreshes it (quotes never wait on SQL)
+    if (Date.now() - cached.at >= settings.quoteCacheMs) void refreshRules().catch(() => undefined);
+    return cached.rules;
   }
 
   async function signals(q: Kysely<Database>, skus?: string[]): Promise<SignalSnapshot> {
@@ -123,8 +140,7 @@ export function createPriceService(deps: PricingDeps) {
     void (async () => {
       for (let i = 0; i < 100; i++) {
         await new Promise((r) => setTimeout(r, i === 0 ? 0 : 50));
-        const seen = await db.selectFrom("outbox").select("id").where("id", "in", ids).execute();
-        if (seen.length === ids.length) {
+        if (await deps.outbox.committed(ids)) {
           cache.forget(skus);
           return deps.outbox.flush(ids);
         }
@@ -264,6 +280,7 @@ export function createPriceService(deps: PricingDeps) {
 
     /** A rule changed on this node: the next quote reads them again. */
     rulesChanged(): void {
+      rulesGeneration++;
       cached = undefined;
     },
 

@@ -3,86 +3,149 @@ import type { Database } from "../../store/schema.js";
 import type { SignalSnapshot } from "./engine.js";
 import type { PriceRow } from "./migrations.js";
 
-/** Entries kept at most (oldest dropped first): a bound, not a working-set guess. */
-const MAX_ENTRIES = 50_000;
+/** Price rows mirrored at most (a larger list is read per item): a bound, not a working-set guess. */
+const MAX_ROWS = 50_000;
+
+interface Mirror {
+  /** When the reload that produced it started (its age counts from there). */
+  at: number;
+  /** The cache generation when it started: later local writes are not in it. */
+  generation: number;
+  rows: Map<string, PriceRow>;
+  /** Every row is here (a SKU that is absent has no price); false past MAX_ROWS. */
+  complete: boolean;
+  global: Map<string, number>;
+  perSku: Map<string, Map<string, number>>;
+}
+
+const EMPTY = new Map<string, number>();
 
 /**
- * The per-node copy of price rows and signals that quotes read (the hot path: thousands per
- * second must not each run SQL). Consistency:
- * - a write on this node drops what it touched at once (`forget`), and a read that raced the
- *   write is not stored (the generation moved while it read);
- * - a write on another node shows here within `ttlMs` (the entry's age limit).
- * Writers (set, reprice, locks, order quotes) read the database, never this copy.
+ * The per-node mirror of price rows and signals that shoppers' quotes read (the hot path:
+ * thousands per second must not each run SQL). The whole list and every signal are read in one
+ * pass, at most once per `ttlMs`, in the background (quotes keep answering from the previous
+ * pass meanwhile: signals are sampled, not queried per quote). Consistency:
+ * - a write on this node marks what it touched (`forget`): the next quote of such an item reads
+ *   that item from the database (and patches the mirror), so this node never answers older than
+ *   its own writes; a global change (a global signal) waits for a fresh pass;
+ * - a write on another node shows here within `ttlMs` plus one pass.
+ * Writers (set, reprice, locks, order quotes) read the database, never this mirror.
  */
 export function createReadCache(db: Kysely<Database>, ttlMs: number) {
   let generation = 0;
-  const rows = new Map<string, { at: number; row: PriceRow | null }>();
-  const perSku = new Map<string, { at: number; values: Map<string, number> }>();
-  let global: { at: number; values: Map<string, number> } | undefined;
+  let mirror: Mirror | undefined;
+  let loading: Promise<Mirror> | undefined;
+  /** Items written on this node, with the generation of the write. */
+  const dirty = new Map<string, number>();
+  /** The generation of the last global change (a mirror older than it is not used). */
+  let allAt = 0;
 
-  const fresh = (at: number) => Date.now() - at < ttlMs;
-  function keep<V>(map: Map<string, V>, key: string, value: V): void {
-    map.delete(key);
-    map.set(key, value);
-    if (map.size > MAX_ENTRIES) {
-      const oldest = map.keys().next();
-      if (!oldest.done) map.delete(oldest.value);
+  async function readSignals(skus?: string[]) {
+    let q = db.selectFrom("pricing_signals").select(["name", "sku", "value"]);
+    if (skus) q = q.where("sku", "in", ["", ...skus]);
+    const global = new Map<string, number>();
+    const perSku = new Map<string, Map<string, number>>();
+    for (const s of await q.execute()) {
+      if (s.sku === "") global.set(s.name, s.value);
+      else {
+        const m = perSku.get(s.sku) ?? new Map<string, number>();
+        m.set(s.name, s.value);
+        perSku.set(s.sku, m);
+      }
     }
+    return { global, perSku };
+  }
+
+  async function pass(): Promise<Mirror> {
+    const started = generation;
+    const at = Date.now();
+    const list = await db
+      .selectFrom("pricing_prices")
+      .selectAll()
+      .orderBy("sku")
+      .limit(MAX_ROWS + 1)
+      .execute();
+    const { global, perSku } = await readSignals();
+    const next: Mirror = {
+      at,
+      generation: started,
+      rows: new Map(list.slice(0, MAX_ROWS).map((r) => [r.sku, r])),
+      complete: list.length <= MAX_ROWS,
+      global,
+      perSku,
+    };
+    // writes this pass may have missed stay marked; older marks are in it
+    for (const [sku, g] of dirty) if (g <= started) dirty.delete(sku);
+    if (!mirror || mirror.generation <= started) mirror = next;
+    return next;
+  }
+
+  function reload(): Promise<Mirror> {
+    loading ??= pass().finally(() => {
+      loading = undefined;
+    });
+    return loading;
+  }
+
+  /** A mirror this node may answer from (a fresh pass when there is none or a global change). */
+  async function current(): Promise<Mirror> {
+    let m = mirror;
+    // a pass already under way when the change came may miss it: then one more
+    for (let i = 0; i < 3 && (!m || m.generation < allAt); i++) m = await reload();
+    if (!m) return reload();
+    if (Date.now() - m.at >= ttlMs) void reload().catch(() => undefined); // the next answers see it
+    return m;
+  }
+
+  /** One item read from the database, patched into the mirror when no write raced the read. */
+  async function readOne(m: Mirror, sku: string): Promise<PriceRow | null> {
+    const gen = generation;
+    const row =
+      (await db
+        .selectFrom("pricing_prices")
+        .selectAll()
+        .where("sku", "=", sku)
+        .executeTakeFirst()) ?? null;
+    const own = (await readSignals([sku])).perSku.get(sku);
+    if (gen === generation && m === mirror && m.complete) {
+      if (row) m.rows.set(sku, row);
+      else m.rows.delete(sku);
+      if (own) m.perSku.set(sku, own);
+      else m.perSku.delete(sku);
+      dirty.delete(sku);
+    }
+    return row;
   }
 
   return {
-    /** The item's row, or null when it has none (a miss is cached too: unknown SKUs are cheap). */
+    /** The item's row, or null when it has none. */
     async row(sku: string): Promise<PriceRow | null> {
-      const hit = ttlMs > 0 ? rows.get(sku) : undefined;
-      if (hit && fresh(hit.at)) return hit.row;
-      const gen = generation;
-      const at = Date.now();
-      const row =
-        (await db
-          .selectFrom("pricing_prices")
-          .selectAll()
-          .where("sku", "=", sku)
-          .executeTakeFirst()) ?? null;
-      if (gen === generation && ttlMs > 0) keep(rows, sku, { at, row });
-      return row;
+      if (ttlMs <= 0)
+        return (
+          (await db
+            .selectFrom("pricing_prices")
+            .selectAll()
+            .where("sku", "=", sku)
+            .executeTakeFirst()) ?? null
+        );
+      const m = await current();
+      if (dirty.has(sku) || !m.complete) return readOne(m, sku);
+      return m.rows.get(sku) ?? null;
     },
 
-    /** Global and the item's own signals. */
+    /** Global and the item's own signals (read after `row`, which refreshed a written item). */
     async signals(sku: string): Promise<SignalSnapshot> {
-      const g = ttlMs > 0 ? global : undefined;
-      const own = ttlMs > 0 ? perSku.get(sku) : undefined;
-      if (g && fresh(g.at) && own && fresh(own.at))
-        return { global: g.values, perSku: new Map([[sku, own.values]]) };
-      const gen = generation;
-      const at = Date.now();
-      const found = await db
-        .selectFrom("pricing_signals")
-        .select(["name", "sku", "value"])
-        .where("sku", "in", ["", sku])
-        .execute();
-      const gv = new Map<string, number>();
-      const ov = new Map<string, number>();
-      for (const s of found) (s.sku === "" ? gv : ov).set(s.name, s.value);
-      if (gen === generation && ttlMs > 0) {
-        global = { at, values: gv };
-        keep(perSku, sku, { at, values: ov });
-      }
-      return { global: gv, perSku: new Map([[sku, ov]]) };
+      if (ttlMs <= 0) return readSignals([sku]);
+      const m = await current();
+      if (!m.complete || dirty.has(sku)) return readSignals([sku]);
+      return { global: m.global, perSku: new Map([[sku, m.perSku.get(sku) ?? EMPTY]]) };
     },
 
     /** A write on this node touched these items (or every item, or a global signal). */
     forget(skus: string[] | "all"): void {
       generation++;
-      if (skus === "all") {
-        rows.clear();
-        perSku.clear();
-        global = undefined;
-        return;
-      }
-      for (const s of skus) {
-        rows.delete(s);
-        perSku.delete(s);
-      }
+      if (skus === "all") allAt = generation;
+      else for (const s of skus) dirty.set(s, generation);
     },
   };
 }

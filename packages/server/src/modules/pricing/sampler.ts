@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Broker } from "../../broker/types.js";
+import { BOOKINGS_SIGNAL } from "./bookings.js";
 import type { Rule } from "./contract.js";
 import type { PricingDeps } from "./deps.js";
 import type { SignalService } from "./signals.js";
@@ -13,6 +14,7 @@ export const AUTO_SIGNALS = {
   viewers: "viewers",
   chatQueue: "chat_queue",
   staffOnline: "staff_online",
+  bookings: BOOKINGS_SIGNAL,
 } as const;
 
 /** What pricing reads of chat's `queue` event on staff:chat (its published contract). */
@@ -29,7 +31,10 @@ const uses = (rules: Rule[], name: string) =>
  * - `viewers` per item: the presence count of product:{sku} (the shoppers on its page), for the
  *   items a rule on `viewers` can touch;
  * - `chat_queue` and `staff_online` (global): from chat's latest `queue` event on staff:chat
- *   (conversations waiting; agents online or busy), when chat runs.
+ *   (conversations waiting; agents online or busy), when chat runs;
+ * - `bookings_next_hours` (global): confirmed appointments starting within the configured hours
+ *   (bookings.ts, a read-only count), when appointments run — also at once after an
+ *   appointment event (index.ts), since the sample alone would lag a booking by up to a tick.
  * A value that did not move writes nothing; one that did reprices what it touches (signals.ts).
  */
 export function createSignalSampler(
@@ -37,6 +42,7 @@ export function createSignalSampler(
   broker: Pick<Broker, "presenceCount" | "history">,
   signals: SignalService,
   rules: () => Promise<Rule[]>,
+  countBookings: () => Promise<number | undefined> = async () => undefined,
 ) {
   async function viewers(rs: Rule[]): Promise<number> {
     const watching = uses(rs, AUTO_SIGNALS.viewers);
@@ -82,11 +88,18 @@ export function createSignalSampler(
     );
   }
 
+  async function bookings(): Promise<number> {
+    const n = await countBookings();
+    return n === undefined ? 0 : (await signals.auto(AUTO_SIGNALS.bookings, n)).moved;
+  }
+
   return {
     /** One sample of every automatic signal; returns how many live prices moved. */
     async sample(): Promise<number> {
       const rs = await rules();
-      return (await viewers(rs)) + (await chat(rs));
+      return (await viewers(rs)) + (await chat(rs)) + (await bookings());
     },
+    /** Only the bookings count (after an appointment event). */
+    bookings,
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Member, PresenceMember } from "@switchboard/protocol";
 import type { Logger } from "pino";
 import type { Broker, BrokerEvent, HistoryOptions } from "../../broker/types.js";
@@ -36,6 +37,35 @@ export const indexOf = (app: PusherApp) => `pusher.index/${app.id}`;
 /** Every open connection of an app, cluster-wide (its quota and the screen's live count). */
 export const connectionsOf = (app: PusherApp) => `pusher.conns/${app.id}`;
 export const CONNECTION: Member = { user: "c", role: "customer" };
+
+/**
+ * Every presence subscription of an app, cluster-wide, as one entry of member `[channel, user]`:
+ * member_added / member_removed webhooks are decided on this set, never on the channel's own
+ * presence (whose leaves come both from sockets and from reaps). Nothing but a reap of a dead
+ * node announces a leave here, so every node hears which members died with their node
+ * (departed.ts); the entry's `name` is a nonce naming that one subscription, the key under
+ * which one survivor records the webhook once.
+ */
+export const membersOf = (appId: string) => `pusher.members/${appId}`;
+/** The member of `membersOf` for one user on one presence channel. */
+export const listedMember = (name: string, userId: string, nonce: string): Member => ({
+  user: JSON.stringify([name, userId]),
+  role: "customer",
+  name: nonce,
+});
+/** The channel and user of a `membersOf` member (undefined: not one of ours). */
+export function listedOf(member: Member): { name: string; userId: string } | undefined {
+  try {
+    const v: unknown = JSON.parse(member.user);
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && typeof v[1] === "string")
+      return { name: v[0], userId: v[1] };
+  } catch {
+    // not a member this module wrote
+  }
+  return undefined;
+}
+/** A subscription's entry on `membersOf`: a socket may hold many presence channels. */
+const listedId = (socketId: string, name: string) => `${socketId}:${name}`;
 
 /** Connections on a presence set whose every entry is the same member (occupancy, quota). */
 export async function countOf(broker: Broker, set: string): Promise<number> {
@@ -132,10 +162,15 @@ export class PusherChannels {
       if (member) {
         const change = await this.broker.presenceAdd(channel, socket.id, member);
         held.present = true;
-        if (change.joined) {
-          await this.broker.broadcast({ kind: "join", channel, member });
+        if (change.joined) await this.broker.broadcast({ kind: "join", channel, member });
+        const listed = await this.broker.presenceAdd(
+          membersOf(app.id),
+          listedId(socket.id, name),
+          listedMember(name, member.user, randomBytes(12).toString("base64url")),
+        );
+        held.listed = true;
+        if (listed.joined)
           this.webhook(app, { name: "member_added", channel: name, user_id: member.user });
-        }
         data = presenceData(await this.broker.presence(channel));
       }
       if (socket.channels.get(name) !== held) return;
@@ -202,14 +237,17 @@ export class PusherChannels {
     }
     if (held.present) {
       const change = await this.broker.presenceRemove(held.channel, socket.id);
-      if (change.left && change.member) {
+      if (change.left && change.member)
         await this.broker.broadcast({
           kind: "leave",
           channel: held.channel,
           member: change.member,
         });
-        this.webhook(app, { name: "member_removed", channel: name, user_id: change.member.user });
-      }
+    }
+    if (held.listed) {
+      const change = await this.broker.presenceRemove(membersOf(app.id), listedId(socket.id, name));
+      if (change.left && held.userId !== undefined)
+        this.webhook(app, { name: "member_removed", channel: name, user_id: held.userId });
     }
     if (held.occupied) {
       const change = await this.broker.presenceRemove(occupancyOf(held.channel), socket.id);

@@ -6,6 +6,7 @@ import { channelKind } from "./auth.js";
 import type { WebhookSink } from "./channels.js";
 import { type PusherSettings, pusherConfig } from "./config.js";
 import { type PusherErrorCodes, pusherErrors } from "./contract.js";
+import { DeadNodeMembers } from "./departed.js";
 import { PusherEndpoint } from "./endpoint.js";
 import { registerJwtAuthRoutes } from "./jwt-auth.js";
 import { pusherMigrations } from "./migrations.js";
@@ -85,6 +86,14 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
       logger: ctx.logger,
       emit: webhooks.emitIn,
     }).watch();
+    const departures = new DeadNodeMembers({
+      broker: ctx.broker,
+      apps,
+      db: ctx.db,
+      logger: ctx.logger,
+      emit: webhooks.emitIn,
+    });
+    await departures.watch();
     const service = createPusherService({ broker: ctx.broker, settings: ctx.settings, apps });
     registerPusherRoutes(ctx.http, service);
     registerPusherAppRoutes(ctx.http, apps, service, ctx.auth);
@@ -94,6 +103,7 @@ export const pusherModule: SwitchboardModule<PusherSettings> = {
       apps.stop();
       await endpoint.shutdown(ctx.config.drainTimeoutMs);
       await webhooks.flush(); // what the last leaves caused (channel_vacated…) is kept
+      await departures.flush();
     });
   },
 };

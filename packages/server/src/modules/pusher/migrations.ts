@@ -23,14 +23,29 @@ export interface PusherAppRow {
   auth_endpoint: string | null;
   /** 1: Switchboard signs channels of this app for holders of its own tokens (jwt-auth.ts). */
   jwt_auth: number;
+  /** JSON array of webhook event names, or null: SWITCHBOARD_PUSHER_WEBHOOK_EVENTS. */
+  webhook_events: string | null;
+  /** Or null: SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND. */
+  client_events_per_second: number | null;
   version: number;
   created_at: string;
   updated_at: string;
 }
 
+/**
+ * A presence subscription whose node died, its `member_removed` webhook queued: the key (the
+ * subscription's nonce) makes the survivors that all heard the reap queue it once. Rows older
+ * than a week are dropped.
+ */
+export interface PusherDepartureRow {
+  key: string;
+  created_at: string;
+}
+
 declare module "../../store/schema.js" {
   interface Database {
     pusher_apps: PusherAppRow;
+    pusher_departures: PusherDepartureRow;
   }
 }
 
@@ -61,6 +76,29 @@ export const pusherMigrations: MigrationSet = {
       await db.schema
         .alterTable("pusher_apps")
         .addColumn("jwt_auth", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
+  "pusher/003_departures": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("pusher_departures")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("pusher_departures_created")
+        .on("pusher_departures")
+        .column("created_at")
+        .execute();
+    },
+  },
+  "pusher/004_app_limits": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("pusher_apps").addColumn("webhook_events", "text").execute();
+      await db.schema
+        .alterTable("pusher_apps")
+        .addColumn("client_events_per_second", "integer")
         .execute();
     },
   },

@@ -75,6 +75,7 @@ export async function selectDue(
     .select(["handler", "aggregate"])
     .where("status", "=", "pending")
     .where("next_at", ">", now)
+    .where("handler", "in", handlers)
     .execute();
   const blocked = new Set(blockedRows.map(groupOf));
   const wanted = new Map<string, EventDeliveryRow>();

@@ -49,6 +49,12 @@ export interface DurableOptions {
   lanes?: number;
 }
 
+export interface DeliveryCounters {
+  handled: Counter<"handler">;
+  failed: Counter<"handler">;
+  dead: Counter<"handler">;
+}
+
 interface Registered {
   type: string;
   fn: EventHandler<unknown>;
@@ -74,11 +80,8 @@ export class DurableEvents {
   private readonly loop: WakeLoop;
   /** Deliveries this node wrote and has not seen yet (their transaction may not have committed). */
   private readonly expected = new Map<string, number>();
-  private readonly counters: {
-    handled: Counter<"handler">;
-    failed: Counter<"handler">;
-    dead: Counter<"handler">;
-  };
+  /** Also counts the outbox's publications (handler `realtime.publish`): one set of metrics. */
+  readonly counters: DeliveryCounters;
 
   constructor(private readonly options: DurableOptions) {
     this.local = new EventBus(options.logger);

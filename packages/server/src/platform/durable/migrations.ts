@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { MigrationSet } from "../../store/migrations.js";
+import { PUBLICATION_HANDLER, PUBLICATION_TYPE } from "./publications.js";
 
 /** One row per (event, handler) still to run, or parked as a dead letter. Done rows are deleted. */
 export interface EventDeliveryRow {
@@ -138,6 +139,65 @@ export const durableMigrations: MigrationSet = {
         .on("event_deliveries")
         .columns(["handler", "aggregate", "event_id"])
         .execute();
+    },
+  },
+  "core/009_outbox_into_event_deliveries": {
+    // One mechanism: realtime publications become deliveries of the built-in handler
+    // `realtime.publish` (store/outbox.ts). Leftovers of the old `outbox` table move over, due at
+    // once (the sweep publishes them, in order per channel), and the table goes.
+    async up(db: Kysely<unknown>) {
+      // a flush looks up older unpublished rows of its channels (publish in written order)
+      await sql`create index event_deliveries_publications on event_deliveries (aggregate, event_id)
+        where handler = 'realtime.publish' and status = 'pending'`.execute(db);
+      const left = await sql<{
+        id: string;
+        channel: string;
+        event: string;
+        data: string;
+        key: string;
+        created_at: string;
+      }>`select id, channel, event, data, key, created_at from outbox order by id`.execute(db);
+      const rows = left.rows.map((r) => ({
+        id: `${r.id}/${PUBLICATION_HANDLER}`,
+        event_id: r.id,
+        handler: PUBLICATION_HANDLER,
+        type: PUBLICATION_TYPE,
+        aggregate: r.channel,
+        payload: JSON.stringify({
+          channel: r.channel,
+          event: r.event,
+          data: JSON.parse(r.data) as unknown,
+          key: r.key,
+        }),
+        occurred_at: r.created_at,
+        status: "pending",
+        attempts: 0,
+        next_at: r.created_at,
+      }));
+      const into = db as Kysely<{ event_deliveries: (typeof rows)[number] }>;
+      for (let i = 0; i < rows.length; i += 200)
+        await into
+          .insertInto("event_deliveries")
+          .values(rows.slice(i, i + 200))
+          .execute();
+      await db.schema.dropTable("outbox").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("outbox")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("channel", "text", (c) => c.notNull())
+        .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("outbox_channel")
+        .on("outbox")
+        .columns(["channel", "id"])
+        .execute();
+      await db.schema.dropIndex("event_deliveries_publications").execute();
     },
   },
 };

@@ -4,10 +4,12 @@ import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import { trackerSteps } from "../../app/timeline.js";
 import { usePageTitle } from "../../app/title.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { formatTime, Progress } from "../../components/Progress.js";
+import { OrderAppointments } from "./OrderAppointments.js";
 import { useLiveOrder } from "./useOrder.js";
 
 const ACTION_LABELS: Record<string, string> = {
@@ -22,7 +24,7 @@ export function OrderTracker({ id }: { id: string }) {
   const { order, error, notFound, reload } = useLiveOrder(id);
   const lifecycle = useLifecycles().find((l) => l.name === order?.lifecycle);
   const [acting, setActing] = useState(false);
-  const [actionError, setActionError] = useState<string>();
+  const [actionError, setActionError] = useErrorState<string>();
 
   usePageTitle(order ? (order.title ?? lifecycle?.label) : undefined);
 
@@ -110,6 +112,7 @@ export function OrderTracker({ id }: { id: string }) {
           Updated <strong>{formatTime(order.updatedAt)}</strong>
         </span>
       </div>
+      <OrderAppointments order={order} />
       {order.allowed.length > 0 && (
         <fieldset className="actions">
           <legend className="sr-only">What you can do</legend>

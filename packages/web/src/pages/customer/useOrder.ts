@@ -1,5 +1,9 @@
 import { useChannel } from "@switchboard/react";
-import type { Order, StatusChange } from "@switchboard/server/contracts/orders";
+import type {
+  Order,
+  OrderAppointmentEvent,
+  StatusChange,
+} from "@switchboard/server/contracts/orders";
 import { orderChannel } from "@switchboard/server/names/orders";
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, api, errorText } from "../../app/api.js";
@@ -56,6 +60,14 @@ export function useLiveOrder(id: string) {
   }, [id, token]);
 
   const { subscription } = useChannel(orderChannel(id), (m) => {
+    if (m.event === "appointment") {
+      // its booking or pickup moved: shown at once, the snapshot confirms it
+      const e = m.data as OrderAppointmentEvent;
+      const key = e.role === "booking" ? "appointment" : "pickup";
+      setOrder((o) => (o ? { ...o, details: { ...o.details, [key]: e.appointment } } : o));
+      void reload();
+      return;
+    }
     if (m.event !== "status") return;
     const change = m.data as StatusChange;
     setOrder((o) => (o && change.version === o.version + 1 ? applyChange(o, change) : o));

@@ -4,6 +4,7 @@ import type { OrderPage } from "@switchboard/server/contracts/orders";
 import { useEffect, useState } from "react";
 import { api } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
+import { staffWording } from "../../app/wording.js";
 import { formatTime } from "../../components/time.js";
 
 interface Facts {
@@ -73,7 +74,7 @@ export function CustomerPanel({
         render={(o) => (
           <>
             <strong>{o.title ?? o.lifecycle}</strong>{" "}
-            <span className={`pill pill-${o.status}`}>{o.statusLabel}</span>
+            <span className={`pill pill-${o.status}`}>{staffWording(o.statusLabel)}</span>
             <span className="muted small"> · {formatTime(o.updatedAt)}</span>
           </>
         )}

@@ -1,0 +1,179 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "kysely";
+import PusherServer from "pusher";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStore } from "../../store/db.js";
+import { type ServerProcess, startServerProcess } from "../../test-support/process.js";
+import {
+  dropPrefix,
+  POSTGRES_URL,
+  postgresAvailable,
+  REDIS_URL,
+  redisAvailable,
+} from "../../test-support/services.js";
+import type { TestServer } from "../../testing.js";
+import { type WebhookEvent, webhookBodySchema } from "./contract.js";
+import { APP, pusherEnv, RawPusher, until } from "./test-kit.js";
+
+const clusterUp = (await redisAvailable()) && (await postgresAvailable());
+
+/** The app's backend: signs presence auth and checks webhooks, with the `pusher` SDK. */
+const backend = new PusherServer({
+  appId: APP.id,
+  key: APP.key,
+  secret: APP.secret,
+  host: "127.0.0.1",
+});
+
+/**
+ * kill -9 of a node holding presence members: each member whose last connection was there gets
+ * exactly one `member_removed` webhook — though two survivors hear the reap — and a member still
+ * connected to a survivor gets none. The webhooks are committed before they are delivered: the
+ * receiver refuses them until the survivor that may have recorded them was killed too, and the
+ * last node delivers them. Three server processes on Redis and one PostgreSQL; the receiver
+ * checks every request with the SDK's own webhook helper.
+ */
+describe.runIf(clusterUp)("member_removed when a node dies", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "switchboard-pusher-members-"));
+  const prefix = `sbtest:${randomBytes(6).toString("hex")}:`;
+  const schema = `t_${randomBytes(6).toString("hex")}`;
+  const nodes: ServerProcess[] = [];
+  const raws: RawPusher[] = [];
+  const delivered: WebhookEvent[] = [];
+  let invalid = 0;
+  let refusing = true;
+  let receiver: Server | undefined;
+
+  afterAll(async () => {
+    for (const r of raws) r.close();
+    for (const n of nodes) n.kill();
+    await Promise.all(nodes.map((n) => n.exited));
+    receiver?.closeAllConnections();
+    receiver?.close();
+    const s = await openStore({ databaseUrl: POSTGRES_URL, dataDir });
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(s.db);
+    await s.close();
+    await dropPrefix(prefix);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("sends member_removed once per member that died with its node", async () => {
+    receiver = createServer((req, res) => {
+      let rawBody = "";
+      req.on("data", (c: Buffer) => {
+        rawBody += c.toString();
+      });
+      req.on("end", () => {
+        const hook = backend.webhook({ headers: req.headers as Record<string, string>, rawBody });
+        if (!hook.isValid()) {
+          invalid++;
+          res.statusCode = 401;
+          res.end();
+          return;
+        }
+        const events = webhookBodySchema.shape.events.parse(hook.getEvents());
+        if (refusing && events.some((e) => e.name === "member_removed")) {
+          res.statusCode = 503; // retried through the durable pipeline
+          res.end();
+          return;
+        }
+        delivered.push(...events);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver?.listen(0, "127.0.0.1", r));
+    const { port } = receiver.address() as AddressInfo;
+    const store = await openStore({ databaseUrl: POSTGRES_URL, dataDir }, { schema });
+    await store.close();
+    const databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const env = {
+      NODE_ENV: "test",
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      SWITCHBOARD_REDIS_PREFIX: prefix,
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_CHAT_BOT: "off",
+      SWITCHBOARD_NODE_TTL_MS: "3000",
+      SWITCHBOARD_EVENTS_LEASE_MS: "5000",
+      ...pusherEnv({ SWITCHBOARD_PUSHER_WEBHOOK_URLS: `http://127.0.0.1:${port}/hook` }),
+    };
+    // one at a time: the first runs the migrations
+    nodes.push(await startServerProcess(env, 180_000));
+    nodes.push(
+      ...(await Promise.all([startServerProcess(env, 180_000), startServerProcess(env, 180_000)])),
+    );
+    const [a, victim] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+    const join = async (node: ServerProcess, user: string, channels: string[]) => {
+      const raw = await RawPusher.open({ port: Number(new URL(node.url).port) } as TestServer);
+      raws.push(raw);
+      const socketId = await raw.socketId();
+      for (const channel of channels) {
+        const signed = backend.authorizeChannel(socketId, channel, {
+          user_id: user,
+          user_info: { name: user },
+        });
+        raw.send({ event: "pusher:subscribe", data: { channel, ...signed } });
+        await raw.next(
+          (f) => f.event === "pusher_internal:subscription_succeeded" && f.channel === channel,
+        );
+      }
+      return raw;
+    };
+    const watcher = await join(a, "u-alive", ["presence-room"]);
+    await join(victim, "u-dead", ["presence-room", "presence-two"]);
+    await join(victim, "u-both", ["presence-room"]);
+    await join(a, "u-both", ["presence-room"]);
+    await until(() => delivered.filter((e) => e.name === "member_added").length === 4, 60_000);
+
+    victim.kill("SIGKILL");
+    await victim.exited;
+    // the survivors' clients hear the member leave
+    await watcher.next(
+      (f) =>
+        f.event === "pusher_internal:member_removed" &&
+        (f.data as { user_id: string }).user_id === "u-dead",
+    );
+    // both departures are committed (as rows and durable webhooks) before any is delivered
+    const db = await openStore({ databaseUrl: POSTGRES_URL, dataDir }, { schema });
+    try {
+      const departures = async () =>
+        (await db.db.selectFrom("pusher_departures").select("key").execute()).length;
+      await until(async () => (await departures()) >= 2, 90_000);
+      await new Promise((r) => setTimeout(r, 4000)); // a second survivor's insert would show
+      expect(await departures()).toBe(2);
+    } finally {
+      await db.close();
+    }
+    expect(
+      watcher.frames.filter(
+        (f) =>
+          f.event === "pusher_internal:member_removed" &&
+          (f.data as { user_id: string }).user_id === "u-both",
+      ),
+    ).toEqual([]);
+
+    // the node that may have recorded them dies too; the last one delivers them
+    a.kill("SIGKILL");
+    await a.exited;
+    refusing = false;
+    const removed = () =>
+      delivered
+        .filter((e) => e.name === "member_removed")
+        .map((e) => `${e.channel} ${e.user_id}`)
+        .sort();
+    await until(() => removed().length >= 4, 120_000);
+    await new Promise((r) => setTimeout(r, 6000)); // a duplicate would show up by now
+    expect(removed()).toEqual([
+      "presence-room u-alive",
+      "presence-room u-both",
+      "presence-room u-dead",
+      "presence-two u-dead",
+    ]);
+    expect(invalid).toBe(0);
+  }, 500_000);
+});
