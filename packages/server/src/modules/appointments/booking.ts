@@ -70,6 +70,7 @@ export function createBooking(deps: BookingDeps) {
     outbox,
     hooks: deps.hooks,
     lanes: deps.dialect === "postgres" ? 4 : 1,
+    taken: recentlyTaken,
   });
 
   async function tx<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
