@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 const from = fileURLToPath(new URL("../test-results/screenshots/", import.meta.url));
 const to = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
 const SHOWN = [
+  "customer-shop-catalog", // the storefront: the catalog with search, categories, live prices
   "customer-product", // storefront product page: live stock and viewers
   "customer-tracker-quote", // repair tracker waiting for the quote's approval
   "customer-chat", // chat widget
@@ -22,6 +23,8 @@ const SHOWN = [
   "staff-dashboard",
   "agent-inbox",
   "inbox-note-preview", // the inbox: previews, an open chat with a private note
+  "inbox-customer-panel", // the inbox: customers by name, an open chat with the customer panel
+  "staff-business-dashboard", // the owner's business figures
   "pusher-apps", // admins' Pusher apps screen
 ];
 

@@ -13,6 +13,7 @@ import type { Metrics } from "../metrics.js";
 import { countNewChannel } from "./commands.js";
 import { fanOut, flushPending, type LocalChannel } from "./fanout.js";
 import type { Namespaces } from "./namespaces.js";
+import { announcePresenceCount } from "./presence_count.js";
 import type { Session, Subscription } from "./session.js";
 
 export interface SubscriptionDeps {
@@ -109,6 +110,7 @@ export class ChannelSubscriptions {
         sub.present = true;
         if (change.joined && options.joinLeave)
           await this.broker.broadcast({ kind: "join", channel, member });
+        if (change.joined) await announcePresenceCount(this.broker, channel, options);
       }
       session.send({
         type: "subscribed",
@@ -165,6 +167,7 @@ export class ChannelSubscriptions {
       if (change.left && change.member && sub.namespace.options.joinLeave) {
         await this.broker.broadcast({ kind: "leave", channel, member: change.member });
       }
+      if (change.left) await announcePresenceCount(this.broker, channel, sub.namespace.options);
     }
   }
 

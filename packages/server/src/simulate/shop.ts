@@ -46,7 +46,7 @@ export async function openShop(
       const s = await SimSocket.connect(wsUrl, t);
       sockets.push(s);
       await s.subscribe("staff:chat");
-      await call("PUT", "/api/chat/agents/me", { status: "online", capacity: 1000, skills: [] }, t);
+      await call("PUT", "/api/chat/agents/me", { status: "online", capacity: 100, skills: [] }, t);
     }
   } catch (error) {
     for (const s of sockets) s.close();

@@ -5,6 +5,7 @@ import { overview, until } from "../modules/metrics/test-kit.js";
 import { DIALECTS } from "../test-support/dialects.js";
 import { startTestServer, type TestServer } from "../testing.js";
 import { type SimSummary, simulate } from "./simulator.js";
+import { mergeSummaries } from "./summary.js";
 
 /**
  * No fake numbers: the simulator drives the real APIs, and the dashboard's overview must show
@@ -13,15 +14,19 @@ import { type SimSummary, simulate } from "./simulator.js";
 describe.each(DIALECTS)("the simulator's summary equals the overview's totals (%s)", (database) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ database, config: { durable: { pollMs: 50 } } });
+    server = await startTestServer({
+      database,
+      config: { durable: { pollMs: 50 } },
+      env: { SWITCHBOARD_METRICS_VIEWERS_SAMPLE_MS: "200" },
+    });
   }, 60_000);
   afterAll(async () => {
     await server?.close();
   });
 
-  it("counts every order, sale, booking, chat and rating the simulator made", async () => {
+  it("counts every order, payment, sale, booking, chat and rating the simulator made, in one process and in two workers", async () => {
     const progress: number[] = [];
-    const s = await simulate({
+    const one = await simulate({
       url: server.url,
       apiKey: server.apiKey,
       token: (sub, role) => server.token({ sub, role }),
@@ -31,8 +36,31 @@ describe.each(DIALECTS)("the simulator's summary equals the overview's totals (%
       onProgress: (p) => progress.push(p.elapsedMs / p.totalMs),
     });
     expect(progress.at(-1)).toBe(1);
-    expect(s.actions).toBeGreaterThan(30);
-    expect(s.orders + s.sales + s.bookings + s.chats).toBeGreaterThan(10);
+    expect(one.workers).toBe(1);
+    expect(one.actions).toBeGreaterThan(30);
+    // the same through two worker processes (their own customers, sockets and seeds)
+    const orders: string[] = [];
+    const two = await simulate({
+      url: server.url,
+      apiKey: server.apiKey,
+      token: (sub, role) => server.token({ sub, role }),
+      minutes: 0.15,
+      rate: 8,
+      seed: 8,
+      workers: 2,
+      onOrder: (id) => orders.push(id),
+    });
+    expect(two.workers).toBe(2);
+    expect(two.actions).toBeGreaterThan(30);
+    expect(orders.length).toBe(two.orders);
+    const s = mergeSummaries(7, [
+      { summary: one, customers: [], viewers: [] },
+      { summary: two, customers: [], viewers: [] },
+    ]);
+    // the pools are disjoint (sim-c…, sim-w0-c…, sim-w1-c…): distinct counts add up
+    const customers = one.customers + two.customers;
+    const customersOrViewers = one.customersOrViewers + two.customersOrViewers;
+    expect(s.orders + s.sales + s.bookings + s.chats).toBeGreaterThan(20);
     const o = await until(
       "the overview to catch up with the simulator",
       () => overview(server, "7d"),
@@ -44,14 +72,23 @@ describe.each(DIALECTS)("the simulator's summary equals the overview's totals (%
         v.chats.value === s.chats &&
         v.satisfaction.count === s.ratings &&
         v.ordersCompleted.value === s.ordersCompleted &&
-        v.activeCustomers.value === s.customers,
+        // active: every customer who acted, and those presence saw on a product page (sampled)
+        (v.activeCustomers.value ?? 0) >= customers &&
+        (v.activeCustomers.value ?? 0) <= customersOrViewers &&
+        v.revenue.map((r) => r.value).join() ===
+          Object.values(s.revenue)
+            .filter((x) => x > 0)
+            .join(),
       60_000,
     );
     expect(o.revenue.map((r) => [r.currency, r.value])).toEqual(
       Object.entries(s.revenue).filter(([, v]) => v > 0),
     );
     if (s.ratings) expect(o.satisfaction.value).toBeCloseTo(s.ratingSum / s.ratings, 6);
-  }, 180_000);
+    // viewers are sampled from presence: never more than the simulator had on product pages
+    expect(o.viewers.value).toBeLessThanOrEqual(one.viewers + two.viewers);
+    if (one.viewers + two.viewers >= 3) expect(o.viewers.value).toBeGreaterThan(0);
+  }, 240_000);
 });
 
 describe("npx switchboard simulate", () => {
@@ -100,6 +137,8 @@ describe("npx switchboard simulate", () => {
       ["--rate", "fast"],
       ["--seed", "-1"],
       ["--url", "ftp://x"],
+      ["--workers", "0"],
+      ["--workers", "17"],
       ["--what"],
     ]) {
       const r = await cli(["simulate", ...args]);

@@ -2,35 +2,63 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import SQLite from "better-sqlite3";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import { openStore } from "../../store/db.js";
+import { DIALECTS } from "../../test-support/dialects.js";
 import { type ServerProcess, startServerProcess } from "../../test-support/process.js";
 import { restCall } from "../../test-support/rest.js";
+import { POSTGRES_URL } from "../../test-support/services.js";
 import { ok, overview, until } from "./test-kit.js";
+
+/** A private database: an SQLite file in the data dir, or a fresh PostgreSQL schema. */
+async function database(dialect: "sqlite" | "postgres", dataDir: string) {
+  if (dialect === "sqlite") {
+    const url = `sqlite:${join(dataDir, "switchboard.db")}`;
+    return { url, open: () => openStore({ databaseUrl: url, dataDir }), drop: async () => {} };
+  }
+  const schema = `t_${randomBytes(6).toString("hex")}`;
+  const made = await openStore({ databaseUrl: POSTGRES_URL, dataDir }, { schema });
+  await made.close();
+  return {
+    url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    open: () => openStore({ databaseUrl: POSTGRES_URL, dataDir }, { schema }),
+    drop: async () => {
+      const s = await openStore({ databaseUrl: POSTGRES_URL, dataDir });
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(s.db);
+      await s.close();
+    },
+  };
+}
 
 /**
  * The server is killed (SIGKILL) while metrics handles the first sale — its rollups written, not
  * committed. After a restart the sale is handled again from its durable event, and every figure
  * counts each order and sale exactly once, in every grain.
  */
-describe("a restart in the middle counts nothing twice", () => {
+describe.each(DIALECTS)("a restart in the middle counts nothing twice (%s)", (dialect) => {
   const processes: ServerProcess[] = [];
   let dataDir = "";
+  let drop: () => Promise<void> = async () => {};
   afterEach(async () => {
     for (const p of processes.splice(0)) {
       p.kill("SIGKILL");
       await p.exited;
     }
+    await drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("sums orders and sales once each after kill -9 inside the handler", async () => {
     dataDir = mkdtempSync(join(tmpdir(), "switchboard-metrics-crash-"));
     const apiKey = `sb_test_${randomBytes(16).toString("hex")}`;
+    const db = await database(dialect, dataDir);
+    drop = db.drop;
     const start = async (crashAt?: string) => {
       const p = await startServerProcess({
         NODE_ENV: "test",
         SWITCHBOARD_DATA_DIR: dataDir,
+        DATABASE_URL: db.url,
         SWITCHBOARD_JWT_SECRET: randomBytes(32).toString("hex"),
         SWITCHBOARD_API_KEY: apiKey,
         SWITCHBOARD_EVENTS_POLL_MS: "50",
@@ -71,14 +99,17 @@ describe("a restart in the middle counts nothing twice", () => {
 
     const second = await start();
     // the sales the first server committed before dying, then the rest on the second
-    const db = () => new SQLite(join(dataDir, "switchboard.db"), { readonly: true });
-    const probe = db();
-    const committed = (
-      probe
-        .prepare("select count(*) as n from inventory_reservations where status = 'committed'")
-        .get() as { n: number }
-    ).n;
-    probe.close();
+    const probe = await db.open();
+    const committed = Number(
+      (
+        await probe.db
+          .selectFrom("inventory_reservations")
+          .select((eb) => eb.fn.countAll<number | string>().as("n"))
+          .where("status", "=", "committed")
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    await probe.close();
     expect(committed).toBeGreaterThanOrEqual(1);
     for (let i = committed; i < 3; i++) {
       const r = await ok(
@@ -96,13 +127,24 @@ describe("a restart in the middle counts nothing twice", () => {
     expect(o.orders.value).toBe(5);
     expect(o.revenue).toEqual([expect.objectContaining({ currency: "USD", value: 3 * 2 * 150 })]);
     // no grain counted anything twice
-    const check = db();
+    const check = await db.open();
     try {
-      const rows = check
-        .prepare(
-          "select grain, kpi, sum(sum_value) as total, sum(count) as n from metrics_rollups where dim = '' and kpi in ('orders', 'sales') group by grain, kpi order by grain, kpi",
-        )
-        .all();
+      const rows = (
+        await check.db
+          .selectFrom("metrics_rollups")
+          .select((eb) => [
+            "grain",
+            "kpi",
+            eb.fn.sum<number | string>("sum_value").as("total"),
+            eb.fn.sum<number | string>("count").as("n"),
+          ])
+          .where("dim", "=", "")
+          .where("kpi", "in", ["orders", "sales"])
+          .groupBy(["grain", "kpi"])
+          .orderBy("grain")
+          .orderBy("kpi")
+          .execute()
+      ).map((r) => ({ grain: r.grain, kpi: r.kpi, total: Number(r.total), n: Number(r.n) }));
       expect(rows).toEqual(
         ["day", "hour", "minute"].flatMap((grain) => [
           { grain, kpi: "orders", total: 5, n: 5 },
@@ -110,7 +152,7 @@ describe("a restart in the middle counts nothing twice", () => {
         ]),
       );
     } finally {
-      check.close();
+      await check.close();
     }
   }, 300_000);
 });

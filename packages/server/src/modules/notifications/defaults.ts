@@ -112,6 +112,24 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
     },
     sms: { text: "Reminder: your appointment is on {{when}}." },
   },
+  "appointment.pickup_offered": {
+    category: "appointments",
+    defaultChannels: ["in_app", "push", "email"],
+    inApp: {
+      title: "Book your pickup",
+      body: "{{title}} is ready. {{firstFree}}",
+      actions: [{ id: "book", label: "Choose a pickup time", url: "/appointments" }],
+    },
+    push: {
+      title: "Book your pickup",
+      body: "{{title}} is ready. {{firstFree}}",
+      url: "/appointments",
+    },
+    email: {
+      subject: "Book a pickup time for {{title}}",
+      text: "{{title}} is ready for pickup. {{firstFree}}\n\nChoose a time on the appointments page.",
+    },
+  },
   "appointment.confirmed": {
     category: "appointments",
     defaultChannels: ["in_app", "email"],

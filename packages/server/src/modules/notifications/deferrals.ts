@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { ModuleScheduler } from "../../platform/durable/types.js";
 import type { Database } from "../../store/schema.js";
 
@@ -34,6 +34,8 @@ export interface Deferrals {
   escalate(trx: Transaction<Database>, notificationId: string, at: Date): Promise<void>;
 }
 
+const digestKey = (generation: string) => `notifications:digest:${generation}`;
+
 export function createDeferrals(scheduler: ModuleScheduler): Deferrals {
   return {
     release: (trx, userId, until) =>
@@ -48,7 +50,7 @@ export function createDeferrals(scheduler: ModuleScheduler): Deferrals {
       scheduler.schedule(trx, {
         task: DIGEST_TASK,
         runAt: at,
-        key: `notifications:digest:${p.generation}`,
+        key: digestKey(p.generation),
         payload: p,
       }),
     escalate: (trx, notificationId, at) =>
@@ -72,4 +74,32 @@ export async function releaseHeld(trx: Transaction<Database>, p: ReleasePayload)
     .where("due_at", "<=", p.until)
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
+}
+
+/**
+ * Startup step (every start, every node): open digests without a scheduled task get one at
+ * their window's end. Digests opened before the scheduler carried them (the old worker loop
+ * sent them when `window_end` passed) would otherwise never go out after an upgrade. Sending is
+ * idempotent per generation, so two nodes adopting the same digest at once send it once.
+ */
+export async function adoptOpenDigests(
+  db: Kysely<Database>,
+  scheduler: ModuleScheduler,
+): Promise<number> {
+  const orphans = await db
+    .selectFrom("notification_digests as d")
+    .leftJoin("scheduled_tasks as t", (j) =>
+      j.on("t.key", "=", sql<string>`${"notifications:digest:"} || d.generation`),
+    )
+    .select(["d.id", "d.generation", "d.window_end"])
+    .where("t.key", "is", null)
+    .execute();
+  for (const d of orphans)
+    await scheduler.schedule(db, {
+      task: DIGEST_TASK,
+      runAt: new Date(d.window_end),
+      key: digestKey(d.generation),
+      payload: { digestId: d.id, generation: d.generation } satisfies DigestPayload,
+    });
+  return orphans.length;
 }

@@ -219,4 +219,58 @@ describe.each(DIALECTS)("escalation and deferrals on the scheduler on %s", (data
       async () => (await deliveries(item.id))[0]?.status === "sent",
     );
   });
+
+  it("schedules, at start, a digest an older version opened without a task, and sends it once", async () => {
+    // what the old worker loop left: an open digest (window ended) with two items, no task
+    const db = server.app.store.db;
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const generation = "01OLDLOOPGENERATION0000001";
+    await db
+      .insertInto("notification_digests")
+      .values({
+        id: "message|olga",
+        user_id: "olga",
+        type: "message",
+        window_end: at,
+        generation,
+        created_at: at,
+      })
+      .execute();
+    await db
+      .insertInto("notification_digest_items")
+      .values(
+        ["one", "two"].map((k) => ({
+          user_id: "olga",
+          type: "message",
+          item_key: k,
+          generation,
+          title: `old ${k}`,
+          body: "x",
+          created_at: at,
+        })),
+      )
+      .execute();
+    const task = () =>
+      server.app.store.db
+        .selectFrom("scheduled_tasks")
+        .selectAll()
+        .where("key", "=", `notifications:digest:${generation}`)
+        .executeTakeFirst();
+    expect(await task()).toBeUndefined();
+    await server.restart();
+    const digest = await firstItem("olga");
+    expect(digest.title).toBe("2 new: old one");
+    // once: another start finds nothing left to adopt, and the inbox keeps one digest
+    await server.restart();
+    await server.app.jobs.trigger("notifications-worker");
+    const items = (await (await as("olga"))("GET", "/api/notifications")).body.items;
+    expect(items).toHaveLength(1);
+    expect(
+      await server.app.store.db
+        .selectFrom("notification_digests")
+        .selectAll()
+        .where("user_id", "=", "olga")
+        .execute(),
+    ).toEqual([]);
+  });
 });

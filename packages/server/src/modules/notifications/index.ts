@@ -2,6 +2,7 @@ import type { DomainEvents } from "../../events.js";
 import type { SwitchboardModule } from "../types.js";
 import { type NotificationsSettings, notificationsConfig } from "./config.js";
 import { type NotificationErrorCodes, notificationErrors } from "./contract.js";
+import { adoptOpenDigests } from "./deferrals.js";
 import { notificationsMigrations } from "./migrations.js";
 import { loadVapidKeys } from "./push.js";
 import { registerNotificationRoutes } from "./routes.js";
@@ -37,6 +38,9 @@ export const notificationsModule: SwitchboardModule<NotificationsSettings> = {
       scheduler: ctx.scheduler,
       presenceOf: async (channel) => (await ctx.broker.presence(channel)).map((m) => m.user),
     });
+    // digests an older version left to its worker loop: onto the scheduler
+    const adopted = await adoptOpenDigests(ctx.db, ctx.scheduler);
+    if (adopted) ctx.logger.info({ adopted }, "open digests scheduled");
     registerNotificationRoutes(ctx.http, service, ctx.auth);
     registerNotificationRpc(ctx.rpc, service);
     for (const rule of service.rules.definitions.filter((r) => !r.local)) {

@@ -3,6 +3,7 @@ import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
+import { keysetPageBy, type SortKey } from "../../platform/kit/pagination.js";
 import type { Database } from "../../store/schema.js";
 import type { CatalogPage, CatalogProduct, ProductImage } from "./contract.js";
 import type { PricingDeps } from "./deps.js";
@@ -10,6 +11,7 @@ import { imagesOf } from "./images.js";
 import type { CatalogProductRow, PriceRow } from "./migrations.js";
 import type { PriceService } from "./prices.js";
 import type { ListProductsQuery, PutProductInput } from "./schema.js";
+import { type CatalogVariant, checkVariants, replaceVariants, variantsOf } from "./variants.js";
 
 type Priced = { [K in "currency" | "base_amount" | "amount"]?: PriceRow[K] | null };
 
@@ -17,6 +19,7 @@ function productOf(
   row: CatalogProductRow,
   price: Priced | undefined,
   images: ProductImage[] = [],
+  variants: CatalogVariant[] = [],
 ): CatalogProduct {
   return {
     id: row.sku,
@@ -37,6 +40,7 @@ function productOf(
           onSale: price.amount < price.base_amount,
         },
       }),
+    variants,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -54,6 +58,13 @@ const containing = (word: string) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`
  * A catalog product by id (its SKU), or undefined: the surface other modules read (teams
  * resolve `subject: {type: "product"}` through it; see notes/CONTRACTS.md).
  */
+/** A catalog row as the list reads it: the product and its live price, if any. */
+type ListedRow = CatalogProductRow & {
+  currency: string | null;
+  base_amount: number | null;
+  amount: number | null;
+};
+
 export async function getCatalogProduct(
   db: Kysely<Database>,
   id: string,
@@ -69,7 +80,12 @@ export async function getCatalogProduct(
     .select(["currency", "base_amount", "amount"])
     .where("sku", "=", id)
     .executeTakeFirst();
-  return productOf(row, price, (await imagesOf(db, [id])).get(id));
+  return productOf(
+    row,
+    price,
+    (await imagesOf(db, [id])).get(id),
+    (await variantsOf(db, [id])).get(id),
+  );
 }
 
 /**
@@ -93,7 +109,7 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
   return {
     get,
 
-    /** Search, filter by category, sort by name or live price, paged (offset cursor). */
+    /** Search, filter by category, sort by name or live price, paged by the kit's keyset cursor. */
     async list(query: ListProductsQuery): Promise<CatalogPage> {
       let q = db
         .selectFrom("pricing_catalog_products as c")
@@ -103,19 +119,24 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
       for (const word of (query.q ?? "").toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8))
         q = q.where(sql<boolean>`${sql.ref("c.search")} like ${containing(word)} escape '\\'`);
       if (query.category) q = q.where("c.category", "=", query.category);
-      const desc = query.sort.startsWith("-");
-      if (query.sort.endsWith("price"))
-        q = q
-          // unpriced products last either way (dialects order NULL differently)
-          .orderBy(sql`case when ${sql.ref("p.amount")} is null then 1 else 0 end`)
-          .orderBy("p.amount", desc ? "desc" : "asc");
-      else q = q.orderBy("c.name", desc ? "desc" : "asc");
-      const offset = Number(query.cursor ?? 0);
-      const rows = await q
-        .orderBy("c.sku")
-        .limit(query.limit + 1)
-        .offset(offset)
-        .execute();
+      const order = query.sort.startsWith("-") ? "desc" : "asc";
+      // the kit's keyset: a stable cursor however the catalog changes between pages
+      const keys: SortKey<ListedRow>[] = query.sort.endsWith("price")
+        ? [
+            // unpriced products last either way (dialects order NULL differently)
+            {
+              expr: sql`case when ${sql.ref("p.amount")} is null then 1 else 0 end`,
+              order: "asc",
+              value: (r) => (r.amount === null ? 1 : 0),
+            },
+            { expr: sql`coalesce(${sql.ref("p.amount")}, 0)`, order, value: (r) => r.amount ?? 0 },
+            { expr: sql`${sql.ref("c.sku")}`, order, value: (r) => r.sku },
+          ]
+        : [
+            { expr: sql`${sql.ref("c.name")}`, order, value: (r) => r.name },
+            { expr: sql`${sql.ref("c.sku")}`, order, value: (r) => r.sku },
+          ];
+      const { rows: page, nextCursor } = await keysetPageBy(q, keys, query);
       const categories = await db
         .selectFrom("pricing_catalog_products")
         .select("category")
@@ -124,15 +145,17 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
         .orderBy("category")
         .limit(500)
         .execute();
-      const more = rows.length > query.limit;
-      const page = rows.slice(0, query.limit);
       const images = await imagesOf(
         db,
         page.map((r) => r.sku),
       );
+      const variants = await variantsOf(
+        db,
+        page.map((r) => r.sku),
+      );
       return {
-        items: page.map((r) => productOf(r, r, images.get(r.sku))),
-        ...(more && { nextCursor: String(offset + query.limit) }),
+        items: page.map((r) => productOf(r, r, images.get(r.sku), variants.get(r.sku))),
+        ...(nextCursor !== undefined && { nextCursor }),
         categories: categories.map((c) => c.category as string),
       };
     },
@@ -156,6 +179,8 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
           `product ${sku} is at version ${version}, not ${input.expectedVersion}`,
           { details: { version } },
         );
+      // refused before anything is written (and again in the variants' own transaction)
+      if (input.variants) await checkVariants(db, sku, input.variants);
       const at = now();
       const pick = <T>(given: T | null | undefined, old: T | null | undefined): T | null =>
         given === undefined ? (old ?? null) : given;
@@ -202,6 +227,19 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
           );
         throw error;
       }
+      if (input.variants) {
+        await replaceVariants(db, sku, input.variants);
+        for (const v of input.variants) {
+          if (!v.price) continue;
+          const current = await db
+            .selectFrom("pricing_prices")
+            .select(["base_amount", "currency"])
+            .where("sku", "=", v.sku)
+            .executeTakeFirst();
+          if (current?.base_amount !== v.price.amount || current.currency !== v.price.currency)
+            await prices.set(identity, v.sku, v.price);
+        }
+      }
       if (input.price) {
         const current = await db
           .selectFrom("pricing_prices")
@@ -226,6 +264,7 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
         .executeTakeFirst();
       if (Number(r.numDeletedRows) !== 1)
         throw new SwitchboardError("not_found", `no product ${sku}`);
+      await db.deleteFrom("pricing_catalog_variants").where("product_sku", "=", sku).execute();
     },
   };
 }

@@ -423,6 +423,13 @@ export const productImageSchema = z
 export type ProductImage = z.infer<typeof productImageSchema>;
 
 /** A product of the catalog: what the shop lists, with its live price (if it has one). */
+const catalogPriceSchema = z.object({
+  currency: z.string(),
+  base: z.number().int().describe("The list price"),
+  amount: z.number().int().describe("The live price now"),
+  onSale: z.boolean().describe("The live price is below the list price (show it struck through)"),
+});
+
 export const catalogProductSchema = z
   .object({
     id: z
@@ -437,17 +444,18 @@ export const catalogProductSchema = z
       .string()
       .describe("Inventory's item holding its stock (a variant's SKU; by default its own)"),
     images: z.array(productImageSchema).describe("Oldest first"),
-    price: z
-      .object({
-        currency: z.string(),
-        base: z.number().int().describe("The list price"),
-        amount: z.number().int().describe("The live price now"),
-        onSale: z
-          .boolean()
-          .describe("The live price is below the list price (show it struck through)"),
-      })
-      .optional()
-      .describe("Absent: the product has no price yet"),
+    price: catalogPriceSchema.optional().describe("Absent: the product has no price yet"),
+    variants: z
+      .array(
+        z.object({
+          sku: z
+            .string()
+            .describe("The variant's inventory SKU: its stock, price entry and product:{sku}"),
+          name: z.string(),
+          price: catalogPriceSchema.optional().describe("Absent: the variant has no price yet"),
+        }),
+      )
+      .describe("In the order staff gave; empty: the product has none"),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),

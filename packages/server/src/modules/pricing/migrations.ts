@@ -107,6 +107,15 @@ export interface OrderQuoteRow {
   decided_by: string | null;
 }
 
+/** A variant of a catalog product: an inventory SKU with its own name, price entry and stock. */
+export interface CatalogVariantRow {
+  /** The variant's own SKU (inventory's item; the key of its price entry): one product's only. */
+  sku: string;
+  product_sku: string;
+  name: string;
+  position: number;
+}
+
 /** A catalog product (its id is its SKU, the key of its price entry and of product:{sku}). */
 export interface CatalogProductRow {
   sku: string;
@@ -152,6 +161,7 @@ declare module "../../store/schema.js" {
   interface Database {
     pricing_product_images: ProductImageRow;
     pricing_catalog_products: CatalogProductRow;
+    pricing_catalog_variants: CatalogVariantRow;
     pricing_promo_uses: PromoUseRow;
     pricing_prices: PriceRow;
     pricing_rules: RuleRow;
@@ -352,6 +362,25 @@ export const pricingMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable("pricing_product_images").execute();
+    },
+  },
+  "pricing/004_product_variants": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("pricing_catalog_variants")
+        .addColumn("sku", "text", (c) => c.primaryKey())
+        .addColumn("product_sku", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("position", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("pricing_catalog_variants_product")
+        .on("pricing_catalog_variants")
+        .columns(["product_sku", "position"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("pricing_catalog_variants").execute();
     },
   },
 };

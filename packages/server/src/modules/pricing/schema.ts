@@ -219,6 +219,24 @@ export const putProductBody = z
       .strict()
       .optional()
       .describe("The list price (sets the price entry, as PUT /api/pricing/prices/{sku})"),
+    variants: z
+      .array(
+        z
+          .object({
+            sku: skuSchema.describe("Inventory's SKU of the variant (its stock and price entry)"),
+            name: text(100),
+            price: z
+              .object({ amount: amountSchema, currency: currencySchema })
+              .strict()
+              .optional()
+              .describe("The variant's list price (its own price entry)"),
+          })
+          .strict(),
+      )
+      .max(50)
+      .refine((vs) => new Set(vs.map((v) => v.sku)).size === vs.length, "variant SKUs must differ")
+      .optional()
+      .describe("Replaces the product's variants (absent: kept; []: none)"),
     expectedVersion,
   })
   .strict();
@@ -231,11 +249,7 @@ export const listProductsQuery = z.object({
     .enum(["name", "-name", "price", "-price"])
     .default("name")
     .describe("By name or live price; `-` for descending"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z
-    .string()
-    .regex(/^\d{1,6}$/, "must be the nextCursor of the previous page")
-    .optional()
-    .describe("nextCursor of the previous page"),
+  // the kit's page fields; the cursor carries the sort position (a name can be long)
+  ...pageQuery({ cursorMax: 800 }),
 });
 export type ListProductsQuery = z.infer<typeof listProductsQuery>;

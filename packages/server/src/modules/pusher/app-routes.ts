@@ -5,7 +5,12 @@ import type { AuthHooks } from "../../http/auth.js";
 import { errorBodySchema, errorResponses } from "../../http/schemas.js";
 import { httpUrl } from "../../platform/kit/env.js";
 import type { PusherApps } from "./apps.js";
-import type { PusherApp } from "./config.js";
+import {
+  clientEventsPerSecond,
+  type PusherApp,
+  WEBHOOK_EVENTS,
+  webhookEventList,
+} from "./config.js";
 import type { PusherService } from "./service.js";
 
 const tags = ["pusher"];
@@ -40,6 +45,16 @@ const optionsBody = z.object({
     .describe(
       "Sign this app's channels for Switchboard token holders (POST /api/pusher/apps/{id}/auth)",
     ),
+  webhookEvents: webhookEventList
+    .nullable()
+    .optional()
+    .describe("Which webhook events this app gets; null: SWITCHBOARD_PUSHER_WEBHOOK_EVENTS"),
+  clientEventsPerSecond: clientEventsPerSecond
+    .nullable()
+    .optional()
+    .describe(
+      "Client events one socket may send per second (4301 past it); null: SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND",
+    ),
 });
 
 const createBody = optionsBody.extend({ id: appId.optional() });
@@ -62,6 +77,8 @@ export const pusherAppSchema = z.object({
   maxConnections: z.number().int().nullable(),
   authEndpoint: z.string().nullable(),
   jwtAuth: z.boolean(),
+  webhookEvents: z.array(z.enum(WEBHOOK_EVENTS)),
+  clientEventsPerSecond: z.number().int(),
   version: z.number().int(),
   connections: z.number().int().describe("Open connections across the cluster"),
   channels: z.number().int().describe("Occupied channels across the cluster"),
@@ -95,6 +112,8 @@ export function registerPusherAppRoutes(
       maxConnections: app.maxConnections,
       authEndpoint: app.authEndpoint,
       jwtAuth: app.jwtAuth,
+      webhookEvents: app.webhookEvents,
+      clientEventsPerSecond: app.clientEventsPerSecond,
       version: app.version,
       ...stats,
     };

@@ -5,7 +5,7 @@ import { ulid } from "ulid";
 import type { Broker } from "../../broker/types.js";
 import { SwitchboardError } from "../../errors.js";
 import type { Database } from "../../store/schema.js";
-import type { PusherApp, PusherSettings } from "./config.js";
+import type { EnvAppOptions, PusherApp, PusherSettings, WebhookEventName } from "./config.js";
 import type { PusherAppRow } from "./migrations.js";
 
 /** Every node listens here; a change made on one node is re-read from the database on all. */
@@ -25,6 +25,10 @@ export interface AppOptionsInput {
   maxConnections?: number | null | undefined;
   authEndpoint?: string | null | undefined;
   jwtAuth?: boolean | undefined;
+  /** null: back to SWITCHBOARD_PUSHER_WEBHOOK_EVENTS. */
+  webhookEvents?: WebhookEventName[] | null | undefined;
+  /** null: back to SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND. */
+  clientEventsPerSecond?: number | null | undefined;
 }
 
 export interface CreateAppInput extends AppOptionsInput {
@@ -78,6 +82,8 @@ export class PusherApps {
           max_connections: null,
           auth_endpoint: null,
           jwt_auth: 0,
+          webhook_events: null,
+          client_events_per_second: null,
           version: 1,
           created_at: now,
           updated_at: now,
@@ -86,6 +92,8 @@ export class PusherApps {
           oc.column("id").doUpdateSet({ key: app.key, secret: app.secret, source: "env" }),
         )
         .execute();
+      const options = settings.appOptions[app.id];
+      if (options) await this.applyEnvOptions(app.id, options, now);
     }
     broker.onEvent((event) => {
       if (event.channel === APPS_CHANNEL) void this.reload();
@@ -94,6 +102,17 @@ export class PusherApps {
     await this.reload();
     this.timer = setInterval(() => void this.reload(), RELOAD_EVERY_MS);
     this.timer.unref();
+  }
+
+  /** What SWITCHBOARD_PUSHER_APP_OPTIONS names for an env app is written at every start. */
+  private async applyEnvOptions(id: string, o: EnvAppOptions, now: string): Promise<void> {
+    const set = columnsOf(o);
+    if (Object.keys(set).length === 0) return;
+    await this.deps.db
+      .updateTable("pusher_apps")
+      .set((eb) => ({ ...set, updated_at: now, version: eb("version", "+", 1) }))
+      .where("id", "=", id)
+      .execute();
   }
 
   stop(): void {
@@ -181,6 +200,11 @@ export class PusherApps {
       maxConnections: row.max_connections,
       authEndpoint: row.auth_endpoint,
       jwtAuth: row.jwt_auth === 1,
+      webhookEvents:
+        row.webhook_events === null
+          ? settings.webhookEvents
+          : (JSON.parse(row.webhook_events) as WebhookEventName[]),
+      clientEventsPerSecond: row.client_events_per_second ?? settings.clientEventsPerSecond,
       version: row.version,
     };
   }
@@ -223,6 +247,8 @@ export class PusherApps {
         max_connections: input.maxConnections ?? null,
         auth_endpoint: input.authEndpoint ?? null,
         jwt_auth: input.jwtAuth ? 1 : 0,
+        webhook_events: input.webhookEvents ? JSON.stringify(input.webhookEvents) : null,
+        client_events_per_second: input.clientEventsPerSecond ?? null,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -238,18 +264,10 @@ export class PusherApps {
   /** Changes options; with `expectedVersion`, only if nobody changed the app since (409). */
   async update(id: string, input: AppOptionsInput, expectedVersion?: number): Promise<PusherApp> {
     const app = this.get(id);
-    const set: Partial<PusherAppRow> = { updated_at: new Date().toISOString() };
-    if (input.name !== undefined) set.name = input.name;
-    if (input.enabled !== undefined) set.enabled = Number(input.enabled);
-    if (input.clientEvents !== undefined)
-      set.client_events = input.clientEvents === null ? null : Number(input.clientEvents);
-    if (input.subscriptionCount !== undefined)
-      set.subscription_count = Number(input.subscriptionCount);
-    if (input.webhookUrls !== undefined)
-      set.webhook_urls = input.webhookUrls === null ? null : JSON.stringify(input.webhookUrls);
-    if (input.maxConnections !== undefined) set.max_connections = input.maxConnections;
-    if (input.authEndpoint !== undefined) set.auth_endpoint = input.authEndpoint;
-    if (input.jwtAuth !== undefined) set.jwt_auth = Number(input.jwtAuth);
+    const set: Partial<PusherAppRow> = {
+      ...columnsOf(input),
+      updated_at: new Date().toISOString(),
+    };
     await this.bump(app.id, set, expectedVersion);
     return this.get(id);
   }
@@ -304,4 +322,24 @@ export class PusherApps {
     }
     await this.changed();
   }
+}
+
+/** The row columns of the options given (undefined: unchanged; null: the server's default). */
+function columnsOf(input: AppOptionsInput): Partial<PusherAppRow> {
+  const set: Partial<PusherAppRow> = {};
+  const json = (v: unknown[] | null) => (v === null ? null : JSON.stringify(v));
+  if (input.name !== undefined) set.name = input.name;
+  if (input.enabled !== undefined) set.enabled = Number(input.enabled);
+  if (input.clientEvents !== undefined)
+    set.client_events = input.clientEvents === null ? null : Number(input.clientEvents);
+  if (input.subscriptionCount !== undefined)
+    set.subscription_count = Number(input.subscriptionCount);
+  if (input.webhookUrls !== undefined) set.webhook_urls = json(input.webhookUrls);
+  if (input.maxConnections !== undefined) set.max_connections = input.maxConnections;
+  if (input.authEndpoint !== undefined) set.auth_endpoint = input.authEndpoint;
+  if (input.jwtAuth !== undefined) set.jwt_auth = Number(input.jwtAuth);
+  if (input.webhookEvents !== undefined) set.webhook_events = json(input.webhookEvents);
+  if (input.clientEventsPerSecond !== undefined)
+    set.client_events_per_second = input.clientEventsPerSecond;
+  return set;
 }

@@ -32,14 +32,20 @@ export interface PusherApp extends PusherAppCredentials {
   authEndpoint: string | null;
   /** Whether Switchboard signs this app's channels for holders of Switchboard tokens. */
   jwtAuth: boolean;
+  /** Which webhook events this app's URLs get. */
+  webhookEvents: WebhookEventName[];
+  /** Client events one socket of this app may send per second (4301 past it). */
+  clientEventsPerSecond: number;
   version: number;
 }
 
 export interface PusherSettings {
   apps: PusherAppCredentials[];
+  /** Options of env apps from SWITCHBOARD_PUSHER_APP_OPTIONS, by app id (the env wins for them). */
+  appOptions: Record<string, EnvAppOptions>;
   /** Default of apps that do not set it: may clients send `client-` events? */
   clientEvents: boolean;
-  /** Client events one socket may send per second (Pusher's default is 10). */
+  /** Default of apps that do not set it: client events one socket may send per second (Pusher: 10). */
   clientEventsPerSecond: number;
   /** Seconds of silence after which a client pings (sent in connection_established). */
   activityTimeoutSeconds: number;
@@ -47,7 +53,7 @@ export interface PusherSettings {
   maxEventBytes: number;
   /** Default webhook URLs of apps that set none (each request signed with its app's key and secret). */
   webhookUrls: string[];
-  /** Which webhook events are sent. */
+  /** Default of apps that do not set it: which webhook events are sent. */
   webhookEvents: WebhookEventName[];
   /** Attempts before a webhook batch is parked as dead. */
   webhookMaxAttempts: number;
@@ -63,6 +69,48 @@ export const WEBHOOK_EVENTS = [
   "cache_miss",
 ] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+
+/** Client events per second a socket may be allowed (apps and the server default). */
+export const clientEventsPerSecond = z.number().int().min(1).max(1000);
+/** A webhook event list: known names, at least one, no repeats. */
+export const webhookEventList = z
+  .array(z.enum(WEBHOOK_EVENTS))
+  .min(1)
+  .max(WEBHOOK_EVENTS.length)
+  .refine((list) => new Set(list).size === list.length, { message: "an event is listed twice" });
+
+/**
+ * SWITCHBOARD_PUSHER_APP_OPTIONS: the options of env apps that the environment owns, as JSON
+ * `{"<app id>": {…}}`. What it names is written to the app's row at every start (like its
+ * credentials); what it leaves out stays as REST set it.
+ */
+export const envAppOptionsSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    enabled: z.boolean().optional(),
+    clientEvents: z.boolean().optional(),
+    clientEventsPerSecond: clientEventsPerSecond.optional(),
+    subscriptionCount: z.boolean().optional(),
+    webhookUrls: z.array(httpUrl()).max(10).optional(),
+    webhookEvents: webhookEventList.optional(),
+    maxConnections: z.number().int().min(1).max(10_000_000).nullable().optional(),
+    authEndpoint: z.string().min(1).max(500).nullable().optional(),
+    jwtAuth: z.boolean().optional(),
+  })
+  .strict();
+export type EnvAppOptions = z.infer<typeof envAppOptionsSchema>;
+
+const appOptions = z
+  .string()
+  .transform((v, ctx) => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'must be JSON: {"<app id>": {options}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "an app id"), envAppOptionsSchema));
 
 const APP = /^([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]{1,64}):([^,:\s]{8,128})$/;
 
@@ -91,28 +139,41 @@ const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 
 /** The Pusher module's section of the configuration (docs/configuration.md, "Pusher"). */
 export const pusherConfig = defineModuleConfig(
-  z.object({
-    SWITCHBOARD_PUSHER_APPS: optional(apps),
-    SWITCHBOARD_PUSHER_CLIENT_EVENTS: withDefault(bool, false),
-    SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND: withDefault(int(1, 1000), 10),
-    SWITCHBOARD_PUSHER_ACTIVITY_TIMEOUT: withDefault(int(5, 3600), 120),
-    SWITCHBOARD_PUSHER_MAX_EVENT_BYTES: withDefault(int(256, 1024 * 1024), 10240),
-    SWITCHBOARD_PUSHER_WEBHOOK_URLS: optional(
-      z
-        .string()
-        .transform((v) => v.split(",").map((s) => s.trim()))
-        .pipe(z.array(httpUrl()).min(1)),
-    ),
-    SWITCHBOARD_PUSHER_WEBHOOK_EVENTS: optional(
-      z
-        .string()
-        .transform((v) => v.split(",").map((s) => s.trim()))
-        .pipe(z.array(z.enum(WEBHOOK_EVENTS)).min(1)),
-    ),
-    SWITCHBOARD_PUSHER_WEBHOOK_MAX_ATTEMPTS: withDefault(int(1, 100), 10),
-  }),
+  z
+    .object({
+      SWITCHBOARD_PUSHER_APPS: optional(apps),
+      SWITCHBOARD_PUSHER_APP_OPTIONS: optional(appOptions),
+      SWITCHBOARD_PUSHER_CLIENT_EVENTS: withDefault(bool, false),
+      SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND: withDefault(int(1, 1000), 10),
+      SWITCHBOARD_PUSHER_ACTIVITY_TIMEOUT: withDefault(int(5, 3600), 120),
+      SWITCHBOARD_PUSHER_MAX_EVENT_BYTES: withDefault(int(256, 1024 * 1024), 10240),
+      SWITCHBOARD_PUSHER_WEBHOOK_URLS: optional(
+        z
+          .string()
+          .transform((v) => v.split(",").map((s) => s.trim()))
+          .pipe(z.array(httpUrl()).min(1)),
+      ),
+      SWITCHBOARD_PUSHER_WEBHOOK_EVENTS: optional(
+        z
+          .string()
+          .transform((v) => v.split(",").map((s) => s.trim()))
+          .pipe(webhookEventList),
+      ),
+      SWITCHBOARD_PUSHER_WEBHOOK_MAX_ATTEMPTS: withDefault(int(1, 100), 10),
+    })
+    .superRefine((env, ctx) => {
+      const ids = new Set((env.SWITCHBOARD_PUSHER_APPS ?? []).map((a) => a.id));
+      for (const id of Object.keys(env.SWITCHBOARD_PUSHER_APP_OPTIONS ?? {}))
+        if (!ids.has(id))
+          ctx.addIssue({
+            code: "custom",
+            path: ["SWITCHBOARD_PUSHER_APP_OPTIONS"],
+            message: `names app "${id}", which SWITCHBOARD_PUSHER_APPS does not list (apps made over REST take options over REST)`,
+          });
+    }),
   (e): PusherSettings => ({
     apps: e.SWITCHBOARD_PUSHER_APPS ?? [],
+    appOptions: e.SWITCHBOARD_PUSHER_APP_OPTIONS ?? {},
     clientEvents: e.SWITCHBOARD_PUSHER_CLIENT_EVENTS,
     clientEventsPerSecond: e.SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND,
     activityTimeoutSeconds: e.SWITCHBOARD_PUSHER_ACTIVITY_TIMEOUT,

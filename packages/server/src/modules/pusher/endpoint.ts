@@ -142,13 +142,7 @@ export class PusherEndpoint {
       return;
     }
     const now = Date.now();
-    const socket = new PusherSocket(
-      ws,
-      app,
-      this.batcher,
-      this.deps.settings.clientEventsPerSecond,
-      now,
-    );
+    const socket = new PusherSocket(ws, app, this.batcher, now);
     this.sockets.add(socket);
     ws.on("message", (data: Buffer, isBinary: boolean) => this.onFrame(socket, data, isBinary));
     ws.on("close", () => this.remove(socket));

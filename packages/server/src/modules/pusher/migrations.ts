@@ -23,6 +23,10 @@ export interface PusherAppRow {
   auth_endpoint: string | null;
   /** 1: Switchboard signs channels of this app for holders of its own tokens (jwt-auth.ts). */
   jwt_auth: number;
+  /** JSON array of webhook event names, or null: SWITCHBOARD_PUSHER_WEBHOOK_EVENTS. */
+  webhook_events: string | null;
+  /** Or null: SWITCHBOARD_PUSHER_CLIENT_EVENTS_PER_SECOND. */
+  client_events_per_second: number | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -86,6 +90,15 @@ export const pusherMigrations: MigrationSet = {
         .createIndex("pusher_departures_created")
         .on("pusher_departures")
         .column("created_at")
+        .execute();
+    },
+  },
+  "pusher/004_app_limits": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("pusher_apps").addColumn("webhook_events", "text").execute();
+      await db.schema
+        .alterTable("pusher_apps")
+        .addColumn("client_events_per_second", "integer")
         .execute();
     },
   },

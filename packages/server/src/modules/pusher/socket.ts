@@ -50,14 +50,13 @@ export class PusherSocket {
     readonly ws: WebSocket,
     readonly app: PusherApp,
     private readonly batcher: WriteBatcher,
-    private readonly eventsPerSecond: number,
     now: number,
   ) {
     // Frames go to the TCP socket already framed, as the native gateway writes them: a fan-out
     // builds one buffer for every subscriber (compression is off).
     this.raw = (ws as unknown as { _socket: Socket })._socket;
     this.lastSeenAt = now;
-    this.tokens = eventsPerSecond;
+    this.tokens = app.clientEventsPerSecond;
     this.tokensAt = now;
   }
 
@@ -82,9 +81,12 @@ export class PusherSocket {
     if (close) this.close(code, message);
   }
 
-  /** One client event's worth of budget, refilled at `eventsPerSecond` (burst: one second's). */
+  /**
+   * One client event's worth of budget, refilled at the app's `clientEventsPerSecond` (burst: one
+   * second's); read on every event, so a change of the app's rate holds for open sockets at once.
+   */
   takeClientEvent(now: number): boolean {
-    const rate = this.eventsPerSecond;
+    const rate = this.app.clientEventsPerSecond;
     this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
     this.tokensAt = now;
     if (this.tokens < 1) return false;

@@ -22,7 +22,9 @@ interface WebhookPayload {
 }
 
 /**
- * Pusher webhooks (to the app's URLs, else SWITCHBOARD_PUSHER_WEBHOOK_URLS): events are gathered per app for a moment, then each batch is written as a
+ * Pusher webhooks (to the app's URLs, else SWITCHBOARD_PUSHER_WEBHOOK_URLS; the events in the
+ * app's list, else SWITCHBOARD_PUSHER_WEBHOOK_EVENTS): events are gathered per app for a moment,
+ * then each batch is written as a
  * durable domain event per URL (so it survives a crash and is retried with backoff on any node
  * until the receiver answers 2xx, then parked as a dead letter after the configured attempts).
  * Each request carries `X-Pusher-Key` and `X-Pusher-Signature` (HMAC-SHA256 of the body with the
@@ -52,8 +54,7 @@ export class PusherWebhooks {
 
   /** Queues one event (called from the socket paths; never throws). */
   readonly add = (app: PusherApp, event: WebhookEvent): void => {
-    const { webhookEvents } = this.deps.settings;
-    if (app.webhookUrls.length === 0 || !webhookEvents.includes(event.name)) return;
+    if (app.webhookUrls.length === 0 || !app.webhookEvents.includes(event.name)) return;
     const list = this.pending.get(app) ?? [];
     list.push(event);
     this.pending.set(app, list);
@@ -86,7 +87,7 @@ export class PusherWebhooks {
     app: PusherApp,
     events: WebhookEvent[],
   ): Promise<void> => {
-    const wanted = events.filter((e) => this.deps.settings.webhookEvents.includes(e.name));
+    const wanted = events.filter((e) => app.webhookEvents.includes(e.name));
     if (wanted.length === 0) return;
     const body = JSON.stringify({ time_ms: Date.now(), events: wanted });
     for (const url of app.webhookUrls)

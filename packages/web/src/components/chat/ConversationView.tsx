@@ -4,6 +4,7 @@ import { conversationChannel } from "@switchboard/server/names/chat";
 import { type FormEvent, type MouseEvent, useEffect, useRef, useState } from "react";
 import { ApiError, api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { formatTime } from "../Progress.js";
 import type { ChatLine, LiveConversation } from "./useConversation.js";
 
@@ -39,7 +40,7 @@ export function ConversationView({
   const { typing, notifyTyping, stopTyping } = useTyping(id ? conversationChannel(id) : "");
   const typingNames = typing.map((u) => names.get(u) ?? nameOf?.(u, "") ?? "Someone");
   const [text, setText] = useState("");
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const [sending, setSending] = useState(false);
   const listRef = useRef<HTMLOListElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);

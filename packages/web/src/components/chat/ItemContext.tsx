@@ -2,7 +2,7 @@ import { useChannel } from "@switchboard/react";
 import type { Conversation, ItemContext } from "@switchboard/server/contracts/chat";
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../../app/api.js";
-import { useCoalesced } from "../../app/live.js";
+import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 
@@ -37,7 +37,10 @@ export function ItemCard({
     void load();
   }, [load]);
   const reload = useCoalesced(load, 100);
-  useChannel(item?.channel ?? null, () => reload());
+  const { subscription } = useChannel(item?.channel ?? null, () => reload());
+  // A change between the first read and the subscription taking hold would never arrive as an
+  // event: read again once subscribed (and after any gap).
+  useResync(subscription, reload);
   if (!item) return null;
   const link = side === "customer" ? item.links.customer : item.links.staff;
   return (

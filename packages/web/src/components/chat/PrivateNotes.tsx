@@ -4,6 +4,7 @@ import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
 import { formatTime } from "../time.js";
 import "./notes.css";
+import { useErrorState } from "../../app/useErrorState.js";
 
 /** A private note as the server answers it (modules/chat/notes.ts). */
 export interface ChatNote {
@@ -30,7 +31,7 @@ export function PrivateNotes({
   const token = useSession()?.token ?? null;
   const [notes, setNotes] = useState<ChatNote[] | undefined>(initial);
   const [text, setText] = useState("");
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const add = useCallback((note: ChatNote) => {
     setNotes((list) => (list?.some((n) => n.id === note.id) ? list : [...(list ?? []), note]));
   }, []);

@@ -4,11 +4,18 @@ import type {
   ChatMessage,
   Conversation,
   ConversationPage,
+  QueueEntry,
   ReceiptEvent,
   StaffQueueEvent,
   Team,
+  TeamQueueEvent,
 } from "@switchboard/server/contracts/chat";
-import { conversationChannel, STAFF_CHAT_CHANNEL } from "@switchboard/server/names/chat";
+import {
+  conversationChannel,
+  POOL_QUEUE_CHANNEL,
+  STAFF_CHAT_CHANNEL,
+  teamQueueChannel,
+} from "@switchboard/server/names/chat";
 import {
   createContext,
   type ReactNode,
@@ -28,8 +35,11 @@ import { toast } from "../Toasts.js";
 import { beep, useSoundSetting } from "./sound.js";
 import { unreadOf } from "./unread.js";
 
-/** A waiting conversation and how long it had waited at `at` (this page's clock). */
-export type QueueItem = Omit<StaffQueueEvent["waiting"][number], "score"> & { at: number };
+/**
+ * A waiting conversation and how long it had waited at `at` (this page's clock); `score` when a
+ * live queue event told it (a REST snapshot does not).
+ */
+export type QueueItem = Omit<QueueEntry, "score"> & { score?: number; at: number };
 
 export interface StaffDesk {
   /** My agent row; `null` when I never set a status (offline). */
@@ -72,7 +82,9 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
   const user = session?.user;
   const [me, setMe] = useState<Agent | null>();
   const [agents, setAgents] = useState<Agent[]>([]);
-  const [allQueue, setQueue] = useState<QueueItem[]>([]);
+  // each live queue I may read, by channel: staff:chat (general), my teams' (all for admins), and
+  // the pool's when I am in no team; the server sends each only its own conversations
+  const [queues, setQueues] = useState<Record<string, QueueItem[]>>({});
   const [teams, setTeams] = useState<Team[]>([]);
   const [mine, setMine] = useState<Conversation[]>([]);
   const [selected, select] = useState<string>();
@@ -108,28 +120,41 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
     }
   }, [token]);
 
-  const queueEventAt = useRef(Number.NEGATIVE_INFINITY);
+  // when each channel's last live queue arrived (a REST snapshot older than it is stale there)
+  const queueEventAt = useRef(new Map<string, number>());
+  const admin = session?.role === "admin";
   const loadAll = useCallback(async () => {
     const started = performance.now();
+    const myTeams = api<{ teams: Team[] }>(token, "GET", "/api/chat/teams").then(
+      (t) => t.teams,
+      () => [] as Team[],
+    );
     await Promise.all([
       api<Agent>(token, "GET", "/api/chat/agents/me").then(setMe, (e: unknown) => {
         if (e instanceof ApiError && e.status === 404) setMe(null);
       }),
-      api<{ teams: Team[] }>(token, "GET", "/api/chat/teams").then(
-        (t) => setTeams(t.teams),
-        () => setTeams([]),
-      ),
+      myTeams.then(setTeams),
       Promise.all([
         api<{ agents: Agent[] }>(token, "GET", "/api/chat/agents"),
         api<ConversationPage>(token, "GET", "/api/chat/conversations?status=waiting&limit=100"),
+        myTeams,
       ]).then(
-        ([a, w]) => {
-          // a queue event since the fetch began carries the whole, newer queue
-          if (queueEventAt.current >= started) return;
-          setAgents(a.agents);
+        ([a, w, t]) => {
+          if ((queueEventAt.current.get(STAFF_CHAT_CHANNEL) ?? -1) < started) setAgents(a.agents);
           const at = Date.now();
-          setQueue(
-            w.items.map((c) => ({
+          // the server lists what I may see; file each under the live queue that will update it
+          const mine = new Set(t.map((x) => x.id));
+          const byChannel: Record<string, QueueItem[]> = {};
+          for (const c of w.items) {
+            const channel =
+              c.teamId === undefined
+                ? STAFF_CHAT_CHANNEL
+                : admin || mine.has(c.teamId)
+                  ? teamQueueChannel(c.teamId)
+                  : POOL_QUEUE_CHANNEL;
+            const list = byChannel[channel] ?? [];
+            byChannel[channel] = list;
+            list.push({
               id: c.id,
               ...(c.subject !== undefined && { subject: c.subject }),
               ...(c.teamId !== undefined && { teamId: c.teamId }),
@@ -138,21 +163,34 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
               skills: c.skills,
               waitedMs: at - Date.parse(c.queuedAt),
               at,
-            })),
-          );
+            });
+          }
+          setQueues((prev) => {
+            const next: Record<string, QueueItem[]> = {};
+            for (const channel of new Set([...Object.keys(prev), ...Object.keys(byChannel)])) {
+              // a queue event since the fetch began carries that queue, newer
+              const live = (queueEventAt.current.get(channel) ?? -1) >= started;
+              next[channel] = live ? (prev[channel] ?? []) : (byChannel[channel] ?? []);
+            }
+            return next;
+          });
         },
         (e: unknown) => setError(errorText(e)),
       ),
       loadMine(),
     ]);
-  }, [token, loadMine]);
+  }, [token, loadMine, admin]);
+
+  const onQueue = useCallback((channel: string, waiting: QueueEntry[]) => {
+    queueEventAt.current.set(channel, performance.now());
+    const at = Date.now();
+    setQueues((prev) => ({ ...prev, [channel]: waiting.map((w) => ({ ...w, at })) }));
+  }, []);
 
   const { subscription } = useChannel(STAFF_CHAT_CHANNEL, (m) => {
     if (m.event !== "queue") return;
     const data = m.data as StaffQueueEvent;
-    queueEventAt.current = performance.now();
-    const at = Date.now();
-    setQueue(data.waiting.map(({ score: _score, ...w }) => ({ ...w, at })));
+    onQueue(STAFF_CHAT_CHANNEL, data.waiting);
     setAgents(data.agents);
     const self = data.agents.find((a) => a.userId === user);
     // the event lists agents who are not offline: absent means offline
@@ -170,13 +208,28 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
       select(undefined);
   }, [mine, selected]);
 
-  // Team members see the general queue and their teams' (admins and agents in no team: all of
-  // it); the server holds the same rule for listing and claiming.
+  // The queues I read beside staff:chat: my teams' (admins: every team's), or, in no team, what
+  // falls to the general pool. The server refuses the others.
+  const queueChannels = useMemo(
+    () =>
+      session?.role === "admin" || teams.length > 0
+        ? teams.map((t) => teamQueueChannel(t.id))
+        : session?.role === "agent"
+          ? [POOL_QUEUE_CHANNEL]
+          : [],
+    [teams, session?.role],
+  );
+  // One list: every queue I read, each conversation once, most urgent first.
   const queue = useMemo(() => {
-    if (session?.role === "admin" || teams.length === 0) return allQueue;
-    const ids = new Set(teams.map((t) => t.id));
-    return allQueue.filter((q) => !q.teamId || ids.has(q.teamId));
-  }, [allQueue, teams, session?.role]);
+    const read = new Set([STAFF_CHAT_CHANNEL, ...queueChannels]);
+    const byId = new Map<string, QueueItem>();
+    for (const [channel, items] of Object.entries(queues))
+      if (read.has(channel)) for (const q of items) byId.set(q.id, q);
+    return [...byId.values()].sort(
+      // then the one queued first (at − waitedMs: when it joined, on this page's clock)
+      (a, b) => (b.score ?? 0) - (a.score ?? 0) || a.at - a.waitedMs - (b.at - b.waitedMs),
+    );
+  }, [queues, queueChannels]);
 
   const unreadTotal = mine.filter((c) => unreadOf(c, user) > 0).length;
   useEffect(() => {
@@ -266,6 +319,9 @@ export function StaffDeskProvider({ children }: { children: ReactNode }) {
   );
   return (
     <DeskContext.Provider value={desk}>
+      {queueChannels.map((channel) => (
+        <WatchQueue key={channel} channel={channel} onQueue={onQueue} onResync={loadAll} />
+      ))}
       {mine.map((c) => (
         <WatchConversation
           key={c.id}
@@ -291,6 +347,31 @@ function withReceipt(receipts: Conversation["receipts"], userId: string | undefi
       readSeq: Math.max(mine.readSeq, upTo),
     },
   ];
+}
+
+/** Follows one team's live queue (or the pool's): each event is that whole queue. */
+function WatchQueue({
+  channel,
+  onQueue,
+  onResync,
+}: {
+  channel: string;
+  onQueue: (channel: string, waiting: QueueEntry[]) => void;
+  onResync: () => void;
+}) {
+  const { subscription } = useChannel(channel, (m) => {
+    if (m.event === "queue") onQueue(channel, (m.data as TeamQueueEvent).waiting);
+  });
+  useResync(subscription, onResync);
+  // Taken out of the team (the server ended it: `revoked`): read my teams and the queue again
+  useEffect(
+    () =>
+      subscription?.on("unsubscribed", ({ code }) => {
+        if (code === "revoked") onResync();
+      }),
+    [subscription, onResync],
+  );
+  return null;
 }
 
 /** Follows one of my conversations (and, by presence, is there for its customer). */

@@ -4,6 +4,7 @@ import { api, errorText } from "../../app/api.js";
 import { useSearch } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import { setTitleExtra } from "../../app/title.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { ConversationView } from "../../components/chat/ConversationView.js";
 import { ItemCard } from "../../components/chat/ItemContext.js";
@@ -65,7 +66,7 @@ export function ChatWidget() {
   const live = useConversation(id);
   const [question, setQuestion] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const status = live.conversation?.status;
   const search = useSearch();
   const unread = useChatUnread();

@@ -10,6 +10,7 @@ import { api, errorText } from "../../app/api.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { formatTime, Progress } from "../../components/Progress.js";
 import { SkeletonCards } from "../../components/Skeleton.js";
 
@@ -38,7 +39,7 @@ function OrderCard({ order }: { order: OrderSnapshot }) {
 export function MyOrders() {
   const session = useSession();
   const [orders, setOrders] = useState<OrderSnapshot[]>();
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const arrivals = useArrivals();
   const load = useCallback(async () => {
     const started = performance.now();

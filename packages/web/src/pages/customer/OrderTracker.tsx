@@ -4,6 +4,7 @@ import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import { trackerSteps } from "../../app/timeline.js";
 import { usePageTitle } from "../../app/title.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
@@ -23,7 +24,7 @@ export function OrderTracker({ id }: { id: string }) {
   const { order, error, notFound, reload } = useLiveOrder(id);
   const lifecycle = useLifecycles().find((l) => l.name === order?.lifecycle);
   const [acting, setActing] = useState(false);
-  const [actionError, setActionError] = useState<string>();
+  const [actionError, setActionError] = useErrorState<string>();
 
   usePageTitle(order ? (order.title ?? lifecycle?.label) : undefined);
 

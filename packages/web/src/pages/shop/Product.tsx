@@ -16,10 +16,12 @@ import { useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 import { usePageTitle } from "../../app/title.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { PricePanel } from "../../pricing/PricePanel.js";
 import { useCatalogProduct } from "../../pricing/useCatalog.js";
+import { Variants } from "../../pricing/Variants.js";
 import { openChatAbout } from "../customer/ChatWidget.js";
 import { StockBadge } from "./Shop.js";
 
@@ -43,14 +45,18 @@ function useCountdown(until: string | undefined): { left: string; over: boolean 
 }
 
 /** A product page: live stock, live viewers, reserve, notify me. */
+/** The gateway's count-only presence signal (docs/protocol.md, "Presence"). */
+const PRESENCE_COUNT_EVENT = "presence_count";
+
 export function Product({ sku }: { sku: string }) {
   const session = useSession();
   const token = session?.token ?? null;
   const [item, setItem] = useState<Item>();
   const [viewers, setViewers] = useState<number>();
+  const [liveViewers, setLiveViewers] = useState<{ sku: string; count: number }>();
   const [reservation, setReservation] = useState<Reservation>();
   const [message, setMessage] = useState<string>();
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const [watching, setWatching] = useState(false);
   const [notFound, setNotFound] = useState(false);
   const product = useCatalogProduct(sku);
@@ -76,6 +82,12 @@ export function Product({ sku }: { sku: string }) {
   const { subscription } = useChannel(
     productChannel(sku),
     (m) => {
+      // the count of viewers after each join or leave (customers get the count, not who)
+      if (m.event === PRESENCE_COUNT_EVENT) {
+        const { count } = m.data as { count?: unknown };
+        if (typeof count === "number") setLiveViewers({ sku, count });
+        return;
+      }
       if (m.event !== "stock") return;
       const s = m.data as StockEvent;
       setItem((i) => (i && s.version > i.version ? { ...i, ...s } : i));
@@ -169,6 +181,7 @@ export function Product({ sku }: { sku: string }) {
           {product.category && <p className="muted">{product.category}</p>}
           {product.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={product.sku} />
+          <Variants product={product} />
         </div>
       </section>
     );
@@ -198,7 +211,10 @@ export function Product({ sku }: { sku: string }) {
         )}
       </section>
     );
-  const shownViewers = Math.max(1, presence.count || viewers || 1);
+  const shownViewers = Math.max(
+    1,
+    (liveViewers?.sku === sku ? liveViewers.count : 0) || presence.count || viewers || 1,
+  );
   return (
     <section className="page product">
       <p>
@@ -224,6 +240,7 @@ export function Product({ sku }: { sku: string }) {
           </p>
           {product?.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={item.sku} />
+          {product && <Variants product={product} />}
           <p>
             <button
               type="button"

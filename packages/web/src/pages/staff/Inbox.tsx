@@ -2,6 +2,7 @@ import type { Agent, Conversation, ConversationPage } from "@switchboard/server/
 import { useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { ConversationView, initials } from "../../components/chat/ConversationView.js";
 import { ItemCard } from "../../components/chat/ItemContext.js";
 import { PrivateNotes } from "../../components/chat/PrivateNotes.js";
@@ -52,7 +53,7 @@ function Selected({
   const desk = useStaffDesk();
   const live = useConversation(id);
   const [to, setTo] = useState("");
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const c = live.conversation;
   const nameOfAgent = (userId: string) => agents.find((a) => a.userId === userId)?.name;
   const act = async (path: "transfer" | "resolve", body: unknown) => {
@@ -215,7 +216,7 @@ export function Inbox() {
   const [resolved, setResolved] = useState<Conversation[]>();
   const [viewing, setViewing] = useState<string>();
   const [search, setSearch] = useState("");
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const chatUnread = useChatUnread();
 
   const loadResolved = useCallback(async () => {

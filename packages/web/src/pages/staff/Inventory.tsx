@@ -6,6 +6,7 @@ import { api, errorText } from "../../app/api.js";
 import { useKeptFeed } from "../../app/keptFeed.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { SkeletonRows } from "../../components/Skeleton.js";
 import { formatTime } from "../../components/time.js";
@@ -24,7 +25,7 @@ const ALERT_TEXT: Record<string, string> = {
 
 function Row({ item }: { item: Item }) {
   const token = useSession()?.token ?? null;
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const adjust = async (delta: number) => {
     try {
       await api(token, "POST", `/api/inventory/items/${encodeURIComponent(item.sku)}/adjustments`, {
@@ -83,7 +84,7 @@ function AddItem({ onAdded }: { onAdded: () => void }) {
   const [sku, setSku] = useState("");
   const [name, setName] = useState("");
   const [onHand, setOnHand] = useState(10);
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
@@ -152,7 +153,7 @@ export function Inventory() {
   const user = useSession()?.user;
   // kept across a reload of the tab: an alert seen a minute ago is still worth reading
   const [alerts, setAlerts] = useKeptFeed<Alert>(`switchboard.feed.inventory.${user}`, 30);
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const arrivals = useArrivals();
   const load = useCallback(async () => {
     const started = performance.now();

@@ -10,6 +10,7 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { newestRows, useArrivals, useResync, withNewerRow } from "../../app/live.js";
 import { useSession } from "../../app/session.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { useLifecycles } from "../../app/useLifecycles.js";
 import { staffWording } from "../../app/wording.js";
 import { ConfirmButton } from "../../components/Confirm.js";
@@ -43,7 +44,7 @@ function NewOrder({ lifecycles }: { lifecycles: Lifecycle[] }) {
   const [lifecycle, setLifecycle] = useState("repair-booking");
   const [title, setTitle] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const [created, setCreated] = useState<string>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -139,7 +140,7 @@ export function OrderBoard() {
   const lifecycles = useLifecycles();
   const [orders, setOrders] = useState<OrderListItem[]>([]);
   const [loaded, setLoaded] = useState(false);
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   const [busy, setBusy] = useState<string>();
 
   const arrivals = useArrivals();

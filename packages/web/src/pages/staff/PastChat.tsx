@@ -2,6 +2,7 @@ import type { ChatMessage, Conversation } from "@switchboard/server/contracts/ch
 import { useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { initials } from "../../components/chat/ConversationView.js";
 import { type ChatNote, PrivateNotes } from "../../components/chat/PrivateNotes.js";
 import { formatTime } from "../../components/time.js";
@@ -20,7 +21,7 @@ export function PastChat({ id, onClose }: { id: string; onClose: () => void }) {
   const session = useSession();
   const token = session?.token ?? null;
   const [t, setT] = useState<Transcript>();
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   useEffect(() => {
     let live = true;
     void api<Transcript>(token, "GET", `/api/chat/history/${encodeURIComponent(id)}`).then(

@@ -2,6 +2,7 @@ import type { Conversation } from "@switchboard/server/contracts/chat";
 import { useEffect, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useSession } from "../../app/session.js";
+import { useErrorState } from "../../app/useErrorState.js";
 import { initials } from "../../components/chat/ConversationView.js";
 import { type MessagePreview, previewText } from "../../components/chat/usePreviews.js";
 import { formatTime } from "../../components/time.js";
@@ -28,7 +29,7 @@ export function PastChats({
   const token = session?.token ?? null;
   const [items, setItems] = useState<PastItem[]>();
   const [cursor, setCursor] = useState<string>();
-  const [error, setError] = useState<string>();
+  const [error, setError] = useErrorState<string>();
   useEffect(() => {
     let live = true;
     const timer = setTimeout(() => {
