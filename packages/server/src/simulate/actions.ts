@@ -133,7 +133,7 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
       for (let attempt = 0; attempt < 5; attempt++) {
         const day = new Date(Date.now() + (1 + Math.floor(random() * 60)) * 86_400_000);
         day.setUTCHours(0, 0, 0, 0);
-        const start = new Date(day.getTime() + Math.floor(random() * 96) * 15 * 60_000);
+        const start = new Date(day.getTime() + Math.floor(random() * 95) * 15 * 60_000);
         let hold: { id: string };
         try {
           hold = await call("POST", "/api/appointments/holds", {

@@ -87,6 +87,15 @@ describe.runIf(run)(
         .toEqual(["Blue van"]);
       expect(await queued(pages.bea as Page)).toEqual(["Blue van"]);
 
+      // Bea moves from dealer B to dealer A: her console drops B's queue at once (the server ends
+      // that subscription) and reads A's, where nothing waits
+      await apiCall(server, "PUT", "/api/chat/teams/dealer-a", {
+        name: "dealer-a",
+        members: ["dan", "bea"],
+      });
+      await apiCall(server, "PUT", "/api/chat/teams/dealer-b", { name: "dealer-b", members: [] });
+      await expect.poll(() => queued(pages.bea as Page), { timeout: 15_000 }).toEqual([]);
+
       // Gus writes twice while Dan reads Carol's chat: Gus's row counts 2, the Inbox link and the
       // tab title count one chat with unread messages; opening it clears them
       const mineList = dan.getByRole("list", { name: "My conversations" });

@@ -46,7 +46,20 @@ describe.runIf(run)("web app in a real browser: a day in the inbox", () => {
     ann.page.on("console", (m) => {
       if (m.type() === "error") errors.push(m.text());
     });
+    // count the tones the console plays (the sound is made with oscillators, no file)
+    await ann.context.addInitScript(() => {
+      const w = window as unknown as { tones: number };
+      w.tones = 0;
+      const start = OscillatorNode.prototype.start;
+      OscillatorNode.prototype.start = function (this: OscillatorNode, when?: number) {
+        w.tones++;
+        return start.call(this, when);
+      };
+    });
+    await ann.page.reload();
     await goOnline(ann.page);
+    // the optional sound on new chats: off until the agent turns it on
+    await ann.page.getByLabel("Sound on new chats").check();
 
     const carol = await signedIn(browser, server, {
       user: "carol",
@@ -62,6 +75,9 @@ describe.runIf(run)("web app in a real browser: a day in the inbox", () => {
     const danRow = mine.getByRole("button", { name: /Dan Wu/ });
     await carolRow.waitFor({ timeout: 15_000 });
     await danRow.waitFor({ timeout: 15_000 });
+    await expect
+      .poll(() => ann.page.evaluate(() => (window as unknown as { tones: number }).tones))
+      .toBeGreaterThan(0);
     // each row: name, the time of its last change, what was said last
     for (const [row, said] of [
       [carolRow, "Carol Diaz: My screen is cracked"],
@@ -166,6 +182,23 @@ describe.runIf(run)("web app in a real browser: a day in the inbox", () => {
     await expect
       .poll(() => dan.page.getByTestId("chat-status").textContent(), { timeout: 10_000 })
       .toBe("This chat has ended — thank you!");
+
+    // Carol comes back with a new question: Ann takes it and finds the first chat in the panel
+    await carol.page.getByRole("button", { name: "New chat" }).click();
+    await carol.page.getByLabel("What can we help with?").fill("One more thing about my screen");
+    await carol.page.getByRole("button", { name: "Start chat" }).click();
+    const queued = ann.page
+      .getByRole("list", { name: "Waiting conversations" })
+      .locator("li", { hasText: "One more thing about my screen" });
+    await queued.getByRole("button", { name: "Take" }).click({ timeout: 15_000 });
+    await mine.getByRole("button", { name: /Carol Diaz/ }).click({ timeout: 15_000 });
+    const panel = ann.page.getByRole("complementary", { name: "About Carol Diaz" });
+    await panel.getByRole("button", { name: "My screen is cracked" }).click({ timeout: 10_000 });
+    // opened read-only, with what was said
+    await ann.page
+      .getByRole("list", { name: "Messages" })
+      .getByText(canned)
+      .waitFor({ timeout: 10_000 });
 
     expect(errors.filter((e) => /participant|uncaught/i.test(e))).toEqual([]);
     for (const c of [ann, ben, carol, dan]) await c.context.close();

@@ -115,4 +115,34 @@ describe.runIf(run)("web app in a real browser: live stock, variants, cheapest t
     await shot(shopper.page, "customer-cheapest-times");
     await shopper.context.close();
   }, 90_000);
+
+  it("the tracker shows the quote's amounts live and the customer approves that exact total", async () => {
+    const order = await apiCall<{ id: string }>(server, "POST", "/api/orders", {
+      lifecycle: "repair-booking",
+      customerId: "zoe",
+      title: "Laptop hinge",
+    });
+    const zoe = await signedIn(browser, server, { user: "zoe", name: "Zoe", role: "customer" });
+    await zoe.page.goto(`${server.url}/orders/${order.id}`);
+    await zoe.page.getByRole("heading", { name: "Laptop hinge" }).waitFor();
+    // staff send a quote while the tracker is open: it appears without a reload
+    await apiCall(server, "POST", "/api/pricing/order-quotes", {
+      orderId: order.id,
+      currency: "EUR",
+      lines: [
+        { kind: "labour", description: "Hinge replacement", unitAmount: 6_000 },
+        { kind: "parts", description: "Hinge", quantity: 2, unitAmount: 1_250 },
+      ],
+      taxPercent: 0,
+    });
+    const card = zoe.page.getByRole("region", { name: "Quote" });
+    await expect
+      .poll(() => card.getByTestId("quote-total").textContent(), { timeout: 10_000 })
+      .toContain("85.00");
+    expect(await card.textContent()).toContain("Hinge replacement");
+    await shot(zoe.page, "customer-order-quote");
+    await card.getByRole("button", { name: /Approve .*85\.00/ }).click();
+    await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain("approved");
+    await zoe.context.close();
+  }, 90_000);
 });

@@ -37,6 +37,8 @@ export interface NotificationsDeps {
   settings: NotificationsSettings;
   logger: Logger;
   vapid: VapidKeys;
+  /** PostgreSQL runs several direct send groups at once; SQLite one. */
+  dialect?: "sqlite" | "postgres";
   /** Where deferrals live: quiet-hours releases, digests, escalations. */
   scheduler: ModuleScheduler;
   crashPoint(point: string): void;
@@ -65,6 +67,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
     clock,
     deferrals,
     wake: () => kick(),
+    lanes: deps.dialect === "postgres" ? 4 : 1,
   });
   const delivery = createDelivery({
     db,

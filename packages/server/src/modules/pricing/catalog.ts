@@ -54,10 +54,6 @@ const searchText = (sku: string, name: string, description: string | null | unde
 /** `%word%` with LIKE's own characters taken literally (escape `\`). */
 const containing = (word: string) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/**
- * A catalog product by id (its SKU), or undefined: the surface other modules read (teams
- * resolve `subject: {type: "product"}` through it; see notes/CONTRACTS.md).
- */
 /** A catalog row as the list reads it: the product and its live price, if any. */
 type ListedRow = CatalogProductRow & {
   currency: string | null;
@@ -65,6 +61,10 @@ type ListedRow = CatalogProductRow & {
   amount: number | null;
 };
 
+/**
+ * A catalog product by id (its SKU), or undefined: the surface other modules read (teams
+ * resolve `subject: {type: "product"}` through it; see notes/CONTRACTS.md).
+ */
 export async function getCatalogProduct(
   db: Kysely<Database>,
   id: string,

@@ -1,8 +1,8 @@
 import { useChannel } from "@switchboard/react";
 import type { Conversation, ItemContext } from "@switchboard/server/contracts/chat";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../../app/api.js";
-import { useCoalesced } from "../../app/live.js";
+import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 
@@ -24,12 +24,17 @@ export function ItemCard({
   const token = useSession()?.token ?? null;
   const [item, setItem] = useState<ItemContext>();
   const id = conversation?.about ? conversation.id : undefined;
+  // Reads can overlap (events close together): only the latest one's answer is shown, so an
+  // older read that answers last never puts back what the item was before.
+  const reads = useRef(0);
   const load = useCallback(async () => {
     if (!id) return;
+    const read = ++reads.current;
     try {
-      setItem(await api<ItemContext>(token, "GET", `/api/chat/conversations/${id}/context`));
+      const next = await api<ItemContext>(token, "GET", `/api/chat/conversations/${id}/context`);
+      if (read === reads.current) setItem(next);
     } catch {
-      setItem(undefined);
+      if (read === reads.current) setItem(undefined);
     }
   }, [id, token]);
   useEffect(() => {
@@ -37,7 +42,13 @@ export function ItemCard({
     void load();
   }, [load]);
   const reload = useCoalesced(load, 100);
-  useChannel(item?.channel ?? null, () => reload());
+  // a viewer count moving (`presence_count`) changes nothing on the card
+  const { subscription } = useChannel(item?.channel ?? null, (m) => {
+    if (m.event !== "presence_count") reload();
+  });
+  // A change between the first read and the subscription taking hold would never arrive as an
+  // event: read again once subscribed (and after any gap).
+  useResync(subscription, reload);
   if (!item) return null;
   const link = side === "customer" ? item.links.customer : item.links.staff;
   return (
