@@ -64,6 +64,20 @@ describe.runIf(run)("web app in a real browser: Pusher apps", () => {
       .getByText(/whole number/)
       .waitFor();
     await card.getByLabel("Max connections (empty: no limit)").fill("50");
+    // the app's own webhook events and client event rate
+    const rate = card.getByLabel(
+      "Max client events per second per connection (empty: server default)",
+    );
+    await rate.fill("0");
+    await card.getByRole("button", { name: "Save options" }).click();
+    await card
+      .getByRole("alert")
+      .getByText(/client events per second is a whole number from 1 to 1000/)
+      .waitFor();
+    await rate.fill("25");
+    const events = card.getByRole("group", { name: "Webhook events sent" });
+    await events.getByLabel("client_event").uncheck();
+    await events.getByLabel("cache_miss").uncheck();
     await card.getByRole("button", { name: "Save options" }).click();
     await card.getByRole("status").getByText(/Saved/).waitFor();
     const saved = (
@@ -73,7 +87,22 @@ describe.runIf(run)("web app in a real browser: Pusher apps", () => {
       clientEvents: true,
       webhookUrls: ["https://hooks.example/p"],
       maxConnections: 50,
+      webhookEvents: ["channel_occupied", "channel_vacated", "member_added", "member_removed"],
+      clientEventsPerSecond: 25,
     });
+    // the form shows what was saved, and an empty rate gives the app the server's default back
+    await expect.poll(() => rate.inputValue()).toBe("25");
+    expect(await events.getByLabel("cache_miss").isChecked()).toBe(false);
+    await rate.fill("");
+    await card.getByRole("button", { name: "Save options" }).click();
+    await expect
+      .poll(
+        async () =>
+          (await apiCall<{ apps: PusherAppView[] }>(server, "GET", "/api/pusher/apps")).apps.find(
+            (a) => a.key === key,
+          )?.clientEventsPerSecond,
+      )
+      .toBe(10);
     await card.getByText("Connect pusher-js to this app").click();
     expect(await card.locator("pre").textContent()).toContain(key);
     await shot(page, "pusher-apps");

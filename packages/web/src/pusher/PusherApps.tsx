@@ -18,10 +18,25 @@ export interface PusherAppView {
   maxConnections: number | null;
   authEndpoint: string | null;
   jwtAuth: boolean;
+  /** In force: the app's own list, or the server's default when it has none. */
+  webhookEvents: WebhookEventName[];
+  /** In force: the app's own rate, or the server's default when it has none. */
+  clientEventsPerSecond: number;
   version: number;
   connections: number;
   channels: number;
 }
+
+/** The webhook events a Pusher app can get (the server's WEBHOOK_EVENTS). */
+const WEBHOOK_EVENTS = [
+  "channel_occupied",
+  "channel_vacated",
+  "member_added",
+  "member_removed",
+  "client_event",
+  "cache_miss",
+] as const;
+type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
 /** Live counts are re-read this often while the screen is open. */
 const REFRESH_MS = 5000;
@@ -89,6 +104,23 @@ function AppCard({ app, onChanged }: { app: PusherAppView; onChanged: () => Prom
       setError("Max connections is a whole number from 1, or empty for no limit.");
       return;
     }
+    const rate = draft.clientEventsPerSecond.trim();
+    if (rate && !(/^[1-9]\d{0,3}$/.test(rate) && Number(rate) <= 1000)) {
+      setError(
+        "Max client events per second is a whole number from 1 to 1000, or empty for the server default.",
+      );
+      return;
+    }
+    if (draft.webhookEvents.length === 0) {
+      setError("Pick at least one webhook event (or leave the webhook URLs empty to send none).");
+      return;
+    }
+    // Sent only when changed: the screen shows what is in force, and saving other options must
+    // not turn the server's default into the app's own value.
+    const initial = draftOf(app);
+    const eventsChanged =
+      [...draft.webhookEvents].sort().join() !== [...initial.webhookEvents].sort().join();
+    const rateChanged = rate !== initial.clientEventsPerSecond;
     const ok = await run("PATCH", "", {
       name: draft.name.trim() || app.name,
       clientEvents: draft.clientEvents,
@@ -97,6 +129,10 @@ function AppCard({ app, onChanged }: { app: PusherAppView; onChanged: () => Prom
       maxConnections: max ? Number(max) : null,
       authEndpoint: draft.authEndpoint.trim() || null,
       jwtAuth: draft.jwtAuth,
+      ...(eventsChanged && {
+        webhookEvents: WEBHOOK_EVENTS.filter((n) => draft.webhookEvents.includes(n)),
+      }),
+      ...(rateChanged && { clientEventsPerSecond: rate ? Number(rate) : null }),
       expectedVersion: app.version,
     });
     setSaved(ok);
@@ -171,6 +207,35 @@ function AppCard({ app, onChanged }: { app: PusherAppView; onChanged: () => Prom
           rows={2}
           value={draft.webhookUrls}
           onChange={(e) => setDraft({ ...draft, webhookUrls: e.target.value })}
+        />
+        <fieldset className="pusher-webhook-events">
+          <legend>Webhook events sent</legend>
+          {WEBHOOK_EVENTS.map((n) => (
+            <label key={n} className="inline">
+              <input
+                type="checkbox"
+                checked={draft.webhookEvents.includes(n)}
+                onChange={(e) =>
+                  setDraft({
+                    ...draft,
+                    webhookEvents: e.target.checked
+                      ? [...draft.webhookEvents, n]
+                      : draft.webhookEvents.filter((x) => x !== n),
+                  })
+                }
+              />
+              <code>{n}</code>
+            </label>
+          ))}
+        </fieldset>
+        <label htmlFor={id("rate")}>
+          Max client events per second per connection (empty: server default)
+        </label>
+        <input
+          id={id("rate")}
+          inputMode="numeric"
+          value={draft.clientEventsPerSecond}
+          onChange={(e) => setDraft({ ...draft, clientEventsPerSecond: e.target.value })}
         />
         <label htmlFor={id("max")}>Max connections (empty: no limit)</label>
         <input
@@ -259,6 +324,8 @@ function draftOf(app: PusherAppView) {
     maxConnections: app.maxConnections === null ? "" : String(app.maxConnections),
     authEndpoint: app.authEndpoint ?? "",
     jwtAuth: app.jwtAuth,
+    webhookEvents: [...app.webhookEvents],
+    clientEventsPerSecond: String(app.clientEventsPerSecond),
   };
 }
 
