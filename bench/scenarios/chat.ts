@@ -78,7 +78,13 @@ async function socket(
 
 export async function chat(ctx: Ctx, name: ServerName): Promise<void> {
   if (name !== "switchboard") return;
-  const steps = ctx.plan.quick ? [2500, 5000] : [1000, 2500, 5000, 7500, 10000];
+  // BENCH_CHAT_RATES=200,400: chosen steps (latency below saturation on a loaded machine)
+  const chosen = (process.env.BENCH_CHAT_RATES ?? "")
+    .split(",")
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  const steps =
+    chosen.length > 0 ? chosen : ctx.plan.quick ? [2500, 5000] : [1000, 2500, 5000, 7500, 10000];
   const durationMs = ctx.plan.quick ? 1500 : 4000;
   await withServer(ctx, name, async (srv) => {
     const sockets: WebSocket[] = [];

@@ -88,7 +88,13 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
       onOrder: (id, at) => accepted.push({ id, at }),
     });
     const serverCpu = procCpuMicros(pid) - cpu0;
-    await new Promise((r) => setTimeout(r, 6000)); // the last interval
+    // until the dashboard counts every accepted order (an overloaded server lags; at most 60 s)
+    const settled = Date.now() + 60_000;
+    while (
+      Date.now() < settled &&
+      (countAt.at(-1)?.count ?? 0) < accepted.length &&
+      (await new Promise((r) => setTimeout(r, 250, true)))
+    );
     owner.close();
     // the k-th accepted order is on the dashboard once an overview counts k orders
     const overview: number[] = [];
@@ -107,6 +113,14 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
     const actionsPerSec = summary.actions / seconds;
     const note = `${summary.actions} actions in ${seconds} s by ${summary.workers} simulator processes (${actionsPerSec.toFixed(0)}/s accepted, ${summary.failed} refused; ${summary.orders} orders, ${summary.sales} sales, ${summary.bookings} bookings, ${summary.chats} chats); ${overview.length}/${accepted.length} orders seen on dashboard:overview: p50 ${p50} ms, p99 ${p99} ms; anchor staff:orders p50 ${a50} ms, p99 ${a99} ms; ratio p50 ${p50 !== null && a50 ? (p50 / a50).toFixed(1) : "—"}×; server CPU ${(serverCpu / 1000 / seconds / 10).toFixed(0)}% of a core, ${(serverCpu / Math.max(1, summary.actions)).toFixed(0)} µs per action`;
     ctx.progress(`metrics latency: ${note}`);
+    const refusals = Object.entries(summary.refusals).sort((a, b) => b[1] - a[1]);
+    if (refusals.length)
+      ctx.progress(
+        `metrics simulator refusals: ${refusals
+          .slice(0, 6)
+          .map(([why, n]) => `${n}× ${why}`)
+          .join("; ")}`,
+      );
     ctx.add({
       name: `event → dashboard:overview (simulator at ${RATE} actions/s)`,
       server: "switchboard",

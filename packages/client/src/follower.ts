@@ -32,6 +32,7 @@ export class StreamFollower {
   readonly #host: SubscriptionHost;
   readonly #channel: string;
   readonly #invisible: boolean;
+  readonly #tracking: () => boolean;
   readonly #hooks: FollowerHooks;
   #position: StreamPosition | undefined;
   /** Live frames that arrive while a subscribe is in flight wait here, behind recovered ones. */
@@ -43,12 +44,18 @@ export class StreamFollower {
   constructor(
     host: SubscriptionHost,
     channel: string,
-    options: { invisible: boolean; position: StreamPosition | undefined },
+    options: {
+      invisible: boolean;
+      position: StreamPosition | undefined;
+      /** Whether the subscription tracks presence now (it may start to later). */
+      tracking?: () => boolean;
+    },
     hooks: FollowerHooks,
   ) {
     this.#host = host;
     this.#channel = channel;
     this.#invisible = options.invisible;
+    this.#tracking = options.tracking ?? (() => false);
     this.#position = options.position;
     this.#hooks = hooks;
   }
@@ -70,7 +77,8 @@ export class StreamFollower {
         type: "subscribe",
         channel: this.#channel,
         ...(recover && { recover }),
-        ...(this.#invisible && { presence: false }),
+        // `presence: true` also asks for the count of count-only channels (product:*)
+        ...(this.#invisible ? { presence: false } : this.#tracking() && { presence: true }),
       })
       .then(
         (reply) => {

@@ -55,7 +55,11 @@ export class Subscription {
     this.#follower = new StreamFollower(
       host,
       channel,
-      { invisible: options.presence === false, position: options.recover },
+      {
+        invisible: options.presence === false,
+        position: options.recover,
+        tracking: () => this.#presence.enabled,
+      },
       this.#followerHooks(),
     );
     this.#typing = new TypingCoordinator(host, channel, (users) => {

@@ -1,6 +1,7 @@
 import { UnsubscribeReason } from "@switchboard/protocol";
 import type { BrokerEvent } from "../broker/types.js";
 import type { Metrics } from "../metrics.js";
+import { PRESENCE_COUNT_EVENT } from "./presence_count.js";
 import type { Session, Subscription } from "./session.js";
 import { OutFrame } from "./wire.js";
 
@@ -69,8 +70,11 @@ export function fanOut(
       : { type: event.kind, channel: event.channel, member: event.member },
   );
   const type = event.kind === "signal" ? "message" : event.kind;
+  // a presence count goes only to subscriptions that track presence
+  const countsOnly = event.kind === "signal" && event.event === PRESENCE_COUNT_EVENT;
   let written = 0;
   for (const [session, sub] of channel.members) {
+    if (countsOnly && !sub.tracksPresence) continue;
     if (sub.ready && session.write(frame)) written++;
   }
   metrics.count(metrics.framesOut, type, written);

@@ -467,6 +467,7 @@ export class Gateway implements CommandContext {
       this.remove(session);
     }
     await Promise.all([...this.cleanups]);
+    this.subscriptions.close();
     this.wss.close();
   }
 }

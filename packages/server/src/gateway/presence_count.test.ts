@@ -13,7 +13,8 @@ const isCount = (channel: string) => (f: Frame) =>
 
 /**
  * On a namespace that shows customers a count, not who (`product:*`), the count moves live:
- * each join and leave sends subscribers `presence_count {count}` (no join/leave frames).
+ * joins and leaves send subscribers that track presence `presence_count {count}` (no join/leave
+ * frames), a storm of them coalesced into a few announcements.
  */
 describe("presence counts on count-only namespaces", () => {
   let server: TestServer;
@@ -31,25 +32,29 @@ describe("presence counts on count-only namespaces", () => {
       return c;
     };
     const ann = await connect("ann");
-    await ann.subscribe("product:CAM-1");
+    await ann.subscribe("product:CAM-1", { presence: true });
+    // a subscriber that does not track presence is not sent counts
+    const cal = await connect("cal");
+    await cal.subscribe("product:CAM-1");
 
     const bob = await connect("bob");
     await bob.subscribe("product:CAM-1");
-    expect(countOf(await ann.next(isCount("product:CAM-1")))).toBe(2);
+    expect(countOf(await ann.next(isCount("product:CAM-1")))).toBe(3);
     // a second connection of the same user is not a new viewer: no new count
     const bob2 = await connect("bob");
     await bob2.subscribe("product:CAM-1");
     bob.close();
     bob2.close();
-    expect(countOf(await ann.next(isCount("product:CAM-1"), 10_000))).toBe(1);
+    expect(countOf(await ann.next(isCount("product:CAM-1"), 10_000))).toBe(2);
+    expect(cal.frames.filter(isCount("product:CAM-1"))).toEqual([]);
     expect(ann.frames.filter((f) => f.type === "join" || f.type === "leave")).toEqual([]);
     expect(JSON.stringify(ann.frames)).not.toContain("bob");
 
     // namespaces with join/leave frames get those, not counts
     const sam = await connect("sam", "agent");
     const sue = await connect("sue", "agent");
-    await sam.subscribe("staff:floor");
-    await sue.subscribe("staff:floor");
+    await sam.subscribe("staff:floor", { presence: true });
+    await sue.subscribe("staff:floor", { presence: true });
     await sam.next((f) => f.type === "join");
     await new Promise((r) => setTimeout(r, 300));
     expect(sam.frames.filter(isCount("staff:floor"))).toEqual([]);

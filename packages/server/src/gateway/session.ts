@@ -16,6 +16,8 @@ export interface Subscription {
   pending: { epoch: string; offset: number; frame: OutFrame }[];
   /** Whether this connection counts in the channel's presence. */
   present: boolean;
+  /** Asked to track presence (`presence: true`): receives `presence_count` signals. */
+  tracksPresence?: true;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Metrics } from "../metrics.js";
 import { countNewChannel } from "./commands.js";
 import { fanOut, flushPending, type LocalChannel } from "./fanout.js";
 import type { Namespaces } from "./namespaces.js";
-import { announcePresenceCount } from "./presence_count.js";
+import { PresenceCounts } from "./presence_count.js";
 import type { Session, Subscription } from "./session.js";
 
 export interface SubscriptionDeps {
@@ -36,6 +36,7 @@ export class ChannelSubscriptions {
   private readonly namespaces: Namespaces;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
+  private readonly counts: PresenceCounts;
 
   constructor(deps: SubscriptionDeps) {
     this.config = deps.config;
@@ -43,6 +44,12 @@ export class ChannelSubscriptions {
     this.namespaces = deps.namespaces;
     this.metrics = deps.metrics;
     this.logger = deps.logger.child({ component: "subscriptions" });
+    this.counts = new PresenceCounts(this.broker, this.logger);
+  }
+
+  /** Stops the pending presence-count announcements (shutdown). */
+  close(): void {
+    this.counts.close();
   }
 
   async subscribe(session: Session, frame: SubscribeFrame): Promise<void> {
@@ -67,6 +74,7 @@ export class ChannelSubscriptions {
       ready: false,
       pending: [],
       present: false,
+      ...(frame.presence === true && { tracksPresence: true as const }),
     };
     session.subscriptions.set(channel, sub);
     this.metrics.subscriptions++;
@@ -110,7 +118,7 @@ export class ChannelSubscriptions {
         sub.present = true;
         if (change.joined && options.joinLeave)
           await this.broker.broadcast({ kind: "join", channel, member });
-        if (change.joined) await announcePresenceCount(this.broker, channel, options);
+        if (change.joined) this.counts.changed(channel, options);
       }
       session.send({
         type: "subscribed",
@@ -167,7 +175,7 @@ export class ChannelSubscriptions {
       if (change.left && change.member && sub.namespace.options.joinLeave) {
         await this.broker.broadcast({ kind: "leave", channel, member: change.member });
       }
-      if (change.left) await announcePresenceCount(this.broker, channel, sub.namespace.options);
+      if (change.left) this.counts.changed(channel, sub.namespace.options);
     }
   }
 

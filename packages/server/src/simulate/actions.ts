@@ -2,7 +2,7 @@ import { type Call, Refused } from "./http.js";
 import { seeded, weighted } from "./random.js";
 import { AGENTS, CHAIRS, CURRENCY, ITEMS } from "./shop.js";
 import { SimSocket } from "./socket.js";
-import { emptySummary, type SimSummary } from "./summary.js";
+import { emptySummary, refusalKey, type SimSummary } from "./summary.js";
 
 export interface Progress {
   elapsedMs: number;
@@ -36,6 +36,10 @@ export interface ActionsResult {
   viewers: string[];
 }
 
+/** Staff move orders forward: never into these side roads. */
+const DETOURS = new Set(["cancelled", "refunded", "quote-declined"]);
+const REPAIR_PRICE = 6500;
+
 const WEIGHTS = { browse: 25, order: 15, buy: 20, book: 12, chat: 14, advance: 14 };
 
 /**
@@ -49,11 +53,14 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
   const summary = emptySummary(o.seed);
   const active = new Set<string>();
   const viewers = new Set<string>();
+  const either = new Set<string>();
   const seen = (customer: string) => {
     active.add(customer);
+    either.add(customer);
     summary.customers = active.size;
+    summary.customersOrViewers = either.size;
   };
-  const orders: { id: string; done: boolean; amount: number }[] = [];
+  const orders: { id: string; done: boolean; amount: number; repair: boolean }[] = [];
   const customer = () => `${o.pool}${Math.floor(random() * 40)}`;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +74,9 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
       try {
         await s.subscribe(`product:${item.sku}`); // a viewer, counted by presence
         viewers.add(who);
+        either.add(who);
         summary.viewers = viewers.size;
+        summary.customersOrViewers = either.size;
         await call(
           "GET",
           `/api/inventory/items/${item.sku}`,
@@ -83,18 +92,20 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
     async order() {
       const who = customer();
       const item = pick(ITEMS);
-      const quantity = 1 + Math.floor(random() * 2);
+      // a third are repairs (a clipper to fix, priced up front), the rest store orders
+      const repair = random() < 1 / 3;
+      const amount = repair ? REPAIR_PRICE : (1 + Math.floor(random() * 2)) * item.amount;
       const made = await call<{ id: string }>("POST", "/api/orders", {
-        lifecycle: "store-order",
+        lifecycle: repair ? "repair-booking" : "store-order",
         customerId: who,
-        title: `${item.name} order`,
-        amountMinor: quantity * item.amount,
+        title: repair ? "Clipper repair" : `${item.name} order`,
+        amountMinor: amount,
         currency: CURRENCY,
       });
       summary.orders++;
       o.onOrder?.(made.id, Date.now());
       seen(who);
-      orders.push({ id: made.id, done: false, amount: quantity * item.amount });
+      orders.push({ id: made.id, done: false, amount, repair });
     },
     async buy() {
       const who = customer();
@@ -122,7 +133,7 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
       for (let attempt = 0; attempt < 5; attempt++) {
         const day = new Date(Date.now() + (1 + Math.floor(random() * 60)) * 86_400_000);
         day.setUTCHours(0, 0, 0, 0);
-        const start = new Date(day.getTime() + Math.floor(random() * 96) * 15 * 60_000);
+        const start = new Date(day.getTime() + Math.floor(random() * 95) * 15 * 60_000);
         let hold: { id: string };
         try {
           hold = await call("POST", "/api/appointments/holds", {
@@ -193,13 +204,14 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
         "GET",
         `/api/orders/${target.id}`,
       );
-      const next = current.allowed.find((a) => a.to !== "cancelled" && a.to !== "refunded");
+      const next = current.allowed.find((a) => !DETOURS.has(a.to));
       if (!next) return;
       const moved = await call<{ status: string }>("POST", `/api/orders/${target.id}/transitions`, {
         to: next.to,
       });
       summary.ordersAdvanced++;
-      if (moved.status === "paid") {
+      // a store order's price counts when paid; a repair's (no `paid` state) when completed
+      if (moved.status === "paid" || (target.repair && moved.status === "completed")) {
         summary.ordersPaid++;
         summary.revenue[CURRENCY] = (summary.revenue[CURRENCY] ?? 0) + target.amount;
       }
@@ -220,8 +232,10 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
         .then(() => {
           summary.actions++;
         })
-        .catch(() => {
+        .catch((error: unknown) => {
           summary.failed++;
+          const why = `${kind}: ${refusalKey(error)}`;
+          summary.refusals[why] = (summary.refusals[why] ?? 0) + 1;
         })
         .finally(() => inFlight.delete(run));
       inFlight.add(run);

@@ -22,8 +22,12 @@ export interface SimSummary {
   chats: number;
   ratings: number;
   ratingSum: number;
-  /** Customers who did anything that counts as activity. */
+  /** Customers who did anything that counts as activity (viewing a product page aside). */
   customers: number;
+  /** Customers who did anything or viewed a product page (presence counts them active too). */
+  customersOrViewers: number;
+  /** Why actions failed (the server's answer, ids stripped) and how often. */
+  refusals: Record<string, number>;
 }
 
 export function emptySummary(seed: number): SimSummary {
@@ -47,10 +51,15 @@ export function emptySummary(seed: number): SimSummary {
     ratings: 0,
     ratingSum: 0,
     customers: 0,
+    customersOrViewers: 0,
+    refusals: {},
   };
 }
 
-type Counter = Exclude<keyof SimSummary, "seed" | "workers" | "revenue" | "customers" | "viewers">;
+type Counter = Exclude<
+  keyof SimSummary,
+  "seed" | "workers" | "revenue" | "customers" | "customersOrViewers" | "viewers" | "refusals"
+>;
 const COUNTERS: Counter[] = [
   "actions",
   "failed",
@@ -84,10 +93,25 @@ export function mergeSummaries(
     for (const k of COUNTERS) out[k] += summary[k];
     for (const [cur, minor] of Object.entries(summary.revenue))
       out.revenue[cur] = (out.revenue[cur] ?? 0) + minor;
+    for (const [why, n] of Object.entries(summary.refusals ?? {}))
+      out.refusals[why] = (out.refusals[why] ?? 0) + n;
     for (const id of c) customers.add(id);
     for (const id of v) viewers.add(id);
   }
   out.customers = customers.size;
   out.viewers = viewers.size;
+  out.customersOrViewers = new Set([...customers, ...viewers]).size;
   return out;
+}
+
+/** A failure's reason as a short key: ids and numbers out, so alike failures add up. */
+export function refusalKey(error: unknown): string {
+  // fetch says only "fetch failed": the cause (ECONNRESET, a connect timeout…) is the reason
+  const cause =
+    error instanceof Error ? (error.cause as { code?: string; message?: string }) : undefined;
+  const text = `${error instanceof Error ? error.message : String(error)}${cause ? ` (${cause.code ?? cause.message ?? ""})` : ""}`;
+  return text
+    .replace(/[0-9A-HJKMNP-TV-Z]{26}/g, "{id}")
+    .replace(/\/[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*/g, "/{id}")
+    .slice(0, 120);
 }

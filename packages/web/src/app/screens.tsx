@@ -12,6 +12,7 @@ import { Inbox } from "../pages/staff/Inbox.js";
 import { Inventory } from "../pages/staff/Inventory.js";
 import { OrderBoard } from "../pages/staff/OrderBoard.js";
 import { CatalogConsole } from "../pricing/CatalogConsole.js";
+import { CheapestTimes } from "../pricing/CheapestTimes.js";
 import { PricingConsole } from "../pricing/PricingConsole.js";
 import { PusherApps } from "../pusher/PusherApps.js";
 import { Teams } from "../teams/Teams.js";
@@ -69,6 +70,12 @@ export const SCREENS: Screen[] = [
     title: "Appointments",
     nav: "Appointments",
     render: () => <BookAppointment />,
+  },
+  {
+    audience: "customer",
+    path: "/appointments/cheapest",
+    title: "Cheapest times",
+    render: () => <CheapestTimes />,
   },
   {
     audience: "staff",

@@ -3,6 +3,7 @@ import type { Appointment, PickupOffer, Slot } from "@switchboard/server/contrac
 import { customerChannel } from "@switchboard/server/names/appointments";
 import { useEffect, useMemo, useState } from "react";
 import { ApiError, api, errorText } from "../app/api.js";
+import { Link } from "../app/router.js";
 import { useSession } from "../app/session.js";
 import { clock, dayLabel, today } from "./format.js";
 import { useAppointments, useBestTimes, useCatalog, useSlots, useToken } from "./useCalendar.js";
@@ -126,6 +127,9 @@ export function BookAppointment() {
   return (
     <div className="appointments">
       <h1>Book an appointment</h1>
+      <p>
+        <Link href="/appointments/cheapest">See the cheapest times</Link>
+      </p>
       {offer && (
         <section className="card hold" aria-labelledby="pickup-heading" data-testid="pickup-offer">
           <h2 id="pickup-heading">Your repair is ready for pickup</h2>

@@ -197,6 +197,7 @@ describe.runIf(run)("web app in a real browser: keyboard and contrast", () => {
       "/orders",
       `/orders/${repairId}`,
       "/appointments",
+      "/appointments/cheapest",
       "/notifications/settings",
       "/no/such/page",
     ];

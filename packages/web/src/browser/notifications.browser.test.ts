@@ -83,6 +83,20 @@ describe.runIf(run)("web app in a real browser: notifications", () => {
         { text: "Yes, we have two left" },
         ann,
       );
+      // the reply's offline grace (SWITCHBOARD_NOTIFICATIONS_CHAT_REPLY_GRACE_MS) ends now, while
+      // she is still away: the rule decides then
+      const graceKey = `notifications:grace:chat-reply:${opened.id}:pia`;
+      const graceTask = () =>
+        server.app.store.db
+          .selectFrom("scheduled_tasks")
+          .select("key")
+          .where("key", "=", graceKey)
+          .executeTakeFirst();
+      await expect.poll(graceTask, { timeout: 20_000 }).toBeDefined();
+      expect(await server.app.scheduler.reschedule(server.app.store.db, graceKey, new Date())).toBe(
+        true,
+      );
+      await expect.poll(graceTask, { timeout: 20_000 }).toBeUndefined();
       const { context, page } = await signedIn(browser, server, {
         user: "pia",
         name: "Pia",

@@ -52,10 +52,23 @@ describe.runIf(run)("web app in a real browser: live prices", () => {
     await expect
       .poll(() => panel.getByTestId("price").textContent(), { timeout: 10_000 })
       .toContain("449.00");
-    await staff.page
-      .getByLabel("New rule (JSON)")
-      .fill(JSON.stringify({ name: "Spring sale", skus: ["PIXEL-8"], adjust: { percent: -10 } }));
-    await staff.page.getByRole("button", { name: "Add rule" }).click();
+    // the rule form (no JSON): always, −10 %, only this item
+    const form = staff.page.getByRole("form", { name: "New rule" });
+    await form.getByLabel("Rule name").fill("Spring sale");
+    await form.getByLabel("When").selectOption("always");
+    await form.getByLabel("Change (%)").fill("-10");
+    await form.getByLabel("Only these SKUs").fill("PIXEL-8");
+    await expect
+      .poll(() => form.getByTestId("rule-form-json").textContent())
+      .toBe(
+        JSON.stringify({
+          name: "Spring sale",
+          when: [],
+          adjust: { percent: -10 },
+          skus: ["PIXEL-8"],
+        }),
+      );
+    await form.getByRole("button", { name: "Add rule", exact: true }).click();
     await staff.page.getByTestId("rules").getByText("Spring sale").waitFor({ timeout: 10_000 });
     await expect
       .poll(() => panel.getByTestId("price").textContent(), { timeout: 10_000 })
@@ -68,11 +81,19 @@ describe.runIf(run)("web app in a real browser: live prices", () => {
     await shot(shopper.page, "customer-product-price");
     await shot(staff.page, "staff-pricing");
 
-    // a bad rule is refused with the server's reason
+    // the form explains its own problems before sending anything
+    await form.getByLabel("Rule name").fill("Peak");
+    await form.getByLabel("When").selectOption("signal");
+    await form.getByLabel("Change (%)").fill("5");
+    await form.getByRole("button", { name: "Add rule", exact: true }).click();
+    await form.getByRole("alert").filter({ hasText: "at least" }).waitFor({ timeout: 10_000 });
+
+    // a bad rule as JSON (the advanced editor) is refused with the server's reason
+    await staff.page.getByText("Advanced: a rule as JSON").click();
     await staff.page
       .getByLabel("New rule (JSON)")
       .fill(JSON.stringify({ name: "Bad", adjust: { percent: 12.345 } }));
-    await staff.page.getByRole("button", { name: "Add rule" }).click();
+    await staff.page.getByRole("button", { name: "Add JSON rule" }).click();
     await staff.page
       .getByRole("alert")
       .filter({ hasText: "at most two decimals" })

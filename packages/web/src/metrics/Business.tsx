@@ -9,6 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../app/api.js";
 import { useResync } from "../app/live.js";
 import { AgentTable } from "./AgentTable.js";
+import { AlertSettings } from "./AlertSettings.js";
 import { BusinessFeed } from "./BusinessFeed.js";
 import { HourChart } from "./HourChart.js";
 import { PeakMap } from "./PeakMap.js";
@@ -184,6 +185,10 @@ export function Business({ token }: { token: string | null }) {
         </div>
         <BusinessFeed token={token} />
       </div>
+      <AlertSettings
+        token={token}
+        currency={overview?.revenue[0]?.currency ?? "the goal's currency"}
+      />
     </section>
   );
 }

@@ -100,7 +100,8 @@ function PriceHistory({ sku, seq }: { sku: string; seq: number }) {
     <div className="price-history">
       <p className="muted small" data-testid="price-trend">
         Lowest in 30 days {formatPrice(trend.lowest30Days, trend.currency)} · average{" "}
-        {formatPrice(trend.average30Days, trend.currency)}
+        {formatPrice(trend.average30Days, trend.currency)} (7 days:{" "}
+        {formatPrice(trend.average7Days, trend.currency)})
       </p>
       <PriceChart history={history.items} currency={trend.currency} current={trend.current} />
     </div>

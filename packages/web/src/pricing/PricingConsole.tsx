@@ -15,6 +15,7 @@ import { useSession } from "../app/session.js";
 import { formatTime } from "../components/Progress.js";
 import { Factors, PriceTag } from "./LivePrice.js";
 import { decimalText, formatPrice, parseAmount } from "./money.js";
+import { RuleForm } from "./RuleForm.js";
 
 function useToken(): string | null {
   return useSession()?.token ?? null;
@@ -168,7 +169,10 @@ function describeRule(rule: Rule): string {
   return `${adjust}${when ? ` when ${when}` : ""}${rule.skus ? ` for ${rule.skus.join(", ")}` : ""}`;
 }
 
-/** Rules as data: a JSON editor (validated by the server, errors shown with their path) and a quote preview. */
+/**
+ * Rules as data: a form for the common shapes, a JSON editor for the rest (both validated by the
+ * server, errors shown with their path), and a quote preview that follows the rules.
+ */
 function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
   const token = useToken();
   const [rules, setRules] = useState<Rule[]>([]);
@@ -197,6 +201,20 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
       current = false;
     };
   }, [sku, at, changed, rules]);
+  /** Posts a rule; the problem in words (with the path of each bad field), or undefined. */
+  const post = async (body: unknown): Promise<string | undefined> => {
+    try {
+      await api(token, "POST", "/api/pricing/rules", body);
+      await load();
+      return undefined;
+    } catch (err) {
+      const details =
+        err instanceof ApiError && Array.isArray(err.details)
+          ? (err.details as { path: string; message: string }[])
+          : [];
+      return [errorText(err), ...details.map((d) => `${d.path}: ${d.message}`)].join(" — ");
+    }
+  };
   const add = async (e: FormEvent) => {
     e.preventDefault();
     let body: unknown;
@@ -205,17 +223,7 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
     } catch {
       return setError("The rule is not valid JSON");
     }
-    try {
-      await api(token, "POST", "/api/pricing/rules", body);
-      setError(undefined);
-      await load();
-    } catch (err) {
-      const details =
-        err instanceof ApiError && Array.isArray(err.details)
-          ? (err.details as { path: string; message: string }[])
-          : [];
-      setError([errorText(err), ...details.map((d) => `${d.path}: ${d.message}`)].join(" — "));
-    }
+    setError(await post(body));
   };
   const remove = async (id: string) => {
     await api(token, "DELETE", `/api/pricing/rules/${id}`).catch((e) => setError(errorText(e)));
@@ -248,25 +256,29 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
           <li className="muted">No rules: every live price is its list price.</li>
         )}
       </ul>
-      <form className="stack" onSubmit={(e) => void add(e)}>
-        <label>
-          New rule (JSON)
-          <textarea
-            rows={8}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            spellCheck={false}
-          />
-        </label>
-        <button type="submit" className="primary">
-          Add rule
-        </button>
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
-      </form>
+      <RuleForm onSubmit={post} />
+      <details className="advanced-rule">
+        <summary>Advanced: a rule as JSON (several conditions, any shape)</summary>
+        <form className="stack" onSubmit={(e) => void add(e)}>
+          <label>
+            New rule (JSON)
+            <textarea
+              rows={8}
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              spellCheck={false}
+            />
+          </label>
+          <button type="submit" className="secondary">
+            Add JSON rule
+          </button>
+          {error && (
+            <p className="error small" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+      </details>
       <h3>Quote preview {sku ? `for ${sku}` : "(pick an item)"}</h3>
       <label>
         At (empty: now, the live price)

@@ -17,6 +17,7 @@ import type { Catalog, LoadedResource } from "./catalog.js";
 import type { AppointmentsSettings } from "./config.js";
 import type { Slot } from "./contract.js";
 import type { AppointmentServiceRow } from "./migrations.js";
+import { precompiled } from "./precompiled.js";
 import type { SlotsQuery } from "./schema.js";
 
 /** Statuses whose time is taken (a hold counts as taken: it has its claims). */
@@ -87,14 +88,20 @@ export function createAvailability(
   catalog: Catalog,
   settings: AppointmentsSettings,
 ) {
+  // the claims read runs on every hold request: its SQL is built once (precompiled.ts)
+  const claimsQuery = precompiled(
+    (q, resourceId: string, from: number, to: number) =>
+      q
+        .selectFrom("appointment_claims")
+        .select(["block", "session", "seats", "capacity"])
+        .where("resource_id", "=", resourceId)
+        .where("block", ">=", from)
+        .where("block", "<", to),
+    (resourceId, from, to) => [resourceId, from, to],
+  );
+
   async function claimsOf(resourceId: string, from: number, to: number) {
-    const rows = await db
-      .selectFrom("appointment_claims")
-      .select(["block", "session", "seats", "capacity"])
-      .where("resource_id", "=", resourceId)
-      .where("block", ">=", from)
-      .where("block", "<", to)
-      .execute();
+    const { rows } = await claimsQuery.run(db, "claims", resourceId, from, to);
     return new Map<number, BlockClaim>(rows.map((r) => [Number(r.block), r]));
   }
 

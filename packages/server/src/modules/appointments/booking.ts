@@ -18,7 +18,9 @@ import type { AppointmentsSettings } from "./config.js";
 import type { Appointment, AppointmentEvent, AppointmentPage } from "./contract.js";
 import { createHoldBatches, retryable } from "./hold_batch.js";
 import type { AppointmentRow, AppointmentServiceRow } from "./migrations.js";
+import { refusal } from "./precompiled.js";
 import type { HoldInput, ListAppointmentsQuery, RescheduleInput } from "./schema.js";
+import { RecentlyTaken } from "./taken.js";
 
 /**
  * What else a booking change does in its own transaction: durable domain events, the hold's
@@ -44,6 +46,14 @@ export interface BookingDeps {
   dialect?: "sqlite" | "postgres";
 }
 
+/** Changes that give time back (rescheduled: the old time). */
+const FREES = new Set<AppointmentEvent["type"]>([
+  "released",
+  "cancelled",
+  "rescheduled",
+  "expired",
+]);
+
 /** Extra conditions of a change's update, beyond the version it read. */
 interface Guard {
   status?: readonly string[];
@@ -54,11 +64,13 @@ interface Guard {
 /** Holds, bookings and their changes. Every change is one transaction with its claims. */
 export function createBooking(deps: BookingDeps) {
   const { db, outbox, settings, catalog, availability } = deps;
+  const recentlyTaken = new RecentlyTaken(settings.takenCacheMs);
   const submitHold = createHoldBatches({
     db,
     outbox,
     hooks: deps.hooks,
     lanes: deps.dialect === "postgres" ? 4 : 1,
+    taken: recentlyTaken,
   });
 
   async function tx<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
@@ -218,6 +230,8 @@ export function createBooking(deps: BookingDeps) {
     guard: Guard = {},
   ): Promise<Appointment> {
     const ids = await tx((trx) => write(trx, row, next, type, work, also, guard));
+    // committed: a time given back is read again here at once
+    if (FREES.has(type)) recentlyTaken.forget(row.resource_id);
     await outbox.flush(ids);
     return appointmentView(next);
   }
@@ -336,20 +350,26 @@ export function createBooking(deps: BookingDeps) {
       // A time already taken is refused from one read, without a write transaction: under a
       // rush for one slot nearly every request ends here. What passes is decided by the claims.
       const open: typeof rows = [];
-      for (const place of rows) if (await availability.looksFree(place.row)) open.push(place);
+      for (const place of rows) {
+        if (recentlyTaken.has(place.row)) continue;
+        if (await availability.looksFree(place.row)) open.push(place);
+        else recentlyTaken.remember(place.row);
+      }
       if (open.length === 0)
-        throw new SwitchboardError(
+        throw refusal(
           "slot_taken",
           `${isoUtc(startMs)} is taken on ${input.resourceId ?? `every resource offering ${service.id}`}`,
-          {
-            details: {
-              start: isoUtc(startMs),
-              ...(input.resourceId && { resourceId: input.resourceId }),
-            },
-          },
+          { start: isoUtc(startMs), ...(input.resourceId && { resourceId: input.resourceId }) },
         );
-      const row = await submitHold({ places: open, capacity: service.capacity, also });
-      return appointmentView(row);
+      try {
+        const row = await submitHold({ places: open, capacity: service.capacity, also });
+        return appointmentView(row);
+      } catch (error) {
+        // lost the race for it: the next ones are refused from memory for a moment
+        if (error instanceof SwitchboardError && error.code === "slot_taken")
+          for (const place of open) recentlyTaken.remember(place.row);
+        throw error;
+      }
     },
 
     /** Makes a hold a booking. Its claims are already in place; the hold must not have run out. */
@@ -526,7 +546,12 @@ export function createBooking(deps: BookingDeps) {
     async expireIn(
       trx: Transaction<Database>,
       id: string,
-    ): Promise<{ outcome: "expired" | "early" | "gone"; ids: string[]; expiresAt?: string }> {
+    ): Promise<{
+      outcome: "expired" | "early" | "gone";
+      ids: string[];
+      expiresAt?: string;
+      resourceId?: string;
+    }> {
       const row = await trx
         .selectFrom("appointments")
         .selectAll()
@@ -560,11 +585,14 @@ export function createBooking(deps: BookingDeps) {
         undefined,
         { status: ["held"], expiresBy: at },
       );
-      return { outcome: "expired", ids };
+      return { outcome: "expired", ids, resourceId: row.resource_id };
     },
 
     /** Publishes a change's rows once its (someone else's) transaction has committed. */
     flush: (ids: string[]) => outbox.flush(ids),
+
+    /** Time of a resource was freed in a transaction that has now committed (an expiry). */
+    freed: (resourceId: string) => recentlyTaken.forget(resourceId),
 
     async get(identity: Identity, id: string): Promise<Appointment> {
       const row = await load(id);

@@ -20,9 +20,21 @@ export function isCalendarDate(date: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(date) && DateTime.fromISO(date, { zone: "utc" }).isValid;
 }
 
-/** The day (YYYY-MM-DD) an instant falls on in a zone. */
+const days = new Map<string, string>();
+
+/**
+ * The day (YYYY-MM-DD) an instant falls on in a zone. Remembered (bounded): every hold asks it
+ * for the same few starts, and Luxon's zone arithmetic was a visible share of a hold's CPU.
+ */
 export function dayIn(ms: number, zone: string): string {
-  return DateTime.fromMillis(ms, { zone }).toISODate() as string;
+  const key = `${zone}|${ms}`;
+  let day = days.get(key);
+  if (day === undefined) {
+    day = DateTime.fromMillis(ms, { zone }).toISODate() as string;
+    if (days.size >= 20_000) days.clear();
+    days.set(key, day);
+  }
+  return day;
 }
 
 /** Dates from `from` to `to` inclusive (calendar dates, zone-free). */

@@ -1,5 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../store/schema.js";
+import type { AppointmentClaimRow } from "./migrations.js";
+import { precompiled } from "./precompiled.js";
 
 /**
  * Takes every block of [from, to) of a resource for a sitting, in one statement: a block nobody
@@ -60,6 +62,30 @@ export async function releaseBlocks(
 }
 
 /**
+ * The insert of claimBlocksOrUndo, its SQL built once per number of blocks (precompiled.ts): one
+ * per database, made by the hold batches.
+ */
+export function claimInsert() {
+  return precompiled(
+    (q, rows: AppointmentClaimRow[]) =>
+      q
+        .insertInto("appointment_claims")
+        .values(rows)
+        .onConflict((oc) =>
+          oc
+            .columns(["resource_id", "block"])
+            .doUpdateSet({ seats: sql<number>`appointment_claims.seats + 1` })
+            .where(
+              sql<boolean>`appointment_claims.session = excluded.session and appointment_claims.seats < appointment_claims.capacity`,
+            ),
+        )
+        .returning(["block", "seats"]),
+    (rows) => rows.flatMap((r) => [r.resource_id, r.block, r.session, r.seats, r.capacity]),
+  );
+}
+export type ClaimInsert = ReturnType<typeof claimInsert>;
+
+/**
  * claimBlocks for a transaction shared with other holds (group commit), which cannot roll back
  * one hold alone: takes what it can and, when that is not every block, gives back exactly the
  * blocks it took (a new row has 1 seat; a seat added to the sitting's row leaves it at 2 or
@@ -72,23 +98,12 @@ export async function claimBlocksOrUndo(
   [from, to]: [number, number],
   session: string,
   capacity: number,
+  insert: ClaimInsert = claimInsert(),
 ): Promise<boolean> {
   const rows = [];
   for (let block = from; block < to; block++)
     rows.push({ resource_id: resourceId, block, session, seats: 1, capacity });
-  const taken = await trx
-    .insertInto("appointment_claims")
-    .values(rows)
-    .onConflict((oc) =>
-      oc
-        .columns(["resource_id", "block"])
-        .doUpdateSet({ seats: sql<number>`appointment_claims.seats + 1` })
-        .where(
-          sql<boolean>`appointment_claims.session = excluded.session and appointment_claims.seats < appointment_claims.capacity`,
-        ),
-    )
-    .returning(["block", "seats"])
-    .execute();
+  const { rows: taken } = await insert.run(trx, String(rows.length), rows);
   if (taken.length === rows.length) return true;
   const inserted = taken.filter((t) => Number(t.seats) === 1).map((t) => Number(t.block));
   const added = taken.filter((t) => Number(t.seats) > 1).map((t) => Number(t.block));

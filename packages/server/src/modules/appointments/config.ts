@@ -15,6 +15,8 @@ export interface AppointmentsSettings {
   maxRangeDays: number;
   /** How long a node may use services and resources it read (another node's edit shows after this). */
   catalogCacheMs: number;
+  /** How long a node refuses a time it found taken without reading again (taken.ts). */
+  takenCacheMs: number;
 }
 
 const minutesList = z
@@ -34,6 +36,7 @@ export const appointmentsConfig = defineModuleConfig(
     SWITCHBOARD_APPOINTMENTS_REMINDER_MINUTES: optional(minutesList),
     SWITCHBOARD_APPOINTMENTS_MAX_RANGE_DAYS: withDefault(int(1, 366), 31),
     SWITCHBOARD_APPOINTMENTS_CATALOG_CACHE_MS: withDefault(int(0, 60_000), 1000),
+    SWITCHBOARD_APPOINTMENTS_TAKEN_CACHE_MS: withDefault(int(0, 10_000), 500),
   }),
   (e): AppointmentsSettings => ({
     holdMs: e.SWITCHBOARD_APPOINTMENTS_HOLD_SECONDS * 1000,
@@ -42,5 +45,6 @@ export const appointmentsConfig = defineModuleConfig(
     reminderMinutes: e.SWITCHBOARD_APPOINTMENTS_REMINDER_MINUTES ?? [1440, 60],
     maxRangeDays: e.SWITCHBOARD_APPOINTMENTS_MAX_RANGE_DAYS,
     catalogCacheMs: e.SWITCHBOARD_APPOINTMENTS_CATALOG_CACHE_MS,
+    takenCacheMs: e.SWITCHBOARD_APPOINTMENTS_TAKEN_CACHE_MS,
   }),
 );

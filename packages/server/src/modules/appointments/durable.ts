@@ -30,7 +30,11 @@ async function flushOnceCommitted(
   for (let i = 0; i < 40; i++) {
     await new Promise((r) => setTimeout(r, 25 * Math.min(i + 1, 8)));
     try {
-      if ((await booking.load(id)).status === "expired") return await booking.flush(ids);
+      const row = await booking.load(id);
+      if (row.status === "expired") {
+        booking.freed(row.resource_id);
+        return await booking.flush(ids);
+      }
     } catch (err) {
       logger.debug({ err, id }, "expiry flush check failed; the outbox sweep will publish");
       return;

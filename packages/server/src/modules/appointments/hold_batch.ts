@@ -6,9 +6,11 @@ import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { appointmentView, messagesFor } from "./announce.js";
 import type { BookingHooks } from "./booking.js";
-import { claimBlocksOrUndo } from "./claims.js";
+import { claimBlocksOrUndo, claimInsert } from "./claims.js";
 import type { Appointment } from "./contract.js";
 import type { AppointmentRow } from "./migrations.js";
+import { refusal } from "./precompiled.js";
+import type { RecentlyTaken } from "./taken.js";
 
 /** One hold request: where it may go, best first (one place, or "any available"). */
 export interface HoldRequest {
@@ -19,6 +21,34 @@ export interface HoldRequest {
 
 export type HoldOutcome = { ok: true; row: AppointmentRow } | { ok: false; error: unknown };
 
+/**
+ * The blocks the holds of one batch have claimed so far, by resource: a later hold of the same
+ * batch that needs one of them for another sitting has lost without asking the database (the
+ * batch's transaction holds them). A hold of the same sitting (a class seat) still asks.
+ */
+class WonBlocks {
+  private readonly byResource = new Map<string, Map<number, string>>();
+
+  conflicts(row: AppointmentRow): boolean {
+    const blocks = this.byResource.get(row.resource_id);
+    if (!blocks) return false;
+    for (let b = Number(row.claim_from); b < Number(row.claim_to); b++) {
+      const session = blocks.get(b);
+      if (session !== undefined && session !== row.session) return true;
+    }
+    return false;
+  }
+
+  add(row: AppointmentRow): void {
+    let blocks = this.byResource.get(row.resource_id);
+    if (!blocks) {
+      blocks = new Map();
+      this.byResource.set(row.resource_id, blocks);
+    }
+    for (let b = Number(row.claim_from); b < Number(row.claim_to); b++) blocks.set(b, row.session);
+  }
+}
+
 /** PostgreSQL gave up a transaction to break a deadlock or a serialization conflict: run it again. */
 export function retryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -28,10 +58,10 @@ export function retryable(error: unknown): boolean {
 const slotTaken = (request: HoldRequest) => {
   const row = request.places[0]?.row as AppointmentRow;
   const one = request.places.length === 1;
-  return new SwitchboardError(
+  return refusal(
     "slot_taken",
     `${row.starts_at} is taken on ${one ? row.resource_id : "every resource left to try"}`,
-    { details: { start: row.starts_at, ...(one && { resourceId: row.resource_id }) } },
+    { start: row.starts_at, ...(one && { resourceId: row.resource_id }) },
   );
 };
 
@@ -54,28 +84,42 @@ export function createHoldBatches(deps: {
   outbox: Outbox;
   hooks?: BookingHooks | undefined;
   lanes: number;
+  /** Times this node knows are taken (taken.ts): refused without a claim statement. */
+  taken?: RecentlyTaken;
 }) {
   const { db, outbox, hooks } = deps;
+  const insertClaims = claimInsert();
 
   /** One hold inside the batch's transaction: the place it got, or why it got none. */
   async function attempt(
     trx: Transaction<Database>,
     n: number,
     request: HoldRequest,
+    won: WonBlocks,
   ): Promise<HoldOutcome> {
     for (const { row } of request.places) {
+      // taken by an earlier hold of this batch (another sitting), or known taken: no statement
+      if (won.conflicts(row) || deps.taken?.has(row)) continue;
       const savepoint = request.also ? sql.raw(`hold_${n}`) : undefined;
       if (savepoint) await sql`savepoint ${savepoint}`.execute(trx);
       try {
         const range: [number, number] = [row.claim_from, row.claim_to];
         if (
-          !(await claimBlocksOrUndo(trx, row.resource_id, range, row.session, request.capacity))
+          !(await claimBlocksOrUndo(
+            trx,
+            row.resource_id,
+            range,
+            row.session,
+            request.capacity,
+            insertClaims,
+          ))
         ) {
           if (savepoint) await sql`release savepoint ${savepoint}`.execute(trx);
           continue; // taken here: the next place, if any
         }
         await hooks?.changed?.(trx, "held", row);
         if (request.also) await request.also(trx, appointmentView(row));
+        won.add(row); // kept: its savepoint will not be rolled back
         if (savepoint) await sql`release savepoint ${savepoint}`.execute(trx);
         return { ok: true, row };
       } catch (error) {
@@ -102,7 +146,8 @@ export function createHoldBatches(deps: {
       let ids: string[] = [];
       try {
         await db.transaction().execute(async (trx) => {
-          for (const { r, i } of order) outcomes[i] = await attempt(trx, i, r);
+          const claimed = new WonBlocks();
+          for (const { r, i } of order) outcomes[i] = await attempt(trx, i, r, claimed);
           const won = order.flatMap(({ r, i }) => {
             const o = outcomes[i];
             const place = o?.ok ? r.places.find((p) => p.row === o.row) : undefined;
@@ -130,7 +175,12 @@ export function createHoldBatches(deps: {
         if (tries < 4 && retryable(error)) continue;
         throw error;
       }
-      // Committed: publish. A failed publish stays in the outbox for the sweep.
+      // Committed: a time a hold of capacity 1 took is refused from memory for a while; publish
+      // (a failed publish stays in the outbox for the sweep)
+      order.forEach(({ r, i }) => {
+        const o = outcomes[i];
+        if (o?.ok && r.capacity === 1) deps.taken?.remember(o.row);
+      });
       await outbox.flush(ids).catch(() => {});
       return outcomes;
     }

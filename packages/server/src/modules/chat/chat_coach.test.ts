@@ -63,10 +63,16 @@ async function seed(server: TestServer) {
     .execute();
 }
 
-async function ask(server: TestServer, token: string, question: string, stream = true) {
+async function ask(
+  server: TestServer,
+  token: string,
+  question: string,
+  stream = true,
+  asOf = AS_OF,
+) {
   const r = await restCall(server, "POST", "/api/chat/coach", {
     token,
-    body: { question, asOf: AS_OF },
+    body: { question, asOf },
     headers: stream ? { accept: "text/event-stream" } : {},
   });
   if (!stream) return { status: r.status, body: r.body, events: [] };
@@ -145,6 +151,61 @@ describe("the staff coach", () => {
     const unknown = await ask(server, owner, "Is the weather nice for a picnic?", false);
     expect(unknown.body.text).toContain("I have no figures for that");
     expect(unknown.body.text).not.toMatch(/\d/);
+  }, 60_000);
+
+  it("counts days in the business's time zone, not UTC's", async () => {
+    // Los Angeles: Sunday 29 November 2026, 06:00 UTC is still Saturday the 28th, 22:00 there
+    const server = await startTestServer({
+      env: { SWITCHBOARD_CHAT_BOT: "off", SWITCHBOARD_METRICS_TIME_ZONE: "America/Los_Angeles" },
+    });
+    servers.push(server);
+    const order = (id: string, at: string) => ({
+      id,
+      lifecycle: "store-order",
+      customer_id: "buyer",
+      title: null,
+      details: "{}",
+      status: "pending",
+      progress: 0,
+      eta: null,
+      location: null,
+      version: 1,
+      created_at: at,
+      updated_at: at,
+    });
+    await server.app.store.db
+      .insertInto("orders")
+      .values([
+        order("sat-evening-1", "2026-11-29T03:00:00.000Z"), // Sat 28th 19:00 local
+        order("sat-evening-2", "2026-11-29T05:30:00.000Z"), // Sat 28th 21:30 local
+        order("fri-night", "2026-11-28T07:00:00.000Z"), // Fri 27th 23:00 local: not Saturday
+        order("week-before", "2026-11-22T02:00:00.000Z"), // Sat 21st 18:00 local
+      ])
+      .execute();
+    const owner = await server.token({ sub: "owner", role: "admin" });
+    const today = await ask(
+      server,
+      owner,
+      "How did today compare with last week?",
+      false,
+      "2026-11-29T06:00:00Z",
+    );
+    expect(today.status).toBe(200);
+    const figures = (today.body.sources as Source[]).filter((s) => s.kind === "figure");
+    expect(figures).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ title: "new orders on Saturday 2026-11-28", value: 2 }),
+        expect.objectContaining({ title: "new orders on Saturday 2026-11-21", value: 1 }),
+      ]),
+    );
+    expect(today.body.text).toContain("Saturday 2026-11-28 compared with Saturday 2026-11-21");
+    // and "yesterday" there is Friday the 27th, whose late order was the 28th in UTC
+    const yesterday = await ask(server, owner, "And yesterday?", false, "2026-11-29T06:00:00Z");
+    expect(yesterday.body.sources).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ title: "new orders on Friday 2026-11-27", value: 1 }),
+      ]),
+    );
   }, 60_000);
 
   it("is for staff only and answers bad input with 400", async () => {

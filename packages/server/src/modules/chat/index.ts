@@ -3,6 +3,7 @@ import { mayFollowLive } from "./access.js";
 import { registerAttachmentRoutes } from "./attachment-routes.js";
 import { sqlFacts } from "./coach/facts.js";
 import { setUpCoach } from "./coach/setup.js";
+import { businessTimeZone } from "./coach/zone.js";
 import { registerCoachRoutes } from "./coach-routes.js";
 import { type ChatSettings, chatConfig } from "./config.js";
 import { chatClaimsSchema, TYPING_SIGNAL } from "./contract.js";
@@ -87,7 +88,13 @@ export const chatModule: SwitchboardModule<ChatSettings> = {
     const notes = createNotes({ db: ctx.db, outbox: ctx.outbox });
     registerNoteRoutes(ctx.http, notes, ctx.auth);
     registerHistoryRoutes(ctx.http, createHistory(ctx.db, notes), ctx.auth);
-    registerCoachRoutes(ctx.http, setUpCoach(settings.coach, sqlFacts(ctx.db)), ctx.auth);
+    // the coach's "today" and "Saturday" are the business's days, in its time zone
+    const zone = businessTimeZone(ctx.config.moduleSettings);
+    registerCoachRoutes(
+      ctx.http,
+      setUpCoach(settings.coach, sqlFacts(ctx.db, zone), zone),
+      ctx.auth,
+    );
     await registerAttachmentRoutes(ctx.http, chat, ctx.auth, attachmentMaxBytes);
     registerChatRpc(ctx.rpc, chat, maxMessageLength);
 

@@ -38,7 +38,8 @@ async function productSkus(db: Kysely<Database>): Promise<string[]> {
  * Viewers — the top of the conversion funnel (viewers → reservations → sales): customers present
  * on a `product:{sku}` channel, sampled from presence (a job) and kept once per business day. A
  * customer first seen today adds 1 to the `viewers` rollup; the overview counts distinct viewers
- * of the period. A view shorter than the sample interval can be missed (documented).
+ * of the period, and counts them among the day's active customers. A view shorter than the
+ * sample interval can be missed (documented).
  * Returns how many viewers were new today.
  */
 export async function sampleViewers(deps: ViewerDeps, now = Date.now()): Promise<number> {
@@ -61,6 +62,13 @@ export async function sampleViewers(deps: ViewerDeps, now = Date.now()): Promise
       added.map(() => ({ kpi: "viewers", value: 1, at: now })),
       deps.timeZone,
     );
+    // a customer on a product page is an active customer of the day too (presence)
+    if (added.length)
+      await trx
+        .insertInto("metrics_customers")
+        .values(added.map((r) => ({ day, customer_id: r.customer_id })))
+        .onConflict((oc) => oc.columns(["day", "customer_id"]).doNothing())
+        .execute();
     return added.length;
   });
 }

@@ -17,6 +17,11 @@ export interface NotificationsSettings {
   digestWindowMs: number;
   /** An `urgent` notification unread this long goes out on the next escalation channel. */
   escalationAfterMs: number;
+  /**
+   * A chat reply notifies the customer only if, this long after it, they are not on the
+   * conversation and have not read it (0: decided when the reply is heard).
+   */
+  chatReplyGraceMs: number;
   /** The escalation chain, in order (a user may set their own in their preferences). */
   escalationChannels: ("push" | "email" | "sms")[];
   vapid?: { publicKey: string; privateKey: string } | undefined;
@@ -57,6 +62,7 @@ export const notificationsConfig = defineModuleConfig(
         int(1000, 7 * 86_400_000),
         15 * 60_000,
       ),
+      SWITCHBOARD_NOTIFICATIONS_CHAT_REPLY_GRACE_MS: withDefault(int(0, 3_600_000), 30_000),
       SWITCHBOARD_NOTIFICATIONS_ESCALATION_CHANNELS: optional(
         list(/^(push|email|sms)$/, "push, email or sms"),
       ),
@@ -95,6 +101,7 @@ export const notificationsConfig = defineModuleConfig(
     workerIntervalMs: e.SWITCHBOARD_NOTIFICATIONS_WORKER_INTERVAL_MS,
     digestWindowMs: e.SWITCHBOARD_NOTIFICATIONS_DIGEST_WINDOW_MS,
     escalationAfterMs: e.SWITCHBOARD_NOTIFICATIONS_ESCALATION_AFTER_MS,
+    chatReplyGraceMs: e.SWITCHBOARD_NOTIFICATIONS_CHAT_REPLY_GRACE_MS,
     escalationChannels: (e.SWITCHBOARD_NOTIFICATIONS_ESCALATION_CHANNELS as
       | ("push" | "email" | "sms")[]
       | undefined) ?? ["push", "email", "sms"],

@@ -30,6 +30,7 @@ export const notificationsModule: SwitchboardModule<NotificationsSettings> = {
   async register(ctx) {
     const service = createNotificationsService({
       db: ctx.db,
+      dialect: ctx.dialect,
       outbox: ctx.outbox,
       settings: ctx.settings,
       logger: ctx.logger,

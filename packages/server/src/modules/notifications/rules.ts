@@ -3,6 +3,7 @@ import { DateTime } from "luxon";
 import type { Logger } from "pino";
 import { SERVER_IDENTITY } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
+import type { ModuleScheduler } from "../../platform/durable/types.js";
 import { now } from "../../platform/kit/actor.js";
 import type { Database } from "../../store/schema.js";
 import type { NotificationChannel, NotificationPriority, Rule } from "./contract.js";
@@ -34,6 +35,17 @@ export interface RuleDefinition {
    * conversation a chat reply is in): someone watching it live needs no notification.
    */
   unlessPresent?: string;
+  /**
+   * Decided only after the offline grace (`SWITCHBOARD_NOTIFICATIONS_CHAT_REPLY_GRACE_MS`): the
+   * event schedules a task under this key (rendered over the payload; a later event with the
+   * same key moves it on and replaces it, so a burst makes one notification about its last
+   * event), and when it runs the recipient is skipped if present (`unlessPresent`) or if
+   * `readBy` says they have read it meanwhile.
+   */
+  grace?: {
+    key: string;
+    readBy(trx: Transaction<Database>, payload: unknown, userId: string): Promise<boolean>;
+  };
   /** Variables computed from the payload (formatted times), added to `data`. */
   derive?: (payload: unknown) => Record<string, unknown>;
   /**
@@ -148,6 +160,22 @@ export const RULES: readonly RuleDefinition[] = [
     when: { authorRole: ["agent"] },
     recipients: "customerId",
     unlessPresent: "conversation:{{conversationId}}",
+    grace: {
+      key: "chat-reply:{{conversationId}}:{{customerId}}",
+      // chat's read receipt (read-only): the customer read up to this message or later
+      readBy: async (trx, payload, userId) => {
+        const seq = lookup(payload, "seq");
+        const conversationId = lookup(payload, "conversationId");
+        if (typeof seq !== "number" || typeof conversationId !== "string") return false;
+        const r = await trx
+          .selectFrom("chat_receipts")
+          .select("read_seq")
+          .where("conversation_id", "=", conversationId)
+          .where("user_id", "=", userId)
+          .executeTakeFirst();
+        return (r?.read_seq ?? 0) >= seq;
+      },
+    },
     data: { conversationId: "conversationId", authorName: ["authorName", "=Support"] },
     derive: (p) => ({ text: excerpt(lookup(p, "text")) }),
     dedupeKey: "rule:chat-reply:{{messageId}}",
@@ -241,13 +269,32 @@ function value(payload: unknown, spec: string | readonly string[]): unknown {
 /** Who is present on a channel, cluster-wide (the broker's presence). */
 export type PresenceOf = (channel: string) => Promise<readonly string[]>;
 
+/** The task a rule with a grace schedules; its payload is the event it decides on later. */
+export const GRACE_TASK = "notifications.rule-grace";
+export interface GracePayload {
+  rule: string;
+  event: string;
+  eventId?: string | undefined;
+  payload: unknown;
+}
+
+export interface RulesOptions {
+  presenceOf?: PresenceOf;
+  /** Where a rule's grace waits (absent: rules decide at once). */
+  scheduler?: ModuleScheduler;
+  /** The offline grace of rules that have one; 0 decides at once. */
+  graceMs?: number;
+}
+
 export function createRules(
   db: Kysely<Database>,
   sends: Sends,
   logger: Logger,
   kick: () => void,
-  presenceOf: PresenceOf = async () => [],
+  options: RulesOptions = {},
 ) {
+  const presenceOf: PresenceOf = options.presenceOf ?? (async () => []);
+  const graceMs = options.graceMs ?? 0;
   const byName = new Map(RULES.map((r) => [r.name, r]));
 
   /** `q`: the handler's transaction when there is one (SQLite has one connection). */
@@ -307,7 +354,13 @@ export function createRules(
     async handle(
       event: string,
       payload: unknown,
-      opts: { eventId?: string; rule?: string; trx?: Transaction<Database> } = {},
+      opts: {
+        eventId?: string | undefined;
+        rule?: string;
+        trx?: Transaction<Database>;
+        /** The rule's grace has passed (its task runs): decide now. */
+        afterGrace?: boolean;
+      } = {},
     ): Promise<number> {
       const { eventId } = opts;
       const rules = RULES.filter((r) => r.event === event && (!opts.rule || r.name === opts.rule));
@@ -325,9 +378,26 @@ export function createRules(
         let userIds = (Array.isArray(who) ? who : [who]).filter(
           (u): u is string => typeof u === "string" && u.length > 0 && u.length <= 255,
         );
+        if (userIds.length === 0) continue;
+        if (def.grace && graceMs > 0 && options.scheduler && opts.trx && !opts.afterGrace) {
+          // decided when the grace ends: one task per key, moved on by each later event
+          await options.scheduler.schedule(opts.trx, {
+            task: GRACE_TASK,
+            runAt: new Date(Date.now() + graceMs),
+            key: `notifications:grace:${render(def.grace.key, payload)}`.slice(0, 300),
+            payload: { rule: def.name, event, eventId, payload } satisfies GracePayload,
+          });
+          continue;
+        }
         if (def.unlessPresent && userIds.length > 0) {
           const here = new Set(await presenceOf(render(def.unlessPresent, payload)));
           userIds = userIds.filter((u) => !here.has(u));
+        }
+        if (def.grace && opts.afterGrace && opts.trx) {
+          const trx = opts.trx;
+          const unread: string[] = [];
+          for (const u of userIds) if (!(await def.grace.readBy(trx, payload, u))) unread.push(u);
+          userIds = unread;
         }
         if (userIds.length === 0) continue;
         const data = {

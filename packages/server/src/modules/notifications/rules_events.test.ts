@@ -30,10 +30,15 @@ describe.each(DIALECTS)("rules from chat, appointments and pricing events on %s"
   const waitForItem = (sub: string, what: string, match: (i: Item) => boolean) =>
     waitFor(what, async () => (await inbox(sub)).find(match));
 
-  it("notifies a chat reply only while the customer does not have the conversation open", async () => {
+  it("notifies a chat reply only if, after the grace, the customer is away and has not read it", async () => {
     server = await startTestServer({
       database,
-      env: { SWITCHBOARD_MODULES: "chat,notifications", SWITCHBOARD_CHAT_BOT: "off" },
+      env: {
+        SWITCHBOARD_MODULES: "chat,notifications",
+        SWITCHBOARD_CHAT_BOT: "off",
+        // long: the test brings the grace's end forward itself (no race with the clock)
+        SWITCHBOARD_NOTIFICATIONS_CHAT_REPLY_GRACE_MS: "600000",
+      },
     });
     const ann = await h.agent("ann");
     const alice = await h.as("alice");
@@ -41,32 +46,68 @@ describe.each(DIALECTS)("rules from chat, appointments and pricing events on %s"
     expect(opened.body).toMatchObject({ agentId: "ann" });
     const id = opened.body.id as string;
     const channel = `conversation:${id}`;
-    const say = async (who: typeof alice, text: string) =>
-      expect(
-        (await who.call("POST", `/api/chat/conversations/${id}/messages`, { text })).status,
-      ).toBe(201);
+    const say = async (who: typeof alice, text: string): Promise<number> => {
+      const r = await who.call("POST", `/api/chat/conversations/${id}/messages`, { text });
+      expect(r.status).toBe(201);
+      return r.body.seq as number;
+    };
+    const db = () => server.app.store.db;
+    const graceKey = `notifications:grace:chat-reply:${id}:alice`;
+    /** The rule heard every reply so far (its delivery rows are gone once handled). */
+    const heard = () =>
+      waitFor("the rule to hear the replies", async () => {
+        const left = await db()
+          .selectFrom("event_deliveries")
+          .select("id")
+          .where("handler", "=", "notifications.chat-reply")
+          .execute();
+        return left.length === 0;
+      });
+    const graceTask = () =>
+      db().selectFrom("scheduled_tasks").selectAll().where("key", "=", graceKey).executeTakeFirst();
+    /** The grace ends now: its task runs (and is gone once done). */
+    const endGrace = async () => {
+      expect(await server.app.scheduler.reschedule(db(), graceKey, new Date())).toBe(true);
+      await waitFor("the grace task to run", async () => (await graceTask()) === undefined);
+    };
+    const away = (ws: { close(): void }) => {
+      ws.close();
+      return waitFor("alice to leave", async () =>
+        (await server.app.broker.presence(channel)).every((m) => m.user !== "alice"),
+      );
+    };
 
-    // online: her socket is on the conversation (presence), as the chat widget keeps it
-    const ws = await alice.socket();
+    // 1. on the conversation (presence, as the chat widget keeps it) through the grace: nothing
+    let ws = await alice.socket();
     await ws.subscribe(channel);
-    await ws.subscribe("user:alice");
     await say(alice, "Is it ready?"); // her own message never notifies her
     await say(ann, "Reply while you watch");
-    // the rule has heard the reply (its delivery row is gone once handled)
-    await waitFor("the rule to hear the reply", async () => {
-      const left = await server.app.store.db
-        .selectFrom("event_deliveries")
-        .select("id")
-        .where("handler", "=", "notifications.chat-reply")
-        .execute();
-      return left.length === 0;
-    });
-    // offline: the socket is gone, and with it her presence cluster-wide
-    ws.close();
-    await waitFor("alice to leave", async () =>
-      (await server.app.broker.presence(channel)).every((m) => m.user !== "alice"),
-    );
+    await heard();
+    expect(await graceTask()).toMatchObject({ task: "notifications.rule-grace" });
+    await endGrace();
+    await server.app.jobs.trigger("notifications-worker");
+    expect(await inbox("alice")).toEqual([]);
+
+    // 2. away at the reply, back and reading it within the grace: nothing
+    await away(ws);
+    const read = await say(ann, "Reply you will read");
+    await heard();
+    ws = await alice.socket();
+    expect(
+      (await alice.call("POST", `/api/chat/conversations/${id}/read`, { upTo: read })).status,
+    ).toBe(200);
+    await away(ws); // she read it, then left: still nothing
+    await endGrace();
+    await server.app.jobs.trigger("notifications-worker");
+    expect(await inbox("alice")).toEqual([]);
+
+    // 3. away, two replies in the grace, never read: one notification, about the last
+    await say(ann, "First while you are away");
     await say(ann, "Reply   while\nyou are away");
+    await heard();
+    // not before the grace ends
+    expect(await inbox("alice")).toEqual([]);
+    await endGrace();
     const item = await waitForItem("alice", "the offline reply", (i) => i.type === "chat.reply");
     expect(item).toMatchObject({
       title: "New reply from Support",
@@ -74,11 +115,37 @@ describe.each(DIALECTS)("rules from chat, appointments and pricing events on %s"
       data: { conversationId: id },
       actions: [{ id: "open", url: `/shop?chat=${id}` }],
     });
-    // one aggregate's events are handled in order: the first reply was heard before the second,
-    // while she was present, and made nothing
     await server.app.jobs.trigger("notifications-worker");
     expect((await inbox("alice")).map((i) => i.body)).toEqual(["Reply while you are away"]);
     expect(await inbox("ann")).toEqual([]);
+  });
+
+  it("decides a chat reply at once with no grace (0)", async () => {
+    server = await startTestServer({
+      database,
+      env: {
+        SWITCHBOARD_MODULES: "chat,notifications",
+        SWITCHBOARD_CHAT_BOT: "off",
+        SWITCHBOARD_NOTIFICATIONS_CHAT_REPLY_GRACE_MS: "0",
+      },
+    });
+    const ann = await h.agent("ann");
+    const alice = await h.as("alice");
+    const opened = await alice.call("POST", "/api/chat/conversations", { subject: "Now" });
+    const id = opened.body.id as string;
+    expect(
+      (await ann.call("POST", `/api/chat/conversations/${id}/messages`, { text: "At once" }))
+        .status,
+    ).toBe(201);
+    const item = await waitForItem("alice", "the reply", (i) => i.type === "chat.reply");
+    expect(item.body).toBe("At once");
+    expect(
+      await server.app.store.db
+        .selectFrom("scheduled_tasks")
+        .select("key")
+        .where("task", "=", "notifications.rule-grace")
+        .execute(),
+    ).toEqual([]);
   });
 
   it("tells the customer of a booking, a move, a reminder and a cancellation", async () => {

@@ -5,7 +5,6 @@ import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
 import { isStaffOrServer } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
-import { GroupCommit } from "../../store/group-commit.js";
 import type { InTransaction } from "../../store/in-transaction.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
@@ -25,6 +24,7 @@ import type {
   Template,
 } from "./contract.js";
 import type { Deferrals } from "./deferrals.js";
+import { GroupLanes } from "./lanes.js";
 import type { NotificationSendRow } from "./migrations.js";
 import type { SendInput } from "./schema.js";
 import type { Templates } from "./templates.js";
@@ -56,6 +56,8 @@ export interface SendsDeps {
   crashPoint(point: string): void;
   clock(): Date;
   deferrals: Deferrals;
+  /** Direct groups made at once (1 on SQLite: one writer). */
+  lanes?: number;
   /** The worker has work: a send to expand, or deliveries to outside channels to send. */
   wake(): void;
 }
@@ -195,10 +197,10 @@ export function createSends(deps: SendsDeps) {
       deps.wake();
     return accepted;
   }
-  const directs = new GroupCommit<Direct, Accepted>(runDirect, DIRECT_GROUP);
+  const directs = new GroupLanes<Direct, Accepted>(runDirect, DIRECT_GROUP, deps.lanes ?? 1);
 
   const newNotification = (d: {
-    row: NotificationSendRow;
+    row: Pick<NotificationSendRow, "id" | "type">;
     request: SendRequest;
     template: Template;
   }): NewNotification => ({
@@ -212,21 +214,46 @@ export function createSends(deps: SendsDeps) {
     sendId: d.row.id,
   });
 
+  /**
+   * A pending send as the worker reads it: the recipient list only for small sends. A large
+   * send's list (10,000 ids is ~150 KB) is read and parsed once per process and kept while its
+   * batches go out, not again for every batch.
+   */
+  type SendHead = Omit<NotificationSendRow, "user_ids"> & { user_ids: string | null };
+  const recipientLists = new Map<string, string[]>();
+  async function userIdsOf(send: SendHead): Promise<string[]> {
+    if (send.user_ids !== null) return JSON.parse(send.user_ids) as string[];
+    let all = recipientLists.get(send.id);
+    if (!all) {
+      const row = await db
+        .selectFrom("notification_sends")
+        .select("user_ids")
+        .where("id", "=", send.id)
+        .executeTakeFirstOrThrow();
+      all = JSON.parse(row.user_ids) as string[];
+      if (recipientLists.size >= 16) recipientLists.clear();
+      recipientLists.set(send.id, all);
+    }
+    return all;
+  }
+
   /** One send's share of a batch: its next recipients. */
   interface Part {
-    send: NotificationSendRow;
+    send: SendHead;
     request: SendRequest;
     template: Template;
     users: string[];
     processed: number;
   }
 
-  async function partOf(send: NotificationSendRow, room: number): Promise<Part> {
+  async function partOf(send: SendHead, room: number): Promise<Part> {
     const request = JSON.parse(send.request) as SendRequest;
     const template = await templates.get(send.type, request.templateVersion);
-    const all = JSON.parse(send.user_ids) as string[];
+    const all = await userIdsOf(send);
     const users = all.slice(send.processed, send.processed + room);
-    return { send, request, template, users, processed: send.processed + users.length };
+    const processed = send.processed + users.length;
+    if (processed >= send.total) recipientLists.delete(send.id);
+    return { send, request, template, users, processed };
   }
 
   /**
@@ -302,9 +329,18 @@ export function createSends(deps: SendsDeps) {
   async function process(maxBatches = 1000): Promise<number> {
     let done = 0;
     while (done < maxBatches) {
-      const pending = await db
+      const pending: SendHead[] = await db
         .selectFrom("notification_sends")
-        .selectAll()
+        .select(["id", "type", "request", "total", "processed", "status", "created_at"])
+        .select((eb) =>
+          eb
+            .case()
+            .when("total", "<=", settings.batchSize)
+            .then(eb.ref("user_ids"))
+            .else(null)
+            .end()
+            .as("user_ids"),
+        )
         .where("status", "=", "pending")
         .orderBy("id")
         .limit(settings.batchSize)
@@ -317,7 +353,7 @@ export function createSends(deps: SendsDeps) {
         const parts: Part[] = [];
         let room = settings.batchSize;
         while (i < pending.length && room > 0) {
-          const send = pending[i] as NotificationSendRow;
+          const send = pending[i] as SendHead;
           const part = await partOf(send, room);
           parts.push(part);
           room -= part.users.length;

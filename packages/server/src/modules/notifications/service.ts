@@ -24,7 +24,7 @@ import { createDelivery } from "./delivery.js";
 import { escalate } from "./escalation.js";
 import { createInbox } from "./inbox.js";
 import { createPushSubscriptions, type VapidKeys } from "./push.js";
-import { createRules, type PresenceOf } from "./rules.js";
+import { createRules, GRACE_TASK, type GracePayload, type PresenceOf } from "./rules.js";
 import type { SendInput } from "./schema.js";
 import { type Accepted, createSends } from "./sends.js";
 import { stats } from "./stats.js";
@@ -37,6 +37,8 @@ export interface NotificationsDeps {
   settings: NotificationsSettings;
   logger: Logger;
   vapid: VapidKeys;
+  /** PostgreSQL runs several direct send groups at once; SQLite one. */
+  dialect?: "sqlite" | "postgres";
   /** Where deferrals live: quiet-hours releases, digests, escalations. */
   scheduler: ModuleScheduler;
   crashPoint(point: string): void;
@@ -65,6 +67,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
     clock,
     deferrals,
     wake: () => kick(),
+    lanes: deps.dialect === "postgres" ? 4 : 1,
   });
   const delivery = createDelivery({
     db,
@@ -111,7 +114,21 @@ export function createNotificationsService(deps: NotificationsDeps) {
       }
     })();
   }
-  const rules = createRules(db, sends, logger, kick, deps.presenceOf);
+  const rules = createRules(db, sends, logger, kick, {
+    ...(deps.presenceOf && { presenceOf: deps.presenceOf }),
+    scheduler: deps.scheduler,
+    graceMs: settings.chatReplyGraceMs,
+  });
+  // a rule's grace has passed: decide in the task's transaction (present? read? else send)
+  deps.scheduler.register<GracePayload>(GRACE_TASK, async (p, d) => {
+    const made = await rules.handle(p.event, p.payload, {
+      eventId: p.eventId,
+      rule: p.rule,
+      trx: d.transaction,
+      afterGrace: true,
+    });
+    if (made) d.afterCommit(kick);
+  });
   // The deferrals, each in its task's transaction (never through `db`: SQLite has one
   // connection); what needs `db` (the worker, the outbox flush) runs after the commit.
   deps.scheduler.register<ReleasePayload>(RELEASE_TASK, async (p, d) => {

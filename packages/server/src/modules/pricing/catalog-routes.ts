@@ -25,7 +25,7 @@ export function registerCatalogRoutes(
       schema: {
         summary: "Search the catalog: words, a category, sorted by name or live price",
         description:
-          "Anyone, no credentials. `q` matches every word in the name, description or SKU; `sort` is `name`, `-name`, `price` or `-price` (unpriced products last); `categories` lists every category for a filter.",
+          "Anyone, no credentials. `q` matches every word in the name, description or SKU; `sort` is `name`, `-name`, `price` or `-price` (unpriced products last); pages with `nextCursor` (a keyset cursor: stable while products change); `categories` lists every category for a filter.",
         tags,
         querystring: listProductsQuery,
         response: { 200: catalogPageSchema, ...errorResponses },

@@ -3,6 +3,7 @@ import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
+import { keysetPageBy, type SortKey } from "../../platform/kit/pagination.js";
 import type { Database } from "../../store/schema.js";
 import type { CatalogPage, CatalogProduct, ProductImage } from "./contract.js";
 import type { PricingDeps } from "./deps.js";
@@ -53,6 +54,13 @@ const searchText = (sku: string, name: string, description: string | null | unde
 /** `%word%` with LIKE's own characters taken literally (escape `\`). */
 const containing = (word: string) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** A catalog row as the list reads it: the product and its live price, if any. */
+type ListedRow = CatalogProductRow & {
+  currency: string | null;
+  base_amount: number | null;
+  amount: number | null;
+};
+
 /**
  * A catalog product by id (its SKU), or undefined: the surface other modules read (teams
  * resolve `subject: {type: "product"}` through it; see notes/CONTRACTS.md).
@@ -101,7 +109,7 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
   return {
     get,
 
-    /** Search, filter by category, sort by name or live price, paged (offset cursor). */
+    /** Search, filter by category, sort by name or live price, paged by the kit's keyset cursor. */
     async list(query: ListProductsQuery): Promise<CatalogPage> {
       let q = db
         .selectFrom("pricing_catalog_products as c")
@@ -111,19 +119,24 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
       for (const word of (query.q ?? "").toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8))
         q = q.where(sql<boolean>`${sql.ref("c.search")} like ${containing(word)} escape '\\'`);
       if (query.category) q = q.where("c.category", "=", query.category);
-      const desc = query.sort.startsWith("-");
-      if (query.sort.endsWith("price"))
-        q = q
-          // unpriced products last either way (dialects order NULL differently)
-          .orderBy(sql`case when ${sql.ref("p.amount")} is null then 1 else 0 end`)
-          .orderBy("p.amount", desc ? "desc" : "asc");
-      else q = q.orderBy("c.name", desc ? "desc" : "asc");
-      const offset = Number(query.cursor ?? 0);
-      const rows = await q
-        .orderBy("c.sku")
-        .limit(query.limit + 1)
-        .offset(offset)
-        .execute();
+      const order = query.sort.startsWith("-") ? "desc" : "asc";
+      // the kit's keyset: a stable cursor however the catalog changes between pages
+      const keys: SortKey<ListedRow>[] = query.sort.endsWith("price")
+        ? [
+            // unpriced products last either way (dialects order NULL differently)
+            {
+              expr: sql`case when ${sql.ref("p.amount")} is null then 1 else 0 end`,
+              order: "asc",
+              value: (r) => (r.amount === null ? 1 : 0),
+            },
+            { expr: sql`coalesce(${sql.ref("p.amount")}, 0)`, order, value: (r) => r.amount ?? 0 },
+            { expr: sql`${sql.ref("c.sku")}`, order, value: (r) => r.sku },
+          ]
+        : [
+            { expr: sql`${sql.ref("c.name")}`, order, value: (r) => r.name },
+            { expr: sql`${sql.ref("c.sku")}`, order, value: (r) => r.sku },
+          ];
+      const { rows: page, nextCursor } = await keysetPageBy(q, keys, query);
       const categories = await db
         .selectFrom("pricing_catalog_products")
         .select("category")
@@ -132,8 +145,6 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
         .orderBy("category")
         .limit(500)
         .execute();
-      const more = rows.length > query.limit;
-      const page = rows.slice(0, query.limit);
       const images = await imagesOf(
         db,
         page.map((r) => r.sku),
@@ -144,7 +155,7 @@ export function createCatalogService(deps: PricingDeps, prices: PriceService) {
       );
       return {
         items: page.map((r) => productOf(r, r, images.get(r.sku), variants.get(r.sku))),
-        ...(more && { nextCursor: String(offset + query.limit) }),
+        ...(nextCursor !== undefined && { nextCursor }),
         categories: categories.map((c) => c.category as string),
       };
     },

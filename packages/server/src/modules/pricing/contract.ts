@@ -252,6 +252,10 @@ export const historyPageSchema = pageSchema(historyEntrySchema)
         .number()
         .int()
         .describe("Time-weighted mean of the live price over 30 days, rounded to a minor unit"),
+      average7Days: z
+        .number()
+        .int()
+        .describe("The same over the last 7 days (the short moving average)"),
     }),
   })
   .describe("Newest first, with the 30-day trend");

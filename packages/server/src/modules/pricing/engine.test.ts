@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type Rule, ruleInputSchema } from "./contract.js";
 import { evaluate, limitStep, type PriceEntry, type SignalSnapshot } from "./engine.js";
 import { formatMoney, minorDigits, shareOf } from "./money.js";
-import { trendOf } from "./prices.js";
+import { trendOf, windowFrom } from "./prices.js";
 
 let n = 0;
 function rule(input: Record<string, unknown>): Rule {
@@ -230,5 +230,25 @@ describe("trend", () => {
       highest30Days: 2000,
       average30Days: 1250,
     });
+  });
+
+  it("a shorter window starts with the price in force when it opened", () => {
+    const day = 86_400_000;
+    const now = Date.parse("2026-12-31T00:00:00Z");
+    const points = [
+      { at: new Date(now - 20 * day).toISOString(), amount: 1000 },
+      { at: new Date(now - 10 * day).toISOString(), amount: 4000 },
+      { at: new Date(now - 4 * day).toISOString(), amount: 2000 },
+    ];
+    const week = windowFrom(points, now - 7 * day);
+    expect(week).toEqual([
+      { at: new Date(now - 7 * day).toISOString(), amount: 4000 },
+      { at: new Date(now - 4 * day).toISOString(), amount: 2000 },
+    ]);
+    // 3 days at 4000, 4 at 2000: (12000 + 8000) / 7 = 2857.14…
+    expect(trendOf(week, 2000, now).average30Days).toBe(2857);
+    expect(trendOf(points, 2000, now).average30Days).toBe(
+      Math.round((10 * 1000 + 6 * 4000 + 4 * 2000) / 20),
+    );
   });
 });

@@ -494,10 +494,22 @@ export function createPriceService(deps: PricingDeps) {
           currency: row.currency,
           current: row.amount,
           ...trendOf(points, row.amount, Date.now()),
+          average7Days: trendOf(windowFrom(points, Date.now() - 7 * DAY), row.amount, Date.now())
+            .average30Days,
         },
       };
     },
   };
+}
+
+/**
+ * The points of a shorter window (a moving average's): the price in force when it opened counts
+ * from its start, then every point inside it (points oldest first).
+ */
+export function windowFrom(points: { at: string; amount: number }[], sinceMs: number) {
+  const since = new Date(sinceMs).toISOString();
+  const before = points.filter((p) => p.at < since).at(-1);
+  return [...(before ? [{ ...before, at: since }] : []), ...points.filter((p) => p.at >= since)];
 }
 
 /** Lowest, highest and time-weighted mean of a price over the points (integer arithmetic). */

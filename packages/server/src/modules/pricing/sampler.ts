@@ -20,6 +20,8 @@ export const AUTO_SIGNALS = {
 /** What pricing reads of chat's `queue` event on staff:chat (its published contract). */
 const chatQueue = z.object({
   waiting: z.array(z.unknown()),
+  /** Everything waiting, teams' queues included (`waiting` lists only the general queue). */
+  total: z.number().int().nonnegative().optional(),
   agents: z.array(z.object({ status: z.string() })),
 });
 
@@ -83,8 +85,8 @@ export function createSignalSampler(
     if (!parsed?.success) return 0;
     const online = parsed.data.agents.filter((a) => a.status !== "offline").length;
     return (
-      (await signals.auto(AUTO_SIGNALS.chatQueue, parsed.data.waiting.length)).moved +
-      (await signals.auto(AUTO_SIGNALS.staffOnline, online)).moved
+      (await signals.auto(AUTO_SIGNALS.chatQueue, parsed.data.total ?? parsed.data.waiting.length))
+        .moved + (await signals.auto(AUTO_SIGNALS.staffOnline, online)).moved
     );
   }
 

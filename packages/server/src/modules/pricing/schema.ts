@@ -249,11 +249,7 @@ export const listProductsQuery = z.object({
     .enum(["name", "-name", "price", "-price"])
     .default("name")
     .describe("By name or live price; `-` for descending"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z
-    .string()
-    .regex(/^\d{1,6}$/, "must be the nextCursor of the previous page")
-    .optional()
-    .describe("nextCursor of the previous page"),
+  // the kit's page fields; the cursor carries the sort position (a name can be long)
+  ...pageQuery({ cursorMax: 800 }),
 });
 export type ListProductsQuery = z.infer<typeof listProductsQuery>;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Member, PresenceMember } from "@switchboard/protocol";
 import type { Logger } from "pino";
+import { ulid } from "ulid";
 import type { Broker, BrokerEvent, HistoryOptions } from "../../broker/types.js";
 import { textFrame } from "../../gateway/wire.js";
 import { channelKind, isCacheChannel } from "./auth.js";
@@ -208,6 +209,8 @@ export class PusherChannels {
           this.broker.presenceAdd(indexOf(app), `${this.broker.nodeId}/${name}`, {
             user: name,
             role: "customer",
+            // names this hold: a reap announces it, and vacated.ts sends one webhook per hold
+            name: ulid(),
           }),
         )
         .then(() => undefined),

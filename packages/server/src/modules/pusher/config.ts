@@ -94,6 +94,8 @@ export const envAppOptionsSchema = z
     webhookUrls: z.array(httpUrl()).max(10).optional(),
     webhookEvents: webhookEventList.optional(),
     maxConnections: z.number().int().min(1).max(10_000_000).nullable().optional(),
+    authEndpoint: z.string().min(1).max(500).nullable().optional(),
+    jwtAuth: z.boolean().optional(),
   })
   .strict();
 export type EnvAppOptions = z.infer<typeof envAppOptionsSchema>;

@@ -34,8 +34,9 @@ export interface PusherAppRow {
 
 /**
  * A presence subscription whose node died, its `member_removed` webhook queued: the key (the
- * subscription's nonce) makes the survivors that all heard the reap queue it once. Rows older
- * than a week are dropped.
+ * subscription's nonce) makes the survivors that all heard the reap queue it once. Also a
+ * channel vacated by a node's death (`vacated:…`, vacated.ts), its `channel_vacated` queued.
+ * Rows older than a week are dropped.
  */
 export interface PusherDepartureRow {
   key: string;

@@ -25,13 +25,21 @@ describe("per-app Pusher options in the configuration", () => {
     const c = loadConfig(
       pusherEnv({
         SWITCHBOARD_PUSHER_APP_OPTIONS: JSON.stringify({
-          [APP.id]: { webhookEvents: ["member_added", "member_removed"], clientEventsPerSecond: 3 },
+          [APP.id]: {
+            webhookEvents: ["member_added", "member_removed"],
+            clientEventsPerSecond: 3,
+            authEndpoint: "/broadcasting/auth",
+          },
         }),
       }),
     );
     const pusher = c.moduleSettings.pusher as PusherSettings;
     expect(pusher.appOptions).toEqual({
-      [APP.id]: { webhookEvents: ["member_added", "member_removed"], clientEventsPerSecond: 3 },
+      [APP.id]: {
+        webhookEvents: ["member_added", "member_removed"],
+        clientEventsPerSecond: 3,
+        authEndpoint: "/broadcasting/auth",
+      },
     });
   });
 
@@ -47,6 +55,8 @@ describe("per-app Pusher options in the configuration", () => {
       JSON.stringify({ [APP.id]: { clientEventsPerSecond: "10" } }),
       JSON.stringify({ [APP.id]: { rate: 10 } }), // unknown option: a typo is not ignored
       JSON.stringify({ [APP.id]: { webhookUrls: ["ftp://example.com"] } }),
+      JSON.stringify({ [APP.id]: { authEndpoint: "" } }),
+      JSON.stringify({ [APP.id]: { jwtAuth: "yes" } }),
       JSON.stringify([APP.id]),
     ];
     for (const value of bad) {

@@ -127,11 +127,14 @@ export async function claimDue(o: ClaimOptions): Promise<Claimed> {
       const got = await trx
         .updateTable("event_deliveries")
         .set({ claim, lease_until: leaseUntil, next_at: leaseUntil })
-        .where(
-          "id",
-          "in",
-          due.rows.slice(i, i + IN_LIST).map((c) => c.id),
-        )
+        .where("id", "in", (eb) => {
+          const ids = due.rows.slice(i, i + IN_LIST).map((c) => c.id);
+          // A row locked by a handler's open transaction (a frozen or slow node past its
+          // lease) is skipped, its group held up, rather than waited on while this
+          // transaction holds the cluster's claim lock: waiting would stall every node's claims.
+          const pick = eb.selectFrom("event_deliveries").select("id").where("id", "in", ids);
+          return o.dialect === "postgres" ? pick.forUpdate().skipLocked() : pick;
+        })
         .where(unindexed("status"), "=", "pending")
         .where(unindexed("next_at"), "<=", now)
         .returning("id")

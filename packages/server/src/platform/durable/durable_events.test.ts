@@ -150,6 +150,10 @@ describe.each(DIALECTS)("durable events and the scheduler (%s)", (database) => {
     expect(() => server.app.events.on("ledger.entry", "ledger.record", async () => {})).toThrow(
       /registered twice/,
     );
+    // the outbox's publications are rows of this name: no module handler may take them
+    expect(() => server.app.events.on("ledger.entry", "realtime.publish", async () => {})).toThrow(
+      /reserved/,
+    );
     await expect(
       server.app.store.db
         .transaction()

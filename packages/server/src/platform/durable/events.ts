@@ -18,6 +18,7 @@ import {
 import { type AfterCommit, runAfterCommit, runGuarded } from "./handler-guard.js";
 import { backoffMs, errorText, LostClaim, WakeLoop } from "./loop.js";
 import type { EventDeliveryRow } from "./migrations.js";
+import { PUBLICATION_HANDLER } from "./publications.js";
 import {
   type DomainEvent,
   type EmitInput,
@@ -119,6 +120,9 @@ export class DurableEvents {
     if (!HANDLER_NAME.test(handler))
       throw new Error(`handler name "${handler}" must look like "<module>.<what>"`);
     if (this.handlers.has(handler)) throw new Error(`event handler ${handler} registered twice`);
+    // its rows are the outbox's realtime publications: this dispatcher must never take them
+    if (handler === PUBLICATION_HANDLER)
+      throw new Error(`handler name ${handler} is reserved for the outbox's publications`);
     const maxAttempts = opts.maxAttempts ?? this.options.maxAttempts;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
       throw new Error(`handler ${handler}: maxAttempts must be a positive integer`);

@@ -2,7 +2,7 @@ import { useChannel } from "@switchboard/react";
 import type { Conversation, ItemContext } from "@switchboard/server/contracts/chat";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../../app/api.js";
-import { useCoalesced } from "../../app/live.js";
+import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
 import { useSession } from "../../app/session.js";
 
@@ -43,9 +43,12 @@ export function ItemCard({
   }, [load]);
   const reload = useCoalesced(load, 100);
   // a viewer count moving (`presence_count`) changes nothing on the card
-  useChannel(item?.channel ?? null, (m) => {
+  const { subscription } = useChannel(item?.channel ?? null, (m) => {
     if (m.event !== "presence_count") reload();
   });
+  // A change between the first read and the subscription taking hold would never arrive as an
+  // event: read again once subscribed (and after any gap).
+  useResync(subscription, reload);
   if (!item) return null;
   const link = side === "customer" ? item.links.customer : item.links.staff;
   return (

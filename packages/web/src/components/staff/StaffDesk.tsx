@@ -363,6 +363,14 @@ function WatchQueue({
     if (m.event === "queue") onQueue(channel, (m.data as TeamQueueEvent).waiting);
   });
   useResync(subscription, onResync);
+  // Taken out of the team (the server ended it: `revoked`): read my teams and the queue again
+  useEffect(
+    () =>
+      subscription?.on("unsubscribed", ({ code }) => {
+        if (code === "revoked") onResync();
+      }),
+    [subscription, onResync],
+  );
   return null;
 }
 

@@ -9,6 +9,7 @@ import { useLifecycles } from "../../app/useLifecycles.js";
 import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { formatTime, Progress } from "../../components/Progress.js";
+import { OrderQuoteCard } from "../../pricing/OrderQuoteCard.js";
 import { OrderAppointments } from "./OrderAppointments.js";
 import { useLiveOrder } from "./useOrder.js";
 
@@ -112,6 +113,7 @@ export function OrderTracker({ id }: { id: string }) {
           Updated <strong>{formatTime(order.updatedAt)}</strong>
         </span>
       </div>
+      <OrderQuoteCard orderId={order.id} customer={session?.user === order.customerId} />
       <OrderAppointments order={order} />
       {order.allowed.length > 0 && (
         <fieldset className="actions">

@@ -21,6 +21,7 @@ import { ConfirmButton } from "../../components/Confirm.js";
 import { NotFound } from "../../components/NotFound.js";
 import { PricePanel } from "../../pricing/PricePanel.js";
 import { useCatalogProduct } from "../../pricing/useCatalog.js";
+import { Variants } from "../../pricing/Variants.js";
 import { openChatAbout } from "../customer/ChatWidget.js";
 import { StockBadge } from "./Shop.js";
 
@@ -180,6 +181,7 @@ export function Product({ sku }: { sku: string }) {
           {product.category && <p className="muted">{product.category}</p>}
           {product.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={product.sku} />
+          <Variants product={product} />
         </div>
       </section>
     );
@@ -238,6 +240,7 @@ export function Product({ sku }: { sku: string }) {
           </p>
           {product?.description && <p className="product-description">{product.description}</p>}
           <PricePanel sku={item.sku} />
+          {product && <Variants product={product} />}
           <p>
             <button
               type="button"

@@ -6,7 +6,7 @@ import type {
 } from "@switchboard/server/contracts/inventory";
 import type { CatalogProduct } from "@switchboard/server/contracts/pricing";
 import { productChannel } from "@switchboard/server/names/inventory";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorText } from "../../app/api.js";
 import { useCoalesced, useResync } from "../../app/live.js";
 import { Link } from "../../app/router.js";
@@ -70,8 +70,36 @@ function ProductCard({ item, resync }: { item: CatalogItem; resync: () => void }
   );
 }
 
-/** A catalog product: name, category, a line of its description, live price, stock if kept. */
-function CatalogCard({ product, stock }: { product: CatalogProduct; stock?: CatalogItem }) {
+/**
+ * A catalog product: name, category, a line of its description, live price, and its live stock
+ * (inventory's `stock` events on product:{stockSku}; the page's list is only the first answer).
+ */
+function CatalogCard({
+  product,
+  stock,
+  resync,
+}: {
+  product: CatalogProduct;
+  stock?: CatalogItem;
+  resync: () => void;
+}) {
+  const [live, setLive] = useState(stock);
+  /** The newest stock event applied (a late, older one is dropped). */
+  const seen = useRef(0);
+  useEffect(() => setLive(stock), [stock]);
+  // watching a list is not viewing the product: presence off
+  const { subscription } = useChannel(
+    productChannel(product.stockSku),
+    (m) => {
+      if (m.event !== "stock") return;
+      const s = m.data as StockEvent;
+      if (s.version <= seen.current) return;
+      seen.current = s.version;
+      setLive((l) => (l ? { ...l, ...s } : l));
+    },
+    { presence: false },
+  );
+  useResync(subscription, resync);
   return (
     <li className="card product-card" data-testid="catalog-product">
       <Link href={`/shop/${encodeURIComponent(product.sku)}`} className="card-link">
@@ -93,7 +121,7 @@ function CatalogCard({ product, stock }: { product: CatalogProduct; stock?: Cata
           <span className="small">{product.description.split("\n")[0]?.slice(0, 120)}</span>
         )}
         <LivePrice sku={product.sku} />
-        {stock && <StockBadge item={stock} />}
+        {live && <StockBadge item={live} />}
       </Link>
     </li>
   );
@@ -202,7 +230,12 @@ export function Shop() {
           )}
           <ul className="cards" aria-label="Products">
             {catalog.page.items.map((p) => (
-              <CatalogCard key={p.sku} product={p} stock={stockOf.get(p.stockSku)} />
+              <CatalogCard
+                key={p.sku}
+                product={p}
+                stock={stockOf.get(p.stockSku)}
+                resync={resync}
+              />
             ))}
           </ul>
         </>

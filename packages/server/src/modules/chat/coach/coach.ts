@@ -3,8 +3,9 @@ import { retrieve } from "../bot/faq.js";
 import type { Passage } from "../bot/knowledge.js";
 import { type Responder, wordsOf } from "../bot/responder.js";
 import type { BusinessFacts } from "./facts.js";
-import { compareDays, dayOf, daysBack, type Figure, hourProfile, isoDay } from "./figures.js";
+import { compareDays, dayOf, daysBack, type Figure, hourProfile, localDay } from "./figures.js";
 import type { ChatModel, ModelTurn } from "./models.js";
+import { HOURS_WORDS, looksEnglish, normalise } from "./words.js";
 
 export interface PassageSource {
   kind: "passage";
@@ -15,7 +16,6 @@ export interface PassageSource {
 
 const REVENUE = /\b(revenue|takings|turnover|income|earn\w*|money|sales figures?)\b/i;
 const PROFIT = /\b(profit\w*|margins?|wages?|salar\w*|costs?|expenses?|spend\w*)\b/i;
-const HOURS = /\b(hours?|discount\w*|quiet|slow|busy|peak|off-peak|rush)\b/i;
 const PRICES = /\b(prices?|priced|how much)\b/i;
 const RATINGS = /\b(ratings?|satisf\w*|reviews?|happy|stars?)\b/i;
 const COMPARE = /\b(compare\w*|versus|vs\.?|last week|this week|week before|how did|how was)\b/i;
@@ -39,24 +39,27 @@ export function createCoach(options: {
   playbook: Bm25Index<Passage>;
   model?: ChatModel;
   minPassageConfidence?: number;
+  /** The business's IANA zone: what "today", "Saturday" and a day's figures mean (default UTC). */
+  timeZone?: string;
 }): Responder & { readonly model: string } {
   const { facts, playbook, model } = options;
+  const timeZone = options.timeZone ?? "UTC";
   const minPassage = options.minPassageConfidence ?? 0.35;
 
   async function gather(question: string, asOf: Date) {
-    const today = isoDay(asOf.getTime());
+    const today = localDay(asOf, timeZone);
     const parts: string[] = [];
     const figures: Figure[] = [];
     const cannot: string[] = [];
     let empty = true;
-    const named = dayOf(question, asOf);
+    const named = dayOf(question, asOf, timeZone);
     if (named || COMPARE.test(question)) {
       const r = await compareDays(facts, named ?? daysBack(today, 1));
       parts.push(r.text);
       figures.push(...r.figures);
       empty &&= r.empty;
     }
-    if (HOURS.test(question)) {
+    if (HOURS_WORDS.test(normalise(question))) {
       const r = await hourProfile(facts, today);
       parts.push(r.text);
       figures.push(...r.figures);
@@ -143,15 +146,37 @@ export function createCoach(options: {
         : [];
     if (best && passages.length)
       parts.push(`From your playbook (${best.title}): ${best.text.replace(/\s+/g, " ").trim()}`);
-    const recognised = figures.length > 0 || parts.length > 0;
+    let recognised = figures.length > 0 || parts.length > 0;
+    let overview = false;
+    if (!recognised && !looksEnglish(question)) {
+      // most likely another language the rules do not read: answer with the figures it surely
+      // has (yesterday against a week before), say so, and trust it less
+      const r = await compareDays(facts, daysBack(today, 1));
+      parts.push(
+        `I could not tell which figures you asked for (I read questions in English best). Here is an overview instead — ${r.text}`,
+      );
+      figures.push(...r.figures);
+      empty = r.empty;
+      cannot.push("this question");
+      recognised = overview = true;
+    }
     if (!recognised) {
       cannot.push("this question");
       parts.push(
         `I have no figures for that. From your own numbers I can answer about bookings and no-shows per day (for example "how did Saturday compare with last week?"), quiet and busy hours, new orders, units sold, prices and chat ratings — and I will not make numbers up.`,
       );
     }
-    const confidence =
-      figures.length > 0 ? (empty ? 0.4 : 0.9) : passages.length ? passageConfidence : 0;
+    const confidence = overview
+      ? empty
+        ? 0.2
+        : 0.4
+      : figures.length > 0
+        ? empty
+          ? 0.4
+          : 0.9
+        : passages.length
+          ? passageConfidence
+          : 0;
     return { text: parts.join("\n\n"), figures, passages, cannot, confidence };
   }
 
@@ -168,7 +193,7 @@ export function createCoach(options: {
       const system = [
         "You coach the owner and staff of a small business. Answer in a few sentences.",
         "Use ONLY the figures below, quoted exactly. If they do not answer the question, say which figures are missing. Never invent or estimate numbers.",
-        `Today is ${isoDay(asOf.getTime())}.`,
+        `Today is ${localDay(asOf, timeZone)} (${timeZone}).`,
         "",
         "FIGURES AND NOTES:",
         g.text,

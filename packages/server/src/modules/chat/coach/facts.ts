@@ -1,8 +1,12 @@
 import type { Kysely } from "kysely";
+import { DateTime } from "luxon";
 import type { Database } from "../../../store/schema.js";
 import { computeOverview } from "../../metrics/index.js";
 
-/** One day's figures (days are UTC dates; bookings count by the resource's local day). */
+/**
+ * One day's figures (days are the business's dates, in its time zone; bookings count by the
+ * resource's local day).
+ */
 export interface DayFigures {
   date: string;
   /** Confirmed (kept) bookings that day. */
@@ -57,8 +61,13 @@ async function rows<T>(read: () => Promise<T[]>): Promise<T[]> {
 }
 
 const KEPT = ["confirmed", "completed"];
-const nextDay = (date: string) =>
-  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** The instants a local day runs between, as stored timestamps (UTC ISO): [start, end). */
+export function dayBounds(date: string, timeZone: string): { start: string; end: string } {
+  const start = DateTime.fromISO(date, { zone: timeZone }).startOf("day");
+  const iso = (d: DateTime) => d.toUTC().toISO() ?? `${date}T00:00:00.000Z`;
+  return { start: iso(start), end: iso(start.plus({ days: 1 })) };
+}
 
 function localHour(iso: string, timeZone: string): number {
   try {
@@ -71,11 +80,11 @@ function localHour(iso: string, timeZone: string): number {
   }
 }
 
-export function sqlFacts(db: Kysely<Database>): BusinessFacts {
+/** The facts from the database, days in the business's time zone (`timeZone`, IANA). */
+export function sqlFacts(db: Kysely<Database>, timeZone = "UTC"): BusinessFacts {
   return {
     async day(date) {
-      const end = `${nextDay(date)}T00:00:00`;
-      const start = `${date}T00:00:00`;
+      const { start, end } = dayBounds(date, timeZone);
       const bookings = await rows(() =>
         db.selectFrom("appointments").select("status").where("day", "=", date).execute(),
       );
@@ -141,8 +150,8 @@ export function sqlFacts(db: Kysely<Database>): BusinessFacts {
           .selectFrom("chat_conversations")
           .select("rating")
           .where("rating", "is not", null)
-          .where("resolved_at", ">=", `${from}T00:00:00`)
-          .where("resolved_at", "<", `${nextDay(to)}T00:00:00`)
+          .where("resolved_at", ">=", dayBounds(from, timeZone).start)
+          .where("resolved_at", "<", dayBounds(to, timeZone).end)
           .execute(),
       );
       const values = list.map((r) => r.rating).filter((r): r is number => r !== null);
@@ -153,8 +162,8 @@ export function sqlFacts(db: Kysely<Database>): BusinessFacts {
 
     async revenue(asOf) {
       try {
-        // UTC days, like the coach's other figures (the dashboard uses the metrics time zone)
-        const o = await computeOverview(db, { period: "7d", timeZone: "UTC", now: asOf.getTime() });
+        // the business's days, like the coach's other figures and the dashboard
+        const o = await computeOverview(db, { period: "7d", timeZone, now: asOf.getTime() });
         return o.revenue
           .filter((r) => r.value !== null && r.value > 0)
           .map((r) => ({

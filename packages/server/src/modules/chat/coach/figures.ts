@@ -1,4 +1,6 @@
+import { DateTime } from "luxon";
 import type { BusinessFacts, DayFigures } from "./facts.js";
+import { namedDay } from "./words.js";
 
 /** A number the coach quotes, and where it came from (shown as a source). */
 export interface Figure {
@@ -13,21 +15,27 @@ export interface Figure {
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 const DAY_MS = 86_400_000;
 export const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+/** The business's date at an instant (its time zone's calendar day, DST included). */
+export const localDay = (at: Date, timeZone: string) =>
+  DateTime.fromJSDate(at, { zone: timeZone }).toISODate() ?? isoDay(at.getTime());
 const weekdayName = (date: string) => {
   const name = WEEKDAYS[new Date(`${date}T00:00:00Z`).getUTCDay()] ?? "";
   return name.charAt(0).toUpperCase() + name.slice(1);
 };
 export const dayLabel = (date: string) => `${weekdayName(date)} ${date}`;
 
-/** The day a question names (a weekday: its latest on or before today; today; yesterday). */
-export function dayOf(question: string, asOf: Date): string | undefined {
-  const q = question.toLowerCase();
-  const today = Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth(), asOf.getUTCDate());
-  if (/\byesterday\b/.test(q)) return isoDay(today - DAY_MS);
-  if (/\btoday\b/.test(q)) return isoDay(today);
-  const index = WEEKDAYS.findIndex((d) => new RegExp(`\\b${d}s?\\b`).test(q));
-  if (index < 0) return undefined;
-  const back = (asOf.getUTCDay() - index + 7) % 7;
+/**
+ * The day a question names (a weekday: its latest on or before today; today; yesterday), as a
+ * date of the business's calendar: "today" at 01:00 in Berlin is already the next day there.
+ */
+export function dayOf(question: string, asOf: Date, timeZone = "UTC"): string | undefined {
+  const named = namedDay(question);
+  if (!named) return undefined;
+  // the local date, as midnight UTC of that date: plain calendar arithmetic from here
+  const today = Date.parse(`${localDay(asOf, timeZone)}T00:00:00Z`);
+  if (named.kind === "yesterday") return isoDay(today - DAY_MS);
+  if (named.kind === "today") return isoDay(today);
+  const back = (new Date(today).getUTCDay() - named.day + 7) % 7;
   return isoDay(today - back * DAY_MS);
 }
 

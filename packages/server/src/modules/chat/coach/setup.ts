@@ -31,10 +31,12 @@ export function modelOf(settings: CoachSettings): ChatModel | undefined {
   return openAiModel(options);
 }
 
-export function setUpCoach(settings: CoachSettings, facts: BusinessFacts) {
+/** `timeZone`: the business's (the metrics module's, else pricing's, else UTC). */
+export function setUpCoach(settings: CoachSettings, facts: BusinessFacts, timeZone = "UTC") {
   const model = modelOf(settings);
   return createCoach({
     facts,
+    timeZone,
     playbook: loadKnowledge(settings.knowledgeDir ?? DEFAULT_PLAYBOOK_DIR),
     ...(model && { model }),
   });

@@ -1,0 +1,145 @@
+import { parseAmount } from "./money.js";
+
+/** The common rule shapes the staff form builds (anything else: the JSON editor). */
+export type ConditionKind = "always" | "time" | "dates" | "signal" | "stock" | "code";
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export const KNOWN_SIGNALS = [
+  "demand",
+  "bookings_next_hours",
+  "chat_queue",
+  "staff_online",
+  "viewers",
+] as const;
+
+export interface RuleFormState {
+  name: string;
+  kind: ConditionKind;
+  days: string[];
+  from: string;
+  to: string;
+  dateFrom: string;
+  dateTo: string;
+  signal: string;
+  atLeast: string;
+  below: string;
+  code: string;
+  maxUses: string;
+  adjustBy: "percent" | "amount";
+  adjust: string;
+  currency: string;
+  skus: string;
+  priority: string;
+  exclusive: boolean;
+}
+
+export const EMPTY_RULE_FORM: RuleFormState = {
+  name: "",
+  kind: "time",
+  days: ["mon", "tue", "wed", "thu", "fri"],
+  from: "09:00",
+  to: "12:00",
+  dateFrom: "",
+  dateTo: "",
+  signal: "demand",
+  atLeast: "",
+  below: "",
+  code: "",
+  maxUses: "",
+  adjustBy: "percent",
+  adjust: "",
+  currency: "EUR",
+  skus: "",
+  priority: "0",
+  exclusive: false,
+};
+
+const int = (text: string): number | undefined =>
+  /^\s*-?\d{1,10}\s*$/.test(text) ? Number(text) : undefined;
+
+/**
+ * The rule body the form describes, or the first problem in words (the server checks it all
+ * again and answers bad input with the path of the problem).
+ */
+export function ruleFromForm(
+  f: RuleFormState,
+): { rule: Record<string, unknown> } | { error: string } {
+  if (!f.name.trim()) return { error: "Give the rule a name" };
+  const when: Record<string, unknown>[] = [];
+  let maxUses: number | undefined;
+  switch (f.kind) {
+    case "always":
+      break;
+    case "time":
+      if (f.days.length === 0) return { error: "Pick at least one day" };
+      if (!f.from || !f.to || f.from === f.to)
+        return { error: "Give the hours the window opens and closes" };
+      when.push({
+        kind: "time",
+        ...(f.days.length < 7 && { days: WEEKDAYS.filter((d) => f.days.includes(d)) }),
+        from: f.from,
+        to: f.to,
+      });
+      break;
+    case "dates":
+      if (!f.dateFrom || !f.dateTo) return { error: "Give the first and last day" };
+      if (f.dateFrom > f.dateTo) return { error: "The first day is after the last" };
+      when.push({ kind: "dates", from: f.dateFrom, to: f.dateTo });
+      break;
+    case "signal":
+    case "stock": {
+      const atLeast = f.atLeast.trim() ? int(f.atLeast) : undefined;
+      const below = f.below.trim() ? int(f.below) : undefined;
+      if ((f.atLeast.trim() && atLeast === undefined) || (f.below.trim() && below === undefined))
+        return { error: "Thresholds are whole numbers" };
+      if (atLeast === undefined && below === undefined)
+        return { error: "Give “at least”, “below” or both" };
+      when.push({
+        kind: f.kind,
+        ...(f.kind === "signal" && { name: f.signal.trim() }),
+        ...(atLeast !== undefined && { atLeast }),
+        ...(below !== undefined && { below }),
+      });
+      break;
+    }
+    case "code":
+      if (!/^[A-Za-z0-9_-]{1,40}$/.test(f.code))
+        return { error: "A code is letters, digits, - or _" };
+      when.push({ kind: "code", code: f.code });
+      if (f.maxUses.trim()) {
+        maxUses = int(f.maxUses);
+        if (maxUses === undefined || maxUses < 1)
+          return { error: "Uses are a whole number above 0" };
+      }
+      break;
+  }
+  let adjust: Record<string, unknown>;
+  if (f.adjustBy === "percent") {
+    const percent = Number(f.adjust.replace(",", "."));
+    if (!f.adjust.trim() || !Number.isFinite(percent) || percent === 0)
+      return { error: "Give the change in percent, such as 20 or -10" };
+    adjust = { percent };
+  } else {
+    const negative = f.adjust.trim().startsWith("-");
+    const amount = parseAmount(f.adjust.trim().replace(/^[-+]/, ""), f.currency);
+    if (amount === undefined || amount === 0)
+      return { error: "Give the change as an amount, such as 5.00 or -2.50" };
+    adjust = { amount: negative ? -amount : amount, currency: f.currency };
+  }
+  const skus = f.skus
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const priority = int(f.priority || "0");
+  if (priority === undefined) return { error: "Priority is a whole number" };
+  return {
+    rule: {
+      name: f.name.trim(),
+      when,
+      adjust,
+      ...(skus.length > 0 && { skus }),
+      ...(priority !== 0 && { priority }),
+      ...(f.exclusive && { stackable: false }),
+      ...(maxUses !== undefined && { maxUses }),
+    },
+  };
+}
