@@ -128,6 +128,12 @@ describe.runIf(run)("web app in a real browser: customers by name, on every staf
     const theirs = dee.page.getByRole("list", { name: "Messages" }).locator(".msg.theirs");
     await theirs.getByText("Tomorrow at noon.").waitFor({ timeout: 10_000 });
     expect(await theirs.last().locator(".msg-author").textContent()).toBe("ALAnn Lee");
+    // the long status wraps inside the panel, not past its edge
+    const panelBox = await panel.boundingBox();
+    const pillBox = await panel.locator(".pill").first().boundingBox();
+    expect((pillBox?.x ?? 0) + (pillBox?.width ?? 0)).toBeLessThanOrEqual(
+      (panelBox?.x ?? 0) + (panelBox?.width ?? 0),
+    );
     await shot(ann.page, "inbox-customer-panel");
 
     await ann.page.getByRole("link", { name: "Orders" }).click();
