@@ -141,6 +141,14 @@ describe.runIf(run)("web app in a real browser: live stock, variants, cheapest t
       .toContain("85.00");
     expect(await card.textContent()).toContain("Hinge replacement");
     await shot(zoe.page, "customer-order-quote");
+    // the card decides the quote: the order's own approve/decline are not offered beside it
+    await expect
+      .poll(() => zoe.page.getByRole("button", { name: /^(Approve|Decline) quote$/ }).count())
+      .toBe(0);
+    // declining asks first, and No leaves the quote open
+    await card.getByRole("button", { name: "Decline" }).click();
+    await card.getByRole("button", { name: "No" }).click();
+    expect(await card.textContent()).toContain("proposed");
     await card.getByRole("button", { name: /Approve .*85\.00/ }).click();
     await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain("approved");
     await zoe.context.close();

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { ApiError, api, errorText } from "../app/api.js";
 import { useResync } from "../app/live.js";
 import { useSession } from "../app/session.js";
+import { ConfirmButton } from "../components/Confirm.js";
 import { formatTime } from "../components/Progress.js";
 import { formatPrice } from "./money.js";
 
@@ -19,9 +20,22 @@ const KIND_LABELS: Record<OrderQuote["lines"][number]["kind"], string> = {
  * order:{id} (`quote`); the customer approves or declines that exact quote (its version and
  * total: a quote that changed meanwhile is refused, and the new one shows).
  */
-export function OrderQuoteCard({ orderId, customer }: { orderId: string; customer: boolean }) {
+export function OrderQuoteCard({
+  orderId,
+  customer,
+  onProposed,
+}: {
+  orderId: string;
+  customer: boolean;
+  /** Told whether a quote waits for the customer's decision (the card then offers it). */
+  onProposed?: (waiting: boolean) => void;
+}) {
   const token = useSession()?.token ?? null;
   const [quote, setQuote] = useState<OrderQuote>();
+  const waiting = quote?.status === "proposed";
+  useEffect(() => {
+    onProposed?.(waiting);
+  }, [waiting, onProposed]);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const load = useCallback(async () => {
@@ -121,14 +135,15 @@ export function OrderQuoteCard({ orderId, customer }: { orderId: string; custome
           >
             Approve {money(quote.total)}
           </button>
-          <button
-            type="button"
+          <ConfirmButton
             className="secondary"
             disabled={busy}
-            onClick={() => void decide("decline")}
+            question="Decline the quote?"
+            confirm="Yes, decline"
+            onConfirm={() => void decide("decline")}
           >
             Decline
-          </button>
+          </ConfirmButton>
         </div>
       )}
       {error && (

@@ -25,6 +25,9 @@ export function OrderTracker({ id }: { id: string }) {
   const { order, error, notFound, reload } = useLiveOrder(id);
   const lifecycle = useLifecycles().find((l) => l.name === order?.lifecycle);
   const [acting, setActing] = useState(false);
+  // With a quote card waiting for a decision, its buttons decide that exact quote (and move the
+  // order): the lifecycle's own approve/decline would move the order and leave the quote open.
+  const [quoteWaiting, setQuoteWaiting] = useState(false);
   const [actionError, setActionError] = useErrorState<string>();
 
   usePageTitle(order ? (order.title ?? lifecycle?.label) : undefined);
@@ -55,6 +58,9 @@ export function OrderTracker({ id }: { id: string }) {
         <div className="skeleton skeleton-card" />
       </section>
     );
+  const actions = quoteWaiting
+    ? order.allowed.filter((a) => a.action !== "approve" && a.action !== "decline")
+    : order.allowed;
 
   // a live event changes the status before the snapshot (with its label) is fetched again
   const statusLabel =
@@ -113,12 +119,16 @@ export function OrderTracker({ id }: { id: string }) {
           Updated <strong>{formatTime(order.updatedAt)}</strong>
         </span>
       </div>
-      <OrderQuoteCard orderId={order.id} customer={session?.user === order.customerId} />
+      <OrderQuoteCard
+        orderId={order.id}
+        customer={session?.user === order.customerId}
+        onProposed={setQuoteWaiting}
+      />
       <OrderAppointments order={order} />
-      {order.allowed.length > 0 && (
+      {actions.length > 0 && (
         <fieldset className="actions">
           <legend className="sr-only">What you can do</legend>
-          {order.allowed.map((a) =>
+          {actions.map((a) =>
             a.action === "cancel" || a.action === "decline" ? (
               <ConfirmButton
                 key={a.to}
