@@ -122,7 +122,13 @@ async function startCluster(count: number, prefixOf: string) {
   const departures = async () => {
     const s = await openStore({ databaseUrl: POSTGRES_URL, dataDir }, { schema });
     try {
-      return (await s.db.selectFrom("pusher_departures").select("key").execute()).length;
+      return (
+        await s.db
+          .selectFrom("pusher_departures")
+          .select("key")
+          .where("key", "not like", "vacated:%")
+          .execute()
+      ).length;
     } finally {
       await s.close();
     }
