@@ -82,7 +82,7 @@ describe.runIf(run)("web app in a real browser: live prices", () => {
     await shot(staff.page, "staff-pricing");
 
     // a draft rule's quote before it is saved: with it beside without it, explained
-    await staff.page.getByLabel("Item").selectOption("PIXEL-8");
+    await staff.page.getByLabel("Preview item").selectOption("PIXEL-8");
     await form.getByLabel("Rule name").fill("Flash");
     await form.getByLabel("When").selectOption("always");
     await form.getByLabel("Change (%)").fill("-5");
