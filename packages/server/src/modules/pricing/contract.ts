@@ -229,6 +229,22 @@ export const quoteResultSchema = z
   .describe("PriceQuote");
 export type QuoteResult = z.infer<typeof quoteResultSchema>;
 
+/** A draft rule tried on one item without saving it: the forecast without and with it. */
+export const rulePreviewSchema = z
+  .object({
+    draftRule: z
+      .string()
+      .describe(
+        "The id the draft's factor carries (`draft`); a replaced rule's own factor is gone",
+      ),
+    without: quoteResultSchema.describe(
+      "The forecast from the saved rules (the replaced one included)",
+    ),
+    with: quoteResultSchema.describe("The forecast with the draft in place (of the replaced rule)"),
+  })
+  .describe("PricingRulePreview");
+export type RulePreview = z.infer<typeof rulePreviewSchema>;
+
 export const historyEntrySchema = z.object({
   id: z.string(),
   at: z.string(),

@@ -12,6 +12,7 @@ import { createOrderQuoteService } from "./order-quotes.js";
 import { createPriceService, REPRICE_TASK } from "./prices.js";
 import { registerRecommendationRoutes } from "./recommendations.js";
 import { registerPricingRoutes } from "./routes.js";
+import { registerPricingRpc } from "./rpc.js";
 import { createRuleService } from "./rules.js";
 import { createSignalSampler, SAMPLE_JOB } from "./sampler.js";
 import { registerShopperRoutes } from "./shopper-routes.js";
@@ -101,6 +102,7 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
       await prices.reprice([sku], "schedule", d.transaction);
     });
     registerPricingRoutes(ctx.http, { prices, rules, signals }, ctx.auth);
+    registerPricingRpc(ctx.rpc, prices);
     registerShopperRoutes(ctx.http, { watches, locks, orderQuotes }, ctx.auth);
     registerCatalogRoutes(ctx.http, createCatalogService(deps, prices), ctx.auth);
     registerRecommendationRoutes(ctx.http, prices, ctx.auth);
