@@ -220,7 +220,10 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
   const count = ctx.plan.quick ? 5_000 : 20_000;
   const connected = ctx.plan.quick ? 200 : 500;
   const users = Array.from({ length: connected }, (_, i) => `bench-u${i}`);
+  // BENCH_NOTIFICATIONS_DIALECTS=sqlite (or postgres): one of them only
+  const only = process.env.BENCH_NOTIFICATIONS_DIALECTS?.split(",");
   for (const dialect of ["sqlite", "postgres"] as const) {
+    if (only && !only.includes(dialect)) continue;
     const label = `in-app notifications/s end to end (${dialect})`;
     if (dialect === "postgres" && !(await postgresReachable())) {
       ctx.note(`${label}: skipped, PostgreSQL not reachable at ${POSTGRES_URL}`);
@@ -252,7 +255,15 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
       await stream(srv.port, agent, rx, users, 1000, notify, "notification");
       const anchor = await stream(srv.port, agent, rx, users, count, plain, "bench");
       const cpu0 = procCpuMicros(srv.pid);
+      const mono0 = process.hrtime.bigint();
       const n = await stream(srv.port, agent, rx, users, count, notify, "notification");
+      // the profile's window (--profile): the notifications stream alone
+      ctx.window(
+        name,
+        `notifications (${dialect})`,
+        Number(mono0 / 1000n),
+        Number(process.hrtime.bigint() / 1000n),
+      );
       const cpu = procCpuMicros(srv.pid) - cpu0;
       const ratio = n.rate / anchor.rate;
       const p99 = n.latency.percentileMs(99);
@@ -277,7 +288,14 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         rssBytesPerConn: null,
         note: `${count} sends to ${connected} users, ${IN_FLIGHT} in flight; ${(ratio * 100).toFixed(0)}% of the plain publish's ${anchor.rate.toFixed(0)}/s (same run, same sockets); ${exact}${met}`,
       });
+      const bulk0 = process.hrtime.bigint();
       const b = await bulk(srv.port, agent, rx, connected);
+      ctx.window(
+        name,
+        `bulk send (${dialect})`,
+        Number(bulk0 / 1000n),
+        Number(process.hrtime.bigint() / 1000n),
+      );
       const bulkMet = `target < ${TARGET_BULK_MS} ms ${b.doneMs < TARGET_BULK_MS ? "met" : "MISSED"}`;
       ctx.progress(
         `notifications ${dialect}: bulk send to ${BULK} users accepted in ${b.accepted.toFixed(0)} ms, done in ${b.doneMs.toFixed(0)} ms, ` +

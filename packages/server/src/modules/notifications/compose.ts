@@ -71,6 +71,11 @@ export interface ComposeOptions {
   deferrals: Deferrals;
   /** The server's escalation of unread urgent ones (a user's own replaces it). */
   escalation: EscalationPolicy;
+  /**
+   * The recipients' unread versions when the caller took their locks already
+   * (users.lockRecipients); absent: taken here for the users with inbox notifications.
+   */
+  versions?: Map<string, number>;
   /** The variant of a type for a locale, if one was made (read in the batch's transaction). */
   localized?: (
     trx: Transaction<Database>,
@@ -216,7 +221,7 @@ export async function composeMany(
   const inboxUsers = [
     ...new Set(made.filter((m) => m.row.in_app).map((m) => m.row.user_id)),
   ].sort();
-  const versions = await lockUnreadMany(trx, inboxUsers, at);
+  const versions = opts.versions ?? (await lockUnreadMany(trx, inboxUsers, at));
   const inserted = new Set<string>();
   await insertChunked(made, async (chunk) => {
     const rows = await trx

@@ -53,7 +53,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
   const { db, outbox, settings, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const templates = createTemplates(db);
-  const users = createUsers(db);
+  const users = createUsers(db, deps.dialect ?? "sqlite");
   const inbox = createInbox(db, outbox);
   const deferrals = createDeferrals(deps.scheduler);
   const sends = createSends({
