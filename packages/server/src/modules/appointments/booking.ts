@@ -338,6 +338,23 @@ export function createBooking(deps: BookingDeps) {
       if (input.orderId !== undefined) await assertOrderLink(service, input.orderId, customerId);
       const startMs = Date.parse(input.start);
       const places = await placesFor(service, startMs, input.resourceId);
+      const taken = () =>
+        refusal(
+          "slot_taken",
+          `${isoUtc(startMs)} is taken on ${input.resourceId ?? `every resource offering ${service.id}`}`,
+          { start: isoUtc(startMs), ...(input.resourceId && { resourceId: input.resourceId }) },
+        );
+      // A time this node knows is taken is refused before anything is built for it (id, times,
+      // day): under a rush for one slot nearly every request ends here.
+      const [claim_from, claim_to] = claimRange(
+        startMs,
+        shapeOf(service, settings.slotStepMinutes),
+      );
+      const session = sessionOf(service.id, startMs);
+      const unknown = places.filter(
+        (r) => !recentlyTaken.has({ resource_id: r.id, claim_from, claim_to, session }),
+      );
+      if (unknown.length === 0) throw taken();
       const at = now();
       const base = {
         id: ulid(),
@@ -350,24 +367,17 @@ export function createBooking(deps: BookingDeps) {
         created_at: at,
         updated_at: at,
       };
-      const rows = places.map((resource) => ({
-        row: placed(base, service, resource, startMs),
-        services: resource.services,
-      }));
-      // A time already taken is refused from one read, without a write transaction: under a
-      // rush for one slot nearly every request ends here. What passes is decided by the claims.
-      const open: typeof rows = [];
-      for (const place of rows) {
-        if (recentlyTaken.has(place.row)) continue;
+      // Then one read each, without a write transaction; what passes is decided by the claims.
+      const open: { row: AppointmentRow; services: string[] }[] = [];
+      for (const resource of unknown) {
+        const place = {
+          row: placed(base, service, resource, startMs),
+          services: resource.services,
+        };
         if (await availability.looksFree(place.row)) open.push(place);
         else recentlyTaken.remember(place.row);
       }
-      if (open.length === 0)
-        throw refusal(
-          "slot_taken",
-          `${isoUtc(startMs)} is taken on ${input.resourceId ?? `every resource offering ${service.id}`}`,
-          { start: isoUtc(startMs), ...(input.resourceId && { resourceId: input.resourceId }) },
-        );
+      if (open.length === 0) throw taken();
       try {
         const row = await submitHold({ places: open, capacity: service.capacity, also });
         return appointmentView(row);
