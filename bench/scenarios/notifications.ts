@@ -312,10 +312,50 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         rssBytesPerConn: null,
         note: `done in ${b.doneMs.toFixed(0)} ms (accepted in ${b.accepted.toFixed(0)} ms); ${bulkMet}; ${b.exact ? "each once" : "NOT EXACT"}`,
       });
+      if (dialect === "postgres") await bulkOneLane(ctx, name, users, b.doneMs);
     } finally {
       rx.close();
       agent.destroy();
       await srv.stop();
     }
+  }
+}
+
+/**
+ * The same bulk send on a node that makes one chunk at a time (SWITCHBOARD_NOTIFICATIONS_SEND_LANES
+ * = 1, as the batches went before lanes), right after the default's: the lanes' effect as a
+ * same-run ratio, which the machine's load does not move as much as the absolute times.
+ */
+async function bulkOneLane(ctx: Ctx, name: ServerName, users: string[], lanesMs: number) {
+  const srv = await startNode(ctx, "postgres", {
+    SWITCHBOARD_MODULES: "notifications",
+    SWITCHBOARD_MAX_NEW_CHANNELS_PER_MINUTE: "100000",
+    SWITCHBOARD_NOTIFICATIONS_SEND_LANES: "1",
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+  const rx = new Receivers();
+  try {
+    await rx.connect(srv.port, users);
+    const b = await bulk(srv.port, agent, rx, users.length);
+    const ratio = lanesMs / b.doneMs;
+    ctx.progress(
+      `notifications postgres: bulk send to ${BULK} users with one chunk at a time done in ${b.doneMs.toFixed(0)} ms; ` +
+        `default lanes ÷ one lane ${ratio.toFixed(2)}× of the time; ${b.exact ? "each once" : "NOT EXACT"}`,
+    );
+    ctx.add({
+      name: `bulk send to ${BULK} users, one chunk at a time (postgres)`,
+      server: name,
+      deliveriesPerSec: BULK / (b.doneMs / 1000),
+      p50Ms: null,
+      p99Ms: null,
+      cpuMicrosPerDelivery: null,
+      rssBytes: null,
+      rssBytesPerConn: null,
+      note: `done in ${b.doneMs.toFixed(0)} ms; the default lanes took ${ratio.toFixed(2)}× of it in the same run; ${b.exact ? "each once" : "NOT EXACT"}`,
+    });
+  } finally {
+    rx.close();
+    agent.destroy();
+    await srv.stop();
   }
 }

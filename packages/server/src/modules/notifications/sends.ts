@@ -68,6 +68,8 @@ export interface SendsDeps {
   deferrals: Deferrals;
   /** Direct groups made at once (1 on SQLite: one writer). */
   lanes?: number;
+  /** A large send's chunks made at once (1 on SQLite). */
+  chunkLanes?: number;
   /** The worker has work: a send to expand, or deliveries to outside channels to send. */
   wake(): void;
 }
@@ -460,7 +462,7 @@ export function createSends(deps: SendsDeps) {
    */
   async function process(maxBatches = 1000): Promise<number> {
     let done = 0;
-    const lanes = deps.lanes ?? 1;
+    const lanes = deps.chunkLanes ?? 1;
     while (done < maxBatches) {
       const pending: SendHead[] = await db
         .selectFrom("notification_sends")
