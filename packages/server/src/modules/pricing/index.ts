@@ -83,6 +83,13 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
       prices.currentRules,
       createBookingsCounter(ctx.db, ctx.settings.bookingsHours, ctx.logger),
     );
+    // a rule naming a service's or resource's bookings gets its count now, not at the next sample
+    rules.onChange(
+      () =>
+        void sampler
+          .bookings()
+          .catch((err: unknown) => ctx.logger.warn({ err }, "pricing: bookings signal failed")),
+    );
     // a booking moves the count at once (after its commit, read with the database); the sample
     // job repairs a lost one and moves the window as time passes
     for (const type of BOOKING_EVENTS)
