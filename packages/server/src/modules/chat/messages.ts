@@ -18,6 +18,7 @@ import type { Conversations } from "./conversations.js";
 import type { ChatDeps } from "./deps.js";
 import { toMessage } from "./mapping.js";
 import type { AuthorRole, ChatConversationRow, ChatMessageRow } from "./migrations.js";
+import type { ChatRead } from "./read-event.js";
 import type { MessageInput } from "./schema.js";
 
 export interface NewMessage {
@@ -268,7 +269,11 @@ export function createMessages(
       return outbox.enqueue(trx, messages);
     });
     await outbox.flush(ids);
-    if (kind === "read") deps.unreadChanged?.([user]);
+    if (kind === "read") {
+      deps.unreadChanged?.([user]);
+      const read: ChatRead = { conversationId, userId: user, upTo };
+      deps.events.local.emit("chat.read", read); // notifications cancels a waiting reply grace
+    }
     const r = await db
       .selectFrom("chat_receipts")
       .selectAll()
