@@ -10,6 +10,7 @@
  *    `order.created`, one transaction per event as the dispatcher runs them when idle, against
  *    the anchor of a handler inserting one row per event in the same database (SQLite).
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,12 +23,18 @@ import { handleEvent } from "../../packages/server/src/modules/metrics/handlers.
 import type { ModuleEvents } from "../../packages/server/src/platform/durable/types.js";
 import { simulate } from "../../packages/server/src/simulate/simulator.js";
 import { Outbox } from "../../packages/server/src/store/outbox.js";
-import { startServerProcess } from "../../packages/server/src/test-support/process.js";
 import { RawClient } from "../../packages/server/src/test-support/ws-client.js";
 import { startTestServer } from "../../packages/server/src/testing.js";
 import type { Ctx } from "../lib/context.js";
-import { procCpuMicros, procRssBytes } from "../lib/proc.js";
-import type { ServerName } from "../lib/servers.js";
+import {
+  freePort,
+  procCpuMicros,
+  procRssBytes,
+  stopChild,
+  track,
+  waitForPort,
+} from "../lib/proc.js";
+import { ROOT, type ServerName, SWITCHBOARD_MAIN } from "../lib/servers.js";
 
 const RATE = 200;
 /** Simulator processes sharing the rate (each with its own sockets and HTTP connections). */
@@ -44,18 +51,40 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "switchboard-bench-metrics-"));
   const secret = randomBytes(32).toString("hex");
   const apiKey = `sb_bench_${randomBytes(16).toString("hex")}`;
-  const proc = await startServerProcess({
-    NODE_ENV: "production",
-    SWITCHBOARD_DATA_DIR: dataDir,
-    SWITCHBOARD_JWT_SECRET: secret,
-    SWITCHBOARD_API_KEY: apiKey,
-    SWITCHBOARD_CHAT_BOT: "off",
-    SWITCHBOARD_METRICS_LIVE_INTERVAL_MS: "5000",
-  });
+  const port = await freePort();
+  // the built server (as deployed), with --cpu-prof under `--profile`
+  const node = [process.execPath, ...ctx.nodeFlagsFor("switchboard"), SWITCHBOARD_MAIN];
+  const argv = ctx.serverCores ? ["taskset", "-c", ctx.serverCores, ...node] : node;
+  const child = track(
+    spawn(argv[0] as string, argv.slice(1), {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        LOG_LEVEL: "warn",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        SWITCHBOARD_DATA_DIR: dataDir,
+        SWITCHBOARD_JWT_SECRET: secret,
+        SWITCHBOARD_API_KEY: apiKey,
+        SWITCHBOARD_CHAT_BOT: "off",
+        SWITCHBOARD_METRICS_LIVE_INTERVAL_MS: "5000",
+      },
+    }),
+  );
+  let stderr = "";
+  const keep = (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-2000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const token = (sub: string, role: "customer" | "agent" | "admin") =>
     mintToken(secret, { sub, role, expiresInSeconds: 3600 });
-  const server = { url: proc.url, wsUrl: `${proc.url.replace(/^http/, "ws")}/ws`, apiKey };
+  const url = `http://127.0.0.1:${port}`;
+  const server = { url, wsUrl: `ws://127.0.0.1:${port}/ws`, apiKey };
   try {
+    await waitForPort(port, 60_000, () => child.exitCode === null && child.signalCode === null);
     const owner = await RawClient.connect(server.wsUrl, await token("sam", "admin"));
     const accepted: { id: string; at: number }[] = [];
     const boardAt = new Map<string, number>();
@@ -75,8 +104,9 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
     });
     await owner.subscribe("dashboard:overview");
     await owner.subscribe("staff:orders");
-    const pid = proc.child.pid as number;
+    const pid = child.pid as number;
     const cpu0 = procCpuMicros(pid);
+    const mono0 = process.hrtime.bigint() / 1000n;
     const summary = await simulate({
       url: server.url,
       apiKey: server.apiKey,
@@ -88,6 +118,12 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
       onOrder: (id, at) => accepted.push({ id, at }),
     });
     const serverCpu = procCpuMicros(pid) - cpu0;
+    ctx.window(
+      "switchboard",
+      "metrics simulator",
+      Number(mono0),
+      Number(process.hrtime.bigint() / 1000n),
+    );
     // until the dashboard counts every accepted order (an overloaded server lags; at most 60 s)
     const settled = Date.now() + 60_000;
     while (
@@ -143,9 +179,10 @@ async function latency(ctx: Ctx, seconds: number): Promise<void> {
       rssBytesPerConn: null,
       note: "plain outbox publish of the same order change",
     });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- server output ---\n${stderr}`);
   } finally {
-    proc.kill("SIGTERM");
-    await proc.exited;
+    await stopChild(child, 8000);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -92,9 +92,9 @@ async function revenue(s: Step, amount: number, currency: string): Promise<void>
 }
 
 /**
- * Order states that mean the customer of a booking arrived (appointments has no check-in event:
- * a drop-off's repair order reaches `device-received`, a test drive's order `checked-in`; both
- * orders carry their appointment's id as their own).
+ * Order states that mean the customer of a booking arrived (a drop-off's repair order reaches
+ * `device-received`, a test drive's order `checked-in`; both orders carry their appointment's id
+ * as their own). Bookings with no order report it through `appointment.checked_in`.
  */
 const ARRIVED = new Set(["checked-in", "device-received"]);
 
@@ -111,17 +111,48 @@ async function forgetStart(s: Step, appointmentId: string): Promise<void> {
   await s.trx.deleteFrom("metrics_bookings").where("appointment_id", "=", appointmentId).execute();
 }
 
-/** Lateness: how long after its booked start the customer arrived (0 when on time), once. */
-async function arrived(s: Step, orderId: string): Promise<void> {
-  const booking = await s.trx
-    .selectFrom("metrics_bookings")
-    .select("starts_at")
-    .where("appointment_id", "=", orderId)
-    .executeTakeFirst();
-  if (!booking) return;
-  await forgetStart(s, orderId);
-  const late = Math.max(0, s.at - Date.parse(booking.starts_at));
+const lateness = (s: Step, arrivedAt: number, startsAt: string) => {
+  const late = Math.max(0, arrivedAt - Date.parse(startsAt));
   if (Number.isFinite(late)) s.facts.push({ kpi: "lateness", value: late, at: s.at });
+};
+
+/**
+ * Lateness from the booking's order: how long after its booked start the customer arrived (0 when
+ * on time) — unless the booking was already measured (its check-in event came first).
+ */
+async function arrived(s: Step, orderId: string): Promise<void> {
+  const marked = await s.trx
+    .updateTable("metrics_bookings")
+    .set({ arrived_at: iso(s.at) })
+    .where("appointment_id", "=", orderId)
+    .where("arrived_at", "is", null)
+    .returning("starts_at")
+    .executeTakeFirst();
+  if (marked) lateness(s, s.at, marked.starts_at);
+}
+
+/**
+ * Lateness from `appointment.checked_in`, keyed by the appointment: measured unless its order
+ * already reported the arrival. The payload has the start itself, so a booking confirmed before
+ * metrics heard of it counts too.
+ */
+async function checkedIn(
+  s: Step,
+  e: { appointmentId: string; startsAt: string; checkedInAt: string },
+): Promise<void> {
+  const at = Date.parse(e.checkedInAt);
+  const marked = await s.trx
+    .insertInto("metrics_bookings")
+    .values({ appointment_id: e.appointmentId, starts_at: e.startsAt, arrived_at: iso(at) })
+    .onConflict((oc) =>
+      oc
+        .column("appointment_id")
+        .doUpdateSet({ starts_at: e.startsAt, arrived_at: iso(at) })
+        .where("metrics_bookings.arrived_at", "is", null),
+    )
+    .returning("appointment_id")
+    .executeTakeFirst();
+  if (marked) lateness(s, at, e.startsAt);
 }
 
 /**
@@ -246,6 +277,10 @@ const RULES: Record<string, Rule> = {
     });
     await s.activity("booking.cancelled", "Booking cancelled", { appointmentId: e.appointmentId });
     return true;
+  }),
+  "appointment.checked_in": rule(p.appointmentCheckedIn, async (s, e) => {
+    await checkedIn(s, e);
+    return false;
   }),
   "appointment.no_show": rule(p.appointmentChanged, async (s, e) => {
     s.facts.push({ kpi: "no_shows", value: 1, at: s.at });

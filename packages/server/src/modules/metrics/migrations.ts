@@ -64,10 +64,15 @@ export interface MetricsOrderRevenueRow {
   at: string;
 }
 
-/** A confirmed appointment's start, to measure lateness when its order says the customer arrived. */
+/**
+ * A confirmed appointment's start, to measure lateness when the customer arrives (its
+ * `appointment.checked_in`, or its order reaching checked-in/device-received). `arrived_at` marks
+ * the booking measured, whichever route reported it first: the other counts nothing.
+ */
 export interface MetricsBookingRow {
   appointment_id: string;
   starts_at: string;
+  arrived_at: string | null;
 }
 
 /** A customer seen on a product page (presence on `product:{sku}`) on a business day. */
@@ -171,6 +176,15 @@ export const metricsMigrations: MigrationSet = {
       await db.schema.dropTable("metrics_viewers").execute();
       await db.schema.dropTable("metrics_bookings").execute();
       await db.schema.dropTable("metrics_order_revenue").execute();
+    },
+  },
+  // Lateness from appointment.checked_in as well as from orders: a booking is measured once.
+  "metrics/003_booking_arrived": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("metrics_bookings").addColumn("arrived_at", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("metrics_bookings").dropColumn("arrived_at").execute();
     },
   },
 };

@@ -35,6 +35,11 @@ export const appointmentChanged = z.object({
   endsAt: z.string(),
   previousStartsAt: z.string().optional(),
 });
+/** `appointment.checked_in` (appointments' contract): the booking's payload plus the arrival. */
+export const appointmentCheckedIn = appointmentChanged.extend({
+  checkedInAt: z.string().refine((v) => Number.isFinite(Date.parse(v)), "an ISO instant"),
+  lateMinutes: z.number().int().nonnegative(),
+});
 export const conversationAssigned = z.object({
   conversationId: id,
   customerId: z.string(),
