@@ -1,5 +1,7 @@
 /**
  * (8) Pricing (Switchboard only, issue 16), on SQLite:
+ *  - quotes/s over the socket (rpc `pricing.quote`, 8 sockets × 32 calls in flight) against a
+ *    trivial rpc on the same sockets in the same run, and the engine alone as its own row;
  *  - quotes/s with 50 active rules: 50 HTTP clients POST /api/pricing/quote for random items of
  *    1,000 priced ones (every quote reads the rules and signals and evaluates all 50); target
  *    ≥ 5,000/s. The engine alone (engine.ts's evaluate, in this process) is reported beside it.
@@ -166,6 +168,94 @@ async function subscribeAll(port: number, skus: string[]): Promise<Sub[]> {
   return subs;
 }
 
+/** Sockets and calls in flight per socket for the rpc rate (pipelined: no HTTP request per quote). */
+const RPC_SOCKETS = 8;
+const RPC_IN_FLIGHT = 32;
+
+/**
+ * Rpc calls answered per second over RPC_SOCKETS sockets, RPC_IN_FLIGHT calls in flight on each,
+ * for `seconds` (bounded by time; a call unanswered for 20 s fails the run). `ok` counts replies
+ * of the expected type (`result`, or `error` for the anchor's unknown method).
+ */
+async function rpcRate(
+  port: number,
+  method: string,
+  params: () => Record<string, unknown>,
+  expect: "result" | "error",
+  seconds: number,
+  pid: number,
+): Promise<{ rate: number; p50: number; p99: number; cpuPerCall: number }> {
+  const sockets: WebSocket[] = [];
+  try {
+    const conns = await Promise.all(
+      Array.from({ length: RPC_SOCKETS }, async (_, c) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, ["switchboard.v1"]);
+        sockets.push(socket);
+        await new Promise<void>((resolve, reject) => {
+          socket.once("open", () => resolve());
+          socket.once("error", reject);
+        });
+        const pending = new Map<number, (type: string) => void>();
+        socket.on("message", (raw) => {
+          const f = JSON.parse(raw.toString()) as { type: string; id?: number };
+          if (f.type === "ping") socket.send(JSON.stringify({ type: "pong" }));
+          if (f.id !== undefined) pending.get(f.id)?.(f.type);
+        });
+        let id = 1;
+        const call = (frame: Record<string, unknown>) =>
+          new Promise<string>((resolve, reject) => {
+            const mine = id++;
+            const timer = setTimeout(() => reject(new Error(`no reply to ${method}`)), 20_000);
+            pending.set(mine, (type) => {
+              clearTimeout(timer);
+              pending.delete(mine);
+              resolve(type);
+            });
+            socket.send(JSON.stringify({ ...frame, id: mine }));
+          });
+        if (
+          (await call({ type: "connect", token: await token(`bench-rpc-${c}`, "customer") })) ===
+          "error"
+        )
+          throw new Error("rpc bench: connect refused");
+        return call;
+      }),
+    );
+    const run = async (deadline: number, latency?: Histogram) => {
+      let n = 0;
+      let bad = 0;
+      await Promise.all(
+        conns.flatMap((call) =>
+          Array.from({ length: RPC_IN_FLIGHT }, async () => {
+            while (performance.now() < deadline) {
+              const t = performance.now();
+              const type = await call({ type: "rpc", method, params: params() });
+              latency?.recordMs(performance.now() - t);
+              if (type === expect) n++;
+              else if (++bad > 20) throw new Error(`rpc ${method}: ${type}`);
+            }
+          }),
+        ),
+      );
+      return n;
+    };
+    await run(performance.now() + 1000); // warm-up
+    const latency = new Histogram();
+    const cpu0 = procCpuMicros(pid);
+    const t0 = performance.now();
+    const total = await run(t0 + seconds * 1000, latency);
+    const elapsed = (performance.now() - t0) / 1000;
+    return {
+      rate: total / elapsed,
+      p50: latency.percentileMs(50),
+      p99: latency.percentileMs(99),
+      cpuPerCall: (procCpuMicros(pid) - cpu0) / Math.max(1, total),
+    };
+  } finally {
+    for (const s of sockets) s.terminate();
+  }
+}
+
 export async function pricing(ctx: Ctx, name: ServerName): Promise<void> {
   if (name !== "switchboard") return; // the anchors have no prices
   const seconds = ctx.plan.quick ? 3 : 8;
@@ -253,6 +343,62 @@ export async function pricing(ctx: Ctx, name: ServerName): Promise<void> {
       rssBytesPerConn: null,
       targetPerSec: TARGET_QUOTES,
       note: `${rate.toFixed(0)} quotes/s over HTTP (target ≥ ${TARGET_QUOTES}/s ${met}); the engine alone: ${engine.toFixed(0)} evaluations/s`,
+    });
+
+    // quotes over the socket (rpc `pricing.quote`: same validation and service as the REST
+    // route, no HTTP request per quote), against a trivial rpc on the same sockets (an unknown
+    // method: frame parse, dispatch, error reply) in the same run
+    const rpc = await rpcRate(
+      srv.port,
+      "pricing.quote",
+      () => ({
+        sku: skus[Math.floor(Math.random() * skus.length)] as string,
+        at: forecastAt,
+        code: "PROMO3",
+      }),
+      "result",
+      seconds,
+      srv.pid,
+    );
+    const trivial = await rpcRate(srv.port, "bench.nothing", () => ({}), "error", seconds, srv.pid);
+    const rpcMet = rpc.rate >= TARGET_QUOTES ? "met" : "MISSED";
+    ctx.progress(
+      `pricing quotes over rpc: ${rpc.rate.toFixed(0)}/s (${RPC_SOCKETS} sockets × ${RPC_IN_FLIGHT} in flight), p50 ${rpc.p50.toFixed(2)} ms p99 ${rpc.p99.toFixed(2)} ms, ${rpc.cpuPerCall.toFixed(0)} µs server CPU each; trivial rpc anchor ${trivial.rate.toFixed(0)}/s (${trivial.cpuPerCall.toFixed(0)} µs); ratio ${(rpc.rate / Math.max(1, trivial.rate)).toFixed(2)}; target ≥ ${TARGET_QUOTES}/s ${rpcMet}`,
+    );
+    ctx.add({
+      name: `quotes/s (50 rules, rpc pricing.quote, ${RPC_SOCKETS}×${RPC_IN_FLIGHT} in flight)`,
+      server: name,
+      deliveriesPerSec: rpc.rate,
+      p50Ms: rpc.p50,
+      p99Ms: rpc.p99,
+      cpuMicrosPerDelivery: rpc.cpuPerCall,
+      rssBytes: null,
+      rssBytesPerConn: null,
+      targetPerSec: TARGET_QUOTES,
+      note: `target ≥ ${TARGET_QUOTES}/s ${rpcMet}; ${(rpc.rate / Math.max(1, trivial.rate)).toFixed(2)}× the trivial rpc in the same run`,
+    });
+    ctx.add({
+      name: `trivial rpc (anchor for rpc quotes, ${RPC_SOCKETS}×${RPC_IN_FLIGHT} in flight)`,
+      server: name,
+      deliveriesPerSec: trivial.rate,
+      p50Ms: trivial.p50,
+      p99Ms: trivial.p99,
+      cpuMicrosPerDelivery: trivial.cpuPerCall,
+      rssBytes: null,
+      rssBytesPerConn: null,
+      note: "an unknown rpc method on the same sockets: the socket path's own ceiling here",
+    });
+    ctx.add({
+      name: "quote evaluations/s (50 rules, engine alone, in-process)",
+      server: name,
+      deliveriesPerSec: engine,
+      p50Ms: null,
+      p99Ms: null,
+      cpuMicrosPerDelivery: 1e6 / Math.max(1, engine),
+      rssBytes: null,
+      rssBytesPerConn: null,
+      targetPerSec: TARGET_QUOTES,
+      note: `engine.ts evaluate() in the bench process, no I/O (target ≥ ${TARGET_QUOTES}/s ${engine >= TARGET_QUOTES ? "met" : "MISSED"})`,
     });
 
     // same run, same load: a node whose quotes read the database every time (the per-node copy

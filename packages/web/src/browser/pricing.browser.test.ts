@@ -81,6 +81,35 @@ describe.runIf(run)("web app in a real browser: live prices", () => {
     await shot(shopper.page, "customer-product-price");
     await shot(staff.page, "staff-pricing");
 
+    // a draft rule's quote before it is saved: with it beside without it, explained
+    await staff.page.getByLabel("Preview item").selectOption("PIXEL-8");
+    await form.getByLabel("Rule name").fill("Flash");
+    await form.getByLabel("When").selectOption("always");
+    await form.getByLabel("Change (%)").fill("-5");
+    await form.getByLabel("Only these SKUs").fill("PIXEL-8");
+    const withDraft = staff.page.getByTestId("draft-preview-with");
+    await expect.poll(() => withDraft.textContent(), { timeout: 10_000 }).toContain("381.65");
+    expect(await withDraft.textContent()).toContain("Flash");
+    expect(await staff.page.getByTestId("draft-preview-without").textContent()).toContain("404.10");
+    // nothing was saved: the shop still shows the price without it
+    expect(await panel.getByTestId("price").textContent()).toContain("404.10");
+    await expect.poll(() => staff.page.getByTestId("rules").textContent()).not.toContain("Flash");
+
+    // edit a saved rule: the form opens with its values, previews the change, saves it
+    await staff.page.getByRole("button", { name: "Edit rule Spring sale" }).click();
+    const editForm = staff.page.getByRole("form", { name: "Edit rule Spring sale" });
+    expect(await editForm.getByLabel("Change (%)").inputValue()).toBe("-10");
+    await editForm.getByLabel("Change (%)").fill("-20");
+    await expect.poll(() => withDraft.textContent(), { timeout: 10_000 }).toContain("359.20");
+    expect(await staff.page.getByTestId("draft-preview-without").textContent()).toContain("404.10");
+    await shot(staff.page, "staff-pricing-rule-preview");
+    await editForm.getByRole("button", { name: "Save changes" }).click();
+    await staff.page.getByRole("form", { name: "New rule" }).waitFor({ timeout: 10_000 });
+    await expect
+      .poll(() => panel.getByTestId("price").textContent(), { timeout: 10_000 })
+      .toContain("359.20");
+    await expect.poll(() => staff.page.getByTestId("rules").textContent()).toContain("-20%");
+
     // the form explains its own problems before sending anything
     await form.getByLabel("Rule name").fill("Peak");
     await form.getByLabel("When").selectOption("signal");

@@ -66,7 +66,7 @@ describe.runIf(run)("web app in a real browser: live stock, variants, cheapest t
     await shopper.context.close();
   }, 90_000);
 
-  it("a customer finds the cheapest upcoming times of a service, peak hours priced higher", async () => {
+  it("a customer finds the cheapest upcoming times of a service, peak hours priced higher, live", async () => {
     const week = Object.fromEntries(
       ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["12:00", "14:00"]]]),
     );
@@ -113,6 +113,37 @@ describe.runIf(run)("web app in a real browser: live stock, variants, cheapest t
       .poll(() => dear.getByTestId("price-factors").textContent())
       .toContain("Busy hours");
     await shot(shopper.page, "customer-cheapest-times");
+
+    // live, without a reload: a rule staff add moves the listed prices (`forecast` on
+    // product:service:tune, though the live price need not move)…
+    await apiCall(server, "POST", "/api/pricing/rules", {
+      name: "Quiet hour deal",
+      skus: ["service:tune"],
+      when: [{ kind: "time", from: "12:00", to: "12:30" }],
+      adjust: { percent: -10 },
+    });
+    await expect.poll(() => slots.first().textContent(), { timeout: 15_000 }).toContain("36.00");
+    // …so does a signal a rule reads…
+    await apiCall(server, "POST", "/api/pricing/rules", {
+      name: "High demand",
+      skus: ["service:tune"],
+      when: [{ kind: "signal", name: "demand", atLeast: 5 }],
+      adjust: { percent: 5 },
+    });
+    await apiCall(server, "PUT", "/api/pricing/signals/demand", { value: 5 });
+    await expect.poll(() => slots.first().textContent(), { timeout: 15_000 }).toContain("38.00");
+    // …and a booking that takes the cheapest time off the list (the service's calendar)
+    const cheapest = (await slots.first().getAttribute("data-start")) as string;
+    await apiCall(server, "POST", "/api/appointments/holds", {
+      service: "tune",
+      resourceId: "bench-1",
+      start: cheapest,
+      customerId: "xia",
+    });
+    await shopper.page.locator(`[data-start="${cheapest}"]`).waitFor({
+      state: "detached",
+      timeout: 15_000,
+    });
     await shopper.context.close();
   }, 90_000);
 

@@ -1,7 +1,11 @@
+import { useChannel } from "@switchboard/react";
 import type { Resource, Service } from "@switchboard/server/contracts/appointments";
 import type { Recommendations } from "@switchboard/server/contracts/pricing";
-import { useEffect, useState } from "react";
+import { serviceScheduleChannel } from "@switchboard/server/names/appointments";
+import { productChannel, serviceSku } from "@switchboard/server/names/pricing";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, errorText } from "../app/api.js";
+import { useCoalesced, useResync } from "../app/live.js";
 import { Link } from "../app/router.js";
 import { useSession } from "../app/session.js";
 import { SkeletonCards } from "../components/Skeleton.js";
@@ -22,6 +26,7 @@ function when(iso: string, timeZone: string | undefined): string {
 /**
  * The cheapest upcoming times of a service (GET /api/pricing/recommendations): each free slot
  * priced at its start by the rules (peak hours cost more), cheapest first, each price explained.
+ * Live: it follows the service's prices and calendar over the socket (no polling).
  */
 export function CheapestTimes() {
   const token = useSession()?.token ?? null;
@@ -32,6 +37,8 @@ export function CheapestTimes() {
   const [answer, setAnswer] = useState<Recommendations>();
   const [error, setError] = useState<string>();
   const [loading, setLoading] = useState(false);
+  /** The choice on screen: an answer for another one is dropped. */
+  const asked = useRef("");
   useEffect(() => {
     void api<{ services: Service[] }>(token, "GET", "/api/appointments/services").then(
       (r) => {
@@ -48,36 +55,43 @@ export function CheapestTimes() {
       () => undefined,
     );
   }, [token]);
-  useEffect(() => {
+  const load = useCallback(async () => {
     if (!service) return;
-    let current = true;
-    setLoading(true);
-    void api<Recommendations>(
-      token,
-      "GET",
-      `/api/pricing/recommendations?service=${encodeURIComponent(service)}&days=${days}&limit=10`,
-    )
-      .then(
-        (r) => {
-          if (!current) return;
-          setAnswer(r);
-          setError(undefined);
-        },
-        (e: unknown) => {
-          if (!current) return;
-          setAnswer(undefined);
-          setError(
-            e instanceof ApiError && e.status === 404
-              ? "This service has no price yet: ask the shop."
-              : errorText(e),
-          );
-        },
-      )
-      .finally(() => current && setLoading(false));
-    return () => {
-      current = false;
-    };
+    try {
+      const r = await api<Recommendations>(
+        token,
+        "GET",
+        `/api/pricing/recommendations?service=${encodeURIComponent(service)}&days=${days}&limit=10`,
+      );
+      if (asked.current !== `${service}/${days}`) return; // an answer for an earlier choice
+      setAnswer(r);
+      setError(undefined);
+    } catch (e) {
+      if (asked.current !== `${service}/${days}`) return;
+      setAnswer(undefined);
+      setError(
+        e instanceof ApiError && e.status === 404
+          ? "This service has no price yet: ask the shop."
+          : errorText(e),
+      );
+    } finally {
+      setLoading(false);
+    }
   }, [token, service, days]);
+  // live: a price or rule that moves the service's future prices (`price`, `forecast` on its
+  // product channel) or a booking that takes or frees a time (its calendar) asks again, once
+  // per burst; a recovery gap on either channel too
+  const reload = useCoalesced(load, 150);
+  const prices = useChannel(service ? productChannel(serviceSku(service)) : null, reload);
+  const calendar = useChannel(service ? serviceScheduleChannel(service) : null, reload);
+  useResync(prices.subscription, load);
+  useResync(calendar.subscription, load);
+  useEffect(() => {
+    asked.current = `${service}/${days}`;
+    if (!service) return;
+    setLoading(true);
+    void load();
+  }, [load, service, days]);
   const zoneOf = (id: string) => resources.find((r) => r.id === id)?.timeZone;
   const nameOf = (id: string) => resources.find((r) => r.id === id)?.name ?? id;
   return (
@@ -129,9 +143,14 @@ export function CheapestTimes() {
         </p>
       )}
       {answer && answer.slots.length > 0 && (
-        <ol className="cheapest-slots" aria-label="Cheapest times">
+        <ol className="cheapest-slots" aria-label="Cheapest times" aria-live="polite">
           {answer.slots.map((s) => (
-            <li key={`${s.resourceId}-${s.start}`} className="card" data-testid="cheapest-slot">
+            <li
+              key={`${s.resourceId}-${s.start}`}
+              className="card"
+              data-testid="cheapest-slot"
+              data-start={s.start}
+            >
               <strong>{when(s.start, zoneOf(s.resourceId))}</strong>{" "}
               <span className="muted small">{nameOf(s.resourceId)}</span>{" "}
               <PriceTag price={{ amount: s.final, base: answer.base, currency: answer.currency }} />

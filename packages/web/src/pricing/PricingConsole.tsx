@@ -455,7 +455,7 @@ function Rules({
       </p>
       <div className="row">
         <label>
-          Item
+          Preview item
           <select value={previewSku ?? ""} onChange={(e) => setItem(e.target.value)}>
             {skus.map((s) => (
               <option key={s} value={s}>

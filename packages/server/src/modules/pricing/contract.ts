@@ -448,9 +448,17 @@ export const quoteApprovedEventSchema = z.object({
 });
 export type QuoteApprovedEvent = z.infer<typeof quoteApprovedEventSchema>;
 
+/**
+ * On `product:service:{id}`: what an appointment service costs at future times may have moved (a
+ * rule or a signal changed), though its live price need not have: the cheapest-times list asks
+ * again. A hint only — it carries no price.
+ */
+export const forecastEventSchema = z.object({ sku: z.string(), at: z.string() });
+export type ForecastEvent = z.infer<typeof forecastEventSchema>;
+
 /** Every event the module publishes, by channel. */
 export const pricingEvents = {
-  product: { price: priceEventSchema },
+  product: { price: priceEventSchema, forecast: forecastEventSchema },
   staffPricing: { price: priceEventSchema },
   user: { price_alert: priceAlertEventSchema },
   order: { quote: orderQuoteEventSchema },

@@ -44,6 +44,8 @@ export type PricingErrorCodes = typeof pricingErrors;
 
 /** An item's product page (inventory's namespace): pricing publishes `price` there. */
 export const productChannel = (sku: string) => `product:${sku}`;
+/** The price entry of an appointment service (priced, ruled and quoted like any item). */
+export const serviceSku = (service: string) => `service:${service}`;
 /** Staff views of prices: `price` for every published change. */
 export const STAFF_PRICING_CHANNEL = "staff:pricing";
 /** A user's own channel (core `user:`), where `price_alert` reaches a watcher. */

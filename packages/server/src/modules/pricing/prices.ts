@@ -25,6 +25,7 @@ import {
   type PriceEntry,
   type SignalSnapshot,
 } from "./engine.js";
+import { createForecastNotifier } from "./forecast.js";
 import type { PriceRow } from "./migrations.js";
 import { createReadCache } from "./read-cache.js";
 import type {
@@ -62,6 +63,8 @@ export function createPriceService(deps: PricingDeps) {
   const caps = { maxMarkupBps: settings.maxMarkupBps, maxDiscountBps: settings.maxDiscountBps };
   /** What quotes read: rows and signals, per node, dropped by this node's writes (read-cache.ts). */
   const cache = createReadCache(db, settings.quoteCacheMs);
+  /** `forecast` hints to the cheapest-times screens (forecast.ts). */
+  const forecasts = createForecastNotifier(deps);
 
   /**
    * Quotes read the rules from a per-node copy refreshed in the background once it is
@@ -296,6 +299,12 @@ export function createPriceService(deps: PricingDeps) {
     /** A signal (of these items, or a global one) was written on this node. */
     forget(skus: string[] | "all"): void {
       cache.forget(skus);
+      forecasts.touched(skus);
+    },
+
+    /** Rules of these items (or of every item) changed: services' future prices may move. */
+    forecastsMoved(skus: string[] | "all"): void {
+      forecasts.touched(skus);
     },
 
     async get(sku: string): Promise<Price> {

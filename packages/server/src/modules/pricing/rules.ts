@@ -47,9 +47,13 @@ export function createRuleService(deps: PricingDeps, prices: PriceService) {
     const skus = new Set<string>();
     for (const r of touched) {
       if (!r) continue;
-      if (!r.skus) return void (await prices.reprice("all", "rules"));
+      if (!r.skus) {
+        prices.forecastsMoved("all");
+        return void (await prices.reprice("all", "rules"));
+      }
       for (const s of r.skus) skus.add(s);
     }
+    prices.forecastsMoved([...skus]);
     await prices.reprice([...skus], "rules");
   }
 

@@ -60,8 +60,7 @@ export type ListPricesQuery = z.infer<typeof listPricesQuery>;
 export const serviceSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be an appointment service id (a lower-case slug)");
-/** The price entry of an appointment service (priced, ruled and quoted like any item). */
-export const serviceSku = (service: string) => `service:${service}`;
+export { serviceSku } from "./names.js";
 
 export const quoteBody = z
   .object({
