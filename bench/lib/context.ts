@@ -18,7 +18,12 @@ export interface Plan {
     warmupMs: number;
     durationMs: number;
   };
-  idle: { connections: number; concurrency: number; settleMs: number };
+  /**
+   * Connection storm and idle memory: `rounds` storms of `connections` each (the first one also
+   * measures idle memory, on a cold JIT); the per-connection CPU is the median warm round, net of
+   * the server's idle CPU.
+   */
+  idle: { connections: number; concurrency: number; settleMs: number; rounds: number };
   recovery: { rounds: number; messages: number };
 }
 
@@ -40,7 +45,7 @@ export const FULL: Plan = {
     warmupMs: 1000,
     durationMs: 4000,
   },
-  idle: { connections: 10_000, concurrency: 200, settleMs: 3000 },
+  idle: { connections: 10_000, concurrency: 200, settleMs: 3000, rounds: 6 },
   recovery: { rounds: 20, messages: 1000 },
 };
 
@@ -54,7 +59,7 @@ export const QUICK: Plan = {
     maxP99Ms: 50,
   },
   channels: { clients: 2000, channels: 100, steps: [85_000], warmupMs: 300, durationMs: 1000 },
-  idle: { connections: 2000, concurrency: 200, settleMs: 1000 },
+  idle: { connections: 2000, concurrency: 200, settleMs: 1000, rounds: 4 },
   recovery: { rounds: 5, messages: 1000 },
 };
 
@@ -70,6 +75,12 @@ export interface Row {
   rssBytesPerConn: number | null;
   connectsPerSec?: number | null;
   cpuMicrosPerConnect?: number | null;
+  /** The same before the server's idle CPU (timers, background loops) is taken off. */
+  cpuMicrosPerConnectGross?: number | null;
+  /** The connection storm's first round, on a cold JIT (net of idle CPU). */
+  cpuMicrosPerConnectCold?: number | null;
+  /** Per-round figures behind a median (their spread is the noise). */
+  rounds?: number[] | null;
   serverCpuPercent?: number | null;
   loadCpuPercent?: number | null;
   loadElu?: number | null;

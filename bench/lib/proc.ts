@@ -84,6 +84,16 @@ export function procCpuMicros(pid: number): number {
   return ((utime + stime) * 1e6) / CLK_TCK;
 }
 
+/** User and system CPU time of a process and all its threads, in microseconds (from /proc). */
+export function procCpuSplit(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return {
+    user: (Number(rest[11]) * 1e6) / CLK_TCK,
+    system: (Number(rest[12]) * 1e6) / CLK_TCK,
+  };
+}
+
 /** Resident set size of a process, in bytes (VmRSS from /proc). */
 export function procRssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

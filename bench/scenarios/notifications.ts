@@ -220,7 +220,10 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
   const count = ctx.plan.quick ? 5_000 : 20_000;
   const connected = ctx.plan.quick ? 200 : 500;
   const users = Array.from({ length: connected }, (_, i) => `bench-u${i}`);
+  // BENCH_NOTIFICATIONS_DIALECTS=sqlite (or postgres): one of them only
+  const only = process.env.BENCH_NOTIFICATIONS_DIALECTS?.split(",");
   for (const dialect of ["sqlite", "postgres"] as const) {
+    if (only && !only.includes(dialect)) continue;
     const label = `in-app notifications/s end to end (${dialect})`;
     if (dialect === "postgres" && !(await postgresReachable())) {
       ctx.note(`${label}: skipped, PostgreSQL not reachable at ${POSTGRES_URL}`);
@@ -252,7 +255,15 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
       await stream(srv.port, agent, rx, users, 1000, notify, "notification");
       const anchor = await stream(srv.port, agent, rx, users, count, plain, "bench");
       const cpu0 = procCpuMicros(srv.pid);
+      const mono0 = process.hrtime.bigint();
       const n = await stream(srv.port, agent, rx, users, count, notify, "notification");
+      // the profile's window (--profile): the notifications stream alone
+      ctx.window(
+        name,
+        `notifications (${dialect})`,
+        Number(mono0 / 1000n),
+        Number(process.hrtime.bigint() / 1000n),
+      );
       const cpu = procCpuMicros(srv.pid) - cpu0;
       const ratio = n.rate / anchor.rate;
       const p99 = n.latency.percentileMs(99);
@@ -277,7 +288,14 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         rssBytesPerConn: null,
         note: `${count} sends to ${connected} users, ${IN_FLIGHT} in flight; ${(ratio * 100).toFixed(0)}% of the plain publish's ${anchor.rate.toFixed(0)}/s (same run, same sockets); ${exact}${met}`,
       });
+      const bulk0 = process.hrtime.bigint();
       const b = await bulk(srv.port, agent, rx, connected);
+      ctx.window(
+        name,
+        `bulk send (${dialect})`,
+        Number(bulk0 / 1000n),
+        Number(process.hrtime.bigint() / 1000n),
+      );
       const bulkMet = `target < ${TARGET_BULK_MS} ms ${b.doneMs < TARGET_BULK_MS ? "met" : "MISSED"}`;
       ctx.progress(
         `notifications ${dialect}: bulk send to ${BULK} users accepted in ${b.accepted.toFixed(0)} ms, done in ${b.doneMs.toFixed(0)} ms, ` +
@@ -294,10 +312,50 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         rssBytesPerConn: null,
         note: `done in ${b.doneMs.toFixed(0)} ms (accepted in ${b.accepted.toFixed(0)} ms); ${bulkMet}; ${b.exact ? "each once" : "NOT EXACT"}`,
       });
+      if (dialect === "postgres") await bulkOneLane(ctx, name, users, b.doneMs);
     } finally {
       rx.close();
       agent.destroy();
       await srv.stop();
     }
+  }
+}
+
+/**
+ * The same bulk send on a node that makes one chunk at a time (SWITCHBOARD_NOTIFICATIONS_SEND_LANES
+ * = 1, as the batches went before lanes), right after the default's: the lanes' effect as a
+ * same-run ratio, which the machine's load does not move as much as the absolute times.
+ */
+async function bulkOneLane(ctx: Ctx, name: ServerName, users: string[], lanesMs: number) {
+  const srv = await startNode(ctx, "postgres", {
+    SWITCHBOARD_MODULES: "notifications",
+    SWITCHBOARD_MAX_NEW_CHANNELS_PER_MINUTE: "100000",
+    SWITCHBOARD_NOTIFICATIONS_SEND_LANES: "1",
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+  const rx = new Receivers();
+  try {
+    await rx.connect(srv.port, users);
+    const b = await bulk(srv.port, agent, rx, users.length);
+    const ratio = lanesMs / b.doneMs;
+    ctx.progress(
+      `notifications postgres: bulk send to ${BULK} users with one chunk at a time done in ${b.doneMs.toFixed(0)} ms; ` +
+        `default lanes ÷ one lane ${ratio.toFixed(2)}× of the time; ${b.exact ? "each once" : "NOT EXACT"}`,
+    );
+    ctx.add({
+      name: `bulk send to ${BULK} users, one chunk at a time (postgres)`,
+      server: name,
+      deliveriesPerSec: BULK / (b.doneMs / 1000),
+      p50Ms: null,
+      p99Ms: null,
+      cpuMicrosPerDelivery: null,
+      rssBytes: null,
+      rssBytesPerConn: null,
+      note: `done in ${b.doneMs.toFixed(0)} ms; the default lanes took ${ratio.toFixed(2)}× of it in the same run; ${b.exact ? "each once" : "NOT EXACT"}`,
+    });
+  } finally {
+    rx.close();
+    agent.destroy();
+    await srv.stop();
   }
 }

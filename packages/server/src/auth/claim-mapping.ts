@@ -22,6 +22,14 @@ export function mapClaims(
   payload: JWTPayload,
   mapping: Pick<JwtConfig, "roleClaim" | "roleMap" | "nameClaim">,
 ): Record<string, unknown> {
+  // Our own claim names and no map (the usual case, and every token of a connect storm): the
+  // payload is already in our shape, unless its name needs the rules below. It is a fresh object
+  // from JSON.parse that nobody else holds, so it is returned as is instead of copied twice.
+  if (mapping.roleClaim === "role" && mapping.nameClaim === "name" && !mapping.roleMap) {
+    const name = payload.name;
+    if (name === undefined || (typeof name === "string" && name !== "" && name.length <= 255))
+      return payload;
+  }
   const { role: _role, name: _name, ...rest } = payload;
   const role = at(payload, mapping.roleClaim);
   const name = at(payload, mapping.nameClaim);

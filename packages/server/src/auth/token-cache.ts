@@ -44,12 +44,21 @@ export class TokenCache {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(token, { identity: deepFreeze(identity), until });
+    // The entry itself is never handed out (get copies it), so only what a copy shares with it
+    // (caps, module claims) is frozen: freezing every identity cost more than the lookup saves
+    // in a connect storm, where every token is new.
+    this.entries.set(token, { identity: freezeNested(identity), until });
   }
 
   get size(): number {
     return this.entries.size;
   }
+}
+
+function freezeNested(identity: Identity): Identity {
+  if (identity.caps) deepFreeze(identity.caps);
+  if (identity.claims) deepFreeze(identity.claims);
+  return identity;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -193,23 +193,53 @@ export class Outbox {
     // event ids are ULID strings: the newest is the last in sort order
     const newest = rows.map((r) => r.event_id).sort()[rows.length - 1] as string;
     const mine = new Set(rows.map((r) => r.id));
-    const older: EventDeliveryRow[] = [];
+    const olderIds: string[] = [];
     for (let i = 0; i < channels.length; i += 200) {
-      // literals, so that the partial index `event_deliveries_publications` serves the query
-      const found = await this.db
-        .selectFrom("event_deliveries")
-        .selectAll()
-        .where("handler", "=", sql.lit(PUBLICATION_HANDLER))
-        .where("status", "=", sql.lit("pending"))
-        .where("aggregate", "in", channels.slice(i, i + 200))
-        .where("event_id", "<", newest)
-        .orderBy("event_id")
-        .limit(1000)
-        .execute();
-      for (const row of found) if (!mine.has(row.id)) older.push(row);
+      // Ids only: the rows found are nearly always the flush's own (written, not yet deleted).
+      for (const row of await this.olderIdsOf(channels.slice(i, i + 200), newest))
+        if (!mine.has(row.id)) olderIds.push(row.id);
     }
+    if (olderIds.length === 0) return rows;
+    const older: EventDeliveryRow[] = [];
+    for (let i = 0; i < olderIds.length; i += IN_LIST)
+      older.push(
+        ...(await this.db
+          .selectFrom("event_deliveries")
+          .selectAll()
+          .where("id", "in", olderIds.slice(i, i + IN_LIST))
+          .where("status", "=", "pending")
+          .execute()),
+      );
     if (older.length === 0) return rows;
     return [...older, ...rows].sort((a, b) => (a.event_id < b.event_id ? -1 : 1));
+  }
+
+  /**
+   * Pending publications of these channels older than `newest`, through the partial index
+   * `event_deliveries_publications` (literals, so that it applies). SQLite is told to use it:
+   * without statistics its planner took `event_deliveries_due` (status, event_id) instead and
+   * walked every pending delivery of every handler older than the flush — on the chat path,
+   * each message's own domain events — on every flush.
+   */
+  private async olderIdsOf(channels: string[], newest: string): Promise<{ id: string }[]> {
+    if (this.dialect === "sqlite")
+      return (
+        await sql<{ id: string }>`select id from event_deliveries
+          indexed by event_deliveries_publications
+          where handler = ${sql.lit(PUBLICATION_HANDLER)} and status = 'pending'
+            and aggregate in (${sql.join(channels)}) and event_id < ${newest}
+          order by event_id limit 1000`.execute(this.db)
+      ).rows;
+    return this.db
+      .selectFrom("event_deliveries")
+      .select("id")
+      .where("handler", "=", sql.lit(PUBLICATION_HANDLER))
+      .where("status", "=", sql.lit("pending"))
+      .where("aggregate", "in", channels)
+      .where("event_id", "<", newest)
+      .orderBy("event_id")
+      .limit(1000)
+      .execute();
   }
 
   private async publishRows(ids: string[]): Promise<void> {

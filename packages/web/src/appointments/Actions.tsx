@@ -1,6 +1,9 @@
 import type { Appointment } from "@switchboard/server/contracts/appointments";
 
-/** The quick actions a staff member has on one appointment (day and week views alike). */
+/**
+ * The quick actions a staff member has on one appointment (day and week views alike). Check in
+ * when the customer arrives (early is fine: the server counts lateness from the start).
+ */
 export function AppointmentActions({
   a,
   act,
@@ -13,6 +16,11 @@ export function AppointmentActions({
       {a.status === "held" && (
         <button type="button" className="secondary" onClick={() => act(a, "confirm")}>
           Confirm
+        </button>
+      )}
+      {a.status === "confirmed" && (
+        <button type="button" className="secondary" onClick={() => act(a, "check-in")}>
+          Check in
         </button>
       )}
       {(a.status === "held" || a.status === "confirmed") && (

@@ -8,7 +8,7 @@ import { useSession } from "../app/session.js";
 import { clock, dayLabel, today } from "./format.js";
 import { useAppointments, useBestTimes, useCatalog, useSlots, useToken } from "./useCalendar.js";
 
-const ACTIVE = new Set(["held", "confirmed"]);
+const ACTIVE = new Set(["held", "confirmed", "checked_in"]);
 
 /** The web imports the server's types only: the shape the offer's card reads, checked by hand. */
 function isPickupOffer(data: unknown): data is PickupOffer {
@@ -274,7 +274,7 @@ export function BookAppointment() {
                 <strong>{serviceName(a.serviceId)}</strong> {dayLabel(a.start, a.timeZone)}{" "}
                 {clock(a.start, a.timeZone)} – {clock(a.end, a.timeZone)} with{" "}
                 {nameOf(a.resourceId)}{" "}
-                <span className={`badge status-${a.status}`}>{a.status}</span>{" "}
+                <span className={`badge status-${a.status}`}>{a.status.replace("_", " ")}</span>{" "}
                 {a.status === "confirmed" && (
                   <>
                     <button type="button" className="secondary" onClick={() => setMoving(a)}>

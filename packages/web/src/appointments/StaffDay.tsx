@@ -10,12 +10,13 @@ import { StaffWeek } from "./StaffWeek.js";
 import { useAppointments, useCatalog, useToken } from "./useCalendar.js";
 import { shiftWeek } from "./week.js";
 
-const SHOWN = new Set(["held", "confirmed", "no_show"]);
+const SHOWN = new Set(["held", "confirmed", "checked_in", "no_show"]);
 
 /**
  * The staff calendar. Day: one column per resource (chair, bay, car), its appointments of the
  * day in time order, live from staff:appointments (a hold shows the moment a customer makes it),
- * with quick actions: confirm a hold for the customer, cancel, mark a no-show. Week: one
+ * with quick actions: confirm a hold for the customer, check the customer in, cancel, mark a
+ * no-show. Week: one
  * resource's seven days with the same actions and how booked each day is.
  */
 export function StaffDay() {

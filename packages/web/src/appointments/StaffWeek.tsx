@@ -5,7 +5,7 @@ import { clock, dayBounds } from "./format.js";
 import { useAppointments } from "./useCalendar.js";
 import { utilization, weekOf } from "./week.js";
 
-const SHOWN = new Set(["held", "confirmed", "no_show"]);
+const SHOWN = new Set(["held", "confirmed", "checked_in", "no_show"]);
 
 function weekdayLabel(date: string): string {
   return new Intl.DateTimeFormat(undefined, {

@@ -58,7 +58,7 @@ describe("the staff week view's arithmetic", () => {
     expect(openMinutes(chair, "2027-01-09")).toBe(4 * 60); // Saturday
   });
 
-  it("utilization counts held, confirmed and no-show time, not cancelled or released", () => {
+  it("utilization counts held, confirmed, checked-in and no-show time, not cancelled or released", () => {
     const items = [
       booking("2027-01-04T09:00:00.000Z", 60, "confirmed"),
       booking("2027-01-04T11:00:00.000Z", 60, "held"),
@@ -70,5 +70,8 @@ describe("the staff week view's arithmetic", () => {
     expect(
       utilization(chair, "2027-01-05", [booking("2027-01-05T08:00:00.000Z", 90, "no_show")]),
     ).toBe(100);
+    expect(
+      utilization(chair, "2027-01-05", [booking("2027-01-05T08:00:00.000Z", 30, "checked_in")]),
+    ).toBe(50);
   });
 });

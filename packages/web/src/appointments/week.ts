@@ -34,7 +34,7 @@ export function openMinutes(resource: Resource, date: string): number {
   return spans.reduce((sum, [from, to]) => sum + minutesOf(to) - minutesOf(from), 0);
 }
 
-const TAKEN = new Set(["held", "confirmed", "no_show"]);
+const TAKEN = new Set(["held", "confirmed", "checked_in", "no_show"]);
 
 /** Booked minutes ÷ open minutes of a day, 0–100 (null when closed). */
 export function utilization(

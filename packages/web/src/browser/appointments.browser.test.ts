@@ -138,6 +138,22 @@ describe.runIf(run)("web app in a real browser: appointments", () => {
       .waitFor({ timeout: 15_000 });
     const got = await apiCall<{ status: string }>(server, "GET", `/api/appointments/${held.id}`);
     expect(got.status).toBe("confirmed");
+    // the customer arrives: Check in from the week; it shows checked in, live, with no more actions
+    const confirmedItem = wed.locator(`li[data-start="${WED_NOON}"][data-status="confirmed"]`);
+    await confirmedItem.getByRole("button", { name: "Check in" }).click();
+    const arrived = wed.locator(`li[data-start="${WED_NOON}"][data-status="checked_in"]`);
+    await arrived.waitFor({ timeout: 15_000 });
+    expect(await arrived.textContent()).toContain("checked-in");
+    expect(await arrived.getByRole("button").count()).toBe(0);
+    const checked = await apiCall<{ status: string; checkedInAt?: string }>(
+      server,
+      "GET",
+      `/api/appointments/${held.id}`,
+    );
+    expect(checked.status).toBe("checked_in");
+    expect(checked.checkedInAt).toBeTruthy();
+    // still counted as booked time
+    await wed.getByText("13% booked").waitFor({ timeout: 15_000 });
     // a booking made elsewhere appears without a reload
     await apiCall(server, "POST", "/api/appointments/holds", {
       service: "cut",

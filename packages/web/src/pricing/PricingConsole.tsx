@@ -6,6 +6,7 @@ import type {
   PricePage,
   QuoteResult,
   Rule,
+  RulePreview,
 } from "@switchboard/server/contracts/pricing";
 import { STAFF_PRICING_CHANNEL } from "@switchboard/server/names/pricing";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
@@ -16,6 +17,7 @@ import { formatTime } from "../components/Progress.js";
 import { Factors, PriceTag } from "./LivePrice.js";
 import { decimalText, formatPrice, parseAmount } from "./money.js";
 import { RuleForm } from "./RuleForm.js";
+import { formFromRule } from "./ruleForm.js";
 
 function useToken(): string | null {
   return useSession()?.token ?? null;
@@ -169,53 +171,174 @@ function describeRule(rule: Rule): string {
   return `${adjust}${when ? ` when ${when}` : ""}${rule.skus ? ` for ${rule.skus.join(", ")}` : ""}`;
 }
 
+/** The problem in words, with the path of each bad field the server named. */
+function problemText(err: unknown): string {
+  const details =
+    err instanceof ApiError && Array.isArray(err.details)
+      ? (err.details as { path: string; message: string }[])
+      : [];
+  return [errorText(err), ...details.map((d) => `${d.path}: ${d.message}`)].join(" — ");
+}
+
 /**
- * Rules as data: a form for the common shapes, a JSON editor for the rest (both validated by the
- * server, errors shown with their path), and a quote preview that follows the rules.
+ * The quote of the item at the instant: with a valid draft rule in the form, what it would be
+ * with the draft (in place of the rule being edited) beside what it is without, each explained
+ * (POST /api/pricing/rules/preview: nothing is saved); otherwise the quote as the rules stand.
  */
-function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
+function QuotePreview({
+  sku,
+  at,
+  draft,
+  replaces,
+  changed,
+}: {
+  sku: string;
+  at: string;
+  draft: Record<string, unknown> | undefined;
+  replaces: string | undefined;
+  /** Changes whenever a price moved or a rule was saved: the quote is asked again. */
+  changed: string;
+}) {
+  const token = useToken();
+  const [quote, setQuote] = useState<QuoteResult>();
+  const [preview, setPreview] = useState<RulePreview>();
+  const [error, setError] = useState<string>();
+  const draftJson = draft ? JSON.stringify(draft) : undefined;
+  useEffect(() => {
+    let current = true;
+    const when = at ? new Date(at).toISOString() : undefined;
+    // typing in the form changes the draft on every key: ask once it settles
+    const timer = setTimeout(
+      () => {
+        const asked = draftJson
+          ? api<RulePreview>(token, "POST", "/api/pricing/rules/preview", {
+              rule: JSON.parse(draftJson),
+              sku,
+              ...(replaces && { replaces }),
+              ...(when && { at: when }),
+            }).then((p) => {
+              if (!current) return;
+              setPreview(p);
+              setQuote(undefined);
+            })
+          : api<QuoteResult>(null, "POST", "/api/pricing/quote", {
+              sku,
+              ...(when && { at: when }),
+            }).then((q) => {
+              if (!current) return;
+              setQuote(q);
+              setPreview(undefined);
+            });
+        asked.then(
+          () => current && setError(undefined),
+          (e: unknown) => current && setError(problemText(e)),
+        );
+      },
+      draftJson ? 250 : 0,
+    );
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [token, sku, at, draftJson, replaces, changed]);
+  return (
+    <div className="stack" aria-live="polite">
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+      {quote && (
+        <div data-testid="quote-preview">
+          <PriceTag price={{ amount: quote.final, base: quote.base, currency: quote.currency }} />
+          <Factors price={quote} />
+        </div>
+      )}
+      {preview && (
+        <div className="grid-2" data-testid="draft-preview">
+          <div data-testid="draft-preview-without">
+            <h4>{replaces ? "With the saved rule" : "Without this rule"}</h4>
+            <PriceTag
+              price={{
+                amount: preview.without.final,
+                base: preview.without.base,
+                currency: preview.without.currency,
+              }}
+            />
+            <Factors price={preview.without} />
+          </div>
+          <div data-testid="draft-preview-with">
+            <h4>{replaces ? "With your changes" : "With this rule"}</h4>
+            <PriceTag
+              price={{
+                amount: preview.with.final,
+                base: preview.with.base,
+                currency: preview.with.currency,
+              }}
+            />
+            <Factors price={preview.with} />
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Rules as data: a form for the common shapes (add, or edit a saved rule at its version), a
+ * JSON editor for the rest (both validated by the server, errors shown with their path), and a
+ * quote preview of the unsaved draft on an item the staff member picks.
+ */
+function Rules({
+  sku,
+  skus,
+  changed,
+}: {
+  sku: string | undefined;
+  skus: string[];
+  changed: number;
+}) {
   const token = useToken();
   const [rules, setRules] = useState<Rule[]>([]);
   const [text, setText] = useState(EXAMPLE_RULE);
   const [error, setError] = useState<string>();
   const [at, setAt] = useState("");
-  const [preview, setPreview] = useState<QuoteResult>();
+  const [item, setItem] = useState<string>();
+  const [editing, setEditing] = useState<Rule>();
+  const [jsonEditing, setJsonEditing] = useState<Rule>();
+  const [draft, setDraft] = useState<Record<string, unknown>>();
+  const previewSku = item && skus.includes(item) ? item : sku;
   const load = useCallback(async () => {
     setRules((await api<{ rules: Rule[] }>(token, "GET", "/api/pricing/rules")).rules);
   }, [token]);
   useEffect(() => {
     void load().catch((e) => setError(errorText(e)));
   }, [load]);
-  useEffect(() => {
-    if (!sku) return setPreview(undefined);
-    let current = true;
-    const when = at ? new Date(at).toISOString() : undefined;
-    void api<QuoteResult>(null, "POST", "/api/pricing/quote", {
-      sku,
-      ...(when && { at: when }),
-    }).then(
-      (q) => current && setPreview(q),
-      () => undefined,
-    );
-    return () => {
-      current = false;
-    };
-  }, [sku, at, changed, rules]);
-  /** Posts a rule; the problem in words (with the path of each bad field), or undefined. */
-  const post = async (body: unknown): Promise<string | undefined> => {
+  /** Saves a rule (new, or the one edited at the version on screen); the problem, or undefined. */
+  const save = async (body: unknown, edited?: Rule): Promise<string | undefined> => {
     try {
-      await api(token, "POST", "/api/pricing/rules", body);
+      if (edited)
+        await api(token, "PUT", `/api/pricing/rules/${edited.id}`, {
+          rule: body,
+          expectedVersion: edited.version,
+        });
+      else await api(token, "POST", "/api/pricing/rules", body);
       await load();
       return undefined;
     } catch (err) {
-      const details =
-        err instanceof ApiError && Array.isArray(err.details)
-          ? (err.details as { path: string; message: string }[])
-          : [];
-      return [errorText(err), ...details.map((d) => `${d.path}: ${d.message}`)].join(" — ");
+      if (err instanceof ApiError && err.code === "conflict") {
+        await load();
+        return "Someone else changed this rule first: open it again to edit their version.";
+      }
+      return problemText(err);
     }
   };
-  const add = async (e: FormEvent) => {
+  const submitForm = async (body: Record<string, unknown>) => {
+    const problem = await save(body, editing);
+    if (!problem && editing) setEditing(undefined);
+    return problem;
+  };
+  const submitJson = async (e: FormEvent) => {
     e.preventDefault();
     let body: unknown;
     try {
@@ -223,10 +346,29 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
     } catch {
       return setError("The rule is not valid JSON");
     }
-    setError(await post(body));
+    const problem = await save(body, jsonEditing);
+    setError(problem);
+    if (!problem) {
+      setJsonEditing(undefined);
+      setText(EXAMPLE_RULE);
+    }
+  };
+  const edit = (r: Rule) => {
+    if (formFromRule(r)) {
+      setJsonEditing(undefined);
+      setEditing(r);
+      return;
+    }
+    // several conditions: the form cannot show it, the JSON editor can
+    setEditing(undefined);
+    setJsonEditing(r);
+    const { id, uses, version, createdAt, updatedAt, ...body } = r;
+    setText(JSON.stringify(body, null, 2));
   };
   const remove = async (id: string) => {
     await api(token, "DELETE", `/api/pricing/rules/${id}`).catch((e) => setError(errorText(e)));
+    if (editing?.id === id) setEditing(undefined);
+    if (jsonEditing?.id === id) setJsonEditing(undefined);
     await load();
   };
   return (
@@ -234,7 +376,7 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
       <h2>Rules</h2>
       <ul className="rules" data-testid="rules">
         {rules.map((r) => (
-          <li key={r.id}>
+          <li key={r.id} data-rule={r.name}>
             <strong>{r.name}</strong> <span className="muted small">{describeRule(r)}</span>{" "}
             {!r.stackable && <span className="pill">exclusive</span>}
             {r.maxUses !== undefined && (
@@ -242,6 +384,14 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
                 used {r.uses} of {r.maxUses}
               </span>
             )}
+            <button
+              type="button"
+              className="ghost"
+              onClick={() => edit(r)}
+              aria-label={`Edit rule ${r.name}`}
+            >
+              Edit
+            </button>
             <button
               type="button"
               className="ghost"
@@ -256,12 +406,18 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
           <li className="muted">No rules: every live price is its list price.</li>
         )}
       </ul>
-      <RuleForm onSubmit={post} />
-      <details className="advanced-rule">
+      <RuleForm
+        key={editing ? `${editing.id}:${editing.version}` : "new"}
+        editing={editing}
+        onSubmit={submitForm}
+        onCancel={() => setEditing(undefined)}
+        onDraft={setDraft}
+      />
+      <details className="advanced-rule" open={jsonEditing !== undefined || undefined}>
         <summary>Advanced: a rule as JSON (several conditions, any shape)</summary>
-        <form className="stack" onSubmit={(e) => void add(e)}>
+        <form className="stack" onSubmit={(e) => void submitJson(e)}>
           <label>
-            New rule (JSON)
+            {jsonEditing ? `Rule “${jsonEditing.name}” (JSON)` : "New rule (JSON)"}
             <textarea
               rows={8}
               value={text}
@@ -269,9 +425,23 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
               spellCheck={false}
             />
           </label>
-          <button type="submit" className="secondary">
-            Add JSON rule
-          </button>
+          <div className="row">
+            <button type="submit" className="secondary">
+              {jsonEditing ? "Save JSON rule" : "Add JSON rule"}
+            </button>
+            {jsonEditing && (
+              <button
+                type="button"
+                className="ghost"
+                onClick={() => {
+                  setJsonEditing(undefined);
+                  setText(EXAMPLE_RULE);
+                }}
+              >
+                Cancel editing
+              </button>
+            )}
+          </div>
           {error && (
             <p className="error small" role="alert">
               {error}
@@ -279,18 +449,34 @@ function Rules({ sku, changed }: { sku: string | undefined; changed: number }) {
           )}
         </form>
       </details>
-      <h3>Quote preview {sku ? `for ${sku}` : "(pick an item)"}</h3>
-      <label>
-        At (empty: now, the live price)
-        <input type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} />
-      </label>
-      {preview && (
-        <div data-testid="quote-preview">
-          <PriceTag
-            price={{ amount: preview.final, base: preview.base, currency: preview.currency }}
-          />
-          <Factors price={preview} />
-        </div>
+      <h3>Quote preview {previewSku ? `for ${previewSku}` : "(pick an item)"}</h3>
+      <p className="muted small">
+        With a complete rule in the form, the quote shows it applied before you save it.
+      </p>
+      <div className="row">
+        <label>
+          Item
+          <select value={previewSku ?? ""} onChange={(e) => setItem(e.target.value)}>
+            {skus.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          At (empty: now, the live price)
+          <input type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} />
+        </label>
+      </div>
+      {previewSku && (
+        <QuotePreview
+          sku={previewSku}
+          at={at}
+          draft={draft}
+          replaces={editing?.id}
+          changed={`${changed}:${rules.map((r) => `${r.id}@${r.version}`).join()}`}
+        />
       )}
     </div>
   );
@@ -415,7 +601,11 @@ export function PricingConsole() {
         </table>
       </div>
       <div className="grid-2">
-        <Rules sku={picked ?? prices?.[0]?.sku} changed={changed} />
+        <Rules
+          sku={picked ?? prices?.[0]?.sku}
+          skus={prices?.map((p) => p.sku) ?? []}
+          changed={changed}
+        />
         {(picked ?? prices?.[0]?.sku) && (
           <History sku={(picked ?? prices?.[0]?.sku) as string} changed={changed} />
         )}

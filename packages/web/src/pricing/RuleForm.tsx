@@ -1,7 +1,10 @@
-import { type FormEvent, useState } from "react";
+import type { Rule } from "@switchboard/server/contracts/pricing";
+import { type FormEvent, useEffect, useState } from "react";
 import {
+  BOOKINGS,
   type ConditionKind,
   EMPTY_RULE_FORM,
+  formFromRule,
   KNOWN_SIGNALS,
   type RuleFormState,
   ruleFromForm,
@@ -19,28 +22,51 @@ const KINDS: { kind: ConditionKind; label: string }[] = [
 
 /**
  * A form for the common rule shapes (one condition, a % or amount change, items, priority,
- * exclusive, a promotion's usage limit). `onSubmit` gets the rule body; it resolves to an error
- * text to show, or undefined when the rule was added.
+ * exclusive, a promotion's usage limit): a new rule, or `editing` a saved one (its fields filled
+ * in). `onSubmit` gets the rule body; it resolves to an error text to show, or undefined when
+ * the rule was saved. `onDraft` hears every valid draft (undefined while the form has a problem)
+ * so the console can preview its quote before it is saved.
  */
 export function RuleForm({
+  editing,
   onSubmit,
+  onCancel,
+  onDraft,
 }: {
+  editing?: Rule | undefined;
   onSubmit: (rule: Record<string, unknown>) => Promise<string | undefined>;
+  onCancel?: () => void;
+  onDraft?: (rule: Record<string, unknown> | undefined) => void;
 }) {
-  const [f, setF] = useState<RuleFormState>(EMPTY_RULE_FORM);
+  const [f, setF] = useState<RuleFormState>(
+    () => (editing && formFromRule(editing)) || EMPTY_RULE_FORM,
+  );
   const [error, setError] = useState<string>();
   const set = <K extends keyof RuleFormState>(key: K, value: RuleFormState[K]) =>
     setF((prev) => ({ ...prev, [key]: value }));
   const built = ruleFromForm(f);
+  const draftJson = "rule" in built ? JSON.stringify(built.rule) : undefined;
+  useEffect(() => {
+    onDraft?.(draftJson === undefined ? undefined : JSON.parse(draftJson));
+  }, [draftJson, onDraft]);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if ("error" in built) return setError(built.error);
     const problem = await onSubmit(built.rule);
     setError(problem);
-    if (!problem) setF({ ...EMPTY_RULE_FORM, kind: f.kind });
+    if (!problem && !editing) setF({ ...EMPTY_RULE_FORM, kind: f.kind });
   };
   return (
-    <form className="stack rule-form" aria-label="New rule" onSubmit={(e) => void submit(e)}>
+    <form
+      className="stack rule-form"
+      aria-label={editing ? `Edit rule ${editing.name}` : "New rule"}
+      onSubmit={(e) => void submit(e)}
+    >
+      {editing && (
+        <p className="muted small" role="status">
+          Editing “{editing.name}” (version {editing.version}): saving replaces it.
+        </p>
+      )}
       <label>
         Rule name
         <input value={f.name} onChange={(e) => set("name", e.target.value)} maxLength={100} />
@@ -112,6 +138,31 @@ export function RuleForm({
                 ))}
               </datalist>
             </label>
+          )}
+          {f.kind === "signal" && f.signal === BOOKINGS && (
+            <>
+              <label>
+                Bookings of
+                <select
+                  value={f.bookingsOf}
+                  onChange={(e) => set("bookingsOf", e.target.value as RuleFormState["bookingsOf"])}
+                >
+                  <option value="all">Every service and resource</option>
+                  <option value="service">One service</option>
+                  <option value="resource">One resource</option>
+                </select>
+              </label>
+              {f.bookingsOf !== "all" && (
+                <label>
+                  {f.bookingsOf === "service" ? "Service id" : "Resource id"}
+                  <input
+                    value={f.bookingsId}
+                    onChange={(e) => set("bookingsId", e.target.value.toLowerCase())}
+                    size={12}
+                  />
+                </label>
+              )}
+            </>
           )}
           <label>
             At least
@@ -208,9 +259,16 @@ export function RuleForm({
       <p className="muted small" data-testid="rule-form-json">
         {"rule" in built ? JSON.stringify(built.rule) : built.error}
       </p>
-      <button type="submit" className="primary">
-        Add rule
-      </button>
+      <div className="row">
+        <button type="submit" className="primary">
+          {editing ? "Save changes" : "Add rule"}
+        </button>
+        {editing && onCancel && (
+          <button type="button" className="secondary" onClick={onCancel}>
+            Cancel editing
+          </button>
+        )}
+      </div>
       {error && (
         <p className="error small" role="alert">
           {error}

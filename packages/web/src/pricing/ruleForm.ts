@@ -1,4 +1,5 @@
-import { parseAmount } from "./money.js";
+import type { Rule } from "@switchboard/server/contracts/pricing";
+import { decimalText, parseAmount } from "./money.js";
 
 /** The common rule shapes the staff form builds (anything else: the JSON editor). */
 export type ConditionKind = "always" | "time" | "dates" | "signal" | "stock" | "code";
@@ -20,6 +21,9 @@ export interface RuleFormState {
   dateFrom: string;
   dateTo: string;
   signal: string;
+  /** Bookings of every service and resource, or of one (`bookings_next_hours` only). */
+  bookingsOf: "all" | "service" | "resource";
+  bookingsId: string;
   atLeast: string;
   below: string;
   code: string;
@@ -41,6 +45,8 @@ export const EMPTY_RULE_FORM: RuleFormState = {
   dateFrom: "",
   dateTo: "",
   signal: "demand",
+  bookingsOf: "all",
+  bookingsId: "",
   atLeast: "",
   below: "",
   code: "",
@@ -52,6 +58,9 @@ export const EMPTY_RULE_FORM: RuleFormState = {
   priority: "0",
   exclusive: false,
 };
+
+/** The signal that can count one service's or resource's bookings. */
+export const BOOKINGS = "bookings_next_hours";
 
 const int = (text: string): number | undefined =>
   /^\s*-?\d{1,10}\s*$/.test(text) ? Number(text) : undefined;
@@ -93,9 +102,13 @@ export function ruleFromForm(
         return { error: "Thresholds are whole numbers" };
       if (atLeast === undefined && below === undefined)
         return { error: "Give “at least”, “below” or both" };
+      const scoped = f.kind === "signal" && f.signal.trim() === BOOKINGS && f.bookingsOf !== "all";
+      if (scoped && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(f.bookingsId.trim()))
+        return { error: `Give the ${f.bookingsOf}'s id` };
       when.push({
         kind: f.kind,
         ...(f.kind === "signal" && { name: f.signal.trim() }),
+        ...(scoped && { [f.bookingsOf]: f.bookingsId.trim() }),
         ...(atLeast !== undefined && { atLeast }),
         ...(below !== undefined && { below }),
       });
@@ -142,4 +155,60 @@ export function ruleFromForm(
       ...(maxUses !== undefined && { maxUses }),
     },
   };
+}
+
+/**
+ * The form showing a saved rule, to edit it; undefined when the rule is not one of the form's
+ * shapes (several conditions: it is edited as JSON).
+ */
+export function formFromRule(rule: Rule): RuleFormState | undefined {
+  if (rule.when.length > 1) return undefined;
+  const f: RuleFormState = {
+    ...EMPTY_RULE_FORM,
+    name: rule.name,
+    kind: "always",
+    skus: rule.skus?.join(", ") ?? "",
+    priority: String(rule.priority),
+    exclusive: !rule.stackable,
+    ...("percent" in rule.adjust
+      ? { adjustBy: "percent" as const, adjust: String(rule.adjust.percent) }
+      : {
+          adjustBy: "amount" as const,
+          adjust: decimalText(rule.adjust.amount, rule.adjust.currency),
+          currency: rule.adjust.currency,
+        }),
+  };
+  const c = rule.when[0];
+  if (!c) return f;
+  switch (c.kind) {
+    case "time":
+      return { ...f, kind: "time", days: c.days ?? [...WEEKDAYS], from: c.from, to: c.to };
+    case "dates":
+      return { ...f, kind: "dates", dateFrom: c.from, dateTo: c.to };
+    case "stock":
+    case "signal": {
+      const range = {
+        atLeast: c.atLeast === undefined ? "" : String(c.atLeast),
+        below: c.below === undefined ? "" : String(c.below),
+      };
+      if (c.kind === "stock") return { ...f, kind: "stock", ...range };
+      const scope =
+        c.service !== undefined ? "service" : c.resource !== undefined ? "resource" : "all";
+      return {
+        ...f,
+        kind: "signal",
+        signal: c.name,
+        bookingsOf: scope,
+        bookingsId: c.service ?? c.resource ?? "",
+        ...range,
+      };
+    }
+    case "code":
+      return {
+        ...f,
+        kind: "code",
+        code: c.code,
+        maxUses: rule.maxUses === undefined ? "" : String(rule.maxUses),
+      };
+  }
 }

@@ -4,6 +4,7 @@ import { BLOCK_MS, isoUtc } from "./calendar.js";
 import {
   type Appointment,
   type AppointmentChanged,
+  type AppointmentCheckedIn,
   type AppointmentEvent,
   customerChannel,
   resourceScheduleChannel,
@@ -27,6 +28,7 @@ export function appointmentView(row: AppointmentRow): Appointment {
     day: row.day,
     ...(row.status === "held" && row.expires_at !== null && { expiresAt: row.expires_at }),
     ...(row.order_id && { orderId: row.order_id }),
+    ...(row.checked_in_at && { checkedInAt: row.checked_in_at }),
     version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -62,6 +64,21 @@ export function changedPayload(
     zone: row.time_zone,
     ...(previous && { previousStartsAt: previous.starts_at }),
     ...(row.order_id && { orderId: row.order_id }),
+  };
+}
+
+/** Whole minutes from the start to the check-in; 0 when on time or early. */
+export function lateMinutesOf(startsAt: string, checkedInAt: string): number {
+  return Math.max(0, Math.floor((Date.parse(checkedInAt) - Date.parse(startsAt)) / 60_000));
+}
+
+/** The payload of `appointment.checked_in` (the contract h17-metrics reads). */
+export function checkedInPayload(row: AppointmentRow, names: BookingNames): AppointmentCheckedIn {
+  const checkedInAt = row.checked_in_at ?? row.updated_at;
+  return {
+    ...changedPayload(row, names),
+    checkedInAt,
+    lateMinutes: lateMinutesOf(row.starts_at, checkedInAt),
   };
 }
 

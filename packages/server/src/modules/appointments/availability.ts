@@ -22,6 +22,8 @@ import type { SlotsQuery } from "./schema.js";
 
 /** Statuses whose time is taken (a hold counts as taken: it has its claims). */
 export const ACTIVE = ["held", "confirmed"] as const;
+/** Statuses that count as a booking of the day ("any available" picks the least booked). */
+const BOOKED = ["held", "confirmed", "checked_in"] as const;
 
 export function shapeOf(service: AppointmentServiceRow, stepMinutes: number): SlotShape {
   return {
@@ -113,7 +115,7 @@ export function createAvailability(
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("resource_id", "in", resourceIds)
       .where("day", "in", days)
-      .where("status", "in", ACTIVE)
+      .where("status", "in", BOOKED)
       .groupBy(["resource_id", "day"])
       .execute();
     return new Map(rows.map((r) => [`${r.resource_id}|${r.day}`, Number(r.n)]));

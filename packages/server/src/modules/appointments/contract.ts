@@ -107,6 +107,8 @@ export type BestTimes = z.infer<typeof bestTimesSchema>;
 export const APPOINTMENT_STATUSES = [
   "held",
   "confirmed",
+  /** Staff saw the customer arrive (after confirmed; the time stays taken). */
+  "checked_in",
   "released",
   "expired",
   "cancelled",
@@ -130,6 +132,8 @@ export const appointmentSchema = z
     expiresAt: z.string().optional(),
     /** The order this booking serves (the pickup of a repair). */
     orderId: z.string().optional(),
+    /** When staff checked the customer in (status checked_in). */
+    checkedInAt: z.string().optional(),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -158,7 +162,16 @@ export type ScheduleChange = z.infer<typeof scheduleChangeSchema>;
 
 /** Event `appointment` on staff:appointments and the customer's user:{id}. */
 export const appointmentEventSchema = z.object({
-  type: z.enum(["held", "confirmed", "released", "expired", "cancelled", "rescheduled", "no_show"]),
+  type: z.enum([
+    "held",
+    "confirmed",
+    "checked_in",
+    "released",
+    "expired",
+    "cancelled",
+    "rescheduled",
+    "no_show",
+  ]),
   appointment: appointmentSchema,
 });
 export type AppointmentEvent = z.infer<typeof appointmentEventSchema>;
@@ -203,11 +216,12 @@ export const appointmentEvents = {
 
 /**
  * Payload of the domain events `appointment.confirmed`, `appointment.rescheduled`,
- * `appointment.cancelled`, `appointment.no_show` (docs/appointments.md, "Domain events").
+ * `appointment.cancelled`, `appointment.no_show` (docs/appointments.md, "Domain events");
+ * `appointment.checked_in` adds to it (AppointmentCheckedIn).
  */
 export interface AppointmentChanged {
   appointmentId: string;
-  /** The appointment's status after the change (confirmed, cancelled, no_show). */
+  /** The appointment's status after the change (confirmed, checked_in, cancelled, no_show). */
   status: string;
   /** The appointment's version after the change: a later change has a higher one. */
   version: number;
@@ -229,6 +243,17 @@ export interface AppointmentChanged {
   previousStartsAt?: string;
   /** The order the booking serves (a pickup of a repair), when it was made for one. */
   orderId?: string;
+}
+
+/**
+ * Payload of the durable event `appointment.checked_in` (status `checked_in`): when the customer
+ * arrived and how late, for lateness figures (metrics keys them by appointmentId).
+ */
+export interface AppointmentCheckedIn extends AppointmentChanged {
+  /** ISO time staff checked the customer in. */
+  checkedInAt: string;
+  /** Whole minutes after startsAt; 0 when on time or early. */
+  lateMinutes: number;
 }
 
 /** Payload of the durable event `appointment.reminder` (from the reminder task). */

@@ -3,7 +3,12 @@ import type { Logger } from "pino";
 import type { ModuleEvents, ModuleScheduler } from "../../platform/durable/types.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { appointmentView, type BookingNames, changedPayload } from "./announce.js";
+import {
+  appointmentView,
+  type BookingNames,
+  changedPayload,
+  checkedInPayload,
+} from "./announce.js";
 import type { BookingHooks } from "./booking.js";
 import type { AppointmentsSettings } from "./config.js";
 import {
@@ -71,6 +76,7 @@ const EVENT_OF: Partial<Record<AppointmentEvent["type"], string>> = {
   rescheduled: "appointment.rescheduled",
   cancelled: "appointment.cancelled",
   no_show: "appointment.no_show",
+  checked_in: "appointment.checked_in",
 };
 
 interface DurableDeps {
@@ -108,32 +114,36 @@ export function durableHooks({ events, scheduler, settings }: DurableDeps): Book
       await scheduler.cancel(trx, reminderKey(row.id, minutes));
   }
 
+  const expiryOf = (row: AppointmentRow) => ({
+    task: HOLD_EXPIRY_TASK,
+    runAt: new Date(row.expires_at as string),
+    key: holdKey(row.id),
+    payload: { appointmentId: row.id },
+  });
+
   return {
+    async heldAll(trx, rows) {
+      await scheduler.scheduleMany(trx, rows.map(expiryOf));
+    },
     async changed(trx, type, row, previous) {
-      if (type === "held")
-        await scheduler.schedule(trx, {
-          task: HOLD_EXPIRY_TASK,
-          runAt: new Date(row.expires_at as string),
-          key: holdKey(row.id),
-          payload: { appointmentId: row.id },
-        });
+      if (type === "held") await scheduler.schedule(trx, expiryOf(row));
       else if (type === "confirmed") {
         await scheduler.cancel(trx, holdKey(row.id));
         await remind(trx, row);
       } else if (type === "rescheduled") {
         if (row.status === "confirmed") await remind(trx, row);
-      } else if (type !== "expired") await forget(trx, row); // released, cancelled, no_show
+      } else if (type !== "expired") await forget(trx, row); // released, cancelled, no_show, checked_in
       const eventType = EVENT_OF[type];
-      if (eventType)
-        await events.emit(trx, {
-          type: eventType,
-          aggregate: `appointment:${row.id}`,
-          payload: changedPayload(
-            row,
-            await namesIn(trx, row),
-            type === "rescheduled" ? previous : undefined,
-          ),
-        });
+      if (!eventType) return;
+      const names = await namesIn(trx, row);
+      await events.emit(trx, {
+        type: eventType,
+        aggregate: `appointment:${row.id}`,
+        payload:
+          type === "checked_in"
+            ? checkedInPayload(row, names)
+            : changedPayload(row, names, type === "rescheduled" ? previous : undefined),
+      });
     },
   };
 }

@@ -81,4 +81,41 @@ describe.each(DIALECTS)("holds made together in one transaction on %s", (databas
       expect(next.status).toBe(201);
     }
   }, 120_000);
+
+  it("a batch's holds each get their expiry task (one statement for the batch), losers none", async () => {
+    server = await startTestServer({ database });
+    await setUpShop(server);
+    // 45 customers over 15 starts of two chairs: batches mix winners and losers
+    const starts = Array.from({ length: 15 }, (_, i) =>
+      new Date(Date.parse(`${MONDAY}T08:00:00.000Z`) + i * 30 * 60_000).toISOString(),
+    ).filter((s) => s < `${MONDAY}T11:00:00.000Z` || s >= `${MONDAY}T12:00:00.000Z`);
+    const replies = await Promise.all(
+      Array.from({ length: 45 }, async (_, i) =>
+        restCall(server, "POST", "/api/appointments/holds", {
+          token: await server.token({ sub: `d${i}` }),
+          body: {
+            service: "cut",
+            resourceId: i % 2 ? "chair-1" : "chair-2",
+            start: starts[i % starts.length],
+          },
+        }),
+      ),
+    );
+    const won = replies.filter((r) => r.status === 201).map((r) => r.body);
+    expect(won.length).toBeGreaterThan(1);
+    expect(replies.filter((r) => r.status === 409).length).toBeGreaterThan(0);
+    const tasks = await server.app.store.db
+      .selectFrom("scheduled_tasks")
+      .select(["key", "run_at", "payload"])
+      .where("task", "=", "appointments.hold_expiry")
+      .execute();
+    expect(tasks.map((t) => t.key).sort()).toEqual(
+      won.map((a) => `appointments:hold:${a.id}`).sort(),
+    );
+    for (const a of won) {
+      const t = tasks.find((x) => x.key === `appointments:hold:${a.id}`);
+      expect(t?.run_at).toBe(a.expiresAt);
+      expect(JSON.parse(t?.payload ?? "null")).toEqual({ appointmentId: a.id });
+    }
+  }, 120_000);
 });

@@ -67,8 +67,9 @@ const slotTaken = (request: HoldRequest) => {
 
 /**
  * Group commit of holds: the holds that arrive while a batch runs share the next transaction. Per
- * hold, one claim statement (which undoes itself when it comes up short: the time is taken) and
- * the expiry task; per batch, one insert of the appointments and one of the outbox rows. A hold
+ * hold, one claim statement (which undoes itself when it comes up short: the time is taken); per
+ * batch, one insert of the appointments, one of their expiry tasks (`heldAll`, the scheduler's
+ * `scheduleMany`) and one of the outbox rows. A hold
  * that carries an extra step (an idempotent request keeping its response) runs in a savepoint so
  * that step failing rolls back that hold alone. The claims' primary key still decides every race,
  * inside the batch and against other batches and nodes: this changes what a hold costs, not what
@@ -117,7 +118,8 @@ export function createHoldBatches(deps: {
           if (savepoint) await sql`release savepoint ${savepoint}`.execute(trx);
           continue; // taken here: the next place, if any
         }
-        await hooks?.changed?.(trx, "held", row);
+        // a batch's expiry tasks go in one statement at its end (heldAll) when the hooks can
+        if (!hooks?.heldAll) await hooks?.changed?.(trx, "held", row);
         if (request.also) await request.also(trx, appointmentView(row));
         won.add(row); // kept: its savepoint will not be rolled back
         if (savepoint) await sql`release savepoint ${savepoint}`.execute(trx);
@@ -154,6 +156,10 @@ export function createHoldBatches(deps: {
             return place ? [place] : [];
           });
           if (won.length === 0) return;
+          await hooks?.heldAll?.(
+            trx,
+            won.map((p) => p.row),
+          );
           for (let k = 0; k < won.length; k += 100)
             await trx
               .insertInto("appointments")

@@ -11,6 +11,7 @@ import { createAppointmentsService } from "./service.js";
 export type {
   Appointment,
   AppointmentChanged,
+  AppointmentCheckedIn,
   PickupOffer,
   ReminderPayload,
   ScheduleChange,

@@ -51,6 +51,8 @@ export interface AppointmentRow {
   /** The order this booking serves (a pickup of a repair); null for most. */
   order_id: string | null;
   expires_at: string | null;
+  /** When staff checked the customer in (status checked_in); absent/null before. */
+  checked_in_at?: string | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -182,6 +184,15 @@ export const appointmentsMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable("appointments").dropColumn("order_id").execute();
+    },
+  },
+  "appointments/004_checked_in": {
+    // the status column is free text on both dialects (no CHECK to widen): only the time is new
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("appointments").addColumn("checked_in_at", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("appointments").dropColumn("checked_in_at").execute();
     },
   },
 };

@@ -272,6 +272,24 @@ export function registerAppointmentRoutes(
   );
 
   r.post(
+    `${base}/:id/check-in`,
+    {
+      onRequest: auth.staff,
+      schema: {
+        summary: "Check a customer in: they arrived for a confirmed booking",
+        description:
+          "Staff or API key (403 for a customer). The booking becomes `checked_in` with `checkedInAt`; its reminders are dropped and it can no longer be marked a no-show; emits `appointment.checked_in` with `checkedInAt` and `lateMinutes`. 409 `invalid_state` unless confirmed; an already checked-in one is answered as it is (no second event). 404 for an unknown id. Accepts an `Idempotency-Key` header.",
+        tags,
+        security,
+        params: appointmentIdParams,
+        response: { 200: appointmentSchema, ...refused },
+      },
+    },
+    async (request) =>
+      booking.checkIn(callerOf(request), request.params.id, keepResponse(request, 200)),
+  );
+
+  r.post(
     `${base}/:id/reschedule`,
     {
       onRequest: auth.user,

@@ -31,6 +31,7 @@ export function registerAppointmentRpc(
     ["release", booking.release],
     ["cancel", booking.cancel],
     ["noShow", booking.noShow],
+    ["checkIn", booking.checkIn],
     ["get", booking.get],
   ] as const)
     rpc.register(`appointments.${name}`, {

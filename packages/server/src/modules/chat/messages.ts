@@ -18,6 +18,7 @@ import type { Conversations } from "./conversations.js";
 import type { ChatDeps } from "./deps.js";
 import { toMessage } from "./mapping.js";
 import type { AuthorRole, ChatConversationRow, ChatMessageRow } from "./migrations.js";
+import type { ChatRead } from "./read-event.js";
 import type { MessageInput } from "./schema.js";
 
 export interface NewMessage {
@@ -54,15 +55,6 @@ export function createMessages(
 ) {
   const { db, outbox } = deps;
 
-  async function attachmentOf(id: string | null) {
-    if (!id) return undefined;
-    return db
-      .selectFrom("chat_attachments")
-      .select(["id", "filename", "mime", "size"])
-      .where("id", "=", id)
-      .executeTakeFirst();
-  }
-
   /**
    * Stores messages with their next sequence numbers and announces them. Messages sent in the
    * same event-loop turn share one transaction (group commit): on SQLite the BEGIN/COMMIT and
@@ -71,7 +63,8 @@ export function createMessages(
    */
   type Appended = {
     message: ChatMessage;
-    conversation: Pick<ChatConversationRow, "id" | "status" | "bot_muted">;
+    /** Absent for a retry: the message was stored before, nothing new happened. */
+    conversation?: Pick<ChatConversationRow, "id" | "status" | "bot_muted">;
   };
   const appends = new GroupCommit<{ conversationId: string; m: NewMessage }, Appended | null>(
     async (batch) => {
@@ -82,7 +75,36 @@ export function createMessages(
         const announcements = [];
         const created: { type: string; aggregate: string; payload: ChatMessageCreated }[] = [];
         const rows: ChatMessageRow[] = [];
+        // A retry (same author, same clientId) gets the message stored the first time. Looked up
+        // here, in the write transaction, so that two tries in one batch cannot both be stored
+        // (the unique index would fail the whole batch) and no read runs before the batch.
+        const tries = new Map<string, Appended | null>();
         for (const { conversationId, m } of batch) {
+          const tryKey = m.clientId ? `${conversationId}\n${m.authorId}\n${m.clientId}` : "";
+          if (m.clientId) {
+            if (tries.has(tryKey)) {
+              const first = tries.get(tryKey) ?? null;
+              results.push(first && { message: first.message });
+              continue;
+            }
+            const { rows: seen } = await sql<ChatMessageRow>`select * from chat_messages
+              where conversation_id = ${conversationId} and author_id = ${m.authorId}
+                and client_id = ${m.clientId}`.execute(trx);
+            const stored = seen[0];
+            if (stored) {
+              const attachment = stored.attachment_id
+                ? await trx
+                    .selectFrom("chat_attachments")
+                    .select(["id", "filename", "mime", "size"])
+                    .where("id", "=", stored.attachment_id)
+                    .executeTakeFirst()
+                : undefined;
+              const again = { message: toMessage(stored, attachment) };
+              tries.set(tryKey, again);
+              results.push(again);
+              continue;
+            }
+          }
           const sender = m.sender;
           // The participant check rides on the same statement: no read before the write.
           const participant =
@@ -103,6 +125,7 @@ export function createMessages(
           const next = updated[0];
           if (!next) {
             results.push(null); // not a participant, gone, or closed: the caller finds out which
+            if (m.clientId) tries.set(tryKey, null);
             continue;
           }
           const role: AuthorRole =
@@ -131,10 +154,12 @@ export function createMessages(
                 .executeTakeFirst()
             : undefined;
           const message = toMessage(row, attachment);
-          results.push({
+          const appended = {
             message,
             conversation: { id: conversationId, status: next.status, bot_muted: next.bot_muted },
-          });
+          };
+          results.push(appended);
+          if (m.clientId) tries.set(tryKey, appended);
           announcements.push({
             channel: conversationChannel(conversationId),
             event: "message",
@@ -244,7 +269,11 @@ export function createMessages(
       return outbox.enqueue(trx, messages);
     });
     await outbox.flush(ids);
-    if (kind === "read") deps.unreadChanged?.([user]);
+    if (kind === "read") {
+      deps.unreadChanged?.([user]);
+      const read: ChatRead = { conversationId, userId: user, upTo };
+      deps.events.local.emit("chat.read", read); // notifications cancels a waiting reply grace
+    }
     const r = await db
       .selectFrom("chat_receipts")
       .selectAll()
@@ -263,16 +292,6 @@ export function createMessages(
       input: MessageInput,
     ): Promise<ChatMessage> {
       const author = whoOf(identity);
-      if (input.clientId) {
-        const seen = await db
-          .selectFrom("chat_messages")
-          .selectAll()
-          .where("conversation_id", "=", conversationId)
-          .where("author_id", "=", author)
-          .where("client_id", "=", input.clientId)
-          .executeTakeFirst();
-        if (seen) return toMessage(seen, await attachmentOf(seen.attachment_id));
-      }
       if (input.attachmentId) {
         const attachment = await db
           .selectFrom("chat_attachments")
@@ -297,7 +316,8 @@ export function createMessages(
         ...(input.attachmentId && { attachmentId: input.attachmentId }),
         ...(input.clientId && { clientId: input.clientId }),
       });
-      if (message.author.role === "customer") onCustomerMessage(conversation, message);
+      if (conversation && message.author.role === "customer")
+        onCustomerMessage(conversation, message);
       return message;
     },
 

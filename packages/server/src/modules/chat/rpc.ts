@@ -4,11 +4,11 @@ import {
   agentBody,
   conversationParams,
   listConversationsQuery,
-  messageBody,
   messagesQuery,
   openConversationBody,
   receiptBody,
   resolveBody,
+  sendParams,
   transferBody,
 } from "./schema.js";
 import type { ChatService } from "./service.js";
@@ -33,7 +33,7 @@ export function registerChatRpc(
     handler: (p, ctx) => chat.conversations.list(ctx.identity, p),
   });
   rpc.register("chat.send", {
-    params: z.intersection(messageBody(maxMessageLength), conversationParams),
+    params: sendParams(maxMessageLength),
     handler: ({ id, ...input }, ctx) => chat.messages.send(ctx.identity, id, input),
   });
   rpc.register("chat.messages", {

@@ -39,17 +39,27 @@ export const agentBody = z.object({
 export type AgentInput = z.infer<typeof agentBody>;
 
 /** The text limit is a config value, so the message schema is built from config. */
+const messageFields = (maxLength: number) => ({
+  text: z.string().max(maxLength, `text is limited to ${maxLength} characters`).default(""),
+  attachmentId: z.string().min(1).max(64).optional(),
+  /** The client's own id for the message: a retry with the same id is stored once. */
+  clientId: z.string().min(1).max(64).optional(),
+});
+const hasContent = (m: { text: string; attachmentId?: string | undefined }) =>
+  m.text.trim().length > 0 || !!m.attachmentId;
+const needsContent = { message: "a message needs text or an attachment" };
+
 export function messageBody(maxLength: number) {
+  return z.object(messageFields(maxLength)).refine(hasContent, needsContent);
+}
+/**
+ * `chat.send` over the socket: the body and the conversation id as one object (one parse per
+ * message; an intersection of the two parsed every message twice and merged the results).
+ */
+export function sendParams(maxLength: number) {
   return z
-    .object({
-      text: z.string().max(maxLength, `text is limited to ${maxLength} characters`).default(""),
-      attachmentId: z.string().min(1).max(64).optional(),
-      /** The client's own id for the message: a retry with the same id is stored once. */
-      clientId: z.string().min(1).max(64).optional(),
-    })
-    .refine((m) => m.text.trim().length > 0 || m.attachmentId, {
-      message: "a message needs text or an attachment",
-    });
+    .object({ id: z.string().min(1).max(64), ...messageFields(maxLength) })
+    .refine(hasContent, needsContent);
 }
 export type MessageInput = {
   text: string;

@@ -10,104 +10,127 @@ const userChannel = (user: string) => `user:${user}`;
 /**
  * Unread messages of one user, per conversation: messages by others past the user's read
  * receipt, in the conversations that are theirs (a customer's own, not archived; an agent's
- * active ones). Always counted from the rows, never incremented: nothing to drift.
+ * active ones). Always counted from the rows, never incremented: nothing to drift. Sequence
+ * numbers have no gaps (a message and its `last_seq` bump commit together, and messages are only
+ * ever deleted with their conversation), so "by others past the receipt" is everything past the
+ * receipt minus the user's own messages past it: one index range of the user's own messages
+ * (`chat_messages_author`) instead of a walk over every unread message, which grew with the
+ * backlog of an agent who had not read yet.
  */
 async function countsOf(
   db: Kysely<Database>,
   user: string,
 ): Promise<Pick<Unread, "total" | "conversations">> {
-  const rows = await db
-    .selectFrom("chat_conversations as c")
-    .innerJoin("chat_messages as m", "m.conversation_id", "c.id")
-    .leftJoin("chat_receipts as r", (j) =>
-      j.onRef("r.conversation_id", "=", "c.id").on("r.user_id", "=", user),
-    )
-    .select(["c.id", (eb) => eb.fn.countAll<string | number>().as("n")])
-    .where((eb) =>
-      eb.or([
-        eb.and([eb("c.customer_id", "=", user), eb("c.status", "!=", "archived")]),
-        eb.and([eb("c.agent_id", "=", user), eb("c.status", "=", "active")]),
-      ]),
-    )
-    .where("m.author_id", "!=", user)
-    .where(sql<boolean>`m.seq > coalesce(r.read_seq, 0)`)
-    .groupBy("c.id")
-    .execute();
+  const { rows } = await sql<{ id: string; n: number | string }>`
+    select c.id, c.last_seq - coalesce(r.read_seq, 0) - (
+      select count(*) from chat_messages m
+      where m.conversation_id = c.id and m.author_id = ${user} and m.seq > coalesce(r.read_seq, 0)
+    ) as n
+    from chat_conversations c
+    left join chat_receipts r on r.conversation_id = c.id and r.user_id = ${user}
+    where (c.customer_id = ${user} and c.status <> 'archived')
+       or (c.agent_id = ${user} and c.status = 'active')`.execute(db);
   const conversations: Record<string, number> = {};
   let total = 0;
   for (const r of rows) {
     const n = Number(r.n);
+    if (n <= 0) continue;
     conversations[r.id] = n;
     total += n;
   }
   return { total, conversations };
 }
 
+/** At most this many users' snapshots share one transaction. */
+const MAX_USERS_PER_ROUND = 200;
+
 /**
  * Publishes `chat_unread` on user:{sub} after anything that changes a user's counts. Each
  * snapshot takes the user's version row first (a row lock on PostgreSQL, the write lock on
  * SQLite), then counts: a higher version therefore saw every change the lower ones saw, and
  * clients keep the highest. Two tabs reading at once, on two nodes, cannot leave a stale total
- * last. Requests for a user already being published coalesce into one more round.
+ * last.
+ *
+ * Requests coalesce into rounds: every user asked for while a round runs (or in the same turn
+ * of the event loop) is counted in the next round, all in one transaction with one outbox flush.
+ * One round per message per reader was a transaction, an outbox lookup and a delete each, and
+ * at a few thousand messages/s it cost more than the messages. Users are locked in sorted order
+ * so two nodes' rounds cannot deadlock on PostgreSQL.
  */
 export function createUnread(deps: ChatDeps) {
   const { db, outbox, logger } = deps;
-  const running = new Map<string, Promise<void>>();
-  const again = new Set<string>();
+  type Round = { users: Set<string>; done: Promise<void>; resolve: () => void };
+  const newRound = (): Round => {
+    let resolve = () => {};
+    const done = new Promise<void>((r) => {
+      resolve = r;
+    });
+    return { users: new Set(), done, resolve };
+  };
+  let next = newRound();
+  let pumping: Promise<void> | undefined;
 
-  async function publishNow(user: string): Promise<void> {
+  async function publishNow(users: string[]): Promise<void> {
     const ids = await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto("chat_unread_versions")
-        .values({ user_id: user, version: 0 })
-        .onConflict((oc) => oc.column("user_id").doNothing())
-        .execute();
-      const { version } = await trx
-        .updateTable("chat_unread_versions")
-        .set((eb) => ({ version: eb("version", "+", 1) }))
-        .where("user_id", "=", user)
-        .returning("version")
-        .executeTakeFirstOrThrow();
-      const counts = await countsOf(trx, user);
-      return outbox.enqueue(trx, [
-        {
+      const messages = [];
+      for (const user of users) {
+        await trx
+          .insertInto("chat_unread_versions")
+          .values({ user_id: user, version: 0 })
+          .onConflict((oc) => oc.column("user_id").doNothing())
+          .execute();
+        const { version } = await trx
+          .updateTable("chat_unread_versions")
+          .set((eb) => ({ version: eb("version", "+", 1) }))
+          .where("user_id", "=", user)
+          .returning("version")
+          .executeTakeFirstOrThrow();
+        const counts = await countsOf(trx, user);
+        messages.push({
           channel: userChannel(user),
           event: CHAT_UNREAD_EVENT,
           data: { ...counts, version } satisfies Unread,
           key: `chat:unread:${user}:${version}`,
-        },
-      ]);
+        });
+      }
+      return outbox.enqueue(trx, messages);
     });
     await outbox.flush(ids);
   }
 
-  function request(user: string): Promise<void> {
-    const current = running.get(user);
-    if (current) {
-      again.add(user);
-      return current;
+  async function pump(): Promise<void> {
+    // one turn of the loop first: the readers of every message batch of this turn join in
+    await new Promise<void>((r) => setImmediate(r));
+    while (next.users.size > 0) {
+      const round = next;
+      next = newRound();
+      const users = [...round.users].sort();
+      // a round too big leaves the rest to the next one (still before its callers resolve)
+      for (const u of users.slice(MAX_USERS_PER_ROUND)) next.users.add(u);
+      const taken = users.slice(0, MAX_USERS_PER_ROUND);
+      try {
+        await publishNow(taken);
+      } catch (err) {
+        logger.warn({ err, users: taken.length }, "unread counts not published");
+      }
+      if (taken.length === users.length) round.resolve();
+      else void next.done.then(round.resolve);
     }
-    const run = (async () => {
-      do {
-        again.delete(user);
-        try {
-          await publishNow(user);
-        } catch (err) {
-          logger.warn({ err, user }, "unread counts not published");
-        }
-      } while (again.has(user));
-      // In the same turn as the last check: a request after this starts a new round.
-      running.delete(user);
-    })();
-    running.set(user, run);
-    return run;
+    pumping = undefined;
+  }
+
+  function request(users: string[]): Promise<void> {
+    if (users.length === 0) return Promise.resolve();
+    for (const u of users) next.users.add(u);
+    const done = next.done;
+    if (!pumping) pumping = pump();
+    return done;
   }
 
   return {
     /** Publishes fresh counts for these users (bot and empty ids are skipped). */
     changed(users: (string | null | undefined)[]): Promise<void> {
-      const unique = [...new Set(users.filter((u): u is string => !!u && u !== "bot"))];
-      return Promise.all(unique.map(request)).then(() => undefined);
+      return request([...new Set(users.filter((u): u is string => !!u && u !== "bot"))]);
     },
     /** The caller's counts now, with the version of their last published snapshot. */
     async get(identity: Identity): Promise<Unread> {
@@ -121,7 +144,7 @@ export function createUnread(deps: ChatDeps) {
     },
     /** Resolves when every pending publish has run (tests, shutdown). */
     async settled(): Promise<void> {
-      while (running.size) await Promise.allSettled([...running.values()]);
+      while (pumping) await pumping;
     },
   };
 }

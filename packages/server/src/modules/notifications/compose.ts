@@ -7,6 +7,7 @@ import type { Deferrals } from "./deferrals.js";
 import type { EscalationPolicy } from "./escalation.js";
 import { notificationMessage, unreadMessages } from "./inbox.js";
 import type { NotificationRow } from "./migrations.js";
+import { wantsAmount, withAmount } from "./money.js";
 import { quietUntil } from "./quiet-hours.js";
 import { render, renderDeep, renderHtml } from "./render.js";
 import type { Recipient } from "./users.js";
@@ -70,6 +71,11 @@ export interface ComposeOptions {
   deferrals: Deferrals;
   /** The server's escalation of unread urgent ones (a user's own replaces it). */
   escalation: EscalationPolicy;
+  /**
+   * The recipients' unread versions when the caller took their locks already
+   * (users.lockRecipients); absent: taken here for the users with inbox notifications.
+   */
+  versions?: Map<string, number>;
   /** The variant of a type for a locale, if one was made (read in the batch's transaction). */
   localized?: (
     trx: Transaction<Database>,
@@ -146,13 +152,19 @@ export async function composeMany(
   // A recipient with a locale gets its variant of the template, when one exists: one
   // NewNotification per send and locale, so each is rendered once.
   const variants = new Map<string, NewNotification>();
+  // An amount in the data (amountMinor + currency) is formatted in the recipient's locale too.
   const localize = async (recipient: Recipient, n: NewNotification) => {
-    if (!recipient.locale || !opts.localized) return n;
-    const key = `${n.sendId ?? n.type}|${recipient.locale}`;
+    const money = wantsAmount(n.data);
+    if (!money && (!recipient.locale || !opts.localized)) return n;
+    const key = `${n.sendId ?? n.type}|${recipient.locale ?? ""}`;
     let v = variants.get(key);
     if (!v) {
-      const template = await opts.localized(trx, n.type, recipient.locale);
-      v = template ? { ...n, template } : n;
+      const template =
+        recipient.locale && opts.localized
+          ? await opts.localized(trx, n.type, recipient.locale)
+          : undefined;
+      const data = money ? withAmount(n.data, recipient.locale) : n.data;
+      v = template || data !== n.data ? { ...n, ...(template && { template }), data } : n;
       variants.set(key, v);
     }
     return v;
@@ -209,7 +221,7 @@ export async function composeMany(
   const inboxUsers = [
     ...new Set(made.filter((m) => m.row.in_app).map((m) => m.row.user_id)),
   ].sort();
-  const versions = await lockUnreadMany(trx, inboxUsers, at);
+  const versions = opts.versions ?? (await lockUnreadMany(trx, inboxUsers, at));
   const inserted = new Set<string>();
   await insertChunked(made, async (chunk) => {
     const rows = await trx

@@ -5,6 +5,8 @@ import { defineModuleConfig } from "../../platform/module-config.js";
 export interface NotificationsSettings {
   /** Recipients expanded per transaction of a bulk send. */
   batchSize: number;
+  /** A large send's chunks made at once on PostgreSQL (SQLite: one, its single writer). */
+  sendLanes: number;
   /** Most recipients one send may name. */
   maxRecipients: number;
   /** Attempts per delivery (push, email, SMS) before it is `failed`. */
@@ -53,6 +55,7 @@ export const notificationsConfig = defineModuleConfig(
   z
     .object({
       SWITCHBOARD_NOTIFICATIONS_BATCH_SIZE: withDefault(int(1, 10_000), 100),
+      SWITCHBOARD_NOTIFICATIONS_SEND_LANES: withDefault(int(1, 8), 6),
       SWITCHBOARD_NOTIFICATIONS_MAX_RECIPIENTS: withDefault(int(1, 1_000_000), 100_000),
       SWITCHBOARD_NOTIFICATIONS_MAX_ATTEMPTS: withDefault(int(1, 20), 3),
       SWITCHBOARD_NOTIFICATIONS_RETRY_BASE_MS: withDefault(int(10, 3_600_000), 5000),
@@ -95,6 +98,7 @@ export const notificationsConfig = defineModuleConfig(
     ),
   (e): NotificationsSettings => ({
     batchSize: e.SWITCHBOARD_NOTIFICATIONS_BATCH_SIZE,
+    sendLanes: e.SWITCHBOARD_NOTIFICATIONS_SEND_LANES,
     maxRecipients: e.SWITCHBOARD_NOTIFICATIONS_MAX_RECIPIENTS,
     maxAttempts: e.SWITCHBOARD_NOTIFICATIONS_MAX_ATTEMPTS,
     retryBaseMs: e.SWITCHBOARD_NOTIFICATIONS_RETRY_BASE_MS,

@@ -37,7 +37,7 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
     defaultChannels: ["in_app", "push", "email"],
     inApp: {
       title: "Your quote is waiting",
-      body: "Please approve or decline the quote for {{title}}.",
+      body: "The quote for {{title}} is {{amountText}}: please approve or decline it.",
       actions: [
         {
           id: "approve",
@@ -49,7 +49,7 @@ export const DEFAULT_TEMPLATES: Record<string, TemplateContent> = {
     },
     email: {
       subject: "Your quote is waiting: {{title}}",
-      text: "Please approve or decline the quote for {{title}} (order {{orderId}}).",
+      text: "The quote for {{title}} is {{amountText}}: please approve or decline it (order {{orderId}}).",
     },
   },
   "order.status": {

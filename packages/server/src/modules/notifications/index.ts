@@ -62,6 +62,11 @@ export const notificationsModule: SwitchboardModule<NotificationsSettings> = {
       ctx.events.local.on(event as keyof DomainEvents, async (payload: unknown) => {
         await service.rules.handle(event, payload);
       });
+    // A read (chat's in-process `chat.read`) cancels the reply grace it covers at once.
+    for (const event of service.rules.cancelEvents)
+      ctx.events.local.on(event as keyof DomainEvents, async (read: unknown) => {
+        await service.rules.cancelGraces(event, read);
+      });
     // Whatever a kick missed (another node's sends, retries coming due, a restart): each tick.
     ctx.jobs.add({
       name: "notifications-worker",

@@ -92,6 +92,13 @@ export interface NotificationUserRow {
   updated_at: string;
 }
 
+/** A chunk of a large send that is made (its transaction committed): made once. */
+export interface NotificationSendChunkRow {
+  send_id: string;
+  /** The chunk's first recipient (index into the send's user_ids). */
+  start: number;
+}
+
 export interface NotificationPreferenceRow {
   user_id: string;
   category: string;
@@ -151,6 +158,7 @@ export interface NotificationSettingRow {
 declare module "../../store/schema.js" {
   interface Database {
     notification_sends: NotificationSendRow;
+    notification_send_chunks: NotificationSendChunkRow;
     notifications: NotificationRow;
     notification_deliveries: NotificationDeliveryRow;
     notification_attempts: NotificationAttemptRow;
@@ -383,6 +391,36 @@ export const notificationsMigrations: MigrationSet = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable("notification_users").dropColumn("escalation").execute();
+    },
+  },
+  "notifications/003_send_chunks": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("notification_send_chunks")
+        .addColumn("send_id", "text", (c) => c.notNull())
+        .addColumn("start", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("notification_send_chunks_pk", ["send_id", "start"])
+        .execute();
+      // A send an older version was part-way through: what it made is a prefix (it moved
+      // `processed` batch by batch); its remaining chunks start there, 100 at a time.
+      const q = db as Kysely<{ notification_sends: NotificationSendRow }>;
+      const partial = await q
+        .selectFrom("notification_sends")
+        .select(["id", "request", "processed"])
+        .where("status", "=", "pending")
+        .where("processed", ">", 0)
+        .execute();
+      for (const row of partial) {
+        const request = { ...JSON.parse(row.request), origin: row.processed, batch: 100 };
+        await q
+          .updateTable("notification_sends")
+          .set({ request: JSON.stringify(request) })
+          .where("id", "=", row.id)
+          .execute();
+      }
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("notification_send_chunks").execute();
     },
   },
 };

@@ -45,6 +45,16 @@ export interface RuleDefinition {
   grace?: {
     key: string;
     readBy(trx: Transaction<Database>, payload: unknown, userId: string): Promise<boolean>;
+    /**
+     * An in-process event saying the recipient has read (the conversation): the waiting task
+     * whose key it renders is cancelled when `covers` says the read reaches the event the task
+     * waits on. A lost event (a crash) only leaves the task to find the read itself (`readBy`).
+     */
+    cancelledBy?: {
+      event: string;
+      key: string;
+      covers(read: unknown, waiting: unknown): boolean;
+    };
   };
   /** Variables computed from the payload (formatted times), added to `data`. */
   derive?: (payload: unknown) => Record<string, unknown>;
@@ -110,7 +120,17 @@ export const RULES: readonly RuleDefinition[] = [
     template: "order.quote_waiting",
     when: { "change.to|to": ["quote-pending"] },
     recipients: "order.customerId|customerId",
-    data: orderData,
+    // the quote's total when pricing proposed it (else the order's own price): formatted in
+    // each recipient's locale as amountText when the notification is made (money.ts)
+    data: {
+      ...orderData,
+      amountMinor: ["quote.totalMinor", "amountMinor", "order.amountMinor"],
+      currency: ["quote.currency", "currency", "order.currency"],
+    },
+    derive: (p) =>
+      pick(p, "quote.totalMinor|amountMinor|order.amountMinor") === undefined
+        ? { amountText: "ready" }
+        : {},
     dedupeKey: orderKey("order-quote"),
     priority: "high",
   },
@@ -174,6 +194,16 @@ export const RULES: readonly RuleDefinition[] = [
           .where("user_id", "=", userId)
           .executeTakeFirst();
         return (r?.read_seq ?? 0) >= seq;
+      },
+      // chat's `chat.read` (in process, after the receipt's commit): read up to this reply
+      cancelledBy: {
+        event: "chat.read",
+        key: "chat-reply:{{conversationId}}:{{userId}}",
+        covers: (read, waiting) => {
+          const upTo = lookup(read, "upTo");
+          const seq = lookup(waiting, "seq");
+          return typeof upTo === "number" && typeof seq === "number" && upTo >= seq;
+        },
       },
     },
     data: { conversationId: "conversationId", authorName: ["authorName", "=Support"] },
@@ -315,8 +345,48 @@ export function createRules(
     return out;
   }
 
+  /** The task key of a rule's grace, rendered over an event's payload. */
+  const graceKey = (key: string, payload: unknown) =>
+    `notifications:grace:${render(key, payload)}`.slice(0, 300);
+
   return {
     definitions: RULES,
+
+    /** The in-process events that cancel a waiting grace (a read), for the module to hear. */
+    cancelEvents: [
+      ...new Set(RULES.flatMap((r) => (r.grace?.cancelledBy ? [r.grace.cancelledBy.event] : []))),
+    ],
+
+    /**
+     * A read: cancels each grace task it covers. Compare-and-delete on the task's payload, so a
+     * later event that replaced the task meanwhile (a newer reply, not read) keeps its task; a
+     * task running now finds its row gone and rolls back (the scheduler's cancel). Returns how
+     * many were cancelled.
+     */
+    async cancelGraces(event: string, read: unknown): Promise<number> {
+      let cancelled = 0;
+      for (const def of RULES) {
+        const by = def.grace?.cancelledBy;
+        if (!by || by.event !== event) continue;
+        const key = graceKey(by.key, read);
+        const task = await db
+          .selectFrom("scheduled_tasks")
+          .select(["payload"])
+          .where("key", "=", key)
+          .where("task", "=", GRACE_TASK)
+          .executeTakeFirst();
+        if (!task) continue;
+        const waiting = JSON.parse(task.payload) as GracePayload;
+        if (waiting.rule !== def.name || !by.covers(read, waiting.payload)) continue;
+        const r = await db
+          .deleteFrom("scheduled_tasks")
+          .where("key", "=", key)
+          .where("payload", "=", task.payload)
+          .executeTakeFirst();
+        cancelled += Number(r.numDeletedRows);
+      }
+      return cancelled;
+    },
 
     list: async (): Promise<Rule[]> => [...(await overrides()).values()],
 
@@ -384,7 +454,7 @@ export function createRules(
           await options.scheduler.schedule(opts.trx, {
             task: GRACE_TASK,
             runAt: new Date(Date.now() + graceMs),
-            key: `notifications:grace:${render(def.grace.key, payload)}`.slice(0, 300),
+            key: graceKey(def.grace.key, payload),
             payload: { rule: def.name, event, eventId, payload } satisfies GracePayload,
           });
           continue;

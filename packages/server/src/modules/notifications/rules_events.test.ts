@@ -88,23 +88,31 @@ describe.each(DIALECTS)("rules from chat, appointments and pricing events on %s"
     await server.app.jobs.trigger("notifications-worker");
     expect(await inbox("alice")).toEqual([]);
 
-    // 2. away at the reply, back and reading it within the grace: nothing
+    // 2. away at the reply, back and reading it within the grace: the read cancels the grace
+    // at once (chat's chat.read), long before its end; nothing is sent
     await away(ws);
     const read = await say(ann, "Reply you will read");
     await heard();
+    expect(await graceTask()).toMatchObject({ task: "notifications.rule-grace" });
     ws = await alice.socket();
     expect(
       (await alice.call("POST", `/api/chat/conversations/${id}/read`, { upTo: read })).status,
     ).toBe(200);
     await away(ws); // she read it, then left: still nothing
-    await endGrace();
+    await waitFor("the read to cancel the grace", async () => (await graceTask()) === undefined);
     await server.app.jobs.trigger("notifications-worker");
     expect(await inbox("alice")).toEqual([]);
 
     // 3. away, two replies in the grace, never read: one notification, about the last
-    await say(ann, "First while you are away");
+    const first = await say(ann, "First while you are away");
     await say(ann, "Reply   while\nyou are away");
     await heard();
+    // reading only the first leaves the grace of the last waiting
+    expect(
+      (await alice.call("POST", `/api/chat/conversations/${id}/read`, { upTo: first })).status,
+    ).toBe(200);
+    await server.app.events.local.settled();
+    expect(await graceTask()).toMatchObject({ task: "notifications.rule-grace" });
     // not before the grace ends
     expect(await inbox("alice")).toEqual([]);
     await endGrace();
@@ -268,6 +276,76 @@ describe.each(DIALECTS)("rules from chat, appointments and pricing events on %s"
         expect.objectContaining({ name: "pickup-offered", event: "appointment.pickup_offered" }),
       ]),
     );
+  });
+
+  it("tells the customer a proposed quote's total, formatted in their locale, from order.status_changed", async () => {
+    server = await startTestServer({
+      database,
+      env: {
+        SWITCHBOARD_MODULES: "orders,pricing,notifications",
+        SWITCHBOARD_PRICING_TAX_PERCENT: "0",
+      },
+    });
+    const api = (method: string, path: string, body?: unknown) =>
+      restCall(server, method, path, { body });
+    // the order's own price (given at creation) differs from the quote: the quote is shown
+    const quoted = async (customerId: string, unitAmount: number, currency: string) => {
+      const order = await api("POST", "/api/orders", {
+        lifecycle: "repair-booking",
+        customerId,
+        title: "Pixel 8 screen",
+        amountMinor: 100,
+        currency: "EUR",
+      });
+      expect(order.status).toBe(201);
+      const id = order.body.id as string;
+      for (const to of ["confirmed", "device-received", "diagnosis", "diagnosis-complete"])
+        expect((await api("POST", `/api/orders/${id}/transitions`, { to })).status).toBe(200);
+      const quote = await api("POST", "/api/pricing/order-quotes", {
+        orderId: id,
+        currency,
+        lines: [{ kind: "labour", description: "Screen", unitAmount }],
+      });
+      expect(quote.status).toBe(201);
+      return id;
+    };
+    // a German-speaking customer and one with no locale (English)
+    expect(
+      (await api("PUT", "/api/notifications/contacts/greta", { locale: "de-DE" })).status,
+    ).toBe(200);
+    const gretaOrder = await quoted("greta", 1_234_550, "EUR");
+    const hugoOrder = await quoted("hugo", 1999, "JPY");
+    const greta = await waitForItem(
+      "greta",
+      "greta's quote",
+      (i) => i.type === "order.quote_waiting",
+    );
+    expect(greta).toMatchObject({
+      title: "Your quote is waiting",
+      body: "The quote for Pixel 8 screen is 12.345,50\u00a0€: please approve or decline it.",
+      data: { orderId: gretaOrder, amountMinor: 1_234_550, currency: "EUR" },
+    });
+    const hugo = await waitForItem("hugo", "hugo's quote", (i) => i.type === "order.quote_waiting");
+    expect(hugo.body).toBe("The quote for Pixel 8 screen is ¥1,999: please approve or decline it.");
+    expect(hugo.data).toMatchObject({ orderId: hugoOrder, amountMinor: 1999, currency: "JPY" });
+    // a move to quote-pending without a quote (staff by hand, no price): no amount to show
+    const plain = await api("POST", "/api/orders", {
+      lifecycle: "repair-booking",
+      customerId: "ivan",
+      title: "Tablet",
+    });
+    for (const to of [
+      "confirmed",
+      "device-received",
+      "diagnosis",
+      "diagnosis-complete",
+      "quote-pending",
+    ])
+      expect((await api("POST", `/api/orders/${plain.body.id}/transitions`, { to })).status).toBe(
+        200,
+      );
+    const ivan = await waitForItem("ivan", "ivan's quote", (i) => i.type === "order.quote_waiting");
+    expect(ivan.body).toBe("The quote for Tablet is ready: please approve or decline it.");
   });
 
   it("tells a watcher of a price drop through the durable watch event, once per crossing", async () => {

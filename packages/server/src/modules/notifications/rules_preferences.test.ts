@@ -60,7 +60,7 @@ describe.each(DIALECTS)("rules, preferences, quiet hours and digests on %s", (da
     expect(page.items[0]).toMatchObject({
       type: "order.quote_waiting",
       title: "Your quote is waiting",
-      body: "Please approve or decline the quote for Pixel 8 screen.",
+      body: "The quote for Pixel 8 screen is ready: please approve or decline it.",
       priority: "high",
       actions: [
         {

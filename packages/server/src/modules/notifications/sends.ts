@@ -1,12 +1,12 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
 import { isStaffOrServer } from "../../platform/kit/actor.js";
-import { ConditionalMiss, expectOne } from "../../platform/kit/conditional.js";
+import { ConditionalMiss } from "../../platform/kit/conditional.js";
 import type { InTransaction } from "../../store/in-transaction.js";
-import type { Outbox } from "../../store/outbox.js";
+import type { Outbox, OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import {
   type ComposeOptions,
@@ -44,7 +44,17 @@ interface SendRequest {
   dedupeKey?: string | undefined;
   /** The template version current when the send was accepted: every batch uses it. */
   templateVersion: number;
+  /**
+   * A large send's chunk size, fixed at acceptance (the batch size then), so every node and
+   * every restart cuts the same chunks. Absent (sends accepted before chunks): LEGACY_CHUNK.
+   */
+  batch?: number;
+  /** Where its chunks start: 0, or what an older version had expanded at the upgrade. */
+  origin?: number;
 }
+
+/** The chunk size of sends accepted before the size was kept with the send. */
+const LEGACY_CHUNK = 100;
 
 export interface SendsDeps {
   db: Kysely<Database>;
@@ -58,6 +68,8 @@ export interface SendsDeps {
   deferrals: Deferrals;
   /** Direct groups made at once (1 on SQLite: one writer). */
   lanes?: number;
+  /** A large send's chunks made at once (1 on SQLite). */
+  chunkLanes?: number;
   /** The worker has work: a send to expand, or deliveries to outside channels to send. */
   wake(): void;
 }
@@ -121,6 +133,7 @@ export function createSends(deps: SendsDeps) {
       channels: input.channels,
       dedupeKey: input.dedupeKey,
       templateVersion: template.version,
+      ...(recipients.length > settings.batchSize && { batch: settings.batchSize }),
     };
     const row: NotificationSendRow = {
       id: ulid(),
@@ -178,14 +191,18 @@ export function createSends(deps: SendsDeps) {
         .flatMap((d) => d.recipients.map((userId) => ({ userId, d })))
         // row locks in user order: two groups (two nodes) sharing users cannot deadlock
         .sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));
-      const recipients = await users.recipients(trx, [...new Set(work.map((w) => w.userId))]);
+      const { recipients, versions } = await users.lockRecipients(
+        trx,
+        [...new Set(work.map((w) => w.userId))],
+        at.toISOString(),
+      );
       const made = new Map<Direct, NewNotification>(group.map((d) => [d, newNotification(d)]));
       const batch: ToCompose[] = [];
       for (const { userId, d } of work) {
         const recipient = recipients.get(userId);
         if (recipient) batch.push({ recipient, n: made.get(d) as NewNotification });
       }
-      const messages = await composeMany(trx, batch, composeOptions(at));
+      const messages = await composeMany(trx, batch, { ...composeOptions(at), versions });
       for (const [i, d] of group.entries()) if (d.also) await d.also(trx, accepted[i] as Accepted);
       return outbox.enqueue(trx, messages);
     });
@@ -237,59 +254,74 @@ export function createSends(deps: SendsDeps) {
     return all;
   }
 
-  /** One send's share of a batch: its next recipients. */
+  /** Small sends made whole together in one batch (group commit). */
   interface Part {
     send: SendHead;
     request: SendRequest;
     template: Template;
     users: string[];
-    processed: number;
   }
 
-  async function partOf(send: SendHead, room: number): Promise<Part> {
-    const request = JSON.parse(send.request) as SendRequest;
-    const template = await templates.get(send.type, request.templateVersion);
-    const all = await userIdsOf(send);
-    const users = all.slice(send.processed, send.processed + room);
-    const processed = send.processed + users.length;
-    if (processed >= send.total) recipientLists.delete(send.id);
-    return { send, request, template, users, processed };
+  /** One chunk of a large send: its recipients from `start` to `end`. */
+  interface Chunk {
+    send: SendHead;
+    request: SendRequest;
+    template: Template;
+    start: number;
+    end: number;
+    users: string[];
   }
 
   /**
-   * Expands one batch in one transaction: the next recipients of one large send, or several
-   * small sends at once (group commit: many single-user sends cost one transaction). Each send's
-   * `processed` moves on conditionally; if another node moved one, the whole batch rolls back
-   * and nothing is made twice. False when a send was moved elsewhere.
+   * Makes a batch's notifications in its transaction: every recipient's unread lock and what
+   * is needed of them in one statement (user order: two batches sharing users cannot
+   * deadlock), then the rows through composeMany. Returns the outbox messages.
    */
-  async function runBatch(parts: Part[]): Promise<boolean> {
-    // Row locks are taken in user order, so two batches sharing users cannot deadlock.
-    const work = parts
-      .flatMap((part) => part.users.map((userId) => ({ userId, part })))
+  async function makeBatch(
+    trx: Transaction<Database>,
+    items: { send: SendHead; request: SendRequest; template: Template; users: string[] }[],
+    at: Date,
+  ): Promise<OutboxMessage[]> {
+    const work = items
+      .flatMap((item) => item.users.map((userId) => ({ userId, item })))
       .sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));
+    const { recipients, versions } = await users.lockRecipients(
+      trx,
+      [...new Set(work.map((w) => w.userId))],
+      at.toISOString(),
+    );
+    // one object per send: composeMany renders each send's template once
+    const made = new Map<(typeof items)[number], NewNotification>();
+    for (const item of items) made.set(item, newNotification({ ...item, row: item.send }));
+    const batch: ToCompose[] = [];
+    for (const { userId, item } of work) {
+      const recipient = recipients.get(userId);
+      if (recipient) batch.push({ recipient, n: made.get(item) as NewNotification });
+    }
+    return composeMany(trx, batch, { ...composeOptions(at), versions });
+  }
+
+  /** Published after the commit, while the next batch is made (the outbox keeps the order). */
+  function publish(ids: string[]): void {
+    const run = outbox
+      .flush(ids)
+      .catch((err: unknown) => deps.logger.warn({ err }, "notification flush failed"));
+    flushing = flushing.then(() => run);
+  }
+
+  /**
+   * Small sends made whole in one transaction (many single-user sends cost one transaction):
+   * each closes in one conditional statement (still at 0 processed); if another node made one
+   * of them, the batch rolls back and nothing is made twice. False when one was made elsewhere.
+   */
+  async function runWhole(parts: Part[]): Promise<boolean> {
     const at = deps.clock();
     let ids: string[];
     try {
       ids = await db.transaction().execute(async (trx) => {
-        const recipients = await users.recipients(trx, [...new Set(work.map((w) => w.userId))]);
-        // one object per send: composeMany renders each send's template once
-        const made = new Map<Part, NewNotification>();
-        for (const part of parts) made.set(part, newNotification({ ...part, row: part.send }));
-        const batch: ToCompose[] = [];
-        for (const { userId, part } of work) {
-          const recipient = recipients.get(userId);
-          if (recipient) batch.push({ recipient, n: made.get(part) as NewNotification });
-        }
-        const messages = await composeMany(trx, batch, composeOptions(at));
-        // Test-only: a kill -9 here loses this batch's uncommitted work, which must come back.
-        for (const { send, processed } of parts)
-          if (send.processed > 0 && processed >= send.total / 2)
-            deps.crashPoint("notifications.mid-send");
-        // Small sends made whole in this batch close in one conditional statement; the rest
-        // (a large send's next batch) move on one by one. Any miss rolls the batch back.
-        const whole = parts.filter((p) => p.send.processed === 0 && p.processed >= p.send.total);
-        for (let i = 0; i < whole.length; i += CHUNK_IDS) {
-          const ids = whole.slice(i, i + CHUNK_IDS).map((p) => p.send.id);
+        const messages = await makeBatch(trx, parts, at);
+        for (let i = 0; i < parts.length; i += CHUNK_IDS) {
+          const ids = parts.slice(i, i + CHUNK_IDS).map((p) => p.send.id);
           const r = await trx
             .updateTable("notification_sends")
             .set((eb) => ({ processed: eb.ref("total"), status: "done" }))
@@ -300,34 +332,137 @@ export function createSends(deps: SendsDeps) {
           if (Number(r.numUpdatedRows) !== ids.length)
             throw new ConditionalMiss("another node expanded one of these sends");
         }
-        for (const { send, processed } of parts.filter((p) => !whole.includes(p)))
-          expectOne(
-            await trx
-              .updateTable("notification_sends")
-              .set({ processed, status: processed >= send.total ? "done" : "pending" })
-              .where("id", "=", send.id)
-              .where("processed", "=", send.processed)
-              .executeTakeFirst(),
-          );
         return outbox.enqueue(trx, messages);
       });
     } catch (error) {
       if (error instanceof ConditionalMiss) return false;
       throw error;
     }
-    // Published while the next batch is made (the outbox keeps the order of its flushes).
-    flushing = outbox
-      .flush(ids)
-      .catch((err: unknown) => deps.logger.warn({ err }, "notification flush failed"));
-    for (const part of parts) part.send.processed = part.processed;
+    publish(ids);
     return true;
+  }
+
+  /**
+   * One chunk of a large send in one transaction. The chunk is claimed first by its row in
+   * `notification_send_chunks` (send, start): a chunk made (committed) is never made again, by
+   * this node after a crash or by another node, and a second claimant waits on the first and
+   * then finds it taken (or, if the first rolled back, makes it). Chunks are independent, so
+   * on PostgreSQL several run at once in lanes; the send's `processed` counts the users of
+   * made chunks and is moved last (its row lock is held only for the commit). False when the
+   * chunk was made elsewhere or the send is done.
+   */
+  async function runChunk(chunk: Chunk): Promise<boolean> {
+    const at = deps.clock();
+    const n = chunk.end - chunk.start;
+    let ids: string[];
+    try {
+      ids = await db.transaction().execute(async (trx) => {
+        const claimed = await trx
+          .insertInto("notification_send_chunks")
+          .values({ send_id: chunk.send.id, start: chunk.start })
+          .onConflict((oc) => oc.columns(["send_id", "start"]).doNothing())
+          .returning("start")
+          .executeTakeFirst();
+        if (!claimed) throw new ConditionalMiss("another node made this chunk");
+        const messages = await makeBatch(trx, [chunk], at);
+        // Test-only: a kill -9 here loses this chunk's uncommitted work, which must come back.
+        if (chunk.start > 0 && chunk.end >= chunk.send.total / 2)
+          deps.crashPoint("notifications.mid-send");
+        const out = await outbox.enqueue(trx, messages);
+        const moved = await trx
+          .updateTable("notification_sends")
+          .set((eb) => ({
+            processed: eb("processed", "+", n),
+            status: eb
+              .case()
+              .when(eb("processed", "+", n), ">=", eb.ref("total"))
+              .then(sql.lit<"done" | "pending">("done"))
+              .else(sql.lit<"done" | "pending">("pending"))
+              .end(),
+          }))
+          .where("id", "=", chunk.send.id)
+          .where("status", "=", "pending")
+          .returning(["processed", "total"])
+          .executeTakeFirst();
+        if (!moved) throw new ConditionalMiss("the send is done");
+        if (Number(moved.processed) >= Number(moved.total))
+          await trx
+            .deleteFrom("notification_send_chunks")
+            .where("send_id", "=", chunk.send.id)
+            .execute();
+        return out;
+      });
+    } catch (error) {
+      if (error instanceof ConditionalMiss) return false;
+      throw error;
+    }
+    publish(ids);
+    return true;
+  }
+
+  /** The chunks of a large send not made yet, in order. */
+  async function chunksOf(send: SendHead): Promise<Chunk[]> {
+    const request = JSON.parse(send.request) as SendRequest;
+    const template = await templates.get(send.type, request.templateVersion);
+    const size = request.batch ?? LEGACY_CHUNK;
+    const made = new Set(
+      (
+        await db
+          .selectFrom("notification_send_chunks")
+          .select("start")
+          .where("send_id", "=", send.id)
+          .execute()
+      ).map((r) => Number(r.start)),
+    );
+    const all = await userIdsOf(send);
+    const out: Chunk[] = [];
+    for (let start = request.origin ?? 0; start < send.total; start += size) {
+      if (made.has(start)) continue;
+      const end = Math.min(send.total, start + size);
+      out.push({ send, request, template, start, end, users: all.slice(start, end) });
+    }
+    return out;
+  }
+
+  /**
+   * Runs `tasks` with at most `lanes` at once, in order of start; stops starting new ones after
+   * a miss. Resolves to whether every one ran (an error is thrown after all have settled).
+   */
+  async function inLanes(
+    tasks: (() => Promise<boolean>)[],
+    lanes: number,
+  ): Promise<{ ran: number; ok: boolean }> {
+    let next = 0;
+    let ok = true;
+    let failure: unknown;
+    let ran = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(lanes, tasks.length) }, async () => {
+        while (ok && failure === undefined && next < tasks.length) {
+          const task = tasks[next++] as () => Promise<boolean>;
+          try {
+            if (await task()) ran++;
+            else ok = false;
+          } catch (error) {
+            failure = error;
+          }
+        }
+      }),
+    );
+    if (failure !== undefined) throw failure;
+    return { ran, ok };
   }
 
   let flushing: Promise<void> = Promise.resolve();
   let busy: Promise<number> | undefined;
-  /** Expands every pending send (oldest first), a bounded number of batches per call. */
+  /**
+   * Expands every pending send (oldest first), a bounded number of batches per call: small
+   * sends share a batch up to batchSize recipients; a large one goes out in its chunks, in
+   * `lanes` at once (PostgreSQL; one on SQLite).
+   */
   async function process(maxBatches = 1000): Promise<number> {
     let done = 0;
+    const lanes = deps.chunkLanes ?? 1;
     while (done < maxBatches) {
       const pending: SendHead[] = await db
         .selectFrom("notification_sends")
@@ -346,28 +481,46 @@ export function createSends(deps: SendsDeps) {
         .limit(settings.batchSize)
         .execute();
       if (pending.length === 0) break;
-      // Oldest first; small sends share a batch up to batchSize recipients, a large one fills it.
       let moved = false;
       let i = 0;
       while (i < pending.length && done < maxBatches) {
+        const send = pending[i] as SendHead;
+        const request = JSON.parse(send.request) as SendRequest;
+        if (send.total > (request.batch ?? settings.batchSize) || send.processed > 0) {
+          // a large send: its chunks, several at once
+          i++;
+          const left = await chunksOf(send);
+          const chunks = left.slice(0, maxBatches - done);
+          const r = await inLanes(
+            chunks.map((c) => () => runChunk(c)),
+            lanes,
+          );
+          done += Math.max(r.ran, 1);
+          if (r.ran > 0) moved = true;
+          if (!r.ok) {
+            moved = true; // another node made a chunk: read again
+            break;
+          }
+          if (chunks.length === left.length) recipientLists.delete(send.id); // all made
+          continue;
+        }
+        // small sends: as many as fit in one batch
         const parts: Part[] = [];
         let room = settings.batchSize;
         while (i < pending.length && room > 0) {
-          const send = pending[i] as SendHead;
-          const part = await partOf(send, room);
-          parts.push(part);
-          room -= part.users.length;
-          if (part.processed >= send.total) i++;
-          else break; // a large send: its next batch is the next transaction
+          const small = pending[i] as SendHead;
+          const req = JSON.parse(small.request) as SendRequest;
+          if (small.total > (req.batch ?? settings.batchSize) || small.processed > 0) break;
+          if (small.total > room && parts.length > 0) break;
+          const template = await templates.get(small.type, req.templateVersion);
+          parts.push({ send: small, request: req, template, users: await userIdsOf(small) });
+          room -= small.total;
+          i++;
         }
-        const ok = await runBatch(parts);
+        const ok = await runWhole(parts);
         done++;
-        if (!ok) {
-          // another node moved one of them: read again
-          moved = true;
-          break;
-        }
         moved = true;
+        if (!ok) break; // another node made one of them: read again
       }
       if (!moved) break;
     }

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now } from "../../platform/kit/actor.js";
@@ -43,8 +43,41 @@ function checkZone(zone: string | null | undefined): void {
     throw new SwitchboardError("bad_time_zone", `${zone} is not an IANA time zone`);
 }
 
+/** The channels a user switched off, as one JSON text `[[category, channel], …]` (or null). */
+const offsSql = (dialect: "sqlite" | "postgres") =>
+  dialect === "postgres"
+    ? sql<
+        string | null
+      >`(select json_agg(json_build_array(p.category, p.channel))::text from notification_preferences p where p.user_id = notification_users.user_id and p.enabled = 0)`
+    : sql<
+        string | null
+      >`(select json_group_array(json_array(p.category, p.channel)) from notification_preferences p where p.user_id = notification_users.user_id and p.enabled = 0)`;
+
+const LOCK_CHUNK = 500;
+
+function recipientOf(u: {
+  user_id: string;
+  time_zone: string | null;
+  locale: string | null;
+  quiet_start: string | null;
+  quiet_end: string | null;
+  escalation?: string | null | undefined;
+}): Recipient {
+  const r: Recipient = {
+    userId: u.user_id,
+    timeZone: u.time_zone,
+    quiet: u.quiet_start && u.quiet_end ? { start: u.quiet_start, end: u.quiet_end } : null,
+    off: new Map(),
+    escalation: null,
+    locale: u.locale,
+  };
+  const own = escalationOf(u.escalation);
+  if (own) r.escalation = { afterMs: own.afterMinutes * 60_000, channels: own.channels };
+  return r;
+}
+
 /** Contacts, time zones, quiet hours and channel preferences of users. */
-export function createUsers(db: Kysely<Database>) {
+export function createUsers(db: Kysely<Database>, dialect: "sqlite" | "postgres" = "sqlite") {
   async function upsert(userId: string, set: Partial<NotificationUserRow>): Promise<void> {
     const row = { ...emptyUser(userId), ...set, updated_at: now() };
     const changes = { ...set, updated_at: row.updated_at };
@@ -110,6 +143,67 @@ export function createUsers(db: Kysely<Database>) {
         r.off.set(p.category, set);
       }
       return out;
+    },
+
+    /**
+     * The recipients of a batch that makes inbox notifications, and their unread versions: one
+     * upsert per 500 users takes each user's unread lock and next version (`ids` in user order:
+     * two batches sharing users cannot deadlock) and returns, from the same statement, what the
+     * batch needs of them (contact, quiet hours, escalation, the channels they switched off).
+     * One round trip where reading users and preferences and then locking took three.
+     */
+    async lockRecipients(
+      trx: Transaction<Database>,
+      ids: readonly string[],
+      at: string,
+    ): Promise<{ recipients: Map<string, Recipient>; versions: Map<string, number> }> {
+      const recipients = new Map<string, Recipient>();
+      const versions = new Map<string, number>();
+      for (let i = 0; i < ids.length; i += LOCK_CHUNK) {
+        const rows = await trx
+          .insertInto("notification_users")
+          .values(
+            ids.slice(i, i + LOCK_CHUNK).map((user_id) => ({
+              user_id,
+              email: null,
+              phone: null,
+              time_zone: null,
+              locale: null,
+              quiet_start: null,
+              quiet_end: null,
+              unread_version: 1,
+              updated_at: at,
+            })),
+          )
+          .onConflict((oc) =>
+            oc.column("user_id").doUpdateSet({
+              unread_version: sql<number>`notification_users.unread_version + 1`,
+            }),
+          )
+          .returning([
+            "user_id",
+            "time_zone",
+            "locale",
+            "quiet_start",
+            "quiet_end",
+            "escalation",
+            "unread_version",
+            offsSql(dialect).as("offs"),
+          ])
+          .execute();
+        for (const u of rows) {
+          const r = recipientOf(u);
+          if (u.offs)
+            for (const [category, channel] of JSON.parse(u.offs) as [string, string][]) {
+              const set = r.off.get(category) ?? new Set<string>();
+              set.add(channel);
+              r.off.set(category, set);
+            }
+          recipients.set(u.user_id, r);
+          versions.set(u.user_id, Number(u.unread_version));
+        }
+      }
+      return { recipients, versions };
     },
 
     async contactOf(identity: Identity, userId: string): Promise<Contact> {

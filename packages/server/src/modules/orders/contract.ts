@@ -131,6 +131,14 @@ export const orderCreatedSchema = z.object({
 });
 export type OrderCreated = z.infer<typeof orderCreatedSchema>;
 
+/** A quote an order's move is for, as `order.status_changed` carries it. */
+export const orderQuoteRefSchema = z.object({
+  id: z.string(),
+  totalMinor: z.number().int(),
+  currency: z.string(),
+});
+export type OrderQuoteRef = z.infer<typeof orderQuoteRefSchema>;
+
 /** Durable event `order.status_changed` (ORDER_EVENTS.statusChanged): one transition, once. */
 export const orderStatusChangedSchema = z.object({
   orderId: z.string(),
@@ -145,6 +153,12 @@ export const orderStatusChangedSchema = z.object({
   /** The order's price (minor units) and currency, when it has one. */
   amountMinor: z.number().int().optional(),
   currency: z.string().optional(),
+  /**
+   * The quote this move is for (pricing's proposal moving the order to quote-pending): its id,
+   * total (minor units) and currency. What the customer is asked to approve, which may differ
+   * from the order's own price above.
+   */
+  quote: orderQuoteRefSchema.optional(),
   title: z.string().optional(),
   note: z.string().optional(),
   at: z.string(),

@@ -20,6 +20,7 @@ import {
   type OrderAppointmentEvent,
   type OrderCreated,
   type OrderPage,
+  type OrderQuoteRef,
   type OrderSnapshot,
   type OrderStatusChangedEvent,
   orderChannel,
@@ -324,7 +325,10 @@ export function createOrdersService(deps: OrdersDeps) {
     async transition(
       identity: Identity,
       id: string,
-      input: TransitionInput,
+      input: TransitionInput & {
+        /** In-process callers only (never a request body): the quote this move is for. */
+        quote?: OrderQuoteRef;
+      },
       also?: InTransaction<Order>,
     ): Promise<Order> {
       for (let attempt = 0; attempt < 5; attempt++) {
@@ -431,6 +435,7 @@ export function createOrdersService(deps: OrdersDeps) {
               ...(next.eta !== null && { eta: next.eta }),
               ...(next.title !== null && { title: next.title }),
               ...priceOf(next),
+              ...(input.quote && { quote: input.quote }),
               ...(input.note && { note: input.note }),
               at,
               by: change.by,

@@ -2,8 +2,21 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Database } from "../../store/schema.js";
 
-/** The global signal rules read for "bookings in the next hours" (docs/pricing.md). */
-export const BOOKINGS_SIGNAL = "bookings_next_hours";
+import { BOOKINGS_SIGNAL, scopedSignalName } from "./names.js";
+
+export { BOOKINGS_SIGNAL };
+
+/** The services and resources whose own bookings some rule reads. */
+export interface BookingScopes {
+  services: string[];
+  resources: string[];
+}
+
+/** Every booking ahead, and per scope under its signal name (`bookings_next_hours@service:cut`). */
+export interface BookingCounts {
+  total: number;
+  scoped: Map<string, number>;
+}
 
 /** Appointments' durable events after which the count may have moved (its published contract). */
 export const BOOKING_EVENTS = [
@@ -23,17 +36,46 @@ const HOUR = 60 * 60 * 1000;
  */
 export function createBookingsCounter(db: Kysely<Database>, hours: number, logger: Logger) {
   let missing = false;
-  return async function countBookingsAhead(nowMs = Date.now()): Promise<number | undefined> {
+  const ahead = (nowMs: number) =>
+    db
+      .selectFrom("appointments")
+      .where("status", "=", "confirmed")
+      .where("starts_at", ">=", new Date(nowMs).toISOString())
+      .where("starts_at", "<", new Date(nowMs + hours * HOUR).toISOString());
+  return async function countBookingsAhead(
+    scopes: BookingScopes = { services: [], resources: [] },
+    nowMs = Date.now(),
+  ): Promise<BookingCounts | undefined> {
     if (missing) return undefined;
     try {
-      const row = await db
-        .selectFrom("appointments")
+      const row = await ahead(nowMs)
         .select((eb) => eb.fn.countAll<number | string | bigint>().as("n"))
-        .where("status", "=", "confirmed")
-        .where("starts_at", ">=", new Date(nowMs).toISOString())
-        .where("starts_at", "<", new Date(nowMs + hours * HOUR).toISOString())
         .executeTakeFirst();
-      return Number(row?.n ?? 0);
+      const scoped = new Map<string, number>();
+      // one grouped read per kind, only for the services / resources some rule names
+      if (scopes.services.length > 0) {
+        for (const id of scopes.services)
+          scoped.set(scopedSignalName(BOOKINGS_SIGNAL, { service: id }), 0);
+        const rows = await ahead(nowMs)
+          .where("service_id", "in", scopes.services)
+          .select((eb) => ["service_id", eb.fn.countAll<number | string | bigint>().as("n")])
+          .groupBy("service_id")
+          .execute();
+        for (const r of rows)
+          scoped.set(scopedSignalName(BOOKINGS_SIGNAL, { service: r.service_id }), Number(r.n));
+      }
+      if (scopes.resources.length > 0) {
+        for (const id of scopes.resources)
+          scoped.set(scopedSignalName(BOOKINGS_SIGNAL, { resource: id }), 0);
+        const rows = await ahead(nowMs)
+          .where("resource_id", "in", scopes.resources)
+          .select((eb) => ["resource_id", eb.fn.countAll<number | string | bigint>().as("n")])
+          .groupBy("resource_id")
+          .execute();
+        for (const r of rows)
+          scoped.set(scopedSignalName(BOOKINGS_SIGNAL, { resource: r.resource_id }), Number(r.n));
+      }
+      return { total: Number(row?.n ?? 0), scoped };
     } catch (err) {
       const text = String((err as { message?: unknown }).message ?? err);
       if (/no such table|does not exist/i.test(text)) {

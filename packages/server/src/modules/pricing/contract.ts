@@ -8,6 +8,7 @@
  */
 import { pageSchema } from "@switchboard/protocol";
 import { z } from "zod";
+import { BOOKINGS_SIGNAL } from "./names.js";
 
 export * from "./names.js";
 
@@ -55,6 +56,11 @@ const signalName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,39}$/, "must be a lower-case signal name (a–z, 0–9, _)");
 
+/** Appointments' service and resource ids (their slugs). */
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be an appointment service or resource id (a slug)");
+
 /** A condition of a rule: every condition of a rule must hold for it to apply. */
 export const conditionSchema = z.discriminatedUnion("kind", [
   z
@@ -81,9 +87,15 @@ export const conditionSchema = z.discriminatedUnion("kind", [
       name: signalName,
       below: z.number().int().optional(),
       atLeast: z.number().int().optional(),
+      service: slug
+        .optional()
+        .describe("`bookings_next_hours` only: count the bookings of this appointment service"),
+      resource: slug
+        .optional()
+        .describe("`bookings_next_hours` only: count the bookings of this appointment resource"),
     })
     .describe(
-      "A live signal (demand, queue, staff_online…): the item's own value if set, else the global one",
+      "A live signal (demand, queue, staff_online…): the item's own value if set, else the global one; `bookings_next_hours` of one service or resource with `service` / `resource`",
     ),
   z
     .object({ kind: z.literal("code"), code: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/) })
@@ -151,6 +163,20 @@ export const ruleInputSchema = z
           path: ["when", i],
           message: "give `below`, `atLeast` or both",
         });
+      if (c.kind === "signal" && (c.service !== undefined || c.resource !== undefined)) {
+        if (c.name !== BOOKINGS_SIGNAL)
+          ctx.addIssue({
+            code: "custom",
+            path: ["when", i],
+            message: `only ${BOOKINGS_SIGNAL} counts one service's or resource's bookings`,
+          });
+        if (c.service !== undefined && c.resource !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["when", i],
+            message: "give `service` or `resource`, not both",
+          });
+      }
       if (c.kind === "dates" && c.from > c.to)
         ctx.addIssue({ code: "custom", path: ["when", i], message: "`from` is after `to`" });
       if (c.kind === "time" && c.from === c.to)
@@ -228,6 +254,22 @@ export const quoteResultSchema = z
   })
   .describe("PriceQuote");
 export type QuoteResult = z.infer<typeof quoteResultSchema>;
+
+/** A draft rule tried on one item without saving it: the forecast without and with it. */
+export const rulePreviewSchema = z
+  .object({
+    draftRule: z
+      .string()
+      .describe(
+        "The id the draft's factor carries (`draft`); a replaced rule's own factor is gone",
+      ),
+    without: quoteResultSchema.describe(
+      "The forecast from the saved rules (the replaced one included)",
+    ),
+    with: quoteResultSchema.describe("The forecast with the draft in place (of the replaced rule)"),
+  })
+  .describe("PricingRulePreview");
+export type RulePreview = z.infer<typeof rulePreviewSchema>;
 
 export const historyEntrySchema = z.object({
   id: z.string(),

@@ -1,5 +1,6 @@
 import type { Condition, Factor, Rule } from "./contract.js";
 import { formatMoney, shareOf, toBps } from "./money.js";
+import { scopedSignalName } from "./names.js";
 
 /**
  * The rule engine: a pure function of the price entry, the rules, a snapshot of the signals, the
@@ -90,6 +91,17 @@ function signalValue(s: SignalSnapshot, name: string, sku: string): number | und
   return s.perSku.get(sku)?.get(name) ?? s.global.get(name);
 }
 
+/** What a stock or signal condition reads: one service's or resource's count is its own signal. */
+function conditionValue(
+  c: Extract<Condition, { kind: "stock" | "signal" }>,
+  s: SignalSnapshot,
+  sku: string,
+): number | undefined {
+  if (c.kind === "stock") return signalValue(s, "stock", sku);
+  if (c.service === undefined && c.resource === undefined) return signalValue(s, c.name, sku);
+  return s.global.get(scopedSignalName(c.name, c));
+}
+
 function rangeText(below?: number, atLeast?: number): string {
   if (below !== undefined && atLeast !== undefined) return `in [${atLeast}, ${below})`;
   return below !== undefined ? `< ${below}` : `≥ ${atLeast}`;
@@ -145,7 +157,7 @@ function holds(
       return local.date >= c.from && local.date <= c.to;
     case "stock":
     case "signal": {
-      const value = signalValue(signals, c.kind === "stock" ? "stock" : c.name, entry.sku);
+      const value = conditionValue(c, signals, entry.sku);
       if (value === undefined) return false;
       return (
         (c.below === undefined || value < c.below) &&
@@ -171,8 +183,15 @@ function describe(
       return `${c.from} to ${c.to} ${opts.timeZone}`;
     case "stock":
     case "signal": {
-      const name = c.kind === "stock" ? "stock" : c.name;
-      return `${name} ${signalValue(signals, name, entry.sku)} ${rangeText(c.below, c.atLeast)}`;
+      const name =
+        c.kind === "stock"
+          ? "stock"
+          : c.service !== undefined
+            ? `${c.name} of service ${c.service}`
+            : c.resource !== undefined
+              ? `${c.name} of resource ${c.resource}`
+              : c.name;
+      return `${name} ${conditionValue(c, signals, entry.sku)} ${rangeText(c.below, c.atLeast)}`;
     }
     case "code":
       return `code ${c.code.toUpperCase()}`;

@@ -12,6 +12,7 @@ import { createOrderQuoteService } from "./order-quotes.js";
 import { createPriceService, REPRICE_TASK } from "./prices.js";
 import { registerRecommendationRoutes } from "./recommendations.js";
 import { registerPricingRoutes } from "./routes.js";
+import { registerPricingRpc } from "./rpc.js";
 import { createRuleService } from "./rules.js";
 import { createSignalSampler, SAMPLE_JOB } from "./sampler.js";
 import { registerShopperRoutes } from "./shopper-routes.js";
@@ -82,6 +83,13 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
       prices.currentRules,
       createBookingsCounter(ctx.db, ctx.settings.bookingsHours, ctx.logger),
     );
+    // a rule naming a service's or resource's bookings gets its count now, not at the next sample
+    rules.onChange(
+      () =>
+        void sampler
+          .bookings()
+          .catch((err: unknown) => ctx.logger.warn({ err }, "pricing: bookings signal failed")),
+    );
     // a booking moves the count at once (after its commit, read with the database); the sample
     // job repairs a lost one and moves the window as time passes
     for (const type of BOOKING_EVENTS)
@@ -101,6 +109,7 @@ export const pricingModule: SwitchboardModule<PricingSettings> = {
       await prices.reprice([sku], "schedule", d.transaction);
     });
     registerPricingRoutes(ctx.http, { prices, rules, signals }, ctx.auth);
+    registerPricingRpc(ctx.rpc, prices);
     registerShopperRoutes(ctx.http, { watches, locks, orderQuotes }, ctx.auth);
     registerCatalogRoutes(ctx.http, createCatalogService(deps, prices), ctx.auth);
     registerRecommendationRoutes(ctx.http, prices, ctx.auth);

@@ -57,3 +57,20 @@ export const WATCH_TRIGGERED = "pricing.watch_triggered";
 /** The cross-module names (notes/CONTRACTS.md): a price write, an approved order quote. */
 export const PRICE_CHANGED_EVENT = "price.changed";
 export const QUOTE_APPROVED_EVENT = "quote.approved";
+
+/** The signal rules read for "bookings in the next hours" (counted from appointments). */
+export const BOOKINGS_SIGNAL = "bookings_next_hours";
+
+/**
+ * The name one service's or resource's bookings count is kept under (a global signal of its own:
+ * `bookings_next_hours@service:cut`). Reported names cannot contain `@`, so only the count
+ * pricing reads from appointments writes it.
+ */
+export function scopedSignalName(
+  name: string,
+  scope: { service?: string | undefined; resource?: string | undefined },
+): string {
+  if (scope.service !== undefined) return `${name}@service:${scope.service}`;
+  if (scope.resource !== undefined) return `${name}@resource:${scope.resource}`;
+  return name;
+}

@@ -6,6 +6,7 @@ import { isStaffOrServer, now, whoOf } from "../../platform/kit/actor.js";
 import { affected } from "../../platform/kit/conditional.js";
 import type { OutboxMessage } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
+import type { OrderQuoteRef } from "../orders/contract.js";
 import { ordersServiceOf } from "../orders/index.js";
 import {
   MAX_AMOUNT,
@@ -38,7 +39,7 @@ async function withOrderMove(
   deps: PricingDeps,
   identity: Identity,
   orderId: string,
-  move: { to: string; note: string },
+  move: { to: string; note: string; quote?: OrderQuoteRef },
   write: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<boolean> {
   const orders = ordersServiceOf(deps.db);
@@ -197,7 +198,12 @@ export function createOrderQuoteService(deps: PricingDeps) {
         deps,
         identity,
         input.orderId,
-        { to: "quote-pending", note: `Quote ${formatMoney(row.total, row.currency)}` },
+        {
+          to: "quote-pending",
+          note: `Quote ${formatMoney(row.total, row.currency)}`,
+          // carried on order.status_changed: the "quote waiting" notification shows the amount
+          quote: { id: row.id, totalMinor: row.total, currency: row.currency },
+        },
         async (trx) => {
           for (const id of locks) {
             const r = await trx

@@ -14,6 +14,7 @@ import type {
   PricePage,
   QuoteResult,
   Rule,
+  RulePreview,
 } from "./contract.js";
 import type { PricingDeps } from "./deps.js";
 import {
@@ -26,10 +27,18 @@ import {
 } from "./engine.js";
 import type { PriceRow } from "./migrations.js";
 import { createReadCache } from "./read-cache.js";
-import type { HistoryQuery, ListPricesQuery, QuoteInput, SetPriceInput } from "./schema.js";
+import type {
+  CreateRuleInput,
+  HistoryQuery,
+  ListPricesQuery,
+  QuoteInput,
+  SetPriceInput,
+} from "./schema.js";
 import { factorsOf, historyOf, priceOf, ruleOf } from "./views.js";
 
 const DAY = 24 * 60 * 60 * 1000;
+/** The id a draft rule's factor carries in a preview (no saved rule has it: ids are ULIDs). */
+export const DRAFT_RULE = "draft";
 /** The durable task that reprices one item later (debounce, next step). */
 export const REPRICE_TASK = "pricing.reprice";
 /** Rows repriced per transaction in a sweep (a global signal or rule change touches every item). */
@@ -458,6 +467,65 @@ export function createPriceService(deps: PricingDeps) {
         final,
         factors,
         live: true,
+      };
+    },
+
+    /**
+     * A draft rule tried on one item without saving it (the rule editor's preview): the forecast
+     * at `at` (default now) from the saved rules, and with the draft in place of `replaces`.
+     * Staff only: it reveals every rule. Reads the database (never the node's copy): a rule saved
+     * a moment ago on another node must show.
+     */
+    async preview(
+      identity: Identity,
+      input: QuoteInput & { rule: CreateRuleInput; replaces?: string | undefined },
+    ): Promise<RulePreview> {
+      if (!isStaffOrServer(identity))
+        throw new SwitchboardError("forbidden", "only staff or the API key preview pricing rules");
+      const row = await load(input.sku);
+      const [saved, snap] = await Promise.all([readRules(db), signals(db, [input.sku])]);
+      if (input.replaces !== undefined && !saved.some((r) => r.id === input.replaces)) {
+        const exists = await db
+          .selectFrom("pricing_rules")
+          .select("id")
+          .where("id", "=", input.replaces)
+          .executeTakeFirst();
+        if (!exists) throw new SwitchboardError("not_found", `no pricing rule ${input.replaces}`);
+      }
+      const at = input.at ? new Date(input.at) : new Date();
+      const stamp = at.toISOString();
+      const draft: Rule = {
+        id: DRAFT_RULE,
+        name: input.rule.name,
+        enabled: input.rule.enabled,
+        ...(input.rule.skus && { skus: [...new Set(input.rule.skus)] }),
+        when: input.rule.when,
+        adjust: input.rule.adjust,
+        priority: input.rule.priority,
+        stackable: input.rule.stackable,
+        ...(input.rule.maxUses !== undefined && { maxUses: input.rule.maxUses }),
+        uses: 0,
+        version: 0,
+        createdAt: stamp,
+        updatedAt: stamp,
+      };
+      const entry = entryOf(row);
+      const quoteWith = (rs: Rule[]): QuoteResult => {
+        const e = target(entry, rs, snap, at, input.code);
+        return {
+          sku: row.sku,
+          at: stamp,
+          currency: row.currency,
+          base: row.base_amount,
+          final: e.final,
+          factors: e.factors,
+          live: false,
+        };
+      };
+      return {
+        draftRule: DRAFT_RULE,
+        without: quoteWith(saved),
+        with: quoteWith([...saved.filter((r) => r.id !== input.replaces), draft]),
       };
     },
 

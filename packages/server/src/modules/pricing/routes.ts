@@ -9,6 +9,7 @@ import {
   pricePageSchema,
   priceSchema,
   quoteResultSchema,
+  rulePreviewSchema,
   ruleSchema,
   signalSchema,
 } from "./contract.js";
@@ -19,6 +20,7 @@ import {
   historyQuery,
   idParams,
   listPricesQuery,
+  previewRuleBody,
   quoteBody,
   serviceSku,
   setPriceBody,
@@ -151,6 +153,29 @@ export function registerPricingRoutes(
     },
     async (request, reply) =>
       reply.status(201).send(await s.rules.create(callerOf(request), request.body)),
+  );
+
+  r.post(
+    "/api/pricing/rules/preview",
+    {
+      onRequest: auth.staff,
+      schema: {
+        summary: "Quote an item with a draft rule, without saving it",
+        description:
+          "Staff or API key (the rule editor's preview). The forecast at `at` (default now) for `sku` or `service`, `without` the draft (the saved rules) and `with` it — in place of the saved rule `replaces` when editing one. Each has every factor explained; the draft's factor carries the rule id `draft`. Nothing is written.",
+        tags,
+        security,
+        body: previewRuleBody,
+        response: { 200: rulePreviewSchema, ...notFound, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { sku, service, ...rest } = request.body;
+      return s.prices.preview(callerOf(request), {
+        ...rest,
+        sku: sku ?? serviceSku(service as string),
+      });
+    },
   );
 
   r.put(

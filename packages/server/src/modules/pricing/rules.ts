@@ -32,6 +32,8 @@ function columns(input: CreateRuleInput) {
  */
 export function createRuleService(deps: PricingDeps, prices: PriceService) {
   const { db } = deps;
+  /** Told after every rule change (the sampler counts bookings of a service a new rule names). */
+  const listeners: (() => void)[] = [];
 
   function assertStaff(identity: Identity): void {
     if (!isStaffOrServer(identity))
@@ -41,6 +43,7 @@ export function createRuleService(deps: PricingDeps, prices: PriceService) {
   /** Reprices what the rule (before and after) can touch; the periodic job is the backstop. */
   async function follow(...touched: (Rule | undefined)[]): Promise<void> {
     prices.rulesChanged();
+    for (const l of listeners) l();
     const skus = new Set<string>();
     for (const r of touched) {
       if (!r) continue;
@@ -61,6 +64,10 @@ export function createRuleService(deps: PricingDeps, prices: PriceService) {
   }
 
   return {
+    onChange(listener: () => void): void {
+      listeners.push(listener);
+    },
+
     async list(identity: Identity): Promise<Rule[]> {
       assertStaff(identity);
       const rows = await db

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Broker } from "../../broker/types.js";
-import { BOOKINGS_SIGNAL } from "./bookings.js";
+import { BOOKINGS_SIGNAL, type BookingCounts, type BookingScopes } from "./bookings.js";
 import type { Rule } from "./contract.js";
 import type { PricingDeps } from "./deps.js";
 import type { SignalService } from "./signals.js";
@@ -35,7 +35,8 @@ const uses = (rules: Rule[], name: string) =>
  * - `chat_queue` and `staff_online` (global): from chat's latest `queue` event on staff:chat
  *   (conversations waiting; agents online or busy), when chat runs;
  * - `bookings_next_hours` (global): confirmed appointments starting within the configured hours
- *   (bookings.ts, a read-only count), when appointments run — also at once after an
+ *   (bookings.ts, a read-only count), when appointments run, and per service / resource a rule
+ *   names (`bookings_next_hours@service:{id}`, `…@resource:{id}`) — also at once after an
  *   appointment event (index.ts), since the sample alone would lag a booking by up to a tick.
  * A value that did not move writes nothing; one that did reprices what it touches (signals.ts).
  */
@@ -44,7 +45,8 @@ export function createSignalSampler(
   broker: Pick<Broker, "presenceCount" | "history">,
   signals: SignalService,
   rules: () => Promise<Rule[]>,
-  countBookings: () => Promise<number | undefined> = async () => undefined,
+  countBookings: (scopes: BookingScopes) => Promise<BookingCounts | undefined> = async () =>
+    undefined,
 ) {
   async function viewers(rs: Rule[]): Promise<number> {
     const watching = uses(rs, AUTO_SIGNALS.viewers);
@@ -90,18 +92,35 @@ export function createSignalSampler(
     );
   }
 
-  async function bookings(): Promise<number> {
-    const n = await countBookings();
-    return n === undefined ? 0 : (await signals.auto(AUTO_SIGNALS.bookings, n)).moved;
+  /** The services and resources whose own bookings an enabled rule reads. */
+  function bookingScopes(rs: Rule[]): BookingScopes {
+    const services = new Set<string>();
+    const resources = new Set<string>();
+    for (const r of rs)
+      if (r.enabled)
+        for (const c of r.when)
+          if (c.kind === "signal" && c.name === AUTO_SIGNALS.bookings) {
+            if (c.service !== undefined) services.add(c.service);
+            if (c.resource !== undefined) resources.add(c.resource);
+          }
+    return { services: [...services], resources: [...resources] };
+  }
+
+  async function bookings(rs?: Rule[]): Promise<number> {
+    const counts = await countBookings(bookingScopes(rs ?? (await rules())));
+    if (counts === undefined) return 0;
+    let moved = (await signals.auto(AUTO_SIGNALS.bookings, counts.total)).moved;
+    for (const [name, n] of counts.scoped) moved += (await signals.auto(name, n)).moved;
+    return moved;
   }
 
   return {
     /** One sample of every automatic signal; returns how many live prices moved. */
     async sample(): Promise<number> {
       const rs = await rules();
-      return (await viewers(rs)) + (await chat(rs)) + (await bookings());
+      return (await viewers(rs)) + (await chat(rs)) + (await bookings(rs));
     },
-    /** Only the bookings count (after an appointment event). */
-    bookings,
+    /** Only the bookings counts (after an appointment event). */
+    bookings: () => bookings(),
   };
 }

@@ -103,6 +103,33 @@ export const updateRuleBody = z.object({
 });
 export type UpdateRuleInput = z.infer<typeof updateRuleBody>;
 
+/** A draft rule quoted on one item without being saved (the rule editor's preview). */
+export const previewRuleBody = z
+  .object({
+    rule: ruleInputSchema,
+    replaces: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("The saved rule the draft edits: left out of the quote with the draft"),
+    sku: skuSchema.optional(),
+    service: serviceSchema.optional().describe("An appointment service instead of an item"),
+    at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe("The instant to quote (time windows); absent: now"),
+    code: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, "must be a promotion code")
+      .optional(),
+  })
+  .strict()
+  .refine((b) => (b.sku === undefined) !== (b.service === undefined), {
+    message: "give exactly one of `sku` and `service`",
+  });
+export type PreviewRuleInput = z.infer<typeof previewRuleBody>;
+
 export const setSignalBody = z
   .object({
     value: z.number().int().min(-1_000_000_000).max(1_000_000_000),

@@ -89,6 +89,11 @@ export interface ModuleScheduler {
   register<P = unknown>(task: string, fn: TaskHandler<P>, opts?: { maxAttempts?: number }): void;
   /** Creates the task or replaces the one with this key (upsert). */
   schedule(q: Queryable, t: ScheduleInput): Promise<void>;
+  /**
+   * `schedule` for many tasks in one multi-row statement (per 100), with the same upsert by key;
+   * a key given twice keeps its last entry, as two `schedule` calls would.
+   */
+  scheduleMany(q: Queryable, tasks: readonly ScheduleInput[]): Promise<void>;
   /** False when there is no task with this key. */
   reschedule(q: Queryable, key: string, runAt: Date): Promise<boolean>;
   /** False when there was none. */
