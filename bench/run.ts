@@ -3,7 +3,8 @@
  * server, Socket.IO 4), same scenarios, same run, same load generator.
  *
  *   --quick                 short version (< 2 minutes)
- *   --servers a,b           subset of switchboard,switchboard-pusher,uws,raw-ws,socketio
+ *   --servers a,b           subset of switchboard,switchboard-pusher,switchboard-batched (fan-out with
+ *                           SWITCHBOARD_WRITE_DELAY_MS=2),uws,raw-ws,socketio
  *   --scenarios a,b         subset of fanout,channels,connections,recovery,reservations,chat,
  *                           cluster (Switchboard on 1 vs 2 nodes on Redis; needs Redis),
  *                           pricing (quotes/s with 50 rules; a signal change → 1,000 product channels),

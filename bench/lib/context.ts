@@ -53,7 +53,7 @@ export const QUICK: Plan = {
   quick: true,
   fanout: {
     subscribers: 1000,
-    steps: [25_000, 85_000, 140_000, 200_000],
+    steps: [25_000, 85_000, 140_000, 200_000, 300_000, 400_000],
     warmupMs: 300,
     durationMs: 1000,
     maxP99Ms: 50,

@@ -11,20 +11,28 @@ import { freePort, stopChild, track, waitForPort } from "./proc.js";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SWITCHBOARD_MAIN = join(ROOT, "packages/server/dist/main.js");
 
-export type ServerName = "switchboard" | "switchboard-pusher" | "uws" | "raw-ws" | "socketio";
+export type ServerName =
+  | "switchboard"
+  | "switchboard-pusher"
+  | "switchboard-batched"
+  | "uws"
+  | "raw-ws"
+  | "socketio";
 export const ALL_SERVERS: ServerName[] = [
   "switchboard",
   "switchboard-pusher",
+  "switchboard-batched",
   "uws",
   "raw-ws",
   "socketio",
 ];
 /** The server variants that run only the fan-out scenario (the Pusher endpoint's cost). */
-export const FANOUT_ONLY: ServerName[] = ["switchboard-pusher"];
+export const FANOUT_ONLY: ServerName[] = ["switchboard-pusher", "switchboard-batched"];
 
 export const LABELS: Record<ServerName, string> = {
   switchboard: "Switchboard",
   "switchboard-pusher": "Switchboard, Pusher endpoint",
+  "switchboard-batched": "Switchboard, 2 ms write batching",
   uws: "uWebSockets.js",
   "raw-ws": "raw ws (floor)",
   socketio: "Socket.IO 4",
@@ -33,6 +41,7 @@ export const LABELS: Record<ServerName, string> = {
 export const DIALECT_OF: Record<ServerName, DialectName> = {
   switchboard: "switchboard",
   "switchboard-pusher": "pusher",
+  "switchboard-batched": "switchboard",
   uws: "bench",
   "raw-ws": "bench",
   socketio: "socketio",
@@ -71,6 +80,11 @@ function command(name: ServerName): { script: string; env: Record<string, string
       return { script: join(ROOT, "bench/anchors/socketio.mjs"), env: {} };
     case "uws":
       return { script: join(ROOT, "bench/anchors/uws.mjs"), env: {} };
+    case "switchboard-batched": {
+      // The same server with write coalescing on (SWITCHBOARD_WRITE_DELAY_MS, at its cap).
+      const base = command("switchboard");
+      return { ...base, env: { ...base.env, SWITCHBOARD_WRITE_DELAY_MS: "2" } };
+    }
     case "switchboard":
     case "switchboard-pusher":
       return {
@@ -134,7 +148,8 @@ export async function startServer(name: ServerName, opts: StartOptions): Promise
   const alive = () => child.exitCode === null && child.signalCode === null;
   const tail = () => lines.slice(-20).join("\n");
   try {
-    await waitForPort(port, 20_000, alive);
+    // Generous: on a shared 2-core machine a Switchboard start (migrations, modules) can take 20 s.
+    await waitForPort(port, 60_000, alive);
   } catch (err) {
     await stopChild(child, 1000);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });

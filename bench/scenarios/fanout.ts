@@ -50,7 +50,8 @@ export async function fanout(ctx: Ctx, name: ServerName): Promise<void> {
       ctx.progress(
         `fanout ${name} target ${fmtRate(target)}/s: ${fmtRate(r.deliveriesPerSec)}/s p50 ${r.p50Ms.toFixed(2)} ms ` +
           `p99 ${r.p99Ms.toFixed(2)} ms, server CPU ${r.serverCpuPercent.toFixed(0)}% ` +
-          `(${r.cpuMicrosPerDelivery.toFixed(2)} µs/delivery), load ELU ${(r.loadElu * 100).toFixed(0)}%, ` +
+          `(${r.cpuMicrosPerDelivery.toFixed(2)} µs/delivery), load ELU ${(r.loadElu * 100).toFixed(0)}% ` +
+          `(${((r.loadCores * 1e6) / Math.max(1, r.deliveriesPerSec)).toFixed(2)} µs/delivery), ` +
           `other processes ${r.foreignPercent.toFixed(0)}%` +
           (r.unexpectedCloses ? `, ${r.unexpectedCloses} sockets closed by server` : "") +
           (lim ? ` — ${lim}` : ""),

@@ -78,6 +78,7 @@ export const envSchema = z
       emptyAsUndefined,
       int(100, 120_000).default(10_000),
     ),
+    SWITCHBOARD_WRITE_DELAY_MS: z.preprocess(emptyAsUndefined, int(0, 2).default(0)),
     SWITCHBOARD_MAX_FRAME_BYTES: z.preprocess(
       emptyAsUndefined,
       int(1024, 16 * 1024 * 1024).default(65_536),
@@ -176,6 +177,12 @@ export interface Config {
   /** How long past a ping interval a silent client is kept before close 4408. */
   pingGraceMs: number;
   connectTimeoutMs: number;
+  /**
+   * Write coalescing under load (0–2 ms, 0 = off): when writes were flushed less than this long
+   * ago, the next flush waits until this long after it, so a socket getting many messages gets
+   * them in fewer, larger writes. Added latency is at most this; an idle server never waits.
+   */
+  writeDelayMs: number;
   /** Development on a non-loopback HOST, allowed on purpose (SWITCHBOARD_ALLOW_DEV_ON_NETWORK). */
   allowDevOnNetwork: boolean;
   /** REST edge: rate limits, timeouts, proxies, CORS, /metrics and /docs. */
@@ -290,6 +297,7 @@ export function loadConfig(
     pingIntervalSeconds: e.SWITCHBOARD_PING_INTERVAL,
     pingGraceMs: e.SWITCHBOARD_PING_GRACE_MS,
     connectTimeoutMs: e.SWITCHBOARD_CONNECT_TIMEOUT_MS,
+    writeDelayMs: e.SWITCHBOARD_WRITE_DELAY_MS,
     allowDevOnNetwork: security.allowDevOnNetwork,
     http: security.http,
     limits: {

@@ -64,7 +64,7 @@ export class Gateway implements CommandContext {
   private readonly ticker: NodeJS.Timeout;
   private nextPingAt: number;
   private draining = false;
-  readonly batcher = new WriteBatcher();
+  readonly batcher: WriteBatcher;
   private readonly compression: CompressionSettings | undefined;
   /** Broker events on channels that are not client channels (the HTTP fallback's relay). */
   private internalHandler: ((event: BrokerEvent) => void) | undefined;
@@ -79,6 +79,7 @@ export class Gateway implements CommandContext {
     this.verifyToken = deps.verifyToken;
     this.metrics = deps.metrics;
     this.logger = deps.logger.child({ component: "gateway" });
+    this.batcher = new WriteBatcher(deps.config.writeDelayMs);
     const max = deps.config.limits.maxFrameBytes;
     const compression = deps.config.compression;
     this.compression = compression.enabled

@@ -91,11 +91,22 @@ export interface Sink {
 /**
  * Writes of one event-loop turn are gathered per socket and sent as one write when the turn
  * ends: a socket that gets ten messages in a burst costs one system call, not ten.
+ *
+ * With a delay (Centrifugo's write batching, bounded): when the last flush was less than
+ * `delayMs` ago, the next one waits until `delayMs` after it, so at high rates each socket gets
+ * its messages in fewer, larger writes (fewer system calls on both ends). Nothing waits longer
+ * than `delayMs`, and a quiet server (no flush within `delayMs`) flushes at the end of the turn
+ * as without a delay. Order per socket is kept: chunks are written in the order queued, and
+ * `flush(socket)` (before a close frame) still writes at once.
  */
 export class WriteBatcher {
   private readonly dirty: { socket: Sink; chunks: Buffer[]; bytes: number }[] = [];
   private readonly pending = new Map<Sink, { socket: Sink; chunks: Buffer[]; bytes: number }>();
   private scheduled = false;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private readonly flushNow = () => this.flushAll();
+
+  constructor(private readonly delayMs = 0) {}
 
   queue(socket: Sink, frame: Buffer): void {
     let entry = this.pending.get(socket);
@@ -108,7 +119,9 @@ export class WriteBatcher {
     entry.bytes += frame.length;
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flushAll());
+      const wait = this.delayMs > 0 ? this.lastFlushAt + this.delayMs - performance.now() : 0;
+      if (wait >= 0.5) setTimeout(this.flushNow, wait);
+      else setImmediate(this.flushNow);
     }
   }
 
@@ -128,6 +141,7 @@ export class WriteBatcher {
 
   private flushAll(): void {
     this.scheduled = false;
+    if (this.delayMs > 0) this.lastFlushAt = performance.now();
     const entries = this.dirty.splice(0);
     for (const entry of entries) {
       if (entry.bytes < 0) continue;

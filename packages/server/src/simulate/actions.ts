@@ -63,6 +63,21 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
   const orders: { id: string; done: boolean; amount: number; repair: boolean }[] = [];
   const customer = () => `${o.pool}${Math.floor(random() * 40)}`;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // One socket per browsing customer for the whole visit, as the web app keeps one: a product
+  // page subscribes its channel and leaves it (not a new connection per page).
+  const sockets = new Map<string, Promise<{ socket: SimSocket; views: Map<string, number> }>>();
+  const socketOf = (who: string) => {
+    let s = sockets.get(who);
+    if (!s) {
+      s = tokenOf(who, "customer").then(async (t) => ({
+        socket: await SimSocket.connect(o.wsUrl, t),
+        views: new Map<string, number>(),
+      }));
+      sockets.set(who, s);
+      s.catch(() => sockets.delete(who));
+    }
+    return s;
+  };
 
   const ACTIONS: Record<keyof typeof WEIGHTS, () => Promise<void>> = {
     async browse() {
@@ -70,9 +85,17 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
       const item = pick(ITEMS);
       const [min, max] = o.viewMs;
       const stay = min + Math.floor(random() * (max - min + 1));
-      const s = await SimSocket.connect(o.wsUrl, await tokenOf(who, "customer"));
+      const s = await socketOf(who);
+      const channel = `product:${item.sku}`;
+      const views = s.views.get(channel) ?? 0;
+      s.views.set(channel, views + 1);
       try {
-        await s.subscribe(`product:${item.sku}`); // a viewer, counted by presence
+        if (views === 0)
+          await s.socket.subscribe(channel).catch((error: unknown) => {
+            sockets.delete(who); // a broken socket: the next page opens another
+            s.socket.close();
+            throw error;
+          });
         viewers.add(who);
         either.add(who);
         summary.viewers = viewers.size;
@@ -83,10 +106,15 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
           undefined,
           await tokenOf(who, "customer"),
         );
-        await sleep(stay); // on the page a while: the viewer count samples presence
+        await sleep(stay); // on the page a while
         summary.browsed++;
       } finally {
-        s.close();
+        const left = (s.views.get(channel) ?? 1) - 1;
+        if (left > 0) s.views.set(channel, left);
+        else {
+          s.views.delete(channel);
+          await s.socket.unsubscribe(channel).catch(() => s.socket.close());
+        }
       }
     },
     async order() {
@@ -244,6 +272,11 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
     await sleep(Math.max(5, Math.min(100, 1000 / o.rate)));
   }
   await Promise.all(inFlight);
+  for (const s of sockets.values())
+    void s.then(
+      (x) => x.socket.close(),
+      () => {},
+    );
   o.onProgress?.({ elapsedMs: o.totalMs, totalMs: o.totalMs, started, summary });
   return { summary, customers: [...active], viewers: [...viewers] };
 }

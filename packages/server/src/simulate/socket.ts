@@ -3,7 +3,8 @@ import WebSocket from "ws";
 
 /**
  * The least socket client the simulator needs: connect with a token, answer pings, subscribe
- * (presence counts a viewer), close. Agents keep one open so routing sees them connected.
+ * (presence counts a viewer), unsubscribe, close. Agents keep one open so routing sees them
+ * connected; a browsing customer keeps one for the visit, as the web app does.
  */
 export class SimSocket {
   private nextId = 1;
@@ -54,6 +55,12 @@ export class SimSocket {
     const reply = await this.request({ type: "subscribe", channel });
     if (reply.type !== "subscribed")
       throw new Error(`subscribe ${channel}: ${JSON.stringify(reply)}`);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    const reply = await this.request({ type: "unsubscribe", channel });
+    if (reply.type !== "unsubscribed")
+      throw new Error(`unsubscribe ${channel}: ${JSON.stringify(reply)}`);
   }
 
   close(): void {

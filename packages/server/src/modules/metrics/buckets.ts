@@ -9,10 +9,28 @@ import type { Step } from "./names.js";
 
 const GRAINS: readonly Step[] = ["day", "hour", "minute"];
 
-/** The start of the minute, hour or (local) day `ms` falls in. */
+/** Since 1980 every zone's offset is whole minutes: one minute's instants share their buckets. */
+const WHOLE_MINUTE_OFFSETS_FROM = Date.UTC(1980, 0, 1);
+const MEMO_SIZE = 4096;
+const memo = new Map<string, number>();
+
+/**
+ * The start of the minute, hour or (local) day `ms` falls in. Hours and days are remembered per
+ * minute: every event's three rollup grains ask for the same few minutes, and Luxon is among the
+ * handler's costliest steps.
+ */
 export function bucketStart(ms: number, grain: Step, zone: string): number {
-  if (grain === "minute") return Math.floor(ms / 60_000) * 60_000;
-  return DateTime.fromMillis(ms, { zone }).startOf(grain).toMillis();
+  const minute = Math.floor(ms / 60_000) * 60_000;
+  if (grain === "minute") return minute;
+  if (ms < WHOLE_MINUTE_OFFSETS_FROM)
+    return DateTime.fromMillis(ms, { zone }).startOf(grain).toMillis();
+  const key = `${zone}\u0000${grain}\u0000${minute}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const start = DateTime.fromMillis(minute, { zone }).startOf(grain).toMillis();
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(key, start);
+  return start;
 }
 
 /** The start of the bucket after the one starting at `start`. */

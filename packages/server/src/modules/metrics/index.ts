@@ -6,7 +6,7 @@ import { createLive } from "./live.js";
 import { metricsMigrations } from "./migrations.js";
 import { pruneOld } from "./retention.js";
 import { registerMetricsRoutes } from "./routes.js";
-import { sampleViewers } from "./viewers.js";
+import { recordViewers, sampleViewers, watchProductViews } from "./viewers.js";
 
 export type { ActivityItem, AlertRule, MetricsAlert, Overview, Series } from "./contract.js";
 export {
@@ -40,29 +40,37 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
       publish: (channel, event, data) => ctx.publish(channel, event, data),
     });
     const deps = { events: ctx.events, outbox: ctx.outbox, settings, logger: ctx.logger };
+    // Feed lines committed by handlers, published together: the dispatcher commits a batch of
+    // deliveries at once, and one flush of all their rows costs one read and one delete.
+    let committedFeed: string[] = [];
+    const flushFeed = () => {
+      const ids = committedFeed;
+      committedFeed = [];
+      ctx.outbox.flush(ids).catch((err: unknown) => {
+        ctx.logger.debug({ err }, "metrics feed flush failed; the outbox sweep sends it");
+      });
+    };
     for (const type of HEARD)
       ctx.events.on(type, `metrics.${type}`, async (event, d) => {
         const { outboxIds, big } = await handleEvent(d.transaction, event, deps);
         ctx.crashPoint(`metrics.after-rollup.${event.type.replaceAll("_", "-")}`); // tests: killed before the commit
-        // After the commit: the overview, and the feed line out at once (else the outbox sweep
-        // sends it). The handler may share a transaction that rolls back, so the rows are
-        // published only once they read as committed.
-        setTimeout(() => {
+        // After the commit (never for a rolled-back batch): the overview, and the feed line out
+        // at once (else the outbox sweep sends it).
+        d.afterCommit(() => {
           live.changed(big);
-          if (outboxIds.length) void flushWhenCommitted(outboxIds);
-        }, 15).unref();
+          if (outboxIds.length === 0) return;
+          if (committedFeed.length === 0) setImmediate(flushFeed);
+          committedFeed.push(...outboxIds);
+        });
       });
-    async function flushWhenCommitted(ids: string[]): Promise<void> {
-      for (let i = 0; i < 20; i++) {
-        try {
-          if (await ctx.outbox.committed(ids)) return await ctx.outbox.flush(ids);
-        } catch (err) {
-          ctx.logger.debug({ err }, "metrics feed flush check failed; the outbox sweep sends it");
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    watchProductViews(
+      ctx.namespaces,
+      async (customers) => {
+        if ((await recordViewers(ctx.db, customers, Date.now(), settings.timeZone)) > 0)
+          live.changed(false);
+      },
+      ctx.logger,
+    );
     registerMetricsRoutes(ctx.http, ctx.db, settings, ctx.auth);
     ctx.jobs.add({ name: "metrics-live", intervalMs: settings.liveIntervalMs, run: live.tick });
     ctx.jobs.add({
