@@ -29,7 +29,7 @@ export const BOOKING_EVENTS = [
 const HOUR = 60 * 60 * 1000;
 
 /**
- * Confirmed appointments starting in [now, now + hours): a read-only count on appointments'
+ * Confirmed (or already checked-in) appointments starting in [now, now + hours): a read-only count on appointments'
  * table (its `appointments_starts` index; `starts_at` is ISO-8601 UTC, so text order is time
  * order). Pricing writes nothing there and imports none of appointments' files. Undefined when
  * appointments do not run on this server (no such table).
@@ -39,7 +39,7 @@ export function createBookingsCounter(db: Kysely<Database>, hours: number, logge
   const ahead = (nowMs: number) =>
     db
       .selectFrom("appointments")
-      .where("status", "=", "confirmed")
+      .where("status", "in", ["confirmed", "checked_in"])
       .where("starts_at", ">=", new Date(nowMs).toISOString())
       .where("starts_at", "<", new Date(nowMs + hours * HOUR).toISOString());
   return async function countBookingsAhead(
