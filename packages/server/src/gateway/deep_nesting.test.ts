@@ -62,5 +62,5 @@ describe("deeply nested data", () => {
       recover: { epoch: h.epoch as string, offset: 0 },
     });
     expect(sub.recovered).toBe(true);
-  });
+  }, 60_000); // a whole server start and several round trips: slow on a busy shared machine
 });
