@@ -63,7 +63,7 @@ export function setupFixture() {
 
 export async function waitFor(
   condition: () => boolean,
-  { timeoutMs = 5000, message = "condition" }: { timeoutMs?: number; message?: string } = {},
+  { timeoutMs = 15_000, message = "condition" }: { timeoutMs?: number; message?: string } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
