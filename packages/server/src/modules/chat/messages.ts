@@ -45,6 +45,37 @@ async function insertMessages(trx: Transaction<Database>, rows: ChatMessageRow[]
     values ${sql.join(values)}`.execute(trx);
 }
 
+/** A retry's identity: the same author's same clientId in the same conversation. */
+const tryKeyOf = (conversationId: string, authorId: string, clientId: string) =>
+  `${conversationId}\n${authorId}\n${clientId}`;
+
+/**
+ * The messages already stored for the batch's clientIds, by try key: one statement for the batch
+ * instead of one per message (the unique index `chat_messages_client` answers each term).
+ */
+async function storedTries(
+  trx: Transaction<Database>,
+  batch: readonly { conversationId: string; m: NewMessage }[],
+): Promise<Map<string, ChatMessageRow>> {
+  const stored = new Map<string, ChatMessageRow>();
+  const terms = new Map<string, ReturnType<typeof sql>>();
+  for (const { conversationId, m } of batch)
+    if (m.clientId)
+      terms.set(
+        tryKeyOf(conversationId, m.authorId, m.clientId),
+        sql`(conversation_id = ${conversationId} and author_id = ${m.authorId} and client_id = ${m.clientId})`,
+      );
+  const all = [...terms.values()];
+  for (let i = 0; i < all.length; i += 100) {
+    const { rows } = await sql<ChatMessageRow>`select * from chat_messages
+      where ${sql.join(all.slice(i, i + 100), sql` or `)}`.execute(trx);
+    for (const r of rows)
+      if (r.client_id !== null)
+        stored.set(tryKeyOf(r.conversation_id, r.author_id, r.client_id), r);
+  }
+  return stored;
+}
+
 export function createMessages(
   deps: ChatDeps,
   conversations: Conversations,
@@ -79,18 +110,16 @@ export function createMessages(
         // here, in the write transaction, so that two tries in one batch cannot both be stored
         // (the unique index would fail the whole batch) and no read runs before the batch.
         const tries = new Map<string, Appended | null>();
+        const before = await storedTries(trx, batch);
         for (const { conversationId, m } of batch) {
-          const tryKey = m.clientId ? `${conversationId}\n${m.authorId}\n${m.clientId}` : "";
+          const tryKey = m.clientId ? tryKeyOf(conversationId, m.authorId, m.clientId) : "";
           if (m.clientId) {
             if (tries.has(tryKey)) {
               const first = tries.get(tryKey) ?? null;
               results.push(first && { message: first.message });
               continue;
             }
-            const { rows: seen } = await sql<ChatMessageRow>`select * from chat_messages
-              where conversation_id = ${conversationId} and author_id = ${m.authorId}
-                and client_id = ${m.clientId}`.execute(trx);
-            const stored = seen[0];
+            const stored = before.get(tryKey);
             if (stored) {
               const attachment = stored.attachment_id
                 ? await trx
@@ -153,7 +182,7 @@ export function createMessages(
                 .where("id", "=", m.attachmentId)
                 .executeTakeFirst()
             : undefined;
-          const message = toMessage(row, attachment);
+          const message = toMessage(row, attachment, m.meta ?? {});
           const appended = {
             message,
             conversation: { id: conversationId, status: next.status, bot_muted: next.bot_muted },
