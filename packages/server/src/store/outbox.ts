@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter, sql, type Transaction } from "kysely";
+import { CompiledQuery, type Kysely, PostgresAdapter, sql, type Transaction } from "kysely";
 import type { Logger } from "pino";
 import { SwitchboardError } from "../errors.js";
 import { ulid } from "../ids.js";
@@ -52,9 +52,30 @@ const IN_LIST = 500;
 const DELETE_AFTER_MS = 20;
 /** A delete that failed (the database is away) is tried again after this long. */
 const DELETE_RETRY_MS = 1000;
-const COLUMNS = sql.raw(
-  "(id, event_id, handler, type, aggregate, payload, occurred_at, status, attempts, next_at)",
-);
+const INSERT =
+  "insert into event_deliveries (id, event_id, handler, type, aggregate, payload, occurred_at, status, attempts, next_at) values ";
+
+const valuesLists = new Map<string, string>();
+/**
+ * `(?, ?), (?, ?)` (SQLite) or `($1, $2), ($3, $4)` (PostgreSQL) for `rows` rows of `columns`
+ * values, built once per shape: a hot insert then skips the query builder and its compiler, and
+ * its text is the same for every batch of that size (one prepared statement, reused).
+ */
+export function valuesList(dialect: Dialect, rows: number, columns: number): string {
+  const key = `${dialect}:${rows}:${columns}`;
+  let text = valuesLists.get(key);
+  if (text === undefined) {
+    const lists: string[] = [];
+    for (let r = 0, n = 1; r < rows; r++) {
+      const marks: string[] = [];
+      for (let c = 0; c < columns; c++, n++) marks.push(dialect === "postgres" ? `$${n}` : "?");
+      lists.push(`(${marks.join(", ")})`);
+    }
+    text = lists.join(", ");
+    valuesLists.set(key, text);
+  }
+  return text;
+}
 
 /**
  * The transactional outbox, as one consumer of the durable event table: a module writes its
@@ -140,13 +161,24 @@ export class Outbox {
     // Raw SQL, 10 of 14 columns (the others start null): on the chat path, building this insert
     // with the query builder cost more than running it.
     for (let i = 0; i < written.length; i += 200) {
-      const values = written
-        .slice(i, i + 200)
-        .map(
-          ({ row: r }) =>
-            sql`(${r.id}, ${r.event_id}, ${r.handler}, ${r.type}, ${r.aggregate}, ${r.payload}, ${r.occurred_at}, ${r.status}, ${r.attempts}, ${r.next_at})`,
+      const part = written.slice(i, i + 200);
+      const params: unknown[] = [];
+      for (const { row: r } of part)
+        params.push(
+          r.id,
+          r.event_id,
+          r.handler,
+          r.type,
+          r.aggregate,
+          r.payload,
+          r.occurred_at,
+          r.status,
+          r.attempts,
+          r.next_at,
         );
-      await sql`insert into event_deliveries ${COLUMNS} values ${sql.join(values)}`.execute(trx);
+      await trx.executeQuery(
+        CompiledQuery.raw(INSERT + valuesList(this.dialect, part.length, 10), params),
+      );
     }
     for (const w of written) this.recent.set(w.row.id, w);
     return written.map((w) => w.row.id);
