@@ -46,10 +46,13 @@ const MAX_RETRY_MS = 5000;
 const IN_LIST = 500;
 /**
  * Published rows are deleted together, this long after the first of them was published (or at
- * once when IN_LIST are waiting): one statement, and on SQLite one write transaction, for many
- * flushes instead of one each, and none on the message's own path.
+ * once when DELETE_AT rows are waiting): one statement, and on SQLite one write transaction, for
+ * the flushes of several loop turns instead of one each, and none on the message's own path.
+ * Kept short: until deleted they are pending rows with `next_at` ahead, which the durable
+ * dispatcher's look-up of blocked groups (`status`, `next_at` > now) reads on every pass.
  */
-const DELETE_AFTER_MS = 20;
+const DELETE_AFTER_MS = 5;
+const DELETE_AT = 200;
 /** A delete that failed (the database is away) is tried again after this long. */
 const DELETE_RETRY_MS = 1000;
 const INSERT =
@@ -390,7 +393,7 @@ export class Outbox {
   ): Promise<void> {
     const counters = this.options.counters;
     for (const id of published) this.published.add(id);
-    if (this.published.size >= IN_LIST) void this.deletePublished();
+    if (this.published.size >= DELETE_AT) void this.deletePublished();
     else if (published.length > 0) this.deleteWithin(DELETE_AFTER_MS);
     if (published.length) counters?.handled.inc({ handler: PUBLICATION_HANDLER }, published.length);
     const at = new Date().toISOString();
