@@ -94,11 +94,16 @@ describe.each(DIALECTS)("outbox deletes merged after publishing (%s)", (database
       .set({ next_at: new Date(Date.now() - 1000).toISOString() })
       .where("aggregate", "=", channel)
       .execute();
+    // (the server's own sweep job may take it first: either one publishes it again)
     const next = outboxWithLog();
-    expect(await next.outbox.sweep()).toBe(1);
-    expect(next.log).toEqual([`${channel} once`]);
-    await next.outbox.settled();
-    expect(await publicationsOf(channel)).toEqual([]);
+    const end = Date.now() + 30_000;
+    while ((await publicationsOf(channel)).length > 0) {
+      if (Date.now() > end) throw new Error("the sweep left the published row");
+      await next.outbox.sweep();
+      await next.outbox.settled();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(next.log.filter((l) => l !== `${channel} once`)).toEqual([]);
     // the broker took it once: one publication in the channel's history
     const { namespace } = app.namespaces.resolve(channel);
     const history = await app.broker.history(channel, { limit: 10 }, namespace.options.history);
