@@ -12,6 +12,7 @@
  * Every notification must arrive exactly once; the run says so or says NOT EXACT.
  */
 import { Agent } from "node:http";
+import { performance } from "node:perf_hooks";
 import { SignJWT } from "jose";
 import pg from "pg";
 import WebSocket from "ws";
@@ -19,6 +20,7 @@ import type { Ctx } from "../lib/context.js";
 import { Histogram } from "../lib/histogram.js";
 import { procCpuMicros } from "../lib/proc.js";
 import { BENCH_API_KEY, BENCH_SECRET, type ServerName } from "../lib/servers.js";
+import { KeepAliveClient } from "./keepalive-http.js";
 import { send, startNode } from "./reservations.js";
 
 const IN_FLIGHT = 50;
@@ -55,10 +57,12 @@ class Receivers {
   readonly arrived = new Map<string, number>();
   duplicates = 0;
   private event = "";
+  private needle = "";
   private waiting: { count: number; resolve: () => void } | undefined;
 
   measure(event: string): void {
     this.event = event;
+    this.needle = `"event":${JSON.stringify(event)}`;
     this.arrived.clear();
     this.duplicates = 0;
   }
@@ -87,7 +91,10 @@ class Receivers {
   }
 
   private async one(port: number, user: string): Promise<void> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ["switchboard.v1"]);
+    // the load side reads ~10,000 frames/s: no UTF-8 validation (the server sends JSON text)
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ["switchboard.v1"], {
+      skipUTF8Validation: true,
+    });
     this.sockets.push(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
@@ -96,7 +103,11 @@ class Receivers {
     const token = await tokenOf(user);
     const subscribed = new Promise<void>((resolve, reject) => {
       ws.on("message", (raw) => {
-        const f = JSON.parse(raw.toString()) as {
+        const text = raw.toString();
+        // Other events' messages (`unread` after each notification) are not parsed: a message
+        // frame without the measured event's name in it cannot be one of the measured.
+        if (!text.includes(this.needle) && text.startsWith('{"type":"message"')) return;
+        const f = JSON.parse(text) as {
           type: string;
           id?: number;
           event?: string;
@@ -127,8 +138,8 @@ class Receivers {
 
 /** `count` requests, IN_FLIGHT at a time, each to one user; latency to arrival on its socket. */
 async function stream(
-  port: number,
-  agent: Agent,
+  serverPid: number,
+  client: KeepAliveClient,
   rx: Receivers,
   users: string[],
   count: number,
@@ -139,6 +150,10 @@ async function stream(
   const sentAt = new Map<string, number>();
   const failures: string[] = [];
   let next = 0;
+  // the load side's own saturation: this process sends every request and parses every frame
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const serverCpu0 = procCpuMicros(serverPid);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
@@ -147,13 +162,16 @@ async function stream(
         const tag = `${event}-${i}`;
         const { path, body } = request(users[i % users.length] as string, tag);
         sentAt.set(tag, performance.now());
-        const r = await send(agent, port, "POST", path, BENCH_API_KEY, body);
+        const r = await client.send("POST", path, body);
         if (r.status >= 300) failures.push(`${r.status} ${r.body.slice(0, 120)}`);
       }
     }),
   );
   if (failures.length) throw new Error(`${event}: ${failures.slice(0, 3).join("; ")}`);
   await rx.until(count, 120_000);
+  const serverCpu = procCpuMicros(serverPid) - serverCpu0;
+  const elu = performance.eventLoopUtilization(elu0).utilization;
+  const loadCpu = process.cpuUsage(cpu0);
   const last = Math.max(...rx.arrived.values());
   const latency = new Histogram();
   for (const [tag, at] of rx.arrived) latency.recordMs(at - (sentAt.get(tag) as number));
@@ -161,6 +179,11 @@ async function stream(
     rate: count / ((last - t0) / 1000),
     latency,
     exact: rx.arrived.size === count && rx.duplicates === 0,
+    /** Server CPU per request, µs (from /proc, request start to the last arrival). */
+    serverMicros: serverCpu / count,
+    /** This (load) process: event-loop utilization and CPU µs per request. */
+    loadElu: elu,
+    loadMicros: (loadCpu.user + loadCpu.system) / count,
   };
 }
 
@@ -234,6 +257,8 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
       SWITCHBOARD_MAX_NEW_CHANNELS_PER_MINUTE: "100000",
     });
     const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+    // the streams' requests (notifications and the anchor alike): a lean keep-alive client
+    const client = new KeepAliveClient(srv.port, `Bearer ${BENCH_API_KEY}`, IN_FLIGHT);
     const rx = new Receivers();
     try {
       await rx.connect(srv.port, users);
@@ -251,12 +276,18 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         },
       });
       // warm-up: JIT, statement caches, pools
-      await stream(srv.port, agent, rx, users, 1000, plain, "bench");
-      await stream(srv.port, agent, rx, users, 1000, notify, "notification");
-      const anchor = await stream(srv.port, agent, rx, users, count, plain, "bench");
-      const cpu0 = procCpuMicros(srv.pid);
+      await stream(srv.pid, client, rx, users, 1000, plain, "bench");
+      await stream(srv.pid, client, rx, users, 1000, notify, "notification");
+      const anchor0 = process.hrtime.bigint();
+      const anchor = await stream(srv.pid, client, rx, users, count, plain, "bench");
+      ctx.window(
+        name,
+        `plain publish (${dialect})`,
+        Number(anchor0 / 1000n),
+        Number(process.hrtime.bigint() / 1000n),
+      );
       const mono0 = process.hrtime.bigint();
-      const n = await stream(srv.port, agent, rx, users, count, notify, "notification");
+      const n = await stream(srv.pid, client, rx, users, count, notify, "notification");
       // the profile's window (--profile): the notifications stream alone
       ctx.window(
         name,
@@ -264,7 +295,6 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         Number(mono0 / 1000n),
         Number(process.hrtime.bigint() / 1000n),
       );
-      const cpu = procCpuMicros(srv.pid) - cpu0;
       const ratio = n.rate / anchor.rate;
       const p99 = n.latency.percentileMs(99);
       const met =
@@ -275,7 +305,9 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
       ctx.progress(
         `notifications ${dialect}: ${n.rate.toFixed(0)}/s p50 ${n.latency.percentileMs(50).toFixed(1)} ms p99 ${p99.toFixed(1)} ms; ` +
           `plain publish (anchor) ${anchor.rate.toFixed(0)}/s p99 ${anchor.latency.percentileMs(99).toFixed(1)} ms; ` +
-          `ratio ${ratio.toFixed(2)}×; ${exact}${met}`,
+          `ratio ${ratio.toFixed(2)}×; ${exact}${met}; ` +
+          `server CPU ${n.serverMicros.toFixed(0)} µs/notification, ${anchor.serverMicros.toFixed(0)} µs/publish; ` +
+          `load process ELU ${n.loadElu.toFixed(2)} (${n.loadMicros.toFixed(0)} µs/notification), ${anchor.loadElu.toFixed(2)} (${anchor.loadMicros.toFixed(0)} µs/publish)`,
       );
       ctx.add({
         name: label,
@@ -283,10 +315,10 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         deliveriesPerSec: n.rate,
         p50Ms: n.latency.percentileMs(50),
         p99Ms: p99,
-        cpuMicrosPerDelivery: cpu / count,
+        cpuMicrosPerDelivery: n.serverMicros,
         rssBytes: null,
         rssBytesPerConn: null,
-        note: `${count} sends to ${connected} users, ${IN_FLIGHT} in flight; ${(ratio * 100).toFixed(0)}% of the plain publish's ${anchor.rate.toFixed(0)}/s (same run, same sockets); ${exact}${met}`,
+        note: `${count} sends to ${connected} users, ${IN_FLIGHT} in flight; ${(ratio * 100).toFixed(0)}% of the plain publish's ${anchor.rate.toFixed(0)}/s (same run, same sockets); server CPU ${n.serverMicros.toFixed(0)} µs/notification vs ${anchor.serverMicros.toFixed(0)} µs/publish; load process ELU ${n.loadElu.toFixed(2)}/${anchor.loadElu.toFixed(2)}; ${exact}${met}`,
       });
       const bulk0 = process.hrtime.bigint();
       const b = await bulk(srv.port, agent, rx, connected);
@@ -315,6 +347,7 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
       if (dialect === "postgres") await bulkOneLane(ctx, name, users, b.doneMs);
     } finally {
       rx.close();
+      client.close();
       agent.destroy();
       await srv.stop();
     }

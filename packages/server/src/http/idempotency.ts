@@ -75,11 +75,20 @@ export function registerIdempotency(
   });
   app.addHook("onClose", async () => claims.stop());
 
-  app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
+  // A callback hook whose common case (no key) answers at once, without a promise per request.
+  app.addHook("preHandler", (request: FastifyRequest, reply: FastifyReply, done) => {
     const key = request.headers["idempotency-key"];
-    if (typeof key !== "string" || !WRITE_METHODS.has(request.method)) return;
+    if (typeof key !== "string" || !WRITE_METHODS.has(request.method)) return done();
+    if (request.routeOptions.config.idempotency === false) return done();
+    withKey(request, reply, key).then(() => done(), done);
+  });
+
+  async function withKey(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: string,
+  ): Promise<FastifyReply | undefined> {
     const mode = request.routeOptions.config.idempotency;
-    if (mode === false) return;
     if (!KEY.test(key))
       throw new SwitchboardError(
         "bad_request",
@@ -94,7 +103,7 @@ export function registerIdempotency(
       return;
     }
     return claim(request, reply, scope, key, requestHash(request));
-  });
+  }
 
   /** Claims the key for this request, or answers with the kept response (or a conflict). */
   async function claim(
@@ -127,9 +136,17 @@ export function registerIdempotency(
     }
   }
 
-  app.addHook("onSend", async (request, reply, payload) => {
+  app.addHook("onSend", (request, reply, payload, done) => {
+    if (!request.idempotency) return done(null, payload);
+    settle(request, reply, payload).then(
+      () => done(null, payload),
+      (err: Error) => done(err),
+    );
+  });
+
+  async function settle(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const held = request.idempotency;
-    if (!held) return payload;
+    if (!held) return;
     request.idempotency = undefined;
     try {
       // A server failure is not a result: free the key so the client's retry runs for real
@@ -146,8 +163,7 @@ export function registerIdempotency(
       // finds the stored answer, or takes the claim over once it is stale.
       request.log.warn({ err: error }, "could not record the Idempotency-Key outcome");
     }
-    return payload;
-  });
+  }
 }
 
 /**

@@ -79,18 +79,23 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   await registerEdge(app, options.edge, options.edge);
   // Every JSON body, whatever its route: a value nested thousands deep parses, but storing and
   // serializing it later fails (a poisoned channel or row). Refused before any handler sees it.
-  app.addHook("preValidation", async (request) => {
+  // (Callback hooks, not async ones: every request passes them, and a promise each costs more
+  // than the check.)
+  app.addHook("preValidation", (request, _reply, done) => {
     if (request.body !== null && typeof request.body === "object" && !withinDepth(request.body))
-      throw new SwitchboardError(
-        "bad_request",
-        `request body nested deeper than ${MAX_JSON_DEPTH} levels`,
+      return done(
+        new SwitchboardError(
+          "bad_request",
+          `request body nested deeper than ${MAX_JSON_DEPTH} levels`,
+        ),
       );
+    done();
   });
   const isDraining = options.isDraining;
   if (isDraining) {
-    app.addHook("onSend", async (_request, reply, payload) => {
+    app.addHook("onSend", (_request, reply, payload, done) => {
       if (isDraining()) void reply.header("connection", "close");
-      return payload;
+      done(null, payload);
     });
   }
   await app.register(swagger, {

@@ -423,4 +423,28 @@ export const notificationsMigrations: MigrationSet = {
       await db.schema.dropTable("notification_send_chunks").execute();
     },
   },
+  "notifications/004_dedupe_partial": {
+    // Most notifications have no dedupe key, and NULLs never conflict: the index kept one entry
+    // per notification for nothing, a b-tree page dirtied per recipient of every commit. Only
+    // keyed ones now; `insert … on conflict do nothing` still meets it (both dialects).
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex("notifications_dedupe").execute();
+      await db.schema
+        .createIndex("notifications_dedupe")
+        .on("notifications")
+        .columns(["user_id", "dedupe_key"])
+        .unique()
+        .where("dedupe_key", "is not", null)
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex("notifications_dedupe").execute();
+      await db.schema
+        .createIndex("notifications_dedupe")
+        .on("notifications")
+        .columns(["user_id", "dedupe_key"])
+        .unique()
+        .execute();
+    },
+  },
 };
