@@ -8,7 +8,10 @@
  *    (a plain outbox publish of the same change, no rollup, no overview).
  *  - rollup cost per event: the metrics handler (rollups in 3 grains, customer, feed line) for
  *    `order.created`, one transaction per event as the dispatcher runs them when idle, against
- *    the anchor of a handler inserting one row per event in the same database (SQLite).
+ *    the anchor of a handler inserting one row per event in the same database (SQLite); and in
+ *    chunks of CHUNK events per transaction as the dispatcher runs them under load — written
+ *    together (the batch, as the module does) and each on its own (as before batching) —
+ *    against the anchor of CHUNK one-row inserts per transaction.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -18,6 +21,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { mintToken } from "../../packages/server/src/auth/tokens.js";
 import { ulid } from "../../packages/server/src/ids.js";
+import { MetricsBatch } from "../../packages/server/src/modules/metrics/batch.js";
 import { metricsConfig } from "../../packages/server/src/modules/metrics/config.js";
 import { handleEvent } from "../../packages/server/src/modules/metrics/handlers.js";
 import type { ModuleEvents } from "../../packages/server/src/platform/durable/types.js";
@@ -37,6 +41,8 @@ import {
 import { ROOT, type ServerName, SWITCHBOARD_MAIN } from "../lib/servers.js";
 
 const RATE = 200;
+/** Deliveries per transaction when the dispatcher is busy (its SQLite chunk). */
+const CHUNK = 50;
 /** Simulator processes sharing the rate (each with its own sockets and HTTP connections). */
 const WORKERS = 4;
 
@@ -209,25 +215,48 @@ async function rollupCost(ctx: Ctx, count: number): Promise<void> {
       for (let i = 0; i < count; i++) await fn(i);
       return Number(process.hrtime.bigint() - t0) / 1000 / count; // µs per event
     };
+    const deps = { events, outbox, settings, logger };
+    const event = (i: number) => ({
+      id: ulid(),
+      type: "order.created",
+      aggregate: `order:${i}`,
+      payload: {
+        orderId: `o${i}`,
+        customerId: `c${i % 500}`,
+        lifecycle: "store-order",
+        title: `Order ${i}`,
+      },
+      occurredAt: new Date().toISOString(),
+    });
     const rollup = (i: number) =>
       db.transaction().execute(async (trx) => {
-        await handleEvent(
-          trx,
-          {
-            id: ulid(),
-            type: "order.created",
-            aggregate: `order:${i}`,
-            payload: {
-              orderId: `o${i}`,
-              customerId: `c${i % 500}`,
-              lifecycle: "store-order",
-              title: `Order ${i}`,
-            },
-            occurredAt: new Date().toISOString(),
-          },
-          { events, outbox, settings, logger },
-        );
+        await handleEvent(trx, event(i), deps);
       });
+    // CHUNK events per transaction: `run` calls these once per chunk (i a multiple of CHUNK)
+    const chunked = (fn: (i: number) => Promise<void>) => async (i: number) => {
+      if (i % CHUNK === 0) await fn(i);
+    };
+    const batched = chunked((from) =>
+      db.transaction().execute(async (trx) => {
+        const batch = new MetricsBatch(settings.timeZone);
+        for (let i = from; i < from + CHUNK; i++) await handleEvent(trx, event(i), deps, batch);
+        await batch.write(trx, outbox);
+      }),
+    );
+    const eachAlone = chunked((from) =>
+      db.transaction().execute(async (trx) => {
+        for (let i = from; i < from + CHUNK; i++) await handleEvent(trx, event(i), deps);
+      }),
+    );
+    const anchorChunk = chunked((from) =>
+      db.transaction().execute(async (trx) => {
+        for (let i = from; i < from + CHUNK; i++)
+          await trx
+            .insertInto("bench_metrics_anchor" as never)
+            .values({ id: `b${i}-${ulid()}` } as never)
+            .execute();
+      }),
+    );
     const anchor = (i: number) =>
       db.transaction().execute(async (trx) => {
         await trx
@@ -237,10 +266,29 @@ async function rollupCost(ctx: Ctx, count: number): Promise<void> {
       });
     await run(rollup); // warm-up
     await run(anchor);
+    await run(batched);
+    await run(eachAlone);
+    await run(anchorChunk);
     const us = await run(rollup);
     const anchorUs = await run(anchor);
+    const batchedUs = await run(batched);
+    const aloneUs = await run(eachAlone);
+    const anchorChunkUs = await run(anchorChunk);
     const note = `${us.toFixed(0)} µs per order.created (3 rollup grains + customer + feed line + outbox row, own transaction, SQLite) vs anchor ${anchorUs.toFixed(0)} µs (one insert, own transaction): ${(us / anchorUs).toFixed(1)}×`;
     ctx.progress(`metrics rollup cost: ${note}`);
+    const chunkNote = `${batchedUs.toFixed(0)} µs per order.created in chunks of ${CHUNK} per transaction, written together (the batch) vs ${aloneUs.toFixed(0)} µs each written alone (${(aloneUs / batchedUs).toFixed(1)}× more) vs anchor ${anchorChunkUs.toFixed(0)} µs (${CHUNK} one-row inserts per transaction): ${(batchedUs / anchorChunkUs).toFixed(1)}× (alone ${(aloneUs / anchorChunkUs).toFixed(1)}×)`;
+    ctx.progress(`metrics rollup cost, busy dispatcher: ${chunkNote}`);
+    ctx.add({
+      name: `metrics rollup cost per event, ${CHUNK} per transaction (SQLite)`,
+      server: "switchboard",
+      deliveriesPerSec: 1e6 / batchedUs,
+      p50Ms: null,
+      p99Ms: null,
+      cpuMicrosPerDelivery: batchedUs,
+      rssBytes: null,
+      rssBytesPerConn: null,
+      note: chunkNote,
+    });
     ctx.add({
       name: "metrics rollup cost per event (SQLite)",
       server: "switchboard",

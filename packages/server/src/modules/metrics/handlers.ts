@@ -444,6 +444,23 @@ const RULES: Record<string, Rule> = {
 export const HEARD = Object.keys(RULES);
 
 /**
+ * Events that change nothing metrics keeps, told from the payload when they are emitted, so no
+ * delivery is written for them: stock levels other than a stock-out (every sale moves one), and
+ * staff's chat messages (only a customer's marks them active). A payload that does not read
+ * passes, for the handler to log.
+ */
+export const CONCERNS: Record<string, (payload: unknown) => boolean> = {
+  "inventory.level_changed": (payload) => {
+    const e = p.levelChanged.safeParse(payload);
+    return !e.success || (e.data.available <= 0 && (e.data.previous ?? 0) > 0);
+  },
+  "chat.message_created": (payload) => {
+    const e = p.messageCreated.safeParse(payload);
+    return !e.success || e.data.authorRole === "customer";
+  },
+};
+
+/**
  * Handles one durable event inside its delivery's transaction: rollup facts, the active customer,
  * the feed line, alerts. Everything commits with the event marked done, so a crash and the
  * redelivery after it count the event exactly once. With a `batch`, the rollups, customers and

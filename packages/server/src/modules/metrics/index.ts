@@ -4,7 +4,7 @@ import type { SwitchboardModule } from "../types.js";
 import { MetricsBatch } from "./batch.js";
 import { type MetricsSettings, metricsConfig } from "./config.js";
 import { type MetricsErrorCodes, metricsErrors } from "./contract.js";
-import { HEARD, handleEvent } from "./handlers.js";
+import { CONCERNS, HEARD, handleEvent } from "./handlers.js";
 import { createLive } from "./live.js";
 import { metricsMigrations } from "./migrations.js";
 import { pruneOld } from "./retention.js";
@@ -29,6 +29,11 @@ declare module "../../errors.js" {
  * persisted activity feed, alerts as `metrics.alert` events; live on dashboard:overview and
  * dashboard:activity (the core's admin-only namespace).
  */
+const whenOf = (type: string) => {
+  const when = CONCERNS[type];
+  return when ? { when } : {};
+};
+
 export const metricsModule: SwitchboardModule<MetricsSettings> = {
   name: "metrics",
   migrations: metricsMigrations,
@@ -62,25 +67,30 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
         ctx.crashPoint(`metrics.after-rollup.${type.replaceAll("_", "-")}`); // tests: killed before the commit
     };
     for (const type of HEARD)
-      ctx.events.on(type, `metrics.${type}`, async (event, d) => {
-        const trx = d.transaction;
-        const shared = d.beforeCommit ? batches.get(trx) : undefined;
-        const batch = shared ?? new MetricsBatch(settings.timeZone);
-        await handleEvent(trx, event, deps, batch);
-        if (shared) return; // its first delivery arranged the write and what follows the commit
-        if (d.beforeCommit) {
-          batches.set(trx, batch);
-          d.beforeCommit(() => write(trx, batch));
-        } else await write(trx, batch);
-        // After the commit (never for a rolled-back batch): the overview, and the feed lines out
-        // at once (else the outbox sweep sends them).
-        d.afterCommit(() => {
-          live.changed(batch.big);
-          if (batch.outboxIds.length === 0) return;
-          if (committedFeed.length === 0) setImmediate(flushFeed);
-          committedFeed.push(...batch.outboxIds);
-        });
-      });
+      ctx.events.on(
+        type,
+        `metrics.${type}`,
+        async (event, d) => {
+          const trx = d.transaction;
+          const shared = d.beforeCommit ? batches.get(trx) : undefined;
+          const batch = shared ?? new MetricsBatch(settings.timeZone);
+          await handleEvent(trx, event, deps, batch);
+          if (shared) return; // its first delivery arranged the write and what follows the commit
+          if (d.beforeCommit) {
+            batches.set(trx, batch);
+            d.beforeCommit(() => write(trx, batch));
+          } else await write(trx, batch);
+          // After the commit (never for a rolled-back batch): the overview, and the feed lines out
+          // at once (else the outbox sweep sends them).
+          d.afterCommit(() => {
+            live.changed(batch.big);
+            if (batch.outboxIds.length === 0) return;
+            if (committedFeed.length === 0) setImmediate(flushFeed);
+            committedFeed.push(...batch.outboxIds);
+          });
+        },
+        whenOf(type),
+      );
     watchProductViews(
       ctx.namespaces,
       async (customers) => {

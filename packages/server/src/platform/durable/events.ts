@@ -60,6 +60,7 @@ interface Registered {
   type: string;
   fn: EventHandler<unknown>;
   maxAttempts: number;
+  when?: (payload: unknown) => boolean;
 }
 
 /** How long a locally emitted delivery is looked for before the poll alone takes over. */
@@ -126,7 +127,12 @@ export class DurableEvents {
     const maxAttempts = opts.maxAttempts ?? this.options.maxAttempts;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
       throw new Error(`handler ${handler}: maxAttempts must be a positive integer`);
-    this.handlers.set(handler, { type, fn: fn as EventHandler<unknown>, maxAttempts });
+    this.handlers.set(handler, {
+      type,
+      fn: fn as EventHandler<unknown>,
+      maxAttempts,
+      ...(opts.when && { when: opts.when }),
+    });
     this.byType.set(type, [...(this.byType.get(type) ?? []), handler]);
   }
 
@@ -155,7 +161,8 @@ export class DurableEvents {
       const handlers = this.byType.get(e.type);
       if (!handlers) continue;
       const payload = JSON.stringify(e.payload ?? null);
-      for (const handler of handlers)
+      for (const handler of handlers) {
+        if (!this.concerns(handler, e.payload)) continue;
         rows.push({
           id: `${id}/${handler}`,
           event_id: id,
@@ -172,6 +179,7 @@ export class DurableEvents {
           last_error: null,
           failed_at: null,
         });
+      }
     }
     if (rows.length === 0) return ids;
     for (let i = 0; i < rows.length; i += 200)
@@ -185,6 +193,17 @@ export class DurableEvents {
     // commit) and again shortly (PostgreSQL: another connection may look before the commit).
     this.loop.wake();
     return ids;
+  }
+
+  /** The handler's `when` on the payload; a test that throws lets the event through. */
+  private concerns(handler: string, payload: unknown): boolean {
+    const when = this.handlers.get(handler)?.when;
+    if (!when) return true;
+    try {
+      return when(payload ?? null);
+    } catch {
+      return true;
+    }
   }
 
   start(): void {

@@ -42,6 +42,12 @@ export type EventHandler<P> = (event: DomainEvent<P>, d: HandlerContext) => Prom
 export interface HandlerOptions {
   /** Runs before the delivery is parked as a dead letter (default SWITCHBOARD_EVENTS_MAX_ATTEMPTS). */
   maxAttempts?: number;
+  /**
+   * Whether an event concerns the handler at all, decided from its payload when it is emitted:
+   * false writes no delivery (nothing to claim, run and delete for an event it would ignore).
+   * Keep it a cheap, pure test of the payload; one that throws counts as true.
+   */
+  when?(payload: unknown): boolean;
 }
 
 export interface TaskContext {
