@@ -32,7 +32,8 @@ export const FULL: Plan = {
   fanout: {
     subscribers: 1000,
     steps: [
-      10_000, 25_000, 50_000, 85_000, 110_000, 140_000, 170_000, 200_000, 250_000, 300_000, 400_000,
+      10_000, 25_000, 50_000, 85_000, 110_000, 140_000, 170_000, 200_000, 250_000, 300_000, 350_000,
+      400_000, 500_000,
     ],
     warmupMs: 1000,
     durationMs: 4000,
@@ -53,7 +54,8 @@ export const QUICK: Plan = {
   quick: true,
   fanout: {
     subscribers: 1000,
-    steps: [25_000, 85_000, 140_000, 200_000, 300_000, 400_000],
+    // 350k: between 300k and 400k a 0.8× ratio to a server holding 400k is decided
+    steps: [25_000, 85_000, 140_000, 200_000, 300_000, 350_000, 400_000, 500_000],
     warmupMs: 300,
     durationMs: 1000,
     maxP99Ms: 50,

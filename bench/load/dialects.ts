@@ -178,10 +178,21 @@ const switchboard: Dialect = {
       token: c.token,
       client: { name: "bench", version: "1" },
     };
-    await request(c, cid, JSON.stringify(connect), timeoutMs);
-    if (channel === null) return {};
+    // As the SDK does: the subscribe goes right behind connect, without waiting for its reply
+    // (the server runs a session's commands in order, so it is checked once connect passed).
+    const connected = request(c, cid, JSON.stringify(connect), timeoutMs);
+    if (channel === null) return connected.then(() => ({}));
     const id = c.nextId++;
-    return request(c, id, JSON.stringify({ type: "subscribe", id, channel }), timeoutMs);
+    const subscribed = request(
+      c,
+      id,
+      JSON.stringify({ type: "subscribe", id, channel }),
+      timeoutMs,
+    );
+    // A refused connect leaves the subscribe unanswered: the connect's error is the one reported.
+    subscribed.catch(() => {});
+    await connected;
+    return subscribed;
   },
   control(c, text) {
     const f = parse(text);

@@ -58,14 +58,23 @@ export class Switchboard {
   readonly #events = new Emitter<ClientEvents>();
   readonly #connection: Connection;
   readonly #subscriptions = new Map<string, Subscription>();
+  /** Subscriptions whose subscribe went right behind this socket's `connect`. */
+  readonly #early = new Set<Subscription>();
   readonly #host: SubscriptionHost;
 
   constructor(options: SwitchboardOptions) {
     this.#connection = new Connection(resolveOptions(options), {
+      handshaking: () => {
+        for (const subscription of this.#subscriptions.values())
+          if (subscription._connected(true)) this.#early.add(subscription);
+      },
       connected: () => {
-        for (const subscription of this.#subscriptions.values()) subscription._connected();
+        for (const subscription of this.#subscriptions.values())
+          if (!this.#early.has(subscription)) subscription._connected();
+        this.#early.clear();
       },
       lost: () => {
+        this.#early.clear();
         for (const subscription of this.#subscriptions.values()) subscription._lost();
       },
       frame: (frame) => this.#onChannelFrame(frame),

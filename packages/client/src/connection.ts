@@ -1,6 +1,7 @@
 import {
   CloseCode,
   type ConnectedFrame,
+  DEFAULT_LIMITS,
   type DisconnectFrame,
   PROTOCOL_NAME,
 } from "@switchboard/protocol";
@@ -185,7 +186,7 @@ export class Connection {
       return Promise.reject(localError("closed", "client is closing"));
     }
     this.checkLiveness("about to send");
-    if (options.lane === "control" && this.#state !== "connected") {
+    if (options.lane === "control" && this.#state !== "connected" && !this.#pipeline.early) {
       return Promise.reject(localError("not_connected", "not connected"));
     }
     return this.#pipeline.request(body, options);
@@ -260,17 +261,25 @@ export class Connection {
     if (gen !== this.#gen) return;
     this.#opened = true;
     const body = { type: "connect" as const, token, client: this.#opts.client };
-    this.#pipeline.handshake(body, (f) => this.#write(f), {
-      resolve: (reply) => this.#onConnected(gen, reply),
-      reject: (error) => {
-        if (gen !== this.#gen) return;
-        this.events.emit("error", error);
-        // e.g. a token signed by a key the server's key set does not have yet: it says when
-        this.#retryAfterMs = error.retryAfterMs;
-        const code = error.code === "unauthorized" ? CloseCode.Unauthorized : CloseCode.Internal;
-        this.#end(gen, code, error.message);
+    this.#pipeline.handshake(
+      body,
+      (f) => this.#write(f),
+      {
+        resolve: (reply) => this.#onConnected(gen, reply),
+        reject: (error) => {
+          if (gen !== this.#gen) return;
+          this.events.emit("error", error);
+          // e.g. a token signed by a key the server's key set does not have yet: it says when
+          this.#retryAfterMs = error.retryAfterMs;
+          const code = error.code === "unauthorized" ? CloseCode.Unauthorized : CloseCode.Internal;
+          this.#end(gen, code, error.message);
+        },
       },
-    });
+      // Over a WebSocket the frames arrive in order, so resubscribes can go right behind
+      // connect; the fallback's POSTs are sent once connected, as before.
+      this.#kind === "websocket" ? (this.#info?.limits.rateBurst ?? DEFAULT_LIMITS.rateBurst) : 0,
+    );
+    if (this.#pipeline.early) this.#sink.handshaking?.();
   }
 
   #onConnected(gen: number, frame: ConnectedFrame): void {

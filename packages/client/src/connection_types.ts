@@ -24,6 +24,11 @@ export type ChannelFrame = Extract<
 export interface ConnectionSink {
   /** Called before queued commands are flushed, so resubscribes go out first. */
   connected(frame: ConnectedFrame): void;
+  /**
+   * A WebSocket opened and `connect` was written: commands sent now go right behind it (the
+   * server runs a session's commands in order, after `connect`), saving a round trip.
+   */
+  handshaking?(): void;
   lost(): void;
   frame(frame: ChannelFrame): void;
 }

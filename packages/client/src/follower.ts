@@ -64,9 +64,12 @@ export class StreamFollower {
     return this.#position;
   }
 
-  /** Subscribes (again), recovering from the current position when there is one. */
-  subscribe(): void {
-    if (this.#host.state !== "connected") return;
+  /**
+   * Subscribes (again), recovering from the current position when there is one. `early`: right
+   * behind an unanswered `connect` (the connection allows it then). Returns whether it went out.
+   */
+  subscribe(early = false): boolean {
+    if (this.#host.state !== "connected" && !early) return false;
     const attempt = ++this.#attempt;
     clearTimeout(this.#retryTimer);
     this.#buffer = [];
@@ -88,6 +91,7 @@ export class StreamFollower {
           if (attempt === this.#attempt) this.#onError(error);
         },
       );
+    return true;
   }
 
   /** Forget any subscribe in flight (connection lost, or the subscription ended). */

@@ -19,6 +19,11 @@ export class CommandPipeline {
   #bucket: TokenBucket | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /**
+   * Between `connect` written and its reply: where, and how many more, control commands may be
+   * written right behind it (the SDK's resubscribes), before the server's limits are known.
+   */
+  #early: { write: Write; left: number } | undefined;
   /** Application commands not yet answered: queued, in flight, or waiting to be retried. */
   #unanswered = 0;
   #whenDrained: (() => void) | undefined;
@@ -76,7 +81,18 @@ export class CommandPipeline {
     });
   }
 
+  /** Whether control commands are written right behind an unanswered `connect` now. */
+  get early(): boolean {
+    return this.#early !== undefined;
+  }
+
   enqueue(command: Command, urgent = false): void {
+    const early = this.#early;
+    if (early && command.lane === "control" && early.left > 0) {
+      early.left--;
+      this.#send(early.write, command);
+      return;
+    }
     this.#outbox.push(command, { urgent });
     this.#pump();
   }
@@ -84,13 +100,19 @@ export class CommandPipeline {
   /**
    * Writes `connect` on a new socket, outside the queue: it must come before anything else.
    * The connection's handshake timer bounds it, so it has no reply timeout of its own.
+   * `rateBurst` (the server's, as last announced; 0: none): until the reply, control commands
+   * are written right behind connect, as many as the pacer would let through in one burst
+   * (the server counts them against the same bucket).
    */
   handshake(
     body: Extract<CommandBody, { type: "connect" }>,
     write: Write,
     handlers: { resolve(reply: ConnectedFrame): void; reject(error: SwitchboardError): void },
+    rateBurst = 0,
   ): void {
     this.pending.resetIds();
+    const left = Math.floor(rateBurst * 0.8) - 1;
+    this.#early = left > 0 ? { write, left } : undefined;
     const command: Command = {
       body,
       lane: "control",
@@ -103,6 +125,7 @@ export class CommandPipeline {
 
   /** The connection is up: start writing, paced a little under the server's announced limits. */
   open(write: Write, limits: Limits): void {
+    this.#early = undefined;
     this.#closed = false;
     this.#write = write;
     this.#bucket = new TokenBucket(
@@ -118,6 +141,7 @@ export class CommandPipeline {
    * rejected otherwise, because the server may or may not have applied them.
    */
   lost(): void {
+    this.#early = undefined;
     this.#write = undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -138,6 +162,7 @@ export class CommandPipeline {
 
   /** The client was closed: nothing queued or in flight will ever be answered. */
   close(error: SwitchboardError): void {
+    this.#early = undefined;
     this.#write = undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -182,11 +207,15 @@ export class CommandPipeline {
       }
       const command = this.#outbox.shift();
       if (!command) return;
-      const timeoutMs = this.#timeoutMs;
-      const id = this.pending.add(command, timeoutMs, (c) =>
-        c.reject(localError("timeout", `${c.body.type} timed out after ${timeoutMs} ms`)),
-      );
-      this.#write({ ...command.body, id });
+      this.#send(this.#write, command);
     }
+  }
+
+  #send(write: Write, command: Command): void {
+    const timeoutMs = this.#timeoutMs;
+    const id = this.pending.add(command, timeoutMs, (c) =>
+      c.reject(localError("timeout", `${c.body.type} timed out after ${timeoutMs} ms`)),
+    );
+    write({ ...command.body, id });
   }
 }

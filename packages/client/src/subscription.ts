@@ -149,9 +149,12 @@ export class Subscription {
     return this;
   }
 
-  /** @internal The connection is up: (re)subscribe, recovering from our position. */
-  _connected(): void {
-    if (this.#refs > 0) this.#follower.subscribe();
+  /**
+   * @internal The connection is up (or, `early`, its `connect` was just written): (re)subscribe,
+   * recovering from our position. Returns whether a subscribe went out.
+   */
+  _connected(early = false): boolean {
+    return this.#refs > 0 && this.#follower.subscribe(early);
   }
 
   /** @internal The socket is gone; we will resubscribe on the next connection. */

@@ -341,6 +341,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         rateLimitRedis?.disconnect();
         await scheduler.stop();
         await events.stop();
+        await outbox.settled(); // published rows' merged delete, so a restart does not resend them
         await broker.close();
         await store.close();
       })();

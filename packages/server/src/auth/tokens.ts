@@ -1,5 +1,5 @@
 import { createSecretKey } from "node:crypto";
-import { tokenClaimsSchema } from "@switchboard/protocol";
+import { type TokenClaims, tokenClaimsSchema } from "@switchboard/protocol";
 import { createRemoteJWKSet, customFetch, errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import type { z } from "zod";
 import { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "../config.js";
@@ -8,6 +8,7 @@ import { SwitchboardError } from "../errors.js";
 import { mapClaims } from "./claim-mapping.js";
 import { type Jws, splitJws, verifyHs256 } from "./hs256.js";
 import type { Identity } from "./identity.js";
+import { plainClaims } from "./plain-claims.js";
 import { TOKEN_CACHE_MAX_AGE_S, TokenCache } from "./token-cache.js";
 
 export interface TokenVerifierOptions {
@@ -139,7 +140,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new SwitchboardError("unavailable", "could not verify token (key set unreachable)");
     }
     const mapped = mapClaims(payload, { roleClaim, roleMap, nameClaim });
-    const claims = tokenClaimsSchema.safeParse(mapped);
+    // A plain token (sub, role, exp and JWT's own claims: no module claim among them) is read
+    // without zod; any other goes through the schema.
+    const plain = plainClaims(mapped);
+    const claims = plain
+      ? { success: true as const, data: plain }
+      : tokenClaimsSchema.safeParse(mapped);
     const extra = claimNames.some((name) => Object.hasOwn(mapped, name))
       ? options.claims?.safeParse(mapped)
       : noModuleClaims;
@@ -153,7 +159,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (options.requireExp && claims.data.exp === undefined) {
       throw new SwitchboardError("unauthorized", "token has no exp (required in production)");
     }
-    const c = claims.data;
+    const c: TokenClaims = claims.data;
     return {
       user: c.sub,
       role: c.role,

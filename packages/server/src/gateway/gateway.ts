@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import {
   type ClientFrame,
   CloseCode,
+  type DecodeResult,
   decodeClientFrame,
   PROTOCOL_NAME,
   type SubscribeFrame,
@@ -18,6 +19,7 @@ import { closeCodeFor, SwitchboardError, toSwitchboardError } from "../errors.js
 import type { Metrics } from "../metrics.js";
 import { type CommandContext, execute } from "./commands.js";
 import type { LocalChannel } from "./fanout.js";
+import { decodeFirstFrame } from "./first_frames.js";
 import type { Namespaces } from "./namespaces.js";
 import type { RpcRegistry } from "./rpc.js";
 import { Session, type SessionHost, type SessionLink } from "./session.js";
@@ -231,7 +233,12 @@ export class Gateway implements CommandContext {
       data.length > maxFrameBytes
         ? `${data.toString("latin1", 0, 256)} ${data.toString("latin1", data.length - 256)}`
         : data.toString("utf8");
-    const decoded = decodeClientFrame(text, maxFrameBytes, data.length);
+    // connect and subscribe (every connection's first frames) are checked without zod when
+    // they plainly pass; the schemas decide everything else and say what is wrong.
+    const first = data.length > maxFrameBytes ? undefined : decodeFirstFrame(text);
+    const decoded: DecodeResult = first
+      ? { ok: true, frame: first }
+      : decodeClientFrame(text, maxFrameBytes, data.length);
     if (!decoded.ok) {
       this.metrics.count(this.metrics.framesIn, "invalid");
       const error = new SwitchboardError(decoded.code, decoded.message, {

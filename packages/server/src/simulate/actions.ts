@@ -65,16 +65,35 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   // One socket per browsing customer for the whole visit, as the web app keeps one: a product
   // page subscribes its channel and leaves it (not a new connection per page).
-  const sockets = new Map<string, Promise<{ socket: SimSocket; views: Map<string, number> }>>();
-  const socketOf = (who: string) => {
+  type Visit = { socket: SimSocket; views: Map<string, number> };
+  const sockets = new Map<string, Promise<Visit>>();
+  /** Forgets a broken socket (if still the customer's): the next page opens another. */
+  const drop = (who: string, visit: Visit) => {
+    void sockets.get(who)?.then(
+      (x) => {
+        if (x === visit) sockets.delete(who);
+      },
+      () => {},
+    );
+    visit.socket.close();
+  };
+  const socketOf = async (who: string): Promise<Visit> => {
     let s = sockets.get(who);
+    // closed by the server meanwhile (or by a failed unsubscribe): never reuse it
+    if (s && !(await s.catch(() => undefined))?.socket.open) {
+      if (sockets.get(who) === s) sockets.delete(who);
+      s = sockets.get(who);
+    }
     if (!s) {
       s = tokenOf(who, "customer").then(async (t) => ({
         socket: await SimSocket.connect(o.wsUrl, t),
         views: new Map<string, number>(),
       }));
-      sockets.set(who, s);
-      s.catch(() => sockets.delete(who));
+      const made = s;
+      sockets.set(who, made);
+      made.catch(() => {
+        if (sockets.get(who) === made) sockets.delete(who);
+      });
     }
     return s;
   };
@@ -92,8 +111,7 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
       try {
         if (views === 0)
           await s.socket.subscribe(channel).catch((error: unknown) => {
-            sockets.delete(who); // a broken socket: the next page opens another
-            s.socket.close();
+            drop(who, s);
             throw error;
           });
         viewers.add(who);
@@ -113,7 +131,7 @@ export async function runActions(o: ActionsOptions): Promise<ActionsResult> {
         if (left > 0) s.views.set(channel, left);
         else {
           s.views.delete(channel);
-          await s.socket.unsubscribe(channel).catch(() => s.socket.close());
+          await s.socket.unsubscribe(channel).catch(() => drop(who, s));
         }
       }
     },

@@ -8,7 +8,7 @@ import WebSocket from "ws";
  */
 export class SimSocket {
   private nextId = 1;
-  private readonly waiting = new Map<number, (f: Record<string, unknown>) => void>();
+  private readonly waiting = new Map<number, (f: Record<string, unknown> | Error) => void>();
 
   private constructor(private readonly ws: WebSocket) {
     ws.on("message", (raw) => {
@@ -21,6 +21,11 @@ export class SimSocket {
       }
     });
     ws.on("error", () => {});
+    // A closed socket answers nothing: fail what waits now rather than after its timeout.
+    ws.on("close", () => {
+      for (const done of this.waiting.values()) done(new Error("socket closed"));
+      this.waiting.clear();
+    });
   }
 
   static async connect(wsUrl: string, token: string): Promise<SimSocket> {
@@ -36,7 +41,14 @@ export class SimSocket {
     return s;
   }
 
+  /** False once closing or closed (by either side): such a socket is replaced, never reused. */
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
   request(frame: Record<string, unknown>, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    // ws drops a frame sent on a closing socket without a word: it would wait out the timeout
+    if (!this.open) return Promise.reject(new Error("socket closed"));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -45,7 +57,8 @@ export class SimSocket {
       }, timeoutMs);
       this.waiting.set(id, (f) => {
         clearTimeout(timer);
-        resolve(f);
+        if (f instanceof Error) reject(f);
+        else resolve(f);
       });
       this.ws.send(JSON.stringify({ ...frame, id }));
     });
@@ -57,10 +70,10 @@ export class SimSocket {
       throw new Error(`subscribe ${channel}: ${JSON.stringify(reply)}`);
   }
 
+  /** The protocol answers an unsubscribe with `ok` (docs/protocol.md). */
   async unsubscribe(channel: string): Promise<void> {
     const reply = await this.request({ type: "unsubscribe", channel });
-    if (reply.type !== "unsubscribed")
-      throw new Error(`unsubscribe ${channel}: ${JSON.stringify(reply)}`);
+    if (reply.type !== "ok") throw new Error(`unsubscribe ${channel}: ${JSON.stringify(reply)}`);
   }
 
   close(): void {

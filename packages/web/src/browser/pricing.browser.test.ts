@@ -117,8 +117,22 @@ describe.runIf(run)("web app in a real browser: live prices", () => {
     await form.getByRole("button", { name: "Add rule", exact: true }).click();
     await form.getByRole("alert").filter({ hasText: "at least" }).waitFor({ timeout: 10_000 });
 
-    // a bad rule as JSON (the advanced editor) is refused with the server's reason
+    // a draft in the JSON editor (the advanced one) is previewed too, and nothing is saved
     await staff.page.getByText("Advanced: a rule as JSON").click();
+    await staff.page.getByLabel("New rule (JSON)").fill(
+      JSON.stringify({
+        name: "Ten more off",
+        when: [],
+        adjust: { percent: -10 },
+        skus: ["PIXEL-8"],
+      }),
+    );
+    await expect.poll(() => withDraft.textContent(), { timeout: 10_000 }).toContain("314.30");
+    expect(await withDraft.textContent()).toContain("Ten more off");
+    expect(await staff.page.getByTestId("draft-preview-without").textContent()).toContain("359.20");
+    expect(await panel.getByTestId("price").textContent()).toContain("359.20");
+
+    // a bad rule as JSON is refused with the server's reason (the preview says why as well)
     await staff.page
       .getByLabel("New rule (JSON)")
       .fill(JSON.stringify({ name: "Bad", adjust: { percent: 12.345 } }));
@@ -126,6 +140,7 @@ describe.runIf(run)("web app in a real browser: live prices", () => {
     await staff.page
       .getByRole("alert")
       .filter({ hasText: "at most two decimals" })
+      .first()
       .waitFor({ timeout: 10_000 });
     await shopper.context.close();
     await staff.context.close();

@@ -9,7 +9,7 @@ import type {
   RulePreview,
 } from "@switchboard/server/contracts/pricing";
 import { STAFF_PRICING_CHANNEL } from "@switchboard/server/names/pricing";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError, api, errorText } from "../app/api.js";
 import { useResync } from "../app/live.js";
 import { useSession } from "../app/session.js";
@@ -307,6 +307,19 @@ function Rules({
   const [editing, setEditing] = useState<Rule>();
   const [jsonEditing, setJsonEditing] = useState<Rule>();
   const [draft, setDraft] = useState<Record<string, unknown>>();
+  const [jsonOpen, setJsonOpen] = useState(false);
+  // while the JSON editor is open, its text (once it parses to an object) is the draft previewed
+  const jsonDraft = useMemo(() => {
+    if (!jsonOpen && !jsonEditing) return undefined;
+    try {
+      const value: unknown = JSON.parse(text);
+      return value !== null && typeof value === "object" && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }, [jsonOpen, jsonEditing, text]);
   const previewSku = item && skus.includes(item) ? item : sku;
   const load = useCallback(async () => {
     setRules((await api<{ rules: Rule[] }>(token, "GET", "/api/pricing/rules")).rules);
@@ -413,7 +426,11 @@ function Rules({
         onCancel={() => setEditing(undefined)}
         onDraft={setDraft}
       />
-      <details className="advanced-rule" open={jsonEditing !== undefined || undefined}>
+      <details
+        className="advanced-rule"
+        open={jsonEditing !== undefined || undefined}
+        onToggle={(e) => setJsonOpen(e.currentTarget.open)}
+      >
         <summary>Advanced: a rule as JSON (several conditions, any shape)</summary>
         <form className="stack" onSubmit={(e) => void submitJson(e)}>
           <label>
@@ -451,7 +468,8 @@ function Rules({
       </details>
       <h3>Quote preview {previewSku ? `for ${previewSku}` : "(pick an item)"}</h3>
       <p className="muted small">
-        With a complete rule in the form, the quote shows it applied before you save it.
+        With a complete rule in the form (or in the JSON editor while it is open), the quote shows
+        it applied before you save it.
       </p>
       <div className="row">
         <label>
@@ -473,8 +491,8 @@ function Rules({
         <QuotePreview
           sku={previewSku}
           at={at}
-          draft={draft}
-          replaces={editing?.id}
+          draft={jsonDraft ?? draft}
+          replaces={jsonDraft ? jsonEditing?.id : editing?.id}
           changed={`${changed}:${rules.map((r) => `${r.id}@${r.version}`).join()}`}
         />
       )}

@@ -76,6 +76,8 @@ export function toConversation(
 export function toMessage(
   row: ChatMessageRow,
   attachment?: { id: string; filename: string; mime: string; size: number },
+  /** The meta the row was written from (a fresh message): not parsed back from its JSON. */
+  meta?: Record<string, unknown>,
 ): ChatMessage {
   return {
     id: row.id,
@@ -91,7 +93,7 @@ export function toMessage(
         size: attachment.size,
       },
     }),
-    meta: parseJson<Record<string, unknown>>(row.meta, {}),
+    meta: meta ?? parseJson<Record<string, unknown>>(row.meta, {}),
     createdAt: row.created_at,
   };
 }

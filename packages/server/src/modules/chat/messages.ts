@@ -1,11 +1,13 @@
-import { sql, type Transaction } from "kysely";
+import { CompiledQuery, sql, type Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { isStaff } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { ulid } from "../../ids.js";
 import { now, whoOf } from "../../platform/kit/actor.js";
 import { takePage } from "../../platform/kit/pagination.js";
+import type { Dialect } from "../../store/db.js";
 import { GroupCommit } from "../../store/group-commit.js";
+import { valuesList } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { assertParticipant, isSupervisor } from "./access.js";
 import {
@@ -34,15 +36,119 @@ export interface NewMessage {
   meta?: Record<string, unknown>;
 }
 
-/** One multi-row insert for a whole batch of messages (the group commit's hot path). */
-async function insertMessages(trx: Transaction<Database>, rows: ChatMessageRow[]): Promise<void> {
-  const values = rows.map(
-    (r) =>
-      sql`(${r.id}, ${r.conversation_id}, ${r.seq}, ${r.author_id}, ${r.author_role}, ${r.text}, ${r.attachment_id}, ${r.client_id}, ${r.meta}, ${r.created_at})`,
-  );
-  await sql`insert into chat_messages
-    (id, conversation_id, seq, author_id, author_role, text, attachment_id, client_id, meta, created_at)
-    values ${sql.join(values)}`.execute(trx);
+const INSERT_MESSAGES =
+  "insert into chat_messages (id, conversation_id, seq, author_id, author_role, text, attachment_id, client_id, meta, created_at) values ";
+
+/**
+ * One multi-row insert for a whole batch of messages (the group commit's hot path), its text
+ * built once per batch size: no query builder, and the same prepared statement every time.
+ */
+async function insertMessages(
+  trx: Transaction<Database>,
+  dialect: Dialect,
+  rows: ChatMessageRow[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    const part = rows.slice(i, i + 200);
+    const params: unknown[] = [];
+    for (const r of part)
+      params.push(
+        r.id,
+        r.conversation_id,
+        r.seq,
+        r.author_id,
+        r.author_role,
+        r.text,
+        r.attachment_id,
+        r.client_id,
+        r.meta,
+        r.created_at,
+      );
+    await trx.executeQuery(
+      CompiledQuery.raw(INSERT_MESSAGES + valuesList(dialect, part.length, 10), params),
+    );
+  }
+}
+
+type Bumped = Pick<
+  ChatConversationRow,
+  "last_seq" | "customer_id" | "agent_id" | "status" | "bot_muted"
+>;
+
+/**
+ * The next sequence number of a conversation open to `sender` (the participant check rides on
+ * the same statement: no read before the write). Three fixed texts: prepared once each.
+ */
+function bumpSeq(
+  trx: Transaction<Database>,
+  dialect: Dialect,
+  conversationId: string,
+  at: string,
+  sender: Identity | undefined,
+) {
+  const who = !sender || isSupervisor(sender) ? "any" : isStaff(sender) ? "staff" : "customer";
+  const text = BUMP[dialect][who];
+  const params =
+    who === "any"
+      ? [at, conversationId]
+      : who === "staff"
+        ? [at, conversationId, sender?.user, sender?.user]
+        : [at, conversationId, sender?.user];
+  return trx.executeQuery(CompiledQuery.raw(text, params) as CompiledQuery<Bumped>);
+}
+
+const BUMP = (() => {
+  const text = (participant: string) => `update chat_conversations
+    set last_seq = last_seq + 1, updated_at = ? where id = ? and status in ('waiting', 'active')${participant}
+    returning last_seq, customer_id, agent_id, status, bot_muted`;
+  const texts = {
+    any: text(""),
+    staff: text(" and (customer_id = ? or agent_id = ?)"),
+    customer: text(" and customer_id = ?"),
+  };
+  const numbered = (t: string) => {
+    let n = 0;
+    return t.replace(/\?/g, () => `$${++n}`);
+  };
+  return {
+    sqlite: texts,
+    postgres: {
+      any: numbered(texts.any),
+      staff: numbered(texts.staff),
+      customer: numbered(texts.customer),
+    },
+  } satisfies Record<Dialect, Record<"any" | "staff" | "customer", string>>;
+})();
+
+/** A retry's identity: the same author's same clientId in the same conversation. */
+const tryKeyOf = (conversationId: string, authorId: string, clientId: string) =>
+  `${conversationId}\n${authorId}\n${clientId}`;
+
+/**
+ * The messages already stored for the batch's clientIds, by try key: one statement for the batch
+ * instead of one per message (the unique index `chat_messages_client` answers each term).
+ */
+async function storedTries(
+  trx: Transaction<Database>,
+  batch: readonly { conversationId: string; m: NewMessage }[],
+): Promise<Map<string, ChatMessageRow>> {
+  const stored = new Map<string, ChatMessageRow>();
+  const terms = new Map<string, ReturnType<typeof sql>>();
+  for (const { conversationId, m } of batch)
+    if (m.clientId)
+      terms.set(
+        tryKeyOf(conversationId, m.authorId, m.clientId),
+        sql`(conversation_id = ${conversationId} and author_id = ${m.authorId} and client_id = ${m.clientId})`,
+      );
+  const all = [...terms.values()];
+  for (let i = 0; i < all.length; i += 100) {
+    const { rows } = await sql<ChatMessageRow>`select * from chat_messages
+      where ${sql.join(all.slice(i, i + 100), sql` or `)}`.execute(trx);
+    for (const r of rows)
+      if (r.client_id !== null)
+        stored.set(tryKeyOf(r.conversation_id, r.author_id, r.client_id), r);
+  }
+  return stored;
 }
 
 export function createMessages(
@@ -79,18 +185,16 @@ export function createMessages(
         // here, in the write transaction, so that two tries in one batch cannot both be stored
         // (the unique index would fail the whole batch) and no read runs before the batch.
         const tries = new Map<string, Appended | null>();
+        const before = await storedTries(trx, batch);
         for (const { conversationId, m } of batch) {
-          const tryKey = m.clientId ? `${conversationId}\n${m.authorId}\n${m.clientId}` : "";
+          const tryKey = m.clientId ? tryKeyOf(conversationId, m.authorId, m.clientId) : "";
           if (m.clientId) {
             if (tries.has(tryKey)) {
               const first = tries.get(tryKey) ?? null;
               results.push(first && { message: first.message });
               continue;
             }
-            const { rows: seen } = await sql<ChatMessageRow>`select * from chat_messages
-              where conversation_id = ${conversationId} and author_id = ${m.authorId}
-                and client_id = ${m.clientId}`.execute(trx);
-            const stored = seen[0];
+            const stored = before.get(tryKey);
             if (stored) {
               const attachment = stored.attachment_id
                 ? await trx
@@ -106,22 +210,7 @@ export function createMessages(
             }
           }
           const sender = m.sender;
-          // The participant check rides on the same statement: no read before the write.
-          const participant =
-            !sender || isSupervisor(sender)
-              ? sql``
-              : isStaff(sender)
-                ? sql` and (customer_id = ${sender.user} or agent_id = ${sender.user})`
-                : sql` and customer_id = ${sender.user}`;
-          // Raw SQL on this path: building and compiling the query cost more than running it.
-          const { rows: updated } = await sql<
-            Pick<
-              ChatConversationRow,
-              "last_seq" | "customer_id" | "agent_id" | "status" | "bot_muted"
-            >
-          >`update chat_conversations set last_seq = last_seq + 1, updated_at = ${at}
-            where id = ${conversationId} and status in ('waiting', 'active')${participant}
-            returning last_seq, customer_id, agent_id, status, bot_muted`.execute(trx);
+          const { rows: updated } = await bumpSeq(trx, deps.dialect, conversationId, at, sender);
           const next = updated[0];
           if (!next) {
             results.push(null); // not a participant, gone, or closed: the caller finds out which
@@ -153,7 +242,7 @@ export function createMessages(
                 .where("id", "=", m.attachmentId)
                 .executeTakeFirst()
             : undefined;
-          const message = toMessage(row, attachment);
+          const message = toMessage(row, attachment, m.meta ?? {});
           const appended = {
             message,
             conversation: { id: conversationId, status: next.status, bot_muted: next.bot_muted },
@@ -182,7 +271,7 @@ export function createMessages(
             },
           });
         }
-        if (rows.length > 0) await insertMessages(trx, rows);
+        if (rows.length > 0) await insertMessages(trx, deps.dialect, rows);
         if (created.length > 0) await deps.events.emitAll(trx, created);
         return { results, ids: await outbox.enqueue(trx, announcements) };
       });

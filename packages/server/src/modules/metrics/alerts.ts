@@ -3,9 +3,8 @@ import { SwitchboardError } from "../../errors.js";
 import type { ModuleEvents } from "../../platform/durable/types.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { addActivity } from "./activity.js";
 import type { MetricsSettings } from "./config.js";
-import type { AlertRule, MetricsAlert } from "./contract.js";
+import type { ActivityItem, AlertRule, MetricsAlert } from "./contract.js";
 import { ALERT_RULES, type AlertRuleName, METRICS_ALERT_EVENT } from "./names.js";
 
 interface RuleDefault {
@@ -84,7 +83,8 @@ export interface AlertDeps {
 /**
  * Raises an alert in the handler's transaction when its rule is on (and, with `onceKey`, only the
  * first time for that key): the durable `metrics.alert` event (notifications' rule turns it into
- * a notification for the recipients) and a feed line. `threshold` is handed to `applies`.
+ * a notification for the recipients) and a feed line, handed to `line` (the handlers' batch
+ * writes it with theirs). `threshold` is handed to `applies`.
  */
 export async function raise(
   trx: Transaction<Database>,
@@ -93,10 +93,11 @@ export async function raise(
   kind: AlertRuleName,
   applies: (threshold: number | null) => boolean,
   alert: (threshold: number | null) => Omit<MetricsAlert, "kind" | "recipients">,
-  onceKey?: string,
-): Promise<string[]> {
+  onceKey: string | undefined,
+  line: (item: ActivityItem) => void,
+): Promise<void> {
   const rule = (await listRules(trx, deps.settings)).find((r) => r.name === kind);
-  if (!rule?.enabled || !applies(rule.threshold)) return [];
+  if (!rule?.enabled || !applies(rule.threshold)) return;
   if (onceKey) {
     const first = await trx
       .insertInto("metrics_alert_fired")
@@ -104,7 +105,7 @@ export async function raise(
       .onConflict((oc) => oc.column("key").doNothing())
       .returning("key")
       .executeTakeFirst();
-    if (!first) return [];
+    if (!first) return;
   }
   const made = alert(rule.threshold);
   const payload: MetricsAlert = { kind, ...made, recipients: deps.settings.alertRecipients };
@@ -113,7 +114,7 @@ export async function raise(
     aggregate: `metrics:${kind}`,
     payload,
   });
-  return addActivity(trx, deps.outbox, {
+  line({
     id: `${eventId}:alert`,
     at: made.at,
     kind: `alert.${kind}`,

@@ -4,13 +4,12 @@ import type { z } from "zod";
 import type { DomainEvent, ModuleEvents } from "../../platform/durable/types.js";
 import type { Outbox } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { addActivity } from "./activity.js";
 import { raise } from "./alerts.js";
+import { MetricsBatch } from "./batch.js";
 import { bucketStart, iso } from "./buckets.js";
 import type { MetricsSettings } from "./config.js";
-import type { ActivityItem } from "./contract.js";
 import * as p from "./payloads.js";
-import { addFacts, type Fact, seeCustomer } from "./rollups.js";
+import type { Fact } from "./rollups.js";
 
 /** What handling one event did: outbox rows to flush after the commit, and whether it is big. */
 export interface Handled {
@@ -33,9 +32,10 @@ interface Step {
   at: number;
   deps: HandlerDeps;
   facts: Fact[];
-  outboxIds: string[];
-  activity(kind: string, title: string, data: Record<string, unknown>): Promise<void>;
-  customer(id: string | null | undefined): Promise<void>;
+  /** Where the rollups, customers and feed lines go (written together before the commit). */
+  batch: MetricsBatch;
+  activity(kind: string, title: string, data: Record<string, unknown>): void;
+  customer(id: string | null | undefined): void;
 }
 
 type Handler<S extends z.ZodType> = (
@@ -63,7 +63,8 @@ async function revenue(s: Step, amount: number, currency: string): Promise<void>
   s.facts.push({ kpi: "revenue", dim: currency, value: amount, at: s.at });
   const { settings } = s.deps;
   if (currency !== settings.currency) return;
-  const day = iso(bucketStart(s.at, "day", settings.timeZone));
+  const dayStart = bucketStart(s.at, "day", settings.timeZone);
+  const day = iso(dayStart);
   const row = await s.trx
     .selectFrom("metrics_rollups")
     .select("sum_value")
@@ -72,22 +73,23 @@ async function revenue(s: Step, amount: number, currency: string): Promise<void>
     .where("dim", "=", currency)
     .where("bucket", "=", day)
     .executeTakeFirst();
-  const today = Number(row?.sum_value ?? 0) + amount;
-  s.outboxIds.push(
-    ...(await raise(
-      s.trx,
-      s.deps,
-      s.event.id,
-      "revenue-goal",
-      (goal) => goal !== null && today >= goal,
-      (goal) => ({
-        title: "Daily revenue goal reached",
-        body: `Today's revenue is ${money(today, currency)} (goal ${money(goal ?? 0, currency)}).`,
-        data: { revenueMinor: today, goalMinor: goal, currency, day },
-        at: iso(s.at),
-      }),
-      `revenue-goal:${day}:${currency}`,
-    )),
+  // earlier events of the batch are not in the rollups yet
+  const pending = s.batch.pendingDay("revenue", currency, dayStart);
+  const today = Number(row?.sum_value ?? 0) + pending + amount;
+  await raise(
+    s.trx,
+    s.deps,
+    s.event.id,
+    "revenue-goal",
+    (goal) => goal !== null && today >= goal,
+    (goal) => ({
+      title: "Daily revenue goal reached",
+      body: `Today's revenue is ${money(today, currency)} (goal ${money(goal ?? 0, currency)}).`,
+      data: { revenueMinor: today, goalMinor: goal, currency, day },
+      at: iso(s.at),
+    }),
+    `revenue-goal:${day}:${currency}`,
+    (line) => s.batch.activity(line),
   );
 }
 
@@ -209,7 +211,7 @@ async function refund(s: Step, orderId: string): Promise<boolean> {
   await s.trx.deleteFrom("metrics_order_revenue").where("order_id", "=", orderId).execute();
   const amount = Number(row.amount);
   if (amount > 0) s.facts.push({ kpi: "revenue", dim: row.currency, value: -amount, at: s.at });
-  await s.activity("order.refunded", `Refunded: ${money(amount, row.currency)}`, {
+  s.activity("order.refunded", `Refunded: ${money(amount, row.currency)}`, {
     orderId,
     amountMinor: amount,
     currency: row.currency,
@@ -221,8 +223,8 @@ async function refund(s: Step, orderId: string): Promise<boolean> {
 const RULES: Record<string, Rule> = {
   "order.created": rule(p.orderCreated, async (s, e) => {
     s.facts.push({ kpi: "orders", value: 1, at: s.at });
-    await s.customer(e.customerId);
-    await s.activity("order.created", `New order: ${e.title ?? e.orderId}`, { orderId: e.orderId });
+    s.customer(e.customerId);
+    s.activity("order.created", `New order: ${e.title ?? e.orderId}`, { orderId: e.orderId });
     return true;
   }),
   "order.status_changed": rule(p.orderStatusChanged, async (s, e) => {
@@ -234,7 +236,7 @@ const RULES: Record<string, Rule> = {
     s.facts.push({ kpi: "orders_completed", value: 1, at: s.at });
     // a lifecycle without `paid` (a priced repair or test drive): its price counts once done
     await orderRevenue(s, e, "completed");
-    await s.activity("order.completed", `${e.title ?? e.orderId}: ${e.toLabel ?? e.to}`, {
+    s.activity("order.completed", `${e.title ?? e.orderId}: ${e.toLabel ?? e.to}`, {
       orderId: e.orderId,
     });
     return true;
@@ -247,8 +249,8 @@ const RULES: Record<string, Rule> = {
       value: minutesOf(e.startsAt, e.endsAt),
       at: Date.parse(e.startsAt),
     });
-    await s.customer(e.customerId);
-    await s.activity(
+    s.customer(e.customerId);
+    s.activity(
       "booking.confirmed",
       `Booking for ${e.startsAt.slice(0, 16).replace("T", " ")} UTC`,
       {
@@ -275,7 +277,7 @@ const RULES: Record<string, Rule> = {
       value: -minutesOf(e.startsAt, e.endsAt),
       at: Date.parse(e.startsAt),
     });
-    await s.activity("booking.cancelled", "Booking cancelled", { appointmentId: e.appointmentId });
+    s.activity("booking.cancelled", "Booking cancelled", { appointmentId: e.appointmentId });
     return true;
   }),
   "appointment.checked_in": rule(p.appointmentCheckedIn, async (s, e) => {
@@ -285,7 +287,7 @@ const RULES: Record<string, Rule> = {
   "appointment.no_show": rule(p.appointmentChanged, async (s, e) => {
     s.facts.push({ kpi: "no_shows", value: 1, at: s.at });
     await forgetStart(s, e.appointmentId);
-    await s.activity("booking.no_show", "A customer did not show up", {
+    s.activity("booking.no_show", "A customer did not show up", {
       appointmentId: e.appointmentId,
     });
     return true;
@@ -294,21 +296,21 @@ const RULES: Record<string, Rule> = {
     s.facts.push({ kpi: "chats", value: 1, at: s.at });
     s.facts.push({ kpi: "chats", dim: agentDim(e.agentId), value: 1, at: s.at });
     s.facts.push({ kpi: "wait", value: e.waitedMs, at: s.at });
-    await s.customer(e.customerId);
-    s.outboxIds.push(
-      ...(await raise(
-        s.trx,
-        s.deps,
-        s.event.id,
-        "wait-above",
-        (limit) => limit !== null && e.waitedMs > limit,
-        () => ({
-          title: "A customer waited long for a chat",
-          body: `A customer waited ${Math.round(e.waitedMs / 1000)} s before ${e.agentId} took the chat.`,
-          data: { conversationId: e.conversationId, agentId: e.agentId, waitedMs: e.waitedMs },
-          at: iso(s.at),
-        }),
-      )),
+    s.customer(e.customerId);
+    await raise(
+      s.trx,
+      s.deps,
+      s.event.id,
+      "wait-above",
+      (limit) => limit !== null && e.waitedMs > limit,
+      () => ({
+        title: "A customer waited long for a chat",
+        body: `A customer waited ${Math.round(e.waitedMs / 1000)} s before ${e.agentId} took the chat.`,
+        data: { conversationId: e.conversationId, agentId: e.agentId, waitedMs: e.waitedMs },
+        at: iso(s.at),
+      }),
+      undefined,
+      (line) => s.batch.activity(line),
     );
     return false;
   }),
@@ -325,46 +327,42 @@ const RULES: Record<string, Rule> = {
     s.facts.push({ kpi: "satisfaction", value: e.rating, at: s.at });
     if (e.agentId)
       s.facts.push({ kpi: "satisfaction", dim: agentDim(e.agentId), value: e.rating, at: s.at });
-    await s.activity(
-      "chat.rated",
-      `A chat was rated ${e.rating}★${e.agentId ? ` (${e.agentId})` : ""}`,
-      {
-        conversationId: e.conversationId,
-        agentId: e.agentId,
-        rating: e.rating,
-      },
-    );
+    s.activity("chat.rated", `A chat was rated ${e.rating}★${e.agentId ? ` (${e.agentId})` : ""}`, {
+      conversationId: e.conversationId,
+      agentId: e.agentId,
+      rating: e.rating,
+    });
     for (const stars of [5, 1] as const)
       if (e.rating === stars)
-        s.outboxIds.push(
-          ...(await raise(
-            s.trx,
-            s.deps,
-            s.event.id,
-            `rating-${stars}`,
-            () => true,
-            () => ({
-              title: `${stars}-star rating`,
-              body: `A customer rated a chat ${stars} star${stars > 1 ? "s" : ""}${e.agentId ? ` (agent ${e.agentId})` : ""}.`,
-              data: { conversationId: e.conversationId, agentId: e.agentId, rating: e.rating },
-              at: iso(s.at),
-            }),
-          )),
+        await raise(
+          s.trx,
+          s.deps,
+          s.event.id,
+          `rating-${stars}`,
+          () => true,
+          () => ({
+            title: `${stars}-star rating`,
+            body: `A customer rated a chat ${stars} star${stars > 1 ? "s" : ""}${e.agentId ? ` (agent ${e.agentId})` : ""}.`,
+            data: { conversationId: e.conversationId, agentId: e.agentId, rating: e.rating },
+            at: iso(s.at),
+          }),
+          undefined,
+          (line) => s.batch.activity(line),
         );
     return true;
   }),
   "chat.message_created": rule(p.messageCreated, async (s, e) => {
-    if (e.authorRole === "customer") await s.customer(e.customerId);
+    if (e.authorRole === "customer") s.customer(e.customerId);
     return false;
   }),
   "inventory.reservation_created": rule(p.reservation, async (s, e) => {
     s.facts.push({ kpi: "reservations", value: 1, at: s.at });
-    await s.customer(e.userId);
+    s.customer(e.userId);
     return false;
   }),
   "inventory.reservation_committed": rule(p.reservation, async (s, e) => {
     s.facts.push({ kpi: "sales", value: 1, at: s.at });
-    await s.customer(e.userId);
+    s.customer(e.userId);
     let amount = e.amountMinor;
     let currency = e.currency;
     if (amount === undefined || currency === undefined) {
@@ -380,7 +378,7 @@ const RULES: Record<string, Rule> = {
       }
     }
     if (amount !== undefined && currency !== undefined) await revenue(s, amount, currency);
-    await s.activity(
+    s.activity(
       "sale",
       `Sold ${e.quantity} × ${e.itemId}${amount !== undefined && currency ? ` for ${money(amount, currency)}` : ""}`,
       {
@@ -396,26 +394,26 @@ const RULES: Record<string, Rule> = {
   "inventory.level_changed": rule(p.levelChanged, async (s, e) => {
     if (!(e.available <= 0 && (e.previous ?? 0) > 0)) return false;
     const name = e.name ?? e.sku;
-    await s.activity("stock.out", `Out of stock: ${name}`, { sku: e.sku });
-    s.outboxIds.push(
-      ...(await raise(
-        s.trx,
-        s.deps,
-        s.event.id,
-        "stock-out",
-        () => true,
-        () => ({
-          title: "Out of stock",
-          body: `${name} is out of stock.`,
-          data: { sku: e.sku },
-          at: iso(s.at),
-        }),
-      )),
+    s.activity("stock.out", `Out of stock: ${name}`, { sku: e.sku });
+    await raise(
+      s.trx,
+      s.deps,
+      s.event.id,
+      "stock-out",
+      () => true,
+      () => ({
+        title: "Out of stock",
+        body: `${name} is out of stock.`,
+        data: { sku: e.sku },
+        at: iso(s.at),
+      }),
+      undefined,
+      (line) => s.batch.activity(line),
     );
     return true;
   }),
   "inventory.back_in_stock": rule(p.backInStock, async (s, e) => {
-    await s.activity("stock.back", `Back in stock: ${e.name ?? e.sku} (${e.available})`, {
+    s.activity("stock.back", `Back in stock: ${e.name ?? e.sku} (${e.available})`, {
       sku: e.sku,
     });
     return false;
@@ -432,8 +430,8 @@ const RULES: Record<string, Rule> = {
   "quote.approved": rule(p.quoteApproved, async (s, e) => {
     await revenue(s, e.amountMinor, e.currency);
     await quoted(s, e.orderId, e.amountMinor, e.currency);
-    await s.customer(e.userId);
-    await s.activity("quote.approved", `Quote approved: ${money(e.amountMinor, e.currency)}`, {
+    s.customer(e.userId);
+    s.activity("quote.approved", `Quote approved: ${money(e.amountMinor, e.currency)}`, {
       orderId: e.orderId,
       amountMinor: e.amountMinor,
       currency: e.currency,
@@ -448,12 +446,15 @@ export const HEARD = Object.keys(RULES);
 /**
  * Handles one durable event inside its delivery's transaction: rollup facts, the active customer,
  * the feed line, alerts. Everything commits with the event marked done, so a crash and the
- * redelivery after it count the event exactly once.
+ * redelivery after it count the event exactly once. With a `batch`, the rollups, customers and
+ * feed lines wait in it for `batch.write` (the caller runs it before the commit; outbox ids are
+ * the batch's then); without one they are written at once.
  */
 export async function handleEvent(
   trx: Transaction<Database>,
   event: DomainEvent,
   deps: HandlerDeps,
+  batch?: MetricsBatch,
 ): Promise<Handled> {
   const r = RULES[event.type];
   if (!r) return { outboxIds: [], big: false };
@@ -468,21 +469,24 @@ export async function handleEvent(
   const stated = (event.payload as { at?: unknown }).at;
   const statedAt = typeof stated === "string" ? Date.parse(stated) : Number.NaN;
   const at = Number.isFinite(statedAt) ? statedAt : Date.parse(event.occurredAt);
-  const zone = deps.settings.timeZone;
+  const into = batch ?? new MetricsBatch(deps.settings.timeZone);
   const s: Step = {
     trx,
     event,
     at,
     deps,
     facts: [],
-    outboxIds: [],
-    async activity(kind, title, data) {
-      const item: ActivityItem = { id: event.id, at: iso(at), kind, title, data };
-      s.outboxIds.push(...(await addActivity(trx, deps.outbox, item)));
+    batch: into,
+    activity(kind, title, data) {
+      into.activity({ id: event.id, at: iso(at), kind, title, data });
     },
-    customer: (id) => seeCustomer(trx, id, at, zone),
+    customer: (id) => into.customer(id, at),
   };
   const big = (await r.handle(s, parsed.data)) ?? false;
-  await addFacts(trx, s.facts, zone);
-  return { outboxIds: s.outboxIds, big };
+  into.addFacts(s.facts);
+  into.types.add(event.type);
+  if (big) into.big = true;
+  if (batch) return { outboxIds: [], big };
+  await into.write(trx, deps.outbox);
+  return { outboxIds: into.outboxIds, big };
 }

@@ -1,4 +1,7 @@
+import type { Transaction } from "kysely";
+import type { Database } from "../../store/schema.js";
 import type { SwitchboardModule } from "../types.js";
+import { MetricsBatch } from "./batch.js";
 import { type MetricsSettings, metricsConfig } from "./config.js";
 import { type MetricsErrorCodes, metricsErrors } from "./contract.js";
 import { HEARD, handleEvent } from "./handlers.js";
@@ -50,17 +53,32 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
         ctx.logger.debug({ err }, "metrics feed flush failed; the outbox sweep sends it");
       });
     };
+    // The deliveries sharing a transaction share a batch: one write of their rollups, customers
+    // and feed lines before the commit (keyed by the transaction; gone with it).
+    const batches = new WeakMap<object, MetricsBatch>();
+    const write = async (trx: Transaction<Database>, batch: MetricsBatch) => {
+      await batch.write(trx, ctx.outbox);
+      for (const type of batch.types)
+        ctx.crashPoint(`metrics.after-rollup.${type.replaceAll("_", "-")}`); // tests: killed before the commit
+    };
     for (const type of HEARD)
       ctx.events.on(type, `metrics.${type}`, async (event, d) => {
-        const { outboxIds, big } = await handleEvent(d.transaction, event, deps);
-        ctx.crashPoint(`metrics.after-rollup.${event.type.replaceAll("_", "-")}`); // tests: killed before the commit
-        // After the commit (never for a rolled-back batch): the overview, and the feed line out
-        // at once (else the outbox sweep sends it).
+        const trx = d.transaction;
+        const shared = d.beforeCommit ? batches.get(trx) : undefined;
+        const batch = shared ?? new MetricsBatch(settings.timeZone);
+        await handleEvent(trx, event, deps, batch);
+        if (shared) return; // its first delivery arranged the write and what follows the commit
+        if (d.beforeCommit) {
+          batches.set(trx, batch);
+          d.beforeCommit(() => write(trx, batch));
+        } else await write(trx, batch);
+        // After the commit (never for a rolled-back batch): the overview, and the feed lines out
+        // at once (else the outbox sweep sends them).
         d.afterCommit(() => {
-          live.changed(big);
-          if (outboxIds.length === 0) return;
+          live.changed(batch.big);
+          if (batch.outboxIds.length === 0) return;
           if (committedFeed.length === 0) setImmediate(flushFeed);
-          committedFeed.push(...outboxIds);
+          committedFeed.push(...batch.outboxIds);
         });
       });
     watchProductViews(

@@ -17,7 +17,7 @@ const GRAINS: readonly Step[] = ["minute", "hour", "day"];
 
 /**
  * Adds facts to their minute, hour and day buckets: one INSERT … ON CONFLICT DO UPDATE for all of
- * them (the same on SQLite and PostgreSQL), in the handler's transaction, so the counts commit
+ * them (per 500 rows) (the same on SQLite and PostgreSQL), in the handler's transaction, so the counts commit
  * exactly with the event marked done — a redelivery after a crash finds nothing to redo.
  */
 export async function addFacts(
@@ -50,30 +50,18 @@ export async function addFacts(
         });
     }
   const ref = (c: string) => sql.ref(c);
-  await trx
-    .insertInto("metrics_rollups")
-    .values([...rows.values()])
-    .onConflict((oc) =>
-      oc.columns(["grain", "kpi", "bucket", "dim"]).doUpdateSet({
-        sum_value: sql<number>`${ref("metrics_rollups.sum_value")} + ${ref("excluded.sum_value")}`,
-        count: sql<number>`${ref("metrics_rollups.count")} + ${ref("excluded.count")}`,
-        max_value: sql<number>`case when ${ref("excluded.max_value")} > ${ref("metrics_rollups.max_value")} then ${ref("excluded.max_value")} else ${ref("metrics_rollups.max_value")} end`,
-      }),
-    )
-    .execute();
-}
-
-/** Marks a customer active on the business day of `at` (once per day). */
-export async function seeCustomer(
-  trx: Transaction<Database>,
-  customerId: string | null | undefined,
-  at: number,
-  zone: string,
-): Promise<void> {
-  if (!customerId) return;
-  await trx
-    .insertInto("metrics_customers")
-    .values({ day: iso(bucketStart(at, "day", zone)), customer_id: customerId })
-    .onConflict((oc) => oc.columns(["day", "customer_id"]).doNothing())
-    .execute();
+  const all = [...rows.values()];
+  // a batch's facts in few statements, each well under the bound-parameter limits
+  for (let i = 0; i < all.length; i += 500)
+    await trx
+      .insertInto("metrics_rollups")
+      .values(all.slice(i, i + 500))
+      .onConflict((oc) =>
+        oc.columns(["grain", "kpi", "bucket", "dim"]).doUpdateSet({
+          sum_value: sql<number>`${ref("metrics_rollups.sum_value")} + ${ref("excluded.sum_value")}`,
+          count: sql<number>`${ref("metrics_rollups.count")} + ${ref("excluded.count")}`,
+          max_value: sql<number>`case when ${ref("excluded.max_value")} > ${ref("metrics_rollups.max_value")} then ${ref("excluded.max_value")} else ${ref("metrics_rollups.max_value")} end`,
+        }),
+      )
+      .execute();
 }

@@ -378,6 +378,7 @@ export class DurableEvents {
       deleted += Number(r.numDeletedRows);
     }
     if (deleted !== rows.length) throw new LostClaim("event delivery");
+    const before: { handler: string; fn: () => Promise<unknown> }[] = [];
     for (const row of rows) {
       const registered = this.handlers.get(row.handler);
       if (!registered) throw new Error(`no handler ${row.handler} on this node`);
@@ -386,9 +387,11 @@ export class DurableEvents {
           transaction: trx,
           attempt: row.attempts + 1,
           afterCommit: (fn) => void after.push(fn),
+          beforeCommit: (fn) => void before.push({ handler: row.handler, fn }),
         }),
       );
     }
+    for (const b of before) await runGuarded(`durable event handler ${b.handler}`, b.fn);
   }
 
   private countHandled(rows: readonly EventDeliveryRow[]): void {

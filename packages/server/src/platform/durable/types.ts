@@ -29,6 +29,12 @@ export interface HandlerContext {
    * `db` must wait for this (the handler guard refuses `db` while the handler runs).
    */
   afterCommit(fn: () => unknown): void;
+  /**
+   * Runs `fn` in `transaction` once every handler of the deliveries sharing it has run, before
+   * the commit: work several deliveries share (one multi-row write for all of them). A failure
+   * rolls them all back, as a handler's would. Absent where deliveries never share a transaction.
+   */
+  beforeCommit?(fn: () => Promise<unknown>): void;
 }
 
 export type EventHandler<P> = (event: DomainEvent<P>, d: HandlerContext) => Promise<void>;
