@@ -1,4 +1,5 @@
 import { CompiledQuery, PostgresAdapter, type Transaction } from "kysely";
+import { valuesList } from "../../store/outbox.js";
 import type { Database } from "../../store/schema.js";
 
 /** SQL texts by table, columns, row count, tail and dialect: a group's size repeats often. */
@@ -10,7 +11,8 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /**
  * A multi-row insert written as SQL text (cached) with its values as parameters. The query
  * builder makes a node per value and compiles them per call; for the notifications of a group
- * (16 columns a row) that was about a tenth of the server's CPU per notification. `tail` is
+ * (16 columns a row) building and compiling took several percent of the server's CPU per
+ * notification. `tail` is
  * static SQL after the values (`on conflict do nothing returning "id"`), never built from input.
  */
 export async function insertRows<T extends object, R = unknown>(
@@ -25,13 +27,8 @@ export async function insertRows<T extends object, R = unknown>(
   const key = `${table}|${columns.join(",")}|${rows.length}|${tail}|${postgres ? "pg" : "sqlite"}`;
   let text = texts.get(key);
   if (text === undefined) {
-    const tuples: string[] = [];
-    let n = 0;
-    for (let r = 0; r < rows.length; r++) {
-      const marks = columns.map(() => (postgres ? `$${++n}` : "?"));
-      tuples.push(`(${marks.join(", ")})`);
-    }
-    text = `insert into ${quote(table)} (${columns.map(quote).join(", ")}) values ${tuples.join(", ")}${tail ? ` ${tail}` : ""}`;
+    const values = valuesList(postgres ? "postgres" : "sqlite", rows.length, columns.length);
+    text = `insert into ${quote(table)} (${columns.map(quote).join(", ")}) values ${values}${tail ? ` ${tail}` : ""}`;
     if (texts.size >= MAX_TEXTS) texts.clear();
     texts.set(key, text);
   }
