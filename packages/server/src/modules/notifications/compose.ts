@@ -10,6 +10,7 @@ import type { NotificationRow } from "./migrations.js";
 import { wantsAmount, withAmount } from "./money.js";
 import { quietUntil } from "./quiet-hours.js";
 import { render, renderDeep, renderHtml } from "./render.js";
+import { insertRows } from "./rows.js";
 import type { Recipient } from "./users.js";
 
 /** One notification to make for one recipient. */
@@ -91,6 +92,25 @@ export interface ToCompose {
 }
 
 type Outside = Exclude<NotificationChannel, "in_app">;
+
+const NOTIFICATION_COLUMNS = [
+  "id",
+  "user_id",
+  "send_id",
+  "type",
+  "template_version",
+  "category",
+  "priority",
+  "title",
+  "body",
+  "actions",
+  "data",
+  "dedupe_key",
+  "in_app",
+  "created_at",
+  "read_at",
+  "archived_at",
+] as const satisfies readonly (keyof NotificationRow)[];
 const CHUNK = 500;
 
 async function insertChunked<T>(rows: T[], insert: (chunk: T[]) => Promise<void>): Promise<void> {
@@ -224,12 +244,13 @@ export async function composeMany(
   const versions = opts.versions ?? (await lockUnreadMany(trx, inboxUsers, at));
   const inserted = new Set<string>();
   await insertChunked(made, async (chunk) => {
-    const rows = await trx
-      .insertInto("notifications")
-      .values(chunk.map((m) => m.row))
-      .onConflict((oc) => oc.doNothing())
-      .returning("id")
-      .execute();
+    const rows = await insertRows<NotificationRow, { id: string }>(
+      trx,
+      "notifications",
+      NOTIFICATION_COLUMNS,
+      chunk.map((m) => m.row),
+      'on conflict do nothing returning "id"',
+    );
     for (const r of rows) inserted.add(r.id);
   });
   const fresh = made.filter((m) => inserted.has(m.row.id));

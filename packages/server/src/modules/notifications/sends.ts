@@ -26,6 +26,7 @@ import type {
 import type { Deferrals } from "./deferrals.js";
 import { GroupLanes } from "./lanes.js";
 import type { NotificationSendRow } from "./migrations.js";
+import { insertRows } from "./rows.js";
 import type { SendInput } from "./schema.js";
 import type { Templates } from "./templates.js";
 import type { Users } from "./users.js";
@@ -89,6 +90,17 @@ const CHUNK_IDS = 500;
 export const DIRECT_MAX_RECIPIENTS = 20;
 /** Sends made together in one direct transaction. */
 const DIRECT_GROUP = 100;
+
+const SEND_COLUMNS = [
+  "id",
+  "type",
+  "request",
+  "user_ids",
+  "total",
+  "processed",
+  "status",
+  "created_at",
+] as const satisfies readonly (keyof NotificationSendRow)[];
 
 /** A direct send: accepted and made in one group's transaction. */
 interface Direct {
@@ -183,10 +195,12 @@ export function createSends(deps: SendsDeps) {
     const accepted = group.map((d) => ({ id: d.row.id, recipients: d.row.total }));
     const ids = await db.transaction().execute(async (trx) => {
       for (let i = 0; i < group.length; i += CHUNK_IDS)
-        await trx
-          .insertInto("notification_sends")
-          .values(group.slice(i, i + CHUNK_IDS).map((d) => d.row))
-          .execute();
+        await insertRows(
+          trx,
+          "notification_sends",
+          SEND_COLUMNS,
+          group.slice(i, i + CHUNK_IDS).map((d) => d.row),
+        );
       const work = group
         .flatMap((d) => d.recipients.map((userId) => ({ userId, d })))
         // row locks in user order: two groups (two nodes) sharing users cannot deadlock

@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { isStaffOrServer, now } from "../../platform/kit/actor.js";
@@ -7,6 +7,7 @@ import type { Contact, Escalation, NotificationChannel, Preferences } from "./co
 import type { EscalationPolicy } from "./escalation.js";
 import type { NotificationUserRow } from "./migrations.js";
 import { isTimeZone, type QuietHours } from "./quiet-hours.js";
+import { insertRows } from "./rows.js";
 import type { ContactInput, PreferencesInput } from "./schema.js";
 
 /** What making a notification needs to know of its recipient. */
@@ -43,17 +44,31 @@ function checkZone(zone: string | null | undefined): void {
     throw new SwitchboardError("bad_time_zone", `${zone} is not an IANA time zone`);
 }
 
-/** The channels a user switched off, as one JSON text `[[category, channel], …]` (or null). */
-const offsSql = (dialect: "sqlite" | "postgres") =>
-  dialect === "postgres"
-    ? sql<
-        string | null
-      >`(select json_agg(json_build_array(p.category, p.channel))::text from notification_preferences p where p.user_id = notification_users.user_id and p.enabled = 0)`
-    : sql<
-        string | null
-      >`(select json_group_array(json_array(p.category, p.channel)) from notification_preferences p where p.user_id = notification_users.user_id and p.enabled = 0)`;
-
 const LOCK_CHUNK = 500;
+
+/** What lockRecipients reads back from its upsert. */
+interface LockedRow {
+  user_id: string;
+  time_zone: string | null;
+  locale: string | null;
+  quiet_start: string | null;
+  quiet_end: string | null;
+  escalation: string | null;
+  unread_version: number | string;
+  offs: string | null;
+}
+
+/**
+ * lockRecipients' upsert after its values: the unread lock, and the recipient read back with
+ * the channels they switched off as one JSON text `[[category, channel], …]` (or null).
+ */
+const lockTailOf = (dialect: "sqlite" | "postgres") =>
+  `on conflict ("user_id") do update set "unread_version" = notification_users.unread_version + 1 ` +
+  `returning "user_id", "time_zone", "locale", "quiet_start", "quiet_end", "escalation", "unread_version", ` +
+  (dialect === "postgres"
+    ? "(select json_agg(json_build_array(p.category, p.channel))::text from notification_preferences p where p.user_id = notification_users.user_id and p.enabled = 0)"
+    : "(select json_group_array(json_array(p.category, p.channel)) from notification_preferences p where p.user_id = notification_users.user_id and p.enabled = 0)") +
+  ' as "offs"';
 
 function recipientOf(u: {
   user_id: string;
@@ -78,6 +93,7 @@ function recipientOf(u: {
 
 /** Contacts, time zones, quiet hours and channel preferences of users. */
 export function createUsers(db: Kysely<Database>, dialect: "sqlite" | "postgres" = "sqlite") {
+  const lockTail = lockTailOf(dialect);
   async function upsert(userId: string, set: Partial<NotificationUserRow>): Promise<void> {
     const row = { ...emptyUser(userId), ...set, updated_at: now() };
     const changes = { ...set, updated_at: row.updated_at };
@@ -160,37 +176,20 @@ export function createUsers(db: Kysely<Database>, dialect: "sqlite" | "postgres"
       const recipients = new Map<string, Recipient>();
       const versions = new Map<string, number>();
       for (let i = 0; i < ids.length; i += LOCK_CHUNK) {
-        const rows = await trx
-          .insertInto("notification_users")
-          .values(
-            ids.slice(i, i + LOCK_CHUNK).map((user_id) => ({
-              user_id,
-              email: null,
-              phone: null,
-              time_zone: null,
-              locale: null,
-              quiet_start: null,
-              quiet_end: null,
-              unread_version: 1,
-              updated_at: at,
-            })),
-          )
-          .onConflict((oc) =>
-            oc.column("user_id").doUpdateSet({
-              unread_version: sql<number>`notification_users.unread_version + 1`,
-            }),
-          )
-          .returning([
-            "user_id",
-            "time_zone",
-            "locale",
-            "quiet_start",
-            "quiet_end",
-            "escalation",
-            "unread_version",
-            offsSql(dialect).as("offs"),
-          ])
-          .execute();
+        // cached SQL text (insertRows): the query builder's nodes per value cost more than the
+        // statement; the other columns are null, as the row is new
+        const rows = await insertRows<
+          { user_id: string; unread_version: number; updated_at: string },
+          LockedRow
+        >(
+          trx,
+          "notification_users",
+          ["user_id", "unread_version", "updated_at"],
+          ids
+            .slice(i, i + LOCK_CHUNK)
+            .map((user_id) => ({ user_id, unread_version: 1, updated_at: at })),
+          lockTail,
+        );
         for (const u of rows) {
           const r = recipientOf(u);
           if (u.offs)
