@@ -12,6 +12,7 @@ import {
   type PublicationPayload,
 } from "../platform/durable/publications.js";
 import type { Database } from "./schema.js";
+import { valuesList } from "./values-list.js";
 
 export interface OutboxMessage {
   channel: string;
@@ -55,30 +56,12 @@ const DELETE_AFTER_MS = 5;
 const DELETE_AT = 200;
 /** A delete that failed (the database is away) is tried again after this long. */
 const DELETE_RETRY_MS = 1000;
+
+// chat writes its batches the same way
+export { valuesList };
+
 const INSERT =
   "insert into event_deliveries (id, event_id, handler, type, aggregate, payload, occurred_at, status, attempts, next_at) values ";
-
-const valuesLists = new Map<string, string>();
-/**
- * `(?, ?), (?, ?)` (SQLite) or `($1, $2), ($3, $4)` (PostgreSQL) for `rows` rows of `columns`
- * values, built once per shape: a hot insert then skips the query builder and its compiler, and
- * its text is the same for every batch of that size (one prepared statement, reused).
- */
-export function valuesList(dialect: Dialect, rows: number, columns: number): string {
-  const key = `${dialect}:${rows}:${columns}`;
-  let text = valuesLists.get(key);
-  if (text === undefined) {
-    const lists: string[] = [];
-    for (let r = 0, n = 1; r < rows; r++) {
-      const marks: string[] = [];
-      for (let c = 0; c < columns; c++, n++) marks.push(dialect === "postgres" ? `$${n}` : "?");
-      lists.push(`(${marks.join(", ")})`);
-    }
-    text = lists.join(", ");
-    valuesLists.set(key, text);
-  }
-  return text;
-}
 
 /**
  * The transactional outbox, as one consumer of the durable event table: a module writes its

@@ -1,9 +1,10 @@
-import type { Kysely, Transaction } from "kysely";
+import { CompiledQuery, type Kysely, type Transaction } from "kysely";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { EventBus } from "../../events.js";
 import { ulid } from "../../ids.js";
 import type { Database } from "../../store/schema.js";
+import { valuesList } from "../../store/values-list.js";
 import {
   anyDue,
   claimDue,
@@ -62,6 +63,9 @@ interface Registered {
   maxAttempts: number;
   when?: (payload: unknown) => boolean;
 }
+
+const INSERT_DELIVERIES =
+  "insert into event_deliveries (id, event_id, handler, type, aggregate, payload, occurred_at, status, attempts, next_at) values ";
 
 /** How long a locally emitted delivery is looked for before the poll alone takes over. */
 const EXPECT_MS = 3000;
@@ -160,9 +164,10 @@ export class DurableEvents {
       ids.push(id);
       const handlers = this.byType.get(e.type);
       if (!handlers) continue;
-      const payload = JSON.stringify(e.payload ?? null);
+      let payload: string | undefined;
       for (const handler of handlers) {
         if (!this.concerns(handler, e.payload)) continue;
+        payload ??= JSON.stringify(e.payload ?? null);
         rows.push({
           id: `${id}/${handler}`,
           event_id: id,
@@ -182,11 +187,31 @@ export class DurableEvents {
       }
     }
     if (rows.length === 0) return ids;
-    for (let i = 0; i < rows.length; i += 200)
-      await trx
-        .insertInto("event_deliveries")
-        .values(rows.slice(i, i + 200))
-        .execute();
+    // raw SQL, 10 of 14 columns (the others start null): on hot paths (a chat message's events)
+    // building this insert with the query builder cost more than running it
+    for (let i = 0; i < rows.length; i += 200) {
+      const part = rows.slice(i, i + 200);
+      const params: unknown[] = [];
+      for (const r of part)
+        params.push(
+          r.id,
+          r.event_id,
+          r.handler,
+          r.type,
+          r.aggregate,
+          r.payload,
+          r.occurred_at,
+          r.status,
+          r.attempts,
+          r.next_at,
+        );
+      await trx.executeQuery(
+        CompiledQuery.raw(
+          INSERT_DELIVERIES + valuesList(this.options.dialect, part.length, 10),
+          params,
+        ),
+      );
+    }
     const now = Date.now();
     for (const row of rows) this.expected.set(row.id, now);
     // The transaction commits after this returns: look now (SQLite: the query waits for the
