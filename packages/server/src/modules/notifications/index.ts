@@ -7,6 +7,7 @@ import { notificationsMigrations } from "./migrations.js";
 import { loadVapidKeys } from "./push.js";
 import { registerNotificationRoutes } from "./routes.js";
 import { registerNotificationRpc } from "./rpc.js";
+import { ruleFires } from "./rules.js";
 import { createNotificationsService } from "./service.js";
 
 export type { Notification, Unread } from "./contract.js";
@@ -46,14 +47,20 @@ export const notificationsModule: SwitchboardModule<NotificationsSettings> = {
     registerNotificationRpc(ctx.rpc, service);
     for (const rule of service.rules.definitions.filter((r) => !r.local)) {
       // Durable: at least once, after the emitter's commit; the send commits with the event.
-      ctx.events.on(`${rule.event}`, `notifications.${rule.name}`, async (event, d) => {
-        await service.rules.handle(rule.event, event.payload, {
-          eventId: event.id,
-          rule: rule.name,
-          trx: d.transaction,
-        });
-        d.afterCommit(service.kick); // the send is committed: expand it now, not at the tick
-      });
+      ctx.events.on(
+        `${rule.event}`,
+        `notifications.${rule.name}`,
+        async (event, d) => {
+          await service.rules.handle(rule.event, event.payload, {
+            eventId: event.id,
+            rule: rule.name,
+            trx: d.transaction,
+          });
+          d.afterCommit(service.kick); // the send is committed: expand it now, not at the tick
+        },
+        // e.g. a customer's own chat message: no delivery, since the rule could never fire on it
+        { when: (payload) => ruleFires(rule, payload) },
+      );
     }
     // Events their module still announces in process only.
     for (const event of new Set(

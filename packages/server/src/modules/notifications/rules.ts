@@ -98,6 +98,17 @@ const orderData = {
   statusLabel: ["toLabel", "order.statusLabel", "to"],
   status: ["order.status", "to"],
 } as const;
+/**
+ * Whether the event is one the rule's `when` lets through: static per rule (operators switch a
+ * rule on and off and change its template, never its conditions), so it also decides at emit
+ * time whether the rule's handler gets a delivery at all.
+ */
+export function ruleFires(def: RuleDefinition, payload: unknown): boolean {
+  return Object.entries(def.when ?? {}).every(([path, values]) =>
+    values.includes(pick(payload, path)),
+  );
+}
+
 const orderKey = (rule: string) =>
   `rule:${rule}:{{order.id}}{{orderId}}:v{{change.version}}{{version}}`;
 
@@ -440,10 +451,7 @@ export function createRules(
       for (const def of rules) {
         const rule = settings.get(def.name);
         if (!rule?.enabled) continue;
-        const fires = Object.entries(def.when ?? {}).every(([path, values]) =>
-          values.includes(pick(payload, path)),
-        );
-        if (!fires) continue;
+        if (!ruleFires(def, payload)) continue;
         const who = pick(payload, def.recipients);
         let userIds = (Array.isArray(who) ? who : [who]).filter(
           (u): u is string => typeof u === "string" && u.length > 0 && u.length <= 255,
