@@ -6,6 +6,8 @@
  *    Anchor, same run and same sockets: the plain publish (`POST /api/publish` of the same data
  *    on the same channels), so the figure is also a ratio: what storing, counting unread and the
  *    worker cost over a bare delivery. Target ≥ 5,000/s on SQLite with p99 < 100 ms.
+ *    Then the same sends over staff WebSockets (rpc `notifications.send`, as many in flight):
+ *    what a backend that keeps a socket open gets, without an HTTP request per send.
  * 2. A bulk send to 10,000 users (one request): from the request to the send's status `done`
  *    (every recipient's notification stored and announced), and to the last of the connected
  *    users receiving theirs. Target < 5 s.
@@ -136,14 +138,96 @@ class Receivers {
   }
 }
 
+/** Sends one request for `user` tagged `tag`; resolves with a failure's text, or undefined. */
+type SendOne = (user: string, tag: string) => Promise<string | undefined>;
+
+const overHttp =
+  (
+    client: KeepAliveClient,
+    request: (user: string, tag: string) => { path: string; body: unknown },
+  ): SendOne =>
+  async (user, tag) => {
+    const { path, body } = request(user, tag);
+    const r = await client.send("POST", path, body);
+    return r.status >= 300 ? `${r.status} ${r.body.slice(0, 120)}` : undefined;
+  };
+
+/** Sockets for the rpc sends (IN_FLIGHT calls spread over them, as many as over HTTP). */
+const RPC_SOCKETS = 5;
+
+/**
+ * `notifications.send` over staff WebSockets (a backend keeping a socket open): the same body
+ * and service as the REST route, without an HTTP request per send.
+ */
+class RpcSender {
+  private readonly sockets: WebSocket[] = [];
+  private readonly pending = new Map<number, (f: { type: string; error?: unknown }) => void>();
+  private id = 10;
+  private turn = 0;
+
+  async connect(port: number): Promise<void> {
+    for (let c = 0; c < RPC_SOCKETS; c++) {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ["switchboard.v1"]);
+      this.sockets.push(ws);
+      await new Promise<void>((resolve, reject) => {
+        ws.once("open", () => resolve());
+        ws.once("error", reject);
+      });
+      ws.on("message", (raw) => {
+        const f = JSON.parse(raw.toString()) as { type: string; id?: number; error?: unknown };
+        if (f.type === "ping") ws.send('{"type":"pong"}');
+        else if (f.id !== undefined) this.pending.get(f.id)?.(f);
+      });
+      const connected = await this.call(ws, { type: "connect", token: await staffToken() });
+      if (connected.type === "error") throw new Error(`rpc sender: ${JSON.stringify(connected)}`);
+    }
+  }
+
+  private call(ws: WebSocket, frame: Record<string, unknown>) {
+    return new Promise<{ type: string; error?: unknown }>((resolve, reject) => {
+      const id = this.id++;
+      const timer = setTimeout(() => reject(new Error("no rpc reply in 20 s")), 20_000);
+      this.pending.set(id, (f) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(f);
+      });
+      ws.send(JSON.stringify({ ...frame, id }));
+    });
+  }
+
+  sender(params: (user: string, tag: string) => Record<string, unknown>): SendOne {
+    return async (user, tag) => {
+      const ws = this.sockets[this.turn++ % this.sockets.length] as WebSocket;
+      const f = await this.call(ws, {
+        type: "rpc",
+        method: "notifications.send",
+        params: params(user, tag),
+      });
+      return f.type === "result" ? undefined : JSON.stringify(f).slice(0, 160);
+    };
+  }
+
+  close(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+}
+
+const staffToken = () =>
+  new SignJWT({ role: "agent" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject("bench-staff")
+    .setIssuedAt()
+    .setExpirationTime("2h")
+    .sign(new TextEncoder().encode(BENCH_SECRET));
+
 /** `count` requests, IN_FLIGHT at a time, each to one user; latency to arrival on its socket. */
 async function stream(
   serverPid: number,
-  client: KeepAliveClient,
+  sendOne: SendOne,
   rx: Receivers,
   users: string[],
   count: number,
-  request: (user: string, tag: string) => { path: string; body: unknown },
   event: string,
 ) {
   rx.measure(event);
@@ -160,10 +244,9 @@ async function stream(
       while (next < count && failures.length < 20) {
         const i = next++;
         const tag = `${event}-${i}`;
-        const { path, body } = request(users[i % users.length] as string, tag);
         sentAt.set(tag, performance.now());
-        const r = await client.send("POST", path, body);
-        if (r.status >= 300) failures.push(`${r.status} ${r.body.slice(0, 120)}`);
+        const failure = await sendOne(users[i % users.length] as string, tag);
+        if (failure) failures.push(failure);
       }
     }),
   );
@@ -255,11 +338,15 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
     const srv = await startNode(ctx, dialect, {
       SWITCHBOARD_MODULES: "notifications",
       SWITCHBOARD_MAX_NEW_CHANNELS_PER_MINUTE: "100000",
+      // the rpc senders are a backend's sockets: ~1,000 commands/s each (default 50/s per socket)
+      SWITCHBOARD_RATE_PER_SECOND: "100000",
+      SWITCHBOARD_RATE_BURST: "100000",
     });
     const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
     // the streams' requests (notifications and the anchor alike): a lean keep-alive client
     const client = new KeepAliveClient(srv.port, `Bearer ${BENCH_API_KEY}`, IN_FLIGHT);
     const rx = new Receivers();
+    const rpc = new RpcSender();
     try {
       await rx.connect(srv.port, users);
       const plain = (user: string, tag: string) => ({
@@ -276,10 +363,12 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         },
       });
       // warm-up: JIT, statement caches, pools
-      await stream(srv.pid, client, rx, users, 1000, plain, "bench");
-      await stream(srv.pid, client, rx, users, 1000, notify, "notification");
+      const plainHttp = overHttp(client, plain);
+      const notifyHttp = overHttp(client, notify);
+      await stream(srv.pid, plainHttp, rx, users, 1000, "bench");
+      await stream(srv.pid, notifyHttp, rx, users, 1000, "notification");
       const anchor0 = process.hrtime.bigint();
-      const anchor = await stream(srv.pid, client, rx, users, count, plain, "bench");
+      const anchor = await stream(srv.pid, plainHttp, rx, users, count, "bench");
       ctx.window(
         name,
         `plain publish (${dialect})`,
@@ -287,7 +376,7 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         Number(process.hrtime.bigint() / 1000n),
       );
       const mono0 = process.hrtime.bigint();
-      const n = await stream(srv.pid, client, rx, users, count, notify, "notification");
+      const n = await stream(srv.pid, notifyHttp, rx, users, count, "notification");
       // the profile's window (--profile): the notifications stream alone
       ctx.window(
         name,
@@ -320,6 +409,40 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
         rssBytesPerConn: null,
         note: `${count} sends to ${connected} users, ${IN_FLIGHT} in flight; ${(ratio * 100).toFixed(0)}% of the plain publish's ${anchor.rate.toFixed(0)}/s (same run, same sockets); server CPU ${n.serverMicros.toFixed(0)} µs/notification vs ${anchor.serverMicros.toFixed(0)} µs/publish; load process ELU ${n.loadElu.toFixed(2)}/${anchor.loadElu.toFixed(2)}; ${exact}${met}`,
       });
+      // the same sends over staff sockets (rpc notifications.send), as many in flight
+      await rpc.connect(srv.port);
+      const notifyRpc = rpc.sender((user, tag) => notify(user, tag).body);
+      await stream(srv.pid, notifyRpc, rx, users, 1000, "notification"); // warm-up
+      const rpc0 = process.hrtime.bigint();
+      const viaRpc = await stream(srv.pid, notifyRpc, rx, users, count, "notification");
+      ctx.window(
+        name,
+        `notifications over rpc (${dialect})`,
+        Number(rpc0 / 1000n),
+        Number(process.hrtime.bigint() / 1000n),
+      );
+      const rpcP99 = viaRpc.latency.percentileMs(99);
+      const rpcMet =
+        dialect === "sqlite"
+          ? `; target ≥ ${TARGET_RATE}/s with p99 < ${TARGET_P99_MS} ms ${viaRpc.rate >= TARGET_RATE && rpcP99 < TARGET_P99_MS ? "met" : "MISSED"}`
+          : "";
+      const rpcExact = viaRpc.exact ? "each once" : "NOT EXACT";
+      ctx.progress(
+        `notifications ${dialect} over rpc (${RPC_SOCKETS} staff sockets, ${IN_FLIGHT} in flight): ${viaRpc.rate.toFixed(0)}/s p50 ${viaRpc.latency.percentileMs(50).toFixed(1)} ms p99 ${rpcP99.toFixed(1)} ms; ` +
+          `${(viaRpc.rate / n.rate).toFixed(2)}× the same sends over HTTP, ${(viaRpc.rate / anchor.rate).toFixed(2)}× the plain publish over HTTP (same run); ${rpcExact}${rpcMet}; ` +
+          `server CPU ${viaRpc.serverMicros.toFixed(0)} µs/notification`,
+      );
+      ctx.add({
+        name: `${label}, over rpc`,
+        server: name,
+        deliveriesPerSec: viaRpc.rate,
+        p50Ms: viaRpc.latency.percentileMs(50),
+        p99Ms: rpcP99,
+        cpuMicrosPerDelivery: viaRpc.serverMicros,
+        rssBytes: null,
+        rssBytesPerConn: null,
+        note: `${count} rpc notifications.send over ${RPC_SOCKETS} staff sockets, ${IN_FLIGHT} in flight; ${(viaRpc.rate / n.rate).toFixed(2)}× the same sends over HTTP (${n.rate.toFixed(0)}/s), ${(viaRpc.rate / anchor.rate).toFixed(2)}× the plain publish over HTTP (same run); ${rpcExact}${rpcMet}`,
+      });
       const bulk0 = process.hrtime.bigint();
       const b = await bulk(srv.port, agent, rx, connected);
       ctx.window(
@@ -347,6 +470,7 @@ export async function notifications(ctx: Ctx, name: ServerName): Promise<void> {
       if (dialect === "postgres") await bulkOneLane(ctx, name, users, b.doneMs);
     } finally {
       rx.close();
+      rpc.close();
       client.close();
       agent.destroy();
       await srv.stop();
