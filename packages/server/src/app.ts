@@ -323,7 +323,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     http,
     verifyToken,
     async listen() {
-      await http.listen({ port: config.port, host: config.host });
+      // a burst of connects (a page of shoppers, a reconnect storm) can pass Node's default 511
+      // waiting connections; the kernel still caps it (net.core.somaxconn)
+      await http.listen({ port: config.port, host: config.host, backlog: 4096 });
       const { port } = http.server.address() as AddressInfo;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
       return { url: `http://${host}:${port}`, port };
