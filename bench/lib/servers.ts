@@ -90,7 +90,9 @@ function command(name: ServerName): { script: string; env: Record<string, string
       return {
         script: SWITCHBOARD_MAIN,
         env: {
-          NODE_ENV: "development",
+          // what a deployment runs: production skips development aids (the durable handlers' guard
+          // costs promise hooks on every await)
+          NODE_ENV: "production",
           LOG_LEVEL: "warn",
           SWITCHBOARD_JWT_SECRET: BENCH_SECRET,
           SWITCHBOARD_API_KEY: BENCH_API_KEY,

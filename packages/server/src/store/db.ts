@@ -46,12 +46,14 @@ function redact(url: string): string {
   }
 }
 
-const STATEMENT_CACHE_SIZE = 500;
+const STATEMENT_CACHE_SIZE = 2000;
 
 /**
  * Kysely prepares every query anew; preparing costs about as much as running a small one. The
  * same SQL text gets the same prepared statement back (Kysely runs one query at a time on this
- * connection, so a statement is never used twice at once).
+ * connection, so a statement is never used twice at once). Least recently used goes first:
+ * multi-row inserts and `in (…)` lists make a text per row count, and under load those evicted
+ * the hot single-row statements (`begin`, `commit`) when the oldest went first.
  */
 function withStatementCache(database: SQLite.Database) {
   const cache = new Map<string, SQLite.Statement>();
@@ -59,11 +61,15 @@ function withStatementCache(database: SQLite.Database) {
     close: () => database.close(),
     prepare(sqlText: string): SQLite.Statement {
       let statement = cache.get(sqlText);
-      if (!statement) {
-        statement = database.prepare(sqlText);
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      if (statement) {
+        // Map keeps insertion order: moved to the end, the first key is the least recently used
+        cache.delete(sqlText);
         cache.set(sqlText, statement);
+        return statement;
       }
+      statement = database.prepare(sqlText);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(sqlText, statement);
       return statement;
     },
   };

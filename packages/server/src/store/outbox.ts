@@ -118,20 +118,26 @@ export class Outbox {
     const now = Date.now();
     const at = new Date(now).toISOString();
     const orphanAt = new Date(now + ORPHAN_AFTER_MS).toISOString();
-    const written: Written[] = messages.map((m) => {
+    // Messages in a row for the same channel share one row: fewer rows to write and delete, and
+    // the same order (a channel's messages in the order given, the channels in the order given).
+    const payloads: PublicationPayload[] = [];
+    let last: PublicationPayload | undefined;
+    for (const m of messages) {
+      if (last && last.channel === m.channel) {
+        (last.then ??= []).push({ event: m.event, data: m.data ?? null, key: m.key });
+        continue;
+      }
+      last = { channel: m.channel, event: m.event, data: m.data ?? null, key: m.key };
+      payloads.push(last);
+    }
+    const written: Written[] = payloads.map((payload) => {
       const eventId = ulid();
-      const payload: PublicationPayload = {
-        channel: m.channel,
-        event: m.event,
-        data: m.data ?? null,
-        key: m.key,
-      };
       const row: EventDeliveryRow = {
         id: `${eventId}/${PUBLICATION_HANDLER}`,
         event_id: eventId,
         handler: PUBLICATION_HANDLER,
         type: PUBLICATION_TYPE,
-        aggregate: m.channel,
+        aggregate: payload.channel,
         payload: JSON.stringify(payload),
         occurred_at: at,
         status: "pending",
@@ -346,6 +352,7 @@ export class Outbox {
     for (const { row, payload: p } of rows) {
       try {
         await this.publish(p.channel, p.event, p.data, p.key);
+        if (p.then) for (const t of p.then) await this.publish(p.channel, t.event, t.data, t.key);
         published.push(row.id);
       } catch (err) {
         if (

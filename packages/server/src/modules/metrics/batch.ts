@@ -21,6 +21,8 @@ export class MetricsBatch {
   private lines = new Map<string, ActivityItem>();
   /** Outbox rows written for feed lines: sent at once after the commit (else by the sweep). */
   readonly outboxIds: string[] = [];
+  /** The active customers written (remembered after the commit: see ActiveCustomers). */
+  readonly customersWritten: { day: string; customer_id: string }[] = [];
   /** A headline figure moved in one of the batch's events. */
   big = false;
   /** The event types handled (crash points of the tests name them). */
@@ -65,6 +67,7 @@ export class MetricsBatch {
     this.customers = new Map();
     this.lines = new Map();
     await addFacts(trx, facts, this.zone);
+    this.customersWritten.push(...customers);
     for (let i = 0; i < customers.length; i += ROWS_PER_INSERT)
       await trx
         .insertInto("metrics_customers")

@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Database } from "../../store/schema.js";
 import type { SwitchboardModule } from "../types.js";
+import { ActiveCustomers } from "./active-customers.js";
 import { MetricsBatch } from "./batch.js";
 import { type MetricsSettings, metricsConfig } from "./config.js";
 import { type MetricsErrorCodes, metricsErrors } from "./contract.js";
@@ -29,9 +30,22 @@ declare module "../../errors.js" {
  * persisted activity feed, alerts as `metrics.alert` events; live on dashboard:overview and
  * dashboard:activity (the core's admin-only namespace).
  */
-const whenOf = (type: string) => {
-  const when = CONCERNS[type];
-  return when ? { when } : {};
+const whenOf = (type: string, active: ActiveCustomers) => {
+  const concerns = CONCERNS[type];
+  if (type === "chat.message_created" && concerns) {
+    // its only effect is marking the customer active: none if they already are today
+    const when = (payload: unknown) => {
+      if (!concerns(payload)) return false;
+      const e = payload as { customerId?: unknown; at?: unknown };
+      return !(
+        typeof e.customerId === "string" &&
+        typeof e.at === "string" &&
+        active.knows(e.customerId, e.at)
+      );
+    };
+    return { when };
+  }
+  return concerns ? { when: concerns } : {};
 };
 
 export const metricsModule: SwitchboardModule<MetricsSettings> = {
@@ -48,6 +62,7 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
       publish: (channel, event, data) => ctx.publish(channel, event, data),
     });
     const deps = { events: ctx.events, outbox: ctx.outbox, settings, logger: ctx.logger };
+    const active = new ActiveCustomers(settings.timeZone);
     // Feed lines committed by handlers, published together: the dispatcher commits a batch of
     // deliveries at once, and one flush of all their rows costs one read and one delete.
     let committedFeed: string[] = [];
@@ -83,13 +98,14 @@ export const metricsModule: SwitchboardModule<MetricsSettings> = {
           // After the commit (never for a rolled-back batch): the overview, and the feed lines out
           // at once (else the outbox sweep sends them).
           d.afterCommit(() => {
+            active.add(batch.customersWritten);
             live.changed(batch.big);
             if (batch.outboxIds.length === 0) return;
             if (committedFeed.length === 0) setImmediate(flushFeed);
             committedFeed.push(...batch.outboxIds);
           });
         },
-        whenOf(type),
+        whenOf(type, active),
       );
     watchProductViews(
       ctx.namespaces,

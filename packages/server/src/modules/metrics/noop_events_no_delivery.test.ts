@@ -71,4 +71,58 @@ describe.each(DIALECTS)("metrics gets no delivery for events it ignores (%s)", (
       .execute();
     expect(left).toEqual([]);
   });
+
+  it("writes no delivery for a customer already active that day; the next day it does", async () => {
+    // how many metrics deliveries the emit wrote (read inside its transaction: the dispatcher
+    // cannot have taken them yet)
+    const emitMessage = (customerId: string, at: string) =>
+      server.app.store.db.transaction().execute(async (trx) => {
+        await server.app.events.emitAll(trx, [
+          {
+            type: "chat.message_created",
+            aggregate: "conv:active",
+            payload: { customerId, authorRole: "customer", at },
+          },
+        ]);
+        const rows = await trx
+          .selectFrom("event_deliveries")
+          .select("id")
+          .where("handler", "=", "metrics.chat.message_created")
+          .where("aggregate", "=", "conv:active")
+          .execute();
+        return rows.length;
+      });
+    const customers = async (customerId: string) =>
+      (
+        await server.app.store.db
+          .selectFrom("metrics_customers")
+          .select("day")
+          .where("customer_id", "=", customerId)
+          .execute()
+      ).length;
+    const before = await handled("metrics.chat.message_created");
+    expect(await emitMessage("c-active", "2026-03-10T10:00:00.000Z")).toBe(1);
+    await until(
+      "the first message handled",
+      () => handled("metrics.chat.message_created"),
+      (n) => n === before + 1,
+    );
+    // the same customer, the same day, after the first committed: nothing to write
+    expect(await emitMessage("c-active", "2026-03-10T11:00:00.000Z")).toBe(0);
+    // another customer the same day, and the same customer the next day, still count
+    expect(await emitMessage("c-other", "2026-03-10T11:00:00.000Z")).toBe(1);
+    await until(
+      "the other customer handled",
+      () => handled("metrics.chat.message_created"),
+      (n) => n === before + 2,
+    );
+    expect(await emitMessage("c-active", "2026-03-12T10:00:00.000Z")).toBe(1);
+    await until(
+      "both handled",
+      () => handled("metrics.chat.message_created"),
+      (n) => n === before + 3,
+    );
+    expect(await customers("c-active")).toBe(2);
+    expect(await customers("c-other")).toBe(1);
+  });
 });

@@ -289,14 +289,21 @@ export async function composeMany(
     await trx.insertInto("notification_deliveries").values(chunk).execute();
   });
   for (const { userId, due } of releases.values()) await opts.deferrals.release(trx, userId, due);
-  const messages: OutboxMessage[] = [];
+  // Per user (their inbox channel): their new notifications, then their unread count after
+  // them. In a row on one channel, they go out as one outbox row.
+  const byChannel = new Map<string, OutboxMessage[]>();
+  const add = (m: OutboxMessage) => {
+    const list = byChannel.get(m.channel);
+    if (list) list.push(m);
+    else byChannel.set(m.channel, [m]);
+  };
   for (const { row } of fresh) {
     const item = row.in_app ? notificationMessage(row) : undefined;
-    if (item) messages.push(item);
+    if (item) add(item);
   }
   const announced = [...new Set(fresh.filter((m) => m.row.in_app).map((m) => m.row.user_id))];
-  messages.push(...(await unreadMessages(trx, announced, versions)));
-  return messages;
+  for (const unread of await unreadMessages(trx, announced, versions)) add(unread);
+  return [...byChannel.values()].flat();
 }
 
 /** Makes one notification (a batch of one): see composeMany. */

@@ -1,5 +1,5 @@
 import { isValidChannel } from "@switchboard/protocol";
-import { type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, type SelectQueryBuilder, sql, type Transaction } from "kysely";
 import type { Identity } from "../../auth/identity.js";
 import { SwitchboardError } from "../../errors.js";
 import { now } from "../../platform/kit/actor.js";
@@ -35,14 +35,23 @@ export function itemOf(row: NotificationRow): Notification {
   };
 }
 
-const unreadOf = (q: Kysely<Database>, userId: string) =>
+/**
+ * Unread inbox rows: the terms of the partial index `notifications_unread` (migration 005), with
+ * `in_app = 1` a literal so that both planners can tell the index applies.
+ */
+const unreadRows = <Q extends SelectQueryBuilder<Database, "notifications", object>>(q: Q): Q =>
   q
-    .selectFrom("notifications")
-    .select((eb) => eb.fn.countAll<string | number>().as("n"))
-    .where("user_id", "=", userId)
-    .where("in_app", "=", 1)
+    .where("in_app", "=", sql.lit(1))
     .where("read_at", "is", null)
-    .where("archived_at", "is", null);
+    .where("archived_at", "is", null) as Q;
+
+const unreadOf = (q: Kysely<Database>, userId: string) =>
+  unreadRows(
+    q
+      .selectFrom("notifications")
+      .select((eb) => eb.fn.countAll<string | number>().as("n"))
+      .where("user_id", "=", userId),
+  );
 
 /**
  * Takes the user's row lock and the next unread version. Every change of a user's unread state
@@ -96,13 +105,12 @@ export async function unreadMessages(
 ): Promise<OutboxMessage[]> {
   const counts = new Map<string, number>();
   for (let i = 0; i < userIds.length; i += 500) {
-    const rows = await trx
-      .selectFrom("notifications")
-      .select(["user_id", (eb) => eb.fn.countAll<string | number>().as("n")])
-      .where("user_id", "in", userIds.slice(i, i + 500))
-      .where("in_app", "=", 1)
-      .where("read_at", "is", null)
-      .where("archived_at", "is", null)
+    const rows = await unreadRows(
+      trx
+        .selectFrom("notifications")
+        .select(["user_id", (eb) => eb.fn.countAll<string | number>().as("n")])
+        .where("user_id", "in", userIds.slice(i, i + 500)),
+    )
       .groupBy("user_id")
       .execute();
     for (const r of rows) counts.set(r.user_id, Number(r.n));
@@ -199,8 +207,10 @@ export function createInbox(db: Kysely<Database>, outbox: Outbox) {
           .updateTable("notifications")
           .set({ read_at: now() })
           .where("user_id", "=", identity.user)
-          .where("in_app", "=", 1)
+          .where("in_app", "=", sql.lit(1))
           .where("read_at", "is", null)
+          // archiving reads: the same rows, and the terms of the unread index
+          .where("archived_at", "is", null)
           .executeTakeFirst();
         return Number(r.numUpdatedRows);
       });

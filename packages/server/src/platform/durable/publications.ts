@@ -15,4 +15,10 @@ export interface PublicationPayload {
   data: unknown;
   /** The broker's idempotency key: a repeat (retry, replay after a crash) is delivered once. */
   key: string;
+  /**
+   * More messages for the same channel, published in order after this one: the messages a
+   * transaction writes to one channel in a row share one row (a notification and the unread
+   * count after it). Each keeps its own key, so a retry of the row repeats none.
+   */
+  then?: { event: string; data: unknown; key: string }[];
 }
