@@ -260,6 +260,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     leaseMs: config.durable.leaseMs,
     counters: events.counters,
     crashPoint,
+    // the memory broker is one node's: no other process writes publications meanwhile
+    exclusive: !options.broker && !config.redisUrl,
   });
   const context: Omit<ModuleContext, "settings"> = {
     config,

@@ -129,4 +129,78 @@ describe("transactional outbox", () => {
     // the other channel's leftover is the sweep's, not this flush's
     expect((await publications(server)).map((r) => r.aggregate)).toEqual(["order:2"]);
   });
+
+  it("one node alone (exclusive) still publishes a channel's older rows first: a previous run's, its own unflushed, a failed one", async () => {
+    const { app } = server;
+    const db = app.store.db;
+    const published: string[] = [];
+    let up = true;
+    const record = async (channel: string, _event: string, data: unknown) => {
+      if (!up) throw new Error("broker down");
+      published.push(`${channel} ${String(data)}`);
+    };
+    const write = (outbox: Outbox, channel: string, data: string) =>
+      db
+        .transaction()
+        .execute((trx) =>
+          outbox.enqueue(trx, [{ channel, event: "status", data, key: `${channel}:${data}` }]),
+        );
+    // a previous run's row, never published (killed after the commit)
+    const previous = new Outbox(db, record, app.logger);
+    await write(previous, "order:9", "v1");
+    const outbox = new Outbox(db, record, app.logger, { exclusive: true });
+    await outbox.flush(await write(outbox, "order:9", "v2"));
+    expect(published).toEqual(["order:9 v1", "order:9 v2"]);
+    await outbox.settled();
+    await outbox.sweep(); // finds only its own rows: flushes skip the table from now on
+    // its own committed row whose flush has not run yet goes first
+    const unflushed = await write(outbox, "order:9", "v3");
+    await outbox.flush(await write(outbox, "order:9", "v4"));
+    await outbox.flush(unflushed); // already out: nothing twice
+    expect(published).toEqual(["order:9 v1", "order:9 v2", "order:9 v3", "order:9 v4"]);
+    // a failed publish: the channel's next flush sends it first
+    up = false;
+    await outbox.flush(await write(outbox, "order:9", "v5"));
+    up = true;
+    await outbox.flush(await write(outbox, "order:9", "v6"));
+    expect(published.slice(4)).toEqual(["order:9 v5", "order:9 v6"]);
+    await outbox.settled();
+    expect(await publications(server)).toEqual([]);
+  });
+
+  it("writes messages in a row for one channel as one row, published in order, each once", async () => {
+    const { app } = server;
+    const db = app.store.db;
+    const published: string[] = [];
+    const outbox = new Outbox(
+      db,
+      async (channel, event, data) => {
+        published.push(`${channel} ${event} ${String(data)}`);
+      },
+      app.logger,
+    );
+    const ids = await db.transaction().execute((trx) =>
+      outbox.enqueue(trx, [
+        { channel: "user:a", event: "notification", data: 1, key: "a1" },
+        { channel: "user:a", event: "unread", data: 2, key: "a2" },
+        { channel: "user:b", event: "notification", data: 3, key: "b1" },
+        { channel: "user:a", event: "unread", data: 4, key: "a3" },
+      ]),
+    );
+    expect(ids).toHaveLength(3);
+    await outbox.flush(ids);
+    expect(published).toEqual([
+      "user:a notification 1",
+      "user:a unread 2",
+      "user:b notification 3",
+      "user:a unread 4",
+    ]);
+    // each message keeps its own key in the row (a repeat of the row is deduplicated per message)
+    const rows = await publications(server);
+    const keys = rows.map((r) => {
+      const p = JSON.parse(r.payload) as { key: string; then?: { key: string }[] };
+      return [p.key, ...(p.then ?? []).map((t) => t.key)];
+    });
+    expect(keys).toEqual([["a1", "a2"], ["b1"], ["a3"]]);
+  });
 });

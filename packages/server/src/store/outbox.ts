@@ -35,6 +35,12 @@ export interface OutboxOptions {
   counters?: DeliveryCounters;
   /** Test-only crash points (platform/crash-points.ts). */
   crashPoint?: (point: string) => void;
+  /**
+   * This process is the only one writing publications (one node: the memory broker). Then a
+   * flush need not look for other writers' older rows of its channels once the sweep has seen
+   * that none wait (left by a previous run, or by a failed publish of this one).
+   */
+  exclusive?: boolean;
 }
 
 /**
@@ -94,6 +100,11 @@ export class Outbox {
    */
   private readonly published = new Set<string>();
   private deleteTimer: NodeJS.Timeout | undefined;
+  /**
+   * Rows not of this process's own flushes may be pending (always so unless `exclusive`): a
+   * previous run's, or ones whose publish failed. Cleared by a sweep that finds none.
+   */
+  private othersMayWait = true;
   private deleting: Promise<void> = Promise.resolve();
   private readonly dialect: Dialect;
   private readonly nodeId: string;
@@ -217,6 +228,7 @@ export class Outbox {
     const cutoff = new Date(Date.now() - ORPHAN_AFTER_MS).toISOString();
     // Rows of transactions that rolled back were never flushed: forget them.
     for (const [id, { row }] of this.recent) if (row.occurred_at < cutoff) this.recent.delete(id);
+    if (this.options.exclusive && this.othersMayWait) await this.lookForOthers();
     // a read first: an idle sweep takes no lock (on SQLite, the write lock)
     if (!(await anyDue(this.db, [PUBLICATION_HANDLER]))) return 0;
     const { claim, rows } = await claimDue({
@@ -247,12 +259,42 @@ export class Outbox {
   }
 
   /**
+   * Whether this process wrote older rows of these channels that are not in this flush (a
+   * transaction whose flush has not run, or that left them to the sweep): then the table is read.
+   */
+  private olderOwnWaiting(rows: Written[]): boolean {
+    if (this.recent.size === 0) return false;
+    const channels = new Set(rows.map((r) => r.row.aggregate));
+    const newest = (rows[rows.length - 1] as Written).row.event_id;
+    for (const { row } of this.recent.values())
+      if (row.event_id < newest && channels.has(row.aggregate)) return true;
+    return false;
+  }
+
+  /** Clears `othersMayWait` when every pending publication is one this process will flush. */
+  private async lookForOthers(): Promise<void> {
+    const pending = await this.db
+      .selectFrom("event_deliveries")
+      .select("id")
+      .where("handler", "=", sql.lit(PUBLICATION_HANDLER))
+      .where("status", "=", sql.lit("pending"))
+      .limit(IN_LIST)
+      .execute();
+    if (
+      pending.length < IN_LIST &&
+      pending.every((r) => this.recent.has(r.id) || this.published.has(r.id))
+    )
+      this.othersMayWait = false;
+  }
+
+  /**
    * Adds the rows of the same channels that are older and still unpublished — another node's, left
    * while it was cut from the broker — so a channel's messages go out in the order they were
    * written: publishing v3 before a leftover v2 would leave subscribers on v2 (issue 23).
    */
   private async withOlderOfTheirChannels(rows: Written[]): Promise<Written[]> {
     if (rows.length === 0) return rows;
+    if (this.options.exclusive && !this.othersMayWait && !this.olderOwnWaiting(rows)) return rows;
     const channels = [...new Set(rows.map((r) => r.row.aggregate))];
     // event ids are ULID strings, and `rows` are in event id order: the newest is the last
     const newest = (rows[rows.length - 1] as Written).row.event_id;
@@ -310,7 +352,8 @@ export class Outbox {
     let rows: Written[] = [];
     if (ids.every((id) => this.recent.has(id))) {
       for (const id of ids) {
-        rows.push(this.recent.get(id) as Written);
+        // published already as an older row of another flush's channel: not again
+        if (!this.published.has(id)) rows.push(this.recent.get(id) as Written);
         this.recent.delete(id);
       }
       rows.sort(byEventId);
@@ -367,7 +410,8 @@ export class Outbox {
           dead.push({ row, err });
           continue;
         }
-        // Later rows wait too, keeping their order.
+        // Later rows wait too, keeping their order (later flushes of its channel look for it).
+        this.othersMayWait = true;
         this.logger.warn({ err, channel: p.channel }, "outbox publish failed; will retry");
         return { published, dead, failed: { row, err } };
       }
