@@ -1,4 +1,4 @@
-import { bucketStart, iso } from "./buckets.js";
+import { bucketStart, iso, nextBucket } from "./buckets.js";
 
 /** Customers remembered per business day before the memory starts over (bounds its size). */
 const MAX_REMEMBERED = 100_000;
@@ -15,8 +15,15 @@ export class ActiveCustomers {
 
   constructor(private readonly zone: string) {}
 
+  /** The business day last asked about, as [start, end) in ms: most events are of today. */
+  private today = { start: 0, end: 0, key: "" };
+
   dayOf(at: number): string {
-    return iso(bucketStart(at, "day", this.zone));
+    const t = this.today;
+    if (at >= t.start && at < t.end) return t.key;
+    const start = bucketStart(at, "day", this.zone);
+    this.today = { start, end: nextBucket(start, "day", this.zone), key: iso(start) };
+    return this.today.key;
   }
 
   /** Remembers customers whose activity on `day` committed. */
