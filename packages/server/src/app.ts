@@ -241,20 +241,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (config.env !== "production" && secrets.jwtSecret)
     registerDevTokenRoute(http, secrets.jwtSecret, ownTokenClaims(config.jwt));
 
-  const publish = async (channel: string, event: string, data: unknown, key?: string) => {
-    const { namespace } = namespaces.resolve(channel);
-    const r = await broker.publish(channel, {
-      event,
-      data,
-      history: namespace.options.history,
-      ...(key && { key: publisherKey({ kind: "module" }, key) }),
-    });
-    return { epoch: r.epoch, offset: r.offset };
-  };
+  const publishOf =
+    (serializes: boolean) =>
+    async (channel: string, event: string, data: unknown, key?: string) => {
+      const { namespace } = namespaces.resolve(channel);
+      const r = await broker.publish(channel, {
+        event,
+        data,
+        history: namespace.options.history,
+        ...(key && { key: publisherKey({ kind: "module" }, key) }),
+        ...(serializes && { serializes }),
+      });
+      return { epoch: r.epoch, offset: r.offset };
+    };
+  const publish = publishOf(false);
   const crashPoint = createCrashPoints(config.crashPoints);
   // Publications are deliveries of the durable event table (handler realtime.publish): the
   // same dead letters, counters and claims; published right after the commit by this node.
-  const outbox = new Outbox(store.db, publish, logger, {
+  // the outbox's messages were serialized into their rows (or read back from them)
+  const outbox = new Outbox(store.db, publishOf(true), logger, {
     dialect: store.dialect,
     nodeId: processId,
     leaseMs: config.durable.leaseMs,

@@ -47,7 +47,14 @@ interface Stream {
 
 /** Serialized size of each stored publication (measured once, at publish: replies are capped by it). */
 const sizes = new WeakMap<Publication, number>();
-const sizeOf = (p: Publication) => sizes.get(p) ?? Buffer.byteLength(JSON.stringify(p));
+const sizeOf = (p: Publication) => {
+  let bytes = sizes.get(p);
+  if (bytes === undefined) {
+    bytes = Buffer.byteLength(JSON.stringify(p));
+    sizes.set(p, bytes);
+  }
+  return bytes;
+};
 
 interface PresenceEntry {
   member: Member;
@@ -197,12 +204,12 @@ export class MemoryBroker implements Broker {
       ...(input.from && { from: input.from }),
     };
     // Serialized before anything is stored: a value that cannot be serialized fails the publish
-    // here, instead of poisoning the channel's history for every later reader.
-    const bytes = Buffer.byteLength(JSON.stringify(publication));
+    // here, instead of poisoning the channel's history for every later reader. Data known to
+    // serialize is measured when a history read needs its size (sizeOf).
+    if (!input.serializes) sizes.set(publication, Buffer.byteLength(JSON.stringify(publication)));
     s.offset += 1;
     s.lastActive = now;
     s.history = input.history;
-    sizes.set(publication, bytes);
     if (input.history.size > 0) s.pubs.push(publication);
     trim(s, input.history, now);
     if (input.key !== undefined) {

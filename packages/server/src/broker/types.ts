@@ -15,6 +15,12 @@ export interface PublishInput {
   /** Idempotency key: a repeat on the same channel within `idempotencyTtlMs` publishes nothing. */
   key?: string;
   history: HistoryOptions;
+  /**
+   * `data` is known to serialize (it was parsed from JSON or just serialized, as the outbox's
+   * is): the memory broker then measures it only if its history is read by size, instead of
+   * serializing it once more on every publish to check.
+   */
+  serializes?: boolean;
 }
 
 export interface PublishResult extends StreamPosition {
