@@ -178,7 +178,13 @@ describe("transactional outbox", () => {
         published.push(`${channel} ${event} ${String(data)}`);
       },
       app.logger,
+      { counters: app.events.counters },
     );
+    const handled = async () =>
+      (await app.events.counters.handled.get()).values.find(
+        (v) => v.labels.handler === PUBLICATION_HANDLER,
+      )?.value ?? 0;
+    const before = await handled();
     const ids = await db.transaction().execute((trx) =>
       outbox.enqueue(trx, [
         { channel: "user:a", event: "notification", data: 1, key: "a1" },
@@ -195,6 +201,7 @@ describe("transactional outbox", () => {
       "user:b notification 3",
       "user:a unread 4",
     ]);
+    expect(await handled()).toBe(before + 4); // counted per message, not per row
     // each message keeps its own key in the row (a repeat of the row is deduplicated per message)
     const rows = await publications(server);
     const keys = rows.map((r) => {

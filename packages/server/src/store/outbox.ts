@@ -397,6 +397,11 @@ export class Outbox {
         await this.publish(p.channel, p.event, p.data, p.key);
         if (p.then) for (const t of p.then) await this.publish(p.channel, t.event, t.data, t.key);
         published.push(row.id);
+        // counted per message, as when every message had its own row
+        this.options.counters?.handled.inc(
+          { handler: PUBLICATION_HANDLER },
+          1 + (p.then?.length ?? 0),
+        );
       } catch (err) {
         if (
           err instanceof SwitchboardError &&
@@ -429,7 +434,6 @@ export class Outbox {
     for (const id of published) this.published.add(id);
     if (this.published.size >= DELETE_AT) void this.deletePublished();
     else if (published.length > 0) this.deleteWithin(DELETE_AFTER_MS);
-    if (published.length) counters?.handled.inc({ handler: PUBLICATION_HANDLER }, published.length);
     const at = new Date().toISOString();
     for (const { row, err } of dead) {
       await this.db
