@@ -205,8 +205,8 @@ describe("transactional outbox", () => {
     // each message keeps its own key in the row (a repeat of the row is deduplicated per message)
     const rows = await publications(server);
     const keys = rows.map((r) => {
-      const p = JSON.parse(r.payload) as { key: string; then?: { key: string }[] };
-      return [p.key, ...(p.then ?? []).map((t) => t.key)];
+      const p = JSON.parse(r.payload) as { key: string; more?: { key: string }[] };
+      return [p.key, ...(p.more ?? []).map((t) => t.key)];
     });
     expect(keys).toEqual([["a1", "a2"], ["b1"], ["a3"]]);
   });

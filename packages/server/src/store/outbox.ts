@@ -135,7 +135,8 @@ export class Outbox {
     let last: PublicationPayload | undefined;
     for (const m of messages) {
       if (last && last.channel === m.channel) {
-        (last.then ??= []).push({ event: m.event, data: m.data ?? null, key: m.key });
+        last.more ??= [];
+        last.more.push({ event: m.event, data: m.data ?? null, key: m.key });
         continue;
       }
       last = { channel: m.channel, event: m.event, data: m.data ?? null, key: m.key };
@@ -395,12 +396,12 @@ export class Outbox {
     for (const { row, payload: p } of rows) {
       try {
         await this.publish(p.channel, p.event, p.data, p.key);
-        if (p.then) for (const t of p.then) await this.publish(p.channel, t.event, t.data, t.key);
+        if (p.more) for (const t of p.more) await this.publish(p.channel, t.event, t.data, t.key);
         published.push(row.id);
         // counted per message, as when every message had its own row
         this.options.counters?.handled.inc(
           { handler: PUBLICATION_HANDLER },
-          1 + (p.then?.length ?? 0),
+          1 + (p.more?.length ?? 0),
         );
       } catch (err) {
         if (

@@ -168,7 +168,7 @@ describe.each(DIALECTS)(
           .where("id", "in", ids)
           .execute();
         return rows.reduce(
-          (n, r) => n + 1 + ((JSON.parse(r.payload) as { then?: unknown[] }).then?.length ?? 0),
+          (n, r) => n + 1 + ((JSON.parse(r.payload) as { more?: unknown[] }).more?.length ?? 0),
           0,
         );
       };

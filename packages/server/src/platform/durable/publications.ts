@@ -20,5 +20,5 @@ export interface PublicationPayload {
    * transaction writes to one channel in a row share one row (a notification and the unread
    * count after it). Each keeps its own key, so a retry of the row repeats none.
    */
-  then?: { event: string; data: unknown; key: string }[];
+  more?: { event: string; data: unknown; key: string }[];
 }
